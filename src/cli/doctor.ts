@@ -1,0 +1,70 @@
+import * as tf from "@tensorflow/tfjs";
+import { selectBackend, type BackendName } from "../backend/select";
+import { EXIT } from "../errors";
+import { TLRUN_VERSION } from "../executor/status";
+import { embeddedModels, loadArtifacts } from "../models/source";
+import { JSON_OPTION, parse } from "./args";
+
+function packageVersion(name: string): string | null {
+  try {
+    return require(`${name}/package.json`).version as string;
+  } catch {
+    return null;
+  }
+}
+
+/** Probe one backend in a child process, so a crashing native library cannot take doctor down. */
+function probe(name: BackendName): { ok: boolean; detail: string } {
+  const { spawnSync } = require("node:child_process") as typeof import("node:child_process");
+  const script = `require(${JSON.stringify(require.resolve("../backend/select"))}).selectBackend(${JSON.stringify(name)})
+    .then(b => { const tf = require("@tensorflow/tfjs"); const s = tf.sum(tf.ones([4])).dataSync()[0]; console.log(JSON.stringify({ok: s === 4, detail: b.tfBackend})); })
+    .catch(e => console.log(JSON.stringify({ok: false, detail: e.message})))`;
+  const r = spawnSync(process.execPath, ["-e", script], { encoding: "utf8", timeout: 60_000 });
+  try {
+    return JSON.parse(r.stdout.trim().split("\n").pop() ?? "");
+  } catch {
+    return { ok: false, detail: (r.stderr || r.error?.message || "no answer").split("\n")[0]!.slice(0, 200) };
+  }
+}
+
+/** `tlrun doctor`: which backends load, versions, and where the base weights come from. */
+export async function doctorCommand(argv: string[]): Promise<number> {
+  const { values } = parse(argv, { ...JSON_OPTION }, 0);
+  const backends = Object.fromEntries((["native-gpu", "native", "wasm", "cpu"] as BackendName[]).map((b) => [b, probe(b)]));
+  const chosen = await selectBackend("auto");
+  const weights = embeddedModels.map((m) => {
+    try {
+      const a = loadArtifacts(m, process.cwd());
+      return { model: m, origin: a.origin, sha256: a.weightsSha256, offline: true };
+    } catch (err) {
+      return { model: m, origin: (err as Error).message, sha256: null, offline: false };
+    }
+  });
+  const report = {
+    tlrun: TLRUN_VERSION,
+    node: process.version,
+    backend: chosen.name,
+    tf_backend: tf.getBackend(),
+    backends,
+    versions: {
+      "@tensorflow/tfjs": tf.version.tfjs,
+      "@tensorflow/tfjs-node": packageVersion("@tensorflow/tfjs-node"),
+      "@tensorflow/tfjs-node-gpu": packageVersion("@tensorflow/tfjs-node-gpu"),
+      "@tensorflow/tfjs-backend-wasm": packageVersion("@tensorflow/tfjs-backend-wasm"),
+      sharp: packageVersion("sharp"),
+    },
+    threads: { TF_NUM_INTRAOP_THREADS: process.env.TF_NUM_INTRAOP_THREADS ?? null, TF_NUM_INTEROP_THREADS: process.env.TF_NUM_INTEROP_THREADS ?? null },
+    weights,
+  };
+  if (values.json) {
+    process.stdout.write(JSON.stringify(report, null, 2) + "\n");
+    return EXIT.ok;
+  }
+  const lines = [`tlrun ${report.tlrun} on node ${report.node}`, `backend in use: ${report.backend}`];
+  for (const [name, r] of Object.entries(backends)) lines.push(`  ${r.ok ? "ok  " : "no  "} ${name.padEnd(10)} ${r.detail}`);
+  if (chosen.name !== "native") lines.push("  native is not loading: see README 'Native backend' (offline machines: npm run setup:native)");
+  lines.push("weights:");
+  for (const w of weights) lines.push(`  ${w.model}: ${w.origin}${w.sha256 ? ` sha256 ${w.sha256.slice(0, 16)}…` : ""}`);
+  process.stdout.write(lines.join("\n") + "\n");
+  return EXIT.ok;
+}

@@ -1,0 +1,63 @@
+import { EXIT, TlrunError, didYouMean } from "../errors";
+import { datasetCommand } from "./dataset";
+import { doctorCommand } from "./doctor";
+import { planCommand } from "./plan";
+import { runCommand } from "./run";
+import { validateCommand } from "./validate";
+import { TLRUN_VERSION } from "../executor/status";
+
+const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = {
+  run: runCommand,
+  plan: planCommand,
+  validate: validateCommand,
+  doctor: doctorCommand,
+  dataset: datasetCommand,
+};
+
+const HELP = `tlrun ${TLRUN_VERSION}: declarative transfer learning for image classifiers
+
+usage:
+  tlrun <pipeline.yaml> [options]        same as 'tlrun run'
+  tlrun run <pipeline.yaml> [options]    run the pipeline's stages, reusing cached ones
+      --set path=value   override a config value (repeatable); validated again
+      --force            re-run every stage, ignoring the cache
+      --backend NAME     auto | native | native-gpu | wasm | cpu
+      --json             print the run summary as one JSON object on stdout
+  tlrun plan <pipeline.yaml> [--set ...] [--json]   list the stages and whether each is cached
+  tlrun validate <pipeline.yaml> [--set ...]        check the file; exit 2 with located errors
+  tlrun doctor [--json]                             backends, versions, weights
+  tlrun dataset emoji --vendor google|twitter --out DIR   build the emoji dataset
+
+exit codes: 0 ok, 1 run failed, 2 invalid config or usage, 130 interrupted`;
+
+/** Entry point of the CLI; returns the exit code. User errors print without a stack trace. */
+export async function main(argv: string[]): Promise<number> {
+  const [first, ...rest] = argv;
+  try {
+    if (!first || first === "--help" || first === "-h" || first === "help") {
+      process.stdout.write(HELP + "\n");
+      return first ? EXIT.ok : EXIT.usage;
+    }
+    if (first === "--version" || first === "-v") {
+      process.stdout.write(`${TLRUN_VERSION}\n`);
+      return EXIT.ok;
+    }
+    const command = COMMANDS[first];
+    if (command) return await command(rest);
+    if (/\.ya?ml$/i.test(first)) return await runCommand(argv);
+    throw new TlrunError(`unknown command '${first}'. ${didYouMean(first, Object.keys(COMMANDS))} (see tlrun --help)`, EXIT.usage);
+  } catch (err) {
+    return reportError(err);
+  }
+}
+
+/** Print an error the way its kind deserves and return the exit code. */
+export function reportError(err: unknown): number {
+  if (err instanceof TlrunError) {
+    process.stderr.write(`${err.message.startsWith("/") || /^\S+:\d+:\d+/.test(err.message) ? "" : "tlrun: "}${err.message}\n`);
+    return err.exitCode;
+  }
+  const e = err instanceof Error ? err : new Error(String(err));
+  process.stderr.write(`tlrun: internal error, please report it with the lines below\n${e.stack ?? e.message}\n`);
+  return EXIT.internal;
+}

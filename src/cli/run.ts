@@ -1,0 +1,43 @@
+import type { BackendChoice } from "../config/types";
+import { loadConfig } from "../config";
+import { EXIT, UsageError } from "../errors";
+import { execute } from "../executor/execute";
+import { JSON_OPTION, SET_OPTION, parse } from "./args";
+
+const BACKENDS = ["auto", "native", "native-gpu", "wasm", "cpu"];
+
+/** `tlrun run <file>`: run the pipeline; Ctrl-C stops it cleanly and the next run resumes. */
+export async function runCommand(argv: string[]): Promise<number> {
+  const args = argv[0] === "run" ? argv.slice(1) : argv;
+  const { values, positionals } = parse(
+    args,
+    { ...SET_OPTION, ...JSON_OPTION, force: { type: "boolean" }, backend: { type: "string" } },
+    1,
+  );
+  if (values.backend && !BACKENDS.includes(values.backend))
+    throw new UsageError(`--backend ${values.backend} is not a backend; write one of ${BACKENDS.join(", ")}`);
+  const loaded = loadConfig(positionals[0]!, { overrides: values.set ?? [] });
+  const controller = new AbortController();
+  let signals = 0;
+  const onSignal = (sig: NodeJS.Signals): void => {
+    if (++signals > 1) process.exit(EXIT.interrupted);
+    process.stderr.write(`\ntlrun: ${sig} received, stopping after the current batch (again to stop now)\n`);
+    controller.abort(sig);
+  };
+  process.on("SIGINT", onSignal);
+  process.on("SIGTERM", onSignal);
+  try {
+    const summary = await execute(loaded, {
+      force: values.force,
+      backend: values.backend as BackendChoice | undefined,
+      signal: controller.signal,
+      stream: process.stderr,
+    });
+    if (values.json) process.stdout.write(JSON.stringify(summary) + "\n");
+    else process.stderr.write(`run ${summary.run_id} ${summary.status} on ${summary.backend} in ${summary.seconds?.toFixed(1)}s: ${JSON.stringify(summary.metrics)}\n  ${summary.run_dir}\n`);
+    return EXIT.ok;
+  } finally {
+    process.off("SIGINT", onSignal);
+    process.off("SIGTERM", onSignal);
+  }
+}

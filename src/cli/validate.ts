@@ -1,0 +1,16 @@
+import { validateFile } from "../config";
+import { EXIT, formatProblem } from "../errors";
+import { SET_OPTION, parse } from "./args";
+
+/** `tlrun validate <file>`: every problem with its location, exit 2 if there are any. */
+export async function validateCommand(argv: string[]): Promise<number> {
+  const { values, positionals } = parse(argv, { ...SET_OPTION }, 1);
+  const result = validateFile(positionals[0]!, { overrides: values.set ?? [] });
+  if (result.ok) {
+    process.stdout.write(`${positionals[0]}: valid\n`);
+    return EXIT.ok;
+  }
+  for (const p of result.problems) process.stderr.write(formatProblem(p) + "\n");
+  process.stderr.write(`${result.problems.length} problem(s) found\n`);
+  return EXIT.usage;
+}

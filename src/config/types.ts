@@ -1,0 +1,155 @@
+/**
+ * The resolved experiment config: what a pipeline YAML becomes after defaults are applied and
+ * validation passes. `schemas/pipeline.schema.json` describes the same shape for editors and for
+ * ajv; a test keeps the two in step.
+ */
+
+export type Preprocessing = "auto" | "tf" | "caffe" | "torch" | "none";
+export type ColorMode = "rgb" | "grayscale";
+export type BadImagePolicy = "skip" | "fail";
+export type Activation = "relu" | "elu" | "selu" | "gelu" | "swish" | "tanh" | "sigmoid" | "linear";
+export type OptimizerName = "adam" | "sgd" | "rmsprop";
+export type BackendChoice = "auto" | "native" | "native-gpu" | "wasm" | "cpu";
+
+export interface SplitConfig {
+  train: number;
+  val: number;
+  test: number;
+  /** Keep class proportions equal across splits. */
+  stratify: boolean;
+}
+
+export interface DataConfig {
+  /** Folder of class subfolders, or of train/val/test folders that each hold class subfolders. */
+  dir: string;
+  /** Ratios used when `dir` is not already split. */
+  split: SplitConfig;
+  color_mode: ColorMode;
+  preprocessing: Preprocessing;
+  on_bad_image: BadImagePolicy;
+  /** Images with more pixels than this are refused before decoding. */
+  max_pixels: number;
+  /** Class names to leave out. */
+  exclude_classes: string[];
+  /**
+   * A dataset tlrun can build from an installed npm package (`emoji-google`, `emoji-twitter`).
+   * When set and `dir` does not exist yet, prepare builds the dataset into `dir` first.
+   */
+  builtin: "" | "emoji-google" | "emoji-twitter";
+}
+
+export interface BaseConfig {
+  /** `mobilenet_v2` (embedded) or a path to a tfjs LayersModel folder or model.json. */
+  model: string;
+  /** Layer whose output is the feature map; empty means the model's default. */
+  cut: string;
+  /** [height, width] fed to the base. */
+  input_size: [number, number];
+}
+
+export interface FreezeConfig {
+  /** First trainable layer in fine-tuning: a layer name or an index into the base's layers. */
+  at: string | number;
+  /** `frozen` keeps BatchNorm in inference mode while fine-tuning (keras issue 9214). */
+  batchnorm: "frozen" | "train";
+}
+
+export interface DenseLayerConfig {
+  units: number;
+  activation: Activation;
+  dropout: number;
+}
+
+export interface HeadConfig {
+  pooling: "avg" | "max";
+  layers: DenseLayerConfig[];
+  /** Dropout before the output layer. */
+  dropout: number;
+  output: "softmax" | "sigmoid";
+  /** L2 weight decay on the dense kernels. */
+  l2: number;
+}
+
+export interface AugmentConfig {
+  horizontal_flip: boolean;
+  vertical_flip: boolean;
+  /** Maximum rotation in degrees, either way. */
+  rotation: number;
+  /** Maximum zoom fraction, in or out. */
+  zoom: number;
+  /** Maximum shift as a fraction of width/height. */
+  shift: number;
+  /** Maximum brightness change as a fraction. */
+  brightness: number;
+  /** Maximum contrast change as a fraction. */
+  contrast: number;
+  /** How many augmented views of each training image the extract stage caches for the head phase. */
+  feature_copies: number;
+}
+
+export interface ScheduleConfig {
+  type: "constant" | "step" | "cosine";
+  warmup_epochs: number;
+  /** For `step`: multiply the rate by `gamma` every `step_epochs`. */
+  step_epochs: number;
+  gamma: number;
+  /** For `cosine`: the final rate as a fraction of the initial one. */
+  min_factor: number;
+}
+
+export interface EarlyStoppingConfig {
+  enabled: boolean;
+  monitor: "val_loss" | "val_accuracy";
+  patience: number;
+  min_delta: number;
+  restore_best: boolean;
+}
+
+export interface PhaseConfig {
+  epochs: number;
+  optimizer: OptimizerName;
+  learning_rate: number;
+  batch_size: number;
+  schedule: ScheduleConfig;
+  early_stopping: EarlyStoppingConfig;
+}
+
+export interface TrainConfig {
+  head: PhaseConfig;
+  /** Absent when the pipeline only trains the head. */
+  fine_tune: PhaseConfig | null;
+}
+
+export interface EvaluateConfig {
+  split: "test" | "val";
+}
+
+export interface RuntimeConfig {
+  backend: BackendChoice;
+  /** Folder for run records and the stage cache, relative to the config file. */
+  runs_dir: string;
+}
+
+export interface PipelineConfig {
+  name: string;
+  seed: number;
+  data: DataConfig;
+  base: BaseConfig;
+  freeze: FreezeConfig;
+  head: HeadConfig;
+  augment: AugmentConfig;
+  train: TrainConfig;
+  evaluate: EvaluateConfig;
+  runtime: RuntimeConfig;
+}
+
+/** A config plus where it came from, so later checks can point at YAML positions. */
+export interface LoadedConfig {
+  config: PipelineConfig;
+  /** Absolute path of the YAML file. */
+  file: string;
+  /** Folder that relative paths in the config are resolved against. */
+  baseDir: string;
+  /** Maps a JSON pointer-ish path (e.g. "head.layers.0.units") to a 1-based line and column. */
+  locate: (path: string) => { line: number; col: number } | undefined;
+}

@@ -1,0 +1,66 @@
+import type { PipelineConfig } from "../config/types";
+import { toposort } from "./graph";
+
+export const STAGE_NAMES = ["prepare", "extract", "train-head", "unfreeze", "fine-tune", "evaluate"] as const;
+export type StageName = (typeof STAGE_NAMES)[number];
+
+/** One stage of a compiled plan: its dependencies and the slice of config its output depends on. */
+export interface StageNode {
+  name: StageName;
+  deps: StageName[];
+  params: Record<string, unknown>;
+}
+
+/** The compiled pipeline: stages in the order they run. */
+export interface Plan {
+  name: string;
+  stages: StageNode[];
+}
+
+/**
+ * Stage semantics versions: bump one when a stage's output changes for the same inputs, so old
+ * cache entries stop matching.
+ */
+export const STAGE_VERSIONS: Record<StageName, number> = {
+  prepare: 1,
+  extract: 1,
+  "train-head": 1,
+  unfreeze: 1,
+  "fine-tune": 1,
+  evaluate: 1,
+};
+
+function stageNodes(c: PipelineConfig): StageNode[] {
+  const { data, base, augment, head, train, freeze, seed } = c;
+  const fineTune = train.fine_tune;
+  const nodes: StageNode[] = [
+    {
+      name: "prepare",
+      deps: [],
+      params: { seed, split: data.split, on_bad_image: data.on_bad_image, max_pixels: data.max_pixels, exclude_classes: data.exclude_classes },
+    },
+    {
+      name: "extract",
+      deps: ["prepare"],
+      params: { seed, base, color_mode: data.color_mode, preprocessing: data.preprocessing, max_pixels: data.max_pixels, augment },
+    },
+    { name: "train-head", deps: ["extract"], params: { seed, head, phase: train.head } },
+  ];
+  if (fineTune) {
+    nodes.push(
+      { name: "unfreeze", deps: ["train-head"], params: { freeze } },
+      { name: "fine-tune", deps: ["unfreeze", "prepare"], params: { seed, phase: fineTune, augment, batchnorm: freeze.batchnorm } },
+    );
+  }
+  nodes.push({
+    name: "evaluate",
+    deps: [fineTune ? "fine-tune" : "train-head", "prepare", "extract"],
+    params: { split: c.evaluate.split },
+  });
+  return nodes;
+}
+
+/** Compile a validated config into the stages it needs, in run order. Pure: no I/O, no TensorFlow. */
+export function compile(config: PipelineConfig): Plan {
+  return { name: config.name, stages: toposort(stageNodes(config)) };
+}

@@ -1,0 +1,140 @@
+import { Listr, ListrLogger, ProcessOutput } from "listr2";
+import { join } from "node:path";
+import { selectBackend, type BackendInfo } from "../backend/select";
+import type { BackendChoice, LoadedConfig } from "../config/types";
+import type { StageName } from "../dag/compile";
+import { stageKey } from "../dag/keys";
+import { InterruptedError, TlrunError } from "../errors";
+import { loadArtifacts } from "../models/source";
+import { RunRecord, type RunSummary } from "../runs/record";
+import { STAGES } from "../stages";
+import type { StageInput } from "../stages/types";
+import type { EpochLogs } from "../training/callbacks";
+import { cacheFor, externalInputs } from "./status";
+import { dataDirOf, runsDirOf } from "./paths";
+import { progressLine, throttle } from "./progress";
+import { summaryMetrics } from "./summary";
+
+export type RendererName = "default" | "simple" | "silent";
+
+export interface ExecuteOptions {
+  /** Re-run every stage, ignoring the cache. */
+  force?: boolean;
+  /** Overrides `runtime.backend`. */
+  backend?: BackendChoice;
+  renderer?: RendererName;
+  /** Where the task tree goes; stderr when stdout carries JSON. */
+  stream?: NodeJS.WriteStream;
+  /** Aborting stops the run between batches; completed stages stay cached. */
+  signal?: AbortSignal;
+}
+
+function pickRenderer(opts: ExecuteOptions, stream: NodeJS.WriteStream): RendererName {
+  if (opts.renderer) return opts.renderer;
+  return stream.isTTY && !process.env.CI ? "default" : "simple";
+}
+
+/**
+ * Run a validated pipeline: every stage in plan order, each either a cache hit or run and
+ * committed atomically. Records the run under runs/<run-id>/ and returns its summary; throws
+ * after recording a failed or interrupted run.
+ */
+export async function execute(loaded: LoadedConfig, opts: ExecuteOptions = {}): Promise<RunSummary> {
+  const { config } = loaded;
+  const started = Date.now();
+  const stream = opts.stream ?? process.stderr;
+  const renderer = pickRenderer(opts, stream);
+  const cache = cacheFor(loaded);
+  cache.sweepTemporaries();
+  const record = new RunRecord(runsDirOf(loaded), config.name);
+  record.writeConfig(config);
+  const summary: RunSummary = {
+    run_id: record.id, run_dir: record.dir, name: config.name, status: "running", backend: "",
+    started_at: new Date(started).toISOString(), stages: [], metrics: {}, warnings: [],
+  };
+  record.writeSummary(summary);
+  const infos = new Map<StageName, Record<string, unknown>>();
+  try {
+    const backend: BackendInfo = await selectBackend(opts.backend ?? config.runtime.backend);
+    summary.backend = backend.name;
+    const ext = externalInputs(loaded);
+    const plan = (await import("../dag/compile")).compile(config);
+    const digests = new Map<StageName, string>();
+    const entries = new Map<StageName, StageInput>();
+    let epochOffset = 0;
+    const checkAbort = (): void => {
+      if (opts.signal?.aborted) throw new InterruptedError(String(opts.signal.reason ?? "SIGINT"));
+    };
+    const journalEpoch = (logs: EpochLogs, cached: boolean): void => record.appendMetrics({ type: "epoch", cached, ...logs });
+    const warn = (msg: string): void => void summary.warnings.push(msg);
+    const tasks = new Listr(
+      plan.stages.map((node) => ({
+        title: node.name,
+        task: async (_: unknown, task: { title: string; output: string }) => {
+          checkAbort();
+          const t0 = performance.now();
+          const key = stageKey(node, digests, ext)!;
+          const found = opts.force ? { hit: false as const } : cache.lookup(node.name, key);
+          if (!found.hit && "warning" in found && found.warning) warn(found.warning);
+          let meta;
+          if (found.hit) {
+            meta = found.meta;
+            task.title = `${node.name} (cached)`;
+          } else {
+            const tmp = cache.begin(node.name, key);
+            const show = throttle((line: string) => (task.output = line), renderer === "default" ? 100 : 5000);
+            try {
+              const result = await STAGES[node.name].run({
+                loaded, config, node, key, out: tmp, inputs: entries, dataDir: dataDirOf(loaded),
+                artifacts: () => loadArtifacts(config.base.model, loaded.baseDir), backend, epochOffset,
+                progress: show, warn, checkAbort,
+                callbacks: {
+                  onBatchEnd: (b) => show(progressLine(b)),
+                  onEpochEnd: (e) => {
+                    journalEpoch(e, false);
+                    show.now(`epoch ${e.epoch}/${e.epochs} loss ${e.loss.toFixed(4)} val_acc ${e.val_accuracy.toFixed(4)} ${e.images_per_second.toFixed(1)} img/s`);
+                  },
+                },
+              });
+              const seconds = (performance.now() - t0) / 1000;
+              meta = cache.commit(tmp, { stage: node.name, key, digest: result.digest ?? key, seconds, info: result.info });
+            } catch (err) {
+              cache.abandon(tmp);
+              throw err;
+            }
+          }
+          if (found.hit) for (const e of (meta.info.history as EpochLogs[] | undefined) ?? []) journalEpoch(e, true);
+          epochOffset += (meta.info.history as unknown[] | undefined)?.length ?? 0;
+          digests.set(node.name, meta.digest);
+          entries.set(node.name, { dir: cache.entryDir(node.name, key), meta });
+          infos.set(node.name, meta.info);
+          summary.stages.push({ name: node.name, cached: found.hit, seconds: (performance.now() - t0) / 1000, key });
+          record.writeSummary(summary);
+        },
+      })),
+      {
+        renderer,
+        fallbackRenderer: "simple",
+        exitOnError: true,
+        rendererOptions: { logger: new ListrLogger({ processOutput: new ProcessOutput(stream, stream) }) } as never,
+      },
+    );
+    await tasks.run();
+    const evaluated = entries.get("evaluate")!;
+    record.copyIn(join(evaluated.dir, "model"), "model");
+    record.copyIn(join(evaluated.dir, "report.json"), "report.json");
+    record.copyIn(join(entries.get("prepare")!.dir, "manifest.json"), "manifest.json");
+    summary.status = "completed";
+  } catch (err) {
+    summary.status = err instanceof InterruptedError ? "interrupted" : "failed";
+    summary.error = err instanceof Error ? err.message : String(err);
+    throw err instanceof TlrunError || err instanceof Error ? err : new Error(String(err));
+  } finally {
+    Object.assign(summary, summaryMetrics(infos));
+    summary.ended_at = new Date().toISOString();
+    summary.seconds = (Date.now() - started) / 1000;
+    record.writeSummary(summary);
+    if (summary.status === "completed") record.appendMetrics({ type: "final", ...summary.metrics });
+  }
+  return summary;
+}

@@ -1,0 +1,26 @@
+import type { StageName } from "../dag/compile";
+import type { RunSummary } from "../runs/record";
+
+const METRIC_KEYS: Array<[StageName, string]> = [
+  ["train-head", "head_test_accuracy"],
+  ["train-head", "head_test_macro_f1"],
+  ["train-head", "head_test_macro_auc"],
+  ["evaluate", "test_accuracy"],
+  ["evaluate", "test_macro_f1"],
+  ["evaluate", "test_macro_auc"],
+  ["evaluate", "test_log_loss"],
+];
+
+/** The summary's metrics and data counts, gathered from the stages' cache-entry info. */
+export function summaryMetrics(infos: ReadonlyMap<StageName, Record<string, unknown>>): Pick<RunSummary, "metrics" | "data"> {
+  const metrics: Record<string, number | null> = {};
+  for (const [stage, key] of METRIC_KEYS) {
+    const v = infos.get(stage)?.[key];
+    if (typeof v === "number" || v === null) metrics[key] = v;
+  }
+  const p = infos.get("prepare");
+  const data = p
+    ? { classes: p.classes, train: p.train, val: p.val, test: p.test, bad_images: p.bad_images, skipped_files: p.skipped_files }
+    : undefined;
+  return { metrics, data };
+}

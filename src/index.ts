@@ -1,0 +1,39 @@
+/**
+ * tlrun's programmatic API: validate a pipeline file, plan it, and run it.
+ *
+ *   import { run, plan, validate } from "tlrun";
+ */
+import { loadConfig, validateFile } from "./config";
+import type { LoadedConfig } from "./config/types";
+import { execute, type ExecuteOptions } from "./executor/execute";
+import { planStatus, type StageStatus } from "./executor/status";
+import type { RunSummary } from "./runs/record";
+
+export type { PipelineConfig, LoadedConfig } from "./config/types";
+export type { RunSummary } from "./runs/record";
+export type { StageStatus } from "./executor/status";
+export type { Problem } from "./errors";
+export { ConfigError, TlrunError, InterruptedError } from "./errors";
+export { compile } from "./dag/compile";
+export { selectBackend } from "./backend/select";
+
+export interface FileOptions {
+  /** `path=value` overrides, as with `--set`. */
+  overrides?: string[];
+}
+
+/** Validate a pipeline file; never throws for problems in the file. */
+export function validate(file: string, opts: FileOptions = {}) {
+  return validateFile(file, opts);
+}
+
+/** The stages a pipeline file compiles to and whether each is cached. Throws ConfigError. */
+export function plan(file: string, opts: FileOptions & { force?: boolean } = {}): StageStatus[] {
+  return planStatus(loadConfig(file, opts), { force: opts.force }).stages;
+}
+
+/** Run a pipeline file (or an already loaded config) and return its summary. */
+export async function run(file: string | LoadedConfig, opts: FileOptions & ExecuteOptions = {}): Promise<RunSummary> {
+  const loaded = typeof file === "string" ? loadConfig(file, opts) : file;
+  return execute(loaded, { renderer: "silent", ...opts });
+}

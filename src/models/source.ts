@@ -1,0 +1,122 @@
+import { existsSync, readFileSync, statSync } from "node:fs";
+import { dirname, join, relative, resolve, isAbsolute } from "node:path";
+import type { Preprocessing } from "../config/types";
+import { TlrunError } from "../errors";
+import { sha256 } from "../util/hash";
+import type { ModelTopology } from "./topology";
+
+/** A weight entry of model.json's weightsManifest. */
+export interface WeightSpec {
+  name: string;
+  shape: number[];
+  dtype: "float32" | "int32" | "bool" | "string" | "complex64";
+  quantization?: { dtype: string; min?: number; scale?: number };
+}
+
+/** Everything needed to build a base model, read from disk or from an npm package. */
+export interface ModelArtifacts {
+  /** Where the weights came from, for `tlrun doctor` and run records. */
+  origin: string;
+  topology: ModelTopology;
+  weightSpecs: WeightSpec[];
+  weightData: ArrayBuffer;
+  /** sha256 of the weight bytes, logged with every run. */
+  weightsSha256: string;
+  /** The layer that ends the convolutional base, when the model is a known architecture. */
+  defaultCut?: string;
+  preprocessing: Exclude<Preprocessing, "auto">;
+}
+
+interface ModelJson {
+  modelTopology: ModelTopology;
+  weightsManifest: Array<{ paths: string[]; weights: WeightSpec[] }>;
+}
+
+function finish(origin: string, json: ModelJson, shards: Uint8Array[], extra: Partial<ModelArtifacts>): ModelArtifacts {
+  const total = shards.reduce((n, s) => n + s.byteLength, 0);
+  const data = new Uint8Array(total);
+  let off = 0;
+  for (const s of shards) {
+    data.set(s, off);
+    off += s.byteLength;
+  }
+  return {
+    origin,
+    topology: json.modelTopology,
+    weightSpecs: json.weightsManifest.flatMap((g) => g.weights),
+    weightData: data.buffer,
+    weightsSha256: sha256(data),
+    preprocessing: "tf",
+    ...extra,
+  };
+}
+
+/**
+ * The MobileNetV2 LayersModel shipped inside the `nsfwjs` npm package: a Keras MobileNetV2
+ * (alpha 1.0, 224 px) whose base was trained on ImageNet, stored as JS modules that hold the
+ * model.json and base64 weight shards.
+ */
+function loadEmbeddedMobileNetV2(): ModelArtifacts {
+  let root: string;
+  try {
+    // nsfwjs' exports map hides package.json; its main entry is <root>/dist/cjs/index.js.
+    root = resolve(dirname(require.resolve("nsfwjs")), "..", "..");
+  } catch {
+    throw new TlrunError("the embedded mobilenet_v2 needs the 'nsfwjs' package; run npm install", 1);
+  }
+  const dir = join(root, "dist", "models", "mobilenet_v2");
+  const json = require(join(dir, "model.min.js")) as ModelJson;
+  const shards = json.weightsManifest.flatMap((g) =>
+    g.paths.map((p) => {
+      const b64 = require(join(dir, `${p}.min.js`)) as string;
+      return new Uint8Array(Buffer.from(b64, "base64"));
+    }),
+  );
+  return finish(`nsfwjs@${require(join(root, "package.json")).version} mobilenet_v2`, json, shards, {
+    defaultCut: "out_relu",
+    preprocessing: "tf",
+  });
+}
+
+/** A tfjs LayersModel folder (or its model.json) on disk; shard paths may not leave the folder. */
+function loadLayersModelFolder(path: string): ModelArtifacts {
+  const file = existsSync(path) && statSync(path).isDirectory() ? join(path, "model.json") : path;
+  if (!existsSync(file)) throw new TlrunError(`base model not found: ${file} (expected a tfjs model.json or its folder)`, 2);
+  const dir = dirname(resolve(file));
+  let json: ModelJson;
+  try {
+    json = JSON.parse(readFileSync(file, "utf8")) as ModelJson;
+  } catch (err) {
+    throw new TlrunError(`${file}: not valid JSON (${(err as Error).message})`, 1);
+  }
+  if (!json.modelTopology || !Array.isArray(json.weightsManifest))
+    throw new TlrunError(`${file}: not a tfjs LayersModel (needs modelTopology and weightsManifest)`, 1);
+  const shards = json.weightsManifest.flatMap((g) =>
+    g.paths.map((p) => {
+      const abs = resolve(dir, p);
+      const rel = relative(dir, abs);
+      if (rel.startsWith("..") || isAbsolute(rel))
+        throw new TlrunError(`${file}: weight path '${p}' leaves the model folder; refused`, 1);
+      if (!existsSync(abs)) throw new TlrunError(`${file}: weight shard '${p}' is missing`, 1);
+      return new Uint8Array(readFileSync(abs));
+    }),
+  );
+  return finish(file, json, shards, {});
+}
+
+const EMBEDDED: Record<string, () => ModelArtifacts> = { mobilenet_v2: loadEmbeddedMobileNetV2 };
+const cache = new Map<string, ModelArtifacts>();
+
+/** Names that `base.model` accepts besides a path. */
+export const embeddedModels = Object.keys(EMBEDDED);
+
+/** Resolve `base.model` (an embedded name or a path relative to `baseDir`) to its artifacts. */
+export function loadArtifacts(model: string, baseDir: string): ModelArtifacts {
+  const key = EMBEDDED[model] ? model : resolve(baseDir, model);
+  let a = cache.get(key);
+  if (!a) {
+    a = EMBEDDED[model] ? EMBEDDED[model]!() : loadLayersModelFolder(key);
+    cache.set(key, a);
+  }
+  return a;
+}

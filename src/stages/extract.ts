@@ -1,0 +1,107 @@
+import * as tf from "@tensorflow/tfjs";
+import { join } from "node:path";
+import { FeatureWriter } from "../cache/features";
+import type { PipelineConfig } from "../config/types";
+import { batches } from "../data/loader";
+import type { Manifest } from "../data/manifest";
+import { buildBase } from "../models/build";
+import { resolveCut } from "../models/layers";
+import type { ModelArtifacts } from "../models/source";
+import { writeFileAtomic } from "../util/atomic";
+import { deriveSeed } from "../util/rng";
+import { readManifest } from "./prepare";
+import { input, type Stage, type StageContext } from "./types";
+
+/** Layout of an extract entry: `plain.f32` for every image, `aug-<c>.f32` for train images. */
+export interface FeatureIndex {
+  /** Channels of the base's feature map; each row holds [avg pooled | max pooled]. */
+  dim: number;
+  rows: number;
+  trainRows: number;
+  copies: number;
+}
+
+export const FEATURE_INDEX = "features.json";
+
+/** The preprocessing mode in force: the config's, or the base model's own for `auto`. */
+export function resolvePreprocessing(config: PipelineConfig, a: ModelArtifacts): "tf" | "caffe" | "torch" | "none" {
+  return config.data.preprocessing === "auto" ? a.preprocessing : config.data.preprocessing;
+}
+
+export function augmentEnabled(c: PipelineConfig["augment"]): boolean {
+  return c.horizontal_flip || c.vertical_flip || c.rotation > 0 || c.zoom > 0 || c.shift > 0 || c.brightness > 0 || c.contrast > 0;
+}
+
+/** Loader options shared by every stage that feeds images to the base. */
+export function imageOptions(ctx: StageContext, batchSize: number) {
+  const { data, base } = ctx.config;
+  return {
+    size: base.input_size,
+    colorMode: data.color_mode,
+    maxPixels: data.max_pixels,
+    preprocessing: resolvePreprocessing(ctx.config, ctx.artifacts()),
+    batchSize,
+  };
+}
+
+/** Run `base` over images and append pooled features; tensors are freed batch by batch. */
+async function featuresFor(
+  ctx: StageContext, base: tf.LayersModel, items: Array<{ abs: string }>, writer: FeatureWriter,
+  label: string, augment?: { cfg: PipelineConfig["augment"]; seed: number; epoch: number },
+): Promise<void> {
+  const [h, w] = ctx.config.base.input_size;
+  let done = 0;
+  const started = performance.now();
+  for await (const batch of batches(items, { ...imageOptions(ctx, 32), augment })) {
+    ctx.checkAbort();
+    const rows = tf.tidy(() => {
+      const x = tf.tensor4d(batch.x, [batch.n, h, w, 3]);
+      const fm = base.predict(x) as tf.Tensor4D;
+      return tf.concat([tf.mean(fm, [1, 2]), tf.max(fm, [1, 2])], 1);
+    });
+    writer.append((await rows.data()) as Float32Array);
+    rows.dispose();
+    done += batch.n;
+    const rate = done / ((performance.now() - started) / 1000);
+    ctx.progress(`${label} ${done}/${items.length} images, ${rate.toFixed(1)} img/s`);
+  }
+}
+
+/** extract: run the frozen base once over every image and cache pooled features as float32. */
+export const extract: Stage = {
+  name: "extract",
+  needsTf: true,
+  async run(ctx) {
+    const manifest: Manifest = readManifest(input(ctx, "prepare").dir);
+    const a = ctx.artifacts();
+    const base = await buildBase(a, resolveCut(a, ctx.config.base.cut), ctx.config.base.input_size);
+    try {
+      const dim = base.outputs[0]!.shape[3]!;
+      const all = manifest.items.map((it) => ({ abs: join(ctx.dataDir, it.rel) }));
+      const train = manifest.items.filter((it) => it.split === "train").map((it) => ({ abs: join(ctx.dataDir, it.rel) }));
+      const started = performance.now();
+      const plain = new FeatureWriter(join(ctx.out, "plain.f32"), 2 * dim);
+      try {
+        await featuresFor(ctx, base, all, plain, "features");
+      } finally {
+        plain.close();
+      }
+      const plainSeconds = (performance.now() - started) / 1000;
+      const copies = augmentEnabled(ctx.config.augment) ? ctx.config.augment.feature_copies : 0;
+      for (let c = 1; c <= copies; c++) {
+        const writer = new FeatureWriter(join(ctx.out, `aug-${c}.f32`), 2 * dim);
+        try {
+          const seed = deriveSeed(ctx.config.seed, "extract-augment");
+          await featuresFor(ctx, base, train, writer, `augmented view ${c}/${copies}`, { cfg: ctx.config.augment, seed, epoch: c });
+        } finally {
+          writer.close();
+        }
+      }
+      const index: FeatureIndex = { dim, rows: all.length, trainRows: train.length, copies };
+      writeFileAtomic(join(ctx.out, FEATURE_INDEX), JSON.stringify(index));
+      return { info: { ...index, images_per_second: all.length / plainSeconds, weights_sha256: a.weightsSha256 } };
+    } finally {
+      base.dispose();
+    }
+  },
+};

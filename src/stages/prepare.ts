@@ -1,0 +1,60 @@
+import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { buildEmojiDataset } from "../data/emoji";
+import { buildManifest, manifestHash, type Manifest } from "../data/manifest";
+import { scanDataset } from "../data/scan";
+import { writeFileAtomic } from "../util/atomic";
+import type { Stage, StageContext } from "./types";
+
+export const MANIFEST_FILE = "manifest.json";
+
+/** Read the manifest a prepare entry holds. */
+export function readManifest(dir: string): Manifest {
+  return JSON.parse(readFileSync(join(dir, MANIFEST_FILE), "utf8")) as Manifest;
+}
+
+/** Build a built-in dataset into the data folder when the config names one and it is missing. */
+export async function ensureBuiltinData(ctx: Pick<StageContext, "config" | "dataDir" | "progress">): Promise<void> {
+  const builtin = ctx.config.data.builtin;
+  if (!builtin || existsSync(ctx.dataDir)) return;
+  const vendor = builtin === "emoji-twitter" ? "twitter" : "google";
+  ctx.progress(`building the ${builtin} dataset into ${ctx.dataDir}`);
+  await buildEmojiDataset({ vendor, out: ctx.dataDir });
+}
+
+/** prepare: scan the images, hash them, split them, and report class counts and bad images. */
+export const prepare: Stage = {
+  name: "prepare",
+  needsTf: false,
+  async run(ctx) {
+    const { data, seed } = ctx.config;
+    await ensureBuiltinData(ctx);
+    ctx.progress(`scanning ${ctx.dataDir}`);
+    const scan = scanDataset(ctx.dataDir, { excludeClasses: data.exclude_classes });
+    ctx.progress(`hashing and checking ${scan.items.length} images`);
+    const manifest = await buildManifest(scan, {
+      seed,
+      split: data.split,
+      maxPixels: data.max_pixels,
+      onBadImage: data.on_bad_image,
+    });
+    for (const b of manifest.bad) ctx.warn(`bad image ${b.rel}: ${b.reason} (skipped)`);
+    writeFileAtomic(join(ctx.out, MANIFEST_FILE), JSON.stringify(manifest));
+    const count = (s: "train" | "val" | "test"): number => Object.values(manifest.counts[s] ?? {}).reduce((a, b) => a + b, 0);
+    return {
+      digest: manifestHash(manifest),
+      info: {
+        classes: manifest.classes,
+        counts: manifest.counts,
+        images: manifest.items.length,
+        train: count("train"),
+        val: count("val"),
+        test: count("test"),
+        bad_images: manifest.bad.length,
+        skipped_files: manifest.skipped.length,
+        bad: manifest.bad.slice(0, 50),
+        skipped: manifest.skipped.slice(0, 50),
+      },
+    };
+  },
+};

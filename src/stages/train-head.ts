@@ -1,0 +1,56 @@
+import { join } from "node:path";
+import { saveModel } from "../models/io";
+import { evaluateClassifier } from "../training/metrics";
+import { fit } from "../training/fit";
+import { buildHead, headLoss } from "../training/head";
+import { FeatureStore, featureBatches, lossAndAccuracy, predictProbs } from "./features-data";
+import { readManifest } from "./prepare";
+import { input, type Stage } from "./types";
+
+/** train-head: train the new head on cached features (plain and augmented views in turn). */
+export const trainHead: Stage = {
+  name: "train-head",
+  needsTf: true,
+  async run(ctx) {
+    const { head, train, seed } = ctx.config;
+    const manifest = readManifest(input(ctx, "prepare").dir);
+    const k = manifest.classes.length;
+    const sigmoid = head.output === "sigmoid";
+    const store = new FeatureStore(input(ctx, "extract").dir, manifest, head.pooling);
+    const model = buildHead(head, store.index.dim, k, seed);
+    try {
+      const val = store.split("val");
+      const predict = (x: import("@tensorflow/tfjs").Tensor) => model.apply(x, { training: false }) as import("@tensorflow/tfjs").Tensor;
+      const trainRows = store.split("train").labels.length;
+      const result = await fit({
+        phaseName: "head",
+        phase: train.head,
+        epochOffset: ctx.epochOffset,
+        variables: model.trainableWeights.map((w) => w.read() as import("@tensorflow/tfjs").Variable),
+        forward: (x, training) => model.apply(x, { training }) as import("@tensorflow/tfjs").Tensor,
+        loss: (y, probs) => headLoss(model, y, probs),
+        batches: (epoch) => featureBatches(store.trainView(epoch), train.head.batch_size, seed, epoch, k, sigmoid),
+        batchesPerEpoch: Math.ceil(trainRows / train.head.batch_size),
+        validate: async () => lossAndAccuracy(predictProbs(predict, val, k), val.labels, k),
+        callbacks: ctx.callbacks,
+        checkAbort: ctx.checkAbort,
+      });
+      await saveModel(model, join(ctx.out, "head"));
+      const test = store.split(ctx.config.evaluate.split);
+      const report = evaluateClassifier(test.labels, predictProbs(predict, test, k), manifest.classes);
+      return {
+        info: {
+          history: result.history,
+          epochs_run: result.history.length,
+          best_epoch: result.bestEpoch,
+          stopped_early: result.stoppedEarly,
+          head_test_accuracy: report.accuracy,
+          head_test_macro_f1: report.macro_f1,
+          head_test_macro_auc: report.macro_auc,
+        },
+      };
+    } finally {
+      model.dispose();
+    }
+  },
+};

@@ -1,0 +1,131 @@
+import * as tf from "@tensorflow/tfjs";
+import type { PhaseConfig } from "../config/types";
+import type { Callback, EpochLogs } from "./callbacks";
+import { makeOptimizer } from "./optimizer";
+import { learningRateAt } from "./schedule";
+
+/** One training batch: model input(s) and one-hot (or 0/1 for sigmoid) targets. */
+export interface Batch {
+  x: tf.Tensor | tf.Tensor[];
+  y: tf.Tensor;
+  n: number;
+}
+
+export interface FitSpec {
+  phaseName: string;
+  phase: PhaseConfig;
+  /** Epochs already run by earlier phases, for the global step. */
+  epochOffset: number;
+  variables: tf.Variable[];
+  /** Model output (probabilities) for a batch; called inside the gradient tape. */
+  forward(x: tf.Tensor | tf.Tensor[], training: boolean): tf.Tensor;
+  loss(y: tf.Tensor, probs: tf.Tensor): tf.Scalar;
+  /** The batches of one epoch; each batch's tensors are disposed by the loop. */
+  batches(epoch: number): AsyncIterable<Batch>;
+  batchesPerEpoch: number;
+  /** Validation loss and accuracy with the current weights. */
+  validate(): Promise<{ loss: number; accuracy: number }>;
+  callbacks: Callback;
+  /** Throws when the run should stop (Ctrl-C); checked between batches. */
+  checkAbort(): void;
+}
+
+export interface FitResult {
+  history: EpochLogs[];
+  bestEpoch: number;
+  stoppedEarly: boolean;
+}
+
+function correctCount(y: tf.Tensor, probs: tf.Tensor): tf.Tensor {
+  return tf.tidy(() =>
+    probs.shape[1] === 1
+      ? tf.sum(tf.cast(tf.equal(tf.greater(probs, 0.5), tf.greater(y, 0.5)), "float32"))
+      : tf.sum(tf.cast(tf.equal(tf.argMax(probs, 1), tf.argMax(y, 1)), "float32")),
+  );
+}
+
+function disposeBatch(b: Batch): void {
+  tf.dispose(b.x);
+  b.y.dispose();
+}
+
+/**
+ * A Keras-style fit loop with a learning-rate schedule, early stopping with best-weight
+ * restore, per-epoch callbacks, and no tensor left behind.
+ */
+export async function fit(spec: FitSpec): Promise<FitResult> {
+  const { phase } = spec;
+  const opt = makeOptimizer(phase.optimizer, phase.learning_rate);
+  const es = phase.early_stopping;
+  const better = (a: number, b: number): boolean =>
+    es.monitor === "val_loss" ? a < b - es.min_delta : a > b + es.min_delta;
+  let best = es.monitor === "val_loss" ? Infinity : -Infinity;
+  let bestEpoch = -1;
+  let bestWeights: tf.Tensor[] | undefined;
+  let waited = 0;
+  const history: EpochLogs[] = [];
+  let stoppedEarly = false;
+  try {
+    for (let epoch = 0; epoch < phase.epochs; epoch++) {
+      const lr = learningRateAt(phase.learning_rate, phase.schedule, epoch, phase.epochs);
+      opt.setLearningRate(lr);
+      const started = performance.now();
+      let seen = 0;
+      let lossSum = 0;
+      let correct = 0;
+      let batchIndex = 0;
+      for await (const batch of spec.batches(epoch)) {
+        spec.checkAbort();
+        let hits: tf.Tensor | undefined;
+        const cost = opt.optimizer.minimize(
+          () => {
+            const probs = spec.forward(batch.x, true);
+            hits = tf.keep(correctCount(batch.y, probs));
+            return spec.loss(batch.y, probs);
+          },
+          true,
+          spec.variables,
+        )!;
+        const [lossValue, hitValue] = await Promise.all([cost.data(), hits!.data()]);
+        tf.dispose([cost, hits!]);
+        disposeBatch(batch);
+        lossSum += lossValue[0]! * batch.n;
+        correct += hitValue[0]!;
+        seen += batch.n;
+        batchIndex++;
+        const secs = (performance.now() - started) / 1000;
+        spec.callbacks.onBatchEnd?.({
+          phase: spec.phaseName, epoch: epoch + 1, epochs: phase.epochs, batch: batchIndex,
+          batches: spec.batchesPerEpoch, loss: lossSum / seen, images_per_second: seen / Math.max(secs, 1e-9),
+        });
+      }
+      const seconds = (performance.now() - started) / 1000;
+      const val = await spec.validate();
+      const logs: EpochLogs = {
+        phase: spec.phaseName, epoch: epoch + 1, epochs: phase.epochs, global_epoch: spec.epochOffset + epoch + 1,
+        loss: lossSum / Math.max(seen, 1), accuracy: correct / Math.max(seen, 1), val_loss: val.loss,
+        val_accuracy: val.accuracy, learning_rate: lr, images_per_second: seen / Math.max(seconds, 1e-9), seconds,
+      };
+      history.push(logs);
+      spec.callbacks.onEpochEnd?.(logs);
+      const current = es.monitor === "val_loss" ? val.loss : val.accuracy;
+      if (bestEpoch < 0 || better(current, best)) {
+        best = current;
+        bestEpoch = epoch;
+        waited = 0;
+        if (es.enabled && es.restore_best) {
+          tf.dispose(bestWeights ?? []);
+          bestWeights = spec.variables.map((v) => tf.keep(v.clone()));
+        }
+      } else if (es.enabled && ++waited > es.patience) {
+        stoppedEarly = true;
+        break;
+      }
+    }
+    if (bestWeights) spec.variables.forEach((v, i) => v.assign(bestWeights![i]!));
+    return { history, bestEpoch: bestEpoch + 1, stoppedEarly };
+  } finally {
+    tf.dispose(bestWeights ?? []);
+    opt.optimizer.dispose();
+  }
+}

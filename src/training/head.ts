@@ -1,0 +1,48 @@
+import * as tf from "@tensorflow/tfjs";
+import type { HeadConfig } from "../config/types";
+
+/** Units of the output layer: one sigmoid unit for two classes, else one softmax unit per class. */
+export function outputUnits(head: HeadConfig, classes: number): number {
+  return head.output === "sigmoid" ? 1 : classes;
+}
+
+/**
+ * The new classification head on pooled features: dense layers with dropout, then the output.
+ * Layer names are fixed (head_dense_0, …, head_output) so weights map by name across runs.
+ */
+export function buildHead(head: HeadConfig, featureDim: number, classes: number, seed: number): tf.Sequential {
+  const model = tf.sequential({ name: "head" });
+  const reg = head.l2 > 0 ? tf.regularizers.l2({ l2: head.l2 }) : undefined;
+  let first = true;
+  const input = (): { inputShape?: number[] } => (first ? ((first = false), { inputShape: [featureDim] }) : {});
+  head.layers.forEach((l, i) => {
+    model.add(tf.layers.dense({ ...input(), units: l.units, activation: l.activation, name: `head_dense_${i}`,
+      kernelInitializer: tf.initializers.glorotUniform({ seed: seed + i }), kernelRegularizer: reg }));
+    if (l.dropout > 0) model.add(tf.layers.dropout({ rate: l.dropout, name: `head_dropout_${i}`, seed: seed + 100 + i }));
+  });
+  if (head.dropout > 0) model.add(tf.layers.dropout({ ...input(), rate: head.dropout, name: "head_dropout", seed: seed + 200 }));
+  model.add(tf.layers.dense({ ...input(), units: outputUnits(head, classes), activation: head.output, name: "head_output",
+    kernelInitializer: tf.initializers.glorotUniform({ seed: seed + 300 }), kernelRegularizer: reg }));
+  return model;
+}
+
+/** Cross-entropy matching the output activation, plus the head's L2 penalty. */
+export function headLoss(model: tf.LayersModel, y: tf.Tensor, probs: tf.Tensor): tf.Scalar {
+  return tf.tidy(() => {
+    const p = tf.clipByValue(probs, 1e-7, 1 - 1e-7);
+    const ce =
+      probs.shape[1] === 1
+        ? tf.neg(tf.mean(tf.add(tf.mul(y, tf.log(p)), tf.mul(tf.sub(1, y), tf.log(tf.sub(1, p))))))
+        : tf.neg(tf.mean(tf.sum(tf.mul(y, tf.log(p)), 1)));
+    const penalties = model.calculateLosses();
+    return (penalties.length ? tf.addN([ce, ...penalties]) : ce) as tf.Scalar;
+  });
+}
+
+/** Targets for a batch of integer labels. */
+export function targets(labels: ArrayLike<number>, classes: number, sigmoid: boolean): tf.Tensor {
+  const idx = tf.tensor1d(Array.from(labels), "int32");
+  const y = sigmoid ? tf.cast(tf.reshape(idx, [-1, 1]), "float32") : tf.oneHot(idx, classes);
+  if (y !== idx) idx.dispose();
+  return y;
+}
