@@ -23,6 +23,8 @@ const NODE_PACKAGE: Record<"native" | "native-gpu", string> = {
 };
 
 let active: BackendInfo | undefined;
+let autoChoice: BackendInfo | undefined;
+const loaded = new Map<BackendName, BackendInfo>();
 
 /** Threads for the native backend; users may set TF_NUM_*_THREADS themselves. */
 function configureThreads(): void {
@@ -63,13 +65,18 @@ function shortReason(err: unknown): string {
 export async function selectBackend(choice: BackendChoice = "auto"): Promise<BackendInfo> {
   const envChoice = process.env.TLRUN_BACKEND as BackendChoice | undefined;
   const want = choice === "auto" && envChoice ? envChoice : choice;
-  if (active && (want === "auto" || want === active.name)) return active;
+  if (want === "auto" && autoChoice) return selectBackend(autoChoice.name);
+  if (active && want === active.name) return active;
+  const known = loaded.get(want as BackendName);
+  if (known && (await tf.setBackend(known.tfBackend))) return (active = known);
   const candidates = want === "auto" ? ORDER : [want as BackendName];
   const skipped: BackendInfo["skipped"] = [];
   for (const name of candidates) {
     try {
       const tfBackend = await tryLoad(name);
       active = { name, tfBackend, skipped, canTrainConv: name !== "wasm" };
+      if (want === "auto") autoChoice = active;
+      loaded.set(name, active);
       return active;
     } catch (err) {
       skipped.push({ name, reason: shortReason(err) });

@@ -2,13 +2,13 @@ import { Listr, ListrLogger, ProcessOutput } from "listr2";
 import { join } from "node:path";
 import { selectBackend, type BackendInfo } from "../backend/select";
 import type { BackendChoice, LoadedConfig } from "../config/types";
-import type { StageName } from "../dag/compile";
+import { compile, type StageName } from "../dag/compile";
 import { stageKey } from "../dag/keys";
 import { InterruptedError, TlrunError } from "../errors";
 import { loadArtifacts } from "../models/source";
 import { RunRecord, type RunSummary } from "../runs/record";
 import { STAGES } from "../stages";
-import type { StageInput } from "../stages/types";
+import type { Stage, StageInput } from "../stages/types";
 import type { EpochLogs } from "../training/callbacks";
 import { cacheFor, externalInputs } from "./status";
 import { dataDirOf, runsDirOf } from "./paths";
@@ -27,11 +27,33 @@ export interface ExecuteOptions {
   stream?: NodeJS.WriteStream;
   /** Aborting stops the run between batches; completed stages stay cached. */
   signal?: AbortSignal;
+  /** Fail a stage that leaves more tensors allocated than it found (tfjs' expectNoLeakedTensors). */
+  checkLeaks?: boolean;
+}
+
+async function withLeakCheck<T>(name: string, enabled: boolean | undefined, fn: () => Promise<T>): Promise<T> {
+  if (!enabled) return fn();
+  const tf = await import("@tensorflow/tfjs");
+  const before = tf.memory().numTensors;
+  const out = await fn();
+  const after = tf.memory().numTensors;
+  if (after !== before) throw new Error(`stage ${name} leaked ${after - before} tensors (${before} before, ${after} after)`);
+  return out;
 }
 
 function pickRenderer(opts: ExecuteOptions, stream: NodeJS.WriteStream): RendererName {
   if (opts.renderer) return opts.renderer;
   return stream.isTTY && !process.env.CI ? "default" : "simple";
+}
+
+/**
+ * The backend a stage runs on: the run's, except that a stage needing convolution gradients
+ * moves from wasm to cpu when the backend was picked automatically.
+ */
+async function backendFor(stage: Stage, backend: BackendInfo, explicit: boolean, warn: (m: string) => void): Promise<BackendInfo> {
+  if (!stage.needsConvGrad || backend.canTrainConv || explicit) return backend;
+  warn(`${stage.name} runs on the cpu backend: ${backend.name} has no convolution gradient kernels (install the native backend for speed)`);
+  return selectBackend("cpu");
 }
 
 /**
@@ -55,10 +77,12 @@ export async function execute(loaded: LoadedConfig, opts: ExecuteOptions = {}): 
   record.writeSummary(summary);
   const infos = new Map<StageName, Record<string, unknown>>();
   try {
-    const backend: BackendInfo = await selectBackend(opts.backend ?? config.runtime.backend);
+    const choice = opts.backend ?? config.runtime.backend;
+    const explicit = choice !== "auto";
+    const backend: BackendInfo = await selectBackend(choice);
     summary.backend = backend.name;
     const ext = externalInputs(loaded);
-    const plan = (await import("../dag/compile")).compile(config);
+    const plan = compile(config);
     const digests = new Map<StageName, string>();
     const entries = new Map<StageName, StageInput>();
     let epochOffset = 0;
@@ -81,12 +105,13 @@ export async function execute(loaded: LoadedConfig, opts: ExecuteOptions = {}): 
             meta = found.meta;
             task.title = `${node.name} (cached)`;
           } else {
+            const stageBackend = await backendFor(STAGES[node.name], backend, explicit, warn);
             const tmp = cache.begin(node.name, key);
             const show = throttle((line: string) => (task.output = line), renderer === "default" ? 100 : 5000);
             try {
-              const result = await STAGES[node.name].run({
+              const result = await withLeakCheck(node.name, opts.checkLeaks, () => STAGES[node.name].run({
                 loaded, config, node, key, out: tmp, inputs: entries, dataDir: dataDirOf(loaded),
-                artifacts: () => loadArtifacts(config.base.model, loaded.baseDir), backend, epochOffset,
+                artifacts: () => loadArtifacts(config.base.model, loaded.baseDir), backend: stageBackend, epochOffset,
                 progress: show, warn, checkAbort,
                 callbacks: {
                   onBatchEnd: (b) => show(progressLine(b)),
@@ -95,12 +120,14 @@ export async function execute(loaded: LoadedConfig, opts: ExecuteOptions = {}): 
                     show.now(`epoch ${e.epoch}/${e.epochs} loss ${e.loss.toFixed(4)} val_acc ${e.val_accuracy.toFixed(4)} ${e.images_per_second.toFixed(1)} img/s`);
                   },
                 },
-              });
+              }));
               const seconds = (performance.now() - t0) / 1000;
               meta = cache.commit(tmp, { stage: node.name, key, digest: result.digest ?? key, seconds, info: result.info });
             } catch (err) {
               cache.abandon(tmp);
               throw err;
+            } finally {
+              if (stageBackend !== backend) await selectBackend(backend.name);
             }
           }
           if (found.hit) for (const e of (meta.info.history as EpochLogs[] | undefined) ?? []) journalEpoch(e, true);

@@ -15,7 +15,7 @@ export const REPORT_FILE = "report.json";
 export const MODEL_DIR = "model";
 
 /** Base plus head as one LayersModel: what a user loads with tf.loadLayersModel. */
-async function assemble(ctx: StageContext): Promise<tf.LayersModel> {
+async function assemble(ctx: StageContext): Promise<{ model: tf.LayersModel; head: tf.LayersModel }> {
   const a = ctx.artifacts();
   const base = await buildBase(a, resolveCut(a, ctx.config.base.cut), ctx.config.base.input_size);
   const tuned = ctx.inputs.get("fine-tune");
@@ -28,7 +28,8 @@ async function assemble(ctx: StageContext): Promise<tf.LayersModel> {
   const pooling = ctx.config.head.pooling === "avg" ? tf.layers.globalAveragePooling2d({ name: "head_pool" }) : tf.layers.globalMaxPooling2d({ name: "head_pool" });
   let t = pooling.apply(base.outputs[0]!) as tf.SymbolicTensor;
   for (const l of head.layers) if (l.getClassName() !== "InputLayer") t = l.apply(t) as tf.SymbolicTensor;
-  return tf.model({ inputs: base.inputs, outputs: t, name: ctx.config.name.replace(/[^A-Za-z0-9_]/g, "_") });
+  const model = tf.model({ inputs: base.inputs, outputs: t, name: ctx.config.name.replace(/[^A-Za-z0-9_]/g, "_") });
+  return { model, head };
 }
 
 /** evaluate: run the assembled model over the held-out images, report metrics, save the model. */
@@ -39,7 +40,7 @@ export const evaluate: Stage = {
     const manifest = readManifest(input(ctx, "prepare").dir);
     const split = ctx.config.evaluate.split;
     const items = manifest.items.filter((it) => it.split === split);
-    const model = await assemble(ctx);
+    const { model, head } = await assemble(ctx);
     try {
       const k = manifest.classes.length;
       const probs = new Float32Array(items.length * k);
@@ -68,6 +69,7 @@ export const evaluate: Stage = {
       };
     } finally {
       model.dispose();
+      head.dispose();
     }
   },
 };

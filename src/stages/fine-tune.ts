@@ -51,6 +51,7 @@ function gather(acts: Float32Array[], shapes: number[][], idx: number[]): tf.Ten
 export const fineTune: Stage = {
   name: "fine-tune",
   needsTf: true,
+  needsConvGrad: true,
   async run(ctx) {
     if (!ctx.backend.canTrainConv)
       throw new TlrunError(`fine-tuning needs convolution gradients, which the ${ctx.backend.name} backend lacks; use --backend native or cpu`, 1);

@@ -45,6 +45,8 @@ export interface Stage {
   name: StageName;
   /** True when the stage needs TensorFlow (prepare does not). */
   needsTf: boolean;
+  /** True when the stage computes convolution gradients, which wasm lacks. */
+  needsConvGrad?: boolean;
   run(ctx: StageContext): Promise<StageResult>;
 }
 

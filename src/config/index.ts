@@ -1,0 +1,62 @@
+import { dirname, resolve } from "node:path";
+import { ConfigError, type Problem } from "../errors";
+import { checkTopLevel, readYaml, toData } from "./load-yaml";
+import { applyOverrides, whereWithOverrides } from "./overrides";
+import { checkRules } from "./rules";
+import type { LoadedConfig } from "./types";
+import { validateStructure } from "./validate";
+
+export type { LoadedConfig, PipelineConfig } from "./types";
+export { checkAgainstDataset, checkCut, checkFreezePoint, RULES } from "./rules";
+
+export interface LoadOptions {
+  /** `path=value` strings from repeatable `--set` flags, applied in order before validation. */
+  overrides?: string[];
+}
+
+export interface ValidateResult {
+  ok: boolean;
+  problems: Problem[];
+  config?: LoadedConfig;
+}
+
+/**
+ * Reads, overrides and validates a pipeline file, collecting every problem instead of throwing.
+ * Stops after the first stage that fails: YAML, then schema (pass 1), then rules (pass 2).
+ */
+export function validateFile(file: string, opts: LoadOptions = {}): ValidateResult {
+  const abs = resolve(file);
+  const fail = (problems: Problem[]): ValidateResult => ({ ok: false, problems: sortProblems(problems, file) });
+  const read = readYaml(abs, file);
+  const source = read.source;
+  const yamlProblems = source && !read.problems.length ? checkTopLevel(source) : read.problems;
+  if (!source || yamlProblems.length) return fail(yamlProblems);
+
+  const { applied, problems: setProblems } = applyOverrides(source.doc, opts.overrides ?? []);
+  if (setProblems.length) return fail(setProblems);
+  const { data, problems: dataProblems } = toData(source);
+  if (dataProblems.length) return fail(dataProblems);
+
+  const where = whereWithOverrides(source, applied);
+  const { config, problems } = validateStructure(data, where);
+  if (!config) return fail(problems);
+  const ruleProblems = checkRules(config, where);
+  if (ruleProblems.length) return fail(ruleProblems);
+  return { ok: true, problems: [], config: { config, file: abs, baseDir: dirname(abs), locate: (path) => where(path) } };
+}
+
+/** Loads a pipeline file into a validated config with defaults filled; throws ConfigError (exit 2) listing every problem. */
+export function loadConfig(file: string, opts: LoadOptions = {}): LoadedConfig {
+  const result = validateFile(file, opts);
+  if (!result.ok || !result.config) throw new ConfigError(result.problems);
+  return result.config;
+}
+
+/** Problems in the file first, in line order, then those in `--set` arguments, in argument order. */
+function sortProblems(problems: Problem[], file: string): Problem[] {
+  const rank = (p: Problem) => (p.location?.file === file ? [0, p.location.line, p.location.col] : [1, 0, 0]);
+  return [...problems].sort((a, b) => {
+    const [x, y] = [rank(a), rank(b)];
+    return x[0]! - y[0]! || x[1]! - y[1]! || x[2]! - y[2]!;
+  });
+}

@@ -1,0 +1,121 @@
+import type { AugmentConfig } from "../config/types";
+import type { Rng } from "../util/rng";
+
+/** One random draw of augmentation, in the spirit of Keras' ImageDataGenerator. */
+export interface AugmentParams {
+  /** Rotation in radians. */
+  theta: number;
+  /** Zoom factors; above 1 shows more of the image (zooms out), as in Keras. */
+  zx: number;
+  zy: number;
+  /** Shift as a fraction of width and height. */
+  tx: number;
+  ty: number;
+  flipH: boolean;
+  flipV: boolean;
+  /** Multiplies pixel values. */
+  brightness: number;
+  /** Scales each channel around its mean. */
+  contrast: number;
+}
+
+export const IDENTITY_AUGMENT: Readonly<AugmentParams> = {
+  theta: 0, zx: 1, zy: 1, tx: 0, ty: 0, flipH: false, flipV: false, brightness: 1, contrast: 1,
+};
+
+/** Draw parameters from `cfg`. Always consumes the same number of draws, so streams stay aligned. */
+export function sampleAugment(rng: Rng, cfg: AugmentConfig): AugmentParams {
+  const sym = (r: number): number => (r > 0 ? rng.uniform(-r, r) : (rng.next(), 0));
+  const around1 = (r: number): number => 1 + sym(r);
+  return {
+    theta: (sym(cfg.rotation) * Math.PI) / 180,
+    // Like Keras, x and y zoom are drawn independently from [1 - zoom, 1 + zoom].
+    zx: around1(cfg.zoom),
+    zy: around1(cfg.zoom),
+    tx: sym(cfg.shift),
+    ty: sym(cfg.shift),
+    flipH: cfg.horizontal_flip ? rng.next() < 0.5 : (rng.next(), false),
+    flipV: cfg.vertical_flip ? rng.next() < 0.5 : (rng.next(), false),
+    brightness: around1(cfg.brightness),
+    contrast: around1(cfg.contrast),
+  };
+}
+
+/**
+ * Apply `p` to uint8 HWC pixels and return a new buffer. Geometry is one inverse-affine warp with
+ * bilinear sampling; out-of-range samples take the nearest edge pixel (Keras' fill_mode
+ * "nearest"). Then brightness and contrast, clamped to 0..255. Identity params copy exactly.
+ */
+export function applyAugment(pixels: Uint8Array, h: number, w: number, c: number, p: AugmentParams): Uint8Array {
+  const geometric = p.theta !== 0 || p.zx !== 1 || p.zy !== 1 || p.tx !== 0 || p.ty !== 0 || p.flipH || p.flipV;
+  const out = geometric ? warp(pixels, h, w, c, p) : pixels.slice();
+  if (p.brightness !== 1 || p.contrast !== 1) adjust(out, c, p.brightness, p.contrast);
+  return out;
+}
+
+function warp(src: Uint8Array, h: number, w: number, c: number, p: AugmentParams): Uint8Array {
+  const out = new Uint8Array(src.length);
+  const cx = (w - 1) / 2;
+  const cy = (h - 1) / 2;
+  const cos = Math.cos(p.theta);
+  const sin = Math.sin(p.theta);
+  // Source coords for output (x, y): centre + R(theta) * Z * (flip(x, y) - centre) + shift.
+  const fx = p.flipH ? -1 : 1;
+  const fy = p.flipV ? -1 : 1;
+  const axx = cos * p.zx * fx, axy = -sin * p.zy * fy;
+  const ayx = sin * p.zx * fx, ayy = cos * p.zy * fy;
+  const shiftX = p.tx * w, shiftY = p.ty * h;
+  const maxX = w - 1, maxY = h - 1, stride = w * c;
+  let o = 0;
+  for (let y = 0; y < h; y++) {
+    const dy = y - cy;
+    let sx = cx + axx * -cx + axy * dy + shiftX;
+    let sy = cy + ayx * -cx + ayy * dy + shiftY;
+    for (let x = 0; x < w; x++, sx += axx, sy += ayx) {
+      const px = sx < 0 ? 0 : sx > maxX ? maxX : sx;
+      const py = sy < 0 ? 0 : sy > maxY ? maxY : sy;
+      const x0 = px | 0, y0 = py | 0;
+      const x1 = x0 < maxX ? x0 + 1 : x0, y1 = y0 < maxY ? y0 + 1 : y0;
+      const ax = px - x0, ay = py - y0;
+      const w00 = (1 - ax) * (1 - ay), w01 = ax * (1 - ay), w10 = (1 - ax) * ay, w11 = ax * ay;
+      const i00 = y0 * stride + x0 * c, i01 = y0 * stride + x1 * c;
+      const i10 = y1 * stride + x0 * c, i11 = y1 * stride + x1 * c;
+      if (c === 3) {
+        out[o++] = src[i00]! * w00 + src[i01]! * w01 + src[i10]! * w10 + src[i11]! * w11 + 0.5;
+        out[o++] = src[i00 + 1]! * w00 + src[i01 + 1]! * w01 + src[i10 + 1]! * w10 + src[i11 + 1]! * w11 + 0.5;
+        out[o++] = src[i00 + 2]! * w00 + src[i01 + 2]! * w01 + src[i10 + 2]! * w10 + src[i11 + 2]! * w11 + 0.5;
+      } else {
+        for (let k = 0; k < c; k++, o++) {
+          out[o] = src[i00 + k]! * w00 + src[i01 + k]! * w01 + src[i10 + k]! * w10 + src[i11 + k]! * w11 + 0.5;
+        }
+      }
+    }
+  }
+  return out;
+}
+
+/** out = v * b * k + mean * b * (1 - k) per channel: brightness b, then contrast k around the mean. */
+function adjust(px: Uint8Array, c: number, b: number, k: number): void {
+  const sums = new Float64Array(c);
+  for (let j = 0; j < c; j++) {
+    let s = 0;
+    for (let i = j; i < px.length; i += c) s += px[i]!;
+    sums[j] = s;
+  }
+  const n = px.length / c || 1;
+  // Inputs are bytes, so each channel's mapping is a 256-entry table (rounded and clamped by the array type).
+  const lut = new Uint8ClampedArray(256 * c);
+  for (let j = 0; j < c; j++) {
+    const bias = (sums[j]! / n) * b * (1 - k);
+    for (let v = 0; v < 256; v++) lut[j * 256 + v] = v * b * k + bias;
+  }
+  if (c === 3) {
+    for (let i = 0; i < px.length; i += 3) {
+      px[i] = lut[px[i]!]!;
+      px[i + 1] = lut[256 + px[i + 1]!]!;
+      px[i + 2] = lut[512 + px[i + 2]!]!;
+    }
+  } else {
+    for (let i = 0; i < px.length; i++) px[i] = lut[(i % c) * 256 + px[i]!]!;
+  }
+}

@@ -1,0 +1,103 @@
+import { readFile } from "node:fs/promises";
+import sharp, { type Metadata, type Sharp } from "sharp";
+import { TlrunError } from "../errors";
+
+export interface DecodeOptions {
+  /** [height, width] of the output. */
+  size: [number, number];
+  colorMode: "rgb" | "grayscale";
+  /** Images whose header declares more pixels than this are refused before decoding. */
+  maxPixels: number;
+}
+
+export type ProbeResult = { ok: true; width: number; height: number; format: string } | { ok: false; reason: string };
+
+/**
+ * Decode an image file to uint8 HWC pixels of exactly `size` (3 channels for rgb, 1 for grayscale).
+ * EXIF orientation is applied; CMYK, 16-bit, palette and grayscale inputs become 8-bit sRGB.
+ * Transparent pixels are flattened onto WHITE: emoji and logos are dark shapes on a transparent
+ * background whose hidden RGB is often black, so a black matte would erase their outline.
+ * Resizing squashes to the target (fit "fill"), as Keras' load_img does, rather than cropping:
+ * no part of the object is cut away. Throws a TlrunError naming the file and a short reason.
+ */
+export async function decodeImage(abs: string, opts: DecodeOptions): Promise<Uint8Array> {
+  const [h, w] = opts.size;
+  const channels = opts.colorMode === "grayscale" ? 1 : 3;
+  try {
+    const { data, info } = await pipeline(abs, opts.maxPixels, w, h, opts.colorMode).toBuffer({ resolveWithObject: true });
+    if (info.width !== w || info.height !== h || info.channels !== channels) {
+      throw new Error(`unexpected output ${info.width}x${info.height}x${info.channels}`);
+    }
+    return new Uint8Array(data.buffer, data.byteOffset, data.length);
+  } catch (err) {
+    const buf = await readFile(abs).catch(() => undefined);
+    const reason = buf === undefined ? "cannot read file" : await reasonFor(err, buf, opts.maxPixels);
+    throw new TlrunError(`cannot decode ${abs}: ${reason}\n  hint: the file may have changed since 'prepare'; run it again`);
+  }
+}
+
+/** Check that a file decodes completely, without keeping its pixels. Used by the prepare stage. */
+export async function probeImage(abs: string, maxPixels: number): Promise<ProbeResult> {
+  let buf: Buffer;
+  try {
+    buf = await readFile(abs);
+  } catch (err) {
+    return { ok: false, reason: `cannot read file (${(err as NodeJS.ErrnoException).code ?? "error"})` };
+  }
+  return probeBuffer(buf, maxPixels);
+}
+
+/** `probeImage` on bytes already read (the manifest hashes the same buffer). */
+export async function probeBuffer(buf: Buffer, maxPixels: number): Promise<ProbeResult> {
+  try {
+    const meta = await header(buf);
+    const width = meta.autoOrient?.width ?? meta.width ?? 0;
+    const height = meta.autoOrient?.height ?? meta.height ?? 0;
+    if (width * height > maxPixels) return { ok: false, reason: tooMany(width, height, maxPixels) };
+    // A full decode (to a tiny size) is the only way to notice a truncated file: headers survive truncation.
+    await pipeline(buf, maxPixels, 8, 8, "rgb").toBuffer();
+    return { ok: true, width, height, format: meta.format ?? "unknown" };
+  } catch (err) {
+    return { ok: false, reason: await reasonFor(err, buf, maxPixels) };
+  }
+}
+
+function pipeline(input: string | Buffer, maxPixels: number, w: number, h: number, mode: "rgb" | "grayscale"): Sharp {
+  // failOn "error" rejects truncated and corrupt data but tolerates harmless warnings (e.g. an odd ICC profile).
+  const s = sharp(input, { failOn: "error", limitInputPixels: maxPixels, sequentialRead: true })
+    .autoOrient()
+    .flatten({ background: { r: 255, g: 255, b: 255 } })
+    .toColourspace(mode === "grayscale" ? "b-w" : "srgb")
+    .removeAlpha()
+    .resize(w, h, { fit: "fill" });
+  return s.raw({ depth: "uchar" });
+}
+
+/** Header only: dimensions and format, with no pixel limit (nothing is decoded here). */
+function header(buf: Buffer): Promise<Metadata> {
+  return sharp(buf, { limitInputPixels: false }).metadata();
+}
+
+const tooMany = (w: number, h: number, limit: number): string => `too many pixels (${w}×${h} > ${limit})`;
+
+/** Map a sharp/libvips failure to a short reason a user can act on. */
+async function reasonFor(err: unknown, buf: Buffer, maxPixels: number): Promise<string> {
+  if (err instanceof TlrunError) return err.message;
+  const msg = err instanceof Error ? err.message : String(err);
+  if (buf.length === 0) return "zero bytes";
+  if (/pixel limit/i.test(msg)) {
+    const meta = await header(buf).catch(() => undefined);
+    return meta?.width && meta.height ? tooMany(meta.width, meta.height, maxPixels) : "too many pixels";
+  }
+  if (buf.subarray(0, 2).toString("latin1") === "BM") return "unsupported format (BMP)";
+  if (/unsupported image format/i.test(msg)) return "not an image";
+  if (/premature end|unexpected end|end of file|insufficient input|truncat|bad seek/i.test(msg)) return "truncated";
+  if (/libpng read error/i.test(msg)) return endsWithIend(buf) ? "corrupt image data" : "truncated";
+  if (/unsupported (feature|codec|compression)|no decoder/i.test(msg)) return "unsupported format";
+  return `corrupt image data (${msg.split("\n")[0]!.slice(0, 80)})`;
+}
+
+/** A complete PNG ends with the 12-byte IEND chunk. */
+function endsWithIend(buf: Buffer): boolean {
+  return buf.length >= 12 && buf.subarray(buf.length - 8, buf.length - 4).toString("latin1") === "IEND";
+}

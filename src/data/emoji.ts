@@ -1,0 +1,117 @@
+import { copyFile, mkdir, readFile, readdir, rename, rm, stat, writeFile } from "node:fs/promises";
+import { dirname, join, resolve } from "node:path";
+import sharp from "sharp";
+import { TlrunError } from "../errors";
+import { tempPathFor } from "../util/atomic";
+import { mapLimit } from "./pool";
+
+export type EmojiVendor = "google" | "twitter";
+
+export interface EmojiDatasetOptions {
+  vendor: EmojiVendor;
+  out: string;
+  /** Side in pixels; the package ships 64 px images, other sizes are resized from them. */
+  size?: number;
+  /** Also copy the skin-tone variants (about 1,900 more images, mostly "people-body"). */
+  includeSkinTones?: boolean;
+}
+
+export interface EmojiDatasetResult {
+  classes: Record<string, number>;
+  total: number;
+  out: string;
+}
+
+/** Written into the dataset folder; a rerun with the same recipe finds it and returns early. */
+export const DATASET_MARKER = ".tlrun-dataset.json";
+
+interface EmojiEntry {
+  image: string;
+  category: string;
+  skin_variations?: Record<string, { image: string } & Record<string, unknown>>;
+  [key: string]: unknown;
+}
+
+/** "Smileys & Emotion" -> "smileys-emotion". */
+export function slugCategory(category: string): string {
+  return category.toLowerCase().replace(/[^a-z0-9]+/g, "-").replace(/^-|-$/g, "");
+}
+
+/**
+ * `tlrun dataset emoji`: a folder of class subfolders (one per emoji category, "Component" left
+ * out) built from the emoji-datasource-<vendor> package. Built beside `out` and renamed into place,
+ * so an interrupted build leaves nothing half-written. Idempotent for the same vendor, package
+ * version, size and skin-tone choice; refuses to replace a non-empty folder it did not write.
+ */
+export async function buildEmojiDataset(opts: EmojiDatasetOptions): Promise<EmojiDatasetResult> {
+  const { vendor } = opts;
+  const size = opts.size ?? 64;
+  if (vendor !== "google" && vendor !== "twitter") throw new TlrunError(`unknown emoji vendor '${String(vendor)}'; use google or twitter`);
+  if (!Number.isInteger(size) || size < 8 || size > 1024) throw new TlrunError(`emoji image size must be an integer from 8 to 1024, got ${size}`);
+  const pkgDir = dirname(require.resolve(`emoji-datasource-${vendor}/package.json`));
+  const version = (JSON.parse(await readFile(join(pkgDir, "package.json"), "utf8")) as { version: string }).version;
+  const recipe = { source: `emoji-datasource-${vendor}`, vendor, version, size, includeSkinTones: opts.includeSkinTones ?? false };
+  const out = resolve(opts.out);
+
+  const existing = await readMarker(out);
+  if (existing && sameRecipe(existing, recipe)) return { classes: existing.classes, total: existing.total, out };
+  const kind = await stat(out).then((st) => (st.isDirectory() ? "dir" : "other"), () => "none");
+  if (kind === "other") throw new TlrunError(`${out} exists and is not a folder\n  hint: choose another --out`);
+  if (!existing && kind === "dir" && (await readdir(out)).length > 0) {
+    throw new TlrunError(`${out} already exists and was not written by 'tlrun dataset'\n  hint: choose another --out, or delete the folder first`);
+  }
+
+  const files = await listImages(pkgDir, vendor, recipe.includeSkinTones);
+  const tmp = tempPathFor(out);
+  try {
+    const classes: Record<string, number> = {};
+    for (const cls of new Set(files.map((f) => f.cls))) await mkdir(join(tmp, cls), { recursive: true });
+    await mapLimit(files, 16, async ({ src, cls, name }) => {
+      const dest = join(tmp, cls, name);
+      if (size === 64) await copyFile(src, dest);
+      else await sharp(src).resize(size, size, { kernel: "lanczos3" }).png().toFile(dest);
+    });
+    for (const f of files) classes[f.cls] = (classes[f.cls] ?? 0) + 1;
+    const sorted = Object.fromEntries(Object.entries(classes).sort(([a], [b]) => (a < b ? -1 : 1)));
+    const marker = { ...recipe, classes: sorted, total: files.length };
+    await writeFile(join(tmp, DATASET_MARKER), JSON.stringify(marker, null, 2) + "\n");
+    await mkdir(dirname(out), { recursive: true });
+    await rm(out, { recursive: true, force: true }); // empty, or a dataset of ours with another recipe
+    await rename(tmp, out);
+    return { classes: sorted, total: files.length, out };
+  } catch (err) {
+    await rm(tmp, { recursive: true, force: true });
+    throw err;
+  }
+}
+
+type Recipe = { vendor: string; version: string; size: number; includeSkinTones: boolean };
+type Marker = Recipe & { classes: Record<string, number>; total: number };
+
+async function readMarker(out: string): Promise<Marker | undefined> {
+  try {
+    return JSON.parse(await readFile(join(out, DATASET_MARKER), "utf8")) as Marker;
+  } catch {
+    return undefined; // absent or unreadable: treated as not ours
+  }
+}
+
+function sameRecipe(a: Recipe, b: Recipe): boolean {
+  return a.vendor === b.vendor && a.version === b.version && a.size === b.size && a.includeSkinTones === b.includeSkinTones;
+}
+
+async function listImages(pkgDir: string, vendor: EmojiVendor, skinTones: boolean): Promise<Array<{ src: string; cls: string; name: string }>> {
+  const entries = JSON.parse(await readFile(join(pkgDir, "emoji.json"), "utf8")) as EmojiEntry[];
+  const flag = `has_img_${vendor}`;
+  const imgDir = join(pkgDir, "img", vendor, "64");
+  const files: Array<{ src: string; cls: string; name: string }> = [];
+  for (const e of entries) {
+    if (e.category === "Component") continue;
+    const cls = slugCategory(e.category);
+    const variants = skinTones ? Object.values(e.skin_variations ?? {}) : [];
+    for (const v of [e, ...variants]) {
+      if (v[flag] === true) files.push({ src: join(imgDir, v.image), cls, name: v.image });
+    }
+  }
+  return files;
+}

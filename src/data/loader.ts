@@ -1,0 +1,95 @@
+import type { AugmentConfig } from "../config/types";
+import { Rng, deriveSeed } from "../util/rng";
+import { applyAugment, sampleAugment } from "./augment";
+import { decodeImage } from "./decode";
+import { createLimiter } from "./pool";
+import { grayToRgb, toFloatInput, type PreprocessMode } from "./preprocess";
+
+export interface BatchOptions {
+  /** [height, width] fed to the model. */
+  size: [number, number];
+  colorMode: "rgb" | "grayscale";
+  maxPixels: number;
+  preprocessing: PreprocessMode;
+  batchSize: number;
+  /** Random augmentation, repeatable per (seed, epoch, item index). Leave out for eval. */
+  augment?: { cfg: AugmentConfig; seed: number; epoch: number };
+  /** Batches decoded ahead of the one being consumed (default 2). */
+  prefetch?: number;
+  /** Images decoded at once (default 16); sharp's thread pool does the work. */
+  concurrency?: number;
+}
+
+/** One batch: `x` is [n, h, w, 3] float32 (always three channels); `indices` point into `items`. */
+export interface Batch {
+  x: Float32Array;
+  n: number;
+  indices: number[];
+}
+
+/**
+ * Stream `items` as preprocessed float batches, in order. Decoding runs ahead by `prefetch`
+ * batches with bounded concurrency. A file that no longer decodes throws a TlrunError naming it.
+ */
+export async function* batches(items: ReadonlyArray<{ abs: string }>, opts: BatchOptions): AsyncGenerator<Batch> {
+  const [h, w] = opts.size;
+  const bs = Math.max(1, Math.floor(opts.batchSize));
+  const count = Math.ceil(items.length / bs);
+  const limit = createLimiter(opts.concurrency ?? 16);
+  const state = { stopped: false };
+  const pending: Array<Promise<Batch>> = [];
+  const start = (b: number): void => {
+    const p = loadBatch(items, b * bs, Math.min(items.length, (b + 1) * bs), opts, h, w, limit, state);
+    p.catch(() => undefined); // awaited below in order; this only keeps a prefetched failure from being "unhandled"
+    pending.push(p);
+  };
+  const ahead = Math.max(0, opts.prefetch ?? 2);
+  let next = 0;
+  try {
+    for (; next < Math.min(count, ahead + 1); next++) start(next);
+    for (let b = 0; b < count; b++) {
+      const batch = await pending.shift()!;
+      if (next < count) start(next++);
+      yield batch;
+    }
+  } finally {
+    state.stopped = true; // queued decodes of an abandoned generator are skipped
+  }
+}
+
+async function loadBatch(
+  items: ReadonlyArray<{ abs: string }>,
+  from: number,
+  to: number,
+  opts: BatchOptions,
+  h: number,
+  w: number,
+  limit: ReturnType<typeof createLimiter>,
+  state: { stopped: boolean },
+): Promise<Batch> {
+  const n = to - from;
+  const per = h * w * 3;
+  const x = new Float32Array(n * per);
+  const indices = Array.from({ length: n }, (_, i) => from + i);
+  await Promise.all(
+    indices.map((index, slot) =>
+      limit(async () => {
+        if (state.stopped) return;
+        const px = await loadImage(items[index]!.abs, index, opts, h, w);
+        toFloatInput(px, x, slot * per, opts.preprocessing, 3);
+      }),
+    ),
+  );
+  return { x, n, indices };
+}
+
+async function loadImage(abs: string, index: number, opts: BatchOptions, h: number, w: number): Promise<Uint8Array> {
+  const c = opts.colorMode === "grayscale" ? 1 : 3;
+  let px = await decodeImage(abs, { size: [h, w], colorMode: opts.colorMode, maxPixels: opts.maxPixels });
+  if (opts.augment) {
+    const { cfg, seed, epoch } = opts.augment;
+    const rng = new Rng(deriveSeed(seed, `augment:${epoch}:${index}`));
+    px = applyAugment(px, h, w, c, sampleAugment(rng, cfg));
+  }
+  return c === 1 ? grayToRgb(px) : px;
+}

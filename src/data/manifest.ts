@@ -1,0 +1,95 @@
+import { readFile } from "node:fs/promises";
+import { TlrunError } from "../errors";
+import { sha256, hashRecord } from "../util/hash";
+import { deriveSeed } from "../util/rng";
+import { probeBuffer } from "./decode";
+import { mapLimit } from "./pool";
+import type { ScanResult, Split } from "./scan";
+import { assignSplits, type SplitRatios } from "./split";
+
+export const SPLITS: readonly Split[] = ["train", "val", "test"];
+
+/** One usable image; paths are relative to data.dir so the manifest does not depend on where it lives. */
+export interface ManifestItem {
+  rel: string;
+  /** Index into `classes`. */
+  label: number;
+  split: Split;
+  sha256: string;
+  width: number;
+  height: number;
+}
+
+/** The prepare stage's output: which images exist, which split each belongs to, and what was left out. */
+export interface Manifest {
+  version: 1;
+  classes: string[];
+  items: ManifestItem[];
+  bad: Array<{ rel: string; reason: string }>;
+  skipped: Array<{ rel: string; reason: string }>;
+  counts: Record<Split, Record<string, number>>;
+}
+
+export interface ManifestOptions {
+  seed: number;
+  split: SplitRatios;
+  maxPixels: number;
+  onBadImage: "skip" | "fail";
+  concurrency?: number;
+}
+
+/**
+ * Hash and probe every scanned image, then assign splits: a presplit layout keeps its folders;
+ * otherwise a seeded (optionally stratified) split that depends only on the seed and file paths.
+ */
+export async function buildManifest(scan: ScanResult, opts: ManifestOptions): Promise<Manifest> {
+  const checked = await mapLimit(scan.items, opts.concurrency ?? 16, async (item) => {
+    const buf = await readFile(item.abs).catch((err: NodeJS.ErrnoException) => err);
+    if (buf instanceof Error) return { item, hash: "", probe: { ok: false as const, reason: `cannot read file (${buf.code ?? "error"})` } };
+    return { item, hash: sha256(buf), probe: await probeBuffer(buf, opts.maxPixels) };
+  });
+  const bad = checked.flatMap((c) => (c.probe.ok ? [] : [{ rel: c.item.rel, reason: c.probe.reason }]));
+  if (bad.length > 0 && opts.onBadImage === "fail") throw badImagesError(bad);
+
+  const good = checked.filter((c) => c.probe.ok);
+  const skipped = [...scan.skipped];
+  const classes = scan.classes.filter((cls) => {
+    const has = good.some((c) => c.item.label === cls);
+    if (!has) skipped.push({ rel: cls, reason: "class has no readable images" });
+    return has;
+  });
+  const labelOf = new Map(classes.map((c, i) => [c, i]));
+  const items: ManifestItem[] = good.map(({ item, hash, probe }) => ({
+    rel: item.rel,
+    label: labelOf.get(item.label)!,
+    split: item.split ?? "train",
+    sha256: hash,
+    width: probe.ok ? probe.width : 0,
+    height: probe.ok ? probe.height : 0,
+  }));
+  items.sort((a, b) => (a.rel < b.rel ? -1 : a.rel > b.rel ? 1 : 0));
+  if (scan.layout === "classes") assignSplits(items, opts.split, deriveSeed(opts.seed, "split"), classes);
+  return { version: 1, classes, items, bad, skipped, counts: countSplits(classes, items) };
+}
+
+/** Hash of what training depends on: class names and each item's path, label, split and content. */
+export function manifestHash(m: Manifest): string {
+  return hashRecord({ classes: m.classes, items: m.items.map((i) => [i.rel, i.label, i.split, i.sha256]) });
+}
+
+function countSplits(classes: string[], items: ManifestItem[]): Record<Split, Record<string, number>> {
+  const counts = {} as Record<Split, Record<string, number>>;
+  for (const s of SPLITS) counts[s] = Object.fromEntries(classes.map((c) => [c, 0]));
+  for (const i of items) counts[i.split][classes[i.label]!]!++;
+  return counts;
+}
+
+function badImagesError(bad: Array<{ rel: string; reason: string }>): TlrunError {
+  const shown = bad.slice(0, 5).map((b) => `  ${b.rel}: ${b.reason}`);
+  const more = bad.length > 5 ? [`  ... and ${bad.length - 5} more`] : [];
+  return new TlrunError(
+    [`${bad.length} image${bad.length === 1 ? "" : "s"} in data.dir cannot be decoded:`, ...shown, ...more].join("\n") +
+      "\n  hint: fix or delete them, or set data.on_bad_image: skip to leave them out",
+  );
+}
+

@@ -1,0 +1,72 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { compile } from "../../src/dag/compile";
+import { chainKeys, stageKey } from "../../src/dag/keys";
+import { toposort, upstreamOf } from "../../src/dag/graph";
+import { defaultConfig } from "./fixtures";
+
+const ext = { datasetFingerprint: "fp", baseIdentity: "base", codeVersion: "0.0.0" };
+
+test("a config with a fine-tune phase compiles to the six stages in order", () => {
+  const plan = compile(defaultConfig());
+  assert.deepEqual(plan.stages.map((s) => s.name), ["prepare", "extract", "train-head", "unfreeze", "fine-tune", "evaluate"]);
+});
+
+test("without a fine-tune phase there is no unfreeze or fine-tune", () => {
+  const c = defaultConfig();
+  c.train.fine_tune = null;
+  const plan = compile(c);
+  assert.deepEqual(plan.stages.map((s) => s.name), ["prepare", "extract", "train-head", "evaluate"]);
+  assert.deepEqual(plan.stages.at(-1)!.deps, ["train-head", "prepare", "extract"]);
+});
+
+test("changing the head changes train-head onward but not prepare or extract", () => {
+  const a = chainKeys(compile(defaultConfig()), ext);
+  const c = defaultConfig();
+  c.head.dropout = 0.3;
+  const b = chainKeys(compile(c), ext);
+  assert.equal(a.get("prepare"), b.get("prepare"));
+  assert.equal(a.get("extract"), b.get("extract"));
+  for (const s of ["train-head", "unfreeze", "fine-tune", "evaluate"] as const) assert.notEqual(a.get(s), b.get(s), s);
+});
+
+test("changing the fine-tune rate leaves the head phase cached", () => {
+  const a = chainKeys(compile(defaultConfig()), ext);
+  const c = defaultConfig();
+  c.train.fine_tune!.learning_rate = 3e-5;
+  const b = chainKeys(compile(c), ext);
+  for (const s of ["prepare", "extract", "train-head", "unfreeze"] as const) assert.equal(a.get(s), b.get(s), s);
+  assert.notEqual(a.get("fine-tune"), b.get("fine-tune"));
+});
+
+test("changing the input size or the data re-runs extract, and the data re-runs prepare", () => {
+  const a = chainKeys(compile(defaultConfig()), ext);
+  const c = defaultConfig();
+  c.base.input_size = [128, 128];
+  const b = chainKeys(compile(c), ext);
+  assert.equal(a.get("prepare"), b.get("prepare"));
+  assert.notEqual(a.get("extract"), b.get("extract"));
+  const d = chainKeys(compile(defaultConfig()), { ...ext, datasetFingerprint: "other" });
+  assert.notEqual(a.get("prepare"), d.get("prepare"));
+});
+
+test("a key is unknown until every dependency has a digest", () => {
+  const plan = compile(defaultConfig());
+  assert.equal(stageKey(plan.stages[1]!, new Map(), ext), undefined);
+  assert.match(stageKey(plan.stages[0]!, new Map(), ext)!, /^[0-9a-f]{64}$/);
+});
+
+test("keys do not depend on the order of keys in the config", () => {
+  const c = defaultConfig();
+  const { output, ...rest } = c.head;
+  const reordered = JSON.parse(JSON.stringify({ ...c, head: { output, ...rest } }));
+  assert.deepEqual(chainKeys(compile(c), ext), chainKeys(compile(reordered), ext));
+});
+
+test("toposort orders dependencies first and names a cycle", () => {
+  const sorted = toposort([{ name: "c", deps: ["b"] }, { name: "a", deps: [] }, { name: "b", deps: ["a"] }]);
+  assert.deepEqual(sorted.map((n) => n.name), ["a", "b", "c"]);
+  assert.throws(() => toposort([{ name: "a", deps: ["b"] }, { name: "b", deps: ["a"] }]), /cycle through: a -> b/);
+  assert.throws(() => toposort([{ name: "a", deps: ["z"] }]), /unknown stage 'z'/);
+  assert.deepEqual([...upstreamOf([{ name: "a", deps: [] }, { name: "b", deps: ["a"] }, { name: "c", deps: ["b"] }], "c")].sort(), ["a", "b"]);
+});

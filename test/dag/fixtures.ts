@@ -1,0 +1,25 @@
+import type { PipelineConfig } from "../../src/config/types";
+
+/** A complete config literal, so DAG tests need neither YAML nor the schema. */
+export function defaultConfig(): PipelineConfig {
+  const phase = {
+    epochs: 10, optimizer: "adam" as const, learning_rate: 1e-3, batch_size: 32,
+    schedule: { type: "constant" as const, warmup_epochs: 0, step_epochs: 10, gamma: 0.1, min_factor: 0 },
+    early_stopping: { enabled: false, monitor: "val_loss" as const, patience: 3, min_delta: 0, restore_best: true },
+  };
+  return {
+    name: "fixture",
+    seed: 42,
+    data: {
+      dir: "data", split: { train: 0.7, val: 0.15, test: 0.15, stratify: true }, color_mode: "rgb",
+      preprocessing: "auto", on_bad_image: "skip", max_pixels: 50_000_000, exclude_classes: [], builtin: "",
+    },
+    base: { model: "mobilenet_v2", cut: "", input_size: [224, 224] },
+    freeze: { at: "block_13_expand", batchnorm: "frozen" },
+    head: { pooling: "avg", layers: [], dropout: 0.2, output: "softmax", l2: 0 },
+    augment: { horizontal_flip: false, vertical_flip: false, rotation: 0, zoom: 0, shift: 0, brightness: 0, contrast: 0, feature_copies: 2 },
+    train: { head: phase, fine_tune: { ...phase, epochs: 5, learning_rate: 1e-5 } },
+    evaluate: { split: "test" },
+    runtime: { backend: "auto", runs_dir: "runs" },
+  };
+}

@@ -1,0 +1,146 @@
+import assert from "node:assert/strict";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { deflateSync } from "node:zlib";
+import { after, before, describe, it } from "node:test";
+import sharp, { type Sharp } from "sharp";
+import { TlrunError } from "../../src/errors";
+import { decodeImage, probeImage } from "../../src/data/decode";
+
+const dir = mkdtempSync(join(tmpdir(), "tlrun-decode-"));
+after(() => rmSync(dir, { recursive: true, force: true }));
+const at = (name: string): string => join(dir, name);
+const LIMIT = 50_000_000;
+
+/** 32x32 RGB noise, so encoders cannot compress it away. */
+function noise(w = 32, h = 32, c = 3): Sharp {
+  const px = Buffer.alloc(w * h * c);
+  for (let i = 0; i < px.length; i++) px[i] = (i * 7919 + (i >> 5) * 31) % 251;
+  return sharp(px, { raw: { width: w, height: h, channels: c as 3 } });
+}
+
+/** A PNG whose header declares `side`x`side` 1-bit pixels: tiny on disk, huge when decoded. */
+function bombPng(side: number): Buffer {
+  const chunk = (type: string, data: Buffer): Buffer => {
+    const body = Buffer.concat([Buffer.from(type, "latin1"), data]);
+    const out = Buffer.alloc(body.length + 8);
+    out.writeUInt32BE(data.length, 0);
+    body.copy(out, 4);
+    out.writeUInt32BE(crc32(body), body.length + 4);
+    return out;
+  };
+  const ihdr = Buffer.alloc(13);
+  ihdr.writeUInt32BE(side, 0);
+  ihdr.writeUInt32BE(side, 4);
+  ihdr[8] = 1; // bit depth 1, colour type 0 (grey)
+  const raw = Buffer.alloc((Math.ceil(side / 8) + 1) * side);
+  const sig = Buffer.from([137, 80, 78, 71, 13, 10, 26, 10]);
+  return Buffer.concat([sig, chunk("IHDR", ihdr), chunk("IDAT", deflateSync(raw, { level: 9 })), chunk("IEND", Buffer.alloc(0))]);
+}
+
+function crc32(buf: Buffer): number {
+  let c = ~0;
+  for (const b of buf) {
+    c ^= b;
+    for (let k = 0; k < 8; k++) c = c & 1 ? (c >>> 1) ^ 0xedb88320 : c >>> 1;
+  }
+  return ~c >>> 0;
+}
+
+before(async () => {
+  mkdirSync(dir, { recursive: true });
+  const png = await noise().png().toBuffer();
+  const jpg = await noise().jpeg().toBuffer();
+  writeFileSync(at("ok.png"), png);
+  writeFileSync(at("ok.jpg"), jpg);
+  writeFileSync(at("trunc.png"), png.subarray(0, png.length >> 1));
+  writeFileSync(at("trunc.jpg"), jpg.subarray(0, jpg.length - 200));
+  writeFileSync(at("zero.png"), "");
+  writeFileSync(at("text.jpg"), "this is not a jpeg, just text\n");
+  writeFileSync(at("renamed-bmp.png"), Buffer.concat([Buffer.from("BM"), Buffer.alloc(64)]));
+  writeFileSync(at("bomb.png"), bombPng(20000));
+  await noise().toColourspace("cmyk").jpeg().toFile(at("cmyk.jpg"));
+  await noise().toColourspace("rgb16").png().toFile(at("deep.png"));
+  await noise(32, 32, 1).png().toFile(at("gray.png"));
+  await noise().png({ palette: true, colours: 16 }).toFile(at("palette.png"));
+  await noise().tiff().toFile(at("ok.tiff"));
+  await noise().webp().toFile(at("ok.webp"));
+  await noise().gif().toFile(at("ok.gif"));
+  await noise().avif({ effort: 0 }).toFile(at("ok.avif"));
+  // RGBA: left half opaque red, right half fully transparent with black hidden under it.
+  const rgba = Buffer.alloc(8 * 4 * 4);
+  for (let i = 0; i < 32; i++) if (i % 8 < 4) rgba.set([255, 0, 0, 255], i * 4);
+  await sharp(rgba, { raw: { width: 8, height: 4, channels: 4 } }).png().toFile(at("alpha.png"));
+  // 40 wide x 20 tall, left half red, right half blue, tagged "rotate 90 degrees clockwise to display".
+  const rb = Buffer.alloc(40 * 20 * 3);
+  for (let i = 0; i < 800; i++) rb.set(i % 40 < 20 ? [255, 0, 0] : [0, 0, 255], i * 3);
+  await sharp(rb, { raw: { width: 40, height: 20, channels: 3 } }).jpeg({ quality: 100 }).withMetadata({ orientation: 6 }).toFile(at("exif6.jpg"));
+});
+
+describe("probeImage", () => {
+  const cases: Array<[string, string | RegExp]> = [
+    ["trunc.png", "truncated"],
+    ["trunc.jpg", "truncated"],
+    ["zero.png", "zero bytes"],
+    ["text.jpg", "not an image"],
+    ["renamed-bmp.png", "unsupported format (BMP)"],
+    ["bomb.png", `too many pixels (20000×20000 > ${LIMIT})`],
+    ["missing.png", /cannot read file \(ENOENT\)/],
+  ];
+  for (const [file, reason] of cases) {
+    it(`refuses ${file}: ${String(reason)}`, async () => {
+      const r = await probeImage(at(file), LIMIT);
+      assert.equal(r.ok, false);
+      if (!r.ok) typeof reason === "string" ? assert.equal(r.reason, reason) : assert.match(r.reason, reason);
+    });
+  }
+
+  it("refuses the decompression bomb from its header, quickly", async () => {
+    const t = performance.now();
+    await probeImage(at("bomb.png"), LIMIT);
+    await assert.rejects(decodeImage(at("bomb.png"), { size: [8, 8], colorMode: "rgb", maxPixels: LIMIT }), /too many pixels/);
+    assert.ok(performance.now() - t < 2000, "must not decode 400M pixels");
+  });
+
+  for (const file of ["ok.png", "ok.jpg", "cmyk.jpg", "deep.png", "gray.png", "palette.png", "ok.tiff", "ok.webp", "ok.gif", "ok.avif"]) {
+    it(`accepts ${file}`, async () => {
+      const r = await probeImage(at(file), LIMIT);
+      assert.deepEqual(r.ok && [r.width, r.height], [32, 32]);
+    });
+  }
+
+  it("reports dimensions after EXIF orientation", async () => {
+    assert.deepEqual(await probeImage(at("exif6.jpg"), LIMIT), { ok: true, width: 20, height: 40, format: "jpeg" });
+  });
+});
+
+describe("decodeImage", () => {
+  for (const file of ["ok.png", "ok.jpg", "cmyk.jpg", "deep.png", "gray.png", "palette.png", "ok.tiff", "ok.webp", "ok.gif", "ok.avif"]) {
+    it(`decodes ${file} to [h, w, c] uint8 in both colour modes`, async () => {
+      assert.equal((await decodeImage(at(file), { size: [24, 16], colorMode: "rgb", maxPixels: LIMIT })).length, 24 * 16 * 3);
+      assert.equal((await decodeImage(at(file), { size: [24, 16], colorMode: "grayscale", maxPixels: LIMIT })).length, 24 * 16);
+    });
+  }
+
+  it("flattens transparency onto white", async () => {
+    const px = await decodeImage(at("alpha.png"), { size: [4, 8], colorMode: "rgb", maxPixels: LIMIT });
+    assert.deepEqual([...px.subarray(0, 3)], [255, 0, 0]);
+    assert.deepEqual([...px.subarray(7 * 3, 8 * 3)], [255, 255, 255]);
+  });
+
+  it("applies EXIF orientation: the left (red) half ends up on top", async () => {
+    const px = await decodeImage(at("exif6.jpg"), { size: [40, 20], colorMode: "rgb", maxPixels: LIMIT });
+    const pixel = (x: number, y: number): number[] => [...px.subarray((y * 20 + x) * 3, (y * 20 + x) * 3 + 3)];
+    const [r1, , b1] = pixel(10, 5);
+    const [r2, , b2] = pixel(10, 35);
+    assert.ok(r1! > 200 && b1! < 60, `top should be red, got ${pixel(10, 5)}`);
+    assert.ok(b2! > 200 && r2! < 60, `bottom should be blue, got ${pixel(10, 35)}`);
+  });
+
+  it("throws a TlrunError naming the file for bad input", async () => {
+    for (const f of ["trunc.png", "trunc.jpg", "zero.png", "text.jpg", "missing.png"]) {
+      await assert.rejects(decodeImage(at(f), { size: [8, 8], colorMode: "rgb", maxPixels: LIMIT }), (e: unknown) => e instanceof TlrunError && e.message.includes(f));
+    }
+  });
+});

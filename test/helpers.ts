@@ -1,0 +1,69 @@
+import { cpSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import type { TestContext } from "node:test";
+
+/** A temporary folder removed when the test ends. */
+export function tempDir(t: TestContext, prefix = "tlrun-test-"): string {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+/** Write files given as { relative path: content } under `root`. */
+export function writeTree(root: string, files: Record<string, string | Uint8Array>): void {
+  for (const [rel, content] of Object.entries(files)) {
+    mkdirSync(dirname(join(root, rel)), { recursive: true });
+    writeFileSync(join(root, rel), content);
+  }
+}
+
+/** Real google emoji, `perClass` images from each of `classes` categories, as class folders. */
+export function tinyEmojiDataset(dest: string, perClass = 8, classes = ["flags", "food-drink", "smileys-emotion"]): string {
+  const pkg = dirname(require.resolve("emoji-datasource-google/package.json"));
+  const emoji = require(join(pkg, "emoji.json")) as Array<{ image: string; category: string; has_img_google: boolean; sort_order: number }>;
+  const slug = (c: string): string => c.toLowerCase().replace(/[^a-z]+/g, "-").replace(/^-|-$/g, "");
+  for (const cls of classes) {
+    const picked = emoji
+      .filter((e) => e.has_img_google && slug(e.category) === cls)
+      .sort((a, b) => a.sort_order - b.sort_order)
+      .slice(0, perClass);
+    mkdirSync(join(dest, cls), { recursive: true });
+    for (const e of picked) cpSync(join(pkg, "img", "google", "64", e.image), join(dest, cls, e.image));
+  }
+  return dest;
+}
+
+/** The pipeline YAML used by stage and end-to-end tests: tiny images, few epochs. */
+export function tinyPipeline(dataDir: string, runsDir: string, extra = ""): string {
+  return `name: tiny
+seed: 7
+data:
+  dir: ${JSON.stringify(dataDir)}
+  split: { train: 0.5, val: 0.25, test: 0.25 }
+base:
+  model: mobilenet_v2
+  input_size: [32, 32]
+freeze:
+  at: block_16_expand
+head:
+  layers: [{ units: 16, activation: relu, dropout: 0.1 }]
+augment:
+  rotation: 10
+  horizontal_flip: true
+  feature_copies: 1
+train:
+  head: { epochs: 2, batch_size: 8, learning_rate: 0.01 }
+  fine_tune: { epochs: 1, batch_size: 8 }
+runtime:
+  runs_dir: ${JSON.stringify(runsDir)}
+${extra}`;
+}
+
+export function listDir(dir: string): string[] {
+  try {
+    return readdirSync(dir).sort();
+  } catch {
+    return [];
+  }
+}

@@ -1,0 +1,36 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { loadConfig } from "../../src/config";
+import { execute } from "../../src/executor/execute";
+import { loadModel } from "../../src/models/io";
+import { tempDir, tinyEmojiDataset, tinyPipeline } from "../helpers";
+
+/**
+ * Every stage on a tiny real dataset (24 google emoji, 3 classes, 32 px), with the leak check
+ * on: each stage must leave tf.memory().numTensors where it found it.
+ */
+test("all six stages run on tiny real data without leaking tensors", async (t) => {
+  const root = tempDir(t);
+  const data = tinyEmojiDataset(join(root, "data"));
+  const file = join(root, "p.yaml");
+  writeFileSync(file, tinyPipeline(data, join(root, "runs")));
+  const summary = await execute(loadConfig(file), { renderer: "silent", checkLeaks: true });
+  assert.equal(summary.status, "completed");
+  assert.deepEqual(summary.stages.map((s) => s.name), ["prepare", "extract", "train-head", "unfreeze", "fine-tune", "evaluate"]);
+  assert.ok(summary.stages.every((s) => !s.cached));
+  assert.equal(summary.data!.train! as number + (summary.data!.val as number) + (summary.data!.test as number), 24);
+  for (const k of ["test_accuracy", "test_macro_f1", "head_test_accuracy"]) assert.equal(typeof summary.metrics[k], "number", k);
+  const run = summary.run_dir;
+  for (const f of ["config.resolved.yaml", "summary.json", "metrics.jsonl", "report.json", "manifest.json", "model/model.json"])
+    assert.ok(existsSync(join(run, f)), f);
+  const epochs = readFileSync(join(run, "metrics.jsonl"), "utf8").trim().split("\n").map((l) => JSON.parse(l)).filter((r) => r.type === "epoch");
+  assert.deepEqual(epochs.map((e) => e.global_epoch), [1, 2, 3]);
+  assert.deepEqual(epochs.map((e) => e.phase), ["head", "head", "fine_tune"]);
+  const report = JSON.parse(readFileSync(join(run, "report.json"), "utf8"));
+  assert.equal(report.confusion.length, 3);
+  const model = await loadModel(join(run, "model"));
+  assert.deepEqual(model.outputs[0]!.shape, [null, 3]);
+  model.dispose();
+});
