@@ -1,3 +1,5 @@
+import type { SourceLocation } from "../errors";
+
 /**
  * The resolved experiment config: what a pipeline YAML becomes after defaults are applied and
  * validation passes. `schemas/pipeline.schema.json` describes the same shape for editors and for
@@ -151,5 +153,5 @@ export interface LoadedConfig {
   /** Folder that relative paths in the config are resolved against. */
   baseDir: string;
   /** Maps a JSON pointer-ish path (e.g. "head.layers.0.units") to a 1-based line and column. */
-  locate: (path: string) => { line: number; col: number } | undefined;
+  locate: (path: string) => SourceLocation | undefined;
 }

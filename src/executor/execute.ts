@@ -143,6 +143,7 @@ export async function execute(loaded: LoadedConfig, opts: ExecuteOptions = {}): 
         renderer,
         fallbackRenderer: "simple",
         exitOnError: true,
+        registerSignalListeners: false,
         rendererOptions: { logger: new ListrLogger({ processOutput: new ProcessOutput(stream, stream) }) } as never,
       },
     );

@@ -1,0 +1,120 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { spawn, spawnSync } from "node:child_process";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { tempDir, tinyEmojiDataset, tinyPipeline } from "../helpers";
+
+const BIN = resolve(__dirname, "../../../bin/tlrun.js");
+
+function tlrun(args: string[], cwd: string) {
+  const r = spawnSync(process.execPath, [BIN, ...args], { cwd, encoding: "utf8", env: { ...process.env, CI: "true" } });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr, json: () => JSON.parse(r.stdout) };
+}
+
+function setup(t: import("node:test").TestContext, extra = "") {
+  const root = tempDir(t);
+  const data = tinyEmojiDataset(join(root, "data"));
+  const file = join(root, "p.yaml");
+  writeFileSync(file, tinyPipeline(data, join(root, "runs"), extra));
+  return { root, file };
+}
+
+test("run, then all cached, then a head change re-runs train-head onward", async (t) => {
+  const { root, file } = setup(t);
+  const first = tlrun([file, "--json"], root);
+  assert.equal(first.code, 0, first.stderr);
+  const s1 = first.json();
+  assert.equal(s1.status, "completed");
+  assert.ok(["native", "wasm", "cpu"].includes(s1.backend));
+  assert.ok(s1.stages.every((s: { cached: boolean }) => !s.cached));
+  assert.ok(existsSync(join(s1.run_dir, "summary.json")));
+
+  const second = tlrun(["run", file, "--json"], root);
+  assert.equal(second.code, 0, second.stderr);
+  const s2 = second.json();
+  assert.ok(s2.stages.every((s: { cached: boolean }) => s.cached), JSON.stringify(s2.stages));
+  assert.equal(s2.metrics.test_accuracy, s1.metrics.test_accuracy);
+
+  const third = tlrun([file, "--set", "head.dropout=0.3", "--json"], root);
+  assert.equal(third.code, 0, third.stderr);
+  const cached = Object.fromEntries(third.json().stages.map((s: { name: string; cached: boolean }) => [s.name, s.cached]));
+  assert.deepEqual(cached, { prepare: true, extract: true, "train-head": false, unfreeze: false, "fine-tune": false, evaluate: false });
+
+  const plan = tlrun(["plan", file], root);
+  assert.equal(plan.code, 0, plan.stderr);
+  for (const s of ["prepare", "extract", "train-head", "unfreeze", "fine-tune", "evaluate"]) assert.match(plan.stdout, new RegExp(`${s}\\s+cached`));
+  const planChanged = tlrun(["plan", file, "--set", "head.dropout=0.4", "--json"], root).json();
+  assert.deepEqual(planChanged.stages.map((s: { cached: boolean }) => s.cached), [true, true, false, false, false, false]);
+});
+
+test("validate reports a misspelled key and a wrong type, located, exit 2, no stack", (t) => {
+  const root = tempDir(t);
+  const file = join(root, "bad.yaml");
+  writeFileSync(file, "name: bad\ndata:\n  dir: x\nhed:\n  dropout: 0.2\ntrain:\n  head:\n    epochs: many\n");
+  const r = tlrun(["validate", file], root);
+  assert.equal(r.code, 2);
+  const errors = r.stderr.split("\n").filter((l) => /:\d+:\d+: error:/.test(l));
+  assert.equal(errors.length, 2, r.stderr);
+  assert.match(r.stderr, /bad\.yaml:4:1: error: .*hed/);
+  assert.match(r.stderr, /did you mean 'head'/);
+  assert.match(r.stderr, /bad\.yaml:8:13: error: .*epochs/);
+  assert.doesNotMatch(r.stderr, /\n\s+at /);
+  const run = tlrun([file], root);
+  assert.equal(run.code, 2);
+});
+
+test("usage errors exit 2 without a stack trace", (t) => {
+  const root = tempDir(t);
+  for (const args of [["frobnicate"], ["run"], ["run", "x.yaml", "--bogus"], ["run", join(root, "missing.yaml")]]) {
+    const r = tlrun(args, root);
+    assert.equal(r.code, 2, `${args.join(" ")}: ${r.stderr}`);
+    assert.doesNotMatch(r.stderr, /\n\s+at /);
+  }
+});
+
+/** Start a run, wait until the journal shows training, signal it; the next run resumes. */
+async function interruptDuringHead(t: import("node:test").TestContext, signal: NodeJS.Signals) {
+  const { root, file } = setup(t, "");
+  writeFileSync(file, readFileSync(file, "utf8").replace("head: { epochs: 2,", "head: { epochs: 300,"));
+  const child = spawn(process.execPath, [BIN, file, "--json"], { cwd: root, env: { ...process.env, CI: "true" } });
+  let stdout = "";
+  child.stdout.on("data", (d) => (stdout += d));
+  const runsDir = join(root, "runs");
+  const deadline = Date.now() + 120_000;
+  for (;;) {
+    const runs = (existsSync(runsDir) ? require("node:fs").readdirSync(runsDir, { withFileTypes: true }) : []).filter((d: { isDirectory(): boolean; name: string }) => d.isDirectory() && !d.name.startsWith("."));
+    const journal = runs.length ? join(runsDir, runs[0].name, "metrics.jsonl") : "";
+    if (journal && existsSync(journal) && readFileSync(journal, "utf8").includes('"phase":"head"')) break;
+    if (Date.now() > deadline) throw new Error("run never reached the head phase");
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  child.kill(signal);
+  const code = await new Promise<number | null>((r) => child.on("close", r));
+  return { root, file, code, stdout };
+}
+
+test("Ctrl-C stops cleanly with exit 130 and the next run resumes from the last completed stage", async (t) => {
+  const { root, file, code } = await interruptDuringHead(t, "SIGINT");
+  assert.equal(code, 130);
+  const runs = require("node:fs").readdirSync(join(root, "runs")).filter((n: string) => !n.startsWith("."));
+  const summary = JSON.parse(readFileSync(join(root, "runs", runs[0], "summary.json"), "utf8"));
+  assert.equal(summary.status, "interrupted");
+  assert.match(summary.error, /interrupted by SIGINT/);
+  const completed = summary.stages.map((s: { name: string }) => s.name);
+  assert.ok(completed.includes("extract") && !completed.includes("evaluate"), completed.join(","));
+  const again = tlrun([file, "--json"], root);
+  assert.equal(again.code, 0, again.stderr);
+  for (const s of again.json().stages as Array<{ name: string; cached: boolean }>)
+    assert.equal(s.cached, completed.includes(s.name), `${s.name} cached=${s.cached}`);
+});
+
+test("a killed run (SIGKILL) leaves the cache usable", async (t) => {
+  const { root, file, code } = await interruptDuringHead(t, "SIGKILL");
+  assert.equal(code, null);
+  const again = tlrun([file, "--json"], root);
+  assert.equal(again.code, 0, again.stderr);
+  assert.equal(again.json().stages[1].cached, true);
+  const leftovers = require("node:fs").readdirSync(join(root, "runs", ".cache", "train-head")).filter((n: string) => n.includes(".tmp-"));
+  assert.deepEqual(leftovers, []);
+});
