@@ -3,7 +3,7 @@
  *
  *   import { run, plan, validate } from "tlrun";
  */
-import { loadConfig, validateFile } from "./config";
+import { loadPipeline, validatePipeline } from "./executor/load";
 import type { LoadedConfig } from "./config/types";
 import { execute, type ExecuteOptions } from "./executor/execute";
 import { planStatus, type StageStatus } from "./executor/status";
@@ -24,16 +24,16 @@ export interface FileOptions {
 
 /** Validate a pipeline file; never throws for problems in the file. */
 export function validate(file: string, opts: FileOptions = {}) {
-  return validateFile(file, opts);
+  return validatePipeline(file, opts);
 }
 
 /** The stages a pipeline file compiles to and whether each is cached. Throws ConfigError. */
 export function plan(file: string, opts: FileOptions & { force?: boolean } = {}): StageStatus[] {
-  return planStatus(loadConfig(file, opts), { force: opts.force }).stages;
+  return planStatus(loadPipeline(file, opts), { force: opts.force }).stages;
 }
 
 /** Run a pipeline file (or an already loaded config) and return its summary. */
 export async function run(file: string | LoadedConfig, opts: FileOptions & ExecuteOptions = {}): Promise<RunSummary> {
-  const loaded = typeof file === "string" ? loadConfig(file, opts) : file;
+  const loaded = typeof file === "string" ? loadPipeline(file, { ...opts, toRun: true }) : file;
   return execute(loaded, { renderer: "silent", ...opts });
 }

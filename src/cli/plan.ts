@@ -1,19 +1,24 @@
-import { loadConfig } from "../config";
+import { loadPipeline } from "../executor/load";
 import { EXIT } from "../errors";
 import { planStatus } from "../executor/status";
+import { describeBase } from "../models/source";
 import { JSON_OPTION, SET_OPTION, parse } from "./args";
 
 /** `tlrun plan <file>`: the stages in run order and whether each will hit the cache. */
 export async function planCommand(argv: string[]): Promise<number> {
   const { values, positionals } = parse(argv, { ...SET_OPTION, ...JSON_OPTION, force: { type: "boolean" } }, 1);
-  const loaded = loadConfig(positionals[0]!, { overrides: values.set ?? [] });
+  const loaded = loadPipeline(positionals[0]!, { overrides: values.set ?? [] });
   const { plan, stages } = planStatus(loaded, { force: values.force });
   if (values.json) {
     const out = stages.map((s) => ({ name: s.name, deps: plan.stages.find((n) => n.name === s.name)!.deps, cached: s.cached, key: s.key ?? null }));
-    process.stdout.write(JSON.stringify({ name: plan.name, stages: out }) + "\n");
+    const w = describeBase(loaded.config.base.model, loaded.config.base.weights, loaded.baseDir);
+    process.stdout.write(JSON.stringify({ name: plan.name, weights: { offline: w.offline, note: w.note }, stages: out }) + "\n");
     return EXIT.ok;
   }
+  const c = loaded.config;
+  const weights = describeBase(c.base.model, c.base.weights, loaded.baseDir);
   process.stdout.write(`pipeline ${plan.name}: ${stages.length} stages\n`);
+  process.stdout.write(`  base ${c.base.model}: ${weights.note}${weights.offline ? "" : " (NOT available offline)"}\n`);
   stages.forEach((s, i) => {
     const deps = plan.stages[i]!.deps.join(", ") || "-";
     const status = s.cached ? "cached" : "will run";

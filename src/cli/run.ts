@@ -1,5 +1,5 @@
 import type { BackendChoice } from "../config/types";
-import { loadConfig } from "../config";
+import { loadPipeline } from "../executor/load";
 import { EXIT, UsageError } from "../errors";
 import { execute } from "../executor/execute";
 import { JSON_OPTION, SET_OPTION, parse } from "./args";
@@ -16,7 +16,7 @@ export async function runCommand(argv: string[]): Promise<number> {
   );
   if (values.backend && !BACKENDS.includes(values.backend))
     throw new UsageError(`--backend ${values.backend} is not a backend; write one of ${BACKENDS.join(", ")}`);
-  const loaded = loadConfig(positionals[0]!, { overrides: values.set ?? [] });
+  const loaded = loadPipeline(positionals[0]!, { overrides: values.set ?? [], toRun: true });
   const controller = new AbortController();
   let signals = 0;
   const onSignal = (sig: NodeJS.Signals): void => {

@@ -1,11 +1,11 @@
-import { validateFile } from "../config";
+import { validatePipeline } from "../executor/load";
 import { EXIT, formatProblem } from "../errors";
 import { SET_OPTION, parse } from "./args";
 
 /** `tlrun validate <file>`: every problem with its location, exit 2 if there are any. */
 export async function validateCommand(argv: string[]): Promise<number> {
   const { values, positionals } = parse(argv, { ...SET_OPTION }, 1);
-  const result = validateFile(positionals[0]!, { overrides: values.set ?? [] });
+  const result = validatePipeline(positionals[0]!, { overrides: values.set ?? [] });
   if (result.ok) {
     process.stdout.write(`${positionals[0]}: valid\n`);
     return EXIT.ok;

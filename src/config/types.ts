@@ -43,6 +43,8 @@ export interface DataConfig {
 export interface BaseConfig {
   /** `mobilenet_v2` (embedded) or a path to a tfjs LayersModel folder or model.json. */
   model: string;
+  /** Weights source: "" for the model's own, "imagenet" for Keras' published weights. */
+  weights: string;
   /** Layer whose output is the feature map; empty means the model's default. */
   cut: string;
   /** [height, width] fed to the base. */

@@ -111,7 +111,7 @@ export async function execute(loaded: LoadedConfig, opts: ExecuteOptions = {}): 
             try {
               const result = await withLeakCheck(node.name, opts.checkLeaks, () => STAGES[node.name].run({
                 loaded, config, node, key, out: tmp, inputs: entries, dataDir: dataDirOf(loaded),
-                artifacts: () => loadArtifacts(config.base.model, loaded.baseDir), backend: stageBackend, epochOffset,
+                artifacts: () => loadArtifacts(config.base.model, loaded.baseDir, config.base.weights), backend: stageBackend, epochOffset,
                 progress: show, warn, checkAbort,
                 callbacks: {
                   onBatchEnd: (b) => show(progressLine(b)),

@@ -4,7 +4,7 @@ import { datasetFingerprint } from "../cache/fingerprint";
 import type { LoadedConfig } from "../config/types";
 import { compile, type Plan, type StageName } from "../dag/compile";
 import { stageKey, type ExternalInputs } from "../dag/keys";
-import { loadArtifacts } from "../models/source";
+import { baseShape, describeBase } from "../models/source";
 import { resolveCut } from "../models/layers";
 import { hashRecord } from "../util/hash";
 import { dataDirOf, runsDirOf } from "./paths";
@@ -22,10 +22,11 @@ export interface StageStatus {
 
 export function externalInputs(loaded: LoadedConfig): ExternalInputs {
   const c = loaded.config;
-  const a = loadArtifacts(c.base.model, loaded.baseDir);
+  const shape = baseShape(c.base.model, loaded.baseDir);
+  const d = describeBase(c.base.model, c.base.weights, loaded.baseDir);
   return {
     datasetFingerprint: datasetFingerprint(dataDirOf(loaded)),
-    baseIdentity: hashRecord({ weights: a.weightsSha256, cut: resolveCut(a, c.base.cut), topology: hashRecord(a.topology) }),
+    baseIdentity: hashRecord({ weights: d.weightsId, cut: resolveCut(shape, c.base.cut), topology: hashRecord(shape.topology) }),
     codeVersion: TLRUN_VERSION,
   };
 }

@@ -13,7 +13,7 @@ export async function fromTopology(topology: ModelTopology, a: ModelArtifacts): 
 }
 
 /** The base topology: cut at `cut`, resized to `size`. */
-export function baseTopology(a: ModelArtifacts, cut: string, size: [number, number]): ModelTopology {
+export function baseTopology(a: Pick<ModelArtifacts, "topology">, cut: string, size: [number, number]): ModelTopology {
   return withInputSize(cutAt(a.topology, cut), size);
 }
 

@@ -26,7 +26,7 @@ export function describeLayers(topology: ModelTopology, a: Pick<ModelArtifacts, 
 }
 
 /** The cut layer to use: the config's, or the model's default, or its last layer. */
-export function resolveCut(a: ModelArtifacts, cut: string): string {
+export function resolveCut(a: Pick<ModelArtifacts, "topology" | "defaultCut">, cut: string): string {
   if (cut) return cut;
   if (a.defaultCut) return a.defaultCut;
   const layers = functionalConfig(a.topology).layers;
@@ -34,8 +34,8 @@ export function resolveCut(a: ModelArtifacts, cut: string): string {
 }
 
 /** The layers of the base as the pipeline uses it (cut, any input size). */
-export function baseLayers(a: ModelArtifacts, cut: string): LayerInfo[] {
-  return describeLayers(baseTopology(a, resolveCut(a, cut), [224, 224]), a);
+export function baseLayers(a: Pick<ModelArtifacts, "topology" | "defaultCut">, cut: string, weightSpecs: ModelArtifacts["weightSpecs"] = []): LayerInfo[] {
+  return describeLayers(baseTopology(a, resolveCut(a, cut), [224, 224]), { weightSpecs });
 }
 
 /** Resolve `freeze.at` to a layer index of the cut base, or undefined if it names no layer. */

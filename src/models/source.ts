@@ -4,6 +4,7 @@ import type { Preprocessing } from "../config/types";
 import { TlrunError } from "../errors";
 import { sha256 } from "../util/hash";
 import type { ModelTopology } from "./topology";
+import { ARCHITECTURES, imagenetWeights, type Architecture } from "./zoo";
 
 /** A weight entry of model.json's weightsManifest. */
 export interface WeightSpec {
@@ -105,13 +106,60 @@ function loadLayersModelFolder(path: string): ModelArtifacts {
 }
 
 const EMBEDDED: Record<string, () => ModelArtifacts> = { mobilenet_v2: loadEmbeddedMobileNetV2 };
+
+/** What `tlrun plan` can say about a base without loading its weights. */
+export interface BaseDescription {
+  kind: "embedded" | "architecture" | "path";
+  /** Stable identity of the weights, for cache keys. */
+  weightsId: string;
+  offline: boolean;
+  note: string;
+}
+
+/** Describe `base.model` + `base.weights`: where the weights come from and whether they are here. */
+export function describeBase(model: string, weights: string, baseDir: string): BaseDescription {
+  if (EMBEDDED[model]) {
+    const a = loadArtifacts(model, baseDir);
+    return { kind: "embedded", weightsId: a.weightsSha256, offline: true, note: `embedded: ${a.origin}` };
+  }
+  const arch = ARCHITECTURES[model];
+  if (arch) {
+    if (weights !== "imagenet")
+      return { kind: "architecture", weightsId: `${model}:${weights}`, offline: false, note: `${model} needs weights: imagenet` };
+    const w = imagenetWeights(arch);
+    return {
+      kind: "architecture", weightsId: `${model}:imagenet:md5:${arch.imagenet.md5}`, offline: w.offline,
+      note: w.offline ? `imagenet weights cached at ${w.path}` : `imagenet weights not downloaded yet (${arch.imagenet.url} -> ${w.path})`,
+    };
+  }
+  const a = loadArtifacts(model, baseDir);
+  return { kind: "path", weightsId: a.weightsSha256, offline: true, note: a.origin };
+}
+
+/** The base's topology and defaults, without loading weights that may not be here. */
+export function baseShape(model: string, baseDir: string): Pick<ModelArtifacts, "topology" | "defaultCut" | "preprocessing"> {
+  const arch = ARCHITECTURES[model];
+  if (arch) return { topology: arch.topology(), defaultCut: arch.defaultCut, preprocessing: arch.preprocessing };
+  return loadArtifacts(model, baseDir);
+}
+
+/** An architecture's topology with the weights it names; .h5 weights arrive with the model zoo. */
+function loadArchitecture(arch: Architecture, weights: string): ModelArtifacts {
+  const w = imagenetWeights(arch);
+  if (weights !== "imagenet") throw new TlrunError(`${arch.name} needs base.weights: imagenet`, 2);
+  if (!w.offline)
+    throw new TlrunError(`the ImageNet weights for ${arch.name} are not in the cache (${w.path}) and cannot be fetched from this machine's network (${arch.imagenet.url}); copy the file there`, 1);
+  throw new TlrunError(`reading Keras .h5 weights (${w.path}) is not supported yet; convert them to a tfjs LayersModel with tensorflowjs_converter and set base.model to its folder`, 1);
+}
 const cache = new Map<string, ModelArtifacts>();
 
 /** Names that `base.model` accepts besides a path. */
 export const embeddedModels = Object.keys(EMBEDDED);
 
 /** Resolve `base.model` (an embedded name or a path relative to `baseDir`) to its artifacts. */
-export function loadArtifacts(model: string, baseDir: string): ModelArtifacts {
+export function loadArtifacts(model: string, baseDir: string, weights = ""): ModelArtifacts {
+  const arch = ARCHITECTURES[model];
+  if (arch) return loadArchitecture(arch, weights);
   const key = EMBEDDED[model] ? model : resolve(baseDir, model);
   let a = cache.get(key);
   if (!a) {

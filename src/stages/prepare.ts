@@ -4,6 +4,9 @@ import { buildEmojiDataset } from "../data/emoji";
 import { buildManifest, manifestHash, type Manifest } from "../data/manifest";
 import { scanDataset } from "../data/scan";
 import { writeFileAtomic } from "../util/atomic";
+import { checkAgainstDataset } from "../config";
+import { ConfigError } from "../errors";
+import { readdirSync, statSync } from "node:fs";
 import type { Stage, StageContext } from "./types";
 
 export const MANIFEST_FILE = "manifest.json";
@@ -11,6 +14,12 @@ export const MANIFEST_FILE = "manifest.json";
 /** Read the manifest a prepare entry holds. */
 export function readManifest(dir: string): Manifest {
   return JSON.parse(readFileSync(join(dir, MANIFEST_FILE), "utf8")) as Manifest;
+}
+
+/** Class folder names before `exclude_classes` is applied. */
+function allClassFolders(dir: string): string[] {
+  const root = existsSync(join(dir, "train")) ? join(dir, "train") : dir;
+  return readdirSync(root).filter((n) => !n.startsWith(".") && statSync(join(root, n)).isDirectory());
 }
 
 /** Build a built-in dataset into the data folder when the config names one and it is missing. */
@@ -30,6 +39,8 @@ export const prepare: Stage = {
     const { data, seed } = ctx.config;
     await ensureBuiltinData(ctx);
     ctx.progress(`scanning ${ctx.dataDir}`);
+    const problems = checkAgainstDataset(ctx.loaded, allClassFolders(ctx.dataDir));
+    if (problems.length) throw new ConfigError(problems);
     const scan = scanDataset(ctx.dataDir, { excludeClasses: data.exclude_classes });
     ctx.progress(`hashing and checking ${scan.items.length} images`);
     const manifest = await buildManifest(scan, {

@@ -35,7 +35,7 @@ export const unfreeze: Stage = {
     const { base, freeze } = ctx.config;
     const a = ctx.artifacts();
     const cut = resolveCut(a, base.cut);
-    const layers = baseLayers(a, cut);
+    const layers = baseLayers(a, cut, a.weightSpecs);
     const index = freezeIndex(layers, freeze.at);
     if (index === undefined)
       throw new TlrunError(`freeze.at '${freeze.at}' is not a layer of the base; ${didYouMean(String(freeze.at), layers.map((l) => l.name))}`, 2);

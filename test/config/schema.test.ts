@@ -21,7 +21,7 @@ const DEFAULTS: T.PipelineConfig = {
   name: "x",
   seed: 42,
   data: { dir: "d", split: { train: 0.7, val: 0.15, test: 0.15, stratify: true }, color_mode: "rgb", preprocessing: "auto", on_bad_image: "skip", max_pixels: 50_000_000, exclude_classes: [], builtin: "" },
-  base: { model: "mobilenet_v2", cut: "", input_size: [224, 224] },
+  base: { model: "mobilenet_v2", weights: "", cut: "", input_size: [224, 224] },
   freeze: { at: "", batchnorm: "frozen" },
   head: { pooling: "avg", layers: [], dropout: 0.2, output: "softmax", l2: 0 },
   augment: { horizontal_flip: false, vertical_flip: false, rotation: 0, zoom: 0, shift: 0, brightness: 0, contrast: 0, feature_copies: 2 },

@@ -1,0 +1,58 @@
+import { existsSync } from "node:fs";
+import { checkCut, checkFreezePoint, loadConfig, validateFile, type LoadOptions, type ValidateResult } from "../config";
+import type { LoadedConfig } from "../config/types";
+import { ConfigError, TlrunError, type Problem } from "../errors";
+import { baseLayers, resolveCut } from "../models/layers";
+import { ARCHITECTURES } from "../models/zoo";
+import { baseShape } from "../models/source";
+import { functionalConfig } from "../models/topology";
+import { dataDirOf } from "./paths";
+
+/**
+ * Checks that need more than the file: `base.cut` and `freeze.at` must name real layers of the
+ * chosen model (with "did you mean" from its layer names), and an architecture needs weights.
+ */
+export function checkPipeline(loaded: LoadedConfig): Problem[] {
+  const c = loaded.config;
+  let problems: Problem[] = [];
+  try {
+    const a = baseShape(c.base.model, loaded.baseDir);
+    problems = checkCut(loaded, functionalConfig(a.topology).layers.map((l) => l.name));
+    if (!problems.length) problems = checkFreezePoint(loaded, baseLayers(a, resolveCut(a, c.base.cut)).map((l) => l.name));
+  } catch (err) {
+    if (!(err instanceof TlrunError)) throw err;
+    problems.push({ location: loaded.locate("base.model"), message: err.message });
+  }
+  if (ARCHITECTURES[c.base.model] && c.base.weights !== "imagenet")
+    problems.push({ location: loaded.locate("base.weights") ?? loaded.locate("base.model"), message: `${c.base.model} has no weights of its own; found weights: '${c.base.weights}'`, hint: "write weights: imagenet" });
+  return problems;
+}
+
+/** Problems only a run cares about: the data folder must exist unless a built-in dataset creates it. */
+export function checkRunnable(loaded: LoadedConfig): Problem[] {
+  const c = loaded.config;
+  const problems: Problem[] = [];
+  if (!c.data.builtin && !existsSync(dataDirOf(loaded)))
+    problems.push({
+      location: loaded.locate("data.dir"),
+      message: `data.dir '${c.data.dir}' does not exist (resolved to ${dataDirOf(loaded)})`,
+      hint: "paths are relative to the pipeline file; for the emoji quickstart data write data.builtin: emoji-google",
+    });
+  return problems;
+}
+
+/** Load, validate and check a pipeline against its model (and data, to run it); throws ConfigError. */
+export function loadPipeline(file: string, opts: LoadOptions & { toRun?: boolean } = {}): LoadedConfig {
+  const loaded = loadConfig(file, opts);
+  const problems = [...checkPipeline(loaded), ...(opts.toRun ? checkRunnable(loaded) : [])];
+  if (problems.length) throw new ConfigError(problems);
+  return loaded;
+}
+
+/** `validateFile` plus the model and data checks, for `tlrun validate`. */
+export function validatePipeline(file: string, opts: LoadOptions = {}): ValidateResult {
+  const result = validateFile(file, opts);
+  if (!result.ok || !result.config) return result;
+  const problems = checkPipeline(result.config);
+  return problems.length ? { ok: false, problems, config: result.config } : result;
+}
