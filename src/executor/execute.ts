@@ -14,6 +14,7 @@ import { cacheFor, externalInputs } from "./status";
 import { dataDirOf, runsDirOf } from "./paths";
 import { progressLine, throttle } from "./progress";
 import { summaryMetrics } from "./summary";
+import { Observers, type RunObserver } from "./observer";
 
 export type RendererName = "default" | "simple" | "silent";
 
@@ -27,6 +28,8 @@ export interface ExecuteOptions {
   stream?: NodeJS.WriteStream;
   /** Aborting stops the run between batches; completed stages stay cached. */
   signal?: AbortSignal;
+  /** Followers of the run, such as the MLflow tracker. */
+  observers?: RunObserver[];
   /** Fail a stage that leaves more tensors allocated than it found (tfjs' expectNoLeakedTensors). */
   checkLeaks?: boolean;
 }
@@ -75,6 +78,8 @@ export async function execute(loaded: LoadedConfig, opts: ExecuteOptions = {}): 
     started_at: new Date(started).toISOString(), stages: [], metrics: {}, warnings: [],
   };
   record.writeSummary(summary);
+  const observers = new Observers(opts.observers ?? [], (m) => void summary.warnings.push(m));
+  observers.emit("onRunStart", { record, summary, loaded });
   const infos = new Map<StageName, Record<string, unknown>>();
   try {
     const choice = opts.backend ?? config.runtime.backend;
@@ -89,7 +94,10 @@ export async function execute(loaded: LoadedConfig, opts: ExecuteOptions = {}): 
     const checkAbort = (): void => {
       if (opts.signal?.aborted) throw new InterruptedError(String(opts.signal.reason ?? "SIGINT"));
     };
-    const journalEpoch = (logs: EpochLogs, cached: boolean): void => record.appendMetrics({ type: "epoch", cached, ...logs });
+    const journalEpoch = (logs: EpochLogs, cached: boolean): void => {
+      record.appendMetrics({ type: "epoch", cached, ...logs });
+      observers.emit("onEpochEnd", { ...logs, cached });
+    };
     const warn = (msg: string): void => void summary.warnings.push(msg);
     const tasks = new Listr(
       plan.stages.map((node) => ({
@@ -135,8 +143,10 @@ export async function execute(loaded: LoadedConfig, opts: ExecuteOptions = {}): 
           digests.set(node.name, meta.digest);
           entries.set(node.name, { dir: cache.entryDir(node.name, key), meta });
           infos.set(node.name, meta.info);
-          summary.stages.push({ name: node.name, cached: found.hit, seconds: (performance.now() - t0) / 1000, key });
+          const stageEvent = { name: node.name, cached: found.hit, seconds: (performance.now() - t0) / 1000, key };
+          summary.stages.push(stageEvent);
           record.writeSummary(summary);
+          observers.emit("onStageEnd", { ...stageEvent, info: meta.info });
         },
       })),
       {
@@ -163,6 +173,7 @@ export async function execute(loaded: LoadedConfig, opts: ExecuteOptions = {}): 
     summary.seconds = (Date.now() - started) / 1000;
     record.writeSummary(summary);
     if (summary.status === "completed") record.appendMetrics({ type: "final", ...summary.metrics });
+    await observers.end(summary, record);
   }
   return summary;
 }
