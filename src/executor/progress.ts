@@ -25,7 +25,14 @@ export function throttle(fn: (line: string) => void, ms: number): Throttled {
 /** The live line of a training stage: epoch, batch, loss, throughput and time left. */
 export function progressLine(b: BatchLogs): string {
   const left = b.batches - b.batch + (b.epochs - b.epoch) * b.batches;
-  const perBatch = b.batch > 0 ? b.batch / Math.max(b.images_per_second, 1e-9) : 0;
-  const eta = b.images_per_second > 0 ? `${Math.round((left * perBatch) / Math.max(b.batch, 1))}s` : "?";
+  const eta = b.batch > 0 ? formatSeconds((b.seconds / b.batch) * left) : "?";
   return `epoch ${b.epoch}/${b.epochs} batch ${b.batch}/${b.batches} loss ${b.loss.toFixed(4)} ${b.images_per_second.toFixed(1)} img/s ETA ${eta}`;
+}
+
+/** 75 -> "1m15s", 3700 -> "1h01m". */
+export function formatSeconds(s: number): string {
+  const t = Math.round(s);
+  if (t < 60) return `${t}s`;
+  if (t < 3600) return `${Math.floor(t / 60)}m${String(t % 60).padStart(2, "0")}s`;
+  return `${Math.floor(t / 3600)}h${String(Math.floor((t % 3600) / 60)).padStart(2, "0")}m`;
 }

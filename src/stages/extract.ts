@@ -10,6 +10,7 @@ import type { ModelArtifacts } from "../models/source";
 import { writeFileAtomic } from "../util/atomic";
 import { deriveSeed } from "../util/rng";
 import { readManifest } from "./prepare";
+import { formatSeconds } from "../executor/progress";
 import { input, type Stage, type StageContext } from "./types";
 
 /** Layout of an extract entry: `plain.f32` for every image, `aug-<c>.f32` for train images. */
@@ -63,7 +64,7 @@ async function featuresFor(
     rows.dispose();
     done += batch.n;
     const rate = done / ((performance.now() - started) / 1000);
-    ctx.progress(`${label} ${done}/${items.length} images, ${rate.toFixed(1)} img/s`);
+    ctx.progress(`${label} ${done}/${items.length} images, ${rate.toFixed(1)} img/s, ETA ${formatSeconds((items.length - done) / rate)}`);
   }
 }
 

@@ -21,6 +21,8 @@ export interface BatchLogs {
   batches: number;
   loss: number;
   images_per_second: number;
+  /** Seconds since the epoch started. */
+  seconds: number;
 }
 
 /** Hooks into a training loop (the tfjs-layers BaseCallback idea). Hooks must not throw. */

@@ -96,7 +96,7 @@ export async function fit(spec: FitSpec): Promise<FitResult> {
         const secs = (performance.now() - started) / 1000;
         spec.callbacks.onBatchEnd?.({
           phase: spec.phaseName, epoch: epoch + 1, epochs: phase.epochs, batch: batchIndex,
-          batches: spec.batchesPerEpoch, loss: lossSum / seen, images_per_second: seen / Math.max(secs, 1e-9),
+          batches: spec.batchesPerEpoch, loss: lossSum / seen, images_per_second: seen / Math.max(secs, 1e-9), seconds: secs,
         });
       }
       const seconds = (performance.now() - started) / 1000;
