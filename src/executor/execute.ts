@@ -115,6 +115,7 @@ export async function execute(loaded: LoadedConfig, opts: ExecuteOptions = {}): 
           } else {
             const stageBackend = await backendFor(STAGES[node.name], backend, explicit, warn);
             const tmp = cache.begin(node.name, key);
+            let lastVal: number | undefined;
             const show = throttle((line: string) => (task.output = line), renderer === "default" ? 100 : 5000);
             try {
               const result = await withLeakCheck(node.name, opts.checkLeaks, () => STAGES[node.name].run({
@@ -122,8 +123,9 @@ export async function execute(loaded: LoadedConfig, opts: ExecuteOptions = {}): 
                 artifacts: () => loadArtifacts(config.base.model, loaded.baseDir, config.base.weights), backend: stageBackend, epochOffset,
                 progress: show, warn, checkAbort,
                 callbacks: {
-                  onBatchEnd: (b) => show(progressLine(b)),
+                  onBatchEnd: (b) => show(progressLine(b, lastVal)),
                   onEpochEnd: (e) => {
+                    lastVal = e.val_accuracy;
                     journalEpoch(e, false);
                     show.now(`epoch ${e.epoch}/${e.epochs} loss ${e.loss.toFixed(4)} val_acc ${e.val_accuracy.toFixed(4)} ${e.images_per_second.toFixed(1)} img/s`);
                   },

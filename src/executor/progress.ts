@@ -23,10 +23,11 @@ export function throttle(fn: (line: string) => void, ms: number): Throttled {
 }
 
 /** The live line of a training stage: epoch, batch, loss, throughput and time left. */
-export function progressLine(b: BatchLogs): string {
+export function progressLine(b: BatchLogs, valAccuracy?: number): string {
   const left = b.batches - b.batch + (b.epochs - b.epoch) * b.batches;
   const eta = b.batch > 0 ? formatSeconds((b.seconds / b.batch) * left) : "?";
-  return `epoch ${b.epoch}/${b.epochs} batch ${b.batch}/${b.batches} loss ${b.loss.toFixed(4)} ${b.images_per_second.toFixed(1)} img/s ETA ${eta}`;
+  const val = valAccuracy === undefined ? "" : ` val_acc ${valAccuracy.toFixed(4)}`;
+  return `epoch ${b.epoch}/${b.epochs} batch ${b.batch}/${b.batches} loss ${b.loss.toFixed(4)}${val} ${b.images_per_second.toFixed(1)} img/s ETA ${eta}`;
 }
 
 /** 75 -> "1m15s", 3700 -> "1h01m". */
