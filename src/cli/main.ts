@@ -1,8 +1,11 @@
 import { EXIT, TlrunError, didYouMean } from "../errors";
 import { datasetCommand } from "./dataset";
 import { doctorCommand } from "./doctor";
+import { modelsCommand } from "./models";
 import { planCommand } from "./plan";
 import { runCommand } from "./run";
+import { syncCommand } from "./sync";
+import { uiCommand } from "./ui";
 import { validateCommand } from "./validate";
 import { TLRUN_VERSION } from "../executor/status";
 
@@ -12,6 +15,9 @@ const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = {
   validate: validateCommand,
   doctor: doctorCommand,
   dataset: datasetCommand,
+  models: modelsCommand,
+  sync: syncCommand,
+  ui: uiCommand,
 };
 
 const HELP = `tlrun ${TLRUN_VERSION}: declarative transfer learning for image classifiers
@@ -27,6 +33,9 @@ usage:
   tlrun validate <pipeline.yaml> [--set ...]        check the file; exit 2 with located errors
   tlrun doctor [--json]                             backends, versions, weights
   tlrun dataset emoji --vendor google|twitter --out DIR   build the emoji dataset
+  tlrun models [NAME] [--freeze-at X] [--json]      architectures; one's layers, blocks, params
+  tlrun sync [<run-id> | --all] [--runs-dir DIR] [--uri URL]   send runs to MLflow (MLFLOW_TRACKING_URI); safe to repeat
+  tlrun ui [--port N] [--runs-dir DIR]              MLflow UI on 127.0.0.1 over a SQLite file in runs/, with local runs synced
 
 exit codes: 0 ok, 1 run failed, 2 invalid config or usage, 130 interrupted`;
 

@@ -3,6 +3,7 @@ import { loadPipeline } from "../executor/load";
 import { EXIT, UsageError } from "../errors";
 import { execute } from "../executor/execute";
 import { JSON_OPTION, SET_OPTION, parse } from "./args";
+import { trackerFromEnv } from "../tracking/observer";
 
 const BACKENDS = ["auto", "native", "native-gpu", "wasm", "cpu"];
 
@@ -32,6 +33,7 @@ export async function runCommand(argv: string[]): Promise<number> {
       backend: values.backend as BackendChoice | undefined,
       signal: controller.signal,
       stream: process.stderr,
+      observers: [trackerFromEnv((m) => void process.stderr.write(`tlrun: ${m}\n`))],
     });
     if (values.json) process.stdout.write(JSON.stringify(summary) + "\n");
     else process.stderr.write(`run ${summary.run_id} ${summary.status} on ${summary.backend} in ${summary.seconds?.toFixed(1)}s: ${JSON.stringify(summary.metrics)}\n  ${summary.run_dir}\n`);

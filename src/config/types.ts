@@ -89,6 +89,8 @@ export interface AugmentConfig {
   contrast: number;
   /** How many augmented views of each training image the extract stage caches for the head phase. */
   feature_copies: number;
+  /** Fixed augmented views for the fine-tune phase; 0 draws fresh augmentation every epoch. */
+  fine_tune_views: number;
 }
 
 export interface ScheduleConfig {
@@ -134,6 +136,15 @@ export interface RuntimeConfig {
   runs_dir: string;
 }
 
+/** MLflow run metadata; the server itself comes from MLFLOW_TRACKING_URI. Env overrides these. */
+export interface TrackingConfig {
+  /** Experiment name; empty means the pipeline's name. */
+  experiment: string;
+  /** Run name; empty means the local run id. */
+  run_name: string;
+  tags: Record<string, string>;
+}
+
 export interface PipelineConfig {
   name: string;
   seed: number;
@@ -145,6 +156,7 @@ export interface PipelineConfig {
   train: TrainConfig;
   evaluate: EvaluateConfig;
   runtime: RuntimeConfig;
+  tracking: TrackingConfig;
 }
 
 /** A config plus where it came from, so later checks can point at YAML positions. */

@@ -30,6 +30,12 @@ export const STAGE_VERSIONS: Record<StageName, number> = {
   evaluate: 1,
 };
 
+/** The augmentation settings the extract stage's output depends on (not the fine-tune views). */
+function extractAugment(a: PipelineConfig["augment"]): Omit<PipelineConfig["augment"], "fine_tune_views"> {
+  const { fine_tune_views: _unused, ...rest } = a;
+  return rest;
+}
+
 function stageNodes(c: PipelineConfig): StageNode[] {
   const { data, base, augment, head, train, freeze, seed } = c;
   const fineTune = train.fine_tune;
@@ -42,7 +48,7 @@ function stageNodes(c: PipelineConfig): StageNode[] {
     {
       name: "extract",
       deps: ["prepare"],
-      params: { seed, base, color_mode: data.color_mode, preprocessing: data.preprocessing, max_pixels: data.max_pixels, augment },
+      params: { seed, base, color_mode: data.color_mode, preprocessing: data.preprocessing, max_pixels: data.max_pixels, augment: extractAugment(augment) },
     },
     { name: "train-head", deps: ["extract"], params: { seed, head, phase: train.head } },
   ];

@@ -1,4 +1,4 @@
-import { readFile } from "node:fs/promises";
+import { readFile, stat } from "node:fs/promises";
 import sharp, { type Metadata, type Sharp } from "sharp";
 import { TlrunError } from "../errors";
 
@@ -19,21 +19,87 @@ export type ProbeResult = { ok: true; width: number; height: number; format: str
  * background whose hidden RGB is often black, so a black matte would erase their outline.
  * Resizing squashes to the target (fit "fill"), as Keras' load_img does, rather than cropping:
  * no part of the object is cut away. Throws a TlrunError naming the file and a short reason.
+ * Repeat decodes of an unchanged file at the same size come from the pixel cache (below); the
+ * caller always gets its own copy.
  */
 export async function decodeImage(abs: string, opts: DecodeOptions): Promise<Uint8Array> {
   const [h, w] = opts.size;
   const channels = opts.colorMode === "grayscale" ? 1 : 3;
+  const key = `${abs}\0${h}x${w}\0${opts.colorMode}\0${opts.maxPixels}`;
+  const stamp = cache.maxBytes > 0 ? await fileStamp(abs) : undefined;
+  const hit = stamp === undefined ? undefined : cache.entries.get(key);
+  if (hit && hit.stamp === stamp) {
+    cache.entries.delete(key); // re-insert: Map order is the LRU order
+    cache.entries.set(key, hit);
+    return hit.px.slice();
+  }
   try {
     const { data, info } = await pipeline(abs, opts.maxPixels, w, h, opts.colorMode).toBuffer({ resolveWithObject: true });
     if (info.width !== w || info.height !== h || info.channels !== channels) {
       throw new Error(`unexpected output ${info.width}x${info.height}x${info.channels}`);
     }
-    return new Uint8Array(data.buffer, data.byteOffset, data.length);
+    const px = new Uint8Array(data.buffer, data.byteOffset, data.length);
+    if (stamp !== undefined) remember(key, stamp, px.slice());
+    return px;
   } catch (err) {
     const buf = await readFile(abs).catch(() => undefined);
     const reason = buf === undefined ? "cannot read file" : await reasonFor(err, buf, opts.maxPixels);
     throw new TlrunError(`cannot decode ${abs}: ${reason}\n  hint: the file may have changed since 'prepare'; run it again`);
   }
+}
+
+/**
+ * Decoded pixels at the output size, kept between passes over the same files (the extract
+ * stage's augmented copies, fine-tune epochs), so each file is decoded once per run. Entries
+ * are keyed by path and output shape and checked against the file's inode, size and mtime;
+ * the least recently used go first once `maxBytes` is reached, so memory stays bounded.
+ * TLRUN_PIXEL_CACHE_MB sets the budget (default 128; 0 turns the cache off).
+ */
+const cache = {
+  maxBytes: envMegabytes("TLRUN_PIXEL_CACHE_MB", 128),
+  bytes: 0,
+  entries: new Map<string, { stamp: string; px: Uint8Array }>(),
+};
+
+function envMegabytes(name: string, fallback: number): number {
+  const v = Number(process.env[name]);
+  return (Number.isFinite(v) && v >= 0 ? v : fallback) * 2 ** 20;
+}
+
+async function fileStamp(abs: string): Promise<string | undefined> {
+  const st = await stat(abs, { bigint: true }).catch(() => undefined);
+  return st && `${st.ino}:${st.size}:${st.mtimeNs}`;
+}
+
+function remember(key: string, stamp: string, px: Uint8Array): void {
+  const old = cache.entries.get(key);
+  if (old) (cache.bytes -= old.px.byteLength), cache.entries.delete(key);
+  if (px.byteLength > cache.maxBytes) return;
+  cache.entries.set(key, { stamp, px });
+  cache.bytes += px.byteLength;
+  evict();
+}
+
+function evict(): void {
+  for (const [k, e] of cache.entries) {
+    if (cache.bytes <= cache.maxBytes) break;
+    cache.entries.delete(k);
+    cache.bytes -= e.px.byteLength;
+  }
+}
+
+/** Set the decoded-pixel cache budget; returns the previous setting. 0 turns the cache off. */
+export function configurePixelCache(o: { maxBytes: number }): { maxBytes: number } {
+  const prev = { maxBytes: cache.maxBytes };
+  cache.maxBytes = Math.max(0, o.maxBytes);
+  evict();
+  return prev;
+}
+
+/** Drop every cached decode. */
+export function clearPixelCache(): void {
+  cache.entries.clear();
+  cache.bytes = 0;
 }
 
 /** Check that a file decodes completely, without keeping its pixels. Used by the prepare stage. */

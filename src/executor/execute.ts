@@ -1,11 +1,13 @@
 import { Listr, ListrLogger, ProcessOutput } from "listr2";
 import { join } from "node:path";
+import { hostname } from "node:os";
 import { selectBackend, type BackendInfo } from "../backend/select";
 import type { BackendChoice, LoadedConfig } from "../config/types";
 import { compile, type StageName } from "../dag/compile";
 import { stageKey } from "../dag/keys";
 import { InterruptedError, TlrunError } from "../errors";
-import { loadArtifacts } from "../models/source";
+import { loadArtifacts, prepareBase } from "../models/source";
+import { progressPrinter } from "../models/weights/progress";
 import { RunRecord, type RunSummary } from "../runs/record";
 import { STAGES } from "../stages";
 import type { Stage, StageInput } from "../stages/types";
@@ -75,7 +77,7 @@ export async function execute(loaded: LoadedConfig, opts: ExecuteOptions = {}): 
   record.writeConfig(config);
   const summary: RunSummary = {
     run_id: record.id, run_dir: record.dir, name: config.name, status: "running", backend: "",
-    started_at: new Date(started).toISOString(), stages: [], metrics: {}, warnings: [],
+    started_at: new Date(started).toISOString(), stages: [], metrics: {}, warnings: [], pid: process.pid, host: hostname(),
   };
   record.writeSummary(summary);
   const observers = new Observers(opts.observers ?? [], (m) => void summary.warnings.push(m));
@@ -86,6 +88,8 @@ export async function execute(loaded: LoadedConfig, opts: ExecuteOptions = {}): 
     const explicit = choice !== "auto";
     const backend: BackendInfo = await selectBackend(choice);
     summary.backend = backend.name;
+    // Fetch and convert keras.applications weights before any stage needs them, with progress.
+    await prepareBase(config.base.model, loaded.baseDir, config.base.weights, progressPrinter(config.base.model, stream));
     const ext = externalInputs(loaded);
     const plan = compile(config);
     const digests = new Map<StageName, string>();

@@ -3,8 +3,8 @@ import { checkCut, checkFreezePoint, loadConfig, validateFile, type LoadOptions,
 import type { LoadedConfig } from "../config/types";
 import { ConfigError, TlrunError, type Problem } from "../errors";
 import { baseLayers, resolveCut } from "../models/layers";
-import { ARCHITECTURES } from "../models/zoo";
-import { baseShape } from "../models/source";
+import { architectureFor, baseShape } from "../models/source";
+import { weightsFile } from "../models/weights/sources";
 import { functionalConfig } from "../models/topology";
 import { dataDirOf } from "./paths";
 
@@ -23,8 +23,16 @@ export function checkPipeline(loaded: LoadedConfig): Problem[] {
     if (!(err instanceof TlrunError)) throw err;
     problems.push({ location: loaded.locate("base.model"), message: err.message });
   }
-  if (ARCHITECTURES[c.base.model] && c.base.weights !== "imagenet")
-    problems.push({ location: loaded.locate("base.weights") ?? loaded.locate("base.model"), message: `${c.base.model} has no weights of its own; found weights: '${c.base.weights}'`, hint: "write weights: imagenet" });
+  const arch = architectureFor(c.base.model, c.base.weights);
+  if (arch && !c.base.weights)
+    problems.push({ location: loaded.locate("base.weights") ?? loaded.locate("base.model"), message: `${c.base.model} has no weights of its own; found weights: '${c.base.weights}'`, hint: "write weights: imagenet, a path to a Keras .h5, or https://…/file.h5#sha256=<hex>" });
+  else if (arch)
+    try {
+      weightsFile(arch, c.base.weights, loaded.baseDir);
+    } catch (err) {
+      if (!(err instanceof TlrunError)) throw err;
+      problems.push({ location: loaded.locate("base.weights"), message: err.message });
+    }
   return problems;
 }
 

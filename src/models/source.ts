@@ -4,7 +4,10 @@ import type { Preprocessing } from "../config/types";
 import { TlrunError } from "../errors";
 import { sha256 } from "../util/hash";
 import type { ModelTopology } from "./topology";
-import { ARCHITECTURES, imagenetWeights, type Architecture } from "./zoo";
+import type { Progress } from "./weights/download";
+import { loadArchitectureArtifacts, prepareArchitecture } from "./weights/prepare";
+import { isAvailable, weightsFile, weightsIdentity } from "./weights/sources";
+import { ARCHITECTURES, type Architecture } from "./zoo";
 
 /** A weight entry of model.json's weightsManifest. */
 export interface WeightSpec {
@@ -116,21 +119,29 @@ export interface BaseDescription {
   note: string;
 }
 
+/** The zoo architecture `base.model` names; an embedded model of the same name wins when no weights are given. */
+export function architectureFor(model: string, weights: string): Architecture | undefined {
+  const arch = ARCHITECTURES[model];
+  return arch && !(EMBEDDED[model] && !weights) ? arch : undefined;
+}
+
 /** Describe `base.model` + `base.weights`: where the weights come from and whether they are here. */
 export function describeBase(model: string, weights: string, baseDir: string): BaseDescription {
+  const arch = architectureFor(model, weights);
+  if (arch) {
+    const w = weightsFile(arch, weights, baseDir);
+    const offline = isAvailable(w);
+    const hashNote = w.kind === "url" && !w.hash ? "; Keras publishes no hash for it, so its sha256 is recorded on first download" : "";
+    const note = offline
+      ? `${arch.name} weights ${w.kind === "url" ? "cached at" : "from"} ${w.path}`
+      : w.kind === "url"
+        ? `${arch.name} weights are not cached; they must be downloaded from ${w.url} (to ${w.path})${hashNote}`
+        : `${arch.name} weights file not found: ${w.path}`;
+    return { kind: "architecture", weightsId: weightsIdentity(arch, w), offline, note };
+  }
   if (EMBEDDED[model]) {
     const a = loadArtifacts(model, baseDir);
     return { kind: "embedded", weightsId: a.weightsSha256, offline: true, note: `embedded: ${a.origin}` };
-  }
-  const arch = ARCHITECTURES[model];
-  if (arch) {
-    if (weights !== "imagenet")
-      return { kind: "architecture", weightsId: `${model}:${weights}`, offline: false, note: `${model} needs weights: imagenet` };
-    const w = imagenetWeights(arch);
-    return {
-      kind: "architecture", weightsId: `${model}:imagenet:md5:${arch.imagenet.md5}`, offline: w.offline,
-      note: w.offline ? `imagenet weights cached at ${w.path}` : `imagenet weights not downloaded yet (${arch.imagenet.url} -> ${w.path})`,
-    };
   }
   const a = loadArtifacts(model, baseDir);
   return { kind: "path", weightsId: a.weightsSha256, offline: true, note: a.origin };
@@ -139,18 +150,19 @@ export function describeBase(model: string, weights: string, baseDir: string): B
 /** The base's topology and defaults, without loading weights that may not be here. */
 export function baseShape(model: string, baseDir: string): Pick<ModelArtifacts, "topology" | "defaultCut" | "preprocessing"> {
   const arch = ARCHITECTURES[model];
-  if (arch) return { topology: arch.topology(), defaultCut: arch.defaultCut, preprocessing: arch.preprocessing };
+  if (arch && !EMBEDDED[model]) return { topology: arch.topology(), defaultCut: arch.defaultCut, preprocessing: arch.preprocessing };
   return loadArtifacts(model, baseDir);
 }
 
-/** An architecture's topology with the weights it names; .h5 weights arrive with the model zoo. */
-function loadArchitecture(arch: Architecture, weights: string): ModelArtifacts {
-  const w = imagenetWeights(arch);
-  if (weights !== "imagenet") throw new TlrunError(`${arch.name} needs base.weights: imagenet`, 2);
-  if (!w.offline)
-    throw new TlrunError(`the ImageNet weights for ${arch.name} are not in the cache (${w.path}) and cannot be fetched from this machine's network (${arch.imagenet.url}); copy the file there`, 1);
-  throw new TlrunError(`reading Keras .h5 weights (${w.path}) is not supported yet; convert them to a tfjs LayersModel with tensorflowjs_converter and set base.model to its folder`, 1);
+/**
+ * Fetch and convert an architecture's weights ahead of a run, with progress; afterwards
+ * `loadArtifacts` reads them from the cache without a child process. Other bases need nothing.
+ */
+export async function prepareBase(model: string, baseDir: string, weights: string, onProgress?: Progress): Promise<void> {
+  const arch = architectureFor(model, weights);
+  if (arch) await prepareArchitecture(arch, weights, baseDir, onProgress);
 }
+
 const cache = new Map<string, ModelArtifacts>();
 
 /** Names that `base.model` accepts besides a path. */
@@ -158,12 +170,11 @@ export const embeddedModels = Object.keys(EMBEDDED);
 
 /** Resolve `base.model` (an embedded name or a path relative to `baseDir`) to its artifacts. */
 export function loadArtifacts(model: string, baseDir: string, weights = ""): ModelArtifacts {
-  const arch = ARCHITECTURES[model];
-  if (arch) return loadArchitecture(arch, weights);
-  const key = EMBEDDED[model] ? model : resolve(baseDir, model);
+  const arch = architectureFor(model, weights);
+  const key = arch ? `${arch.name}\0${weights}\0${baseDir}` : EMBEDDED[model] ? model : resolve(baseDir, model);
   let a = cache.get(key);
   if (!a) {
-    a = EMBEDDED[model] ? EMBEDDED[model]!() : loadLayersModelFolder(key);
+    a = arch ? loadArchitectureArtifacts(arch, weights, baseDir) : EMBEDDED[model] ? EMBEDDED[model]!() : loadLayersModelFolder(key);
     cache.set(key, a);
   }
   return a;

@@ -20,6 +20,9 @@ export interface RunSummary {
   data?: Record<string, unknown>;
   warnings: string[];
   error?: string;
+  /** The process and host that ran it, so a killed run can be told from a live one. */
+  pid?: number;
+  host?: string;
 }
 
 /**

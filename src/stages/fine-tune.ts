@@ -9,6 +9,7 @@ import { TlrunError } from "../errors";
 import { fit, type Batch } from "../training/fit";
 import { headLoss, targets } from "../training/head";
 import { Rng, deriveSeed } from "../util/rng";
+import { ActivationViews } from "./activation-views";
 import { augmentEnabled, imageOptions } from "./extract";
 import { lossAndAccuracy, toClassProbs } from "./features-data";
 import { readManifest } from "./prepare";
@@ -16,38 +17,27 @@ import { readUnfreeze } from "./unfreeze";
 import { input, type Stage, type StageContext } from "./types";
 
 type Item = { abs: string; label: number };
+type Augment = { cfg: StageContext["config"]["augment"]; seed: number; epoch: number };
 
-/** Frontier activations (the frozen part's outputs) for items, kept on the host. */
-async function frontierOf(ctx: StageContext, bottom: tf.LayersModel, items: Item[]): Promise<Float32Array[]> {
-  const parts: Float32Array[][] = [];
+/** Run the frozen part over images and store its activations as one view. */
+async function storeView(ctx: StageContext, bottom: tf.LayersModel, items: Item[], views: ActivationViews, view: number, augment?: Augment): Promise<void> {
   const [h, w] = ctx.config.base.input_size;
-  for await (const b of batches(items, imageOptions(ctx, 32))) {
+  for await (const b of batches(items, { ...imageOptions(ctx, 32), augment })) {
     ctx.checkAbort();
     const outs = tf.tidy(() => [bottom.predict(tf.tensor4d(b.x, [b.n, h, w, 3]))].flat() as tf.Tensor[]);
-    parts.push(outs.map((t) => t.dataSync() as Float32Array));
+    views.append(view, outs.map((t) => t.dataSync() as Float32Array), b.n);
     tf.dispose(outs);
+    ctx.progress(`frozen activations, view ${view}: ${views.count(view)}/${items.length} images`);
   }
-  return bottom.outputs.map((_, j) => concat(parts.map((p) => p[j]!)));
+  views.seal(view);
 }
 
-function concat(chunks: Float32Array[]): Float32Array {
-  const out = new Float32Array(chunks.reduce((n, c) => n + c.length, 0));
-  let off = 0;
-  for (const c of chunks) out.set(c, off), (off += c.length);
-  return out;
-}
-
-/** Rows `idx` of host activations as tensors shaped like the top model's inputs. */
-function gather(acts: Float32Array[], shapes: number[][], idx: number[]): tf.Tensor[] {
-  return acts.map((a, j) => {
-    const size = shapes[j]!.reduce((x, y) => x * y, 1);
-    const out = new Float32Array(idx.length * size);
-    idx.forEach((r, i) => out.set(a.subarray(r * size, (r + 1) * size), i * size));
-    return tf.tensor(out, [idx.length, ...shapes[j]!]);
-  });
-}
-
-/** fine-tune: train the unfrozen top of the base with the head, on images, with augmentation. */
+/**
+ * fine-tune: train the unfrozen top of the base together with the head. The frozen part runs
+ * in inference mode outside the gradient tape. Its activations are computed once and reused
+ * when they do not change between epochs: always for validation; for training when
+ * augmentation is off, or when `augment.fine_tune_views` fixes the augmented views.
+ */
 export const fineTune: Stage = {
   name: "fine-tune",
   needsTf: true,
@@ -62,6 +52,9 @@ export const fineTune: Stage = {
     const a = ctx.artifacts();
     const split = await buildSplitBase(a, resolveCut(a, ctx.config.base.cut), ctx.config.base.input_size, spec.index);
     const head = await loadModel(join(input(ctx, "train-head").dir, "head"));
+    const shapes = split.top.inputs.map((t) => t.shape.slice(1) as number[]);
+    const trainViews = new ActivationViews(shapes);
+    const valViews = new ActivationViews(shapes);
     try {
       const bnTrains = spec.batchnorm === "train";
       for (const l of split.top.layers) l.trainable = l.getClassName() !== "BatchNormalization" || bnTrains;
@@ -70,22 +63,26 @@ export const fineTune: Stage = {
       const pool = (fm: tf.Tensor): tf.Tensor => (headCfg.pooling === "avg" ? tf.mean(fm, [1, 2]) : tf.max(fm, [1, 2]));
       const forward = (x: tf.Tensor | tf.Tensor[], training: boolean): tf.Tensor =>
         head.apply(pool(split.top.apply(x, { training: training && bnTrains }) as tf.Tensor), { training }) as tf.Tensor;
-      const shapes = split.top.inputs.map((t) => t.shape.slice(1) as number[]);
       const pick = (s: "train" | "val"): Item[] =>
         manifest.items.filter((it) => it.split === s).map((it) => ({ abs: join(ctx.dataDir, it.rel), label: it.label }));
       const train = pick("train");
       const val = pick("val");
-      ctx.progress(`computing frozen activations for ${val.length} validation images`);
-      const valActs = await frontierOf(ctx, split.bottom, val);
-      const trainActs = augmentEnabled(augment) ? undefined : await frontierOf(ctx, split.bottom, train);
+      await storeView(ctx, split.bottom, val, valViews, 0);
+      const augmenting = augmentEnabled(augment);
+      const fixedViews = augmenting ? augment.fine_tune_views : 0;
+      const viewSeed = deriveSeed(seed, "fine-tune-view");
+      const cached = !augmenting || fixedViews > 0;
+      if (cached) for (let v = 0; v <= fixedViews; v++) await storeView(ctx, split.bottom, train, trainViews, v, v ? { cfg: augment, seed: viewSeed, epoch: v } : undefined);
       const bs = phase.batch_size;
       const [h, w] = ctx.config.base.input_size;
+      const labelsOf = (idx: number[]): tf.Tensor => targets(idx.map((i) => train[i]!.label), k, sigmoid);
       async function* epochBatches(epoch: number): AsyncGenerator<Batch> {
         const order = new Rng(deriveSeed(seed, `fine-tune-epoch-${epoch}`)).shuffle(train.map((_, i) => i));
-        if (trainActs) {
+        if (cached) {
+          const view = epoch % (fixedViews + 1);
           for (let s = 0; s < order.length; s += bs) {
             const idx = order.slice(s, s + bs);
-            yield { x: gather(trainActs, shapes, idx), y: targets(idx.map((i) => train[i]!.label), k, sigmoid), n: idx.length };
+            yield { x: trainViews.batch(view, idx), y: labelsOf(idx), n: idx.length };
           }
           return;
         }
@@ -93,14 +90,14 @@ export const fineTune: Stage = {
         const aug = { cfg: augment, seed: deriveSeed(seed, "fine-tune-augment"), epoch };
         for await (const b of batches(items, { ...imageOptions(ctx, bs), augment: aug })) {
           const x = tf.tidy(() => [split.bottom.predict(tf.tensor4d(b.x, [b.n, h, w, 3]))].flat() as tf.Tensor[]);
-          yield { x, y: targets(b.indices.map((i) => items[i]!.label), k, sigmoid), n: b.n };
+          yield { x, y: labelsOf(b.indices.map((i) => order[i]!)), n: b.n };
         }
       }
       const validate = async (): Promise<{ loss: number; accuracy: number }> => {
         const probs = new Float32Array(val.length * k);
         for (let s = 0; s < val.length; s += 64) {
           const idx = Array.from({ length: Math.min(64, val.length - s) }, (_, i) => s + i);
-          const p = tf.tidy(() => toClassProbs(forward(gather(valActs, shapes, idx), false)));
+          const p = tf.tidy(() => toClassProbs(forward(valViews.batch(0, idx), false)));
           probs.set(p.dataSync(), s * k);
           p.dispose();
         }
@@ -114,8 +111,15 @@ export const fineTune: Stage = {
       });
       await saveModel(split.top, join(ctx.out, "top"));
       await saveModel(head, join(ctx.out, "head"));
-      return { info: { history: result.history, epochs_run: result.history.length, best_epoch: result.bestEpoch, stopped_early: result.stoppedEarly } };
+      return {
+        info: {
+          history: result.history, epochs_run: result.history.length, best_epoch: result.bestEpoch,
+          stopped_early: result.stoppedEarly, activation_views: cached ? fixedViews + 1 : 0,
+        },
+      };
     } finally {
+      trainViews.dispose();
+      valViews.dispose();
       split.bottom.dispose();
       split.top.dispose();
       head.dispose();

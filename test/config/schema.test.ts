@@ -24,10 +24,11 @@ const DEFAULTS: T.PipelineConfig = {
   base: { model: "mobilenet_v2", weights: "", cut: "", input_size: [224, 224] },
   freeze: { at: "", batchnorm: "frozen" },
   head: { pooling: "avg", layers: [], dropout: 0.2, output: "softmax", l2: 0 },
-  augment: { horizontal_flip: false, vertical_flip: false, rotation: 0, zoom: 0, shift: 0, brightness: 0, contrast: 0, feature_copies: 2 },
+  augment: { horizontal_flip: false, vertical_flip: false, rotation: 0, zoom: 0, shift: 0, brightness: 0, contrast: 0, feature_copies: 2, fine_tune_views: 0 },
   train: { head: phase(10, 1e-3), fine_tune: null },
   evaluate: { split: "test" },
   runtime: { backend: "auto", runs_dir: "runs" },
+  tracking: { experiment: "", run_name: "", tags: {} },
 };
 const FINE_TUNE: T.PhaseConfig = phase(5, 1e-5);
 const LAYER: T.DenseLayerConfig = { units: 8, activation: "relu", dropout: 0 };

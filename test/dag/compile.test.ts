@@ -70,3 +70,12 @@ test("toposort orders dependencies first and names a cycle", () => {
   assert.throws(() => toposort([{ name: "a", deps: ["z"] }]), /unknown stage 'z'/);
   assert.deepEqual([...upstreamOf([{ name: "a", deps: [] }, { name: "b", deps: ["a"] }, { name: "c", deps: ["b"] }], "c")].sort(), ["a", "b"]);
 });
+
+test("the fine-tune views setting re-runs fine-tune only", () => {
+  const a = chainKeys(compile(defaultConfig()), ext);
+  const c = defaultConfig();
+  c.augment.fine_tune_views = 2;
+  const b = chainKeys(compile(c), ext);
+  for (const s of ["prepare", "extract", "train-head", "unfreeze"] as const) assert.equal(a.get(s), b.get(s), s);
+  assert.notEqual(a.get("fine-tune"), b.get("fine-tune"));
+});

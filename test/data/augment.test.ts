@@ -5,7 +5,7 @@ import { IDENTITY_AUGMENT, applyAugment, sampleAugment, type AugmentParams } fro
 import { Rng } from "../../src/util/rng";
 
 const CFG: AugmentConfig = {
-  horizontal_flip: true, vertical_flip: false, rotation: 20, zoom: 0.1, shift: 0.1, brightness: 0.2, contrast: 0.2, feature_copies: 1,
+  horizontal_flip: true, vertical_flip: false, rotation: 20, zoom: 0.1, shift: 0.1, brightness: 0.2, contrast: 0.2, feature_copies: 1, fine_tune_views: 0,
 };
 const OFF: AugmentConfig = { ...CFG, horizontal_flip: false, rotation: 0, zoom: 0, shift: 0, brightness: 0, contrast: 0 };
 

@@ -12,7 +12,7 @@ const dir = mkdtempSync(join(tmpdir(), "tlrun-loader-"));
 after(() => rmSync(dir, { recursive: true, force: true }));
 const N = 11;
 const files = Array.from({ length: N }, (_, i) => ({ abs: join(dir, `img${i}.png`) }));
-const AUG: AugmentConfig = { horizontal_flip: true, vertical_flip: true, rotation: 30, zoom: 0.2, shift: 0.1, brightness: 0.2, contrast: 0.2, feature_copies: 1 };
+const AUG: AugmentConfig = { horizontal_flip: true, vertical_flip: true, rotation: 30, zoom: 0.2, shift: 0.1, brightness: 0.2, contrast: 0.2, feature_copies: 1, fine_tune_views: 0 };
 
 before(async () => {
   // Image i is a flat grey of value 10 * i, so every batch slot shows which file it came from.

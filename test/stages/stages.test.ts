@@ -34,3 +34,16 @@ test("all six stages run on tiny real data without leaking tensors", async (t) =
   assert.deepEqual(model.outputs[0]!.shape, [null, 3]);
   model.dispose();
 });
+
+test("fine-tuning on fixed augmented views and without augmentation leaks nothing and trains", async (t) => {
+  const root = tempDir(t);
+  const data = tinyEmojiDataset(join(root, "data"));
+  const file = join(root, "p.yaml");
+  writeFileSync(file, tinyPipeline(data, join(root, "runs")));
+  for (const overrides of [["augment.fine_tune_views=1", "train.fine_tune.epochs=3"], ["augment.rotation=0", "augment.horizontal_flip=false"]]) {
+    const summary = await execute(loadConfig(file, { overrides }), { renderer: "silent", checkLeaks: true });
+    assert.equal(summary.status, "completed", overrides.join(" "));
+    const epochs = readFileSync(join(summary.run_dir, "metrics.jsonl"), "utf8").trim().split("\n").map((l) => JSON.parse(l));
+    assert.ok(epochs.some((e) => e.phase === "fine_tune" && Number.isFinite(e.loss)), overrides.join(" "));
+  }
+});

@@ -1,8 +1,10 @@
-import { existsSync } from "node:fs";
 import { homedir } from "node:os";
 import { join } from "node:path";
 import type { Preprocessing } from "../../config/types";
 import type { ModelTopology } from "../topology";
+import { densenetTopology } from "./densenet";
+import { mobilenetV2Topology } from "./mobilenet-v2";
+import { resnetTopology } from "./resnet";
 import { vggTopology } from "./vgg";
 
 /** A keras.applications architecture tlrun can build, and where its ImageNet weights live. */
@@ -13,10 +15,12 @@ export interface Architecture {
   defaultCut: string;
   defaultInput: number;
   minInput: number;
-  imagenet: { file: string; url: string; md5: string };
+  /** Keras' official notop weights; `hash` is Keras' published `file_hash` (md5 or sha256), if any. */
+  imagenet: { file: string; url: string; hash?: string };
 }
 
-const KERAS_WEIGHTS = "https://storage.googleapis.com/tensorflow/keras-applications";
+/** Where Keras publishes the keras.applications weights. */
+export const KERAS_WEIGHTS = "https://storage.googleapis.com/tensorflow/keras-applications";
 
 export const ARCHITECTURES: Record<string, Architecture> = {
   vgg16: {
@@ -24,7 +28,7 @@ export const ARCHITECTURES: Record<string, Architecture> = {
     imagenet: {
       file: "vgg16_weights_tf_dim_ordering_tf_kernels_notop.h5",
       url: `${KERAS_WEIGHTS}/vgg16/vgg16_weights_tf_dim_ordering_tf_kernels_notop.h5`,
-      md5: "6d6bbae143d832006294945121d1f1fc",
+      hash: "6d6bbae143d832006294945121d1f1fc",
     },
   },
   vgg19: {
@@ -32,7 +36,31 @@ export const ARCHITECTURES: Record<string, Architecture> = {
     imagenet: {
       file: "vgg19_weights_tf_dim_ordering_tf_kernels_notop.h5",
       url: `${KERAS_WEIGHTS}/vgg19/vgg19_weights_tf_dim_ordering_tf_kernels_notop.h5`,
-      md5: "253f8cb515780f3b799900260a226db6",
+      hash: "253f8cb515780f3b799900260a226db6",
+    },
+  },
+  mobilenet_v2: {
+    name: "mobilenet_v2", topology: () => mobilenetV2Topology(1.0), preprocessing: "tf", defaultCut: "out_relu", defaultInput: 224, minInput: 32,
+    imagenet: {
+      // Keras publishes no file_hash for the MobileNetV2 files: the sha256 is recorded on first download
+      file: "mobilenet_v2_weights_tf_dim_ordering_tf_kernels_1.0_224_no_top.h5",
+      url: `${KERAS_WEIGHTS}/mobilenet_v2/mobilenet_v2_weights_tf_dim_ordering_tf_kernels_1.0_224_no_top.h5`,
+    },
+  },
+  resnet50: {
+    name: "resnet50", topology: () => resnetTopology("resnet50"), preprocessing: "caffe", defaultCut: "conv5_block3_out", defaultInput: 224, minInput: 32,
+    imagenet: {
+      file: "resnet50_weights_tf_dim_ordering_tf_kernels_notop.h5",
+      url: `${KERAS_WEIGHTS}/resnet/resnet50_weights_tf_dim_ordering_tf_kernels_notop.h5`,
+      hash: "4d473c1dd8becc155b73f8504c6f6626",
+    },
+  },
+  densenet121: {
+    name: "densenet121", topology: () => densenetTopology("densenet121"), preprocessing: "torch", defaultCut: "relu", defaultInput: 224, minInput: 32,
+    imagenet: {
+      file: "densenet121_weights_tf_dim_ordering_tf_kernels_notop.h5",
+      url: `${KERAS_WEIGHTS}/densenet/densenet121_weights_tf_dim_ordering_tf_kernels_notop.h5`,
+      hash: "30ee3e1110167f948a6b9946edeeb738",
     },
   },
 };
@@ -42,8 +70,11 @@ export function cacheRoot(): string {
   return process.env.TLRUN_CACHE ?? join(process.env.XDG_CACHE_HOME ?? join(homedir(), ".cache"), "tlrun");
 }
 
-/** Where an architecture's ImageNet weights are cached, and whether they are there. */
-export function imagenetWeights(arch: Architecture): { path: string; offline: boolean } {
-  const path = join(cacheRoot(), "weights", arch.imagenet.file);
-  return { path, offline: existsSync(path) };
+/**
+ * The URL of an architecture's official weights, or the same file on the mirror named by
+ * TLRUN_KERAS_WEIGHTS_MIRROR (same layout below the base URL; Keras' hashes still apply).
+ */
+export function imagenetUrl(arch: Architecture): string {
+  const mirror = process.env.TLRUN_KERAS_WEIGHTS_MIRROR;
+  return mirror ? arch.imagenet.url.replace(KERAS_WEIGHTS, mirror.replace(/\/$/, "")) : arch.imagenet.url;
 }

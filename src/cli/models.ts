@@ -1,0 +1,53 @@
+import { selectBackend } from "../backend/select";
+import { EXIT, UsageError, didYouMean } from "../errors";
+import { isAvailable, weightsFile } from "../models/weights/sources";
+import { ARCHITECTURES } from "../models/zoo";
+import { resolveFreezePoint, zooLayers, type ZooLayer } from "../models/zoo/describe";
+import { JSON_OPTION, parse } from "./args";
+
+const OPTIONS = { ...JSON_OPTION, "freeze-at": { type: "string" } } as const;
+
+/** `tlrun models [name] [--freeze-at X] [--json]`: the architectures, or one architecture's layers. */
+export async function modelsCommand(argv: string[]): Promise<number> {
+  const named = argv.length > 0 && !argv[0]!.startsWith("-");
+  const { values, positionals } = parse(argv, OPTIONS, named ? 1 : 0);
+  if (!named) return listArchitectures(Boolean(values.json));
+  const arch = ARCHITECTURES[positionals[0]!];
+  if (!arch) throw new UsageError(`unknown architecture '${positionals[0]}'. ${didYouMean(positionals[0]!, Object.keys(ARCHITECTURES))} (see tlrun models)`.trim());
+  await selectBackend("auto"); // counting parameters builds the model
+  const layers = await zooLayers(arch);
+  const at = values["freeze-at"] === undefined ? undefined : resolveFreezePoint(layers, values["freeze-at"]);
+  const status = (l: ZooLayer): string =>
+    !l.params ? "-" : at === undefined || l.index < at ? "frozen" : l.className === "BatchNormalization" ? "frozen (BN)" : "trains";
+  if (values.json) {
+    const out = layers.map((l) => ({ index: l.index, name: l.name, class: l.className, block: l.block, params: l.params, trainable: at !== undefined && status(l) === "trains" }));
+    process.stdout.write(JSON.stringify({ name: arch.name, freeze_at: at ?? null, layers: out }) + "\n");
+    return EXIT.ok;
+  }
+  const total = layers.reduce((n, l) => n + l.params, 0);
+  const trains = layers.filter((l) => status(l) === "trains").reduce((n, l) => n + l.params, 0);
+  process.stdout.write(`${arch.name}: ${layers.length} layers, ${total.toLocaleString("en")} parameters${at === undefined ? "" : `, ${trains.toLocaleString("en")} train from layer ${at} (${layers[at]?.name})`}\n`);
+  process.stdout.write(`${"idx".padStart(4)}  ${"name".padEnd(28)} ${"class".padEnd(20)} ${"block".padEnd(14)} ${"params".padStart(10)}  ${at === undefined ? "" : "status"}\n`);
+  for (const l of layers)
+    process.stdout.write(`${String(l.index).padStart(4)}  ${l.name.padEnd(28)} ${l.className.padEnd(20)} ${l.block.padEnd(14)} ${l.params.toLocaleString("en").padStart(10)}  ${at === undefined ? "" : status(l)}\n`);
+  return EXIT.ok;
+}
+
+function listArchitectures(json: boolean): number {
+  const rows = Object.values(ARCHITECTURES).map((a) => {
+    const w = weightsFile(a, "imagenet", process.cwd());
+    return {
+      name: a.name, preprocessing: a.preprocessing, default_input: a.defaultInput, min_input: a.minInput, default_cut: a.defaultCut,
+      imagenet: { url: w.url!, cached: isAvailable(w), path: w.path, hash: a.imagenet.hash ?? null },
+    };
+  });
+  if (json) {
+    process.stdout.write(JSON.stringify({ architectures: rows }) + "\n");
+    return EXIT.ok;
+  }
+  process.stdout.write(`${"name".padEnd(14)} ${"preprocess".padEnd(10)} ${"input".padEnd(9)} ${"default cut".padEnd(18)} imagenet weights\n`);
+  for (const r of rows)
+    process.stdout.write(`${r.name.padEnd(14)} ${r.preprocessing.padEnd(10)} ${`${r.default_input} (≥${r.min_input})`.padEnd(9)} ${r.default_cut.padEnd(18)} ${r.imagenet.cached ? "cached" : "not cached"}\n`);
+  process.stdout.write("\ntlrun models <name> [--freeze-at LAYER|INDEX|BLOCK|FRACTION] lists its layers\n");
+  return EXIT.ok;
+}

@@ -1,0 +1,126 @@
+import { spawnSync } from "node:child_process";
+import { dirname } from "node:path";
+import type { LoadedConfig } from "../config/types";
+import type { RunObserver } from "../executor/observer";
+import type { RunRecord } from "../runs/record";
+import { MlflowClient } from "./client";
+import { serverFromEnv, targetFrom, type ServerSettings } from "./settings";
+import { safeUser, syncRun, TLRUN_VERSION, writeContext, type SyncResult } from "./sync";
+
+export interface TrackerOptions {
+  /** The server; undefined records the context only, for a later `tlrun sync`. */
+  server?: ServerSettings;
+  warn: (message: string) => void;
+  /** How long the end of a run waits for the last flush (TLRUN_MLFLOW_FLUSH_TIMEOUT, default 60 s). */
+  flushSeconds?: number;
+}
+
+function gitCommit(dir: string): string | undefined {
+  const r = spawnSync("git", ["rev-parse", "HEAD"], { cwd: dir, encoding: "utf8", timeout: 5000 });
+  return r.status === 0 ? r.stdout.trim() || undefined : undefined;
+}
+
+/**
+ * Follows a pipeline run into MLflow. Every event only marks the run folder dirty; a background
+ * pump syncs the folder (sync.ts) whenever it is, so training never waits on HTTP and a server
+ * that is down costs nothing but a message at the end. The run's end flushes with a bounded wait.
+ */
+export class MlflowTracker implements RunObserver {
+  private readonly client?: MlflowClient;
+  private dir = "";
+  private dirty = false;
+  private ending = false;
+  private pump?: Promise<void>;
+  private wake?: () => void;
+  private last?: SyncResult;
+  private error?: unknown;
+  private readonly said = new Set<string>();
+
+  constructor(private readonly opts: TrackerOptions) {
+    if (opts.server) {
+      // While training, give up early and leave the rest to the next pass or `tlrun sync`.
+      const s = opts.server;
+      this.client = new MlflowClient({ ...s, maxRetries: Math.min(s.maxRetries, 3), backoffSeconds: Math.min(s.backoffSeconds, 0.5), timeoutSeconds: Math.min(s.timeoutSeconds, 30) });
+    }
+  }
+
+  onRunStart({ record, loaded }: { record: RunRecord; loaded: LoadedConfig }): void {
+    this.dir = record.dir;
+    const { config } = loaded;
+    writeContext(record.dir, {
+      source_name: loaded.file,
+      user: safeUser(),
+      git_commit: gitCommit(dirname(loaded.file)),
+      tlrun_version: TLRUN_VERSION,
+      target: targetFrom(config.tracking, config.name, record.id),
+    });
+    this.kick();
+  }
+
+  onEpochEnd(): void {
+    this.kick();
+  }
+
+  onStageEnd(): void {
+    this.kick();
+  }
+
+  async onRunEnd(): Promise<void> {
+    if (!this.client || !this.dir) return;
+    this.ending = true;
+    this.kick();
+    this.wake?.();
+    const seconds = this.opts.flushSeconds ?? Number(process.env.TLRUN_MLFLOW_FLUSH_TIMEOUT ?? 60);
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = await Promise.race([
+      this.pump!.then(() => false),
+      new Promise<boolean>((r) => (timer = setTimeout(() => r(true), seconds * 1000))),
+    ]);
+    clearTimeout(timer);
+    this.report(timedOut, seconds);
+  }
+
+  private kick(): void {
+    if (!this.client || !this.dir) return;
+    this.dirty = true;
+    this.pump ??= this.loop();
+  }
+
+  private async loop(): Promise<void> {
+    try {
+      await this.passes();
+    } finally {
+      this.pump = undefined;
+    }
+  }
+
+  private async passes(): Promise<void> {
+    while (this.dirty) {
+      this.dirty = false;
+      try {
+        this.last = await syncRun(this.dir, this.client!);
+        this.error = undefined;
+        this.say([...this.last.notes, ...this.last.rejected.map((r) => `the server refused ${r}`)]);
+      } catch (e) {
+        this.error = e;
+        if (!this.ending) await new Promise<void>((r) => { const t = setTimeout(r, 5000); t.unref(); this.wake = () => (clearTimeout(t), r()); });
+      }
+    }
+  }
+
+  private say(messages: string[]): void {
+    for (const m of messages) if (!this.said.has(m)) this.said.add(m), this.opts.warn(`mlflow: ${m}`);
+  }
+
+  private report(timedOut: boolean, seconds: number): void {
+    const id = this.dir.split(/[\\/]/).pop();
+    if (timedOut) this.opts.warn(`mlflow: still sending after ${seconds}s; anything not acknowledged is sent by 'tlrun sync ${id}'`);
+    else if (this.error) this.opts.warn(`mlflow: ${(this.error as Error).message ?? this.error}\nmlflow: the run is complete in ${this.dir}; send it when the server is back with 'tlrun sync ${id}'`);
+    else if (this.last?.pending) this.opts.warn(`mlflow: ${this.last.pending} items not acknowledged; send them with 'tlrun sync ${id}'`);
+  }
+}
+
+/** The tracker for `tlrun run`: the server from MLFLOW_TRACKING_URI, if any. */
+export function trackerFromEnv(warn: (message: string) => void): MlflowTracker {
+  return new MlflowTracker({ server: serverFromEnv(), warn });
+}

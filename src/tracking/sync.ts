@@ -1,0 +1,252 @@
+import { userInfo } from "node:os";
+import { readFileSync } from "node:fs";
+import type { TrackingConfig } from "../config/types";
+import { MlflowError } from "./http";
+import type { KeyValue, Metric, MlflowClient, RunStatus } from "./client";
+import { artifactsOf, datasetOf, metricsOf, paramsOf, readJournal, tagsOf, type Journal, type Keyed } from "./journal";
+import { chunkBatches } from "./limits";
+import { renderPlots } from "./plots";
+import { targetFrom } from "./settings";
+import { loadState, saveState, serverState, type ServerState, type TrackingContext, type TrackingState } from "./state";
+
+export const TLRUN_VERSION: string = require("../../../package.json").version;
+
+/** What one sync pass did. `pending` counts items the server has not acknowledged yet. */
+export interface SyncResult {
+  runId: string;
+  serverRunId?: string;
+  sent: { metrics: number; params: number; tags: number; artifacts: number; inputs: number };
+  rejected: string[];
+  notes: string[];
+  pending: number;
+  status?: RunStatus;
+}
+
+const STATUS: Record<string, RunStatus | undefined> = { completed: "FINISHED", failed: "FAILED", interrupted: "KILLED" };
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms).unref?.());
+
+/** The context a run folder implies when the run was not made with a tracker attached. */
+export function contextFor(j: Journal): TrackingContext {
+  const name = String(j.config.name ?? j.runId);
+  return {
+    source_name: name,
+    user: safeUser(),
+    tlrun_version: TLRUN_VERSION,
+    target: targetFrom(j.config.tracking as TrackingConfig | undefined, name, j.runId),
+  };
+}
+
+export function safeUser(): string {
+  try {
+    return process.env.USER || userInfo().username;
+  } catch {
+    return "unknown";
+  }
+}
+
+/** A sync of one run folder to one server; each step acknowledges what it sent before the next. */
+class Pass {
+  readonly s: ServerState;
+  readonly result: SyncResult;
+  readonly ctx: TrackingContext;
+
+  constructor(readonly j: Journal, readonly state: TrackingState, readonly client: MlflowClient) {
+    this.s = serverState(state, client.server.key ?? client.server.uri);
+    this.ctx = state.context ?? contextFor(j);
+    this.result = { runId: j.runId, sent: { metrics: 0, params: 0, tags: 0, artifacts: 0, inputs: 0 }, rejected: [], notes: [], pending: 0 };
+  }
+
+  save(): void {
+    this.s.updated_at = new Date().toISOString();
+    saveState(this.j.dir, this.state);
+  }
+
+  unacked<T extends { id: string }>(items: T[], acked: string[]): T[] {
+    const done = new Set([...acked, ...this.s.rejected.map((r) => r.id)]);
+    return items.filter((i) => !done.has(i.id));
+  }
+
+  reject(id: string, err: unknown): void {
+    const message = err instanceof Error ? err.message : String(err);
+    this.s.rejected.push({ id, message });
+    this.result.rejected.push(`${id}: ${message}`);
+    this.save();
+  }
+
+  /** The MLflow run for this local run: found by its tlrun.run_id tag, or created. */
+  async ensureRun(): Promise<string> {
+    if (this.s.run_id) return this.s.run_id;
+    const { experiment, runName } = this.ctx.target;
+    let exp = await this.client.getExperimentByName(experiment);
+    if (exp?.lifecycle_stage === "deleted")
+      throw new MlflowError(`experiment '${experiment}' is deleted on ${this.client.server.uri}; restore it ('mlflow experiments restore') or set MLFLOW_EXPERIMENT_NAME / tracking.experiment to another name`, 400, "EXPERIMENT_DELETED");
+    const experimentId = exp?.experiment_id ?? (await this.client.createExperiment(experiment).catch(async (e) => {
+      exp = await this.client.getExperimentByName(experiment); // created meanwhile by another process
+      if (!exp) throw e;
+      return exp.experiment_id;
+    }));
+    const found = await this.client.searchRuns([experimentId], `tags.\`tlrun.run_id\` = '${this.j.runId}'`);
+    const info = found[0]?.info ?? (await this.client.createRun(experimentId, runName, Date.parse(this.j.summary.started_at), [{ key: "tlrun.run_id", value: this.j.runId }, { key: "mlflow.user", value: this.ctx.user }], this.ctx.user));
+    Object.assign(this.s, { experiment_id: experimentId, run_id: info.run_id, artifact_uri: info.artifact_uri });
+    this.save();
+    return info.run_id;
+  }
+
+  /** Acknowledge in-flight metric points the server already holds; forget the rest. */
+  async reconcile(runId: string): Promise<void> {
+    if (!this.s.inflight.length) return;
+    const byKey = new Map<string, Set<string>>();
+    for (const id of this.s.inflight) {
+      const key = id.slice(0, id.lastIndexOf("@"));
+      if (!byKey.has(key)) byKey.set(key, new Set((await this.client.getMetricHistory(runId, key)).map((m) => `${m.key}@${m.step}`)));
+    }
+    for (const id of this.s.inflight) if (byKey.get(id.slice(0, id.lastIndexOf("@")))!.has(id)) this.s.acked.metrics.push(id);
+    this.s.inflight = [];
+    this.save();
+  }
+
+  /** Params or tags: idempotent on the server, so plain retries are safe; 4xx batches are split to find the bad item. */
+  async sendKeyValues(kind: "params" | "tags", runId: string, items: Array<Keyed<KeyValue>>): Promise<void> {
+    for (const batch of chunkBatches({ [kind]: items })) {
+      const list = batch[kind] as Array<Keyed<KeyValue>>;
+      const body = (l: Array<Keyed<KeyValue>>) => ({ [kind]: l.map(({ key, value }) => ({ key, value })) });
+      try {
+        await this.client.logBatch(runId, body(list), true);
+        this.s.acked[kind].push(...list.map((i) => i.id));
+      } catch (e) {
+        if (!(e instanceof MlflowError) || e.retryable) throw e;
+        for (const item of list) {
+          try {
+            await this.client.logBatch(runId, body([item]), true);
+            this.s.acked[kind].push(item.id);
+          } catch (e1) {
+            if (!(e1 instanceof MlflowError) || e1.retryable) throw e1;
+            this.reject(`${kind}:${item.key}`, e1);
+            this.s.acked[kind].push(item.id);
+          }
+        }
+      }
+      this.result.sent[kind] += list.length;
+      this.save();
+    }
+  }
+
+  /** Metric points are not idempotent: mark them in flight, and after a failure resend only what the history lacks. */
+  async sendMetrics(runId: string, batch: Array<Keyed<Metric>>): Promise<void> {
+    let pending = batch;
+    for (let attempt = 1; pending.length; attempt++) {
+      this.s.inflight = pending.map((m) => m.id);
+      this.save();
+      try {
+        await this.client.logBatch(runId, { metrics: pending.map(({ key, value, timestamp, step }) => ({ key, value, timestamp, step })) });
+        this.s.acked.metrics.push(...this.s.inflight);
+        this.s.inflight = [];
+        this.result.sent.metrics += pending.length;
+        this.save();
+        return;
+      } catch (e) {
+        if (e instanceof MlflowError && !e.retryable) {
+          this.s.inflight = []; // a refused batch is validated whole before anything is stored
+          if (pending.length === 1) this.reject(`metric:${pending[0]!.id}`, e), this.s.acked.metrics.push(pending[0]!.id);
+          else for (const m of pending) await this.sendMetrics(runId, [m]);
+          this.save();
+          return;
+        }
+        if (attempt > this.client.server.maxRetries) throw e;
+        await sleep(this.client.server.backoffSeconds * 1000 * 2 ** (attempt - 1));
+        await this.reconcile(runId);
+        const acked = new Set(this.s.acked.metrics);
+        pending = pending.filter((m) => !acked.has(m.id));
+      }
+    }
+  }
+
+  async sendArtifacts(): Promise<void> {
+    await renderPlots(this.j);
+    for (const a of this.unacked(artifactsOf(this.j), this.s.acked.artifacts)) {
+      try {
+        await this.client.uploadArtifact({ artifact_uri: this.s.artifact_uri! }, a.path, readFileSync(a.file));
+        this.result.sent.artifacts++;
+      } catch (e) {
+        if (!(e instanceof MlflowError) || e.retryable) throw e;
+        this.reject(`artifact:${a.path}`, e);
+      }
+      this.s.acked.artifacts.push(a.id);
+      this.save();
+    }
+  }
+
+  async sendInputs(runId: string): Promise<void> {
+    const d = datasetOf(this.j);
+    if (!d || this.s.acked.inputs.includes(d.dataset.digest)) return;
+    try {
+      await this.client.logInputs(runId, [d]);
+      this.result.sent.inputs++;
+    } catch (e) {
+      if (!(e instanceof MlflowError) || e.retryable) throw e;
+      this.reject(`dataset:${d.dataset.name}`, e);
+    }
+    this.s.acked.inputs.push(d.dataset.digest);
+    this.save();
+  }
+
+  async endRun(runId: string): Promise<void> {
+    const status = STATUS[this.j.summary.status];
+    if (!status || this.s.acked.status === status) return;
+    const end = this.j.summary.ended_at ? Date.parse(this.j.summary.ended_at) : Date.now();
+    await this.client.updateRun(runId, status, end);
+    this.s.acked.status = status;
+    this.result.status = status;
+    this.save();
+  }
+
+  countPending(): number {
+    const n = this.unacked(metricsOf(this.j), this.s.acked.metrics).length + this.unacked(paramsOf(this.j, []), this.s.acked.params).length
+      + this.unacked(tagsOf(this.j, this.ctx, []), this.s.acked.tags).length + this.unacked(artifactsOf(this.j), this.s.acked.artifacts).length;
+    return n + (STATUS[this.j.summary.status] && this.s.acked.status !== STATUS[this.j.summary.status] ? 1 : 0);
+  }
+
+  async run(): Promise<SyncResult> {
+    try {
+      const runId = await this.ensureRun();
+      this.result.serverRunId = runId;
+      try {
+        await this.reconcile(runId);
+        await this.sendKeyValues("params", runId, this.unacked(paramsOf(this.j, this.result.notes), this.s.acked.params));
+        await this.sendKeyValues("tags", runId, this.unacked(tagsOf(this.j, this.ctx, this.result.notes), this.s.acked.tags));
+        for (const batch of chunkBatches({ metrics: this.unacked(metricsOf(this.j), this.s.acked.metrics) }))
+          await this.sendMetrics(runId, batch.metrics as Array<Keyed<Metric>>);
+        if (this.j.summary.status !== "running") await this.sendInputs(runId);
+        await this.sendArtifacts();
+      } finally {
+        await this.endRun(runId); // never leave a finished local run RUNNING on the server
+      }
+      this.s.last_error = undefined;
+    } catch (e) {
+      this.s.last_error = e instanceof Error ? e.message : String(e);
+      this.save();
+      throw e;
+    } finally {
+      this.result.pending = this.countPending();
+    }
+    this.save();
+    return this.result;
+  }
+}
+
+/**
+ * Send what the server has not acknowledged for one run folder: creates (or finds) the MLflow
+ * run, then params, tags, metrics, the dataset, artifacts and the final status. Safe to repeat:
+ * running it twice sends nothing the second time. Throws MlflowError when the server cannot be
+ * reached; what was acknowledged before that stays acknowledged.
+ */
+export async function syncRun(dir: string, client: MlflowClient): Promise<SyncResult> {
+  return new Pass(readJournal(dir), loadState(dir), client).run();
+}
+
+/** Store the run's context (source, user, commit, target) for later syncs. */
+export function writeContext(dir: string, ctx: TrackingContext): void {
+  const state = loadState(dir);
+  state.context = ctx;
+  saveState(dir, state);
+}

@@ -1,0 +1,48 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { join, resolve } from "node:path";
+import { tempDir } from "../helpers";
+
+const ROOT = resolve(__dirname, "../../..");
+const BIN = join(ROOT, "bin/tlrun.js");
+
+function tlrun(args: string[], env: Record<string, string> = {}) {
+  const r = spawnSync(process.execPath, [BIN, ...args], { cwd: ROOT, encoding: "utf8", env: { ...process.env, ...env } });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+test("tlrun models --json lists the architectures with their ImageNet weights", () => {
+  const r = tlrun(["models", "--json"]);
+  assert.equal(r.code, 0, r.stderr);
+  const out = JSON.parse(r.stdout) as { architectures: Array<{ name: string; imagenet: { url: string } }> };
+  assert.deepEqual(out.architectures.map((a) => a.name), ["vgg16", "vgg19", "mobilenet_v2", "resnet50", "densenet121"]);
+  assert.ok(out.architectures.every((a) => a.imagenet.url.startsWith("https://storage.googleapis.com/tensorflow/keras-applications/")));
+});
+
+test("tlrun models <name>: Keras' parameter counts, blocks, and what trains from a freeze point", () => {
+  const totals: Record<string, number> = { vgg16: 14_714_688, resnet50: 23_587_712, mobilenet_v2: 2_257_984, densenet121: 7_037_504 };
+  for (const [name, total] of Object.entries(totals)) {
+    const r = tlrun(["models", name, "--json"]);
+    assert.equal(r.code, 0, r.stderr);
+    const out = JSON.parse(r.stdout) as { layers: Array<{ params: number }> };
+    assert.equal(out.layers.reduce((n, l) => n + l.params, 0), total, name);
+  }
+  const r = tlrun(["models", "vgg16", "--freeze-at", "block5", "--json"]);
+  const out = JSON.parse(r.stdout) as { freeze_at: number; layers: Array<{ name: string; block: string; trainable: boolean }> };
+  assert.equal(out.freeze_at, 15);
+  assert.deepEqual(out.layers.filter((l) => l.trainable).map((l) => l.name), ["block5_conv1", "block5_conv2", "block5_conv3"]);
+  assert.equal(out.layers[15]!.block, "block5");
+  const bad = tlrun(["models", "vgg16", "--freeze-at", "blok5"]);
+  assert.equal(bad.code, 2);
+  assert.match(bad.stderr, /did you mean 'block5'/);
+});
+
+test("an offline plan of tb-vgg16.yaml says the weights must be downloaded, and from where", (t) => {
+  const r = tlrun(["plan", "pipelines/tb-vgg16.yaml"], { TLRUN_CACHE: join(tempDir(t), "cache") });
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /vgg16 weights are not cached; they must be downloaded from https:\/\/storage\.googleapis\.com\/tensorflow\/keras-applications\/vgg16\/vgg16_weights_tf_dim_ordering_tf_kernels_notop\.h5/);
+  const typo = tlrun(["validate", "pipelines/tb-vgg16.yaml", "--set", "freeze.at=block5_conv"]);
+  assert.equal(typo.code, 2);
+  assert.match(typo.stderr + typo.stdout, /did you mean 'block5_conv1'/);
+});

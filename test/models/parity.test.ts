@@ -1,0 +1,101 @@
+/**
+ * Keras parity, the proof that tlrun's architectures are Keras-exact: TensorFlow (Python, from
+ * PyPI, in a venv made on first use by scripts/python/setup-keras.mjs) builds each
+ * keras.applications model with random weights and saves its .h5 files; tlrun loads them into its
+ * own architecture through the .h5 reader and must reproduce Keras' output within 1e-4 relative.
+ * Slow: skipped when TLRUN_FAST is set.
+ */
+import { before, test } from "node:test";
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { createHash } from "node:crypto";
+import { readFileSync } from "node:fs";
+import { join, resolve } from "node:path";
+import * as tf from "@tensorflow/tfjs";
+import { selectBackend } from "../../src/backend/select";
+import { buildBase } from "../../src/models/build";
+import { loadArtifacts, prepareBase } from "../../src/models/source";
+import { layerNames } from "../../src/models/topology";
+import { ARCHITECTURES } from "../../src/models/zoo";
+import { tempDir } from "../helpers";
+import { serveFiles } from "./serve";
+
+const SLOW = { skip: process.env.TLRUN_FAST ? "slow: TLRUN_FAST is set" : false, timeout: 30 * 60_000 };
+const ROOT = resolve(__dirname, "../../..");
+const SIZE = 64;
+let python = "";
+
+before(async () => {
+  if (process.env.TLRUN_FAST) return;
+  const r = spawnSync(process.execPath, [join(ROOT, "scripts/python/setup-keras.mjs")], { encoding: "utf8", stdio: ["ignore", "pipe", "inherit"] });
+  assert.equal(r.status, 0, "could not set up the Keras venv");
+  python = r.stdout.trim();
+  await selectBackend("auto");
+});
+
+interface KerasRun {
+  dir: string;
+  input: tf.Tensor;
+  output: Float32Array;
+  outputShape: number[];
+  layers: string[];
+}
+
+function kerasModel(dir: string, arch: string): KerasRun {
+  const r = spawnSync(python, [join(ROOT, "scripts/python/keras_parity.py"), arch, String(SIZE), dir, "1"], { encoding: "utf8" });
+  assert.equal(r.status, 0, r.stderr);
+  const meta = JSON.parse(readFileSync(join(dir, "meta.json"), "utf8")) as { input_shape: number[]; output_shape: number[]; layers: string[] };
+  const bin = (f: string): Float32Array => {
+    const b = readFileSync(join(dir, f));
+    return new Float32Array(b.buffer, b.byteOffset, b.byteLength / 4);
+  };
+  return { dir, input: tf.tensor(bin("input.bin"), meta.input_shape), output: bin("output.bin"), outputShape: meta.output_shape, layers: meta.layers };
+}
+
+/** Max |tlrun - keras| over max |keras|: the error relative to the output's scale. */
+async function relativeError(arch: string, weights: string, k: KerasRun, cut: string): Promise<number> {
+  const a = loadArtifacts(arch, k.dir, weights);
+  const model = await buildBase(a, cut, [SIZE, SIZE]);
+  try {
+    const y = model.predict(k.input) as tf.Tensor;
+    assert.deepEqual(y.shape, k.outputShape);
+    const got = await y.data();
+    y.dispose();
+    let maxDiff = 0;
+    let scale = 0;
+    for (let i = 0; i < got.length; i++) {
+      maxDiff = Math.max(maxDiff, Math.abs(got[i]! - k.output[i]!));
+      scale = Math.max(scale, Math.abs(k.output[i]!));
+    }
+    assert.ok(scale > 0, "Keras' output is all zeros; the comparison would prove nothing");
+    return maxDiff / scale;
+  } finally {
+    model.dispose();
+  }
+}
+
+for (const [arch, cut] of [["resnet50", "conv5_block3_out"], ["vgg16", "block5_pool"], ["mobilenet_v2", "out_relu"], ["densenet121", "relu"]] as const) {
+  test(`${arch}: tlrun reproduces Keras from both .h5 layouts within 1e-4`, SLOW, async (t) => {
+    const dir = tempDir(t, `tlrun-parity-${arch}-`);
+    process.env.TLRUN_CACHE = join(dir, "cache");
+    const k = kerasModel(dir, arch);
+    try {
+      assert.deepEqual(layerNames(ARCHITECTURES[arch]!.topology()), k.layers, "tlrun's layers, in order, are Keras' layers");
+      for (const file of ["weights.h5", "model.h5"]) {
+        const err = await relativeError(arch, file, k, cut);
+        t.diagnostic(`${arch} ${file}: max relative error ${err.toExponential(2)}`);
+        assert.ok(err < 1e-4, `${arch} ${file}: max relative error ${err}`);
+      }
+      // the same file from a URL: downloaded into the cache, checked, converted, loaded
+      const bytes = readFileSync(join(dir, "weights.h5"));
+      const srv = await serveFiles(t, { "/w.h5": bytes });
+      const url = `${srv.url("/w.h5")}#sha256=${createHash("sha256").update(bytes).digest("hex")}`;
+      await prepareBase(arch, dir, url);
+      assert.ok((await relativeError(arch, url, k, cut)) < 1e-4);
+      assert.equal(srv.requests.length, 1);
+    } finally {
+      k.input.dispose();
+      delete process.env.TLRUN_CACHE;
+    }
+  });
+}

@@ -1,0 +1,195 @@
+/**
+ * Against a real MLflow server (never a fake): started here from tlrun's venv (installed by
+ * scripts/mlflow/setup.mjs on first use) over a temporary SQLite file and artifact folder.
+ * Slow: skipped when TLRUN_FAST is set.
+ */
+import { after, before, test } from "node:test";
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join, resolve } from "node:path";
+import { findMlflow, freePort, startLocalServer, type LocalServer } from "../../src/tracking/local-server";
+import { loadState, saveState } from "../../src/tracking/state";
+import { runFolders } from "../../src/tracking/local-runs";
+import { tempDir, tinyEmojiDataset, tinyPipeline } from "../helpers";
+
+const SLOW = { skip: process.env.TLRUN_FAST ? "slow: TLRUN_FAST is set" : false, timeout: 10 * 60_000 };
+const ROOT = resolve(__dirname, "../../..");
+const BIN = join(ROOT, "bin/tlrun.js");
+
+let server: LocalServer | undefined;
+let serverDir = "";
+let port = 0;
+let mlflowBin = "";
+
+async function startServer(): Promise<void> {
+  server = await startLocalServer(mlflowBin, serverDir, port);
+}
+
+before(async () => {
+  if (process.env.TLRUN_FAST) return;
+  mlflowBin = findMlflow() ?? spawnSync(process.execPath, [join(ROOT, "scripts/mlflow/setup.mjs")], { encoding: "utf8", stdio: ["ignore", "pipe", "inherit"] }).stdout.trim();
+  serverDir = mkdtempSync(join(tmpdir(), "tlrun-mlflow-"));
+  port = await freePort();
+  await startServer();
+});
+
+after(async () => {
+  await server?.stop();
+  if (serverDir && !process.env.TLRUN_KEEP_MLFLOW_DIR) rmSync(serverDir, { recursive: true, force: true });
+});
+
+function tlrun(args: string[], cwd: string, env: Record<string, string> = {}) {
+  const r = spawnSync(process.execPath, [BIN, ...args], {
+    cwd, encoding: "utf8",
+    env: { ...process.env, CI: "true", MLFLOW_TRACKING_URI: server!.uri, MLFLOW_HTTP_REQUEST_MAX_RETRIES: "2", MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR: "0.4", ...env },
+  });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+/**
+ * fetch, tried twice: uvicorn drops idle keep-alive sockets after 5 s, and while spawnSync blocks
+ * this process undici cannot notice, so the first request after a CLI call may hit a closed socket.
+ */
+async function fetchAgain(url: string, init?: RequestInit): Promise<Response> {
+  try {
+    return await fetch(url, init);
+  } catch {
+    return fetch(url, init);
+  }
+}
+
+async function api<T = Record<string, any>>(path: string, query: Record<string, string> = {}): Promise<T> {
+  const res = await fetchAgain(`${server!.uri}/api/2.0/mlflow/${path}?${new URLSearchParams(query)}`);
+  assert.equal(res.status, 200, `${path}: ${await res.clone().text()}`);
+  return (await res.json()) as T;
+}
+
+function setup(t: import("node:test").TestContext, experiment: string) {
+  const root = tempDir(t);
+  const data = tinyEmojiDataset(join(root, "data"));
+  const file = join(root, "p.yaml");
+  writeFileSync(file, tinyPipeline(data, join(root, "runs"), `tracking:\n  experiment: ${experiment}\n  tags: { team: vision }\n`));
+  return { root, file, data };
+}
+
+const serverRunId = (runDir: string): string => Object.values(loadState(runDir).servers)[0]!.run_id!;
+
+/** Every artifact path under a run, recursively. */
+async function artifacts(runId: string, path = ""): Promise<string[]> {
+  const r = await api<{ files?: Array<{ path: string; is_dir: boolean }> }>("artifacts/list", { run_id: runId, path });
+  const out: string[] = [];
+  for (const f of r.files ?? []) out.push(...(f.is_dir ? await artifacts(runId, f.path) : [f.path]));
+  return out.sort();
+}
+
+async function history(runId: string, key: string): Promise<Array<{ step: number; value: number | string }>> {
+  return ((await api("metrics/get-history", { run_id: runId, metric_key: key })).metrics ?? []).map((m: { step: string; value: number }) => ({ step: Number(m.step), value: m.value }));
+}
+
+/** The whole run as the server holds it; the checks every test shares. */
+async function expectComplete(runDir: string, status = "FINISHED"): Promise<{ runId: string; run: any }> {
+  const runId = serverRunId(runDir);
+  const { run } = await api("runs/get", { run_id: runId });
+  assert.equal(run.info.status, status);
+  const params = Object.fromEntries(run.data.params.map((p: { key: string; value: string }) => [p.key, p.value]));
+  assert.equal(params["train.head.learning_rate"], "0.01");
+  assert.equal(params["head.layers.0.units"], "16");
+  const tags = Object.fromEntries(run.data.tags.map((p: { key: string; value: string }) => [p.key, p.value]));
+  for (const k of ["mlflow.source.name", "mlflow.user", "tlrun.version", "tlrun.config_sha256", "tlrun.run_id"]) assert.ok(tags[k], `tag ${k}`);
+  assert.equal(tags.team, "vision");
+  const epochs = readFileSync(join(runDir, "metrics.jsonl"), "utf8").split("\n").filter((l) => l.includes('"epoch"')).length;
+  for (const key of ["train_loss", "val_accuracy", "learning_rate", "images_per_second"]) {
+    const h = await history(runId, key);
+    assert.deepEqual(h.map((m) => m.step).sort((a, b) => a - b), Array.from({ length: epochs }, (_, i) => i + 1), `${key} has one point per epoch`);
+  }
+  return { runId, run };
+}
+
+test("a run logs params, tags, per-epoch history, test metrics, dataset and artifacts; MLflow's own client sees them", SLOW, async (t) => {
+  const { root, file } = setup(t, "tlrun-e2e");
+  const r = tlrun([file, "--json"], root);
+  assert.equal(r.code, 0, r.stderr);
+  const summary = JSON.parse(r.stdout);
+  const { runId, run } = await expectComplete(summary.run_dir);
+  assert.equal((await history(runId, "test_accuracy"))[0]!.value, summary.metrics.test_accuracy);
+  assert.equal(run.info.run_name, summary.run_id);
+  assert.equal(run.inputs.dataset_inputs.length, 1);
+  const files = await artifacts(runId);
+  for (const f of ["config.resolved.yaml", "manifest.json", "report.json", "plots/confusion_matrix.png", "plots/training_curves.png", "model/model.json", "model/weights.bin"]) assert.ok(files.includes(f), `${f} in ${files}`);
+  const png = await fetchAgain(`${server!.uri}/api/2.0/mlflow-artifacts/artifacts/${run.info.experiment_id}/${runId}/artifacts/plots/training_curves.png`);
+  assert.deepEqual([...new Uint8Array(await png.arrayBuffer()).slice(1, 4)], [0x50, 0x4e, 0x47]);
+
+  const python = mlflowBin.includes("/") ? join(dirname(mlflowBin), "python") : "python3";
+  const script = `
+import json, mlflow
+from mlflow import MlflowClient
+runs = mlflow.search_runs(experiment_names=["tlrun-e2e"], filter_string="tags.\`tlrun.run_id\` = '${summary.run_id}'")
+c = MlflowClient()
+rid = runs["run_id"][0]
+print(json.dumps({"n": len(runs), "status": runs["status"][0], "lr": runs["params.train.head.learning_rate"][0],
+  "test_accuracy": float(runs["metrics.test_accuracy"][0]),
+  "history": [m.step for m in c.get_metric_history(rid, "val_loss")],
+  "artifacts": sorted(a.path for a in c.list_artifacts(rid)), "plots": sorted(a.path for a in c.list_artifacts(rid, "plots"))}))`;
+  const py = spawnSync(python, ["-c", script], { encoding: "utf8", env: { ...process.env, MLFLOW_TRACKING_URI: server!.uri } });
+  assert.equal(py.status, 0, py.stderr);
+  const seen = JSON.parse(py.stdout.trim().split("\n").pop()!);
+  assert.equal(seen.n, 1);
+  assert.equal(seen.status, "FINISHED");
+  assert.equal(seen.lr, "0.01");
+  assert.equal(seen.test_accuracy, summary.metrics.test_accuracy);
+  assert.deepEqual(seen.history, [1, 2, 3]);
+  assert.ok(seen.artifacts.includes("model") && seen.artifacts.includes("report.json"));
+  assert.deepEqual(seen.plots, ["plots/confusion_matrix.png", "plots/training_curves.png"]);
+});
+
+test("server down during the run: the run finishes, sync sends everything exactly once, twice is a no-op", SLOW, async (t) => {
+  const { root, file } = setup(t, "tlrun-outage");
+  await server!.stop();
+  const r = tlrun([file, "--json"], root);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stderr, /tlrun sync/);
+  const runDir = JSON.parse(r.stdout).run_dir as string;
+  await startServer();
+
+  const sync1 = tlrun(["sync", "--all", "--runs-dir", join(root, "runs")], root);
+  assert.equal(sync1.code, 0, sync1.stderr);
+  const { runId } = await expectComplete(runDir);
+  const before = await artifacts(runId);
+  const counts = async () => Promise.all(["train_loss", "val_loss", "test_accuracy", "stage/train-head/seconds"].map(async (k) => (await history(runId, k)).length));
+  const n1 = await counts();
+
+  const sync2 = tlrun(["sync", JSON.parse(r.stdout).run_id, "--runs-dir", join(root, "runs")], root);
+  assert.equal(sync2.code, 0, sync2.stderr);
+  assert.match(sync2.stderr, /nothing new/);
+
+  // A batch the server applied but whose answer was lost: its points are in flight, not acknowledged.
+  const state = loadState(runDir);
+  const s = Object.values(state.servers)[0]!;
+  s.inflight = s.acked.metrics.filter((id) => id.startsWith("train_loss@") || id.startsWith("test_accuracy@"));
+  s.acked.metrics = s.acked.metrics.filter((id) => !s.inflight.includes(id));
+  saveState(runDir, state);
+  const sync3 = tlrun(["sync", runDir], root);
+  assert.equal(sync3.code, 0, sync3.stderr);
+  assert.deepEqual(await counts(), n1);
+  assert.equal(n1[0], 3);
+  assert.equal(n1[2], 1);
+  assert.deepEqual(await artifacts(runId), before);
+  const runs = (await fetchAgain(`${server!.uri}/api/2.0/mlflow/runs/search`, { method: "POST", headers: { "content-type": "application/json" },
+    body: JSON.stringify({ experiment_ids: [(await api("experiments/get-by-name", { experiment_name: "tlrun-outage" })).experiment.experiment_id] }) }).then((x) => x.json() as Promise<{ runs: unknown[] }>)).runs;
+  assert.equal(runs.length, 1, "one MLflow run, however often it was synced");
+});
+
+test("a failing run ends FAILED on the server, with its error as a tag", SLOW, async (t) => {
+  const { root, file, data } = setup(t, "tlrun-failed");
+  writeFileSync(join(data, "flags", "zz-bad.png"), "not an image");
+  const r = tlrun([file, "--set", "data.on_bad_image=fail"], root);
+  assert.equal(r.code, 1, r.stderr);
+  const [runDir] = runFolders(join(root, "runs"));
+  assert.equal(JSON.parse(readFileSync(join(runDir!, "summary.json"), "utf8")).status, "failed");
+  const { run } = await api("runs/get", { run_id: serverRunId(runDir!) });
+  assert.equal(run.info.status, "FAILED");
+  const tags = Object.fromEntries(run.data.tags.map((x: { key: string; value: string }) => [x.key, x.value]));
+  assert.match(tags["tlrun.error"], /cannot be decoded/);
+});
