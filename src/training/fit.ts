@@ -87,6 +87,9 @@ export async function fit(spec: FitSpec): Promise<FitResult> {
           spec.variables,
         )!;
         const [lossValue, hitValue] = await Promise.all([cost.data(), hits!.data()]);
+        // Native ops and data() resolve without reaching the event loop; yield once per batch
+        // so signals, progress rendering and the tracker's uploads keep running.
+        await new Promise<void>((resolve) => setImmediate(resolve));
         tf.dispose([cost, hits!]);
         disposeBatch(batch);
         lossSum += lossValue[0]! * batch.n;

@@ -5,8 +5,8 @@
  */
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { spawn, spawnSync } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { findMlflow, freePort, startLocalServer, type LocalServer } from "../../src/tracking/local-server";
@@ -192,4 +192,70 @@ test("a failing run ends FAILED on the server, with its error as a tag", SLOW, a
   assert.equal(run.info.status, "FAILED");
   const tags = Object.fromEntries(run.data.tags.map((x: { key: string; value: string }) => [x.key, x.value]));
   assert.match(tags["tlrun.error"], /cannot be decoded/);
+});
+
+/** Start the CLI without waiting; resolves the exit code when it ends. */
+function tlrunAsync(args: string[], cwd: string) {
+  const child = spawn(process.execPath, [BIN, ...args], {
+    cwd, env: { ...process.env, CI: "true", MLFLOW_TRACKING_URI: server!.uri, MLFLOW_HTTP_REQUEST_MAX_RETRIES: "2", MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR: "0.4" },
+  });
+  let stdout = "";
+  let stderr = "";
+  child.stdout.on("data", (d) => (stdout += d));
+  child.stderr.on("data", (d) => (stderr += d));
+  const done = new Promise<{ code: number | null; stdout: string; stderr: string }>((r) => child.on("close", (code) => r({ code, stdout, stderr })));
+  return { child, done };
+}
+
+/** Wait until the run in `runsDir` has a server run with some metric points acknowledged. */
+async function untilLogging(runsDir: string): Promise<string> {
+  const deadline = Date.now() + 180_000;
+  for (;;) {
+    for (const dir of existsSync(runsDir) ? runFolders(runsDir) : []) {
+      const s = Object.values(loadState(dir).servers)[0];
+      const summary = JSON.parse(readFileSync(join(dir, "summary.json"), "utf8"));
+      if (s?.run_id && s.acked.metrics.length > 0 && summary.status === "running") return dir;
+    }
+    if (Date.now() > deadline) throw new Error("the run never started logging to the server");
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+function longer(file: string): void {
+  writeFileSync(file, readFileSync(file, "utf8").replace("head: { epochs: 2,", "head: { epochs: 1500,"));
+}
+
+test("server stopped mid-run: the run finishes; after a restart, sync leaves every point exactly once", SLOW, async (t) => {
+  const { root, file } = setup(t, "tlrun-midrun");
+  longer(file);
+  const run = tlrunAsync([file, "--json"], root);
+  const runDir = await untilLogging(join(root, "runs"));
+  await server!.stop();
+  const r = await run.done;
+  assert.ok(JSON.parse(r.stdout).stages.length === 6, "the run went on after the server stopped");
+  assert.equal(r.code, 0, r.stderr);
+  await startServer();
+  const sync = tlrun(["sync", runDir], root);
+  assert.equal(sync.code, 0, sync.stderr);
+  const { runId } = await expectComplete(runDir);
+  const epochs = readFileSync(join(runDir, "metrics.jsonl"), "utf8").split("\n").filter((l) => l.includes('"epoch"')).length;
+  assert.equal((await history(runId, "val_loss")).length, epochs);
+  assert.equal((await history(runId, "test_accuracy")).length, 1);
+  assert.ok((await artifacts(runId)).includes("model/model.json"));
+  const again = tlrun(["sync", runDir], root);
+  assert.match(again.stderr, /nothing new/);
+});
+
+test("a run killed outright (SIGKILL) ends KILLED on the server after sync", SLOW, async (t) => {
+  const { root, file } = setup(t, "tlrun-killed");
+  longer(file);
+  const run = tlrunAsync([file, "--json"], root);
+  const runDir = await untilLogging(join(root, "runs"));
+  run.child.kill("SIGKILL");
+  await run.done;
+  assert.equal(JSON.parse(readFileSync(join(runDir, "summary.json"), "utf8")).status, "running", "killed before it finished");
+  const sync = tlrun(["sync", runDir], root);
+  assert.equal(sync.code, 0, sync.stderr);
+  const { run: info } = await api("runs/get", { run_id: serverRunId(runDir) });
+  assert.equal(info.info.status, "KILLED");
 });

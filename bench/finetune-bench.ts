@@ -1,0 +1,95 @@
+/**
+ * Fine-tune step rate with tlrun's own classes: buildSplitBase at block_13_expand, BatchNorm
+ * frozen, an avg-pool + dense softmax head, Adam, and the product's fit() loop.
+ */
+import * as tf from "@tensorflow/tfjs";
+import type { PhaseConfig } from "../src/config/types";
+import { buildSplitBase, type SplitBase } from "../src/models/build";
+import { baseLayers, freezeIndex } from "../src/models/layers";
+import { loadArtifacts } from "../src/models/source";
+import { fit, type Batch } from "../src/training/fit";
+import { buildHead, headLoss, targets } from "../src/training/head";
+import { EMOJI_DIR, ROOT, assertFlat, decodeInputs, listImages, numTensors } from "./common";
+
+export const FT = { size: 128, batch: 32, freezeAt: "block_13_expand", images: 256, classes: 9 };
+
+interface Setup {
+  split: SplitBase;
+  head: tf.Sequential;
+  x: Float32Array;
+  labels: number[];
+  /** Frontier activations of `x`, computed once, for the cached variant. */
+  acts?: Float32Array;
+  actShape: number[];
+}
+let setup: Setup | undefined;
+
+async function prepare(): Promise<Setup> {
+  if (setup) return setup;
+  const a = loadArtifacts("mobilenet_v2", ROOT);
+  const at = freezeIndex(baseLayers(a, "out_relu"), FT.freezeAt)!;
+  const split = await buildSplitBase(a, "out_relu", [FT.size, FT.size], at);
+  if (split.top.inputs.length !== 1) throw new Error(`expected one frontier tensor at ${FT.freezeAt}, got ${split.frontier.join(", ")}`);
+  for (const l of split.top.layers) l.trainable = l.getClassName() !== "BatchNormalization";
+  const head = buildHead({ pooling: "avg", layers: [], dropout: 0, output: "softmax", l2: 0 }, 1280, FT.classes, 1);
+  const items = listImages(EMOJI_DIR);
+  const x = await decodeInputs(items, FT.images, FT.size);
+  const labels = Array.from({ length: FT.images }, (_, i) => items[(i * 7) % items.length]!.label);
+  return (setup = { split, head, x, labels, actShape: split.top.inputs[0]!.shape.slice(1) as number[] });
+}
+
+const PER_IMAGE = FT.size * FT.size * 3;
+
+function frozenActivations(s: Setup): Float32Array {
+  const size = s.actShape.reduce((p, q) => p * q, 1);
+  const out = new Float32Array(FT.images * size);
+  for (let i = 0; i < FT.images; i += FT.batch) {
+    const a = tf.tidy(() => s.split.bottom.predict(tf.tensor4d(s.x.subarray(i * PER_IMAGE, (i + FT.batch) * PER_IMAGE), [FT.batch, FT.size, FT.size, 3])) as tf.Tensor);
+    out.set(a.dataSync(), i * size);
+    a.dispose();
+  }
+  return out;
+}
+
+const PHASE: PhaseConfig = {
+  epochs: 1, optimizer: "adam", learning_rate: 1e-4, batch_size: FT.batch,
+  schedule: { type: "constant", warmup_epochs: 0, step_epochs: 1, gamma: 1, min_factor: 0 },
+  early_stopping: { enabled: false, monitor: "val_loss", patience: 0, min_delta: 0, restore_best: false },
+};
+
+/**
+ * Train `steps` steps (one fit() epoch) and return steps/s over all but the first step, which
+ * creates Adam's slots. `cached`: the top trains on stored frontier activations (no bottom pass).
+ */
+export async function finetuneRate(cached: boolean, steps: number): Promise<Record<string, number>> {
+  const s = await prepare();
+  if (cached && !s.acts) s.acts = frozenActivations(s);
+  const actSize = s.actShape.reduce((p, q) => p * q, 1);
+  const nb = FT.images / FT.batch;
+  async function* epoch(): AsyncGenerator<Batch> {
+    for (let k = 0; k < steps; k++) {
+      const b = k % nb;
+      const y = targets(s.labels.slice(b * FT.batch, (b + 1) * FT.batch), FT.classes, false);
+      if (cached) {
+        yield { x: tf.tensor(s.acts!.slice(b * FT.batch * actSize, (b + 1) * FT.batch * actSize), [FT.batch, ...s.actShape]), y, n: FT.batch };
+      } else {
+        const x = tf.tidy(() => s.split.bottom.predict(tf.tensor4d(s.x.subarray(b * FT.batch * PER_IMAGE, (b + 1) * FT.batch * PER_IMAGE), [FT.batch, FT.size, FT.size, 3])) as tf.Tensor);
+        yield { x, y, n: FT.batch };
+      }
+    }
+  }
+  const forward = (x: tf.Tensor | tf.Tensor[], training: boolean): tf.Tensor =>
+    s.head.apply(tf.mean(s.split.top.apply(x, { training: false }) as tf.Tensor, [1, 2]), { training }) as tf.Tensor;
+  const variables = [...s.split.top.trainableWeights, ...s.head.trainableWeights].map((v) => v.read() as tf.Variable);
+  const ends: number[] = [];
+  const before = numTensors();
+  await fit({
+    phaseName: "bench", phase: PHASE, epochOffset: 0, variables, forward,
+    loss: (y, p) => headLoss(s.head, y, p), batches: epoch, batchesPerEpoch: steps,
+    validate: async () => ({ loss: 0, accuracy: 0 }),
+    callbacks: { onBatchEnd: () => void ends.push(performance.now()) }, checkAbort: () => undefined,
+  });
+  assertFlat(`fine-tune (${cached ? "cached" : "full"})`, [before, numTensors()]);
+  const secs = (ends[ends.length - 1]! - ends[0]!) / 1000;
+  return { steps_per_s: (ends.length - 1) / secs, steps: ends.length - 1, trainable_variables: variables.length, num_tensors: before };
+}

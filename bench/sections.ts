@@ -1,0 +1,133 @@
+/**
+ * The model-side sections: extraction (tlrun backends vs Keras predict, outputs verified equal),
+ * fine-tune steps (tlrun fit vs Keras fit) and loader throughput against extraction. Each round
+ * measures the contenders back to back, and ratios are taken within a round.
+ */
+import { existsSync } from "node:fs";
+import { join } from "node:path";
+import { BFC, median, type Context } from "./context";
+
+const SIZES = [224, 128];
+
+/** Weights and verification batches for the Keras worker; idempotent within a run. */
+async function shareWeights(ctx: Context): Promise<void> {
+  if (existsSync(join(ctx.tmp, "weights.bin"))) return;
+  const native = await ctx.tlrun("native");
+  ctx.raw.weights_export = await native.call({ cmd: "export", dir: ctx.tmp });
+  for (const size of SIZES) await native.call({ cmd: "verify", size, dir: ctx.tmp });
+}
+
+export async function extractSection(ctx: Context): Promise<void> {
+  await shareWeights(ctx);
+  const native = await ctx.tlrun("native");
+  const keras = await ctx.keras();
+  const wasm = await ctx.tlrun("wasm");
+  const bfc = await ctx.tlrun("native", BFC);
+  const savedModels: Record<number, string> = {};
+  for (const size of SIZES) {
+    const v = await keras.call({ cmd: "verify", size, dir: ctx.tmp });
+    ctx.raw[`verify_${size}`] = v;
+    ctx.add({ section: "extract", metric: `outputs match Keras, ${size}px (max |diff| of pooled features)`, tlrun: v.max_abs_diff, target: "< 1e-3", pass: v.max_abs_diff! < 1e-3, note: `max |feature| ${v.max_abs_value!.toFixed(2)}, argmax agree ${v.argmax_agree}` });
+    try {
+      const out = join(ctx.tmp, `frozen-${size}`);
+      if (!existsSync(out)) await keras.call({ cmd: "export_savedmodel", size, dir: ctx.tmp, out });
+      savedModels[size] = out;
+    } catch (err) {
+      ctx.raw[`saved_model_${size}_error`] = String(err);
+    }
+  }
+  const rates: Record<string, number[]> = {};
+  const push = (k: string, v: number): number => ((rates[k] ??= []).push(v), v);
+  const batchesFor = (size: number): number => size === 224 ? 3 : 6;
+  for (let r = 0; r < ctx.opts.rounds; r++) {
+    for (const size of SIZES) {
+      const b = batchesFor(size);
+      const warmup = r === 0 ? 1 : 0;
+      const n = push(`native_${size}`, (await native.call({ cmd: "extract", size, batches: b, warmup })).img_per_s!);
+      const k = push(`keras_${size}`, (await keras.call({ cmd: "extract", size, dir: ctx.tmp, batches: b, warmup })).img_per_s!);
+      push(`ratio_${size}`, n / k);
+      const f = push(`bfc_${size}`, (await bfc.call({ cmd: "extract", size, batches: b, warmup })).img_per_s!);
+      push(`bfc_ratio_${size}`, f / k);
+      if (savedModels[size]) {
+        const s = push(`savedmodel_${size}`, (await native.call({ cmd: "extract", size, batches: b, warmup, saved_model: savedModels[size] })).img_per_s!);
+        push(`sm_ratio_${size}`, s / k);
+      }
+      const w = push(`wasm_${size}`, (await wasm.call({ cmd: "extract", size, batches: Math.max(1, b / 3), warmup })).img_per_s!);
+      push(`nw_ratio_${size}`, n / w);
+    }
+  }
+  ctx.stop("wasm");
+  const cpu = await ctx.tlrun("cpu");
+  for (const size of SIZES) push(`cpu_${size}`, (await cpu.call({ cmd: "extract", size, batches: 1, warmup: 0 })).img_per_s!);
+  ctx.stop("cpu");
+  ctx.raw.extract = rates;
+  for (const size of SIZES) {
+    const m = (k: string): number | undefined => (rates[k] ? median(rates[k]!) : undefined);
+    ctx.add({ section: "extract", metric: `native img/s, ${size}px, batch 32 (vs Keras predict)`, tlrun: m(`native_${size}`), reference: m(`keras_${size}`), refName: "keras", ratio: m(`ratio_${size}`), target: ">= 1.0x", pass: m(`ratio_${size}`)! >= 1 });
+    ctx.add({ section: "extract", metric: `native + TF_CPU_ALLOCATOR_USE_BFC=true img/s, ${size}px (proposal)`, tlrun: m(`bfc_${size}`), reference: m(`keras_${size}`), refName: "keras", ratio: m(`bfc_ratio_${size}`), target: ">= 1.0x", pass: m(`bfc_ratio_${size}`)! >= 1 });
+    ctx.add({ section: "extract", metric: `wasm img/s, ${size}px (native/wasm)`, tlrun: m(`wasm_${size}`), reference: m(`native_${size}`), refName: "native", ratio: m(`nw_ratio_${size}`) });
+    ctx.add({ section: "extract", metric: `cpu (pure JS) img/s, ${size}px, 32 images`, tlrun: m(`cpu_${size}`), reference: m(`native_${size}`), refName: "native", ratio: m(`native_${size}`)! / m(`cpu_${size}`)!, note: "ratio = native/cpu" });
+    if (rates[`savedmodel_${size}`])
+      ctx.add({ section: "extract", metric: `diagnostic: same net as frozen TF graph in tfjs-node, ${size}px`, tlrun: m(`savedmodel_${size}`), reference: m(`keras_${size}`), refName: "keras", ratio: m(`sm_ratio_${size}`), note: "tf.node.loadSavedModel, one session call per batch" });
+  }
+}
+
+export async function finetuneSection(ctx: Context): Promise<void> {
+  await shareWeights(ctx);
+  const native = await ctx.tlrun("native");
+  const keras = await ctx.keras();
+  const bfc = await ctx.tlrun("native", BFC);
+  const rates: Record<string, number[]> = {};
+  const push = (k: string, v: number): number => ((rates[k] ??= []).push(v), v);
+  for (const cached of [false, true]) {
+    await native.call({ cmd: "finetune", cached, steps: 3 }); // warm-up: graph tracing, Adam slots
+    await bfc.call({ cmd: "finetune", cached, steps: 3 });
+    await keras.call({ cmd: "finetune", cached, dir: ctx.tmp, steps: 3 });
+  }
+  for (let r = 0; r < ctx.opts.rounds; r++) {
+    for (const cached of [false, true]) {
+      const steps = cached ? 24 : 8;
+      const t = (await native.call({ cmd: "finetune", cached, steps })).steps_per_s!;
+      const k = (await keras.call({ cmd: "finetune", cached, dir: ctx.tmp, steps })).steps_per_s!;
+      push(`tlrun_${cached ? "cached" : "full"}`, t);
+      push(`keras_${cached ? "cached" : "full"}`, k);
+      push(`ratio_${cached ? "cached" : "full"}`, t / k);
+      const f = (await bfc.call({ cmd: "finetune", cached, steps })).steps_per_s!;
+      push(`bfc_${cached ? "cached" : "full"}`, f);
+      push(`bfc_ratio_${cached ? "cached" : "full"}`, f / k);
+    }
+  }
+  ctx.raw.finetune = rates;
+  for (const v of ["full", "cached"]) {
+    const label = v === "full" ? "fine-tune steps/s, 128px, batch 32, from block_13_expand" : "fine-tune steps/s, cached frozen activations (top only)";
+    ctx.add({ section: "fine-tune", metric: label, tlrun: median(rates[`tlrun_${v}`]!), reference: median(rates[`keras_${v}`]!), refName: "keras fit", ratio: median(rates[`ratio_${v}`]!), target: ">= 0.8x", pass: median(rates[`ratio_${v}`]!) >= 0.8 });
+  }
+  for (const v of ["full", "cached"])
+    ctx.add({ section: "fine-tune", metric: `${v}: native + TF_CPU_ALLOCATOR_USE_BFC=true (proposal)`, tlrun: median(rates[`bfc_${v}`]!), reference: median(rates[`keras_${v}`]!), refName: "keras fit", ratio: median(rates[`bfc_ratio_${v}`]!), target: ">= 0.8x", pass: median(rates[`bfc_ratio_${v}`]!) >= 0.8 });
+  ctx.add({ section: "fine-tune", metric: "tlrun cached / tlrun full (speedup from caching activations)", ratio: median(rates.tlrun_cached!) / median(rates.tlrun_full!) });
+}
+
+export async function decodeSection(ctx: Context): Promise<void> {
+  const native = await ctx.tlrun("native");
+  const rates: Record<string, number[]> = {};
+  const push = (k: string, v: number): number => ((rates[k] ??= []).push(v), v);
+  await native.call({ cmd: "extract", size: 128, batches: 1, warmup: 1 });
+  for (let r = 0; r < Math.max(2, ctx.opts.rounds - 1); r++) {
+    const ex = push("extract_128", (await native.call({ cmd: "extract", size: 128, batches: 6, warmup: 0 })).img_per_s!);
+    for (const [name, augment, pixel_cache] of [["plain", false, false], ["aug", true, false], ["aug_cache", true, true]] as const) {
+      const d = await native.call({ cmd: "decode", size: 128, augment, pixel_cache });
+      push(`${name}_cold`, d.cold_img_per_s!);
+      push(`${name}_warm`, d.warm_img_per_s!);
+      push(`${name}_cold_ratio`, d.cold_img_per_s! / ex);
+      push(`${name}_warm_ratio`, d.warm_img_per_s! / ex);
+    }
+  }
+  ctx.raw.decode = rates;
+  const m = (k: string): number => median(rates[k]!);
+  const row = (metric: string, k: string, target?: string): void =>
+    ctx.add({ section: "data", metric, tlrun: m(k), reference: m("extract_128"), refName: "native extract", ratio: m(`${k}_ratio`), target, pass: target ? m(`${k}_ratio`) >= 5 : undefined });
+  row("decode+resize img/s, 128px (no augment), first pass", "plain_cold", ">= 5x");
+  row("decode+resize+augment img/s, 128px, first pass", "aug_cold", ">= 5x");
+  row("decode+resize+augment, later epoch, pixel cache off (before)", "aug_warm");
+  row("decode+resize+augment, later epoch, pixel cache on (after)", "aug_cache_warm", ">= 5x");
+}

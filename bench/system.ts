@@ -1,0 +1,67 @@
+/**
+ * Whole-process sections: peak RSS of streaming extraction at 1k and 10k images (each in its own
+ * child), and quickstart wall time from the real CLI's --json stage seconds.
+ */
+import { mkdtempSync, rmSync } from "node:fs";
+import { join } from "node:path";
+import { EMOJI_DIR, ROOT, listImages } from "./common";
+import { BFC, type Context } from "./context";
+import { generateImages } from "./gen-images";
+import { resultOf, runOnce } from "./proc";
+
+export async function rssSection(ctx: Context): Promise<void> {
+  const dir = mkdtempSync(join(ctx.tmp, "gen-"));
+  try {
+    const t0 = performance.now();
+    const total = ctx.opts.quick ? 2000 : 10000;
+    await generateImages(listImages(EMOJI_DIR), dir, total);
+    ctx.raw.generate_seconds = (performance.now() - t0) / 1000;
+    const results: Record<number, Record<string, number>> = {};
+    for (const [limit, env] of [[1000, {}], [total, {}], [total, BFC.env]] as const) {
+      const out = await runOnce(process.execPath, [join(ROOT, "dist", "bench", "rss-child.js"), JSON.stringify({ dir, limit, size: 128 })], ctx.log, env);
+      const r = resultOf(out);
+      const bfc = Object.keys(env).length > 0;
+      if (!bfc) results[limit] = r;
+      else ctx.raw.rss_bfc = r;
+      ctx.add({ section: "memory", metric: `peak RSS, streaming extraction of ${limit} images (128px, native${bfc ? " + BFC allocator" : ""})`, tlrun: r.max_rss_mb, unit: "MB", target: "<= 1536 MB", pass: r.max_rss_mb! <= 1536, note: `${r.img_per_s!.toFixed(1)} img/s, numTensors flat at ${r.num_tensors}` });
+    }
+    ctx.raw.rss = results;
+    const a = results[1000]!.max_rss_mb!, b = results[total]!.max_rss_mb!;
+    ctx.add({ section: "memory", metric: `peak RSS ${total} / 1000 images (flat = 1.0)`, ratio: b / a, target: "<= 1.2x", pass: b / a <= 1.2 });
+  } finally {
+    if (!ctx.opts.keep) rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+interface RunJson {
+  status: string;
+  backend: string;
+  stages: Array<{ name: string; cached: boolean; seconds: number }>;
+  metrics: Record<string, number>;
+}
+
+async function quickstart(ctx: Context, backend: string, extra: string[]): Promise<{ json: RunJson; wall: number }> {
+  const runs = mkdtempSync(join(ctx.tmp, `runs-${backend}-`));
+  const t0 = performance.now();
+  const args = [join(ROOT, "bin", "tlrun.js"), join(ROOT, "pipelines", "quickstart.yaml"), "--force", "--json", "--backend", backend, "--set", `runtime.runs_dir=${runs}`, ...extra];
+  const out = await runOnce(process.execPath, args, ctx.log);
+  const wall = (performance.now() - t0) / 1000;
+  rmSync(runs, { recursive: true, force: true });
+  return { json: JSON.parse(out) as RunJson, wall };
+}
+
+const stage = (j: RunJson, name: string): number => j.stages.find((s) => s.name === name)?.seconds ?? NaN;
+
+export async function quickstartSection(ctx: Context): Promise<void> {
+  const full = await quickstart(ctx, "native", []);
+  ctx.raw.quickstart_native = { wall: full.wall, ...full.json };
+  const perStage = full.json.stages.map((s) => `${s.name} ${s.seconds.toFixed(1)}s`).join(", ");
+  ctx.add({ section: "quickstart", metric: "full quickstart wall time, native", tlrun: full.wall, unit: "s", target: "<= 300 s", pass: full.wall <= 300, note: `${perStage}; test_accuracy ${full.json.metrics.test_accuracy?.toFixed(3)}` });
+  const headOnly = ["--set", "train.fine_tune=null"];
+  const wasm = await quickstart(ctx, "wasm", headOnly);
+  const native = await quickstart(ctx, "native", headOnly);
+  ctx.raw.quickstart_head_only = { wasm: { wall: wasm.wall, ...wasm.json }, native: { wall: native.wall, ...native.json } };
+  const ew = stage(wasm.json, "extract"), en = stage(native.json, "extract");
+  ctx.add({ section: "quickstart", metric: "extract stage seconds, wasm vs native (head-only, --force)", tlrun: en, reference: ew, refName: "wasm", ratio: ew / en, unit: "s", target: "native >= 5x", pass: ew / en >= 5 });
+  ctx.add({ section: "quickstart", metric: "head-only quickstart wall time, wasm vs native", tlrun: native.wall, reference: wasm.wall, refName: "wasm", ratio: wasm.wall / native.wall, unit: "s" });
+}
