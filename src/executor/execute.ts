@@ -10,6 +10,7 @@ import { loadArtifacts, prepareBase } from "../models/source";
 import { progressPrinter } from "../models/weights/progress";
 import { RunRecord, type RunSummary } from "../runs/record";
 import { STAGES } from "../stages";
+import { ensureBuiltinData } from "../stages/prepare";
 import type { Stage, StageInput } from "../stages/types";
 import type { EpochLogs } from "../training/callbacks";
 import { cacheFor, externalInputs } from "./status";
@@ -88,6 +89,9 @@ export async function execute(loaded: LoadedConfig, opts: ExecuteOptions = {}): 
     const explicit = choice !== "auto";
     const backend: BackendInfo = await selectBackend(choice);
     summary.backend = backend.name;
+    // Build a built-in dataset first, so prepare's key fingerprints the real files: otherwise
+    // the first run would key prepare on a missing folder and the second would not match it.
+    await ensureBuiltinData({ config, dataDir: dataDirOf(loaded), progress: (line) => void stream.write(`${line}\n`) });
     // Fetch and convert keras.applications weights before any stage needs them, with progress.
     await prepareBase(config.base.model, loaded.baseDir, config.base.weights, progressPrinter(config.base.model, stream));
     const ext = externalInputs(loaded);

@@ -118,3 +118,21 @@ test("a killed run (SIGKILL) leaves the cache usable", async (t) => {
   const leftovers = require("node:fs").readdirSync(join(root, "runs", ".cache", "train-head")).filter((n: string) => n.includes(".tmp-"));
   assert.deepEqual(leftovers, []);
 });
+
+test("a built-in dataset is built on the first run, and the second run is all cache hits", async (t) => {
+  const root = tempDir(t);
+  const file = join(root, "q.yaml");
+  writeFileSync(file, `name: builtin
+data: { dir: emoji, builtin: emoji-google, exclude_classes: [flags, objects, symbols, travel-places, people-body, activities] }
+base: { input_size: 32 }
+augment: { feature_copies: 0 }
+train: { head: { epochs: 1 } }
+runtime: { runs_dir: ${JSON.stringify(join(root, "runs"))} }
+`);
+  const first = tlrun([file, "--json"], root);
+  assert.equal(first.code, 0, first.stderr);
+  assert.ok(existsSync(join(root, "emoji", "flags")));
+  const second = tlrun([file, "--json"], root);
+  assert.equal(second.code, 0, second.stderr);
+  assert.deepEqual(second.json().stages.map((s: { cached: boolean }) => s.cached), [true, true, true, true]);
+});
