@@ -259,3 +259,42 @@ test("a run killed outright (SIGKILL) ends KILLED on the server after sync", SLO
   const { run: info } = await api("runs/get", { run_id: serverRunId(runDir) });
   assert.equal(info.info.status, "KILLED");
 });
+
+test("Ctrl-C ends the run KILLED on the server, without a sync", SLOW, async (t) => {
+  const { root, file } = setup(t, "tlrun-interrupted");
+  longer(file);
+  const run = tlrunAsync([file, "--json"], root);
+  const runDir = await untilLogging(join(root, "runs"));
+  run.child.kill("SIGINT");
+  const r = await run.done;
+  assert.equal(r.code, 130, r.stderr);
+  const { run: info } = await api("runs/get", { run_id: serverRunId(runDir) });
+  assert.equal(info.info.status, "KILLED");
+});
+
+test("tlrun ui serves MLflow over a SQLite file in runs/ with the local runs synced, and prints the URL", SLOW, async (t) => {
+  const { root, file } = setup(t, "tlrun-ui");
+  const local = spawnSync(process.execPath, [BIN, file, "--json"], { cwd: root, encoding: "utf8", env: { ...process.env, CI: "true", MLFLOW_TRACKING_URI: "" } });
+  assert.equal(local.status, 0, local.stderr);
+  const runsDir = join(root, "runs");
+  const ui = spawn(process.execPath, [BIN, "ui", "--runs-dir", runsDir, "--port", String(await freePort())], { cwd: root, env: { ...process.env, MLFLOW_TRACKING_URI: "" } });
+  let out = "";
+  let err = "";
+  ui.stdout.on("data", (d) => (out += d));
+  ui.stderr.on("data", (d) => (err += d));
+  const closed = new Promise<number | null>((r) => ui.on("close", r));
+  const deadline = Date.now() + 120_000;
+  while (!/^http:\/\/127\.0\.0\.1:\d+/m.test(out)) {
+    if (Date.now() > deadline) throw new Error(`tlrun ui printed no URL: ${err}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  const uri = out.trim().split("\n").pop()!;
+  assert.match(err, /synced 1 of 1 runs/);
+  const exp = await (await fetchAgain(`${uri}/api/2.0/mlflow/experiments/get-by-name?experiment_name=tlrun-ui`)).json() as { experiment: { experiment_id: string } };
+  const runs = (await (await fetchAgain(`${uri}/api/2.0/mlflow/runs/search`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ experiment_ids: [exp.experiment.experiment_id] }) })).json()) as { runs: Array<{ info: { status: string } }> };
+  assert.equal(runs.runs.length, 1);
+  assert.equal(runs.runs[0]!.info.status, "FINISHED");
+  ui.kill("SIGINT");
+  assert.equal(await closed, 0);
+  assert.ok(require("node:fs").readdirSync(runsDir, { recursive: true }).some((f: string) => f.endsWith(".db")), "a SQLite file under runs/");
+});
