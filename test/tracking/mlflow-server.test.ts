@@ -298,3 +298,14 @@ test("tlrun ui serves MLflow over a SQLite file in runs/ with the local runs syn
   assert.equal(await closed, 0);
   assert.ok(require("node:fs").readdirSync(runsDir, { recursive: true }).some((f: string) => f.endsWith(".db")), "a SQLite file under runs/");
 });
+
+test("a deleted experiment is reported with the fix, and the run still finishes", SLOW, async (t) => {
+  const { root, file } = setup(t, "tlrun-deleted");
+  const post = (path: string, body: unknown) => fetchAgain(`${server!.uri}/api/2.0/mlflow/${path}`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
+  const created = (await (await post("experiments/create", { name: "tlrun-deleted" })).json()) as { experiment_id: string };
+  assert.equal((await post("experiments/delete", { experiment_id: created.experiment_id })).status, 200);
+  const r = tlrun([file, "--json"], root);
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(JSON.parse(r.stdout).status, "completed");
+  assert.match(r.stderr, /experiment 'tlrun-deleted' is deleted .*restore it/);
+});
