@@ -309,3 +309,24 @@ test("a deleted experiment is reported with the fix, and the run still finishes"
   assert.equal(JSON.parse(r.stdout).status, "completed");
   assert.match(r.stderr, /experiment 'tlrun-deleted' is deleted .*restore it/);
 });
+
+test("a batch the server refuses is split: the bad item is reported, the rest is logged", SLOW, async (t) => {
+  const { root, file } = setup(t, "tlrun-refused");
+  const r = tlrun([file, "--json"], root);
+  assert.equal(r.code, 0, r.stderr);
+  const runDir = JSON.parse(r.stdout).run_dir as string;
+  // MLflow refuses to change a logged param: make `seed` such a change, beside a new param.
+  const configFile = join(runDir, "config.resolved.yaml");
+  writeFileSync(configFile, readFileSync(configFile, "utf8").replace(/^seed: 7$/m, "seed: 8") + "extra_note: hello\n");
+  const state = loadState(runDir);
+  const s = Object.values(state.servers)[0]!;
+  s.acked.params = s.acked.params.filter((id) => id !== "seed");
+  saveState(runDir, state);
+  const sync = tlrun(["sync", runDir], root);
+  assert.equal(sync.code, 0, sync.stderr);
+  assert.match(sync.stderr, /refused: params:seed/);
+  const { run } = await api("runs/get", { run_id: serverRunId(runDir) });
+  const params = Object.fromEntries(run.data.params.map((p: { key: string; value: string }) => [p.key, p.value]));
+  assert.equal(params.seed, "7");
+  assert.equal(params.extra_note, "hello");
+});
