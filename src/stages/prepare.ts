@@ -37,7 +37,6 @@ export const prepare: Stage = {
   needsTf: false,
   async run(ctx) {
     const { data, seed } = ctx.config;
-    await ensureBuiltinData(ctx);
     ctx.progress(`scanning ${ctx.dataDir}`);
     const problems = checkAgainstDataset(ctx.loaded, allClassFolders(ctx.dataDir));
     if (problems.length) throw new ConfigError(problems);
