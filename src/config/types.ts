@@ -145,6 +145,41 @@ export interface TrackingConfig {
   tags: Record<string, string>;
 }
 
+export type SweepMethod = "grid" | "random" | "tpe";
+export type SweepMetric = "val_accuracy" | "val_loss" | "test_accuracy" | "test_macro_f1" | "test_macro_auc" | "test_log_loss" | "head_test_accuracy";
+
+/** One searched config path: `values` (grid axis), `choice` (categorical) or a `min`/`max` range. */
+export interface SweepParameter {
+  values?: unknown[];
+  choice?: unknown[];
+  min?: number;
+  max?: number;
+  log?: boolean;
+  int?: boolean;
+}
+
+/** Asynchronous successive halving: prune trials that lag at epoch rungs. */
+export interface AshaConfig {
+  enabled: boolean;
+  min_epochs: number;
+  reduction_factor: number;
+}
+
+/** A hyperparameter search over the pipeline, run by `tlrun sweep`; not part of any stage key. */
+export interface SweepConfig {
+  method: SweepMethod;
+  /** 0: every grid point (grid only). */
+  max_trials: number;
+  parallel: number;
+  metric: SweepMetric;
+  goal: "auto" | "maximize" | "minimize";
+  seed: number;
+  startup_trials: number;
+  asha: AshaConfig;
+  /** Config paths (as in `--set`) mapped to what to try. */
+  parameters: Record<string, SweepParameter>;
+}
+
 export interface PipelineConfig {
   name: string;
   seed: number;
@@ -157,6 +192,7 @@ export interface PipelineConfig {
   evaluate: EvaluateConfig;
   runtime: RuntimeConfig;
   tracking: TrackingConfig;
+  sweep: SweepConfig | null;
 }
 
 /** A config plus where it came from, so later checks can point at YAML positions. */

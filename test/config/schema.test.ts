@@ -29,6 +29,7 @@ const DEFAULTS: T.PipelineConfig = {
   evaluate: { split: "test" },
   runtime: { backend: "auto", runs_dir: "runs" },
   tracking: { experiment: "", run_name: "", tags: {} },
+  sweep: null,
 };
 const FINE_TUNE: T.PhaseConfig = phase(5, 1e-5);
 const LAYER: T.DenseLayerConfig = { units: 8, activation: "relu", dropout: 0 };
@@ -55,6 +56,9 @@ const ENUMS: Record<string, string[]> = {
   "train.fine_tune.early_stopping.monitor": monitors,
   "evaluate.split": opts<T.EvaluateConfig["split"]>({ test: true, val: true }),
   "runtime.backend": opts<T.BackendChoice>({ auto: true, native: true, "native-gpu": true, wasm: true, cpu: true }),
+  "sweep.method": opts<T.SweepMethod>({ grid: true, random: true, tpe: true }),
+  "sweep.metric": opts<T.SweepMetric>({ val_accuracy: true, val_loss: true, test_accuracy: true, test_macro_f1: true, test_macro_auc: true, test_log_loss: true, head_test_accuracy: true }),
+  "sweep.goal": opts<T.SweepConfig["goal"]>({ auto: true, maximize: true, minimize: true }),
 };
 
 type Node = { $ref?: string; type?: unknown; properties?: Record<string, Node>; items?: Node; anyOf?: Node[]; required?: string[]; enum?: string[]; additionalProperties?: unknown; description?: string; default?: unknown };
@@ -85,6 +89,16 @@ test("fine_tune and head layers get their own defaults", () => {
   const { config } = withConfig("freeze: {at: 3}\ntrain: {fine_tune: {}}\nhead: {layers: [{units: 8}]}\n");
   assert.deepEqual(config.train.fine_tune, FINE_TUNE);
   assert.deepEqual(config.head.layers, [LAYER]);
+});
+
+test("a sweep block gets its defaults, and its parameters keep dotted keys", () => {
+  const { config } = withConfig("sweep: {parameters: {head.dropout: {min: 0, max: 0.5}}}\n");
+  const sweep: T.SweepConfig = {
+    method: "random", max_trials: 0, parallel: 1, metric: "val_accuracy", goal: "auto", seed: 0, startup_trials: 5,
+    asha: { enabled: false, min_epochs: 3, reduction_factor: 3 },
+    parameters: { "head.dropout": { min: 0, max: 0.5, log: false, int: false } },
+  };
+  assert.deepEqual(config.sweep, sweep);
 });
 
 test("schema enums match the unions in types.ts", () => {

@@ -22,5 +22,6 @@ export function defaultConfig(): PipelineConfig {
     evaluate: { split: "test" },
     runtime: { backend: "auto", runs_dir: "runs" },
     tracking: { experiment: "", run_name: "", tags: {} },
+    sweep: null,
   };
 }
