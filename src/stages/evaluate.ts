@@ -7,7 +7,8 @@ import { resolveCut } from "../models/layers";
 import { evaluateClassifier } from "../training/metrics";
 import { writeFileAtomic } from "../util/atomic";
 import { imageOptions } from "./extract";
-import { toClassProbs } from "./features-data";
+import { FeatureStore, predictProbs, toClassProbs } from "./features-data";
+import type { Manifest } from "../data/manifest";
 import { readManifest } from "./prepare";
 import { input, type Stage, type StageContext } from "./types";
 
@@ -32,6 +33,26 @@ async function assemble(ctx: StageContext): Promise<{ model: tf.LayersModel; hea
   return { model, head };
 }
 
+async function predictImages(ctx: StageContext, model: tf.LayersModel, items: Manifest["items"], k: number, split: string): Promise<Float32Array> {
+  const probs = new Float32Array(items.length * k);
+  const [h, w] = ctx.config.base.input_size;
+  let done = 0;
+  for await (const b of batches(items.map((it) => ({ abs: join(ctx.dataDir, it.rel) })), imageOptions(ctx, 32))) {
+    ctx.checkAbort();
+    const p = tf.tidy(() => toClassProbs(model.predict(tf.tensor4d(b.x, [b.n, h, w, 3])) as tf.Tensor));
+    probs.set(p.dataSync(), done * k);
+    p.dispose();
+    done += b.n;
+    ctx.progress(`${done}/${items.length} ${split} images`);
+  }
+  return probs;
+}
+
+function predictFromFeatures(ctx: StageContext, manifest: Manifest, head: tf.LayersModel, split: "test" | "val", k: number): Float32Array {
+  const set = new FeatureStore(input(ctx, "extract").dir, manifest, ctx.config.head.pooling).split(split);
+  return predictProbs((x) => head.predict(x) as tf.Tensor, set, k);
+}
+
 /** evaluate: run the assembled model over the held-out images, report metrics, save the model. */
 export const evaluate: Stage = {
   name: "evaluate",
@@ -43,19 +64,12 @@ export const evaluate: Stage = {
     const { model, head } = await assemble(ctx);
     try {
       const k = manifest.classes.length;
-      const probs = new Float32Array(items.length * k);
-      const [h, w] = ctx.config.base.input_size;
-      let done = 0;
-      for await (const b of batches(items.map((it) => ({ abs: join(ctx.dataDir, it.rel) })), imageOptions(ctx, 32))) {
-        ctx.checkAbort();
-        const p = tf.tidy(() => toClassProbs(model.predict(tf.tensor4d(b.x, [b.n, h, w, 3])) as tf.Tensor));
-        probs.set(p.dataSync(), done * k);
-        p.dispose();
-        done += b.n;
-        ctx.progress(`${done}/${items.length} ${split} images`);
-      }
+      // Without fine-tuning the base is the one extract ran, so its cached un-augmented features
+      // of this split give the same predictions as running the images through the whole model.
+      const source = ctx.inputs.has("fine-tune") ? "images" : "cached features";
+      const probs = source === "images" ? await predictImages(ctx, model, items, k, split) : predictFromFeatures(ctx, manifest, head, split, k);
       const report = evaluateClassifier(items.map((it) => it.label), probs, manifest.classes);
-      writeFileAtomic(join(ctx.out, REPORT_FILE), JSON.stringify({ split, ...report }, null, 2));
+      writeFileAtomic(join(ctx.out, REPORT_FILE), JSON.stringify({ split, source, ...report }, null, 2));
       await saveModel(model, join(ctx.out, MODEL_DIR));
       return {
         info: {
