@@ -62,10 +62,10 @@ export function assignmentFor(s: SweepConfig, dims: readonly Dimension[], index:
   const rng = new Rng(deriveSeed(s.seed, `trial-${index}`));
   if (s.method === "grid") {
     const size = gridSize(dims);
-    if (!s.max_trials || s.max_trials >= size) return gridPoint(dims, index);
+    if (!s.max_trials || s.max_trials >= size) return gridPoint(dims, index - 1);
     // A sample of the grid without repeats: the first max_trials of a seeded shuffle.
     const order = new Rng(deriveSeed(s.seed, "grid")).shuffle(Array.from({ length: size }, (_, i) => i));
-    return gridPoint(dims, order[index]!);
+    return gridPoint(dims, order[index - 1]!);
   }
   if (s.method === "random") return randomPoint(dims, rng);
   const history = finished
