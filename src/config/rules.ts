@@ -40,7 +40,7 @@ export const RULES: readonly Rule[] = [
     name: "fine-tune-needs-freeze-point",
     check: (c) =>
       c.train.fine_tune && c.freeze.at === ""
-        ? [{ path: "train.fine_tune", message: "train.fine_tune is set but freeze.at is not: fine-tuning needs to know which base layers to unfreeze", hint: "write freeze.at: block_13_expand (a layer name of the base) or a layer index, or remove train.fine_tune" }]
+        ? [{ path: "train.fine_tune", message: "train.fine_tune is set but freeze.at is not: fine-tuning needs to know which base layers to unfreeze", hint: "write freeze.at: block_13 (a block, layer name, index or fraction of the depth such as 0.75), or remove train.fine_tune" }]
         : [],
   },
   {
