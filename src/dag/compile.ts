@@ -55,7 +55,7 @@ function stageNodes(c: PipelineConfig): StageNode[] {
   if (fineTune) {
     nodes.push(
       { name: "unfreeze", deps: ["train-head"], params: { freeze } },
-      { name: "fine-tune", deps: ["unfreeze", "prepare"], params: { seed, phase: fineTune, augment, batchnorm: freeze.batchnorm } },
+      { name: "fine-tune", deps: ["unfreeze", "prepare"], params: { seed, phase: fineTune, augment, batchnorm: freeze.batchnorm, gradual: freeze.gradual } },
     );
   }
   nodes.push({

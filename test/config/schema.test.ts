@@ -20,9 +20,9 @@ const phase = (epochs: number, learning_rate: number): T.PhaseConfig => ({ epoch
 const DEFAULTS: T.PipelineConfig = {
   name: "x",
   seed: 42,
-  data: { dir: "d", split: { train: 0.7, val: 0.15, test: 0.15, stratify: true }, color_mode: "rgb", preprocessing: "auto", on_bad_image: "skip", max_pixels: 50_000_000, exclude_classes: [], builtin: "" },
+  data: { dir: "d", split: { train: 0.7, val: 0.15, test: 0.15, stratify: true }, color_mode: "rgb", preprocessing: "auto", preprocessing_override: false, on_bad_image: "skip", max_pixels: 50_000_000, exclude_classes: [], builtin: "" },
   base: { model: "mobilenet_v2", weights: "", cut: "", input_size: [224, 224] },
-  freeze: { at: "", batchnorm: "frozen" },
+  freeze: { at: "", gradual: false, batchnorm: "frozen" },
   head: { pooling: "avg", layers: [], dropout: 0.2, output: "softmax", l2: 0 },
   augment: { horizontal_flip: false, vertical_flip: false, rotation: 0, zoom: 0, shift: 0, brightness: 0, contrast: 0, feature_copies: 2, fine_tune_views: 0 },
   train: { head: phase(10, 1e-3), fine_tune: null },
@@ -31,7 +31,7 @@ const DEFAULTS: T.PipelineConfig = {
   tracking: { experiment: "", run_name: "", tags: {} },
   sweep: null,
 };
-const FINE_TUNE: T.PhaseConfig = phase(5, 1e-5);
+const FINE_TUNE: T.FineTunePhaseConfig = { ...phase(5, 1e-5), lr_decay: 1, lr_multipliers: [] };
 const LAYER: T.DenseLayerConfig = { units: 8, activation: "relu", dropout: 0 };
 
 /** Every union in types.ts; `Record<Union, true>` fails to compile if a member is added or removed. */
