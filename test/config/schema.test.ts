@@ -92,9 +92,9 @@ test("fine_tune and head layers get their own defaults", () => {
 });
 
 test("a sweep block gets its defaults, and its parameters keep dotted keys", () => {
-  const { config } = withConfig("sweep: {parameters: {head.dropout: {min: 0, max: 0.5}}}\n");
+  const { config } = withConfig("sweep: {max_trials: 4, parameters: {head.dropout: {min: 0, max: 0.5}}}\n");
   const sweep: T.SweepConfig = {
-    method: "random", max_trials: 0, parallel: 1, metric: "val_accuracy", goal: "auto", seed: 0, startup_trials: 5,
+    method: "random", max_trials: 4, parallel: 1, metric: "val_accuracy", goal: "auto", seed: 0, startup_trials: 5,
     asha: { enabled: false, min_epochs: 3, reduction_factor: 3 },
     parameters: { "head.dropout": { min: 0, max: 0.5, log: false, int: false } },
   };
