@@ -47,10 +47,12 @@ export class RedisRungs implements RungStore {
 export class QueueRunner implements TrialRunner {
   private readonly queue: Queue;
   private readonly events: QueueEvents;
+  private readonly eventsConn: IORedis;
 
   constructor(private readonly conn: IORedis, name: string, private readonly jobSuffix: string) {
     this.queue = new Queue(name, { connection: conn });
-    this.events = new QueueEvents(name, { connection: conn.duplicate() });
+    this.eventsConn = conn.duplicate();
+    this.events = new QueueEvents(name, { connection: this.eventsConn });
   }
 
   async run(spec: TrialSpec, onEvent: (e: TrialEvent) => void, signal: AbortSignal): Promise<TrialResult> {
@@ -70,6 +72,9 @@ export class QueueRunner implements TrialRunner {
   async close(): Promise<void> {
     await this.events.close();
     await this.queue.close();
+    // BullMQ leaves connections it was given open; they are ours to close.
+    this.eventsConn.disconnect();
+    this.conn.disconnect();
   }
 }
 
@@ -86,6 +91,7 @@ export async function serveQueue(url: string, opts: WorkerOptions): Promise<void
   const conn = connect(url);
   await ping(conn, url);
   let current: AbortController | undefined;
+  const workerConn = conn.duplicate();
   const worker = new Worker(
     opts.name,
     async (job: Job<TrialSpec>) => {
@@ -101,12 +107,13 @@ export async function serveQueue(url: string, opts: WorkerOptions): Promise<void
       opts.log(`trial ${spec.index}: ${result.status}${result.value !== null ? ` ${spec.metric} ${result.value.toFixed(4)}` : ""}${result.error ? ` (${result.error})` : ""}`);
       return result;
     },
-    { connection: conn.duplicate(), concurrency: 1, lockDuration: opts.lockSeconds * 1000, stalledInterval: Math.max(1000, (opts.lockSeconds * 1000) / 2), maxStalledCount: 2 },
+    { connection: workerConn, concurrency: 1, lockDuration: opts.lockSeconds * 1000, stalledInterval: Math.max(1000, (opts.lockSeconds * 1000) / 2), maxStalledCount: 2 },
   );
   worker.on("error", (err) => opts.log(`queue error: ${err.message}`));
   opts.log(`waiting for trials on ${opts.name} at ${url.replace(/\/\/[^@]*@/, "//***@")}`);
   await new Promise<void>((resolve) => opts.signal.addEventListener("abort", () => resolve(), { once: true }));
   current?.abort(String(opts.signal.reason ?? "SIGTERM"));
   await worker.close();
+  workerConn.disconnect();
   conn.disconnect();
 }
