@@ -25,7 +25,7 @@ export function checkPipeline(loaded: LoadedConfig): Problem[] {
   }
   const arch = architectureFor(c.base.model, c.base.weights);
   if (arch && !c.base.weights)
-    problems.push({ location: loaded.locate("base.weights") ?? loaded.locate("base.model"), message: `${c.base.model} has no weights of its own; found weights: '${c.base.weights}'`, hint: "write weights: imagenet, a path to a Keras .h5, or https://…/file.h5#sha256=<hex>" });
+    problems.push({ location: loaded.locate("base.weights") ?? loaded.locate("base.model"), message: `${c.base.model} has no weights of its own; found weights: '${c.base.weights}'`, hint: "write weights: imagenet, a path to a Keras .h5 or .keras file, or https://…/file.h5#sha256=<hex>" });
   else if (arch)
     try {
       weightsFile(arch, c.base.weights, loaded.baseDir);
