@@ -7,7 +7,7 @@ import type { LoadedConfig } from "./types";
 import { validateStructure } from "./validate";
 
 export type { LoadedConfig, PipelineConfig } from "./types";
-export { checkAgainstDataset, checkCut, checkFreezePoint, RULES } from "./rules";
+export { checkAgainstDataset, checkCut, checkFreezePoint, checkGraphBase, RULES } from "./rules";
 
 export interface LoadOptions {
   /** `path=value` strings from repeatable `--set` flags, applied in order before validation. */

@@ -1,5 +1,5 @@
 import { existsSync } from "node:fs";
-import { checkCut, checkFreezePoint, loadConfig, validateFile, type LoadOptions, type ValidateResult } from "../config";
+import { checkCut, checkFreezePoint, checkGraphBase, loadConfig, validateFile, type LoadOptions, type ValidateResult } from "../config";
 import type { LoadedConfig } from "../config/types";
 import { ConfigError, TlrunError, type Problem } from "../errors";
 import { baseLayers, resolveCut } from "../models/layers";
@@ -17,6 +17,7 @@ export function checkPipeline(loaded: LoadedConfig): Problem[] {
   let problems: Problem[] = [];
   try {
     const a = baseShape(c.base.model, loaded.baseDir);
+    if (a.graph) return checkGraphBase(loaded);
     problems = checkCut(loaded, functionalConfig(a.topology).layers.map((l) => l.name));
     if (!problems.length) problems = checkFreezePoint(loaded, baseLayers(a, resolveCut(a, c.base.cut)).map((l) => l.name));
   } catch (err) {

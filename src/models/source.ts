@@ -5,7 +5,9 @@ import { TlrunError } from "../errors";
 import { sha256 } from "../util/hash";
 import type { ModelTopology } from "./topology";
 import type { Progress } from "./weights/download";
-import { loadArchitectureArtifacts, prepareArchitecture } from "./weights/prepare";
+import { fetchRemoteModel, isRemoteModelCached, jsonPath, remoteModelRef, type RemoteModel } from "./remote-model";
+import { loadArchitectureArtifacts, prepareArchitecture, prepareInChild } from "./weights/prepare";
+import { stampedSha256 } from "./weights/verify";
 import { isAvailable, weightsFile, weightsIdentity } from "./weights/sources";
 import { ARCHITECTURES, type Architecture } from "./zoo";
 
@@ -29,11 +31,34 @@ export interface ModelArtifacts {
   /** The layer that ends the convolutional base, when the model is a known architecture. */
   defaultCut?: string;
   preprocessing: Exclude<Preprocessing, "auto">;
+  /**
+   * Set for a tfjs GraphModel (a TF-Hub-style feature vector or a converted SavedModel): it has no
+   * layers to cut, freeze or fine-tune, so it only extracts features. `topology` is then empty.
+   */
+  graph?: GraphSpec;
+}
+
+/** What tf.loadGraphModel needs besides the weights. */
+export interface GraphSpec {
+  modelTopology: unknown;
+  signature?: unknown;
+  userDefinedMetadata?: Record<string, unknown>;
 }
 
 interface ModelJson {
+  format?: string;
   modelTopology: ModelTopology;
+  signature?: unknown;
+  userDefinedMetadata?: Record<string, unknown>;
   weightsManifest: Array<{ paths: string[]; weights: WeightSpec[] }>;
+}
+
+/** The empty layer list a GraphModel's artifacts carry in place of a Keras topology. */
+const NO_LAYERS: ModelTopology = { class_name: "Functional", config: { name: "graph_model", layers: [], input_layers: [], output_layers: [] } };
+
+/** Whether a model.json holds a GraphModel (a TensorFlow GraphDef) rather than a Keras LayersModel. */
+function isGraphJson(json: ModelJson): boolean {
+  return json.format === "graph-model" || Array.isArray((json.modelTopology as { node?: unknown } | undefined)?.node);
 }
 
 function finish(origin: string, json: ModelJson, shards: Uint8Array[], extra: Partial<ModelArtifacts>): ModelArtifacts {
@@ -82,8 +107,11 @@ function loadEmbeddedMobileNetV2(): ModelArtifacts {
   });
 }
 
-/** A tfjs LayersModel folder (or its model.json) on disk; shard paths may not leave the folder. */
-function loadLayersModelFolder(path: string): ModelArtifacts {
+/**
+ * A tfjs model folder (or its model.json) on disk: a LayersModel, or a GraphModel for extraction
+ * only. Shard paths may not leave the folder. `origin` names where it came from (a URL).
+ */
+function loadModelFolder(path: string, origin = path): ModelArtifacts {
   const file = existsSync(path) && statSync(path).isDirectory() ? join(path, "model.json") : path;
   if (!existsSync(file)) throw new TlrunError(`base model not found: ${file} (expected a tfjs model.json or its folder)`, 2);
   const dir = dirname(resolve(file));
@@ -94,25 +122,33 @@ function loadLayersModelFolder(path: string): ModelArtifacts {
     throw new TlrunError(`${file}: not valid JSON (${(err as Error).message})`, 1);
   }
   if (!json.modelTopology || !Array.isArray(json.weightsManifest))
-    throw new TlrunError(`${file}: not a tfjs LayersModel (needs modelTopology and weightsManifest)`, 1);
+    throw new TlrunError(`${origin}: not a tfjs model.json (needs modelTopology and weightsManifest)`, 1);
   const shards = json.weightsManifest.flatMap((g) =>
     g.paths.map((p) => {
       const abs = resolve(dir, p);
       const rel = relative(dir, abs);
       if (rel.startsWith("..") || isAbsolute(rel))
-        throw new TlrunError(`${file}: weight path '${p}' leaves the model folder; refused`, 1);
+        throw new TlrunError(`${file}: weight path '${p}' leaves the model folder; refused. A tfjs model's shards must sit beside model.json (paths such as 'group1-shard1of1.bin')`, 1);
       if (!existsSync(abs)) throw new TlrunError(`${file}: weight shard '${p}' is missing`, 1);
       return new Uint8Array(readFileSync(abs));
     }),
   );
-  return finish(file, json, shards, {});
+  if (!isGraphJson(json)) return finish(origin, json, shards, {});
+  const graph: GraphSpec = { modelTopology: json.modelTopology, signature: json.signature, userDefinedMetadata: json.userDefinedMetadata };
+  return finish(`${origin} (graph model)`, { ...json, modelTopology: NO_LAYERS }, shards, { graph });
+}
+
+/** A model.json from a URL, from the cache; downloaded first (in a child process) if it is not there. */
+function loadRemoteModel(r: RemoteModel, model: string): ModelArtifacts {
+  if (!isRemoteModelCached(r)) prepareInChild(`the model ${r.url}`, { model, weights: "", baseDir: "" });
+  return loadModelFolder(jsonPath(r), r.url);
 }
 
 const EMBEDDED: Record<string, () => ModelArtifacts> = { mobilenet_v2: loadEmbeddedMobileNetV2 };
 
 /** What `tlrun plan` can say about a base without loading its weights. */
 export interface BaseDescription {
-  kind: "embedded" | "architecture" | "path";
+  kind: "embedded" | "architecture" | "path" | "url";
   /** Stable identity of the weights, for cache keys. */
   weightsId: string;
   offline: boolean;
@@ -143,15 +179,31 @@ export function describeBase(model: string, weights: string, baseDir: string): B
     const a = loadArtifacts(model, baseDir);
     return { kind: "embedded", weightsId: a.weightsSha256, offline: true, note: `embedded: ${a.origin}` };
   }
+  const remote = remoteModelRef(model);
+  if (remote) {
+    if (isRemoteModelCached(remote)) return { kind: "url", weightsId: loadArtifacts(model, baseDir).weightsSha256, offline: true, note: `${remote.url}, cached at ${remote.dir}` };
+    const pin = remote.hash ? "checked against its pinned sha256" : "its sha256 is recorded on first download (pin it with #sha256=<hex>)";
+    return { kind: "url", weightsId: `url:${remote.url}#${remote.hash ?? ""}`, offline: false, note: `the model must be downloaded from ${remote.url} (to ${remote.dir}); ${pin}` };
+  }
   const a = loadArtifacts(model, baseDir);
   return { kind: "path", weightsId: a.weightsSha256, offline: true, note: a.origin };
 }
 
 /** The base's topology and defaults, without loading weights that may not be here. */
-export function baseShape(model: string, baseDir: string): Pick<ModelArtifacts, "topology" | "defaultCut" | "preprocessing"> {
+export function baseShape(model: string, baseDir: string): Pick<ModelArtifacts, "topology" | "defaultCut" | "preprocessing" | "graph"> {
   const arch = ARCHITECTURES[model];
   if (arch && !EMBEDDED[model]) return { topology: arch.topology(), defaultCut: arch.defaultCut, preprocessing: arch.preprocessing };
+  const remote = remoteModelRef(model);
+  if (remote && !isRemoteModelCached(remote)) return remoteShape(remote, model);
   return loadArtifacts(model, baseDir);
+}
+
+/** The topology of a model URL from its model.json alone (downloaded into the cache if needed). */
+function remoteShape(r: RemoteModel, model: string): Pick<ModelArtifacts, "topology" | "preprocessing" | "graph"> {
+  if (!existsSync(jsonPath(r)) || !stampedSha256(jsonPath(r))) prepareInChild(`the model.json ${r.url}`, { model, weights: "", baseDir: "", only: "json" });
+  const json = JSON.parse(readFileSync(jsonPath(r), "utf8")) as ModelJson;
+  if (isGraphJson(json)) return { topology: NO_LAYERS, preprocessing: "tf", graph: { modelTopology: json.modelTopology } };
+  return { topology: json.modelTopology, preprocessing: "tf" };
 }
 
 /**
@@ -161,6 +213,8 @@ export function baseShape(model: string, baseDir: string): Pick<ModelArtifacts, 
 export async function prepareBase(model: string, baseDir: string, weights: string, onProgress?: Progress): Promise<void> {
   const arch = architectureFor(model, weights);
   if (arch) await prepareArchitecture(arch, weights, baseDir, onProgress);
+  const remote = remoteModelRef(model);
+  if (remote && !isRemoteModelCached(remote)) await fetchRemoteModel(remote, onProgress);
 }
 
 const cache = new Map<string, ModelArtifacts>();
@@ -168,13 +222,14 @@ const cache = new Map<string, ModelArtifacts>();
 /** Names that `base.model` accepts besides a path. */
 export const embeddedModels = Object.keys(EMBEDDED);
 
-/** Resolve `base.model` (an embedded name or a path relative to `baseDir`) to its artifacts. */
+/** Resolve `base.model` (an embedded name, an architecture, a URL, or a path relative to `baseDir`) to its artifacts. */
 export function loadArtifacts(model: string, baseDir: string, weights = ""): ModelArtifacts {
   const arch = architectureFor(model, weights);
-  const key = arch ? `${arch.name}\0${weights}\0${baseDir}` : EMBEDDED[model] ? model : resolve(baseDir, model);
+  const remote = arch || EMBEDDED[model] ? undefined : remoteModelRef(model);
+  const key = arch ? `${arch.name}\0${weights}\0${baseDir}` : EMBEDDED[model] || remote ? model : resolve(baseDir, model);
   let a = cache.get(key);
   if (!a) {
-    a = arch ? loadArchitectureArtifacts(arch, weights, baseDir) : EMBEDDED[model] ? EMBEDDED[model]!() : loadLayersModelFolder(key);
+    a = arch ? loadArchitectureArtifacts(arch, weights, baseDir) : EMBEDDED[model] ? EMBEDDED[model]!() : remote ? loadRemoteModel(remote, model) : loadModelFolder(key);
     cache.set(key, a);
   }
   return a;

@@ -3,7 +3,12 @@ import { join } from "node:path";
 import { batches } from "../data/loader";
 import { buildBase } from "../models/build";
 import { loadModel, saveModel } from "../models/io";
+import { featureExtractor, poolFeatures, saveGraphModel } from "../models/graph";
 import { resolveCut } from "../models/layers";
+import { spatialHead } from "../models/zoo/attention-vgg";
+import type { Manifest } from "../data/manifest";
+import { ATTENTION_LAYER, rewire } from "../training/attention-head";
+import { ATTENTION_IMAGES, attentionOf, pickImages, writeAttentionPng } from "./attention-maps";
 import { evaluateClassifier } from "../training/metrics";
 import { writeFileAtomic } from "../util/atomic";
 import { imageOptions } from "./extract";
@@ -13,9 +18,17 @@ import { input, type Stage, type StageContext } from "./types";
 
 export const REPORT_FILE = "report.json";
 export const MODEL_DIR = "model";
+/** The attention figure an attention head's evaluate entry holds under plots/. */
+export const ATTENTION_PNG = "attention_maps.png";
 
-/** Base plus head as one LayersModel: what a user loads with tf.loadLayersModel. */
-async function assemble(ctx: StageContext): Promise<{ model: tf.LayersModel; head: tf.LayersModel }> {
+/** Images to attention maps [n, h*w], and the map's [h, w]. */
+interface AttentionModel {
+  model: tf.LayersModel;
+  size: [number, number];
+}
+
+/** Base plus head as one LayersModel (what a user loads with tf.loadLayersModel), and the attention map's output if the head has one. */
+async function assemble(ctx: StageContext): Promise<{ model: tf.LayersModel; head: tf.LayersModel; attention?: AttentionModel }> {
   const a = ctx.artifacts();
   const base = await buildBase(a, resolveCut(a, ctx.config.base.cut), ctx.config.base.input_size);
   const tuned = ctx.inputs.get("fine-tune");
@@ -25,11 +38,54 @@ async function assemble(ctx: StageContext): Promise<{ model: tf.LayersModel; hea
     for (const l of top.layers) if (l.weights.length) base.getLayer(l.name).setWeights(l.getWeights());
     top.dispose();
   }
-  const pooling = ctx.config.head.pooling === "avg" ? tf.layers.globalAveragePooling2d({ name: "head_pool" }) : tf.layers.globalMaxPooling2d({ name: "head_pool" });
-  let t = pooling.apply(base.outputs[0]!) as tf.SymbolicTensor;
-  for (const l of head.layers) if (l.getClassName() !== "InputLayer") t = l.apply(t) as tf.SymbolicTensor;
-  const model = tf.model({ inputs: base.inputs, outputs: t, name: ctx.config.name.replace(/[^A-Za-z0-9_]/g, "_") });
-  return { model, head };
+  let features = base.outputs[0]!;
+  if (!spatialHead(ctx.config)) {
+    const pooling = ctx.config.head.pooling === "avg" ? tf.layers.globalAveragePooling2d({ name: "head_pool" }) : tf.layers.globalMaxPooling2d({ name: "head_pool" });
+    features = pooling.apply(features) as tf.SymbolicTensor;
+  }
+  const outs = rewire(head, features);
+  const model = tf.model({ inputs: base.inputs, outputs: outs.get(head.layers[head.layers.length - 1]!.name)!, name: ctx.config.name.replace(/[^A-Za-z0-9_]/g, "_") });
+  const map = outs.get(ATTENTION_LAYER);
+  const [, h, w] = base.outputs[0]!.shape as number[];
+  return { model, head, attention: map && { model: tf.model({ inputs: base.inputs, outputs: map, name: "attention" }), size: [h!, w!] } };
+}
+
+/** A graph-model base (extraction only): features through the head, batch by batch; no joined model. */
+async function graphClassifier(ctx: StageContext): Promise<{ predict(x: tf.Tensor4D): tf.Tensor; save(dir: string): Promise<void>; dispose(): void }> {
+  const a = ctx.artifacts();
+  const base = await featureExtractor(a, "", ctx.config.base.input_size);
+  const head = await loadModel(join(input(ctx, "train-head").dir, "head"));
+  return {
+    predict: (x) => tf.tidy(() => head.predict(poolFeatures(base.predict(x), ctx.config.head.pooling)) as tf.Tensor),
+    save: async (dir) => {
+      await saveModel(head, dir); // the head, on the pooled features
+      saveGraphModel(a, join(dir, "base")); // the graph model that computes them
+    },
+    dispose: () => (base.dispose(), head.dispose()),
+  };
+}
+
+/** The attention figure of a few held-out images, into `plots/attention_maps.png` of the entry. */
+async function attentionFigure(ctx: StageContext, manifest: Manifest, items: Manifest["items"], probs: Float32Array, attention: AttentionModel): Promise<string> {
+  const [h, w] = ctx.config.base.input_size;
+  const picked = pickImages({ ...manifest, items }, ctx.config.evaluate.split, ATTENTION_IMAGES);
+  const k = manifest.classes.length;
+  const spatial = attention.size;
+  const size = spatial[0] * spatial[1];
+  const rows: Array<{ abs: string; truth: string; predicted: string; map: Float32Array }> = [];
+  const abs = picked.map((i) => ({ abs: join(ctx.dataDir, items[i]!.rel) }));
+  for await (const b of batches(abs, imageOptions(ctx, ATTENTION_IMAGES))) {
+    const maps = attentionOf(attention.model, tf.tensor4d(b.x, [b.n, h, w, 3]));
+    b.indices.forEach((j, r) => {
+      const i = picked[j]!;
+      let best = 0;
+      for (let c = 1; c < k; c++) if (probs[i * k + c]! > probs[i * k + best]!) best = c;
+      rows.push({ abs: abs[j]!.abs, truth: manifest.classes[items[i]!.label]!, predicted: manifest.classes[best]!, map: maps.slice(r * size, (r + 1) * size) });
+    });
+  }
+  const path = join(ctx.out, "plots", ATTENTION_PNG);
+  await writeAttentionPng(path, rows, spatial);
+  return path;
 }
 
 /** evaluate: run the assembled model over the held-out images, report metrics, save the model. */
@@ -40,7 +96,9 @@ export const evaluate: Stage = {
     const manifest = readManifest(input(ctx, "prepare").dir);
     const split = ctx.config.evaluate.split;
     const items = manifest.items.filter((it) => it.split === split);
-    const { model, head } = await assemble(ctx);
+    const graph = ctx.artifacts().graph ? await graphClassifier(ctx) : undefined;
+    const joined = graph ? undefined : await assemble(ctx);
+    const predict = (x: tf.Tensor4D): tf.Tensor => (graph ? graph.predict(x) : (joined!.model.predict(x) as tf.Tensor));
     try {
       const k = manifest.classes.length;
       const probs = new Float32Array(items.length * k);
@@ -48,7 +106,7 @@ export const evaluate: Stage = {
       let done = 0;
       for await (const b of batches(items.map((it) => ({ abs: join(ctx.dataDir, it.rel) })), imageOptions(ctx, 32))) {
         ctx.checkAbort();
-        const p = tf.tidy(() => toClassProbs(model.predict(tf.tensor4d(b.x, [b.n, h, w, 3])) as tf.Tensor));
+        const p = tf.tidy(() => toClassProbs(predict(tf.tensor4d(b.x, [b.n, h, w, 3]))));
         probs.set(p.dataSync(), done * k);
         p.dispose();
         done += b.n;
@@ -56,7 +114,9 @@ export const evaluate: Stage = {
       }
       const report = evaluateClassifier(items.map((it) => it.label), probs, manifest.classes);
       writeFileAtomic(join(ctx.out, REPORT_FILE), JSON.stringify({ split, ...report }, null, 2));
-      await saveModel(model, join(ctx.out, MODEL_DIR));
+      if (graph) await graph.save(join(ctx.out, MODEL_DIR));
+      else await saveModel(joined!.model, join(ctx.out, MODEL_DIR));
+      const figure = joined?.attention ? await attentionFigure(ctx, manifest, items, probs, joined.attention) : undefined;
       return {
         info: {
           split,
@@ -65,11 +125,14 @@ export const evaluate: Stage = {
           test_macro_auc: report.macro_auc,
           test_log_loss: report.log_loss,
           test_images: report.n,
+          ...(figure ? { attention_maps: `plots/${ATTENTION_PNG}` } : {}),
         },
       };
     } finally {
-      model.dispose();
-      head.dispose();
+      graph?.dispose();
+      // joined.attention shares every layer with joined.model, which disposes them
+      joined?.model.dispose();
+      joined?.head.dispose();
     }
   },
 };
