@@ -1,5 +1,6 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import { join } from "node:path";
+import { FileLock, type LockOptions } from "../util/lock";
 import { commitDir, tempPathFor, writeFileAtomic } from "../util/atomic";
 
 /** What a committed cache entry records about itself; written last, so its presence means complete. */
@@ -78,6 +79,11 @@ export class StageCache {
   /** Throw away a folder from `begin` that will not be committed. */
   abandon(tmp: string): void {
     rmSync(tmp, { recursive: true, force: true });
+  }
+
+  /** Hold `<stage>/<key>.lock` while computing an entry, so concurrent runs compute it once. */
+  lock(stage: string, key: string, opts: LockOptions = {}): Promise<FileLock> {
+    return FileLock.acquire(`${this.entryDir(stage, key)}.lock`, opts);
   }
 
   /** Remove temporary folders left by runs that were killed. */

@@ -5,6 +5,7 @@ import { modelsCommand } from "./models";
 import { planCommand } from "./plan";
 import { runCommand } from "./run";
 import { syncCommand } from "./sync";
+import { sweepCommand, workerCommand } from "./sweep";
 import { uiCommand } from "./ui";
 import { validateCommand } from "./validate";
 import { TLRUN_VERSION } from "../executor/status";
@@ -16,6 +17,8 @@ const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = {
   doctor: doctorCommand,
   dataset: datasetCommand,
   models: modelsCommand,
+  sweep: sweepCommand,
+  worker: workerCommand,
   sync: syncCommand,
   ui: uiCommand,
 };
@@ -29,6 +32,12 @@ usage:
       --force            re-run every stage, ignoring the cache
       --backend NAME     auto | native | native-gpu | wasm | cpu
       --json             print the run summary as one JSON object on stdout
+  tlrun sweep <pipeline.yaml> [options]  run the file's sweep: block; trials share cached stages
+      --parallel N       trials at once (overrides sweep.parallel), each in a worker process
+      --queue URL        send trials to a BullMQ queue on Redis, served by 'tlrun worker'
+      --resume [--id ID] continue the newest (or the named) unfinished sweep of this file
+      --set, --backend, --json as for run
+  tlrun worker --queue redis://HOST:PORT [--name Q] [--lock-seconds S]   run sweep trials from the queue
   tlrun plan <pipeline.yaml> [--set ...] [--json]   list the stages and whether each is cached
   tlrun validate <pipeline.yaml> [--set ...]        check the file; exit 2 with located errors
   tlrun doctor [--json]                             backends, versions, weights

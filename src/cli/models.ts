@@ -2,7 +2,8 @@ import { selectBackend } from "../backend/select";
 import { EXIT, UsageError, didYouMean } from "../errors";
 import { isAvailable, weightsFile } from "../models/weights/sources";
 import { ARCHITECTURES } from "../models/zoo";
-import { resolveFreezePoint, zooLayers, type ZooLayer } from "../models/zoo/describe";
+import { layerRefNames, resolveLayerRef } from "../models/freeze-point";
+import { zooLayers, type ZooLayer } from "../models/zoo/describe";
 import { JSON_OPTION, parse } from "./args";
 
 const OPTIONS = { ...JSON_OPTION, "freeze-at": { type: "string" } } as const;
@@ -16,7 +17,7 @@ export async function modelsCommand(argv: string[]): Promise<number> {
   if (!arch) throw new UsageError(`unknown architecture '${positionals[0]}'. ${didYouMean(positionals[0]!, Object.keys(ARCHITECTURES))} (see tlrun models)`.trim());
   await selectBackend("auto"); // counting parameters builds the model
   const layers = await zooLayers(arch);
-  const at = values["freeze-at"] === undefined ? undefined : resolveFreezePoint(layers, values["freeze-at"]);
+  const at = values["freeze-at"] === undefined ? undefined : freezePoint(layers, values["freeze-at"]);
   const status = (l: ZooLayer): string =>
     !l.params ? "-" : at === undefined || l.index < at ? "frozen" : l.className === "BatchNormalization" ? "frozen (BN)" : "trains";
   if (values.json) {
@@ -31,6 +32,15 @@ export async function modelsCommand(argv: string[]): Promise<number> {
   for (const l of layers)
     process.stdout.write(`${String(l.index).padStart(4)}  ${l.name.padEnd(28)} ${l.className.padEnd(20)} ${l.block.padEnd(14)} ${l.params.toLocaleString("en").padStart(10)}  ${at === undefined ? "" : status(l)}\n`);
   return EXIT.ok;
+}
+
+/** The index `--freeze-at` names, or a usage error with "did you mean" from the layer and block names. */
+function freezePoint(layers: ZooLayer[], at: string): number {
+  const names = layers.map((l) => l.name);
+  const index = resolveLayerRef(names, at);
+  if (index !== undefined) return index;
+  const hint = didYouMean(at, layerRefNames(names)) || `e.g. ${layers[Math.floor(layers.length * 0.8)]!.block}, ${layers.length - 5} or 0.75`;
+  throw new UsageError(`--freeze-at '${at}' is not a layer name, index (0-${layers.length - 1}), block or fraction between 0 and 1 of this model; ${hint}`);
 }
 
 function listArchitectures(json: boolean): number {

@@ -5,7 +5,7 @@ import { execute } from "../executor/execute";
 import { JSON_OPTION, SET_OPTION, parse } from "./args";
 import { trackerFromEnv } from "../tracking/observer";
 
-const BACKENDS = ["auto", "native", "native-gpu", "wasm", "cpu"];
+export const BACKENDS = ["auto", "native", "native-gpu", "wasm", "cpu"];
 
 /** `tlrun run <file>`: run the pipeline; Ctrl-C stops it cleanly and the next run resumes. */
 export async function runCommand(argv: string[]): Promise<number> {

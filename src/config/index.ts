@@ -1,17 +1,22 @@
 import { dirname, resolve } from "node:path";
 import { ConfigError, type Problem } from "../errors";
-import { checkTopLevel, readYaml, toData } from "./load-yaml";
+import { checkTopLevel, readYaml, toData, type Where } from "./load-yaml";
 import { applyOverrides, whereWithOverrides } from "./overrides";
 import { checkRules } from "./rules";
 import type { LoadedConfig } from "./types";
 import { validateStructure } from "./validate";
+import { checkSweep, paramPath, probeValues } from "../sweep/check";
+import { flowValue } from "../sweep/space";
+import type { SweepConfig } from "./types";
 
 export type { LoadedConfig, PipelineConfig } from "./types";
-export { checkAgainstDataset, checkCut, checkFreezePoint, checkGraphBase, RULES } from "./rules";
+export { checkAgainstDataset, checkArchitecture, checkCut, checkFreezePoint, checkGraphBase, RULES, type ArchitectureFacts } from "./rules";
 
 export interface LoadOptions {
   /** `path=value` strings from repeatable `--set` flags, applied in order before validation. */
   overrides?: string[];
+  /** Skip the sweep block's checks (used while checking the sweep's own values). */
+  skipSweep?: boolean;
 }
 
 export interface ValidateResult {
@@ -42,6 +47,11 @@ export function validateFile(file: string, opts: LoadOptions = {}): ValidateResu
   if (!config) return fail(problems);
   const ruleProblems = checkRules(config, where);
   if (ruleProblems.length) return fail(ruleProblems);
+  if (config.sweep && !opts.skipSweep) {
+    const sweepProblems = checkSweep(config, where);
+    if (!sweepProblems.length) sweepProblems.push(...checkSweepValues(file, config.sweep, opts.overrides ?? [], where));
+    if (sweepProblems.length) return fail(sweepProblems);
+  }
   return { ok: true, problems: [], config: { config, file: abs, baseDir: dirname(abs), locate: (path) => where(path) } };
 }
 
@@ -50,6 +60,21 @@ export function loadConfig(file: string, opts: LoadOptions = {}): LoadedConfig {
   const result = validateFile(file, opts);
   if (!result.ok || !result.config) throw new ConfigError(result.problems);
   return result.config;
+}
+
+/**
+ * Applies each value a sweep may try to the pipeline and validates the result, so a value the
+ * schema or rules refuse (dropout 1.5, an unknown optimizer) is reported before any trial runs.
+ */
+function checkSweepValues(file: string, sweep: SweepConfig, overrides: string[], where: Where): Problem[] {
+  const problems: Problem[] = [];
+  for (const probe of probeValues(sweep)) {
+    const r = validateFile(file, { overrides: [...overrides, `${probe.path}=${flowValue(probe.value)}`], skipSweep: true });
+    const first = r.problems[0];
+    if (r.ok || !first) continue;
+    problems.push({ location: where(paramPath(probe.path, probe.field)), message: `sweep value ${probe.path} = ${flowValue(probe.value)} would make an invalid pipeline: ${first.message}`, hint: first.hint });
+  }
+  return problems;
 }
 
 /** Problems in the file first, in line order, then those in `--set` arguments, in argument order. */

@@ -14,6 +14,19 @@ export interface Override {
 const PATH = /^[A-Za-z0-9_]+(\.[A-Za-z0-9_]+)*$/;
 
 /**
+ * The segments of a config path: `a.b.0`, where a segment in brackets may hold dots, as the
+ * keys of `sweep.parameters` do (`sweep.parameters.[head.dropout].min`).
+ */
+export function splitPath(path: string): string[] {
+  return path === "" ? [] : (path.match(/\[[^\]]*\]|[^.]+/g) ?? []).map((s) => (s.startsWith("[") ? s.slice(1, -1) : s));
+}
+
+/** The inverse of splitPath: segments joined with dots, bracketing those that hold one. */
+export function joinPath(segs: readonly string[]): string {
+  return segs.map((s) => (s.includes(".") ? `[${s}]` : s)).join(".");
+}
+
+/**
  * Pseudo-file name for problems in a `--set` argument, e.g. `--set head.dropout=high:1:14`;
  * the column counts within the argument itself.
  */
@@ -85,7 +98,7 @@ function prepareParents(doc: Document, o: Override): Problem | undefined {
 /** A `Where` that points into the file, or into the `--set` argument that last replaced a path. */
 export function whereWithOverrides(source: YamlSource, applied: Override[]): Where {
   return (path, atKey = false) => {
-    const segs = path === "" ? [] : path.split(".");
+    const segs = splitPath(path);
     for (const o of [...applied].reverse()) {
       if (o.path.length > segs.length || o.path.some((s, i) => s !== segs[i])) continue;
       const file = overrideLabel(o.arg);

@@ -1,5 +1,6 @@
 import { didYouMean, type Problem, type SourceLocation } from "../errors";
-import type { LoadedConfig, PhaseConfig, PipelineConfig } from "./types";
+import { layerRefNames, resolveLayerRef } from "../models/freeze-point";
+import type { LayerRef, LoadedConfig, PhaseConfig, PipelineConfig, Preprocessing } from "./types";
 import type { Where } from "./load-yaml";
 
 /** What a rule found: the config path to point at and a plain message. */
@@ -18,6 +19,12 @@ export interface Rule {
 const phases = (c: PipelineConfig): Array<[string, PhaseConfig]> =>
   c.train.fine_tune ? [["train.head", c.train.head], ["train.fine_tune", c.train.fine_tune]] : [["train.head", c.train.head]];
 
+/** Every config field that points at a base layer, with its path. */
+function layerRefs(c: PipelineConfig): Array<[string, LayerRef]> {
+  const at: Array<[string, LayerRef]> = c.freeze.at === "" ? [] : [["freeze.at", c.freeze.at]];
+  return at.concat((c.train.fine_tune?.lr_multipliers ?? []).map((m, i): [string, LayerRef] => [`train.fine_tune.lr_multipliers.${i}.from`, m.from]));
+}
+
 export const RULES: readonly Rule[] = [
   {
     name: "split-sums-to-one",
@@ -33,7 +40,28 @@ export const RULES: readonly Rule[] = [
     name: "fine-tune-needs-freeze-point",
     check: (c) =>
       c.train.fine_tune && c.freeze.at === ""
-        ? [{ path: "train.fine_tune", message: "train.fine_tune is set but freeze.at is not: fine-tuning needs to know which base layers to unfreeze", hint: "write freeze.at: block_13_expand (a layer name of the base) or a layer index, or remove train.fine_tune" }]
+        ? [{ path: "train.fine_tune", message: "train.fine_tune is set but freeze.at is not: fine-tuning needs to know which base layers to unfreeze", hint: "write freeze.at: block_13 (a block, layer name, index or fraction of the depth such as 0.75), or remove train.fine_tune" }]
+        : [],
+  },
+  {
+    name: "layer-number-is-index-or-fraction",
+    check: (c) =>
+      layerRefs(c)
+        .filter(([, v]) => typeof v === "number" && !Number.isInteger(v) && !(v > 0 && v < 1))
+        .map(([path, v]) => ({ path, message: `${path} ${v} is neither a layer index (a whole number) nor a fraction of the depth (strictly between 0 and 1)`, hint: `e.g. ${path.split(".").pop()}: ${Math.round(Number(v))} (an index) or 0.75 (the top quarter trains)` })),
+  },
+  {
+    name: "gradual-needs-fine-tune",
+    check: (c) =>
+      c.freeze.gradual && !c.train.fine_tune
+        ? [{ path: "freeze.gradual", message: "freeze.gradual is true, but there is no train.fine_tune phase to unfreeze in", hint: "add train.fine_tune (e.g. fine_tune: {epochs: 8}) or remove freeze.gradual" }]
+        : [],
+  },
+  {
+    name: "one-form-of-discriminative-rates",
+    check: ({ train: { fine_tune: ft } }) =>
+      ft && ft.lr_decay < 1 && ft.lr_multipliers.length
+        ? [{ path: "train.fine_tune.lr_decay", message: `train.fine_tune sets both lr_decay (${ft.lr_decay}) and lr_multipliers; they are two ways to say the same thing`, hint: "keep one: lr_decay for a geometric rate per block, or lr_multipliers for explicit ranges" }]
         : [],
   },
   {
@@ -73,21 +101,73 @@ export function checkAgainstDataset(loaded: LoadedConfig, classNames: string[]):
   data.exclude_classes.forEach((name, i) => {
     if (classNames.includes(name)) return;
     const hint = didYouMean(name, classNames) || `classes found: ${classNames.join(", ") || "none"}`;
-    problems.push({ location: at(loaded, `data.exclude_classes.${i}`), message: `data.exclude_classes lists '${name}', which is not a class folder in ${data.dir}`, hint });
+    problems.push({ location: locateIn(loaded, `data.exclude_classes.${i}`), message: `data.exclude_classes lists '${name}', which is not a class folder in ${data.dir}`, hint });
   });
   const kept = classNames.filter((c) => !data.exclude_classes.includes(c));
   if (kept.length < 2) {
-    problems.push({ location: at(loaded, "data.dir"), message: `${data.dir} has ${kept.length} class(es) after exclude_classes (${kept.join(", ") || "none"}); a classifier needs at least 2`, hint: "put each class's images in its own subfolder of data.dir" });
+    problems.push({ location: locateIn(loaded, "data.dir"), message: `${data.dir} has ${kept.length} class(es) after exclude_classes (${kept.join(", ") || "none"}); a classifier needs at least 2`, hint: "put each class's images in its own subfolder of data.dir" });
   } else if (head.output === "sigmoid" && kept.length !== 2) {
-    problems.push({ location: at(loaded, "head.output"), message: `head.output sigmoid needs exactly 2 classes, found ${kept.length}`, hint: "write output: softmax" });
+    problems.push({ location: locateIn(loaded, "head.output"), message: `head.output sigmoid needs exactly 2 classes, found ${kept.length}`, hint: "write output: softmax" });
   }
   return problems;
 }
 
-/** Checks freeze.at names a layer of the base (or is an index into its layers). */
+/**
+ * Checks that freeze.at and each lr_multipliers `from` point at a layer of the base (a name,
+ * index, block or fraction), and that the multiplier ranges cover every layer from freeze.at up.
+ */
 export function checkFreezePoint(loaded: LoadedConfig, layerNames: string[]): Problem[] {
-  const v = loaded.config.freeze.at;
-  return v === "" ? [] : checkLayerRef(loaded, "freeze.at", v, layerNames);
+  const refs = layerRefs(loaded.config);
+  const problems = refs.flatMap(([path, v]) => checkLayerRef(loaded, path, v, layerNames));
+  if (problems.length || refs[0]?.[0] !== "freeze.at" || refs.length < 2) return problems;
+  const [freeze, ...froms] = refs.map(([path, v]): [string, number] => [path, resolveLayerRef(layerNames, v)!]);
+  const at = freeze![1];
+  const lowest = froms.reduce((a, b) => (b[1] < a[1] ? b : a));
+  if (lowest[1] > at)
+    problems.push({ location: locateIn(loaded, lowest[0]), message: `${lowest[0]} starts at layer ${lowest[1]} (${layerNames[lowest[1]]}), above freeze.at (layer ${at}, ${layerNames[at]}): the layers between would have no learning-rate factor`, hint: `write from: ${JSON.stringify(loaded.config.freeze.at)} for the lowest range` });
+  froms.forEach(([path, i], k) => {
+    const same = froms.findIndex(([, j]) => j === i);
+    if (same < k) problems.push({ location: locateIn(loaded, path), message: `${path} starts at layer ${i} (${layerNames[i]}), as ${froms[same]![0]} does`, hint: "give each range its own first layer, or merge the two entries" });
+  });
+  return problems;
+}
+
+/** What `checkArchitecture` needs to know about the base's architecture. */
+export interface ArchitectureFacts {
+  name: string;
+  preprocessing: Exclude<Preprocessing, "auto">;
+  minInput: number;
+}
+
+const MODE_MEANING: Record<Exclude<Preprocessing, "auto">, string> = {
+  tf: "pixels scaled to [-1, 1]",
+  caffe: "BGR with the ImageNet channel means subtracted",
+  torch: "[0, 1] normalised by the ImageNet mean and std",
+  none: "raw 0-255 values",
+};
+
+/**
+ * Checks the config against what the base architecture was trained with: an explicit
+ * `data.preprocessing` must be the architecture's own mode (unless `preprocessing_override`),
+ * and `base.input_size` must reach the architecture's minimum.
+ */
+export function checkArchitecture(loaded: LoadedConfig, arch: ArchitectureFacts): Problem[] {
+  const { data, base } = loaded.config;
+  const problems: Problem[] = [];
+  if (data.preprocessing !== "auto" && data.preprocessing !== arch.preprocessing && !data.preprocessing_override)
+    problems.push({
+      location: locateIn(loaded, "data.preprocessing"),
+      message: `data.preprocessing is ${data.preprocessing}, but ${arch.name}'s weights expect ${arch.preprocessing} (${MODE_MEANING[arch.preprocessing]}); features would be computed on the wrong scale`,
+      hint: `write preprocessing: auto (or ${arch.preprocessing}); if your weights really were trained with ${data.preprocessing}, add preprocessing_override: true`,
+    });
+  const [h, w] = base.input_size;
+  if (Math.min(h, w) < arch.minInput)
+    problems.push({
+      location: locateIn(loaded, "base.input_size"),
+      message: `base.input_size [${h}, ${w}] is below ${arch.name}'s minimum input of ${arch.minInput} x ${arch.minInput} pixels`,
+      hint: `write input_size: [${Math.max(h, arch.minInput)}, ${Math.max(w, arch.minInput)}] or larger`,
+    });
+  return problems;
 }
 
 /**
@@ -98,11 +178,11 @@ export function checkGraphBase(loaded: LoadedConfig): Problem[] {
   const { base, train } = loaded.config;
   const problems: Problem[] = [];
   if (train.fine_tune)
-    problems.push({ location: at(loaded, "train.fine_tune"), message: `train.fine_tune is set, but base.model '${base.model}' is a tfjs GraphModel: it has no layers to unfreeze, so it can only extract features for the head`, hint: "remove train.fine_tune (the head still trains on the graph model's features), or fine-tune a LayersModel or an architecture such as vgg16" });
+    problems.push({ location: locateIn(loaded, "train.fine_tune"), message: `train.fine_tune is set, but base.model '${base.model}' is a tfjs GraphModel: it has no layers to unfreeze, so it can only extract features for the head`, hint: "remove train.fine_tune (the head still trains on the graph model's features), or fine-tune a LayersModel or an architecture such as vgg16" });
   if (base.cut)
-    problems.push({ location: at(loaded, "base.cut"), message: `base.cut '${base.cut}' names a layer, but base.model '${base.model}' is a tfjs GraphModel without layers; its output is the feature map or vector`, hint: "remove base.cut" });
+    problems.push({ location: locateIn(loaded, "base.cut"), message: `base.cut '${base.cut}' names a layer, but base.model '${base.model}' is a tfjs GraphModel without layers; its output is the feature map or vector`, hint: "remove base.cut" });
   if (base.weights)
-    problems.push({ location: at(loaded, "base.weights"), message: `base.weights '${base.weights}' is set, but a tfjs GraphModel carries its own weights`, hint: "remove base.weights" });
+    problems.push({ location: locateIn(loaded, "base.weights"), message: `base.weights '${base.weights}' is set, but a tfjs GraphModel carries its own weights`, hint: "remove base.weights" });
   return problems;
 }
 
@@ -112,20 +192,23 @@ export function checkCut(loaded: LoadedConfig, layerNames: string[]): Problem[] 
   return v === "" ? [] : checkLayerRef(loaded, "base.cut", v, layerNames);
 }
 
-function checkLayerRef(loaded: LoadedConfig, path: string, v: string | number, names: string[]): Problem[] {
+/** A layer reference: a name, or for `freeze.at`-like paths also an index, block or fraction. */
+function checkLayerRef(loaded: LoadedConfig, path: string, v: LayerRef, names: string[]): Problem[] {
   const n = names.length;
   const sample = names[Math.floor(n * 0.8)] ?? "block_13_expand";
+  const anyForm = path !== "base.cut";
   if (typeof v === "number") {
-    if (Number.isInteger(v) && v >= 0 && v < n) return [];
-    return [{ location: at(loaded, path), message: `${path} ${v} is out of range: the base model has ${n} layers`, hint: `write an index from 0 to ${n - 1}, or a layer name such as '${sample}'` }];
+    if (!Number.isInteger(v) || (v >= 0 && v < n)) return []; // fractions were checked in pass 2
+    return [{ location: locateIn(loaded, path), message: `${path} ${v} is out of range: the base model has ${n} layers`, hint: `write an index from 0 to ${n - 1}, or a layer name such as '${sample}'` }];
   }
-  if (names.includes(v)) return [];
-  const hint = didYouMean(v, names) || `write a layer name of the base, such as '${sample}'`;
-  return [{ location: at(loaded, path), message: `${path} '${v}' is not a layer of the base model (${n} layers)`, hint }];
+  if (anyForm ? resolveLayerRef(names, v) !== undefined : names.includes(v)) return [];
+  const what = anyForm ? "a layer name, index, block or fraction of" : "a layer of";
+  const hint = didYouMean(v, anyForm ? layerRefNames(names) : names) || `write a layer name of the base, such as '${sample}'`;
+  return [{ location: locateIn(loaded, path), message: `${path} '${v}' is not ${what} the base model (${n} layers)`, hint }];
 }
 
 /** Location of a path; `locate` results may carry their own file (e.g. a `--set` argument). */
-function at(loaded: LoadedConfig, path: string): SourceLocation | undefined {
+function locateIn(loaded: LoadedConfig, path: string): SourceLocation | undefined {
   const p = loaded.locate(path) as (Partial<SourceLocation> & { line: number; col: number }) | undefined;
   return p && { file: p.file ?? loaded.file, line: p.line, col: p.col };
 }

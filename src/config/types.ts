@@ -28,6 +28,8 @@ export interface DataConfig {
   split: SplitConfig;
   color_mode: ColorMode;
   preprocessing: Preprocessing;
+  /** Allow `preprocessing` to differ from the base architecture's own mode. */
+  preprocessing_override: boolean;
   on_bad_image: BadImagePolicy;
   /** Images with more pixels than this are refused before decoding. */
   max_pixels: number;
@@ -51,9 +53,17 @@ export interface BaseConfig {
   input_size: [number, number];
 }
 
+/**
+ * A layer of the base: its name, its index, a Keras block name (the block's first layer), or a
+ * fraction of the depth strictly between 0 and 1.
+ */
+export type LayerRef = string | number;
+
 export interface FreezeConfig {
-  /** First trainable layer in fine-tuning: a layer name or an index into the base's layers. */
-  at: string | number;
+  /** First trainable layer in fine-tuning. */
+  at: LayerRef;
+  /** Unfreeze block by block from the top down to `at`, spread evenly over the fine-tune epochs. */
+  gradual: boolean;
   /** `frozen` keeps BatchNorm in inference mode while fine-tuning (keras issue 9214). */
   batchnorm: "frozen" | "train";
 }
@@ -120,10 +130,23 @@ export interface PhaseConfig {
   early_stopping: EarlyStoppingConfig;
 }
 
+/** Base layers from `from` up to the next entry's `from` learn at `factor` times the rate. */
+export interface LrMultiplier {
+  from: LayerRef;
+  factor: number;
+}
+
+export interface FineTunePhaseConfig extends PhaseConfig {
+  /** Geometric discriminative rates: the top base block learns at lr_decay x the head's rate, the next one down at lr_decay^2, ... 1 is off. */
+  lr_decay: number;
+  /** Explicit discriminative rates by layer range; exclusive with lr_decay. */
+  lr_multipliers: LrMultiplier[];
+}
+
 export interface TrainConfig {
   head: PhaseConfig;
   /** Absent when the pipeline only trains the head. */
-  fine_tune: PhaseConfig | null;
+  fine_tune: FineTunePhaseConfig | null;
 }
 
 export interface EvaluateConfig {
@@ -145,6 +168,41 @@ export interface TrackingConfig {
   tags: Record<string, string>;
 }
 
+export type SweepMethod = "grid" | "random" | "tpe";
+export type SweepMetric = "val_accuracy" | "val_loss" | "test_accuracy" | "test_macro_f1" | "test_macro_auc" | "test_log_loss" | "head_test_accuracy";
+
+/** One searched config path: `values` (grid axis), `choice` (categorical) or a `min`/`max` range. */
+export interface SweepParameter {
+  values?: unknown[];
+  choice?: unknown[];
+  min?: number;
+  max?: number;
+  log?: boolean;
+  int?: boolean;
+}
+
+/** Asynchronous successive halving: prune trials that lag at epoch rungs. */
+export interface AshaConfig {
+  enabled: boolean;
+  min_epochs: number;
+  reduction_factor: number;
+}
+
+/** A hyperparameter search over the pipeline, run by `tlrun sweep`; not part of any stage key. */
+export interface SweepConfig {
+  method: SweepMethod;
+  /** 0: every grid point (grid only). */
+  max_trials: number;
+  parallel: number;
+  metric: SweepMetric;
+  goal: "auto" | "maximize" | "minimize";
+  seed: number;
+  startup_trials: number;
+  asha: AshaConfig;
+  /** Config paths (as in `--set`) mapped to what to try. */
+  parameters: Record<string, SweepParameter>;
+}
+
 export interface PipelineConfig {
   name: string;
   seed: number;
@@ -157,6 +215,7 @@ export interface PipelineConfig {
   evaluate: EvaluateConfig;
   runtime: RuntimeConfig;
   tracking: TrackingConfig;
+  sweep: SweepConfig | null;
 }
 
 /** A config plus where it came from, so later checks can point at YAML positions. */

@@ -3,6 +3,7 @@ import { stringify } from "yaml";
 import { didYouMean, type Problem } from "../errors";
 import type { PipelineConfig } from "./types";
 import type { Where } from "./load-yaml";
+import { joinPath } from "./overrides";
 import schema from "../../schemas/pipeline.schema.json";
 
 type Schema = { default?: unknown; examples?: unknown[]; properties?: Record<string, unknown>; [k: string]: unknown };
@@ -47,8 +48,9 @@ function pickErrors(errors: ErrorObject[]): ErrorObject[] {
 }
 
 function toProblem(e: ErrorObject, where: Where): Problem {
-  const path = e.instancePath.split("/").slice(1).join(".");
-  const key = path.split(".").pop() ?? "";
+  const segs = e.instancePath.split("/").slice(1).map((s) => s.replace(/~1/g, "/").replace(/~0/g, "~"));
+  const path = joinPath(segs);
+  const key = segs[segs.length - 1] ?? "";
   const parent = e.parentSchema as Schema;
   const found = describe(e.data);
   const example = (value: unknown) => (/^\d+$/.test(key) || !key ? flow(value) : `${key}: ${flow(value)}`);
@@ -62,7 +64,7 @@ function toProblem(e: ErrorObject, where: Where): Problem {
       const allowed = Object.keys(parent.properties ?? {});
       const at = path ? `in ${path}` : "at the top level";
       const hint = didYouMean(name, allowed) || `allowed keys ${at}: ${allowed.join(", ")}`;
-      return { location: where(path ? `${path}.${name}` : name, true), message: `unknown key '${name}' ${at}`, hint };
+      return { location: where(joinPath([...segs, name]), true), message: `unknown key '${name}' ${at}`, hint };
     }
     case "required": {
       const name = String(p.missingProperty);

@@ -27,7 +27,7 @@ export const STAGE_VERSIONS: Record<StageName, number> = {
   "train-head": 1,
   unfreeze: 1,
   "fine-tune": 1,
-  evaluate: 1,
+  evaluate: 2,
 };
 
 /** The augmentation settings the extract stage's output depends on (not the fine-tune views). */
@@ -55,7 +55,7 @@ function stageNodes(c: PipelineConfig): StageNode[] {
   if (fineTune) {
     nodes.push(
       { name: "unfreeze", deps: ["train-head"], params: { freeze } },
-      { name: "fine-tune", deps: ["unfreeze", "prepare"], params: { seed, phase: fineTune, augment, batchnorm: freeze.batchnorm } },
+      { name: "fine-tune", deps: ["unfreeze", "prepare"], params: { seed, phase: fineTune, augment, batchnorm: freeze.batchnorm, gradual: freeze.gradual } },
     );
   }
   nodes.push({

@@ -14,6 +14,7 @@ import { STAGES } from "../stages";
 import { ensureBuiltinData } from "../stages/prepare";
 import type { Stage, StageInput } from "../stages/types";
 import type { EpochLogs } from "../training/callbacks";
+import type { EntryMeta } from "../cache/store";
 import { cacheFor, externalInputs } from "./status";
 import { dataDirOf, runsDirOf } from "./paths";
 import { progressLine, throttle } from "./progress";
@@ -36,7 +37,12 @@ export interface ExecuteOptions {
   observers?: RunObserver[];
   /** Fail a stage that leaves more tensors allocated than it found (tfjs' expectNoLeakedTensors). */
   checkLeaks?: boolean;
+  /** The sweep and trial this run belongs to, recorded in its summary. */
+  sweep?: { id: string; trial: number };
 }
+
+/** The abort reason a sweep gives a trial that ASHA stops: the run ends as `pruned`, not interrupted. */
+export const PRUNED = "pruned";
 
 async function withLeakCheck<T>(name: string, enabled: boolean | undefined, fn: () => Promise<T>): Promise<T> {
   if (!enabled) return fn();
@@ -80,6 +86,7 @@ export async function execute(loaded: LoadedConfig, opts: ExecuteOptions = {}): 
   const summary: RunSummary = {
     run_id: record.id, run_dir: record.dir, name: config.name, status: "running", backend: "",
     started_at: new Date(started).toISOString(), stages: [], metrics: {}, warnings: [], pid: process.pid, host: hostname(),
+    ...(opts.sweep ? { sweep: opts.sweep } : {}),
   };
   record.writeSummary(summary);
   const observers = new Observers(opts.observers ?? [], (m) => void summary.warnings.push(m));
@@ -115,39 +122,46 @@ export async function execute(loaded: LoadedConfig, opts: ExecuteOptions = {}): 
           checkAbort();
           const t0 = performance.now();
           const key = stageKey(node, digests, ext)!;
-          const found = opts.force ? { hit: false as const } : cache.lookup(node.name, key);
-          if (!found.hit && "warning" in found && found.warning) warn(found.warning);
-          let meta;
-          if (found.hit) {
-            meta = found.meta;
-            task.title = `${node.name} (cached)`;
-          } else {
-            const stageBackend = await backendFor(STAGES[node.name], backend, explicit, warn);
-            const tmp = cache.begin(node.name, key);
-            let lastVal: number | undefined;
-            const show = throttle((line: string) => (task.output = line), renderer === "default" ? 100 : 5000);
-            try {
-              const result = await withLeakCheck(node.name, opts.checkLeaks, () => STAGES[node.name].run({
-                loaded, config, node, key, out: tmp, inputs: entries, dataDir: dataDirOf(loaded),
-                artifacts: () => loadArtifacts(config.base.model, loaded.baseDir, config.base.weights), backend: stageBackend, epochOffset,
-                progress: show, warn, checkAbort,
-                callbacks: {
-                  onBatchEnd: (b) => show(progressLine(b, lastVal)),
-                  onEpochEnd: (e) => {
-                    lastVal = e.val_accuracy;
-                    journalEpoch(e, false);
-                    show.now(`epoch ${e.epoch}/${e.epochs} loss ${e.loss.toFixed(4)} val_acc ${e.val_accuracy.toFixed(4)} ${e.images_per_second.toFixed(1)} img/s`);
+          let found = opts.force ? { hit: false as const } : cache.lookup(node.name, key);
+          // Another process (a sweep worker) may be computing the same entry: wait for it, then look again.
+          const lock = found.hit ? undefined : await cache.lock(node.name, key, { checkAbort, onWait: (who) => (task.output = `waiting for ${who}, which is computing this stage`) });
+          let meta: EntryMeta;
+          try {
+            if (lock && !opts.force) found = cache.lookup(node.name, key);
+            if (!found.hit && "warning" in found && found.warning) warn(found.warning);
+            if (found.hit) {
+              meta = found.meta;
+              task.title = `${node.name} (cached)`;
+            } else {
+              const stageBackend = await backendFor(STAGES[node.name], backend, explicit, warn);
+              const tmp = cache.begin(node.name, key);
+              let lastVal: number | undefined;
+              const show = throttle((line: string) => (task.output = line), renderer === "default" ? 100 : 5000);
+              try {
+                const result = await withLeakCheck(node.name, opts.checkLeaks, () => STAGES[node.name].run({
+                  loaded, config, node, key, out: tmp, inputs: entries, dataDir: dataDirOf(loaded),
+                  artifacts: () => loadArtifacts(config.base.model, loaded.baseDir, config.base.weights), backend: stageBackend, epochOffset,
+                  progress: show, warn, checkAbort,
+                  callbacks: {
+                    onBatchEnd: (b) => show(progressLine(b, lastVal)),
+                    onEpochEnd: (e) => {
+                      lastVal = e.val_accuracy;
+                      journalEpoch(e, false);
+                      show.now(`epoch ${e.epoch}/${e.epochs} loss ${e.loss.toFixed(4)} val_acc ${e.val_accuracy.toFixed(4)} ${e.images_per_second.toFixed(1)} img/s`);
+                    },
                   },
-                },
-              }));
-              const seconds = (performance.now() - t0) / 1000;
-              meta = cache.commit(tmp, { stage: node.name, key, digest: result.digest ?? key, seconds, info: result.info });
-            } catch (err) {
-              cache.abandon(tmp);
-              throw err;
-            } finally {
-              if (stageBackend !== backend) await selectBackend(backend.name);
+                }));
+                const seconds = (performance.now() - t0) / 1000;
+                meta = cache.commit(tmp, { stage: node.name, key, digest: result.digest ?? key, seconds, info: result.info });
+              } catch (err) {
+                cache.abandon(tmp);
+                throw err;
+              } finally {
+                if (stageBackend !== backend) await selectBackend(backend.name);
+              }
             }
+          } finally {
+            lock?.release();
           }
           if (found.hit) for (const e of (meta.info.history as EpochLogs[] | undefined) ?? []) journalEpoch(e, true);
           epochOffset += (meta.info.history as unknown[] | undefined)?.length ?? 0;
@@ -177,9 +191,12 @@ export async function execute(loaded: LoadedConfig, opts: ExecuteOptions = {}): 
     record.copyIn(join(entries.get("prepare")!.dir, "manifest.json"), "manifest.json");
     summary.status = "completed";
   } catch (err) {
-    summary.status = err instanceof InterruptedError ? "interrupted" : "failed";
-    summary.error = err instanceof Error ? err.message : String(err);
-    throw err instanceof TlrunError || err instanceof Error ? err : new Error(String(err));
+    const pruned = err instanceof InterruptedError && opts.signal?.reason === PRUNED;
+    summary.status = pruned ? "pruned" : err instanceof InterruptedError ? "interrupted" : "failed";
+    if (!pruned) {
+      summary.error = err instanceof Error ? err.message : String(err);
+      throw err instanceof TlrunError || err instanceof Error ? err : new Error(String(err));
+    }
   } finally {
     Object.assign(summary, summaryMetrics(infos));
     summary.ended_at = new Date().toISOString();

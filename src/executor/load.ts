@@ -1,16 +1,18 @@
 import { existsSync } from "node:fs";
-import { checkCut, checkFreezePoint, checkGraphBase, loadConfig, validateFile, type LoadOptions, type ValidateResult } from "../config";
+import { checkArchitecture, checkCut, checkFreezePoint, checkGraphBase, loadConfig, validateFile, type LoadOptions, type ValidateResult } from "../config";
 import type { LoadedConfig } from "../config/types";
 import { ConfigError, TlrunError, type Problem } from "../errors";
 import { baseLayers, resolveCut } from "../models/layers";
 import { architectureFor, baseShape } from "../models/source";
 import { weightsFile } from "../models/weights/sources";
+import { ARCHITECTURES } from "../models/zoo";
 import { functionalConfig } from "../models/topology";
 import { dataDirOf } from "./paths";
 
 /**
- * Checks that need more than the file: `base.cut` and `freeze.at` must name real layers of the
- * chosen model (with "did you mean" from its layer names), and an architecture needs weights.
+ * Checks that need more than the file: `base.cut`, `freeze.at` and the lr_multipliers ranges must
+ * point at real layers of the chosen model (with "did you mean" from its layer and block names),
+ * preprocessing and input size must suit a known architecture, and an architecture needs weights.
  */
 export function checkPipeline(loaded: LoadedConfig): Problem[] {
   const c = loaded.config;
@@ -20,6 +22,8 @@ export function checkPipeline(loaded: LoadedConfig): Problem[] {
     if (a.graph) return checkGraphBase(loaded);
     problems = checkCut(loaded, functionalConfig(a.topology).layers.map((l) => l.name));
     if (!problems.length) problems = checkFreezePoint(loaded, baseLayers(a, resolveCut(a, c.base.cut)).map((l) => l.name));
+    const known = ARCHITECTURES[c.base.model]; // an architecture, or the embedded model of that name
+    if (known) problems.push(...checkArchitecture(loaded, known));
   } catch (err) {
     if (!(err instanceof TlrunError)) throw err;
     problems.push({ location: loaded.locate("base.model"), message: err.message });

@@ -1,5 +1,6 @@
 import type { ModelArtifacts } from "./source";
 import { baseTopology } from "./build";
+import { resolveLayerRef, type LayerRef } from "./freeze-point";
 import { functionalConfig, type ModelTopology } from "./topology";
 
 /** A layer of the base as `tlrun` reports and validates it. */
@@ -38,10 +39,7 @@ export function baseLayers(a: Pick<ModelArtifacts, "topology" | "defaultCut">, c
   return describeLayers(baseTopology(a, resolveCut(a, cut), [224, 224]), { weightSpecs });
 }
 
-/** Resolve `freeze.at` to a layer index of the cut base, or undefined if it names no layer. */
-export function freezeIndex(layers: LayerInfo[], at: string | number): number | undefined {
-  if (typeof at === "number") return at >= 0 && at < layers.length ? at : undefined;
-  if (/^\d+$/.test(at)) return freezeIndex(layers, Number(at));
-  const i = layers.findIndex((l) => l.name === at);
-  return i >= 0 ? i : undefined;
+/** Resolve `freeze.at` (a name, index, block or fraction) to a layer index of the cut base, or undefined. */
+export function freezeIndex(layers: LayerInfo[], at: LayerRef): number | undefined {
+  return resolveLayerRef(layers.map((l) => l.name), at);
 }

@@ -1,5 +1,5 @@
 import { appendFileSync, cpSync, mkdirSync } from "node:fs";
-import { join } from "node:path";
+import { basename, dirname, join } from "node:path";
 import { randomBytes } from "node:crypto";
 import { stringify } from "yaml";
 import type { PipelineConfig } from "../config/types";
@@ -10,7 +10,7 @@ export interface RunSummary {
   run_id: string;
   run_dir: string;
   name: string;
-  status: "running" | "completed" | "failed" | "interrupted";
+  status: "running" | "completed" | "failed" | "interrupted" | "pruned";
   backend: string;
   started_at: string;
   ended_at?: string;
@@ -23,6 +23,8 @@ export interface RunSummary {
   /** The process and host that ran it, so a killed run can be told from a live one. */
   pid?: number;
   host?: string;
+  /** Set when the run is a sweep trial. */
+  sweep?: { id: string; trial: number };
 }
 
 /**
@@ -33,11 +35,16 @@ export class RunRecord {
   readonly id: string;
   readonly dir: string;
 
-  constructor(runsDir: string, name: string) {
+  constructor(runsDir: string, name: string, existing?: string) {
     const stamp = new Date().toISOString().replace(/[-:]/g, "").replace("T", "-").slice(0, 15);
-    this.id = `${stamp}-${name}-${randomBytes(2).toString("hex")}`;
+    this.id = existing ?? `${stamp}-${name}-${randomBytes(4).toString("hex")}`;
     this.dir = join(runsDir, this.id);
     mkdirSync(this.dir, { recursive: true });
+  }
+
+  /** An existing run folder, to append to (a resumed sweep). */
+  static open(dir: string): RunRecord {
+    return new RunRecord(dirname(dir), "", basename(dir));
   }
 
   writeConfig(config: PipelineConfig): void {

@@ -77,7 +77,7 @@ export async function writeAttentionPng(
   writeFileAtomic(path, png);
 }
 
-/** Attention maps [n, h*w] of a batch through a model whose output is the attention layer. */
-export function attentionOf(mapModel: tf.LayersModel, x: tf.Tensor4D): Float32Array {
-  return tf.tidy(() => (mapModel.predict(x) as tf.Tensor).dataSync() as Float32Array);
+/** Attention maps [n, h*w] of a batch of images ([n, h, w, 3] values) through a model whose output is the attention layer. */
+export function attentionOf(mapModel: tf.LayersModel, x: Float32Array, shape: [number, number, number, number]): Float32Array {
+  return tf.tidy(() => (mapModel.predict(tf.tensor4d(x, shape)) as tf.Tensor).dataSync() as Float32Array);
 }

@@ -3,16 +3,16 @@ import { join } from "node:path";
 import { batches } from "../data/loader";
 import { buildBase } from "../models/build";
 import { loadModel, saveModel } from "../models/io";
-import { featureExtractor, poolFeatures, saveGraphModel } from "../models/graph";
+import { saveGraphModel } from "../models/graph";
 import { resolveCut } from "../models/layers";
 import { spatialHead } from "../models/zoo/attention-vgg";
-import type { Manifest } from "../data/manifest";
 import { ATTENTION_LAYER, rewire } from "../training/attention-head";
 import { ATTENTION_IMAGES, attentionOf, pickImages, writeAttentionPng } from "./attention-maps";
 import { evaluateClassifier } from "../training/metrics";
 import { writeFileAtomic } from "../util/atomic";
 import { imageOptions } from "./extract";
-import { toClassProbs } from "./features-data";
+import { FeatureStore, predictProbs, toClassProbs } from "./features-data";
+import type { Manifest } from "../data/manifest";
 import { readManifest } from "./prepare";
 import { input, type Stage, type StageContext } from "./types";
 
@@ -50,18 +50,17 @@ async function assemble(ctx: StageContext): Promise<{ model: tf.LayersModel; hea
   return { model, head, attention: map && { model: tf.model({ inputs: base.inputs, outputs: map, name: "attention" }), size: [h!, w!] } };
 }
 
-/** A graph-model base (extraction only): features through the head, batch by batch; no joined model. */
-async function graphClassifier(ctx: StageContext): Promise<{ predict(x: tf.Tensor4D): tf.Tensor; save(dir: string): Promise<void>; dispose(): void }> {
+/** A graph-model base (extraction only): the trained head, and how to save it with the graph beside it. */
+async function graphClassifier(ctx: StageContext): Promise<{ head: tf.LayersModel; save(dir: string): Promise<void>; dispose(): void }> {
   const a = ctx.artifacts();
-  const base = await featureExtractor(a, "", ctx.config.base.input_size);
   const head = await loadModel(join(input(ctx, "train-head").dir, "head"));
   return {
-    predict: (x) => tf.tidy(() => head.predict(poolFeatures(base.predict(x), ctx.config.head.pooling)) as tf.Tensor),
+    head,
     save: async (dir) => {
       await saveModel(head, dir); // the head, on the pooled features
       saveGraphModel(a, join(dir, "base")); // the graph model that computes them
     },
-    dispose: () => (base.dispose(), head.dispose()),
+    dispose: () => head.dispose(),
   };
 }
 
@@ -75,7 +74,7 @@ async function attentionFigure(ctx: StageContext, manifest: Manifest, items: Man
   const rows: Array<{ abs: string; truth: string; predicted: string; map: Float32Array }> = [];
   const abs = picked.map((i) => ({ abs: join(ctx.dataDir, items[i]!.rel) }));
   for await (const b of batches(abs, imageOptions(ctx, ATTENTION_IMAGES))) {
-    const maps = attentionOf(attention.model, tf.tensor4d(b.x, [b.n, h, w, 3]));
+    const maps = attentionOf(attention.model, b.x, [b.n, h, w, 3]);
     b.indices.forEach((j, r) => {
       const i = picked[j]!;
       let best = 0;
@@ -88,6 +87,26 @@ async function attentionFigure(ctx: StageContext, manifest: Manifest, items: Man
   return path;
 }
 
+async function predictImages(ctx: StageContext, model: tf.LayersModel, items: Manifest["items"], k: number, split: string): Promise<Float32Array> {
+  const probs = new Float32Array(items.length * k);
+  const [h, w] = ctx.config.base.input_size;
+  let done = 0;
+  for await (const b of batches(items.map((it) => ({ abs: join(ctx.dataDir, it.rel) })), imageOptions(ctx, 32))) {
+    ctx.checkAbort();
+    const p = tf.tidy(() => toClassProbs(model.predict(tf.tensor4d(b.x, [b.n, h, w, 3])) as tf.Tensor));
+    probs.set(p.dataSync(), done * k);
+    p.dispose();
+    done += b.n;
+    ctx.progress(`${done}/${items.length} ${split} images`);
+  }
+  return probs;
+}
+
+function predictFromFeatures(ctx: StageContext, manifest: Manifest, head: tf.LayersModel, split: "test" | "val", k: number): Float32Array {
+  const set = new FeatureStore(input(ctx, "extract").dir, manifest, ctx.config.head.pooling).split(split);
+  return predictProbs((x) => head.predict(x) as tf.Tensor, set, k);
+}
+
 /** evaluate: run the assembled model over the held-out images, report metrics, save the model. */
 export const evaluate: Stage = {
   name: "evaluate",
@@ -98,22 +117,16 @@ export const evaluate: Stage = {
     const items = manifest.items.filter((it) => it.split === split);
     const graph = ctx.artifacts().graph ? await graphClassifier(ctx) : undefined;
     const joined = graph ? undefined : await assemble(ctx);
-    const predict = (x: tf.Tensor4D): tf.Tensor => (graph ? graph.predict(x) : (joined!.model.predict(x) as tf.Tensor));
     try {
       const k = manifest.classes.length;
-      const probs = new Float32Array(items.length * k);
-      const [h, w] = ctx.config.base.input_size;
-      let done = 0;
-      for await (const b of batches(items.map((it) => ({ abs: join(ctx.dataDir, it.rel) })), imageOptions(ctx, 32))) {
-        ctx.checkAbort();
-        const p = tf.tidy(() => toClassProbs(predict(tf.tensor4d(b.x, [b.n, h, w, 3]))));
-        probs.set(p.dataSync(), done * k);
-        p.dispose();
-        done += b.n;
-        ctx.progress(`${done}/${items.length} ${split} images`);
-      }
+      // Without fine-tuning the base is the one extract ran, so its cached un-augmented features
+      // of this split give the same predictions as running the images through the whole model.
+      // A graph-model base is never fine-tuned, so it always takes this route.
+      const source = ctx.inputs.has("fine-tune") ? "images" : "cached features";
+      const head = graph?.head ?? joined!.head;
+      const probs = source === "images" ? await predictImages(ctx, joined!.model, items, k, split) : predictFromFeatures(ctx, manifest, head, split, k);
       const report = evaluateClassifier(items.map((it) => it.label), probs, manifest.classes);
-      writeFileAtomic(join(ctx.out, REPORT_FILE), JSON.stringify({ split, ...report }, null, 2));
+      writeFileAtomic(join(ctx.out, REPORT_FILE), JSON.stringify({ split, source, ...report }, null, 2));
       if (graph) await graph.save(join(ctx.out, MODEL_DIR));
       else await saveModel(joined!.model, join(ctx.out, MODEL_DIR));
       const figure = joined?.attention ? await attentionFigure(ctx, manifest, items, probs, joined.attention) : undefined;

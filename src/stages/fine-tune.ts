@@ -4,13 +4,14 @@ import { batches } from "../data/loader";
 import type { Manifest } from "../data/manifest";
 import { buildSplitBase } from "../models/build";
 import { loadModel, saveModel } from "../models/io";
-import { resolveCut } from "../models/layers";
+import { baseLayers, resolveCut } from "../models/layers";
 import { TlrunError } from "../errors";
 import { fit, type Batch } from "../training/fit";
 import { headLoss, targets } from "../training/head";
 import { Rng, deriveSeed } from "../util/rng";
 import { ActivationViews } from "./activation-views";
 import { spatialHead } from "../models/zoo/attention-vgg";
+import { fineTuneGroups } from "./fine-tune-groups";
 import { augmentEnabled, imageOptions } from "./extract";
 import { lossAndAccuracy, toClassProbs } from "./features-data";
 import { readManifest } from "./prepare";
@@ -105,9 +106,10 @@ export const fineTune: Stage = {
         }
         return lossAndAccuracy(probs, val.map((v) => v.label), k);
       };
-      const variables = [...split.top.trainableWeights, ...head.trainableWeights].map((v) => v.read() as tf.Variable);
+      const baseNames = baseLayers(a, resolveCut(a, ctx.config.base.cut)).map((l) => l.name);
+      const { groups, blocks } = fineTuneGroups(ctx.config, baseNames, spec.index, split.top, head);
       const result = await fit({
-        phaseName: "fine_tune", phase, epochOffset: ctx.epochOffset, variables, forward,
+        phaseName: "fine_tune", phase, epochOffset: ctx.epochOffset, variables: groups.flatMap((g) => g.variables), groups, forward,
         loss: (y, probs) => headLoss(head, y, probs), batches: epochBatches,
         batchesPerEpoch: Math.ceil(train.length / bs), validate, callbacks: ctx.callbacks, checkAbort: ctx.checkAbort,
       });
@@ -116,7 +118,7 @@ export const fineTune: Stage = {
       return {
         info: {
           history: result.history, epochs_run: result.history.length, best_epoch: result.bestEpoch,
-          stopped_early: result.stoppedEarly, activation_views: cached ? fixedViews + 1 : 0,
+          stopped_early: result.stoppedEarly, activation_views: cached ? fixedViews + 1 : 0, unfreeze_schedule: blocks,
         },
       };
     } finally {

@@ -2,6 +2,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { TlrunError, didYouMean } from "../errors";
 import { buildSplitBase } from "../models/build";
+import { layerRefNames } from "../models/freeze-point";
 import { baseLayers, freezeIndex, resolveCut } from "../models/layers";
 import { writeFileAtomic } from "../util/atomic";
 import type { Stage } from "./types";
@@ -38,7 +39,7 @@ export const unfreeze: Stage = {
     const layers = baseLayers(a, cut, a.weightSpecs);
     const index = freezeIndex(layers, freeze.at);
     if (index === undefined)
-      throw new TlrunError(`freeze.at '${freeze.at}' is not a layer of the base; ${didYouMean(String(freeze.at), layers.map((l) => l.name))}`, 2);
+      throw new TlrunError(`freeze.at '${freeze.at}' is not a layer of the base; ${didYouMean(String(freeze.at), layerRefNames(layers.map((l) => l.name)))}`, 2);
     const split = await buildSplitBase(a, cut, base.input_size, index);
     try {
       const trainable = layers.slice(Math.max(1, index));

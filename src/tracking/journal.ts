@@ -20,6 +20,8 @@ export interface Journal {
   config: Record<string, unknown>;
   epochs: Array<Record<string, number | string | boolean>>;
   final?: Record<string, number | null>;
+  /** Single metric points at a step of their own, such as a sweep's per-trial results. */
+  points: Array<{ key: string; value: number; step: number; at: string }>;
 }
 
 /**
@@ -40,6 +42,7 @@ export function readJournal(dir: string): Journal {
   const summary = settledSummary(JSON.parse(readFileSync(join(dir, "summary.json"), "utf8")) as RunSummary);
   const config = (parse(readFileSync(join(dir, "config.resolved.yaml"), "utf8")) ?? {}) as Record<string, unknown>;
   const epochs: Journal["epochs"] = [];
+  const points: Journal["points"] = [];
   let final: Journal["final"];
   const path = join(dir, "metrics.jsonl");
   const lines = existsSync(path) ? readFileSync(path, "utf8").split("\n") : [];
@@ -53,8 +56,9 @@ export function readJournal(dir: string): Journal {
     }
     if (rec.type === "epoch") epochs.push(rec as Journal["epochs"][number]);
     else if (rec.type === "final") final = rec as Journal["final"];
+    else if (rec.type === "point") points.push(rec as unknown as Journal["points"][number]);
   }
-  return { dir, runId: basename(dir), summary, config, epochs, final };
+  return { dir, runId: basename(dir), summary, config, epochs, final, points };
 }
 
 /** An item plus the id its acknowledgement is stored under. */
@@ -85,6 +89,7 @@ export function metricsOf(j: Journal): Array<Keyed<Metric>> {
     for (const [from, to] of EPOCH_METRICS) add(to, e[from], step, ts);
     add("cached_epoch", e.cached ? 1 : 0, step, ts);
   }
+  for (const p of j.points) add(p.key, p.value, p.step, Date.parse(p.at));
   if (j.summary.status === "running") return out;
   for (const [k, v] of Object.entries(j.final ?? {})) if (k !== "type") add(k, v, lastStep, endMs(j));
   for (const s of j.summary.stages) {
@@ -176,6 +181,7 @@ export function artifactsOf(j: Journal): ArtifactItem[] {
   if (j.summary.status !== "running") {
     items.push(["manifest.json", join(j.dir, "manifest.json")], ["report.json", join(j.dir, "report.json")], ["summary.json", join(j.dir, "summary.json")]);
     for (const f of filesUnder(join(j.dir, "plots"))) items.push([`plots/${f}`, join(j.dir, "plots", f)]);
+    for (const f of filesUnder(join(j.dir, "sweep"))) items.push([`sweep/${f}`, join(j.dir, "sweep", f)]);
     for (const f of filesUnder(join(j.dir, "model"))) items.push([`model/${f}`, join(j.dir, "model", f)]);
   }
   return items.filter(([, f]) => existsSync(f)).map(([path, file]) => ({ path, file, id: `${path}:${statSync(file).size}:${fileSha(file)!.slice(0, 16)}` }));

@@ -13,6 +13,10 @@ export interface TrackerOptions {
   warn: (message: string) => void;
   /** How long the end of a run waits for the last flush (TLRUN_MLFLOW_FLUSH_TIMEOUT, default 60 s). */
   flushSeconds?: number;
+  /** For a sweep trial: the sweep's run folder, which becomes the MLflow parent run. */
+  parentDir?: string;
+  /** Extra tags for this run (sweep id, trial number). */
+  tags?: Record<string, string>;
 }
 
 function gitCommit(dir: string): string | undefined {
@@ -52,7 +56,8 @@ export class MlflowTracker implements RunObserver {
       user: safeUser(),
       git_commit: gitCommit(dirname(loaded.file)),
       tlrun_version: TLRUN_VERSION,
-      target: targetFrom(config.tracking, config.name, record.id),
+      target: { ...targetFrom(config.tracking, config.name, record.id), ...(this.opts.tags ? { tags: { ...config.tracking.tags, ...this.opts.tags } } : {}) },
+      ...(this.opts.parentDir ? { parent_dir: this.opts.parentDir } : {}),
     });
     this.kick();
   }
@@ -121,6 +126,6 @@ export class MlflowTracker implements RunObserver {
 }
 
 /** The tracker for `tlrun run`: the server from MLFLOW_TRACKING_URI, if any. */
-export function trackerFromEnv(warn: (message: string) => void): MlflowTracker {
-  return new MlflowTracker({ server: serverFromEnv(), warn });
+export function trackerFromEnv(warn: (message: string) => void, extra: Pick<TrackerOptions, "parentDir" | "tags"> = {}): MlflowTracker {
+  return new MlflowTracker({ server: serverFromEnv(), warn, ...extra });
 }

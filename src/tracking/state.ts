@@ -10,6 +10,8 @@ export interface TrackingContext {
   git_commit?: string;
   tlrun_version: string;
   target: RunTarget;
+  /** A sweep trial's parent: the sweep's run folder, synced first so the child can name it. */
+  parent_dir?: string;
 }
 
 /** What one server has acknowledged for this run. Ids come from journal.ts. */

@@ -1,5 +1,6 @@
 import { userInfo } from "node:os";
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
 import type { TrackingConfig } from "../config/types";
 import { MlflowError } from "./http";
 import type { KeyValue, Metric, MlflowClient, RunStatus } from "./client";
@@ -22,7 +23,8 @@ export interface SyncResult {
   status?: RunStatus;
 }
 
-const STATUS: Record<string, RunStatus | undefined> = { completed: "FINISHED", failed: "FAILED", interrupted: "KILLED" };
+/** A pruned sweep trial ended as planned, so it is FINISHED; its tlrun.status tag says pruned. */
+const STATUS: Record<string, RunStatus | undefined> = { completed: "FINISHED", pruned: "FINISHED", failed: "FAILED", interrupted: "KILLED" };
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms).unref?.());
 
 /** The context a run folder implies when the run was not made with a tracker attached. */
@@ -48,7 +50,7 @@ export function safeUser(): string {
 class Pass {
   readonly s: ServerState;
   readonly result: SyncResult;
-  readonly ctx: TrackingContext;
+  ctx: TrackingContext;
 
   constructor(readonly j: Journal, readonly state: TrackingState, readonly client: MlflowClient) {
     this.s = serverState(state, client.server.key ?? client.server.uri);
@@ -86,7 +88,9 @@ class Pass {
       return exp.experiment_id;
     }));
     const found = await this.client.searchRuns([experimentId], `tags.\`tlrun.run_id\` = '${this.j.runId}'`);
-    const info = found[0]?.info ?? (await this.client.createRun(experimentId, runName, Date.parse(this.j.summary.started_at), [{ key: "tlrun.run_id", value: this.j.runId }, { key: "mlflow.user", value: this.ctx.user }], this.ctx.user));
+    const parent = this.ctx.target.tags["mlflow.parentRunId"];
+    const tags = [{ key: "tlrun.run_id", value: this.j.runId }, { key: "mlflow.user", value: this.ctx.user }, ...(parent ? [{ key: "mlflow.parentRunId", value: parent }] : [])];
+    const info = found[0]?.info ?? (await this.client.createRun(experimentId, runName, Date.parse(this.j.summary.started_at), tags, this.ctx.user));
     Object.assign(this.s, { experiment_id: experimentId, run_id: info.run_id, artifact_uri: info.artifact_uri });
     this.save();
     return info.run_id;
@@ -206,8 +210,19 @@ class Pass {
     return n + (STATUS[this.j.summary.status] && this.s.acked.status !== STATUS[this.j.summary.status] ? 1 : 0);
   }
 
+  /** A sweep trial names its parent run by MLflow id: make sure the parent exists on this server first. */
+  async linkParent(): Promise<void> {
+    const dir = this.ctx.parent_dir;
+    if (!dir || !existsSync(join(dir, "summary.json"))) return;
+    const key = this.client.server.key ?? this.client.server.uri;
+    let parentId = loadState(dir).servers[key]?.run_id;
+    if (!parentId) parentId = (await syncRun(dir, this.client)).serverRunId;
+    if (parentId) this.ctx = { ...this.ctx, target: { ...this.ctx.target, tags: { ...this.ctx.target.tags, "mlflow.parentRunId": parentId } } };
+  }
+
   async run(): Promise<SyncResult> {
     try {
+      await this.linkParent();
       const runId = await this.ensureRun();
       this.result.serverRunId = runId;
       try {

@@ -1,7 +1,7 @@
 import * as tf from "@tensorflow/tfjs";
 import type { PhaseConfig } from "../config/types";
 import type { Callback, EpochLogs } from "./callbacks";
-import { makeOptimizer } from "./optimizer";
+import { GroupOptimizer, type ParamGroup } from "./param-groups";
 import { learningRateAt } from "./schedule";
 
 /** One training batch: model input(s) and one-hot (or 0/1 for sigmoid) targets. */
@@ -17,6 +17,11 @@ export interface FitSpec {
   /** Epochs already run by earlier phases, for the global step. */
   epochOffset: number;
   variables: tf.Variable[];
+  /**
+   * Discriminative rates and gradual unfreezing: `variables` split into groups, each with its own
+   * optimizer, rate factor and first epoch. Absent: all variables train at the phase's rate.
+   */
+  groups?: ParamGroup[];
   /** Model output (probabilities) for a batch; called inside the gradient tape. */
   forward(x: tf.Tensor | tf.Tensor[], training: boolean): tf.Tensor;
   loss(y: tf.Tensor, probs: tf.Tensor): tf.Scalar;
@@ -55,7 +60,7 @@ function disposeBatch(b: Batch): void {
  */
 export async function fit(spec: FitSpec): Promise<FitResult> {
   const { phase } = spec;
-  const opt = makeOptimizer(phase.optimizer, phase.learning_rate);
+  const opt = new GroupOptimizer(phase.optimizer, spec.groups ?? [{ variables: spec.variables, lrFactor: 1, fromEpoch: 0 }]);
   const es = phase.early_stopping;
   const better = (a: number, b: number): boolean =>
     es.monitor === "val_loss" ? a < b - es.min_delta : a > b + es.min_delta;
@@ -68,7 +73,7 @@ export async function fit(spec: FitSpec): Promise<FitResult> {
   try {
     for (let epoch = 0; epoch < phase.epochs; epoch++) {
       const lr = learningRateAt(phase.learning_rate, phase.schedule, epoch, phase.epochs);
-      opt.setLearningRate(lr);
+      opt.startEpoch(epoch, lr);
       const started = performance.now();
       let seen = 0;
       let lossSum = 0;
@@ -77,15 +82,11 @@ export async function fit(spec: FitSpec): Promise<FitResult> {
       for await (const batch of spec.batches(epoch)) {
         spec.checkAbort();
         let hits: tf.Tensor | undefined;
-        const cost = opt.optimizer.minimize(
-          () => {
-            const probs = spec.forward(batch.x, true);
-            hits = tf.keep(correctCount(batch.y, probs));
-            return spec.loss(batch.y, probs);
-          },
-          true,
-          spec.variables,
-        )!;
+        const cost = opt.minimize(() => {
+          const probs = spec.forward(batch.x, true);
+          hits = tf.keep(correctCount(batch.y, probs));
+          return spec.loss(batch.y, probs);
+        });
         const [lossValue, hitValue] = await Promise.all([cost.data(), hits!.data()]);
         // Native ops and data() resolve without reaching the event loop; yield once per batch
         // so signals, progress rendering and the tracker's uploads keep running.
@@ -129,6 +130,6 @@ export async function fit(spec: FitSpec): Promise<FitResult> {
     return { history, bestEpoch: bestEpoch + 1, stoppedEarly };
   } finally {
     tf.dispose(bestWeights ?? []);
-    opt.optimizer.dispose();
+    opt.dispose();
   }
 }

@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { checkAgainstDataset, checkCut, checkFreezePoint, loadConfig, RULES, validateFile } from "../../src/config";
+import { checkAgainstDataset, checkArchitecture, checkCut, checkFreezePoint, loadConfig, RULES, validateFile } from "../../src/config";
 import type { LoadedConfig } from "../../src/config/types";
 
 function withYaml<T>(text: string, fn: (file: string) => T): T {
@@ -42,7 +42,7 @@ test("checkAgainstDataset: too few classes, unknown exclusions, sigmoid needs tw
 
 test("checkFreezePoint: names with did-you-mean, indices within range", () => {
   assert.deepEqual(summary(checkFreezePoint(load("freeze:\n  at: block_13_expnd\n"), LAYERS)), [
-    "5:7 freeze.at 'block_13_expnd' is not a layer of the base model (6 layers) | did you mean 'block_13_expand' or 'block_13_expand_BN'?",
+    "5:7 freeze.at 'block_13_expnd' is not a layer name, index, block or fraction of the base model (6 layers) | did you mean 'block_13_expand' or 'block_13_expand_BN'?",
   ]);
   assert.deepEqual(summary(checkFreezePoint(load("freeze: {at: 6}\n"), LAYERS)), [
     "4:14 freeze.at 6 is out of range: the base model has 6 layers | write an index from 0 to 5, or a layer name such as 'block_16_project'",
@@ -58,4 +58,50 @@ test("checkCut: only checked when set", () => {
   const [p] = checkCut(load("base: {cut: out_relu6}\n"), LAYERS);
   assert.equal(p?.hint, "did you mean 'out_relu'?");
   assert.equal(p?.location?.line, 4);
+});
+
+test("checkFreezePoint: blocks, fractions and block typos with the real names as hints", () => {
+  assert.deepEqual(checkFreezePoint(load("freeze: {at: block_13}\n"), LAYERS), []);
+  assert.deepEqual(checkFreezePoint(load("freeze: {at: 0.5}\n"), LAYERS), []);
+  assert.deepEqual(summary(checkFreezePoint(load("freeze:\n  at: blok_16\n"), LAYERS)), [
+    "5:7 freeze.at 'blok_16' is not a layer name, index, block or fraction of the base model (6 layers) | did you mean 'block_16' or 'block_13'?",
+  ]);
+});
+
+test("pass 2: a number that is neither an index nor a fraction, gradual without fine-tuning, two forms of discriminative rates", () => {
+  const msgs = (extra: string) => withYaml(`name: x\ndata: {dir: d}\n${extra}`, (f) => validateFile(f).problems.map((p) => `${p.location?.line}:${p.location?.col} ${p.message}`));
+  assert.deepEqual(msgs("freeze: {at: 2.5}\n"), ["3:14 freeze.at 2.5 is neither a layer index (a whole number) nor a fraction of the depth (strictly between 0 and 1)"]);
+  assert.deepEqual(msgs("freeze: {gradual: true}\n"), ["3:19 freeze.gradual is true, but there is no train.fine_tune phase to unfreeze in"]);
+  assert.deepEqual(msgs("freeze: {at: 3}\ntrain:\n  fine_tune:\n    lr_decay: 0.8\n    lr_multipliers: [{from: 3, factor: 0.1}]\n"), [
+    "6:15 train.fine_tune sets both lr_decay (0.8) and lr_multipliers; they are two ways to say the same thing",
+  ]);
+  assert.deepEqual(msgs("freeze: {at: 3}\ntrain:\n  fine_tune:\n    lr_multipliers: [{from: 1.5, factor: 0.1}]\n"), [
+    "6:29 train.fine_tune.lr_multipliers.0.from 1.5 is neither a layer index (a whole number) nor a fraction of the depth (strictly between 0 and 1)",
+  ]);
+});
+
+test("checkFreezePoint: lr_multipliers ranges must name layers, start at or below freeze.at, and not repeat", () => {
+  const ft = (at: string, from: string[]) => load(`freeze: {at: ${at}}\ntrain:\n  fine_tune:\n    lr_multipliers:\n${from.map((f) => `      - {from: ${f}, factor: 0.5}\n`).join("")}`);
+  assert.deepEqual(checkFreezePoint(ft("block_13_expand", ["block_13_expand", "block_16_project"]), LAYERS), []);
+  assert.deepEqual(checkFreezePoint(ft("block_13", ["1", "block_16"]), LAYERS), []);
+  assert.deepEqual(summary(checkFreezePoint(ft("block_13_expand", ["block_16_projct"]), LAYERS)), [
+    "8:16 train.fine_tune.lr_multipliers.0.from 'block_16_projct' is not a layer name, index, block or fraction of the base model (6 layers) | did you mean 'block_16_project'?",
+  ]);
+  assert.deepEqual(summary(checkFreezePoint(ft("block_13_expand", ["block_16_project"]), LAYERS)), [
+    "8:16 train.fine_tune.lr_multipliers.0.from starts at layer 4 (block_16_project), above freeze.at (layer 2, block_13_expand): the layers between would have no learning-rate factor | write from: \"block_13_expand\" for the lowest range",
+  ]);
+  assert.deepEqual(summary(checkFreezePoint(ft("2", ["2", "block_13"]), LAYERS)), [
+    "9:16 train.fine_tune.lr_multipliers.1.from starts at layer 2 (block_13_expand), as train.fine_tune.lr_multipliers.0.from does | give each range its own first layer, or merge the two entries",
+  ]);
+});
+
+test("checkArchitecture: explicit preprocessing must be the architecture's unless overridden; input size at least its minimum", () => {
+  const inception = { name: "inception_v3", preprocessing: "tf" as const, minInput: 75 };
+  assert.deepEqual(checkArchitecture(load(""), inception), []);
+  assert.deepEqual(checkArchitecture(load("  preprocessing: tf\n"), inception), []);
+  assert.deepEqual(checkArchitecture(load("  preprocessing: caffe\n  preprocessing_override: true\n"), inception), []);
+  assert.deepEqual(summary(checkArchitecture(load("  preprocessing: caffe\nbase: {input_size: [64, 299]}\n"), inception)), [
+    "4:18 data.preprocessing is caffe, but inception_v3's weights expect tf (pixels scaled to [-1, 1]); features would be computed on the wrong scale | write preprocessing: auto (or tf); if your weights really were trained with caffe, add preprocessing_override: true",
+    "5:8 base.input_size [64, 299] is below inception_v3's minimum input of 75 x 75 pixels | write input_size: [75, 299] or larger",
+  ]);
 });

@@ -20,17 +20,18 @@ const phase = (epochs: number, learning_rate: number): T.PhaseConfig => ({ epoch
 const DEFAULTS: T.PipelineConfig = {
   name: "x",
   seed: 42,
-  data: { dir: "d", split: { train: 0.7, val: 0.15, test: 0.15, stratify: true }, color_mode: "rgb", preprocessing: "auto", on_bad_image: "skip", max_pixels: 50_000_000, exclude_classes: [], builtin: "" },
+  data: { dir: "d", split: { train: 0.7, val: 0.15, test: 0.15, stratify: true }, color_mode: "rgb", preprocessing: "auto", preprocessing_override: false, on_bad_image: "skip", max_pixels: 50_000_000, exclude_classes: [], builtin: "" },
   base: { model: "mobilenet_v2", weights: "", cut: "", input_size: [224, 224] },
-  freeze: { at: "", batchnorm: "frozen" },
+  freeze: { at: "", gradual: false, batchnorm: "frozen" },
   head: { pooling: "avg", layers: [], dropout: 0.2, output: "softmax", l2: 0 },
   augment: { horizontal_flip: false, vertical_flip: false, rotation: 0, zoom: 0, shift: 0, brightness: 0, contrast: 0, feature_copies: 2, fine_tune_views: 0 },
   train: { head: phase(10, 1e-3), fine_tune: null },
   evaluate: { split: "test" },
   runtime: { backend: "auto", runs_dir: "runs" },
   tracking: { experiment: "", run_name: "", tags: {} },
+  sweep: null,
 };
-const FINE_TUNE: T.PhaseConfig = phase(5, 1e-5);
+const FINE_TUNE: T.FineTunePhaseConfig = { ...phase(5, 1e-5), lr_decay: 1, lr_multipliers: [] };
 const LAYER: T.DenseLayerConfig = { units: 8, activation: "relu", dropout: 0 };
 
 /** Every union in types.ts; `Record<Union, true>` fails to compile if a member is added or removed. */
@@ -55,6 +56,9 @@ const ENUMS: Record<string, string[]> = {
   "train.fine_tune.early_stopping.monitor": monitors,
   "evaluate.split": opts<T.EvaluateConfig["split"]>({ test: true, val: true }),
   "runtime.backend": opts<T.BackendChoice>({ auto: true, native: true, "native-gpu": true, wasm: true, cpu: true }),
+  "sweep.method": opts<T.SweepMethod>({ grid: true, random: true, tpe: true }),
+  "sweep.metric": opts<T.SweepMetric>({ val_accuracy: true, val_loss: true, test_accuracy: true, test_macro_f1: true, test_macro_auc: true, test_log_loss: true, head_test_accuracy: true }),
+  "sweep.goal": opts<T.SweepConfig["goal"]>({ auto: true, maximize: true, minimize: true }),
 };
 
 type Node = { $ref?: string; type?: unknown; properties?: Record<string, Node>; items?: Node; anyOf?: Node[]; required?: string[]; enum?: string[]; additionalProperties?: unknown; description?: string; default?: unknown };
@@ -85,6 +89,16 @@ test("fine_tune and head layers get their own defaults", () => {
   const { config } = withConfig("freeze: {at: 3}\ntrain: {fine_tune: {}}\nhead: {layers: [{units: 8}]}\n");
   assert.deepEqual(config.train.fine_tune, FINE_TUNE);
   assert.deepEqual(config.head.layers, [LAYER]);
+});
+
+test("a sweep block gets its defaults, and its parameters keep dotted keys", () => {
+  const { config } = withConfig("sweep: {max_trials: 4, parameters: {head.dropout: {min: 0, max: 0.5}}}\n");
+  const sweep: T.SweepConfig = {
+    method: "random", max_trials: 4, parallel: 1, metric: "val_accuracy", goal: "auto", seed: 0, startup_trials: 5,
+    asha: { enabled: false, min_epochs: 3, reduction_factor: 3 },
+    parameters: { "head.dropout": { min: 0, max: 0.5, log: false, int: false } },
+  };
+  assert.deepEqual(config.sweep, sweep);
 });
 
 test("schema enums match the unions in types.ts", () => {

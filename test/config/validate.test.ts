@@ -53,7 +53,7 @@ const CASES: Case[] = [
   { name: "comments only", yaml: "# nothing here\n", at: ":1:1", message: "the config file is empty" },
   { name: "list at the top level", yaml: "- name: x\n- data: {dir: d}\n", at: ":1:1", message: "the top level must be a mapping", hint: "name: my-pipeline" },
   { name: "split not summing to 1", yaml: "name: x\ndata:\n  dir: d\n  split: {train: 0.7, val: 0.2, test: 0.15}\n", at: ":4:3", message: "data.split ratios must sum to 1, found 0.7 + 0.2 + 0.15 = 1.05", hint: "test: 0.1" },
-  { name: "fine_tune without freeze.at", yaml: `${OK}train:\n  fine_tune:\n    epochs: 3\n`, at: ":4:3", message: "train.fine_tune is set but freeze.at is not", hint: "write freeze.at: block_13_expand" },
+  { name: "fine_tune without freeze.at", yaml: `${OK}train:\n  fine_tune:\n    epochs: 3\n`, at: ":4:3", message: "train.fine_tune is set but freeze.at is not", hint: "write freeze.at: block_13 (a block, layer name, index or fraction" },
   { name: "warm-up as long as the phase", yaml: `${OK}train:\n  head: {epochs: 3, schedule: {warmup_epochs: 3}}\n`, at: ":4:47", message: "warmup_epochs (3) must be fewer than train.head.epochs (3)" },
   { name: "--set without '='", yaml: OK, sets: ["head.dropout"], at: "--set head.dropout:1:1", message: "--set expects path=value", hint: "--set head.dropout=0.3" },
   { name: "--set with a wrong type", yaml: OK, sets: ["head.dropout=high"], at: "--set head.dropout=high:1:14", message: 'head.dropout must be a number, found string "high"' },

@@ -39,6 +39,23 @@ test("changing the fine-tune rate leaves the head phase cached", () => {
   assert.notEqual(a.get("fine-tune"), b.get("fine-tune"));
 });
 
+test("gradual unfreezing and discriminative rates are part of the fine-tune key, not the head's", () => {
+  const a = chainKeys(compile(defaultConfig()), ext);
+  const edits: Array<(c: ReturnType<typeof defaultConfig>) => void> = [
+    (c) => (c.freeze.gradual = true),
+    (c) => (c.train.fine_tune!.lr_decay = 0.8),
+    (c) => (c.train.fine_tune!.lr_multipliers = [{ from: "block_13", factor: 0.1 }]),
+  ];
+  for (const edit of edits) {
+    const c = defaultConfig();
+    edit(c);
+    const b = chainKeys(compile(c), ext);
+    for (const s of ["prepare", "extract", "train-head"] as const) assert.equal(a.get(s), b.get(s), s);
+    assert.notEqual(a.get("fine-tune"), b.get("fine-tune"), edit.toString());
+    assert.deepEqual(compile(c).stages.find((s) => s.name === "fine-tune")!.params.gradual, c.freeze.gradual);
+  }
+});
+
 test("changing the input size or the data re-runs extract, and the data re-runs prepare", () => {
   const a = chainKeys(compile(defaultConfig()), ext);
   const c = defaultConfig();

@@ -12,15 +12,16 @@ export function defaultConfig(): PipelineConfig {
     seed: 42,
     data: {
       dir: "data", split: { train: 0.7, val: 0.15, test: 0.15, stratify: true }, color_mode: "rgb",
-      preprocessing: "auto", on_bad_image: "skip", max_pixels: 50_000_000, exclude_classes: [], builtin: "",
+      preprocessing: "auto", preprocessing_override: false, on_bad_image: "skip", max_pixels: 50_000_000, exclude_classes: [], builtin: "",
     },
     base: { model: "mobilenet_v2", weights: "", cut: "", input_size: [224, 224] },
-    freeze: { at: "block_13_expand", batchnorm: "frozen" },
+    freeze: { at: "block_13_expand", gradual: false, batchnorm: "frozen" },
     head: { pooling: "avg", layers: [], dropout: 0.2, output: "softmax", l2: 0 },
     augment: { horizontal_flip: false, vertical_flip: false, rotation: 0, zoom: 0, shift: 0, brightness: 0, contrast: 0, feature_copies: 2, fine_tune_views: 0 },
-    train: { head: phase, fine_tune: { ...phase, epochs: 5, learning_rate: 1e-5 } },
+    train: { head: phase, fine_tune: { ...phase, epochs: 5, learning_rate: 1e-5, lr_decay: 1, lr_multipliers: [] } },
     evaluate: { split: "test" },
     runtime: { backend: "auto", runs_dir: "runs" },
     tracking: { experiment: "", run_name: "", tags: {} },
+    sweep: null,
   };
 }

@@ -5,10 +5,11 @@ import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { tempDir, tinyEmojiDataset, tinyPipeline } from "../helpers";
 
-const BIN = resolve(__dirname, "../../../bin/tlrun.js");
+const ROOT = resolve(__dirname, "../../..");
+const BIN = join(ROOT, "bin/tlrun.js");
 
-function tlrun(args: string[], cwd: string) {
-  const r = spawnSync(process.execPath, [BIN, ...args], { cwd, encoding: "utf8", env: { ...process.env, CI: "true" } });
+function tlrun(args: string[], cwd: string, env: Record<string, string> = {}) {
+  const r = spawnSync(process.execPath, [BIN, ...args], { cwd, encoding: "utf8", env: { ...process.env, CI: "true", ...env } });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr, json: () => JSON.parse(r.stdout) };
 }
 
@@ -135,4 +136,33 @@ runtime: { runs_dir: ${JSON.stringify(join(root, "runs"))} }
   const second = tlrun([file, "--json"], root);
   assert.equal(second.code, 0, second.stderr);
   assert.deepEqual(second.json().stages.map((s: { cached: boolean }) => s.cached), [true, true, true, true]);
+});
+
+test("skin-resnet50.yaml validates, and an offline plan says the ResNet50 weights must be downloaded, and from where", (t) => {
+  const cache = join(tempDir(t), "cache");
+  const ok = tlrun(["validate", "pipelines/skin-resnet50.yaml"], ROOT, { TLRUN_CACHE: cache });
+  assert.equal(ok.code, 0, ok.stderr);
+  const r = tlrun(["plan", "pipelines/skin-resnet50.yaml", "--json"], ROOT, { TLRUN_CACHE: cache });
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /resnet50 weights are not cached; they must be downloaded from https:\/\/storage\.googleapis\.com\/tensorflow\/keras-applications\/resnet\/resnet50_weights_tf_dim_ordering_tf_kernels_notop\.h5/);
+  assert.deepEqual(r.json().stages.map((s: { name: string }) => s.name), ["prepare", "extract", "train-head", "unfreeze", "fine-tune", "evaluate"]);
+});
+
+test("a typo in tb-vgg16.yaml's freeze point is a located error suggesting VGG16's real layer names", (t) => {
+  const set = tlrun(["validate", "pipelines/tb-vgg16.yaml", "--set", "freeze.at=block5_conv"], ROOT);
+  assert.equal(set.code, 2);
+  assert.match(set.stderr, /^--set freeze\.at=block5_conv:1:11: error: freeze\.at 'block5_conv' is not a layer name, index, block or fraction of the base model \(19 layers\)$/m);
+  assert.match(set.stderr, /hint: did you mean 'block5_conv1' or 'block5_conv2' or 'block5_conv3'\?/);
+  const root = tempDir(t);
+  const file = join(root, "tb-vgg16.yaml");
+  const text = readFileSync(join(ROOT, "pipelines/tb-vgg16.yaml"), "utf8");
+  const line = text.split("\n").findIndex((l) => l.includes("at: block5_conv1")) + 1;
+  writeFileSync(file, text.replace("at: block5_conv1", "at: blok5_conv1"));
+  for (const cmd of ["validate", "plan", "run"]) {
+    const r = tlrun([cmd, file], root);
+    assert.equal(r.code, 2, `${cmd}: ${r.stderr}`);
+    assert.match(r.stderr, new RegExp(`tb-vgg16\\.yaml:${line}:7: error: freeze\\.at 'blok5_conv1' is not a layer name`), cmd);
+    assert.match(r.stderr, /did you mean 'block5_conv1'/, cmd);
+    assert.doesNotMatch(r.stderr, /\n\s+at /, cmd);
+  }
 });

@@ -38,6 +38,20 @@ test("tlrun models <name>: Keras' parameter counts, blocks, and what trains from
   assert.match(bad.stderr, /did you mean 'block5'/);
 });
 
+test("tlrun models --freeze-at takes a layer name, an index, a block or a fraction of the depth", () => {
+  const freezeAt = (name: string, at: string) => (JSON.parse(tlrun(["models", name, "--freeze-at", at, "--json"]).stdout) as { freeze_at: number; layers: Array<{ name: string }> });
+  for (const at of ["block5", "block5_conv1", "15"]) assert.equal(freezeAt("vgg16", at).freeze_at, 15, at);
+  const resnet = freezeAt("resnet50", "conv5_block3");
+  assert.equal(resnet.layers[resnet.freeze_at]!.name, "conv5_block3_1_conv");
+  const mobilenet = freezeAt("mobilenet_v2", "block_13");
+  assert.equal(mobilenet.layers[mobilenet.freeze_at]!.name, "block_13_expand");
+  assert.equal(freezeAt("vgg16", "0.75").freeze_at, 14); // floor(0.75 * 19 layers): block4_pool, so block 5 trains
+  const bad = tlrun(["models", "resnet50", "--freeze-at", "conv5_blok3"]);
+  assert.equal(bad.code, 2);
+  assert.match(bad.stderr, /did you mean 'conv5_block3'/);
+  assert.doesNotMatch(bad.stderr, /\n\s+at /);
+});
+
 test("an offline plan of tb-vgg16.yaml says the weights must be downloaded, and from where", (t) => {
   const r = tlrun(["plan", "pipelines/tb-vgg16.yaml"], { TLRUN_CACHE: join(tempDir(t), "cache") });
   assert.equal(r.code, 0, r.stderr);

@@ -176,5 +176,5 @@ test("`tlrun plan` fetches only model.json (to check freeze.at) and says the sha
   writeFileSync(join(dir, "p.yaml"), yaml.replace("at: block_16_expand", "at: c3"));
   const typo = await cli(["validate", join(dir, "p.yaml")], env);
   assert.equal(typo.status, 2);
-  assert.match(typo.stdout + typo.stderr, /p\.yaml:\d+:\d+: error: freeze\.at 'c3' is not a layer of the base model \(3 layers\)/);
+  assert.match(typo.stdout + typo.stderr, /p\.yaml:\d+:\d+: error: freeze\.at 'c3' is not a layer .*of the base model \(3 layers\)\n.*did you mean 'c1' or 'c2'/);
 });

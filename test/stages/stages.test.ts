@@ -4,7 +4,10 @@ import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { loadConfig } from "../../src/config";
 import { execute } from "../../src/executor/execute";
+import * as tf from "@tensorflow/tfjs";
+import { buildBase } from "../../src/models/build";
 import { loadModel } from "../../src/models/io";
+import { loadArtifacts } from "../../src/models/source";
 import { tempDir, tinyEmojiDataset, tinyPipeline } from "../helpers";
 
 /**
@@ -46,4 +49,27 @@ test("fine-tuning on fixed augmented views and without augmentation leaks nothin
     const epochs = readFileSync(join(summary.run_dir, "metrics.jsonl"), "utf8").trim().split("\n").map((l) => JSON.parse(l));
     assert.ok(epochs.some((e) => e.phase === "fine_tune" && Number.isFinite(e.loss)), overrides.join(" "));
   }
+});
+
+test("fine-tune with gradual unfreezing and a factor-0 range: that range keeps its pretrained weights, the rest trains", async (t) => {
+  const root = tempDir(t);
+  const data = tinyEmojiDataset(join(root, "data"));
+  const file = join(root, "p.yaml");
+  writeFileSync(file, tinyPipeline(data, join(root, "runs")));
+  const overrides = ["freeze.gradual=true", "train.fine_tune.epochs=2", "train.fine_tune.learning_rate=0.01", "train.fine_tune.lr_multipliers=[{from: block_16, factor: 0}, {from: Conv_1, factor: 0.5}]"];
+  const infos = new Map<string, Record<string, unknown>>();
+  const summary = await execute(loadConfig(file, { overrides }), { renderer: "silent", checkLeaks: true, observers: [{ onStageEnd: (s) => void infos.set(s.name, s.info) }] });
+  assert.equal(summary.status, "completed");
+  assert.deepEqual(infos.get("fine-tune")!.unfreeze_schedule, [
+    { block: "block_16", from_epoch: 2, lr_factor: 0 },
+    { block: "top", from_epoch: 1, lr_factor: 0.5 },
+  ]);
+  const tuned = await loadModel(join(summary.run_dir, "model"));
+  const base = await buildBase(loadArtifacts("mobilenet_v2", root), "out_relu", [32, 32]);
+  const same = (layer: string) => tuned.getLayer(layer).getWeights().every((w, i) => tf.tidy(() => tf.equal(w, base.getLayer(layer).getWeights()[i]!).all().dataSync()[0] === 1));
+  assert.ok(same("block_16_expand") && same("block_16_depthwise") && same("block_16_project"), "the factor-0 block changed");
+  assert.ok(!same("Conv_1"), "the top block did not train");
+  assert.ok(same("block_15_expand"), "a layer below freeze.at changed");
+  tuned.dispose();
+  base.dispose();
 });

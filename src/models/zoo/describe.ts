@@ -1,5 +1,4 @@
-import { TlrunError, didYouMean } from "../../errors";
-import { freezeIndex, type LayerInfo } from "../layers";
+import type { LayerInfo } from "../layers";
 import { functionalConfig } from "../topology";
 import { expectedWeights } from "../weights/map";
 import type { Architecture } from "./index";
@@ -31,16 +30,3 @@ export async function zooLayers(arch: Architecture): Promise<ZooLayer[]> {
   });
 }
 
-/**
- * The first layer that trains, from a layer name, an index, a Keras block name (the block's
- * first layer) or a fraction of the depth such as 0.75.
- */
-export function resolveFreezePoint(layers: ZooLayer[], at: string): number {
-  const direct = freezeIndex(layers, at);
-  if (direct !== undefined) return direct;
-  const inBlock = layers.findIndex((l) => l.block === at);
-  if (inBlock >= 0) return inBlock;
-  if (/^0?\.\d+$/.test(at)) return Math.floor(Number(at) * layers.length);
-  const names = [...new Set([...layers.map((l) => l.name), ...layers.map((l) => l.block)])];
-  throw new TlrunError(`--freeze-at '${at}' is not a layer, index, block or fraction of this model. ${didYouMean(at, names)}`.trim(), 2);
-}

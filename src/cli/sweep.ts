@@ -1,0 +1,70 @@
+import type { BackendChoice } from "../config/types";
+import { EXIT, UsageError } from "../errors";
+import { serveQueue, DEFAULT_QUEUE } from "../sweep/queue";
+import { runSweep } from "../sweep/run";
+import { JSON_OPTION, SET_OPTION, parse } from "./args";
+import { BACKENDS } from "./run";
+
+/** Ctrl-C once stops after the current batch of every trial; twice stops now. */
+function interruptible(): { signal: AbortSignal; dispose: () => void } {
+  const controller = new AbortController();
+  let signals = 0;
+  const onSignal = (sig: NodeJS.Signals): void => {
+    if (++signals > 1) process.exit(EXIT.interrupted);
+    process.stderr.write(`\ntlrun: ${sig} received, stopping (again to stop now)\n`);
+    controller.abort(sig);
+  };
+  process.on("SIGINT", onSignal);
+  process.on("SIGTERM", onSignal);
+  return { signal: controller.signal, dispose: () => (process.off("SIGINT", onSignal), process.off("SIGTERM", onSignal)) };
+}
+
+const positiveInt = (flag: string, v: string | undefined): number | undefined => {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1) throw new UsageError(`${flag} takes a whole number of at least 1, found '${v}'`);
+  return n;
+};
+
+/** `tlrun sweep <file>`: run the file's sweep block; `--resume` continues an interrupted one. */
+export async function sweepCommand(argv: string[]): Promise<number> {
+  const { values, positionals } = parse(argv, {
+    ...SET_OPTION, ...JSON_OPTION, resume: { type: "boolean" }, id: { type: "string" }, queue: { type: "string" }, "queue-name": { type: "string" },
+    parallel: { type: "string" }, backend: { type: "string" },
+  }, 1);
+  if (values.backend && !BACKENDS.includes(values.backend)) throw new UsageError(`--backend ${values.backend} is not a backend; write one of ${BACKENDS.join(", ")}`);
+  if (values.id && !values.resume) throw new UsageError("--id names the sweep to resume; use it with --resume");
+  const { signal, dispose } = interruptible();
+  try {
+    const out = await runSweep(positionals[0]!, {
+      overrides: values.set ?? [], resume: values.resume ? values.id ?? true : false, queue: values.queue, queueName: values["queue-name"],
+      parallel: positiveInt("--parallel", values.parallel), backend: values.backend as BackendChoice | undefined, signal,
+    });
+    if (values.json) process.stdout.write(JSON.stringify(out) + "\n");
+    else {
+      const b = out.best;
+      process.stderr.write(`sweep ${out.sweep_id} ${out.status}: ${out.trials.length} trials in ${out.seconds.toFixed(1)}s\n`);
+      process.stderr.write(b ? `  best: trial ${b.trial} ${out.metric} ${b.value.toFixed(4)} with ${JSON.stringify(b.params)}\n  run ${b.run_id}\n` : "  no trial completed\n");
+      process.stderr.write(`  ${out.sweep_dir}/sweep/trials.csv\n`);
+    }
+    return out.status === "failed" ? EXIT.runFailed : EXIT.ok;
+  } finally {
+    dispose();
+  }
+}
+
+/** `tlrun worker --queue redis://…`: run sweep trials from a BullMQ queue until stopped. */
+export async function workerCommand(argv: string[]): Promise<number> {
+  const { values } = parse(argv, { queue: { type: "string" }, name: { type: "string" }, "lock-seconds": { type: "string" } }, 0);
+  if (!values.queue) throw new UsageError("tlrun worker needs --queue redis://host:port (the Redis a 'tlrun sweep --queue' uses)");
+  const { signal, dispose } = interruptible();
+  try {
+    await serveQueue(values.queue, {
+      name: values.name ?? DEFAULT_QUEUE, lockSeconds: positiveInt("--lock-seconds", values["lock-seconds"]) ?? 60, signal,
+      log: (line) => void process.stderr.write(`tlrun worker ${process.pid}: ${line}\n`),
+    });
+    return EXIT.ok;
+  } finally {
+    dispose();
+  }
+}

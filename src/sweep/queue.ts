@@ -1,0 +1,112 @@
+import { Queue, QueueEvents, Worker, type Job } from "bullmq";
+import IORedis from "ioredis";
+import { UsageError } from "../errors";
+import { promotable, type RungStore } from "./asha";
+import type { TrialRunner } from "./runners";
+import { runTrial, type TrialEvent, type TrialResult, type TrialSpec } from "./trial";
+
+/** The BullMQ queue name sweeps and workers meet on, unless `--name` says otherwise. */
+export const DEFAULT_QUEUE = "tlrun-trials";
+
+/** A Redis connection for BullMQ from `redis://[user:pass@]host:port[/db]`. */
+export function connect(url: string): IORedis {
+  if (!/^rediss?:\/\//.test(url)) throw new UsageError(`--queue takes a Redis URL such as redis://127.0.0.1:6379, found '${url}'`);
+  return new IORedis(url, { maxRetriesPerRequest: null, lazyConnect: false });
+}
+
+/** Check the server answers before anything is enqueued, with a message that says what to start. */
+export async function ping(conn: IORedis, url: string): Promise<void> {
+  const timeout = new Promise<never>((_, reject) => setTimeout(() => reject(new Error("no answer in 5 s")), 5000).unref());
+  try {
+    await Promise.race([conn.ping(), timeout]);
+  } catch (err) {
+    conn.disconnect();
+    throw new UsageError(`cannot reach Redis at ${url} (${(err as Error).message}); start it (e.g. 'redis-server --port 6379') or pass another --queue URL`);
+  }
+}
+
+/**
+ * ASHA rungs in Redis, shared by workers on every machine: one hash per sweep and rung, trial →
+ * value. Each report writes its value and decides against all values at the rung.
+ */
+export class RedisRungs implements RungStore {
+  constructor(private readonly conn: IORedis, private readonly spec: TrialSpec) {}
+
+  async report(trial: number, rung: number, value: number): Promise<boolean> {
+    const key = `tlrun:asha:${this.spec.sweepId}:${rung}`;
+    const [, [, all]] = (await this.conn.multi().hset(key, String(trial), String(value)).hvals(key).exec()) as [unknown, [unknown, string[]]];
+    return promotable(this.spec.asha!, value, all.map(Number));
+  }
+}
+
+/**
+ * The sweep's side of a distributed run: each trial becomes a BullMQ job that any `tlrun worker`
+ * may take. A worker killed mid-trial stops renewing its job's lock; BullMQ then moves the job
+ * back to the queue and another worker runs it again (stages already cached are reused).
+ */
+export class QueueRunner implements TrialRunner {
+  private readonly queue: Queue;
+  private readonly events: QueueEvents;
+
+  constructor(private readonly conn: IORedis, name: string, private readonly jobSuffix: string) {
+    this.queue = new Queue(name, { connection: conn });
+    this.events = new QueueEvents(name, { connection: conn.duplicate() });
+  }
+
+  async run(spec: TrialSpec, onEvent: (e: TrialEvent) => void, signal: AbortSignal): Promise<TrialResult> {
+    await this.events.waitUntilReady();
+    const jobId = `${spec.sweepId}-t${spec.index}-${this.jobSuffix}`;
+    const job = await this.queue.add("trial", spec, { jobId, attempts: 2, removeOnComplete: { age: 7 * 24 * 3600 }, removeOnFail: { age: 7 * 24 * 3600 } });
+    const onProgress = ({ jobId: id, data }: { jobId: string; data: unknown }): void => void (id === jobId && onEvent(data as TrialEvent));
+    this.events.on("progress", onProgress);
+    const aborted = new Promise<never>((_, reject) => signal.addEventListener("abort", () => reject(new Error(`interrupted by ${String(signal.reason)}`)), { once: true }));
+    try {
+      return (await Promise.race([job.waitUntilFinished(this.events), aborted])) as TrialResult;
+    } finally {
+      this.events.off("progress", onProgress);
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.events.close();
+    await this.queue.close();
+  }
+}
+
+export interface WorkerOptions {
+  name: string;
+  /** How long a job's lock lasts without renewal; a killed worker's trial is retried after this. */
+  lockSeconds: number;
+  log: (line: string) => void;
+  signal: AbortSignal;
+}
+
+/** `tlrun worker`: take trials from the queue one at a time until stopped. */
+export async function serveQueue(url: string, opts: WorkerOptions): Promise<void> {
+  const conn = connect(url);
+  await ping(conn, url);
+  let current: AbortController | undefined;
+  const worker = new Worker(
+    opts.name,
+    async (job: Job<TrialSpec>) => {
+      const spec = job.data;
+      current = new AbortController();
+      opts.log(`trial ${spec.index} of sweep ${spec.sweepId} (job ${job.id}, attempt ${job.attemptsMade + 1})`);
+      const result = await runTrial(spec, {
+        rungs: spec.asha ? new RedisRungs(conn, spec) : undefined,
+        signal: current.signal,
+        onEvent: (e) => void job.updateProgress(e).catch(() => undefined),
+        warn: (m) => opts.log(m),
+      });
+      opts.log(`trial ${spec.index}: ${result.status}${result.value !== null ? ` ${spec.metric} ${result.value.toFixed(4)}` : ""}${result.error ? ` (${result.error})` : ""}`);
+      return result;
+    },
+    { connection: conn.duplicate(), concurrency: 1, lockDuration: opts.lockSeconds * 1000, stalledInterval: Math.max(1000, (opts.lockSeconds * 1000) / 2), maxStalledCount: 2 },
+  );
+  worker.on("error", (err) => opts.log(`queue error: ${err.message}`));
+  opts.log(`waiting for trials on ${opts.name} at ${url.replace(/\/\/[^@]*@/, "//***@")}`);
+  await new Promise<void>((resolve) => opts.signal.addEventListener("abort", () => resolve(), { once: true }));
+  current?.abort(String(opts.signal.reason ?? "SIGTERM"));
+  await worker.close();
+  conn.disconnect();
+}

@@ -1,0 +1,38 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { formatProblem } from "../../src/errors";
+import { validatePipeline } from "../../src/executor/load";
+import { baseShape, type ModelArtifacts } from "../../src/models/source";
+import { ARCHITECTURES } from "../../src/models/zoo";
+import { resolvePreprocessing } from "../../src/stages/extract";
+import { defaultConfig } from "../dag/fixtures";
+import { tempDir } from "../helpers";
+
+test("preprocessing auto resolves to each architecture's own mode", () => {
+  const config = defaultConfig();
+  for (const arch of Object.values(ARCHITECTURES)) {
+    const shape = baseShape(arch.name, __dirname) as ModelArtifacts;
+    assert.equal(resolvePreprocessing(config, shape), arch.preprocessing, arch.name);
+  }
+});
+
+test("validate checks an explicit preprocessing against the architecture, located, unless overridden", (t) => {
+  const root = tempDir(t);
+  const file = join(root, "p.yaml");
+  const check = (data: string) => {
+    writeFileSync(file, `name: x\ndata:\n  dir: d\n${data}base: {model: resnet50, weights: imagenet}\nfreeze: {at: conv5}\ntrain: {fine_tune: {lr_multipliers: [{from: conv5_block1, factor: 0.1}, {from: conv5_block3, factor: 0.5}]}}\n`);
+    return validatePipeline(file).problems.map(formatProblem);
+  };
+  assert.deepEqual(check(""), []);
+  assert.deepEqual(check("  preprocessing: auto\n"), []);
+  assert.deepEqual(check("  preprocessing: caffe\n"), []);
+  assert.deepEqual(check("  preprocessing: tf\n  preprocessing_override: true\n"), []);
+  const [problem, ...rest] = check("  preprocessing: tf\n");
+  assert.deepEqual(rest, []);
+  assert.match(problem!, /p\.yaml:4:18: error: data\.preprocessing is tf, but resnet50's weights expect caffe/);
+  assert.match(problem!, /hint: write preprocessing: auto \(or caffe\); if your weights really were trained with tf, add preprocessing_override: true/);
+  writeFileSync(file, "name: x\ndata: {dir: d, preprocessing: caffe}\n"); // the embedded mobilenet_v2 too
+  assert.deepEqual(validatePipeline(file).problems.map((p) => p.message), ["data.preprocessing is caffe, but mobilenet_v2's weights expect tf (pixels scaled to [-1, 1]); features would be computed on the wrong scale"]);
+});
