@@ -111,8 +111,9 @@ function loadEmbeddedMobileNetV2(): ModelArtifacts {
  * A tfjs model folder (or its model.json) on disk: a LayersModel, or a GraphModel for extraction
  * only. Shard paths may not leave the folder. `origin` names where it came from (a URL).
  */
-function loadModelFolder(path: string, origin = path): ModelArtifacts {
+function loadModelFolder(path: string, from?: string): ModelArtifacts {
   const file = existsSync(path) && statSync(path).isDirectory() ? join(path, "model.json") : path;
+  const origin = from ?? file;
   if (!existsSync(file)) throw new TlrunError(`base model not found: ${file} (expected a tfjs model.json or its folder)`, 2);
   const dir = dirname(resolve(file));
   let json: ModelJson;
@@ -133,9 +134,22 @@ function loadModelFolder(path: string, origin = path): ModelArtifacts {
       return new Uint8Array(readFileSync(abs));
     }),
   );
+  checkShardBytes(origin, json, shards);
   if (!isGraphJson(json)) return finish(origin, json, shards, {});
   const graph: GraphSpec = { modelTopology: json.modelTopology, signature: json.signature, userDefinedMetadata: json.userDefinedMetadata };
   return finish(`${origin} (graph model)`, { ...json, modelTopology: NO_LAYERS }, shards, { graph });
+}
+
+const DTYPE_BYTES: Record<string, number> = { float32: 4, int32: 4, bool: 1, complex64: 8 };
+
+/** The shards must hold exactly the bytes the weightsManifest describes (quantized weights aside). */
+function checkShardBytes(origin: string, json: ModelJson, shards: Uint8Array[]): void {
+  const specs = json.weightsManifest.flatMap((g) => g.weights);
+  if (specs.some((w) => w.quantization || !(w.dtype in DTYPE_BYTES))) return;
+  const want = specs.reduce((n, w) => n + DTYPE_BYTES[w.dtype]! * w.shape.reduce((x, y) => x * y, 1), 0);
+  const got = shards.reduce((n, s) => n + s.byteLength, 0);
+  if (got !== want)
+    throw new TlrunError(`${origin}: the weight shards hold ${got} bytes but the weightsManifest describes ${want}; a shard is truncated or belongs to another model`, 1);
 }
 
 /** A model.json from a URL, from the cache; downloaded first (in a child process) if it is not there. */

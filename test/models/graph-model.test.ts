@@ -41,7 +41,7 @@ test("a graph model's features are exactly its graph's output, without leaking t
   const { filter } = writeGraphModel(dir);
   const a = loadArtifacts(dir, "/");
   assert.ok(a.graph);
-  assert.match(a.origin, /hub \(graph model\)$/);
+  assert.match(a.origin, /hub\/model\.json \(graph model\)$/);
   const base = await buildGraphBase(a);
   const x = tf.randomUniform([2, 16, 16, 3], -1, 1, "float32", 3) as tf.Tensor4D;
   const before = tf.memory().numTensors;
