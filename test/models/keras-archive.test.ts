@@ -18,6 +18,9 @@ import { loadArtifacts } from "../../src/models/source";
 import { expectedWeights, mapWeights } from "../../src/models/weights/map";
 import { tempDir } from "../helpers";
 import { tinyArchitecture } from "./h5-fixtures";
+import { serveFiles } from "./serve";
+import { createHash } from "node:crypto";
+import { loadArchitectureArtifacts, prepareArchitecture } from "../../src/models/weights/prepare";
 
 const SLOW = { skip: process.env.TLRUN_FAST ? "slow: TLRUN_FAST is set" : false, timeout: 30 * 60_000 };
 const ROOT = resolve(__dirname, "../../..");
@@ -110,6 +113,22 @@ test("a damaged, incomplete or mismatched .keras archive is an error naming the 
   const w = await readWeightsFile(wide);
   await assert.rejects(async () => mapWeights(w, await expectedWeights(arch.topology()), arch.name),
     isError(/wide\.keras: layer 'c2' weight 'c2\/vars\/0' has shape \[3, 3, 4, 8\] in the file, tiny expects \[3, 3, 4, 2\]/));
+});
+
+test("a .keras URL#sha256 is downloaded, told from an .h5 by its zip signature, converted and loaded", async (t) => {
+  const dir = tempDir(t);
+  process.env.TLRUN_CACHE = join(dir, "cache");
+  t.after(() => delete process.env.TLRUN_CACHE);
+  await writeArchive(join(dir, "m.keras"), ["input_layer", "conv2d", "conv2d_1"]);
+  const bytes = readFileSync(join(dir, "m.keras"));
+  const srv = await serveFiles(t, { "/m.keras": bytes });
+  const url = `${srv.url("/m.keras")}#sha256=${createHash("sha256").update(bytes).digest("hex")}`;
+  const arch = tinyArchitecture();
+  await prepareArchitecture(arch, url, dir);
+  const a = loadArchitectureArtifacts(arch, url, dir);
+  assert.deepEqual(a.weightSpecs.map((s) => s.name), ["c1/kernel", "c1/bias", "c2/kernel", "c2/bias"]);
+  assert.ok(Math.abs(new Float32Array(a.weightData)[108]! - 0.108) < 1e-6);
+  assert.equal(srv.requests.length, 1);
 });
 
 let python2 = "";
