@@ -60,15 +60,3 @@ test("an offline plan of tb-vgg16.yaml says the weights must be downloaded, and 
   assert.equal(typo.code, 2);
   assert.match(typo.stderr + typo.stdout, /did you mean 'block5_conv1'/);
 });
-
-test("pipelines/attention-vgg16.yaml validates and plans offline: VGG16's ImageNet weights must be downloaded", (t) => {
-  const ok = tlrun(["validate", "pipelines/attention-vgg16.yaml"]);
-  assert.equal(ok.code, 0, ok.stderr + ok.stdout);
-  const r = tlrun(["plan", "pipelines/attention-vgg16.yaml"], { TLRUN_CACHE: join(tempDir(t), "cache") });
-  assert.equal(r.code, 0, r.stderr);
-  assert.match(r.stdout, /attention_vgg16 weights are not cached; they must be downloaded from https:\/\/storage\.googleapis\.com\/tensorflow\/keras-applications\/vgg16\/vgg16_weights_tf_dim_ordering_tf_kernels_notop\.h5/);
-  assert.match(r.stdout, /fine-tune +will run/);
-  const typo = tlrun(["validate", "pipelines/attention-vgg16.yaml", "--set", "base.cut=block5_conv"]);
-  assert.equal(typo.code, 2);
-  assert.match(typo.stderr + typo.stdout, /base\.cut 'block5_conv' is not a layer .*did you mean 'block5_conv1'/s);
-});

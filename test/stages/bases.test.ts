@@ -33,6 +33,14 @@ test("attention_vgg16: every stage runs without leaking tensors; extract caches 
   assert.deepEqual(index.spatial, [4, 4], "4x4 maps of block5_conv3 at 64 px");
   assert.equal(index.dim, 512);
   assert.ok(existsSync(join(summary.run_dir, "plots", "attention_maps.png")));
+  // without fine-tuning, evaluate predicts from the cached maps through the attention head
+  const headOnly = await execute(loadConfig(file, { overrides: ["base.cut=block5_conv3", "train.fine_tune=null"] }), { renderer: "silent", checkLeaks: true });
+  assert.equal(headOnly.status, "completed");
+  assert.deepEqual(headOnly.stages.filter((s) => !s.cached).map((s) => s.name), ["evaluate"]);
+  const report = JSON.parse(readFileSync(join(headOnly.run_dir, "report.json"), "utf8")) as { source: string };
+  assert.equal(report.source, "cached features");
+  assert.equal(headOnly.metrics.test_accuracy, headOnly.metrics.head_test_accuracy, "the same head on the same maps");
+  assert.ok(existsSync(join(headOnly.run_dir, "plots", "attention_maps.png")));
 });
 
 test("a graph-model base: extract, train-head and evaluate without leaking tensors", async (t) => {
