@@ -30,6 +30,7 @@ export function remoteModelRef(model: string): RemoteModel | undefined {
   return { url, hash: m?.[2]!.toLowerCase(), dir: join(cacheRoot(), "models", sha256(url).slice(0, 16)) };
 }
 
+/** Where a remote model's model.json is cached. */
 export const jsonPath = (r: RemoteModel): string => join(r.dir, "model.json");
 
 /**
