@@ -2,7 +2,7 @@
 
 Used by tlrun's parity tests: tlrun loads the .h5 into its own architecture and must reproduce the
 output. Writes into OUT: weights.h5 (save_weights layout: root attrs layer_names/weight_names),
-model.h5 (full-model layout: a model_weights group), input.bin and output.bin (float32, C order),
+model.h5 (full-model layout: a model_weights group), model.keras (the zip archive), input.bin and output.bin (float32, C order),
 and meta.json with their shapes.
 
 usage: python keras_parity.py ARCH SIZE OUT [SEED]
@@ -50,6 +50,7 @@ def main():
     randomize(model, rng)
     model.save_weights(os.path.join(out, "weights.h5"))
     model.save(os.path.join(out, "model.h5"))
+    model.save(os.path.join(out, "model.keras"))
     x = rng.uniform(-1, 1, (2, size, size, 3)).astype("float32")
     y = model.predict(x, verbose=0).astype("float32")
     x.tofile(os.path.join(out, "input.bin"))

@@ -170,6 +170,22 @@ export function checkArchitecture(loaded: LoadedConfig, arch: ArchitectureFacts)
   return problems;
 }
 
+/**
+ * A tfjs GraphModel base (a TF-Hub-style feature vector) has no layers: it extracts features for
+ * the head and nothing more, so fine-tuning, a cut and separate weights do not apply.
+ */
+export function checkGraphBase(loaded: LoadedConfig): Problem[] {
+  const { base, train } = loaded.config;
+  const problems: Problem[] = [];
+  if (train.fine_tune)
+    problems.push({ location: locateIn(loaded, "train.fine_tune"), message: `train.fine_tune is set, but base.model '${base.model}' is a tfjs GraphModel: it has no layers to unfreeze, so it can only extract features for the head`, hint: "remove train.fine_tune (the head still trains on the graph model's features), or fine-tune a LayersModel or an architecture such as vgg16" });
+  if (base.cut)
+    problems.push({ location: locateIn(loaded, "base.cut"), message: `base.cut '${base.cut}' names a layer, but base.model '${base.model}' is a tfjs GraphModel without layers; its output is the feature map or vector`, hint: "remove base.cut" });
+  if (base.weights)
+    problems.push({ location: locateIn(loaded, "base.weights"), message: `base.weights '${base.weights}' is set, but a tfjs GraphModel carries its own weights`, hint: "remove base.weights" });
+  return problems;
+}
+
 /** Checks base.cut, when set, names a layer of the base. */
 export function checkCut(loaded: LoadedConfig, layerNames: string[]): Problem[] {
   const v = loaded.config.base.cut;

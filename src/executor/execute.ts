@@ -1,3 +1,4 @@
+import { existsSync } from "node:fs";
 import { Listr, ListrLogger, ProcessOutput } from "listr2";
 import { join } from "node:path";
 import { hostname } from "node:os";
@@ -185,6 +186,8 @@ export async function execute(loaded: LoadedConfig, opts: ExecuteOptions = {}): 
     const evaluated = entries.get("evaluate")!;
     record.copyIn(join(evaluated.dir, "model"), "model");
     record.copyIn(join(evaluated.dir, "report.json"), "report.json");
+    // figures a stage draws (attention maps) join the run's plots, uploaded as artifacts
+    if (existsSync(join(evaluated.dir, "plots"))) record.copyIn(join(evaluated.dir, "plots"), "plots");
     record.copyIn(join(entries.get("prepare")!.dir, "manifest.json"), "manifest.json");
     summary.status = "completed";
   } catch (err) {

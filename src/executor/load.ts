@@ -1,5 +1,5 @@
 import { existsSync } from "node:fs";
-import { checkArchitecture, checkCut, checkFreezePoint, loadConfig, validateFile, type LoadOptions, type ValidateResult } from "../config";
+import { checkArchitecture, checkCut, checkFreezePoint, checkGraphBase, loadConfig, validateFile, type LoadOptions, type ValidateResult } from "../config";
 import type { LoadedConfig } from "../config/types";
 import { ConfigError, TlrunError, type Problem } from "../errors";
 import { baseLayers, resolveCut } from "../models/layers";
@@ -19,6 +19,7 @@ export function checkPipeline(loaded: LoadedConfig): Problem[] {
   let problems: Problem[] = [];
   try {
     const a = baseShape(c.base.model, loaded.baseDir);
+    if (a.graph) return checkGraphBase(loaded);
     problems = checkCut(loaded, functionalConfig(a.topology).layers.map((l) => l.name));
     if (!problems.length) problems = checkFreezePoint(loaded, baseLayers(a, resolveCut(a, c.base.cut)).map((l) => l.name));
     const known = ARCHITECTURES[c.base.model]; // an architecture, or the embedded model of that name
@@ -29,7 +30,7 @@ export function checkPipeline(loaded: LoadedConfig): Problem[] {
   }
   const arch = architectureFor(c.base.model, c.base.weights);
   if (arch && !c.base.weights)
-    problems.push({ location: loaded.locate("base.weights") ?? loaded.locate("base.model"), message: `${c.base.model} has no weights of its own; found weights: '${c.base.weights}'`, hint: "write weights: imagenet, a path to a Keras .h5, or https://…/file.h5#sha256=<hex>" });
+    problems.push({ location: loaded.locate("base.weights") ?? loaded.locate("base.model"), message: `${c.base.model} has no weights of its own; found weights: '${c.base.weights}'`, hint: "write weights: imagenet, a path to a Keras .h5 or .keras file, or https://…/file.h5#sha256=<hex>" });
   else if (arch)
     try {
       weightsFile(arch, c.base.weights, loaded.baseDir);

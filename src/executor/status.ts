@@ -26,7 +26,7 @@ export function externalInputs(loaded: LoadedConfig): ExternalInputs {
   const d = describeBase(c.base.model, c.base.weights, loaded.baseDir);
   return {
     datasetFingerprint: datasetFingerprint(dataDirOf(loaded)),
-    baseIdentity: hashRecord({ weights: d.weightsId, cut: resolveCut(shape, c.base.cut), topology: hashRecord(shape.topology) }),
+    baseIdentity: hashRecord({ weights: d.weightsId, cut: shape.graph ? "graph" : resolveCut(shape, c.base.cut), topology: hashRecord(shape.graph?.modelTopology ?? shape.topology) }),
     codeVersion: TLRUN_VERSION,
   };
 }

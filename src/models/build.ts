@@ -1,6 +1,8 @@
 import * as tf from "@tensorflow/tfjs";
 import type { ModelArtifacts } from "./source";
-import { cutAt, splitAt, withInputSize, type ModelTopology } from "./topology";
+import { TlrunError } from "../errors";
+import { cutAt, functionalConfig, splitAt, withInputSize, type ModelTopology } from "./topology";
+import { expectedWeights } from "./weights/map";
 
 /** Build a LayersModel from a topology and the artifacts' weights, ignoring weights it lacks. */
 export async function fromTopology(topology: ModelTopology, a: ModelArtifacts): Promise<tf.LayersModel> {
@@ -9,7 +11,37 @@ export async function fromTopology(topology: ModelTopology, a: ModelArtifacts): 
     weightSpecs: a.weightSpecs as tf.io.WeightsManifestEntry[],
     weightData: a.weightData,
   });
-  return tf.loadLayersModel(handler, { strict: false });
+  try {
+    return await tf.loadLayersModel(handler, { strict: false });
+  } catch (err) {
+    throw await explainLoadFailure(topology, a, err as Error);
+  }
+}
+
+const fmt = (s: number[]): string => `[${s.join(", ")}]`;
+
+/**
+ * Why weights do not fit a topology, as a user error naming the model: the first layer whose
+ * weight has another shape (weights of another architecture, or a flatten-dense model resized to
+ * another input size), else tfjs' own message.
+ */
+async function explainLoadFailure(topology: ModelTopology, a: ModelArtifacts, err: Error): Promise<TlrunError> {
+  const specs = new Map(a.weightSpecs.map((s) => [s.name, s]));
+  let expected: Awaited<ReturnType<typeof expectedWeights>> = [];
+  try {
+    expected = await expectedWeights(topology);
+  } catch {
+    // the topology itself does not build: tfjs' message below says why
+  }
+  for (const e of expected) {
+    const have = specs.get(e.name);
+    if (have && fmt(have.shape) !== fmt(e.shape)) {
+      const size = (functionalConfig(topology).layers[0]?.config as { batch_input_shape?: Array<number | null> } | undefined)?.batch_input_shape;
+      const at = size ? ` at input ${fmt(size.slice(1, 3) as number[])}` : "";
+      return new TlrunError(`${a.origin}: layer '${e.layer}' weight '${e.name}' has shape ${fmt(have.shape)} in the weights, the model${at} expects ${fmt(e.shape)}; are the weights from a different architecture, or trained at another input size (set base.input_size to it, or cut below the layer)?`, 1);
+    }
+  }
+  return new TlrunError(`${a.origin}: cannot build the model from its weights: ${err.message}`, 1);
 }
 
 /** The base topology: cut at `cut`, resized to `size`. */

@@ -11,17 +11,17 @@ export interface H5Weight {
 /** The weights of a Keras .h5 file, layer by layer in the file's order (Keras' own loading order). */
 export interface KerasWeights {
   file: string;
-  layout: "weights" | "model";
+  layout: "weights" | "model" | "keras";
   layers: Map<string, H5Weight[]>;
 }
 
-type H5 = typeof import("h5wasm");
-type Group = InstanceType<H5["Group"]>;
+export type H5 = typeof import("h5wasm");
+export type Group = InstanceType<H5["Group"]>;
 
 let h5: Promise<H5> | undefined;
 
 /** h5wasm is an ES module only; load it with a real dynamic import (tsc would turn `import()` into require). */
-function loadH5wasm(): Promise<H5> {
+export function loadH5wasm(): Promise<H5> {
   const dynamicImport = new Function("s", "return import(s)") as (s: string) => Promise<H5>;
   h5 ??= dynamicImport("h5wasm/node").then(async (m) => {
     await m.ready;
@@ -77,7 +77,7 @@ function stringsAttr(g: Group, name: string): string[] | undefined {
   return parts.length ? parts : undefined;
 }
 
-function toFloat32(v: unknown): Float32Array {
+export function toFloat32(v: unknown): Float32Array {
   if (v instanceof Float32Array) return v;
   if (ArrayBuffer.isView(v) && !(v instanceof DataView)) return Float32Array.from(v as unknown as ArrayLike<number>);
   if (typeof v === "number") return Float32Array.of(v);

@@ -1,10 +1,10 @@
-import { existsSync, readFileSync, statSync } from "node:fs";
-import { dirname, join, relative, resolve, isAbsolute } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import type { Preprocessing } from "../config/types";
 import { TlrunError } from "../errors";
-import { sha256 } from "../util/hash";
+import { finish, loadModelFolder, loadRemoteModel, remoteShape, type ModelJson } from "./model-folder";
 import type { ModelTopology } from "./topology";
 import type { Progress } from "./weights/download";
+import { fetchRemoteModel, isRemoteModelCached, remoteModelRef } from "./remote-model";
 import { loadArchitectureArtifacts, prepareArchitecture } from "./weights/prepare";
 import { isAvailable, weightsFile, weightsIdentity } from "./weights/sources";
 import { ARCHITECTURES, type Architecture } from "./zoo";
@@ -29,30 +29,18 @@ export interface ModelArtifacts {
   /** The layer that ends the convolutional base, when the model is a known architecture. */
   defaultCut?: string;
   preprocessing: Exclude<Preprocessing, "auto">;
+  /**
+   * Set for a tfjs GraphModel (a TF-Hub-style feature vector or a converted SavedModel): it has no
+   * layers to cut, freeze or fine-tune, so it only extracts features. `topology` is then empty.
+   */
+  graph?: GraphSpec;
 }
 
-interface ModelJson {
-  modelTopology: ModelTopology;
-  weightsManifest: Array<{ paths: string[]; weights: WeightSpec[] }>;
-}
-
-function finish(origin: string, json: ModelJson, shards: Uint8Array[], extra: Partial<ModelArtifacts>): ModelArtifacts {
-  const total = shards.reduce((n, s) => n + s.byteLength, 0);
-  const data = new Uint8Array(total);
-  let off = 0;
-  for (const s of shards) {
-    data.set(s, off);
-    off += s.byteLength;
-  }
-  return {
-    origin,
-    topology: json.modelTopology,
-    weightSpecs: json.weightsManifest.flatMap((g) => g.weights),
-    weightData: data.buffer,
-    weightsSha256: sha256(data),
-    preprocessing: "tf",
-    ...extra,
-  };
+/** What tf.loadGraphModel needs besides the weights. */
+export interface GraphSpec {
+  modelTopology: unknown;
+  signature?: unknown;
+  userDefinedMetadata?: Record<string, unknown>;
 }
 
 /**
@@ -82,37 +70,11 @@ function loadEmbeddedMobileNetV2(): ModelArtifacts {
   });
 }
 
-/** A tfjs LayersModel folder (or its model.json) on disk; shard paths may not leave the folder. */
-function loadLayersModelFolder(path: string): ModelArtifacts {
-  const file = existsSync(path) && statSync(path).isDirectory() ? join(path, "model.json") : path;
-  if (!existsSync(file)) throw new TlrunError(`base model not found: ${file} (expected a tfjs model.json or its folder)`, 2);
-  const dir = dirname(resolve(file));
-  let json: ModelJson;
-  try {
-    json = JSON.parse(readFileSync(file, "utf8")) as ModelJson;
-  } catch (err) {
-    throw new TlrunError(`${file}: not valid JSON (${(err as Error).message})`, 1);
-  }
-  if (!json.modelTopology || !Array.isArray(json.weightsManifest))
-    throw new TlrunError(`${file}: not a tfjs LayersModel (needs modelTopology and weightsManifest)`, 1);
-  const shards = json.weightsManifest.flatMap((g) =>
-    g.paths.map((p) => {
-      const abs = resolve(dir, p);
-      const rel = relative(dir, abs);
-      if (rel.startsWith("..") || isAbsolute(rel))
-        throw new TlrunError(`${file}: weight path '${p}' leaves the model folder; refused`, 1);
-      if (!existsSync(abs)) throw new TlrunError(`${file}: weight shard '${p}' is missing`, 1);
-      return new Uint8Array(readFileSync(abs));
-    }),
-  );
-  return finish(file, json, shards, {});
-}
-
 const EMBEDDED: Record<string, () => ModelArtifacts> = { mobilenet_v2: loadEmbeddedMobileNetV2 };
 
 /** What `tlrun plan` can say about a base without loading its weights. */
 export interface BaseDescription {
-  kind: "embedded" | "architecture" | "path";
+  kind: "embedded" | "architecture" | "path" | "url";
   /** Stable identity of the weights, for cache keys. */
   weightsId: string;
   offline: boolean;
@@ -143,14 +105,22 @@ export function describeBase(model: string, weights: string, baseDir: string): B
     const a = loadArtifacts(model, baseDir);
     return { kind: "embedded", weightsId: a.weightsSha256, offline: true, note: `embedded: ${a.origin}` };
   }
+  const remote = remoteModelRef(model);
+  if (remote) {
+    if (isRemoteModelCached(remote)) return { kind: "url", weightsId: loadArtifacts(model, baseDir).weightsSha256, offline: true, note: `${remote.url}, cached at ${remote.dir}` };
+    const pin = remote.hash ? "checked against its pinned sha256" : "its sha256 is recorded on first download (pin it with #sha256=<hex>)";
+    return { kind: "url", weightsId: `url:${remote.url}#${remote.hash ?? ""}`, offline: false, note: `the model must be downloaded from ${remote.url} (to ${remote.dir}); ${pin}` };
+  }
   const a = loadArtifacts(model, baseDir);
   return { kind: "path", weightsId: a.weightsSha256, offline: true, note: a.origin };
 }
 
 /** The base's topology and defaults, without loading weights that may not be here. */
-export function baseShape(model: string, baseDir: string): Pick<ModelArtifacts, "topology" | "defaultCut" | "preprocessing"> {
+export function baseShape(model: string, baseDir: string): Pick<ModelArtifacts, "topology" | "defaultCut" | "preprocessing" | "graph"> {
   const arch = ARCHITECTURES[model];
   if (arch && !EMBEDDED[model]) return { topology: arch.topology(), defaultCut: arch.defaultCut, preprocessing: arch.preprocessing };
+  const remote = remoteModelRef(model);
+  if (remote && !isRemoteModelCached(remote)) return remoteShape(remote, model);
   return loadArtifacts(model, baseDir);
 }
 
@@ -161,6 +131,8 @@ export function baseShape(model: string, baseDir: string): Pick<ModelArtifacts, 
 export async function prepareBase(model: string, baseDir: string, weights: string, onProgress?: Progress): Promise<void> {
   const arch = architectureFor(model, weights);
   if (arch) await prepareArchitecture(arch, weights, baseDir, onProgress);
+  const remote = remoteModelRef(model);
+  if (remote && !isRemoteModelCached(remote)) await fetchRemoteModel(remote, onProgress);
 }
 
 const cache = new Map<string, ModelArtifacts>();
@@ -168,13 +140,14 @@ const cache = new Map<string, ModelArtifacts>();
 /** Names that `base.model` accepts besides a path. */
 export const embeddedModels = Object.keys(EMBEDDED);
 
-/** Resolve `base.model` (an embedded name or a path relative to `baseDir`) to its artifacts. */
+/** Resolve `base.model` (an embedded name, an architecture, a URL, or a path relative to `baseDir`) to its artifacts. */
 export function loadArtifacts(model: string, baseDir: string, weights = ""): ModelArtifacts {
   const arch = architectureFor(model, weights);
-  const key = arch ? `${arch.name}\0${weights}\0${baseDir}` : EMBEDDED[model] ? model : resolve(baseDir, model);
+  const remote = arch || EMBEDDED[model] ? undefined : remoteModelRef(model);
+  const key = arch ? `${arch.name}\0${weights}\0${baseDir}` : EMBEDDED[model] || remote ? model : resolve(baseDir, model);
   let a = cache.get(key);
   if (!a) {
-    a = arch ? loadArchitectureArtifacts(arch, weights, baseDir) : EMBEDDED[model] ? EMBEDDED[model]!() : loadLayersModelFolder(key);
+    a = arch ? loadArchitectureArtifacts(arch, weights, baseDir) : EMBEDDED[model] ? EMBEDDED[model]!() : remote ? loadRemoteModel(remote, model) : loadModelFolder(key);
     cache.set(key, a);
   }
   return a;

@@ -3,7 +3,11 @@ import { join } from "node:path";
 import { batches } from "../data/loader";
 import { buildBase } from "../models/build";
 import { loadModel, saveModel } from "../models/io";
+import { saveGraphModel } from "../models/graph";
 import { resolveCut } from "../models/layers";
+import { spatialHead } from "../models/zoo/attention-vgg";
+import { ATTENTION_LAYER, rewire } from "../training/attention-head";
+import { ATTENTION_IMAGES, attentionOf, pickImages, writeAttentionPng } from "./attention-maps";
 import { evaluateClassifier } from "../training/metrics";
 import { writeFileAtomic } from "../util/atomic";
 import { imageOptions } from "./extract";
@@ -14,9 +18,17 @@ import { input, type Stage, type StageContext } from "./types";
 
 export const REPORT_FILE = "report.json";
 export const MODEL_DIR = "model";
+/** The attention figure an attention head's evaluate entry holds under plots/. */
+export const ATTENTION_PNG = "attention_maps.png";
 
-/** Base plus head as one LayersModel: what a user loads with tf.loadLayersModel. */
-async function assemble(ctx: StageContext): Promise<{ model: tf.LayersModel; head: tf.LayersModel }> {
+/** Images to attention maps [n, h*w], and the map's [h, w]. */
+interface AttentionModel {
+  model: tf.LayersModel;
+  size: [number, number];
+}
+
+/** Base plus head as one LayersModel (what a user loads with tf.loadLayersModel), and the attention map's output if the head has one. */
+async function assemble(ctx: StageContext): Promise<{ model: tf.LayersModel; head: tf.LayersModel; attention?: AttentionModel }> {
   const a = ctx.artifacts();
   const base = await buildBase(a, resolveCut(a, ctx.config.base.cut), ctx.config.base.input_size);
   const tuned = ctx.inputs.get("fine-tune");
@@ -26,11 +38,53 @@ async function assemble(ctx: StageContext): Promise<{ model: tf.LayersModel; hea
     for (const l of top.layers) if (l.weights.length) base.getLayer(l.name).setWeights(l.getWeights());
     top.dispose();
   }
-  const pooling = ctx.config.head.pooling === "avg" ? tf.layers.globalAveragePooling2d({ name: "head_pool" }) : tf.layers.globalMaxPooling2d({ name: "head_pool" });
-  let t = pooling.apply(base.outputs[0]!) as tf.SymbolicTensor;
-  for (const l of head.layers) if (l.getClassName() !== "InputLayer") t = l.apply(t) as tf.SymbolicTensor;
-  const model = tf.model({ inputs: base.inputs, outputs: t, name: ctx.config.name.replace(/[^A-Za-z0-9_]/g, "_") });
-  return { model, head };
+  let features = base.outputs[0]!;
+  if (!spatialHead(ctx.config)) {
+    const pooling = ctx.config.head.pooling === "avg" ? tf.layers.globalAveragePooling2d({ name: "head_pool" }) : tf.layers.globalMaxPooling2d({ name: "head_pool" });
+    features = pooling.apply(features) as tf.SymbolicTensor;
+  }
+  const outs = rewire(head, features);
+  const model = tf.model({ inputs: base.inputs, outputs: outs.get(head.layers[head.layers.length - 1]!.name)!, name: ctx.config.name.replace(/[^A-Za-z0-9_]/g, "_") });
+  const map = outs.get(ATTENTION_LAYER);
+  const [, h, w] = base.outputs[0]!.shape as number[];
+  return { model, head, attention: map && { model: tf.model({ inputs: base.inputs, outputs: map, name: "attention" }), size: [h!, w!] } };
+}
+
+/** A graph-model base (extraction only): the trained head, and how to save it with the graph beside it. */
+async function graphClassifier(ctx: StageContext): Promise<{ head: tf.LayersModel; save(dir: string): Promise<void>; dispose(): void }> {
+  const a = ctx.artifacts();
+  const head = await loadModel(join(input(ctx, "train-head").dir, "head"));
+  return {
+    head,
+    save: async (dir) => {
+      await saveModel(head, dir); // the head, on the pooled features
+      saveGraphModel(a, join(dir, "base")); // the graph model that computes them
+    },
+    dispose: () => head.dispose(),
+  };
+}
+
+/** The attention figure of a few held-out images, into `plots/attention_maps.png` of the entry. */
+async function attentionFigure(ctx: StageContext, manifest: Manifest, items: Manifest["items"], probs: Float32Array, attention: AttentionModel): Promise<string> {
+  const [h, w] = ctx.config.base.input_size;
+  const picked = pickImages({ ...manifest, items }, ctx.config.evaluate.split, ATTENTION_IMAGES);
+  const k = manifest.classes.length;
+  const spatial = attention.size;
+  const size = spatial[0] * spatial[1];
+  const rows: Array<{ abs: string; truth: string; predicted: string; map: Float32Array }> = [];
+  const abs = picked.map((i) => ({ abs: join(ctx.dataDir, items[i]!.rel) }));
+  for await (const b of batches(abs, imageOptions(ctx, ATTENTION_IMAGES))) {
+    const maps = attentionOf(attention.model, b.x, [b.n, h, w, 3]);
+    b.indices.forEach((j, r) => {
+      const i = picked[j]!;
+      let best = 0;
+      for (let c = 1; c < k; c++) if (probs[i * k + c]! > probs[i * k + best]!) best = c;
+      rows.push({ abs: abs[j]!.abs, truth: manifest.classes[items[i]!.label]!, predicted: manifest.classes[best]!, map: maps.slice(r * size, (r + 1) * size) });
+    });
+  }
+  const path = join(ctx.out, "plots", ATTENTION_PNG);
+  await writeAttentionPng(path, rows, spatial);
+  return path;
 }
 
 async function predictImages(ctx: StageContext, model: tf.LayersModel, items: Manifest["items"], k: number, split: string): Promise<Float32Array> {
@@ -61,16 +115,21 @@ export const evaluate: Stage = {
     const manifest = readManifest(input(ctx, "prepare").dir);
     const split = ctx.config.evaluate.split;
     const items = manifest.items.filter((it) => it.split === split);
-    const { model, head } = await assemble(ctx);
+    const graph = ctx.artifacts().graph ? await graphClassifier(ctx) : undefined;
+    const joined = graph ? undefined : await assemble(ctx);
     try {
       const k = manifest.classes.length;
       // Without fine-tuning the base is the one extract ran, so its cached un-augmented features
       // of this split give the same predictions as running the images through the whole model.
+      // A graph-model base is never fine-tuned, so it always takes this route.
       const source = ctx.inputs.has("fine-tune") ? "images" : "cached features";
-      const probs = source === "images" ? await predictImages(ctx, model, items, k, split) : predictFromFeatures(ctx, manifest, head, split, k);
+      const head = graph?.head ?? joined!.head;
+      const probs = source === "images" ? await predictImages(ctx, joined!.model, items, k, split) : predictFromFeatures(ctx, manifest, head, split, k);
       const report = evaluateClassifier(items.map((it) => it.label), probs, manifest.classes);
       writeFileAtomic(join(ctx.out, REPORT_FILE), JSON.stringify({ split, source, ...report }, null, 2));
-      await saveModel(model, join(ctx.out, MODEL_DIR));
+      if (graph) await graph.save(join(ctx.out, MODEL_DIR));
+      else await saveModel(joined!.model, join(ctx.out, MODEL_DIR));
+      const figure = joined?.attention ? await attentionFigure(ctx, manifest, items, probs, joined.attention) : undefined;
       return {
         info: {
           split,
@@ -79,11 +138,14 @@ export const evaluate: Stage = {
           test_macro_auc: report.macro_auc,
           test_log_loss: report.log_loss,
           test_images: report.n,
+          ...(figure ? { attention_maps: `plots/${ATTENTION_PNG}` } : {}),
         },
       };
     } finally {
-      model.dispose();
-      head.dispose();
+      graph?.dispose();
+      // joined.attention shares every layer with joined.model, which disposes them
+      joined?.model.dispose();
+      joined?.head.dispose();
     }
   },
 };

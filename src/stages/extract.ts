@@ -4,8 +4,8 @@ import { FeatureWriter } from "../cache/features";
 import type { PipelineConfig } from "../config/types";
 import { batches } from "../data/loader";
 import type { Manifest } from "../data/manifest";
-import { buildBase } from "../models/build";
-import { resolveCut } from "../models/layers";
+import { featureExtractor, type FeatureExtractor } from "../models/graph";
+import { spatialHead } from "../models/zoo/attention-vgg";
 import type { ModelArtifacts } from "../models/source";
 import { writeFileAtomic } from "../util/atomic";
 import { deriveSeed } from "../util/rng";
@@ -17,6 +17,11 @@ import { input, type Stage, type StageContext } from "./types";
 export interface FeatureIndex {
   /** Channels of the base's feature map; each row holds [avg pooled | max pooled]. */
   dim: number;
+  /**
+   * [height, width] when each row holds the whole feature map (HWC) instead of pooled vectors:
+   * for a head that pools by itself, such as attention_vgg16's attention-gated pooling.
+   */
+  spatial?: [number, number];
   rows: number;
   trainRows: number;
   copies: number;
@@ -47,7 +52,7 @@ export function imageOptions(ctx: StageContext, batchSize: number) {
 
 /** Run `base` over images and append pooled features; tensors are freed batch by batch. */
 async function featuresFor(
-  ctx: StageContext, base: tf.LayersModel, items: Array<{ abs: string }>, writer: FeatureWriter,
+  ctx: StageContext, base: FeatureExtractor, items: Array<{ abs: string }>, writer: FeatureWriter,
   label: string, augment?: { cfg: PipelineConfig["augment"]; seed: number; epoch: number },
 ): Promise<void> {
   const [h, w] = ctx.config.base.input_size;
@@ -56,9 +61,9 @@ async function featuresFor(
   for await (const batch of batches(items, { ...imageOptions(ctx, 32), augment })) {
     ctx.checkAbort();
     const rows = tf.tidy(() => {
-      const x = tf.tensor4d(batch.x, [batch.n, h, w, 3]);
-      const fm = base.predict(x) as tf.Tensor4D;
-      return tf.concat([tf.mean(fm, [1, 2]), tf.max(fm, [1, 2])], 1);
+      const fm = base.predict(tf.tensor4d(batch.x, [batch.n, h, w, 3]));
+      if (spatialHead(ctx.config)) return fm;
+      return fm.rank === 2 ? tf.concat([fm, fm], 1) : tf.concat([tf.mean(fm, [1, 2]), tf.max(fm, [1, 2])], 1);
     });
     writer.append((await rows.data()) as Float32Array);
     rows.dispose();
@@ -75,13 +80,17 @@ export const extract: Stage = {
   async run(ctx) {
     const manifest: Manifest = readManifest(input(ctx, "prepare").dir);
     const a = ctx.artifacts();
-    const base = await buildBase(a, resolveCut(a, ctx.config.base.cut), ctx.config.base.input_size);
+    const [h, w] = ctx.config.base.input_size;
+    const base = await featureExtractor(a, ctx.config.base.cut, [h, w]);
     try {
-      const dim = base.outputs[0]!.shape[3]!;
+      const shape = tf.tidy(() => base.predict(tf.zeros([1, h, w, 3])).shape);
+      const dim = shape[shape.length - 1]!;
+      const spatial = spatialHead(ctx.config) ? ([shape[1]!, shape[2]!] as [number, number]) : undefined;
+      const width = spatial ? spatial[0] * spatial[1] * dim : 2 * dim;
       const all = manifest.items.map((it) => ({ abs: join(ctx.dataDir, it.rel) }));
       const train = manifest.items.filter((it) => it.split === "train").map((it) => ({ abs: join(ctx.dataDir, it.rel) }));
       const started = performance.now();
-      const plain = new FeatureWriter(join(ctx.out, "plain.f32"), 2 * dim);
+      const plain = new FeatureWriter(join(ctx.out, "plain.f32"), width);
       try {
         await featuresFor(ctx, base, all, plain, "features");
       } finally {
@@ -90,7 +99,7 @@ export const extract: Stage = {
       const plainSeconds = (performance.now() - started) / 1000;
       const copies = augmentEnabled(ctx.config.augment) ? ctx.config.augment.feature_copies : 0;
       for (let c = 1; c <= copies; c++) {
-        const writer = new FeatureWriter(join(ctx.out, `aug-${c}.f32`), 2 * dim);
+        const writer = new FeatureWriter(join(ctx.out, `aug-${c}.f32`), width);
         try {
           const seed = deriveSeed(ctx.config.seed, "extract-augment");
           await featuresFor(ctx, base, train, writer, `augmented view ${c}/${copies}`, { cfg: ctx.config.augment, seed, epoch: c });
@@ -98,7 +107,7 @@ export const extract: Stage = {
           writer.close();
         }
       }
-      const index: FeatureIndex = { dim, rows: all.length, trainRows: train.length, copies };
+      const index: FeatureIndex = { dim, rows: all.length, trainRows: train.length, copies, ...(spatial ? { spatial } : {}) };
       writeFileAtomic(join(ctx.out, FEATURE_INDEX), JSON.stringify(index));
       return { info: { ...index, images_per_second: all.length / plainSeconds, weights_sha256: a.weightsSha256 } };
     } finally {

@@ -8,11 +8,14 @@ import type { Batch } from "../training/fit";
 import { targets } from "../training/head";
 import { FEATURE_INDEX, type FeatureIndex } from "./extract";
 
-/** Cached features of one split, pooled the way the head asks. */
+/** Cached features of one split, pooled the way the head asks (or whole maps for a spatial head). */
 export interface FeatureSet {
   x: Float32Array;
   labels: number[];
+  /** Values per row. */
   dim: number;
+  /** The shape of one row as the head takes it: [dim], or [h, w, c] for a spatial head. */
+  shape: number[];
 }
 
 /** The extract entry's features, split by the manifest and pooled as `pooling` says. */
@@ -23,13 +26,31 @@ export class FeatureStore {
 
   constructor(dir: string, private readonly manifest: Manifest, private readonly pooling: "avg" | "max") {
     this.index = JSON.parse(readFileSync(join(dir, FEATURE_INDEX), "utf8")) as FeatureIndex;
-    const width = 2 * this.index.dim;
+    const width = this.width();
     this.plain = readFeatures(join(dir, "plain.f32"), width);
     for (let c = 1; c <= this.index.copies; c++) this.copies.push(readFeatures(join(dir, `aug-${c}.f32`), width));
     if (this.plain.length !== this.index.rows * width) throw new Error("plain.f32 does not match features.json");
   }
 
+  /** Values per row on disk: [avg | max] pooled, or the whole h*w*c map. */
+  private width(): number {
+    const { dim, spatial } = this.index;
+    return spatial ? spatial[0] * spatial[1] * dim : 2 * dim;
+  }
+
+  /** The shape of one row as the head takes it. */
+  get rowShape(): number[] {
+    const { dim, spatial } = this.index;
+    return spatial ? [spatial[0], spatial[1], dim] : [dim];
+  }
+
   private pick(source: Float32Array, rows: number[]): Float32Array {
+    if (this.index.spatial) {
+      const width = this.width();
+      const out = new Float32Array(rows.length * width);
+      rows.forEach((r, i) => out.set(source.subarray(r * width, (r + 1) * width), i * width));
+      return out;
+    }
     const { dim } = this.index;
     const offset = this.pooling === "avg" ? 0 : dim;
     const out = new Float32Array(rows.length * dim);
@@ -44,7 +65,7 @@ export class FeatureStore {
     this.manifest.items.forEach((it, i) => {
       if (it.split === name) rows.push(i), labels.push(it.label);
     });
-    return { x: this.pick(this.plain, rows), labels, dim: this.index.dim };
+    return { x: this.pick(this.plain, rows), labels, dim: this.rowShape.reduce((a, b) => a * b, 1), shape: this.rowShape };
   }
 
   /** Train features for an epoch: the plain view or one of the cached augmented views, in turn. */
@@ -52,7 +73,7 @@ export class FeatureStore {
     const view = epoch % (this.copies.length + 1);
     if (view === 0) return this.split("train");
     const labels = this.manifest.items.filter((it) => it.split === "train").map((it) => it.label);
-    return { x: this.pick(this.copies[view - 1]!, labels.map((_, i) => i)), labels, dim: this.index.dim };
+    return { x: this.pick(this.copies[view - 1]!, labels.map((_, i) => i)), labels, dim: this.rowShape.reduce((a, b) => a * b, 1), shape: this.rowShape };
   }
 }
 
@@ -65,7 +86,7 @@ export async function* featureBatches(
     const idx = order.slice(start, start + batchSize);
     const x = new Float32Array(idx.length * set.dim);
     idx.forEach((r, i) => x.set(set.x.subarray(r * set.dim, (r + 1) * set.dim), i * set.dim));
-    yield { x: tf.tensor2d(x, [idx.length, set.dim]), y: targets(idx.map((r) => set.labels[r]!), classes, sigmoid), n: idx.length };
+    yield { x: tf.tensor(x, [idx.length, ...set.shape]), y: targets(idx.map((r) => set.labels[r]!), classes, sigmoid), n: idx.length };
   }
 }
 
@@ -74,7 +95,7 @@ export function predictProbs(predict: (x: tf.Tensor) => tf.Tensor, set: FeatureS
   const out = new Float32Array(set.labels.length * classes);
   for (let start = 0; start < set.labels.length; start += 256) {
     const n = Math.min(256, set.labels.length - start);
-    const probs = tf.tidy(() => toClassProbs(predict(tf.tensor2d(set.x.subarray(start * set.dim, (start + n) * set.dim), [n, set.dim]))));
+    const probs = tf.tidy(() => toClassProbs(predict(tf.tensor(set.x.subarray(start * set.dim, (start + n) * set.dim), [n, ...set.shape]))));
     out.set(probs.dataSync(), start * classes);
     probs.dispose();
   }

@@ -10,6 +10,7 @@ import { fit, type Batch } from "../training/fit";
 import { headLoss, targets } from "../training/head";
 import { Rng, deriveSeed } from "../util/rng";
 import { ActivationViews } from "./activation-views";
+import { spatialHead } from "../models/zoo/attention-vgg";
 import { fineTuneGroups } from "./fine-tune-groups";
 import { augmentEnabled, imageOptions } from "./extract";
 import { lossAndAccuracy, toClassProbs } from "./features-data";
@@ -61,7 +62,8 @@ export const fineTune: Stage = {
       for (const l of split.top.layers) l.trainable = l.getClassName() !== "BatchNormalization" || bnTrains;
       const k = manifest.classes.length;
       const sigmoid = headCfg.output === "sigmoid";
-      const pool = (fm: tf.Tensor): tf.Tensor => (headCfg.pooling === "avg" ? tf.mean(fm, [1, 2]) : tf.max(fm, [1, 2]));
+      // an attention head pools the feature map itself
+      const pool = (fm: tf.Tensor): tf.Tensor => (spatialHead(ctx.config) ? fm : headCfg.pooling === "avg" ? tf.mean(fm, [1, 2]) : tf.max(fm, [1, 2]));
       const forward = (x: tf.Tensor | tf.Tensor[], training: boolean): tf.Tensor =>
         head.apply(pool(split.top.apply(x, { training: training && bnTrains }) as tf.Tensor), { training }) as tf.Tensor;
       const pick = (s: "train" | "val"): Item[] =>

@@ -2,6 +2,7 @@ import { join } from "node:path";
 import { saveModel } from "../models/io";
 import { evaluateClassifier } from "../training/metrics";
 import { fit } from "../training/fit";
+import { buildAttentionHead } from "../training/attention-head";
 import { buildHead, headLoss } from "../training/head";
 import { FeatureStore, featureBatches, lossAndAccuracy, predictProbs } from "./features-data";
 import { readManifest } from "./prepare";
@@ -17,7 +18,8 @@ export const trainHead: Stage = {
     const k = manifest.classes.length;
     const sigmoid = head.output === "sigmoid";
     const store = new FeatureStore(input(ctx, "extract").dir, manifest, head.pooling);
-    const model = buildHead(head, store.index.dim, k, seed);
+    const { spatial, dim } = store.index;
+    const model = spatial ? buildAttentionHead(head, [spatial[0], spatial[1], dim], k, seed) : buildHead(head, dim, k, seed);
     try {
       const val = store.split("val");
       const predict = (x: import("@tensorflow/tfjs").Tensor) => model.apply(x, { training: false }) as import("@tensorflow/tfjs").Tensor;

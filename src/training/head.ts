@@ -12,18 +12,24 @@ export function outputUnits(head: HeadConfig, classes: number): number {
  */
 export function buildHead(head: HeadConfig, featureDim: number, classes: number, seed: number): tf.Sequential {
   const model = tf.sequential({ name: "head" });
-  const reg = head.l2 > 0 ? tf.regularizers.l2({ l2: head.l2 }) : undefined;
-  let first = true;
-  const input = (): { inputShape?: number[] } => (first ? ((first = false), { inputShape: [featureDim] }) : {});
-  head.layers.forEach((l, i) => {
-    model.add(tf.layers.dense({ ...input(), units: l.units, activation: l.activation, name: `head_dense_${i}`,
-      kernelInitializer: tf.initializers.glorotUniform({ seed: seed + i }), kernelRegularizer: reg }));
-    if (l.dropout > 0) model.add(tf.layers.dropout({ rate: l.dropout, name: `head_dropout_${i}`, seed: seed + 100 + i }));
-  });
-  if (head.dropout > 0) model.add(tf.layers.dropout({ ...input(), rate: head.dropout, name: "head_dropout", seed: seed + 200 }));
-  model.add(tf.layers.dense({ ...input(), units: outputUnits(head, classes), activation: head.output, name: "head_output",
-    kernelInitializer: tf.initializers.glorotUniform({ seed: seed + 300 }), kernelRegularizer: reg }));
+  model.add(tf.layers.inputLayer({ inputShape: [featureDim], name: "head_input" }));
+  for (const l of denseLayers(head, classes, seed)) model.add(l);
   return model;
+}
+
+/** The head's layers after pooling, in order: dense layers with their dropout, dropout, output. */
+export function denseLayers(head: HeadConfig, classes: number, seed: number): tf.layers.Layer[] {
+  const reg = head.l2 > 0 ? tf.regularizers.l2({ l2: head.l2 }) : undefined;
+  const out: tf.layers.Layer[] = [];
+  head.layers.forEach((l, i) => {
+    out.push(tf.layers.dense({ units: l.units, activation: l.activation, name: `head_dense_${i}`,
+      kernelInitializer: tf.initializers.glorotUniform({ seed: seed + i }), kernelRegularizer: reg }));
+    if (l.dropout > 0) out.push(tf.layers.dropout({ rate: l.dropout, name: `head_dropout_${i}`, seed: seed + 100 + i }));
+  });
+  if (head.dropout > 0) out.push(tf.layers.dropout({ rate: head.dropout, name: "head_dropout", seed: seed + 200 }));
+  out.push(tf.layers.dense({ units: outputUnits(head, classes), activation: head.output, name: "head_output",
+    kernelInitializer: tf.initializers.glorotUniform({ seed: seed + 300 }), kernelRegularizer: reg }));
+  return out;
 }
 
 /** Cross-entropy matching the output activation, plus the head's L2 penalty. */

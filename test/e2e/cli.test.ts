@@ -148,6 +148,19 @@ test("skin-resnet50.yaml validates, and an offline plan says the ResNet50 weight
   assert.deepEqual(r.json().stages.map((s: { name: string }) => s.name), ["prepare", "extract", "train-head", "unfreeze", "fine-tune", "evaluate"]);
 });
 
+test("attention-vgg16.yaml validates, and an offline plan says VGG16's ImageNet weights must be downloaded, and from where", (t) => {
+  const cache = join(tempDir(t), "cache");
+  const ok = tlrun(["validate", "pipelines/attention-vgg16.yaml"], ROOT, { TLRUN_CACHE: cache });
+  assert.equal(ok.code, 0, ok.stderr);
+  const r = tlrun(["plan", "pipelines/attention-vgg16.yaml", "--json"], ROOT, { TLRUN_CACHE: cache });
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /attention_vgg16 weights are not cached; they must be downloaded from https:\/\/storage\.googleapis\.com\/tensorflow\/keras-applications\/vgg16\/vgg16_weights_tf_dim_ordering_tf_kernels_notop\.h5/);
+  assert.deepEqual(r.json().stages.map((s: { name: string }) => s.name), ["prepare", "extract", "train-head", "unfreeze", "fine-tune", "evaluate"]);
+  const typo = tlrun(["validate", "pipelines/attention-vgg16.yaml", "--set", "base.cut=block5_conv"], ROOT, { TLRUN_CACHE: cache });
+  assert.equal(typo.code, 2);
+  assert.match(typo.stderr, /base\.cut 'block5_conv' is not a layer .*\n.*did you mean 'block5_conv1'/);
+});
+
 test("a typo in tb-vgg16.yaml's freeze point is a located error suggesting VGG16's real layer names", (t) => {
   const set = tlrun(["validate", "pipelines/tb-vgg16.yaml", "--set", "freeze.at=block5_conv"], ROOT);
   assert.equal(set.code, 2);

@@ -98,3 +98,16 @@ test("404 and an HTML page are clear errors, not retried", async (t) => {
   assert.equal(srv.requests.length, 2);
   assert.ok(!existsSync(dest));
 });
+
+test("a server that stops sending mid-file is given up on, not waited for, and the download resumes", async (t) => {
+  const srv = await serveFiles(t, { "/w.h5": bytes });
+  const dest = join(tempDir(t), "w.h5");
+  srv.script.push({ stallAfter: 1000 }, { stallAfter: 1000 });
+  await assert.rejects(download({ url: srv.url("/w.h5"), dest, hash: sha256, retries: 1, backoffMs: 10, stallMs: 200 }),
+    (e: Error) => e instanceof TlrunError && /failed after 2 attempts: .*no data received for too long/.test(e.message));
+  assert.ok(!existsSync(dest), "never cached as complete");
+  srv.script.push({ stallAfter: 50_000 });
+  const r = await download({ url: srv.url("/w.h5"), dest, hash: sha256, retries: 2, backoffMs: 10, stallMs: 200 });
+  assert.equal(readFileSync(r.path).equals(bytes), true);
+  assert.deepEqual(srv.requests.slice(2).map((q) => q.range), ["bytes=2000-", "bytes=52000-"]);
+});

@@ -12,7 +12,10 @@ export type LayerSpec = [string, Array<[string, number[]]>];
  * root), `model` what `model.save` writes (the same under `model_weights`). Weight values are
  * i * 0.001 in file order, so a test can check where each one landed.
  */
-export async function writeKerasH5(path: string, layers: LayerSpec[], layout: "weights" | "model" = "weights", splitNames = false): Promise<void> {
+export async function writeKerasH5(
+  path: string, layers: LayerSpec[], layout: "weights" | "model" = "weights", splitNames = false,
+  init?: (shape: number[]) => Float32Array,
+): Promise<void> {
   const m = await dynamicImport("h5wasm/node");
   await m.ready;
   const f = new m.File(path, "w");
@@ -32,7 +35,7 @@ export async function writeKerasH5(path: string, layers: LayerSpec[], layout: "w
       const sub = weights.length ? g.create_group(name) : g; // Keras nests the datasets: <layer>/<layer>/kernel:0
       for (const [w, shape] of weights) {
         const n = shape.reduce((a, b) => a * b, 1);
-        const data = Float32Array.from({ length: n }, () => i++ * 0.001);
+        const data = init ? init(shape) : Float32Array.from({ length: n }, () => i++ * 0.001);
         sub.create_dataset({ name: `${w}:0`, data, shape });
       }
     }
@@ -74,3 +77,29 @@ export const TINY_LAYERS: LayerSpec[] = [
   ["c1", [["kernel", [3, 3, 3, 4]], ["bias", [4]]]],
   ["c2", [["kernel", [3, 3, 4, 2]], ["bias", [2]]]],
 ];
+
+/** Keras VGG16's notop layers as save_weights writes them (input, 13 convolutions, 5 pools). */
+export function vgg16Layers(): LayerSpec[] {
+  const out: LayerSpec[] = [["input_1", []]];
+  let channels = 3;
+  [[2, 64], [2, 128], [3, 256], [3, 512], [3, 512]].forEach(([convs, filters], b) => {
+    for (let c = 1; c <= convs!; c++) {
+      out.push([`block${b + 1}_conv${c}`, [["kernel", [3, 3, channels, filters!]], ["bias", [filters!]]]]);
+      channels = filters!;
+    }
+    out.push([`block${b + 1}_pool`, []]);
+  });
+  return out;
+}
+
+/** He-normal-like seeded weights (biases zero), so a deep random ReLU network stays finite. */
+export function heInit(seed = 1): (shape: number[]) => Float32Array {
+  let s = seed >>> 0;
+  const uniform = (): number => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) + 0.5) / 2 ** 32;
+  return (shape) => {
+    const n = shape.reduce((a, b) => a * b, 1);
+    if (shape.length === 1) return new Float32Array(n);
+    const std = Math.sqrt(2 / (n / shape[shape.length - 1]!));
+    return Float32Array.from({ length: n }, () => std * Math.sqrt(-2 * Math.log(uniform())) * Math.cos(2 * Math.PI * uniform()));
+  };
+}

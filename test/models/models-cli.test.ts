@@ -16,7 +16,7 @@ test("tlrun models --json lists the architectures with their ImageNet weights", 
   const r = tlrun(["models", "--json"]);
   assert.equal(r.code, 0, r.stderr);
   const out = JSON.parse(r.stdout) as { architectures: Array<{ name: string; imagenet: { url: string } }> };
-  assert.deepEqual(out.architectures.map((a) => a.name), ["vgg16", "vgg19", "mobilenet_v2", "resnet50", "densenet121"]);
+  assert.deepEqual(out.architectures.map((a) => a.name), ["vgg16", "vgg19", "mobilenet_v2", "resnet50", "densenet121", "attention_vgg16"]);
   assert.ok(out.architectures.every((a) => a.imagenet.url.startsWith("https://storage.googleapis.com/tensorflow/keras-applications/")));
 });
 

@@ -75,13 +75,13 @@ async function relativeError(arch: string, weights: string, k: KerasRun, cut: st
 }
 
 for (const [arch, cut] of [["resnet50", "conv5_block3_out"], ["vgg16", "block5_pool"], ["mobilenet_v2", "out_relu"], ["densenet121", "relu"]] as const) {
-  test(`${arch}: tlrun reproduces Keras from both .h5 layouts within 1e-4`, SLOW, async (t) => {
+  test(`${arch}: tlrun reproduces Keras from both .h5 layouts and the .keras archive within 1e-4`, SLOW, async (t) => {
     const dir = tempDir(t, `tlrun-parity-${arch}-`);
     process.env.TLRUN_CACHE = join(dir, "cache");
     const k = kerasModel(dir, arch);
     try {
       assert.deepEqual(layerNames(ARCHITECTURES[arch]!.topology()), k.layers, "tlrun's layers, in order, are Keras' layers");
-      for (const file of ["weights.h5", "model.h5"]) {
+      for (const file of ["weights.h5", "model.h5", "model.keras"]) {
         const err = await relativeError(arch, file, k, cut);
         t.diagnostic(`${arch} ${file}: max relative error ${err.toExponential(2)}`);
         assert.ok(err < 1e-4, `${arch} ${file}: max relative error ${err}`);

@@ -3,7 +3,7 @@ import type { AddressInfo } from "node:net";
 import type { TestContext } from "node:test";
 
 /** What the server does with one request; the default serves the file, honouring Range. */
-export type Behaviour = "serve" | "503" | "404" | "html" | { cutAfter: number };
+export type Behaviour = "serve" | "503" | "404" | "html" | { cutAfter: number } | { stallAfter: number };
 
 export interface TestServer {
   url(path: string): string;
@@ -29,6 +29,10 @@ export async function serveFiles(t: TestContext, files: Record<string, Uint8Arra
     if (start > body.byteLength) return void res.writeHead(416).end();
     const part = body.subarray(start);
     res.writeHead(m ? 206 : 200, { "content-length": part.byteLength, "content-type": "application/octet-stream" });
+    if (typeof behaviour === "object" && "stallAfter" in behaviour) {
+      res.write(part.subarray(0, behaviour.stallAfter)); // then nothing more, connection left open
+      return;
+    }
     if (typeof behaviour === "object") {
       res.write(part.subarray(0, behaviour.cutAfter), () => res.destroy());
       return;

@@ -1,6 +1,6 @@
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { readKerasH5 } from "../h5-read";
+import { readWeightsFile } from "../keras-archive";
 import type { WeightSpec } from "../source";
 import { cacheRoot, type Architecture } from "../zoo";
 import { expectedWeights, mapWeights } from "./map";
@@ -38,7 +38,7 @@ export function readBundle(dir: string): Bundle | undefined {
 
 /** Read `h5` (either Keras layout), map it by layer name onto `arch`, and store the bundle in `dir`. */
 export async function convertH5(arch: Architecture, h5: string, dir: string): Promise<void> {
-  const weights = await readKerasH5(h5);
+  const weights = await readWeightsFile(h5);
   const mapped = mapWeights(weights, await expectedWeights(arch.topology()), arch.name);
   const tmp = `${dir}.tmp-${process.pid}`;
   rmSync(tmp, { recursive: true, force: true });

@@ -25,32 +25,32 @@ function readyBundle(arch: Architecture, weights: string, baseDir: string): Bund
 }
 
 /**
- * Run `prepareArchitecture` in a child process and wait for it: `loadArtifacts` is synchronous,
- * while downloads and HDF5 (h5wasm, an ES module) are not. Progress goes to our stderr; the
- * child reports its result or error as one JSON line on stdout.
+ * Run prepare-main.js (`prepareArchitecture`, or a model URL's download) in a child process and
+ * wait for it: `loadArtifacts` is synchronous, while downloads and HDF5 (h5wasm, an ES module)
+ * are not. Progress goes to our stderr; the child reports its result or error as one JSON line.
  */
-function prepareInChild(arch: Architecture, weights: string, baseDir: string): void {
+export function prepareInChild(label: string, payload: { model: string; weights: string; baseDir: string; only?: "json" }): void {
   let out: string;
   try {
-    out = execFileSync(process.execPath, [join(__dirname, "prepare-main.js"), JSON.stringify({ model: arch.name, weights, baseDir })], {
+    out = execFileSync(process.execPath, [join(__dirname, "prepare-main.js"), JSON.stringify(payload)], {
       stdio: ["ignore", "pipe", "inherit"],
       encoding: "utf8",
       maxBuffer: 1 << 20,
     });
   } catch (err) {
     out = String((err as { stdout?: string }).stdout ?? "");
-    if (!out.trim()) throw new TlrunError(`preparing the ${arch.name} weights failed: ${(err as Error).message}`, 1);
+    if (!out.trim()) throw new TlrunError(`preparing ${label} failed: ${(err as Error).message}`, 1);
   }
   const last = out.trim().split("\n").pop() ?? "{}";
   const result = JSON.parse(last) as { ok?: boolean; error?: string; exitCode?: number };
-  if (!result.ok) throw new TlrunError(result.error ?? `preparing the ${arch.name} weights failed`, result.exitCode ?? 1);
+  if (!result.ok) throw new TlrunError(result.error ?? `preparing ${label} failed`, result.exitCode ?? 1);
 }
 
 /** An architecture's artifacts with real weights: from the converted bundle, preparing it first if needed. */
 export function loadArchitectureArtifacts(arch: Architecture, weights: string, baseDir: string): ModelArtifacts {
   let bundle = readyBundle(arch, weights, baseDir);
   if (!bundle) {
-    prepareInChild(arch, weights, baseDir);
+    prepareInChild(`the ${arch.name} weights`, { model: arch.name, weights, baseDir });
     bundle = readyBundle(arch, weights, baseDir);
     if (!bundle) throw new TlrunError(`the ${arch.name} weights were prepared but cannot be read back from the cache`, 1);
   }

@@ -37,7 +37,7 @@ export function weightsFile(arch: Architecture, weights: string, baseDir: string
     const name = basename(new URL(url).pathname) || "weights.h5";
     return { kind: "url", url, hash, path: join(cacheRoot(), "weights", `${hash.slice(0, 12)}-${name}`) };
   }
-  if (!weights) throw new TlrunError(`${arch.name} has no weights of its own; write weights: imagenet, a .h5 path or a URL`, 2);
+  if (!weights) throw new TlrunError(`${arch.name} has no weights of its own; write weights: imagenet, a .h5 or .keras path, or a URL`, 2);
   return { kind: "file", path: resolve(baseDir, weights) };
 }
 

@@ -49,6 +49,11 @@ export const ARCHITECTURES: Record<string, Architecture> = {
     name: "densenet121", topology: () => densenetTopology("densenet121"), preprocessing: "torch", defaultCut: "relu", defaultInput: 224, minInput: 32,
     imagenet: kerasWeights("densenet", "densenet121_weights_tf_dim_ordering_tf_kernels_notop.h5", "30ee3e1110167f948a6b9946edeeb738"),
   },
+  attention_vgg16: {
+    // VGG16 and its ImageNet weights; the attention module is in the head (see attention-vgg.ts)
+    name: "attention_vgg16", topology: () => vggTopology("vgg16"), preprocessing: "caffe", defaultCut: "block5_pool", defaultInput: 224, minInput: 32,
+    imagenet: kerasWeights("vgg16", "vgg16_weights_tf_dim_ordering_tf_kernels_notop.h5", "6d6bbae143d832006294945121d1f1fc"),
+  },
 };
 
 /** tlrun's cache folder: TLRUN_CACHE, else $XDG_CACHE_HOME/tlrun, else ~/.cache/tlrun. */
