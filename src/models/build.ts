@@ -1,5 +1,6 @@
 import * as tf from "@tensorflow/tfjs";
 import type { ModelArtifacts } from "./source";
+import "./zoo/custom-layers"; // Keras layers tfjs lacks, used by some zoo architectures
 import { cutAt, splitAt, withInputSize, type ModelTopology } from "./topology";
 
 /** Build a LayersModel from a topology and the artifacts' weights, ignoring weights it lacks. */

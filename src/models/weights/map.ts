@@ -14,6 +14,7 @@ export interface ExpectedWeight {
 /** The weights a topology's tfjs model has, layer by layer, in the order tfjs (and Keras) create them. */
 export async function expectedWeights(topology: ModelTopology): Promise<ExpectedWeight[]> {
   const tf = await import("@tensorflow/tfjs"); // loaded on use: plan and validate never need it
+  await import("../zoo/custom-layers");
   const model = await tf.models.modelFromJSON({ modelTopology: topology } as unknown as tfjs.io.ModelJSON);
   try {
     return model.layers.flatMap((l) => l.weights.map((w) => ({ layer: l.name, name: w.originalName, shape: w.shape.map(Number) })));
