@@ -5,7 +5,10 @@ output. Writes into OUT: weights.h5 (save_weights layout: root attrs layer_names
 model.h5 (full-model layout: a model_weights group), input.bin and output.bin (float32, C order),
 and meta.json with their shapes.
 
-usage: python keras_parity.py ARCH SIZE OUT [SEED]
+usage: python keras_parity.py ARCH SIZE OUT [SEED] [--names-from-1]
+
+--names-from-1 names unnamed layers as Keras 2.0 did, from 1 (conv2d_1 …), as in the official
+InceptionV3, Xception and InceptionResNetV2 files, which Keras loads by order, not by name.
 """
 import json
 import os
@@ -85,10 +88,16 @@ def randomize(model, rng):
 
 
 def main():
-    arch, size, out = sys.argv[1], int(sys.argv[2]), sys.argv[3]
-    seed = int(sys.argv[4]) if len(sys.argv) > 4 else 0
+    args = [a for a in sys.argv[1:] if a != "--names-from-1"]
+    arch, size, out = args[0], int(args[1]), args[2]
+    seed = int(args[3]) if len(args) > 3 else 0
     os.makedirs(out, exist_ok=True)
     rng = np.random.default_rng(seed)
+    if "--names-from-1" in sys.argv:
+        # each class's first automatic name is taken, so the model's start at _1
+        L = tf.keras.layers
+        taken = [L.Conv2D(1, 1), L.BatchNormalization(), L.Activation("relu"), L.MaxPooling2D(), L.AveragePooling2D(), L.Concatenate(), L.Add()]
+        assert taken[0].name == "conv2d"
     model = BUILDERS[arch]((size, size, 3))
     randomize(model, rng)
     model.save_weights(os.path.join(out, "weights.h5"))

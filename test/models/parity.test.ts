@@ -28,7 +28,7 @@ const ROOT = resolve(__dirname, "../../..");
  * gives the stride-2 blocks (Keras' correct_pad depends on it), so their default topology is exact.
  */
 const CASES: Array<[arch: string, cut: string, size: number]> = [
-  ["resnet50", "conv5_block3_out", 64], ["vgg16", "block5_pool", 64], ["mobilenet_v2", "out_relu", 64], ["densenet121", "relu", 64],
+  ["resnet50", "conv5_block3_out", 64], ["vgg16", "block5_pool", 64], ["vgg19", "block5_pool", 64], ["mobilenet_v2", "out_relu", 64], ["densenet121", "relu", 64],
   ["inception_v3", "mixed10", 75], ["efficientnet_b0", "top_activation", 64],
   ["resnet101", "conv5_block3_out", 64], ["resnet152", "conv5_block3_out", 64], ["densenet169", "relu", 64], ["densenet201", "relu", 64],
   ["efficientnet_b1", "top_activation", 80], ["efficientnet_b2", "top_activation", 68], ["efficientnet_b3", "top_activation", 76],
@@ -53,8 +53,8 @@ interface KerasRun {
   layers: string[];
 }
 
-function kerasModel(dir: string, arch: string, size: number): KerasRun {
-  const r = spawnSync(python, [join(ROOT, "scripts/python/keras_parity.py"), arch, String(size), dir, "1"], { encoding: "utf8" });
+function kerasModel(dir: string, arch: string, size: number, ...flags: string[]): KerasRun {
+  const r = spawnSync(python, [join(ROOT, "scripts/python/keras_parity.py"), arch, String(size), dir, "1", ...flags], { encoding: "utf8" });
   assert.equal(r.status, 0, r.stderr);
   const meta = JSON.parse(readFileSync(join(dir, "meta.json"), "utf8")) as { input_shape: number[]; output_shape: number[]; layers: string[]; input_sensitivity: number };
   assert.ok(meta.input_sensitivity > 1e-2, `${arch}: Keras' output barely depends on its input (${meta.input_sensitivity}); a wrong early layer would go unnoticed`);
@@ -107,6 +107,23 @@ for (const [arch, cut, size] of CASES.filter(([a]) => !process.env.TLRUN_PARITY 
       await prepareBase(arch, dir, url);
       assert.ok((await relativeError(arch, url, k, cut)) < 1e-4);
       assert.equal(srv.requests.length, 1);
+    } finally {
+      k.input.dispose();
+      delete process.env.TLRUN_CACHE;
+    }
+  });
+}
+
+for (const [arch, cut, size] of CASES.filter(([a]) => ["inception_v3", "xception"].includes(a) && (!process.env.TLRUN_PARITY || process.env.TLRUN_PARITY.split(",").includes(a)))) {
+  test(`${arch}: a file whose unnamed layers count from 1, as Keras' official one does, loads in Keras' order`, SLOW, async (t) => {
+    const dir = tempDir(t, `tlrun-parity-${arch}-from1-`);
+    process.env.TLRUN_CACHE = join(dir, "cache");
+    const k = kerasModel(dir, arch, size, "--names-from-1");
+    try {
+      assert.ok(k.layers.includes("conv2d_1") && !k.layers.includes("conv2d"), "Keras named the layers from 1");
+      const err = await relativeError(arch, "weights.h5", k, cut);
+      t.diagnostic(`${arch} weights.h5 (names from 1): max relative error ${err.toExponential(2)}`);
+      assert.ok(err < 1e-4, `${arch}: max relative error ${err}`);
     } finally {
       k.input.dispose();
       delete process.env.TLRUN_CACHE;

@@ -3,7 +3,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
 import { functionalConfig, layerNames, type LayerJson } from "../../src/models/topology";
-import { ARCHITECTURES } from "../../src/models/zoo";
+import { ARCHITECTURES, imagenetUrl } from "../../src/models/zoo";
 import { CustomScaleLayer, Normalization } from "../../src/models/zoo/custom-layers";
 import { blocksOf } from "../../src/models/zoo/describe";
 import { efficientnetTopology } from "../../src/models/zoo/efficientnet";
@@ -92,4 +92,15 @@ test("CustomScaleLayer: shortcut + residual * scale, and it survives a save/load
   tf.dispose(x);
   model.dispose();
   reloaded.dispose();
+});
+
+test("the weights mirror serves EfficientNet's files (Keras' other bucket) from its root, the others below their folder", () => {
+  process.env.TLRUN_KERAS_WEIGHTS_MIRROR = "http://mirror.test/keras/";
+  try {
+    assert.equal(imagenetUrl(ARCHITECTURES.efficientnet_b0!), "http://mirror.test/keras/efficientnetb0_notop.h5");
+    assert.equal(imagenetUrl(ARCHITECTURES.inception_v3!), "http://mirror.test/keras/inception_v3/inception_v3_weights_tf_dim_ordering_tf_kernels_notop.h5");
+  } finally {
+    delete process.env.TLRUN_KERAS_WEIGHTS_MIRROR;
+  }
+  assert.equal(imagenetUrl(ARCHITECTURES.efficientnet_b0!), "https://storage.googleapis.com/keras-applications/efficientnetb0_notop.h5");
 });
