@@ -26,7 +26,7 @@ test("kerasOrder: layers by depth from the output, ties by Keras' depth-first wa
   assert.deepEqual(layerNames(functional("m", created)), ["input_1", "a", "b", "shortcut", "add"]);
 });
 
-test("blocks: Inception's unnamed layers belong to the block their concatenation closes", () => {
+test("blocks: Keras' block names; unnamed layers belong to the block that follows them (Inception names a block by its closing concatenation)", () => {
   const labels = (arch: string): Map<string, string> => {
     const layers = functionalConfig(ARCHITECTURES[arch]!.topology()).layers;
     const blocks = blocksOf(layers.map((l) => ({ name: l.name, inbound: (l.inbound_nodes[0] ?? []).map((r) => r[0]) })));
@@ -43,6 +43,10 @@ test("blocks: Inception's unnamed layers belong to the block their concatenation
   assert.equal(eff.get("normalization"), "stem");
   assert.equal(eff.get("block6a_se_excite"), "block6a");
   assert.equal(labels("mobilenet").get("conv_pad_12"), "block_12");
+  const nasnet = labels("nasnet_mobile");
+  assert.equal(nasnet.get("separable_conv_1_bn_reduction_left1_reduce_4"), "reduction_A_block_reduce_4");
+  assert.equal(nasnet.get("normal_add_1_12"), "normal_A_block_12");
+  assert.equal(nasnet.get("stem_bn1"), "stem");
 });
 
 test("EfficientNet's padding is Keras' correct_pad for the size each stride-2 block sees", () => {

@@ -7,6 +7,7 @@ import { efficientnetTopology } from "./efficientnet";
 import { inceptionResNetV2Topology } from "./inception-resnet-v2";
 import { inceptionV3Topology } from "./inception-v3";
 import { mobilenetTopology } from "./mobilenet";
+import { nasnetMobileTopology } from "./nasnet";
 import { mobilenetV2Topology } from "./mobilenet-v2";
 import { resnetTopology } from "./resnet";
 import { resnetV2Topology } from "./resnet-v2";
@@ -34,6 +35,9 @@ export const KERAS_WEIGHTS_EFFICIENTNET = "https://storage.googleapis.com/keras-
 function kerasWeights(folder: string, file: string, hash?: string): Architecture["imagenet"] {
   return { file, url: `${KERAS_WEIGHTS}/${folder}/${file}`, ...(hash ? { hash } : {}) };
 }
+
+/** NASNetMobile's last layer: Keras leaves its final ReLU unnamed, so a fresh session numbers it. */
+const NASNET_MOBILE_OUT = "activation_187";
 
 /** ResNet50V2/101V2/152V2 (Keras' file names drop the underscore: resnet50v2_…). */
 function resnetV2(name: "resnet50_v2" | "resnet101_v2" | "resnet152_v2", hash: string): Architecture {
@@ -110,6 +114,10 @@ export const ARCHITECTURES: Record<string, Architecture> = {
   inception_resnet_v2: {
     name: "inception_resnet_v2", topology: () => inceptionResNetV2Topology(), preprocessing: "tf", defaultCut: "conv_7b_ac", defaultInput: 299, minInput: 75,
     imagenet: kerasWeights("inception_resnet_v2", "inception_resnet_v2_weights_tf_dim_ordering_tf_kernels_notop.h5", "d19885ff4a710c122648d3b5c3b684e4"),
+  },
+  nasnet_mobile: {
+    name: "nasnet_mobile", topology: () => nasnetMobileTopology(), preprocessing: "tf", defaultCut: NASNET_MOBILE_OUT, defaultInput: 224, minInput: 32,
+    imagenet: kerasWeights("nasnet", "NASNet-mobile-no-top.h5", "1ed92395b5b598bdda52abe5c0dbfd63"),
   },
   efficientnet_b0: efficientnet("b0", 224, "50bc09e76180e00e4465e1a485ddc09d"),
   efficientnet_b1: efficientnet("b1", 240, "74c4e6b3e1f6a1eea24c589628592432"),
