@@ -35,6 +35,7 @@ BUILDERS = {
     "inception_v3": lambda s: tf.keras.applications.InceptionV3(include_top=False, weights=None, input_shape=s),
     "xception": lambda s: tf.keras.applications.Xception(include_top=False, weights=None, input_shape=s),
     "inception_resnet_v2": lambda s: tf.keras.applications.InceptionResNetV2(include_top=False, weights=None, input_shape=s),
+    "nasnet_mobile": lambda s: tf.keras.applications.NASNetMobile(include_top=False, weights=None, input_shape=s),
     "efficientnet_b0": lambda s: imagenet_layout(tf.keras.applications.EfficientNetB0, s),
     "efficientnet_b1": lambda s: imagenet_layout(tf.keras.applications.EfficientNetB1, s),
     "efficientnet_b2": lambda s: imagenet_layout(tf.keras.applications.EfficientNetB2, s),
@@ -59,11 +60,14 @@ def imagenet_layout(builder, shape):
         os.remove(path)
 
 
-def randomize(model, rng):
+def randomize(model, rng, offset_std=1.0):
     """Random weights everywhere, including BatchNorm and Normalization statistics, so every weight matters.
 
     Kernels are He-scaled by their true fan-in (a depthwise kernel's is its window, not window x
     channels) so the signal survives the depth and the output depends on the input (main() checks).
+    Offsets (biases, BatchNorm beta and moving mean, Normalization's mean) are N(0, offset_std).
+    EfficientNet gets 0.2: with 1 its swish, SE gates and residual sums grow activations to ~1e4,
+    where float32 rounding differences between TensorFlow and tfjs compound past the tolerance.
     """
     for layer in model.layers:
         new = []
@@ -77,12 +81,12 @@ def randomize(model, rng):
                 new.append(rng.uniform(0.5, 1.5, shape).astype("float32"))
             else:
                 if "depthwise_kernel" in w.name:
-                    fan_in, gain = shape[0] * shape[1], 2.0
+                    scale = np.sqrt(2.0 / (shape[0] * shape[1]))
                 elif len(shape) > 1:
-                    fan_in, gain = int(np.prod(shape[:-1])), 2.0
+                    scale = np.sqrt(2.0 / int(np.prod(shape[:-1])))
                 else:
-                    fan_in, gain = 1, 1.0
-                new.append((rng.standard_normal(shape) * np.sqrt(gain / fan_in)).astype("float32"))
+                    scale = offset_std
+                new.append((rng.standard_normal(shape) * scale).astype("float32"))
         if new:
             layer.set_weights(new)
 
@@ -99,7 +103,7 @@ def main():
         taken = [L.Conv2D(1, 1), L.BatchNormalization(), L.Activation("relu"), L.MaxPooling2D(), L.AveragePooling2D(), L.Concatenate(), L.Add()]
         assert taken[0].name == "conv2d"
     model = BUILDERS[arch]((size, size, 3))
-    randomize(model, rng)
+    randomize(model, rng, offset_std=0.2 if arch.startswith("efficientnet") else 1.0)
     model.save_weights(os.path.join(out, "weights.h5"))
     model.save(os.path.join(out, "model.h5"))
     # EfficientNet takes raw pixels and rescales inside; the others get preprocessed-scale input

@@ -34,6 +34,7 @@ const CASES: Array<[arch: string, cut: string, size: number]> = [
   ["efficientnet_b1", "top_activation", 80], ["efficientnet_b2", "top_activation", 68], ["efficientnet_b3", "top_activation", 76],
   ["mobilenet", "conv_pw_13_relu", 64], ["xception", "block14_sepconv2_act", 71], ["inception_resnet_v2", "conv_7b_ac", 75],
   ["resnet50_v2", "post_relu", 64], ["resnet101_v2", "post_relu", 64], ["resnet152_v2", "post_relu", 64],
+  ["nasnet_mobile", "activation_187", 64], // 64 and 224 give the stride-2 cells the same even/odd sizes
 ];
 let python = "";
 
