@@ -115,7 +115,7 @@ for (const [arch, cut, size] of CASES.filter(([a]) => !process.env.TLRUN_PARITY 
   });
 }
 
-for (const [arch, cut, size] of CASES.filter(([a]) => ["inception_v3", "xception"].includes(a) && (!process.env.TLRUN_PARITY || process.env.TLRUN_PARITY.split(",").includes(a)))) {
+for (const [arch, cut, size] of CASES.filter(([a]) => ["inception_v3", "xception", "inception_resnet_v2"].includes(a) && (!process.env.TLRUN_PARITY || process.env.TLRUN_PARITY.split(",").includes(a)))) {
   test(`${arch}: a file whose unnamed layers count from 1, as Keras' official one does, loads in Keras' order`, SLOW, async (t) => {
     const dir = tempDir(t, `tlrun-parity-${arch}-from1-`);
     process.env.TLRUN_CACHE = join(dir, "cache");

@@ -7,8 +7,8 @@ import { efficientnetTopology } from "./efficientnet";
 import { inceptionResNetV2Topology } from "./inception-resnet-v2";
 import { inceptionV3Topology } from "./inception-v3";
 import { mobilenetTopology } from "./mobilenet";
-import { nasnetMobileTopology } from "./nasnet";
 import { mobilenetV2Topology } from "./mobilenet-v2";
+import { nasnetMobileTopology } from "./nasnet";
 import { resnetTopology } from "./resnet";
 import { resnetV2Topology } from "./resnet-v2";
 import { vggTopology } from "./vgg";
@@ -49,10 +49,10 @@ function resnetV2(name: "resnet50_v2" | "resnet101_v2" | "resnet152_v2", hash: s
 
 /** EfficientNet's notop weights (raw 0..255 input: the model normalises itself). */
 function efficientnet(variant: "b0" | "b1" | "b2" | "b3", defaultInput: number, hash: string): Architecture {
-  const name = `efficientnet_${variant}`;
+  const name = `efficientnet_${variant}` as const;
   const file = `efficientnet${variant}_notop.h5`;
   return {
-    name, topology: () => efficientnetTopology(name as `efficientnet_${typeof variant}`), preprocessing: "none", defaultCut: "top_activation",
+    name, topology: () => efficientnetTopology(name), preprocessing: "none", defaultCut: "top_activation",
     defaultInput, minInput: 32, imagenet: { file, url: `${KERAS_WEIGHTS_EFFICIENTNET}/${file}`, hash },
   };
 }
