@@ -55,9 +55,9 @@ function listArchitectures(json: boolean): number {
     process.stdout.write(JSON.stringify({ architectures: rows }) + "\n");
     return EXIT.ok;
   }
-  process.stdout.write(`${"name".padEnd(14)} ${"preprocess".padEnd(10)} ${"input".padEnd(9)} ${"default cut".padEnd(18)} imagenet weights\n`);
+  process.stdout.write(`${"name".padEnd(20)} ${"preprocess".padEnd(10)} ${"input".padEnd(9)} ${"default cut".padEnd(22)} imagenet weights\n`);
   for (const r of rows)
-    process.stdout.write(`${r.name.padEnd(14)} ${r.preprocessing.padEnd(10)} ${`${r.default_input} (≥${r.min_input})`.padEnd(9)} ${r.default_cut.padEnd(18)} ${r.imagenet.cached ? "cached" : "not cached"}\n`);
+    process.stdout.write(`${r.name.padEnd(20)} ${r.preprocessing.padEnd(10)} ${`${r.default_input} (≥${r.min_input})`.padEnd(9)} ${r.default_cut.padEnd(22)} ${r.imagenet.cached ? "cached" : "not cached"}\n`);
   process.stdout.write("\ntlrun models <name> [--freeze-at LAYER|INDEX|BLOCK|FRACTION] lists its layers\n");
   return EXIT.ok;
 }

@@ -1,6 +1,7 @@
 import * as tf from "@tensorflow/tfjs";
 import type { ModelArtifacts } from "./source";
 import { TlrunError } from "../errors";
+import "./zoo/custom-layers"; // Keras layers tfjs lacks, used by some zoo architectures
 import { cutAt, functionalConfig, splitAt, withInputSize, type ModelTopology } from "./topology";
 import { expectedWeights } from "./weights/map";
 

@@ -79,8 +79,10 @@ function stringsAttr(g: Group, name: string): string[] | undefined {
 
 export function toFloat32(v: unknown): Float32Array {
   if (v instanceof Float32Array) return v;
+  if (v instanceof BigInt64Array || v instanceof BigUint64Array) return Float32Array.from(v, Number);
   if (ArrayBuffer.isView(v) && !(v instanceof DataView)) return Float32Array.from(v as unknown as ArrayLike<number>);
   if (typeof v === "number") return Float32Array.of(v);
+  if (typeof v === "bigint") return Float32Array.of(Number(v)); // an int64 scalar: Normalization's sample count
   throw new Error("not a numeric dataset");
 }
 

@@ -1,6 +1,7 @@
 import * as tf from "@tensorflow/tfjs";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import "./zoo/custom-layers"; // a saved zoo model may hold Keras layers tfjs lacks
 
 /**
  * Save a LayersModel as a tfjs model folder (model.json + weights.bin), readable by

@@ -37,6 +37,20 @@ test("weights map by layer name onto the tfjs weight names and order", async (t)
   assert.ok(Math.abs(data[108 + 4]! - 0) < 1e-6 && Math.abs(data[0]! - (74 + 30) * 0.001) < 1e-6);
 });
 
+test("other names for the same layers (Keras' older files count unnamed layers from 1): matched in order, as Keras' load_weights does", async (t) => {
+  const file = join(tempDir(t), "old.h5");
+  await writeKerasH5(file, [["input_1", []], ["conv2d_1", TINY_LAYERS[1]![1]], ["conv2d_2", TINY_LAYERS[2]![1]]]);
+  const arch = tinyArchitecture();
+  const expected = await expectedWeights(arch.topology());
+  const m = mapWeights(await readKerasH5(file), expected, arch.name);
+  assert.deepEqual(m.weightSpecs.map((s) => s.name), ["c1/kernel", "c1/bias", "c2/kernel", "c2/bias"]);
+  assert.ok(Math.abs(new Float32Array(m.weightData)[108 + 4]! - (108 + 4) * 0.001) < 1e-6, "c2 gets conv2d_2's values");
+  // a layer more or a shape off: no pairing, and the names decide
+  await writeKerasH5(file, [["conv2d_1", TINY_LAYERS[1]![1]], ["conv2d_2", [["kernel", [3, 3, 4, 8]], ["bias", [8]]]]]);
+  const bad = await readKerasH5(file);
+  assert.throws(() => mapWeights(bad, expected, arch.name), isError(/has layer 'conv2d_1'/));
+});
+
 test("weights of another shape or architecture: the file, the layer and both shapes", async (t) => {
   const dir = tempDir(t);
   const arch = tinyArchitecture();

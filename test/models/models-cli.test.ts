@@ -16,12 +16,25 @@ test("tlrun models --json lists the architectures with their ImageNet weights", 
   const r = tlrun(["models", "--json"]);
   assert.equal(r.code, 0, r.stderr);
   const out = JSON.parse(r.stdout) as { architectures: Array<{ name: string; imagenet: { url: string } }> };
-  assert.deepEqual(out.architectures.map((a) => a.name), ["vgg16", "vgg19", "mobilenet_v2", "resnet50", "densenet121", "attention_vgg16"]);
-  assert.ok(out.architectures.every((a) => a.imagenet.url.startsWith("https://storage.googleapis.com/tensorflow/keras-applications/")));
+  assert.deepEqual(out.architectures.map((a) => a.name), [
+    "vgg16", "vgg19", "mobilenet", "mobilenet_v2", "resnet50", "resnet101", "resnet152", "resnet50_v2", "resnet101_v2", "resnet152_v2",
+    "densenet121", "densenet169", "densenet201", "inception_v3", "xception", "inception_resnet_v2", "nasnet_mobile",
+    "efficientnet_b0", "efficientnet_b1", "efficientnet_b2", "efficientnet_b3", "attention_vgg16",
+  ]);
+  for (const a of out.architectures) {
+    // EfficientNet's files live in Keras' other bucket
+    const base = a.name.startsWith("efficientnet") ? "https://storage.googleapis.com/keras-applications/" : "https://storage.googleapis.com/tensorflow/keras-applications/";
+    assert.ok(a.imagenet.url.startsWith(base), a.imagenet.url);
+  }
 });
 
 test("tlrun models <name>: Keras' parameter counts, blocks, and what trains from a freeze point", () => {
-  const totals: Record<string, number> = { vgg16: 14_714_688, resnet50: 23_587_712, mobilenet_v2: 2_257_984, densenet121: 7_037_504 };
+  // Keras' model.count_params() for include_top=False (EfficientNet's count Normalization's 7 statistics)
+  const totals: Record<string, number> = {
+    vgg16: 14_714_688, resnet50: 23_587_712, mobilenet_v2: 2_257_984, densenet121: 7_037_504, mobilenet: 3_228_864,
+    resnet50_v2: 23_564_800, densenet169: 12_642_880, inception_v3: 21_802_784, xception: 20_861_480,
+    inception_resnet_v2: 54_336_736, nasnet_mobile: 4_269_716, efficientnet_b0: 4_049_571, efficientnet_b3: 10_783_535,
+  };
   for (const [name, total] of Object.entries(totals)) {
     const r = tlrun(["models", name, "--json"]);
     assert.equal(r.code, 0, r.stderr);

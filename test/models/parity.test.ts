@@ -3,7 +3,7 @@
  * PyPI, in a venv made on first use by scripts/python/setup-keras.mjs) builds each
  * keras.applications model with random weights and saves its .h5 files; tlrun loads them into its
  * own architecture through the .h5 reader and must reproduce Keras' output within 1e-4 relative.
- * Slow: skipped when TLRUN_FAST is set.
+ * Slow: skipped when TLRUN_FAST is set; TLRUN_PARITY=inception_v3,efficientnet_b0 runs only those.
  */
 import { before, test } from "node:test";
 import assert from "node:assert/strict";
@@ -22,7 +22,20 @@ import { serveFiles } from "./serve";
 
 const SLOW = { skip: process.env.TLRUN_FAST ? "slow: TLRUN_FAST is set" : false, timeout: 30 * 60_000 };
 const ROOT = resolve(__dirname, "../../..");
-const SIZE = 64;
+/**
+ * Each architecture, its cut and the input size it is compared at: 64 where that is allowed, Keras'
+ * minimum otherwise. EfficientNetB1 … B3's sizes keep the even/odd pattern their default input
+ * gives the stride-2 blocks (Keras' correct_pad depends on it), so their default topology is exact.
+ */
+const CASES: Array<[arch: string, cut: string, size: number]> = [
+  ["resnet50", "conv5_block3_out", 64], ["vgg16", "block5_pool", 64], ["vgg19", "block5_pool", 64], ["mobilenet_v2", "out_relu", 64], ["densenet121", "relu", 64],
+  ["inception_v3", "mixed10", 75], ["efficientnet_b0", "top_activation", 64],
+  ["resnet101", "conv5_block3_out", 64], ["resnet152", "conv5_block3_out", 64], ["densenet169", "relu", 64], ["densenet201", "relu", 64],
+  ["efficientnet_b1", "top_activation", 80], ["efficientnet_b2", "top_activation", 68], ["efficientnet_b3", "top_activation", 76],
+  ["mobilenet", "conv_pw_13_relu", 64], ["xception", "block14_sepconv2_act", 71], ["inception_resnet_v2", "conv_7b_ac", 75],
+  ["resnet50_v2", "post_relu", 64], ["resnet101_v2", "post_relu", 64], ["resnet152_v2", "post_relu", 64],
+  ["nasnet_mobile", "activation_187", 64], // 64 and 224 give the stride-2 cells the same even/odd sizes
+];
 let python = "";
 
 before(async () => {
@@ -41,10 +54,11 @@ interface KerasRun {
   layers: string[];
 }
 
-function kerasModel(dir: string, arch: string): KerasRun {
-  const r = spawnSync(python, [join(ROOT, "scripts/python/keras_parity.py"), arch, String(SIZE), dir, "1"], { encoding: "utf8" });
+function kerasModel(dir: string, arch: string, size: number, ...flags: string[]): KerasRun {
+  const r = spawnSync(python, [join(ROOT, "scripts/python/keras_parity.py"), arch, String(size), dir, "1", ...flags], { encoding: "utf8" });
   assert.equal(r.status, 0, r.stderr);
-  const meta = JSON.parse(readFileSync(join(dir, "meta.json"), "utf8")) as { input_shape: number[]; output_shape: number[]; layers: string[] };
+  const meta = JSON.parse(readFileSync(join(dir, "meta.json"), "utf8")) as { input_shape: number[]; output_shape: number[]; layers: string[]; input_sensitivity: number };
+  assert.ok(meta.input_sensitivity > 1e-2, `${arch}: Keras' output barely depends on its input (${meta.input_sensitivity}); a wrong early layer would go unnoticed`);
   const bin = (f: string): Float32Array => {
     const b = readFileSync(join(dir, f));
     return new Float32Array(b.buffer, b.byteOffset, b.byteLength / 4);
@@ -55,7 +69,8 @@ function kerasModel(dir: string, arch: string): KerasRun {
 /** Max |tlrun - keras| over max |keras|: the error relative to the output's scale. */
 async function relativeError(arch: string, weights: string, k: KerasRun, cut: string): Promise<number> {
   const a = loadArtifacts(arch, k.dir, weights);
-  const model = await buildBase(a, cut, [SIZE, SIZE]);
+  const size = k.input.shape[1]!;
+  const model = await buildBase(a, cut, [size, size]);
   try {
     const y = model.predict(k.input) as tf.Tensor;
     assert.deepEqual(y.shape, k.outputShape);
@@ -74,11 +89,11 @@ async function relativeError(arch: string, weights: string, k: KerasRun, cut: st
   }
 }
 
-for (const [arch, cut] of [["resnet50", "conv5_block3_out"], ["vgg16", "block5_pool"], ["mobilenet_v2", "out_relu"], ["densenet121", "relu"]] as const) {
+for (const [arch, cut, size] of CASES.filter(([a]) => !process.env.TLRUN_PARITY || process.env.TLRUN_PARITY.split(",").includes(a))) {
   test(`${arch}: tlrun reproduces Keras from both .h5 layouts and the .keras archive within 1e-4`, SLOW, async (t) => {
     const dir = tempDir(t, `tlrun-parity-${arch}-`);
     process.env.TLRUN_CACHE = join(dir, "cache");
-    const k = kerasModel(dir, arch);
+    const k = kerasModel(dir, arch, size);
     try {
       assert.deepEqual(layerNames(ARCHITECTURES[arch]!.topology()), k.layers, "tlrun's layers, in order, are Keras' layers");
       for (const file of ["weights.h5", "model.h5", "model.keras"]) {
@@ -93,6 +108,23 @@ for (const [arch, cut] of [["resnet50", "conv5_block3_out"], ["vgg16", "block5_p
       await prepareBase(arch, dir, url);
       assert.ok((await relativeError(arch, url, k, cut)) < 1e-4);
       assert.equal(srv.requests.length, 1);
+    } finally {
+      k.input.dispose();
+      delete process.env.TLRUN_CACHE;
+    }
+  });
+}
+
+for (const [arch, cut, size] of CASES.filter(([a]) => ["inception_v3", "xception", "inception_resnet_v2"].includes(a) && (!process.env.TLRUN_PARITY || process.env.TLRUN_PARITY.split(",").includes(a)))) {
+  test(`${arch}: a file whose unnamed layers count from 1, as Keras' official one does, loads in Keras' order`, SLOW, async (t) => {
+    const dir = tempDir(t, `tlrun-parity-${arch}-from1-`);
+    process.env.TLRUN_CACHE = join(dir, "cache");
+    const k = kerasModel(dir, arch, size, "--names-from-1");
+    try {
+      assert.ok(k.layers.includes("conv2d_1") && !k.layers.includes("conv2d"), "Keras named the layers from 1");
+      const err = await relativeError(arch, "weights.h5", k, cut);
+      t.diagnostic(`${arch} weights.h5 (names from 1): max relative error ${err.toExponential(2)}`);
+      assert.ok(err < 1e-4, `${arch}: max relative error ${err}`);
     } finally {
       k.input.dispose();
       delete process.env.TLRUN_CACHE;

@@ -14,6 +14,7 @@ export interface ExpectedWeight {
 /** The weights a topology's tfjs model has, layer by layer, in the order tfjs (and Keras) create them. */
 export async function expectedWeights(topology: ModelTopology): Promise<ExpectedWeight[]> {
   const tf = await import("@tensorflow/tfjs"); // loaded on use: plan and validate never need it
+  await import("../zoo/custom-layers");
   const model = await tf.models.modelFromJSON({ modelTopology: topology } as unknown as tfjs.io.ModelJSON);
   try {
     return model.layers.flatMap((l) => l.weights.map((w) => ({ layer: l.name, name: w.originalName, shape: w.shape.map(Number) })));
@@ -25,12 +26,35 @@ export async function expectedWeights(topology: ModelTopology): Promise<Expected
 const fmt = (s: number[]): string => `[${s.join(", ")}]`;
 
 /**
+ * Keras' own loading (`load_weights` without by_name) when the names differ: the file's layers
+ * that have weights, in the file's order, onto the model's, in the model's order. Keras' older
+ * official files name unnamed layers from 1 (conv2d_1 … conv2d_94 in InceptionV3) where Keras 2.15
+ * counts from 0. Used only when every layer pairs up with the same number and shapes of weights;
+ * otherwise undefined, and the names decide (with their errors).
+ */
+function byKerasOrder(h5: KerasWeights, expected: ExpectedWeight[]): KerasWeights | undefined {
+  const want = new Map<string, ExpectedWeight[]>();
+  for (const e of expected) want.set(e.layer, [...(want.get(e.layer) ?? []), e]);
+  if ([...want.keys()].every((l) => h5.layers.has(l))) return undefined;
+  const have = [...h5.layers].filter(([, ws]) => ws.length > 0);
+  const wanted = [...want];
+  if (have.length !== wanted.length) return undefined;
+  const same = wanted.every(([, ws], i) => {
+    const hs = have[i]![1];
+    return hs.length === ws.length && ws.every((w, j) => fmt(w.shape) === fmt(hs[j]!.shape));
+  });
+  return same ? { ...h5, layers: new Map(wanted.map(([layer], i) => [layer, have[i]![1]])) } : undefined;
+}
+
+/**
  * Lay the .h5 weights out as tfjs weightSpecs + one buffer, matching layers by name and weights
- * by their order inside the layer (as Keras does). Dense layers the file has and the model lacks
+ * by their order inside the layer (as Keras does; if the names differ but every layer pairs up in
+ * order, in Keras' order, as Keras' load_weights does). Dense layers the file has and the model lacks
  * (a classifier top) are ignored; a convolutional layer the model lacks is an error; anything the model needs and the file lacks or shapes differently
  * is an error naming the file, the layer and both shapes.
  */
-export function mapWeights(h5: KerasWeights, expected: ExpectedWeight[], archName: string): { weightSpecs: WeightSpec[]; weightData: ArrayBuffer } {
+export function mapWeights(file: KerasWeights, expected: ExpectedWeight[], archName: string): { weightSpecs: WeightSpec[]; weightData: ArrayBuffer } {
+  const h5 = byKerasOrder(file, expected) ?? file;
   const byLayer = new Map<string, ExpectedWeight[]>();
   for (const e of expected) byLayer.set(e.layer, [...(byLayer.get(e.layer) ?? []), e]);
   const total = expected.reduce((n, e) => n + e.shape.reduce((a, b) => a * b, 1), 0);
