@@ -1,4 +1,4 @@
-import { blockOf } from "./zoo/describe";
+import { blocksOf } from "./zoo/describe";
 
 /**
  * A reference to a layer of the base, as `freeze.at`, `lr_multipliers[].from` and
@@ -10,12 +10,8 @@ export type LayerRef = string | number;
 
 /** Keras' block of each layer, from the names in order ("stem" before the first block, "top" after the last). */
 export function layerBlocks(names: readonly string[]): string[] {
-  let seen = false;
-  return names.map((n) => {
-    const block = blockOf(n, seen);
-    seen ||= block !== "stem";
-    return block;
-  });
+  // Names alone: without the graph, the stem ends where the first named block starts.
+  return blocksOf(names.map((name) => ({ name, inbound: [] })));
 }
 
 /** A fraction of the depth as written in YAML (0.75) or on the command line ("0.75"), else undefined. */

@@ -18,8 +18,8 @@ test("tlrun models --json lists the architectures with their ImageNet weights", 
   const out = JSON.parse(r.stdout) as { architectures: Array<{ name: string; imagenet: { url: string } }> };
   assert.deepEqual(out.architectures.map((a) => a.name), [
     "vgg16", "vgg19", "mobilenet", "mobilenet_v2", "resnet50", "resnet101", "resnet152", "resnet50_v2", "resnet101_v2", "resnet152_v2",
-    "densenet121", "densenet169", "densenet201", "inception_v3", "xception", "inception_resnet_v2", "nasnet_mobile",
-    "efficientnet_b0", "efficientnet_b1", "efficientnet_b2", "efficientnet_b3", "attention_vgg16",
+    "densenet121", "attention_vgg16", "densenet169", "densenet201", "inception_v3", "xception", "inception_resnet_v2", "nasnet_mobile",
+    "efficientnet_b0", "efficientnet_b1", "efficientnet_b2", "efficientnet_b3",
   ]);
   for (const a of out.architectures) {
     // EfficientNet's files live in Keras' other bucket
