@@ -2,6 +2,7 @@ import * as tf from "@tensorflow/tfjs";
 import { join } from "node:path";
 import { batches } from "../data/loader";
 import { buildBase } from "../models/build";
+import { foldForInference } from "../models/fold";
 import { loadModel, saveModel } from "../models/io";
 import { resolveCut } from "../models/layers";
 import { evaluateClassifier } from "../training/metrics";
@@ -41,6 +42,7 @@ export const evaluate: Stage = {
     const split = ctx.config.evaluate.split;
     const items = manifest.items.filter((it) => it.split === split);
     const { model, head } = await assemble(ctx);
+    const folded = foldForInference(model); // the saved model keeps its BatchNorm layers
     try {
       const k = manifest.classes.length;
       const probs = new Float32Array(items.length * k);
@@ -48,7 +50,7 @@ export const evaluate: Stage = {
       let done = 0;
       for await (const b of batches(items.map((it) => ({ abs: join(ctx.dataDir, it.rel) })), imageOptions(ctx, 32))) {
         ctx.checkAbort();
-        const p = tf.tidy(() => toClassProbs(model.predict(tf.tensor4d(b.x, [b.n, h, w, 3])) as tf.Tensor));
+        const p = tf.tidy(() => toClassProbs(folded.predict(tf.tensor4d(b.x, [b.n, h, w, 3]))[0]!));
         probs.set(p.dataSync(), done * k);
         p.dispose();
         done += b.n;
@@ -68,6 +70,7 @@ export const evaluate: Stage = {
         },
       };
     } finally {
+      folded.dispose();
       model.dispose();
       head.dispose();
     }

@@ -5,6 +5,7 @@ import type { PipelineConfig } from "../config/types";
 import { batches } from "../data/loader";
 import type { Manifest } from "../data/manifest";
 import { buildBase } from "../models/build";
+import { foldForInference, type InferenceModel } from "../models/fold";
 import { resolveCut } from "../models/layers";
 import type { ModelArtifacts } from "../models/source";
 import { writeFileAtomic } from "../util/atomic";
@@ -47,7 +48,7 @@ export function imageOptions(ctx: StageContext, batchSize: number) {
 
 /** Run `base` over images and append pooled features; tensors are freed batch by batch. */
 async function featuresFor(
-  ctx: StageContext, base: tf.LayersModel, items: Array<{ abs: string }>, writer: FeatureWriter,
+  ctx: StageContext, base: InferenceModel, items: Array<{ abs: string }>, writer: FeatureWriter,
   label: string, augment?: { cfg: PipelineConfig["augment"]; seed: number; epoch: number },
 ): Promise<void> {
   const [h, w] = ctx.config.base.input_size;
@@ -57,7 +58,7 @@ async function featuresFor(
     ctx.checkAbort();
     const rows = tf.tidy(() => {
       const x = tf.tensor4d(batch.x, [batch.n, h, w, 3]);
-      const fm = base.predict(x) as tf.Tensor4D;
+      const fm = base.predict(x)[0]!;
       return tf.concat([tf.mean(fm, [1, 2]), tf.max(fm, [1, 2])], 1);
     });
     writer.append((await rows.data()) as Float32Array);
@@ -75,9 +76,10 @@ export const extract: Stage = {
   async run(ctx) {
     const manifest: Manifest = readManifest(input(ctx, "prepare").dir);
     const a = ctx.artifacts();
-    const base = await buildBase(a, resolveCut(a, ctx.config.base.cut), ctx.config.base.input_size);
+    const model = await buildBase(a, resolveCut(a, ctx.config.base.cut), ctx.config.base.input_size);
+    const base = foldForInference(model);
     try {
-      const dim = base.outputs[0]!.shape[3]!;
+      const dim = model.outputs[0]!.shape[3]!;
       const all = manifest.items.map((it) => ({ abs: join(ctx.dataDir, it.rel) }));
       const train = manifest.items.filter((it) => it.split === "train").map((it) => ({ abs: join(ctx.dataDir, it.rel) }));
       const started = performance.now();
@@ -103,6 +105,7 @@ export const extract: Stage = {
       return { info: { ...index, images_per_second: all.length / plainSeconds, weights_sha256: a.weightsSha256 } };
     } finally {
       base.dispose();
+      model.dispose();
     }
   },
 };
