@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { batches } from "../data/loader";
 import type { Manifest } from "../data/manifest";
 import { buildSplitBase } from "../models/build";
-import { foldForInference, type InferenceModel } from "../models/fold";
+import { foldForInference, foldForTraining, type InferenceModel } from "../models/fold";
 import { loadModel, saveModel } from "../models/io";
 import { resolveCut } from "../models/layers";
 import { TlrunError } from "../errors";
@@ -57,14 +57,16 @@ export const fineTune: Stage = {
     const trainViews = new ActivationViews(shapes);
     const valViews = new ActivationViews(shapes);
     const frozen = foldForInference(split.bottom); // BatchNorm folded into a copy of the bottom's convs
+    let topRun: InferenceModel | undefined;
     try {
       const bnTrains = spec.batchnorm === "train";
       for (const l of split.top.layers) l.trainable = l.getClassName() !== "BatchNormalization" || bnTrains;
+      if (!bnTrains) topRun = foldForTraining(split.top); // frozen BatchNorm folded into the trained convs, per step
       const k = manifest.classes.length;
       const sigmoid = headCfg.output === "sigmoid";
       const pool = (fm: tf.Tensor): tf.Tensor => (headCfg.pooling === "avg" ? tf.mean(fm, [1, 2]) : tf.max(fm, [1, 2]));
       const forward = (x: tf.Tensor | tf.Tensor[], training: boolean): tf.Tensor =>
-        head.apply(pool(split.top.apply(x, { training: training && bnTrains }) as tf.Tensor), { training }) as tf.Tensor;
+        head.apply(pool(topRun ? topRun.predict(x)[0]! : (split.top.apply(x, { training: training && bnTrains }) as tf.Tensor)), { training }) as tf.Tensor;
       const pick = (s: "train" | "val"): Item[] =>
         manifest.items.filter((it) => it.split === s).map((it) => ({ abs: join(ctx.dataDir, it.rel), label: it.label }));
       const train = pick("train");
@@ -123,6 +125,7 @@ export const fineTune: Stage = {
       trainViews.dispose();
       valViews.dispose();
       frozen.dispose();
+      topRun?.dispose();
       split.bottom.dispose();
       split.top.dispose();
       head.dispose();

@@ -2,15 +2,17 @@
  * BatchNorm folding for inference (src/models/fold.ts): the folded model must give the same
  * outputs as the LayersModel (1e-4 relative), leave the model's own weights alone and leak no
  * tensors, on the embedded MobileNetV2 and on the zoo's ResNet50, VGG16 and DenseNet121 with
- * random weights and random BatchNorm statistics.
+ * random weights and random BatchNorm statistics. The training variant must give the same
+ * gradients for the model's own trainable variables.
  */
 import { before, test } from "node:test";
 import assert from "node:assert/strict";
 import { resolve } from "node:path";
 import * as tf from "@tensorflow/tfjs";
 import { selectBackend } from "../../src/backend/select";
-import { buildBase } from "../../src/models/build";
-import { foldForInference } from "../../src/models/fold";
+import { buildBase, buildSplitBase } from "../../src/models/build";
+import { foldForInference, foldForTraining } from "../../src/models/fold";
+import { baseLayers, freezeIndex } from "../../src/models/layers";
 import { loadArtifacts } from "../../src/models/source";
 import { cutAt, withInputSize } from "../../src/models/topology";
 import { ARCHITECTURES } from "../../src/models/zoo";
@@ -94,4 +96,37 @@ test("a model whose head layers also belong to another model (the evaluate stage
   assert.equal(r.folded.batchNorms, 1);
   model.dispose();
   head.dispose();
+});
+
+test("training fold of MobileNetV2's top (frozen BatchNorm) gives the same outputs and gradients", async () => {
+  const a = loadArtifacts("mobilenet_v2", ROOT);
+  const at = freezeIndex(baseLayers(a, "out_relu"), "block_15_expand")!;
+  const split = await buildSplitBase(a, "out_relu", [64, 64], at);
+  for (const l of split.top.layers) l.trainable = l.getClassName() !== "BatchNormalization";
+  const f = foldForTraining(split.top);
+  assert.equal(f.folded.batchNorms, 7); // blocks 15 and 16 (expand, depthwise, project) and Conv_1
+  const x = tf.randomUniform([2, ...(split.top.inputs[0]!.shape.slice(1) as number[])], 0, 3, "float32", 2);
+  const probe = tf.randomNormal([2, ...(split.top.outputs[0]!.shape.slice(1) as number[])], 0, 1, "float32", 3);
+  const vars = split.top.trainableWeights.map((v) => v.read() as tf.Variable);
+  const gradsOf = (run: () => tf.Tensor): { value: number; grads: Float32Array[] } => {
+    const { value, grads } = tf.variableGrads(() => tf.sum(tf.mul(run(), probe)), vars);
+    const out = { value: value.dataSync()[0]!, grads: vars.map((v) => grads[v.name]!.dataSync() as Float32Array) };
+    tf.dispose([value, ...Object.values(grads)]);
+    return out;
+  };
+  const t0 = tf.memory().numTensors;
+  const want = gradsOf(() => split.top.apply(x, { training: false }) as tf.Tensor);
+  const got = gradsOf(() => f.predict(x)[0]!);
+  assert.equal(tf.memory().numTensors, t0, "tensors leaked");
+  assert.ok(Math.abs(got.value - want.value) <= 1e-4 * Math.abs(want.value), `loss ${got.value} vs ${want.value}`);
+  want.grads.forEach((w, i) => {
+    const g = got.grads[i]!;
+    let diff = 0, max = 0;
+    w.forEach((v, j) => ((diff = Math.max(diff, Math.abs(v - g[j]!))), (max = Math.max(max, Math.abs(v)))));
+    assert.ok(diff <= 1e-4 * max + 1e-7, `${vars[i]!.name}: max |diff| ${diff}, max |grad| ${max}`);
+  });
+  f.dispose();
+  tf.dispose([x, probe]);
+  split.top.dispose();
+  split.bottom.dispose();
 });
