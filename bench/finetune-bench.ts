@@ -63,13 +63,14 @@ const PHASE: PhaseConfig = {
 
 /**
  * Train `steps` steps (one fit() epoch) and return steps/s over all but the first step, which
- * creates Adam's slots. `cached`: the top trains on stored frontier activations (no bottom pass).
+ * creates Adam's slots. `unfolded`: the LayersModels as they are (before BatchNorm folding). `cached`: the top trains on stored frontier activations (no bottom pass).
  */
-export async function finetuneRate(cached: boolean, steps: number): Promise<Record<string, number>> {
+export async function finetuneRate(cached: boolean, steps: number, unfolded = false): Promise<Record<string, number>> {
   const s = await prepare();
   if (cached && !s.acts) s.acts = frozenActivations(s);
   const actSize = s.actShape.reduce((p, q) => p * q, 1);
   const nb = FT.images / FT.batch;
+  const bottom = (t: tf.Tensor): tf.Tensor => (unfolded ? (s.split.bottom.predict(t) as tf.Tensor) : s.bottom.predict(t)[0]!);
   async function* epoch(): AsyncGenerator<Batch> {
     for (let k = 0; k < steps; k++) {
       const b = k % nb;
@@ -77,13 +78,13 @@ export async function finetuneRate(cached: boolean, steps: number): Promise<Reco
       if (cached) {
         yield { x: tf.tensor(s.acts!.slice(b * FT.batch * actSize, (b + 1) * FT.batch * actSize), [FT.batch, ...s.actShape]), y, n: FT.batch };
       } else {
-        const x = tf.tidy(() => s.bottom.predict(tf.tensor4d(s.x.subarray(b * FT.batch * PER_IMAGE, (b + 1) * FT.batch * PER_IMAGE), [FT.batch, FT.size, FT.size, 3]))[0]!);
+        const x = tf.tidy(() => bottom(tf.tensor4d(s.x.subarray(b * FT.batch * PER_IMAGE, (b + 1) * FT.batch * PER_IMAGE), [FT.batch, FT.size, FT.size, 3])));
         yield { x, y, n: FT.batch };
       }
     }
   }
   const forward = (x: tf.Tensor | tf.Tensor[], training: boolean): tf.Tensor =>
-    s.head.apply(tf.mean(s.top.predict(x)[0]!, [1, 2]), { training }) as tf.Tensor;
+    s.head.apply(tf.mean(unfolded ? (s.split.top.apply(x, { training: false }) as tf.Tensor) : s.top.predict(x)[0]!, [1, 2]), { training }) as tf.Tensor;
   const variables = [...s.split.top.trainableWeights, ...s.head.trainableWeights].map((v) => v.read() as tf.Variable);
   const ends: number[] = [];
   const before = numTensors();
