@@ -68,13 +68,6 @@ export class Context {
   }
 }
 
-/**
- * The native backend with TensorFlow's BFC allocator for CPU tensors. Eager ops otherwise get
- * every output from malloc, and at 224 px the 100+ MB activations are fresh mmaps each time
- * (page faults, high system time). Not yet set by src/backend/select.ts; measured as a proposal.
- */
-export const BFC = { name: "bfc", env: { TF_CPU_ALLOCATOR_USE_BFC: "true" } };
-
 /** Median of a list. */
 export function median(v: number[]): number {
   const s = [...v].sort((a, b) => a - b);

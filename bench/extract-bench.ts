@@ -6,11 +6,13 @@ import * as tf from "@tensorflow/tfjs";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { buildBase } from "../src/models/build";
+import { foldForInference, type InferenceModel } from "../src/models/fold";
 import { loadArtifacts } from "../src/models/source";
 import { EMOJI_DIR, ROOT, assertFlat, decodeInputs, listImages, numTensors } from "./common";
 
 const BATCH = 32;
 const models = new Map<number, tf.LayersModel>();
+const foldedModels = new Map<number, InferenceModel>();
 const inputs = new Map<number, Float32Array>();
 const saved = new Map<string, { predict(x: tf.Tensor): unknown; dispose(): void }>();
 
@@ -23,6 +25,13 @@ async function modelFor(size: number): Promise<tf.LayersModel> {
   return m;
 }
 
+/** The extract stage's runner: BatchNorm folded into a copy of the convs. */
+async function foldedFor(size: number): Promise<InferenceModel> {
+  let f = foldedModels.get(size);
+  if (!f) foldedModels.set(size, (f = foldForInference(await modelFor(size))));
+  return f;
+}
+
 /** One batch of real emoji images at `size`, decoded once and reused. */
 async function inputFor(size: number): Promise<Float32Array> {
   let x = inputs.get(size);
@@ -33,9 +42,10 @@ async function inputFor(size: number): Promise<Float32Array> {
   return x;
 }
 
-/** The product path: host batch -> tensor -> LayersModel.predict -> pooled rows back on the host. */
-async function pooled(m: tf.LayersModel, x: Float32Array, size: number): Promise<Float32Array> {
-  const rows = tf.tidy(() => tf.mean(m.predict(tf.tensor4d(x, [BATCH, size, size, 3])) as tf.Tensor, [1, 2]));
+/** The product path: host batch -> tensor -> folded base (or the LayersModel) -> pooled rows back on the host. */
+async function pooled(m: InferenceModel | tf.LayersModel, x: Float32Array, size: number): Promise<Float32Array> {
+  const run = (t: tf.Tensor): tf.Tensor => (m instanceof tf.LayersModel ? (m.predict(t) as tf.Tensor) : m.predict(t)[0]!);
+  const rows = tf.tidy(() => tf.mean(run(tf.tensor4d(x, [BATCH, size, size, 3])), [1, 2]));
   const out = (await rows.data()) as Float32Array;
   rows.dispose();
   return out;
@@ -61,12 +71,15 @@ async function pooledSaved(m: { predict(x: tf.Tensor): unknown }, x: Float32Arra
   return data;
 }
 
-/** img/s over `batches` batches after `warmup` untimed ones; asserts no tensor growth. */
-export async function extractRate(size: number, batches: number, warmup: number, savedModelDir?: string): Promise<Record<string, number>> {
+/**
+ * img/s over `batches` batches after `warmup` untimed ones; asserts no tensor growth. The folded
+ * base by default (what the stage runs); `unfolded`: LayersModel.predict, as before folding.
+ */
+export async function extractRate(size: number, batches: number, warmup: number, savedModelDir?: string, unfolded = false): Promise<Record<string, number>> {
   const x = await inputFor(size);
   const step = savedModelDir
     ? await savedModelFor(savedModelDir).then((m) => () => pooledSaved(m, x, size))
-    : await modelFor(size).then((m) => () => pooled(m, x, size));
+    : await (unfolded ? modelFor(size) : foldedFor(size)).then((m) => () => pooled(m, x, size));
   for (let i = 0; i < warmup; i++) await step();
   const before = numTensors();
   const t0 = performance.now();
@@ -79,7 +92,7 @@ export async function extractRate(size: number, batches: number, warmup: number,
 /** Write the verification batch (input and pooled output) for the Keras side to compare. */
 export async function writeVerify(size: number, dir: string): Promise<Record<string, string>> {
   const x = await inputFor(size);
-  const y = await pooled(await modelFor(size), x, size);
+  const y = await pooled(await foldedFor(size), x, size);
   const input = join(dir, `verify-${size}.in.f32`);
   const output = join(dir, `verify-${size}.tlrun.f32`);
   writeFileSync(input, new Uint8Array(x.buffer, x.byteOffset, x.byteLength));

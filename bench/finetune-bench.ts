@@ -5,6 +5,7 @@
 import * as tf from "@tensorflow/tfjs";
 import type { PhaseConfig } from "../src/config/types";
 import { buildSplitBase, type SplitBase } from "../src/models/build";
+import { foldForInference, foldForTraining, type InferenceModel } from "../src/models/fold";
 import { baseLayers, freezeIndex } from "../src/models/layers";
 import { loadArtifacts } from "../src/models/source";
 import { fit, type Batch } from "../src/training/fit";
@@ -15,6 +16,9 @@ export const FT = { size: 128, batch: 32, freezeAt: "block_13_expand", images: 2
 
 interface Setup {
   split: SplitBase;
+  /** The stage's runners: BatchNorm folded into a copy of the bottom, and into the top's convs per step. */
+  bottom: InferenceModel;
+  top: InferenceModel;
   head: tf.Sequential;
   x: Float32Array;
   labels: number[];
@@ -35,7 +39,7 @@ async function prepare(): Promise<Setup> {
   const items = listImages(EMOJI_DIR);
   const x = await decodeInputs(items, FT.images, FT.size);
   const labels = Array.from({ length: FT.images }, (_, i) => items[(i * 7) % items.length]!.label);
-  return (setup = { split, head, x, labels, actShape: split.top.inputs[0]!.shape.slice(1) as number[] });
+  return (setup = { split, bottom: foldForInference(split.bottom), top: foldForTraining(split.top), head, x, labels, actShape: split.top.inputs[0]!.shape.slice(1) as number[] });
 }
 
 const PER_IMAGE = FT.size * FT.size * 3;
@@ -44,7 +48,7 @@ function frozenActivations(s: Setup): Float32Array {
   const size = s.actShape.reduce((p, q) => p * q, 1);
   const out = new Float32Array(FT.images * size);
   for (let i = 0; i < FT.images; i += FT.batch) {
-    const a = tf.tidy(() => s.split.bottom.predict(tf.tensor4d(s.x.subarray(i * PER_IMAGE, (i + FT.batch) * PER_IMAGE), [FT.batch, FT.size, FT.size, 3])) as tf.Tensor);
+    const a = tf.tidy(() => s.bottom.predict(tf.tensor4d(s.x.subarray(i * PER_IMAGE, (i + FT.batch) * PER_IMAGE), [FT.batch, FT.size, FT.size, 3]))[0]!);
     out.set(a.dataSync(), i * size);
     a.dispose();
   }
@@ -59,13 +63,14 @@ const PHASE: PhaseConfig = {
 
 /**
  * Train `steps` steps (one fit() epoch) and return steps/s over all but the first step, which
- * creates Adam's slots. `cached`: the top trains on stored frontier activations (no bottom pass).
+ * creates Adam's slots. `unfolded`: the LayersModels as they are (before BatchNorm folding). `cached`: the top trains on stored frontier activations (no bottom pass).
  */
-export async function finetuneRate(cached: boolean, steps: number): Promise<Record<string, number>> {
+export async function finetuneRate(cached: boolean, steps: number, unfolded = false): Promise<Record<string, number>> {
   const s = await prepare();
   if (cached && !s.acts) s.acts = frozenActivations(s);
   const actSize = s.actShape.reduce((p, q) => p * q, 1);
   const nb = FT.images / FT.batch;
+  const bottom = (t: tf.Tensor): tf.Tensor => (unfolded ? (s.split.bottom.predict(t) as tf.Tensor) : s.bottom.predict(t)[0]!);
   async function* epoch(): AsyncGenerator<Batch> {
     for (let k = 0; k < steps; k++) {
       const b = k % nb;
@@ -73,13 +78,13 @@ export async function finetuneRate(cached: boolean, steps: number): Promise<Reco
       if (cached) {
         yield { x: tf.tensor(s.acts!.slice(b * FT.batch * actSize, (b + 1) * FT.batch * actSize), [FT.batch, ...s.actShape]), y, n: FT.batch };
       } else {
-        const x = tf.tidy(() => s.split.bottom.predict(tf.tensor4d(s.x.subarray(b * FT.batch * PER_IMAGE, (b + 1) * FT.batch * PER_IMAGE), [FT.batch, FT.size, FT.size, 3])) as tf.Tensor);
+        const x = tf.tidy(() => bottom(tf.tensor4d(s.x.subarray(b * FT.batch * PER_IMAGE, (b + 1) * FT.batch * PER_IMAGE), [FT.batch, FT.size, FT.size, 3])));
         yield { x, y, n: FT.batch };
       }
     }
   }
   const forward = (x: tf.Tensor | tf.Tensor[], training: boolean): tf.Tensor =>
-    s.head.apply(tf.mean(s.split.top.apply(x, { training: false }) as tf.Tensor, [1, 2]), { training }) as tf.Tensor;
+    s.head.apply(tf.mean(unfolded ? (s.split.top.apply(x, { training: false }) as tf.Tensor) : s.top.predict(x)[0]!, [1, 2]), { training }) as tf.Tensor;
   const variables = [...s.split.top.trainableWeights, ...s.head.trainableWeights].map((v) => v.read() as tf.Variable);
   const ends: number[] = [];
   const before = numTensors();

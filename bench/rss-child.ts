@@ -12,6 +12,7 @@ import { join } from "node:path";
 import { FeatureWriter } from "../src/cache/features";
 import { batches } from "../src/data/loader";
 import { buildBase } from "../src/models/build";
+import { foldForInference } from "../src/models/fold";
 import { loadArtifacts } from "../src/models/source";
 import { ROOT, assertFlat, emit, listImages, numTensors, useBackend } from "./common";
 
@@ -20,7 +21,8 @@ async function main(): Promise<void> {
   await useBackend(args.backend ?? "native");
   const size = Number(args.size ?? 128);
   const items = listImages(args.dir).slice(0, Number(args.limit ?? 1000));
-  const base = await buildBase(loadArtifacts("mobilenet_v2", ROOT), "out_relu", [size, size]);
+  const model = await buildBase(loadArtifacts("mobilenet_v2", ROOT), "out_relu", [size, size]);
+  const base = foldForInference(model); // as the extract stage runs it
   const out = mkdtempSync(join(tmpdir(), "tlrun-bench-rss-"));
   const writer = new FeatureWriter(join(out, "plain.f32"), 2 * 1280);
   const counts: number[] = [];
@@ -30,7 +32,7 @@ async function main(): Promise<void> {
     let b = 0;
     for await (const batch of batches(items, { size: [size, size], colorMode: "rgb", maxPixels: 1e8, preprocessing: "tf", batchSize: 32 })) {
       const rows = tf.tidy(() => {
-        const fm = base.predict(tf.tensor4d(batch.x, [batch.n, size, size, 3])) as tf.Tensor;
+        const fm = base.predict(tf.tensor4d(batch.x, [batch.n, size, size, 3]))[0]!;
         return tf.concat([tf.mean(fm, [1, 2]), tf.max(fm, [1, 2])], 1);
       });
       writer.append((await rows.data()) as Float32Array);

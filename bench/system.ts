@@ -5,7 +5,7 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { EMOJI_DIR, ROOT, listImages } from "./common";
-import { BFC, type Context } from "./context";
+import type { Context } from "./context";
 import { generateImages } from "./gen-images";
 import { resultOf, runOnce } from "./proc";
 
@@ -17,13 +17,11 @@ export async function rssSection(ctx: Context): Promise<void> {
     await generateImages(listImages(EMOJI_DIR), dir, total);
     ctx.raw.generate_seconds = (performance.now() - t0) / 1000;
     const results: Record<number, Record<string, number>> = {};
-    for (const [limit, env] of [[1000, {}], [total, {}], [total, BFC.env]] as const) {
-      const out = await runOnce(process.execPath, [join(ROOT, "dist", "bench", "rss-child.js"), JSON.stringify({ dir, limit, size: 128 })], ctx.log, env);
+    for (const limit of [1000, total]) {
+      const out = await runOnce(process.execPath, [join(ROOT, "dist", "bench", "rss-child.js"), JSON.stringify({ dir, limit, size: 128 })], ctx.log);
       const r = resultOf(out);
-      const bfc = Object.keys(env).length > 0;
-      if (!bfc) results[limit] = r;
-      else ctx.raw.rss_bfc = r;
-      ctx.add({ section: "memory", metric: `peak RSS, streaming extraction of ${limit} images (128px, native${bfc ? " + BFC allocator" : ""})`, tlrun: r.max_rss_mb, unit: "MB", target: "<= 1536 MB", pass: r.max_rss_mb! <= 1536, note: `${r.img_per_s!.toFixed(1)} img/s, numTensors flat at ${r.num_tensors}` });
+      results[limit] = r;
+      ctx.add({ section: "memory", metric: `peak RSS, streaming extraction of ${limit} images (128px, native)`, tlrun: r.max_rss_mb, unit: "MB", target: "<= 1536 MB", pass: r.max_rss_mb! <= 1536, note: `${r.img_per_s!.toFixed(1)} img/s, numTensors flat at ${r.num_tensors}` });
     }
     ctx.raw.rss = results;
     const a = results[1000]!.max_rss_mb!, b = results[total]!.max_rss_mb!;

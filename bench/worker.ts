@@ -15,13 +15,13 @@ async function handle(c: Command): Promise<unknown> {
   const n = (k: string, d: number): number => (c[k] === undefined ? d : Number(c[k]));
   switch (c.cmd) {
     case "extract":
-      return extractRate(n("size", 224), n("batches", 3), n("warmup", 1), c.saved_model as string | undefined);
+      return extractRate(n("size", 224), n("batches", 3), n("warmup", 1), c.saved_model as string | undefined, Boolean(c.unfolded));
     case "verify":
       return writeVerify(n("size", 224), String(c.dir));
     case "export":
       return exportWeights(String(c.dir));
     case "finetune":
-      return finetuneRate(Boolean(c.cached), n("steps", 8));
+      return finetuneRate(Boolean(c.cached), n("steps", 8), Boolean(c.unfolded));
     case "decode":
       return decodeRate(n("size", 128), Boolean(c.augment), Boolean(c.pixel_cache));
     default:

@@ -23,11 +23,11 @@ export interface Plan {
  */
 export const STAGE_VERSIONS: Record<StageName, number> = {
   prepare: 1,
-  extract: 1,
+  extract: 2,
   "train-head": 1,
   unfreeze: 1,
-  "fine-tune": 1,
-  evaluate: 2,
+  "fine-tune": 2,
+  evaluate: 3,
 };
 
 /** The augmentation settings the extract stage's output depends on (not the fine-tune views). */

@@ -1,3 +1,4 @@
+import { foldForInference } from "./fold";
 import * as tf from "@tensorflow/tfjs";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -45,7 +46,9 @@ export async function buildGraphBase(a: ModelArtifacts): Promise<FeatureExtracto
 export async function featureExtractor(a: ModelArtifacts, cut: string, size: [number, number]): Promise<FeatureExtractor> {
   if (a.graph) return buildGraphBase(a);
   const base = await buildBase(a, resolveCut(a, cut), size);
-  return { predict: (x) => base.predict(x) as tf.Tensor, dispose: () => base.dispose() };
+  // Inference only: BatchNorm folded into the convolutions before it (fold.ts), same outputs.
+  const folded = foldForInference(base);
+  return { predict: (x) => folded.predict(x)[0]!, dispose: () => (folded.dispose(), base.dispose()) };
 }
 
 /** Pool a feature map over its spatial axes; a feature vector is already pooled. */

@@ -2,6 +2,7 @@ import * as tf from "@tensorflow/tfjs";
 import { join } from "node:path";
 import { batches } from "../data/loader";
 import { buildBase } from "../models/build";
+import { foldForInference } from "../models/fold";
 import { loadModel, saveModel } from "../models/io";
 import { saveGraphModel } from "../models/graph";
 import { resolveCut } from "../models/layers";
@@ -90,14 +91,19 @@ async function attentionFigure(ctx: StageContext, manifest: Manifest, items: Man
 async function predictImages(ctx: StageContext, model: tf.LayersModel, items: Manifest["items"], k: number, split: string): Promise<Float32Array> {
   const probs = new Float32Array(items.length * k);
   const [h, w] = ctx.config.base.input_size;
-  let done = 0;
-  for await (const b of batches(items.map((it) => ({ abs: join(ctx.dataDir, it.rel) })), imageOptions(ctx, 32))) {
-    ctx.checkAbort();
-    const p = tf.tidy(() => toClassProbs(model.predict(tf.tensor4d(b.x, [b.n, h, w, 3])) as tf.Tensor));
-    probs.set(p.dataSync(), done * k);
-    p.dispose();
-    done += b.n;
-    ctx.progress(`${done}/${items.length} ${split} images`);
+  const folded = foldForInference(model); // the saved model keeps its BatchNorm layers
+  try {
+    let done = 0;
+    for await (const b of batches(items.map((it) => ({ abs: join(ctx.dataDir, it.rel) })), imageOptions(ctx, 32))) {
+      ctx.checkAbort();
+      const p = tf.tidy(() => toClassProbs(folded.predict(tf.tensor4d(b.x, [b.n, h, w, 3]))[0]!));
+      probs.set(p.dataSync(), done * k);
+      p.dispose();
+      done += b.n;
+      ctx.progress(`${done}/${items.length} ${split} images`);
+    }
+  } finally {
+    folded.dispose();
   }
   return probs;
 }

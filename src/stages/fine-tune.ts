@@ -3,6 +3,7 @@ import { join } from "node:path";
 import { batches } from "../data/loader";
 import type { Manifest } from "../data/manifest";
 import { buildSplitBase } from "../models/build";
+import { foldForInference, foldForTraining, type InferenceModel } from "../models/fold";
 import { loadModel, saveModel } from "../models/io";
 import { baseLayers, resolveCut } from "../models/layers";
 import { TlrunError } from "../errors";
@@ -22,11 +23,11 @@ type Item = { abs: string; label: number };
 type Augment = { cfg: StageContext["config"]["augment"]; seed: number; epoch: number };
 
 /** Run the frozen part over images and store its activations as one view. */
-async function storeView(ctx: StageContext, bottom: tf.LayersModel, items: Item[], views: ActivationViews, view: number, augment?: Augment): Promise<void> {
+async function storeView(ctx: StageContext, bottom: InferenceModel, items: Item[], views: ActivationViews, view: number, augment?: Augment): Promise<void> {
   const [h, w] = ctx.config.base.input_size;
   for await (const b of batches(items, { ...imageOptions(ctx, 32), augment })) {
     ctx.checkAbort();
-    const outs = tf.tidy(() => [bottom.predict(tf.tensor4d(b.x, [b.n, h, w, 3]))].flat() as tf.Tensor[]);
+    const outs = tf.tidy(() => bottom.predict(tf.tensor4d(b.x, [b.n, h, w, 3])));
     views.append(view, outs.map((t) => t.dataSync() as Float32Array), b.n);
     tf.dispose(outs);
     ctx.progress(`frozen activations, view ${view}: ${views.count(view)}/${items.length} images`);
@@ -57,25 +58,28 @@ export const fineTune: Stage = {
     const shapes = split.top.inputs.map((t) => t.shape.slice(1) as number[]);
     const trainViews = new ActivationViews(shapes);
     const valViews = new ActivationViews(shapes);
+    const frozen = foldForInference(split.bottom); // BatchNorm folded into a copy of the bottom's convs
+    let topRun: InferenceModel | undefined;
     try {
       const bnTrains = spec.batchnorm === "train";
       for (const l of split.top.layers) l.trainable = l.getClassName() !== "BatchNormalization" || bnTrains;
+      if (!bnTrains) topRun = foldForTraining(split.top); // frozen BatchNorm folded into the trained convs, per step
       const k = manifest.classes.length;
       const sigmoid = headCfg.output === "sigmoid";
       // an attention head pools the feature map itself
       const pool = (fm: tf.Tensor): tf.Tensor => (spatialHead(ctx.config) ? fm : headCfg.pooling === "avg" ? tf.mean(fm, [1, 2]) : tf.max(fm, [1, 2]));
       const forward = (x: tf.Tensor | tf.Tensor[], training: boolean): tf.Tensor =>
-        head.apply(pool(split.top.apply(x, { training: training && bnTrains }) as tf.Tensor), { training }) as tf.Tensor;
+        head.apply(pool(topRun ? topRun.predict(x)[0]! : (split.top.apply(x, { training: training && bnTrains }) as tf.Tensor)), { training }) as tf.Tensor;
       const pick = (s: "train" | "val"): Item[] =>
         manifest.items.filter((it) => it.split === s).map((it) => ({ abs: join(ctx.dataDir, it.rel), label: it.label }));
       const train = pick("train");
       const val = pick("val");
-      await storeView(ctx, split.bottom, val, valViews, 0);
+      await storeView(ctx, frozen, val, valViews, 0);
       const augmenting = augmentEnabled(augment);
       const fixedViews = augmenting ? augment.fine_tune_views : 0;
       const viewSeed = deriveSeed(seed, "fine-tune-view");
       const cached = !augmenting || fixedViews > 0;
-      if (cached) for (let v = 0; v <= fixedViews; v++) await storeView(ctx, split.bottom, train, trainViews, v, v ? { cfg: augment, seed: viewSeed, epoch: v } : undefined);
+      if (cached) for (let v = 0; v <= fixedViews; v++) await storeView(ctx, frozen, train, trainViews, v, v ? { cfg: augment, seed: viewSeed, epoch: v } : undefined);
       const bs = phase.batch_size;
       const [h, w] = ctx.config.base.input_size;
       const labelsOf = (idx: number[]): tf.Tensor => targets(idx.map((i) => train[i]!.label), k, sigmoid);
@@ -92,7 +96,7 @@ export const fineTune: Stage = {
         const items = order.map((i) => train[i]!);
         const aug = { cfg: augment, seed: deriveSeed(seed, "fine-tune-augment"), epoch };
         for await (const b of batches(items, { ...imageOptions(ctx, bs), augment: aug })) {
-          const x = tf.tidy(() => [split.bottom.predict(tf.tensor4d(b.x, [b.n, h, w, 3]))].flat() as tf.Tensor[]);
+          const x = tf.tidy(() => frozen.predict(tf.tensor4d(b.x, [b.n, h, w, 3])));
           yield { x, y: labelsOf(b.indices.map((i) => order[i]!)), n: b.n };
         }
       }
@@ -124,6 +128,8 @@ export const fineTune: Stage = {
     } finally {
       trainViews.dispose();
       valViews.dispose();
+      frozen.dispose();
+      topRun?.dispose();
       split.bottom.dispose();
       split.top.dispose();
       head.dispose();
