@@ -1,7 +1,7 @@
 /**
- * tlrun's programmatic API: validate a pipeline file, plan it, and run it.
+ * tlrun's programmatic API: validate a pipeline file, plan it, run it, and sweep it.
  *
- *   import { run, plan, validate } from "tlrun";
+ *   import { run, plan, validate, sweep } from "tlrun";
  */
 import { loadPipeline, validatePipeline } from "./executor/load";
 import type { LoadedConfig } from "./config/types";
@@ -36,4 +36,12 @@ export function plan(file: string, opts: FileOptions & { force?: boolean } = {})
 export async function run(file: string | LoadedConfig, opts: FileOptions & ExecuteOptions = {}): Promise<RunSummary> {
   const loaded = typeof file === "string" ? loadPipeline(file, { ...opts, toRun: true }) : file;
   return execute(loaded, { renderer: "silent", ...opts });
+}
+
+export type { SweepOptions, SweepOutcome } from "./sweep/run";
+
+/** Run a pipeline file's `sweep:` block and return every trial with the best; see docs/sweeps.md. */
+export async function sweep(file: string, opts: import("./sweep/run").SweepOptions = {}): Promise<import("./sweep/run").SweepOutcome> {
+  const { runSweep } = await import("./sweep/run");
+  return runSweep(file, { renderer: "silent", ...opts });
 }
