@@ -11,7 +11,10 @@ export const DEFAULT_QUEUE = "tlrun-trials";
 /** A Redis connection for BullMQ from `redis://[user:pass@]host:port[/db]`. */
 export function connect(url: string): IORedis {
   if (!/^rediss?:\/\//.test(url)) throw new UsageError(`--queue takes a Redis URL such as redis://127.0.0.1:6379, found '${url}'`);
-  return new IORedis(url, { maxRetriesPerRequest: null, lazyConnect: false });
+  const conn = new IORedis(url, { maxRetriesPerRequest: null, lazyConnect: false });
+  // Connection errors are retried by ioredis and reported by ping() or BullMQ; never as a stack.
+  conn.on("error", () => undefined);
+  return conn;
 }
 
 /** Check the server answers before anything is enqueued, with a message that says what to start. */
@@ -52,6 +55,7 @@ export class QueueRunner implements TrialRunner {
   constructor(private readonly conn: IORedis, name: string, private readonly jobSuffix: string) {
     this.queue = new Queue(name, { connection: conn });
     this.eventsConn = conn.duplicate();
+    this.eventsConn.on("error", () => undefined);
     this.events = new QueueEvents(name, { connection: this.eventsConn });
   }
 
@@ -92,6 +96,7 @@ export async function serveQueue(url: string, opts: WorkerOptions): Promise<void
   await ping(conn, url);
   let current: AbortController | undefined;
   const workerConn = conn.duplicate();
+  workerConn.on("error", () => undefined);
   const worker = new Worker(
     opts.name,
     async (job: Job<TrialSpec>) => {

@@ -118,6 +118,9 @@ export async function runSweep(file: string, opts: SweepOptions = {}): Promise<S
   const stream = opts.stream ?? process.stderr;
   const dims = dimensions(sweep);
   const fingerprint = hashRecord({ config: loaded.config, overrides: opts.overrides ?? [] });
+  // Reach the queue before writing anything, so a wrong URL leaves no half-made sweep behind.
+  const conn = opts.queue ? connect(opts.queue) : undefined;
+  if (conn) await ping(conn, opts.queue!);
   const { record, state } = openSweep(loaded, opts, sweep, fingerprint);
   const maximize = state.maximize;
   const warnings: string[] = [];
@@ -158,11 +161,8 @@ export async function runSweep(file: string, opts: SweepOptions = {}): Promise<S
 
   const parallel = opts.parallel ?? sweep.parallel;
   let runner: TrialRunner;
-  if (opts.queue) {
-    const conn = connect(opts.queue);
-    await ping(conn, opts.queue);
-    runner = new QueueRunner(conn, opts.queueName ?? DEFAULT_QUEUE, `r${state.resumes}`);
-  } else runner = parallel > 1 ? new ProcessPoolRunner(parallel, rungs, warn) : new InProcessRunner(rungs, warn);
+  if (conn) runner = new QueueRunner(conn, opts.queueName ?? DEFAULT_QUEUE, `r${state.resumes}`);
+  else runner = parallel > 1 ? new ProcessPoolRunner(parallel, rungs, warn) : new InProcessRunner(rungs, warn);
 
   const controller = new AbortController();
   const stop = (): void => controller.abort(opts.signal?.reason ?? "SIGINT");

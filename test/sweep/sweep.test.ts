@@ -149,3 +149,12 @@ test("an interrupted sweep resumes where it stopped, keeping finished trials", T
   assert.equal(out.trials[0]!.run_id, before.trials[0]!.run_id, "trial 1 was not run again");
   assert.equal(tlrun(["sweep", file, "--resume"], root).code, 2, "nothing left to resume");
 });
+
+test("an unreachable queue is a plain error, and leaves no half-made sweep behind", TIMEOUT, (t) => {
+  const { root, file } = setup(t, GRID);
+  const r = tlrun(["sweep", file, "--queue", "redis://127.0.0.1:1"], root);
+  assert.equal(r.code, 2);
+  assert.match(r.stderr, /^tlrun: cannot reach Redis at redis:\/\/127.0.0.1:1 .*start it/m);
+  assert.doesNotMatch(r.stderr, /\n\s+at /, "no stack trace");
+  assert.ok(!existsSync(join(root, "runs")) || readdirSync(join(root, "runs")).every((n) => !existsSync(join(root, "runs", n, "sweep.json"))));
+});
