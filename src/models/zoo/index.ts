@@ -57,11 +57,13 @@ function efficientnet(variant: "b0" | "b1" | "b2" | "b3", defaultInput: number, 
   };
 }
 
+const VGG16: Architecture = {
+  name: "vgg16", topology: () => vggTopology("vgg16"), preprocessing: "caffe", defaultCut: "block5_pool", defaultInput: 224, minInput: 32,
+  imagenet: kerasWeights("vgg16", "vgg16_weights_tf_dim_ordering_tf_kernels_notop.h5", "6d6bbae143d832006294945121d1f1fc"),
+};
+
 export const ARCHITECTURES: Record<string, Architecture> = {
-  vgg16: {
-    name: "vgg16", topology: () => vggTopology("vgg16"), preprocessing: "caffe", defaultCut: "block5_pool", defaultInput: 224, minInput: 32,
-    imagenet: kerasWeights("vgg16", "vgg16_weights_tf_dim_ordering_tf_kernels_notop.h5", "6d6bbae143d832006294945121d1f1fc"),
-  },
+  vgg16: VGG16,
   vgg19: {
     name: "vgg19", topology: () => vggTopology("vgg19"), preprocessing: "caffe", defaultCut: "block5_pool", defaultInput: 224, minInput: 32,
     imagenet: kerasWeights("vgg19", "vgg19_weights_tf_dim_ordering_tf_kernels_notop.h5", "253f8cb515780f3b799900260a226db6"),
@@ -95,11 +97,8 @@ export const ARCHITECTURES: Record<string, Architecture> = {
     name: "densenet121", topology: () => densenetTopology("densenet121"), preprocessing: "torch", defaultCut: "relu", defaultInput: 224, minInput: 32,
     imagenet: kerasWeights("densenet", "densenet121_weights_tf_dim_ordering_tf_kernels_notop.h5", "30ee3e1110167f948a6b9946edeeb738"),
   },
-  attention_vgg16: {
-    // VGG16 and its ImageNet weights; the attention module is in the head (see attention-vgg.ts)
-    name: "attention_vgg16", topology: () => vggTopology("vgg16"), preprocessing: "caffe", defaultCut: "block5_pool", defaultInput: 224, minInput: 32,
-    imagenet: kerasWeights("vgg16", "vgg16_weights_tf_dim_ordering_tf_kernels_notop.h5", "6d6bbae143d832006294945121d1f1fc"),
-  },
+  // VGG16 and its ImageNet weights; the attention module is in the head (see attention-vgg.ts)
+  attention_vgg16: { ...VGG16, name: "attention_vgg16" },
   densenet169: {
     name: "densenet169", topology: () => densenetTopology("densenet169"), preprocessing: "torch", defaultCut: "relu", defaultInput: 224, minInput: 32,
     imagenet: kerasWeights("densenet", "densenet169_weights_tf_dim_ordering_tf_kernels_notop.h5", "b8c4d4c20dd625c148057b9ff1c1176b"),
