@@ -174,7 +174,7 @@ export async function runSweep(file: string, opts: SweepOptions = {}): Promise<S
     index: t.index, assignment: t.assignment, backend: opts.backend, metric: sweep.metric, maximize, ...(rule ? { asha: rule } : {}),
   });
   const finished = (t: TrialState): boolean => t.status === "completed" || t.status === "pruned" || t.status === "failed";
-  let bestSoFar: number | undefined;
+  let bestSoFar: number | undefined = bestTrial(state)?.value ?? undefined;
   const record_ = (t: TrialState): void => {
     if (typeof t.value !== "number") return;
     const at = new Date().toISOString();
@@ -182,7 +182,6 @@ export async function runSweep(file: string, opts: SweepOptions = {}): Promise<S
     if (t.status === "completed" && (bestSoFar === undefined || (maximize ? t.value > bestSoFar : t.value < bestSoFar))) bestSoFar = t.value;
     if (bestSoFar !== undefined) record.appendMetrics({ type: "point", key: `best_${sweep.metric}`, value: bestSoFar, step: t.index, at });
   };
-  for (const t of state.trials) if (finished(t) && t.status !== "failed") bestSoFar = typeof t.value === "number" && t.status === "completed" && (bestSoFar === undefined || (maximize ? t.value > bestSoFar : t.value < bestSoFar)) ? t.value : bestSoFar;
 
   // Trials are numbered from 1. A trial's assignment is fixed when it starts and kept in sweep.json.
   const trialAt = (index: number): TrialState => {
