@@ -1,4 +1,5 @@
-import { foldForInference } from "./fold";
+import { foldForInference, type InferenceModel } from "./fold";
+import { fastInference } from "./native-graph";
 import * as tf from "@tensorflow/tfjs";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -12,6 +13,8 @@ export interface FeatureExtractor {
   /** A feature map [n, h, w, c] (a LayersModel cut, a graph model's spatial output) or a vector [n, c]. */
   predict(x: tf.Tensor4D): tf.Tensor;
   dispose(): void;
+  /** How the forward pass runs: a compiled TensorFlow graph (native backend) or eagerly, and why. */
+  readonly runner?: string;
 }
 
 /** A tfjs GraphModel from the artifacts, with its one output as features. */
@@ -42,13 +45,23 @@ export async function buildGraphBase(a: ModelArtifacts): Promise<FeatureExtracto
   };
 }
 
-/** The base for extraction: a graph model as it is, or a LayersModel cut at `cut` and sized for `size`. */
-export async function featureExtractor(a: ModelArtifacts, cut: string, size: [number, number]): Promise<FeatureExtractor> {
-  if (a.graph) return buildGraphBase(a);
-  const base = await buildBase(a, resolveCut(a, cut), size);
-  // Inference only: BatchNorm folded into the convolutions before it (fold.ts), same outputs.
-  const folded = foldForInference(base);
-  return { predict: (x) => folded.predict(x)[0]!, dispose: () => (folded.dispose(), base.dispose()) };
+/**
+ * The base for extraction: a graph model as it is, or a LayersModel cut at `cut` and sized for
+ * `size` with BatchNorm folded into its convs (fold.ts). On the native backend either one runs
+ * as a compiled TensorFlow graph for batches of up to `batch` (native-graph.ts).
+ */
+export async function featureExtractor(a: ModelArtifacts, cut: string, size: [number, number], batch = 32): Promise<FeatureExtractor> {
+  let inner: InferenceModel;
+  if (a.graph) {
+    const g = await buildGraphBase(a);
+    inner = { predict: (x) => [g.predict(x as tf.Tensor4D)], folded: { batchNorms: 0, activations: 0, convs: 0 }, dispose: () => g.dispose() };
+  } else {
+    const base = await buildBase(a, resolveCut(a, cut), size);
+    const folded = foldForInference(base);
+    inner = { predict: (x) => folded.predict(x), folded: folded.folded, dispose: () => (folded.dispose(), base.dispose()) };
+  }
+  const fast = await fastInference(inner, [batch, size[0], size[1], 3]);
+  return { predict: (x) => fast.predict(x)[0]!, dispose: () => fast.dispose(), runner: fast.runner };
 }
 
 /** Pool a feature map over its spatial axes; a feature vector is already pooled. */

@@ -3,6 +3,7 @@ import { join } from "node:path";
 import { batches } from "../data/loader";
 import { buildBase } from "../models/build";
 import { foldForInference } from "../models/fold";
+import { fastInference } from "../models/native-graph";
 import { loadModel, saveModel } from "../models/io";
 import { saveGraphModel } from "../models/graph";
 import { resolveCut } from "../models/layers";
@@ -91,7 +92,8 @@ async function attentionFigure(ctx: StageContext, manifest: Manifest, items: Man
 async function predictImages(ctx: StageContext, model: tf.LayersModel, items: Manifest["items"], k: number, split: string): Promise<Float32Array> {
   const probs = new Float32Array(items.length * k);
   const [h, w] = ctx.config.base.input_size;
-  const folded = foldForInference(model); // the saved model keeps its BatchNorm layers
+  // the saved model keeps its BatchNorm layers; on native the folded copy runs as one TF graph
+  const folded = await fastInference(foldForInference(model), [32, h, w, 3]);
   try {
     let done = 0;
     for await (const b of batches(items.map((it) => ({ abs: join(ctx.dataDir, it.rel) })), imageOptions(ctx, 32))) {

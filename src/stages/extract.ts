@@ -109,7 +109,7 @@ export const extract: Stage = {
       }
       const index: FeatureIndex = { dim, rows: all.length, trainRows: train.length, copies, ...(spatial ? { spatial } : {}) };
       writeFileAtomic(join(ctx.out, FEATURE_INDEX), JSON.stringify(index));
-      return { info: { ...index, images_per_second: all.length / plainSeconds, weights_sha256: a.weightsSha256 } };
+      return { info: { ...index, images_per_second: all.length / plainSeconds, forward: base.runner, weights_sha256: a.weightsSha256 } };
     } finally {
       base.dispose();
     }

@@ -4,6 +4,7 @@ import { batches } from "../data/loader";
 import type { Manifest } from "../data/manifest";
 import { buildSplitBase } from "../models/build";
 import { foldForInference, foldForTraining, type InferenceModel } from "../models/fold";
+import { fastInference } from "../models/native-graph";
 import { loadModel, saveModel } from "../models/io";
 import { baseLayers, resolveCut } from "../models/layers";
 import { TlrunError } from "../errors";
@@ -58,7 +59,8 @@ export const fineTune: Stage = {
     const shapes = split.top.inputs.map((t) => t.shape.slice(1) as number[]);
     const trainViews = new ActivationViews(shapes);
     const valViews = new ActivationViews(shapes);
-    const frozen = foldForInference(split.bottom); // BatchNorm folded into a copy of the bottom's convs
+    // BatchNorm folded into a copy of the bottom's convs; on native it runs as one TF graph
+    const frozen = await fastInference(foldForInference(split.bottom), [32, ...ctx.config.base.input_size, 3]);
     let topRun: InferenceModel | undefined;
     try {
       const bnTrains = spec.batchnorm === "train";
@@ -122,7 +124,7 @@ export const fineTune: Stage = {
       return {
         info: {
           history: result.history, epochs_run: result.history.length, best_epoch: result.bestEpoch,
-          stopped_early: result.stoppedEarly, activation_views: cached ? fixedViews + 1 : 0, unfreeze_schedule: blocks,
+          stopped_early: result.stoppedEarly, frozen_forward: frozen.runner, activation_views: cached ? fixedViews + 1 : 0, unfreeze_schedule: blocks,
         },
       };
     } finally {
