@@ -7,12 +7,13 @@ import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { buildBase } from "../src/models/build";
 import { foldForInference, type InferenceModel } from "../src/models/fold";
+import { fastInference } from "../src/models/native-graph";
 import { loadArtifacts } from "../src/models/source";
 import { EMOJI_DIR, ROOT, assertFlat, decodeInputs, listImages, numTensors } from "./common";
 
 const BATCH = 32;
 const models = new Map<number, tf.LayersModel>();
-const foldedModels = new Map<number, InferenceModel>();
+const foldedModels = new Map<string, InferenceModel>();
 const inputs = new Map<number, Float32Array>();
 const saved = new Map<string, { predict(x: tf.Tensor): unknown; dispose(): void }>();
 
@@ -25,10 +26,17 @@ async function modelFor(size: number): Promise<tf.LayersModel> {
   return m;
 }
 
-/** The extract stage's runner: BatchNorm folded into a copy of the convs. */
-async function foldedFor(size: number): Promise<InferenceModel> {
-  let f = foldedModels.get(size);
-  if (!f) foldedModels.set(size, (f = foldForInference(await modelFor(size))));
+/**
+ * The extract stage's runner: BatchNorm folded into a copy of the convs, compiled into one
+ * TensorFlow session on the native backend (`fastInference`); `eager` keeps it op by op.
+ */
+async function foldedFor(size: number, eager = false): Promise<InferenceModel> {
+  const key = `${size}:${eager}`;
+  let f = foldedModels.get(key);
+  if (!f) {
+    const folded = foldForInference(await modelFor(size));
+    foldedModels.set(key, (f = eager ? folded : await fastInference(folded, [BATCH, size, size, 3])));
+  }
   return f;
 }
 
@@ -72,14 +80,17 @@ async function pooledSaved(m: { predict(x: tf.Tensor): unknown }, x: Float32Arra
 }
 
 /**
- * img/s over `batches` batches after `warmup` untimed ones; asserts no tensor growth. The folded
- * base by default (what the stage runs); `unfolded`: LayersModel.predict, as before folding.
+ * img/s over `batches` batches after `warmup` untimed ones; asserts no tensor growth. What the
+ * stage runs by default; `eager`: the folded base op by op, as before compiling;
+ * `unfolded`: LayersModel.predict, as before folding.
  */
-export async function extractRate(size: number, batches: number, warmup: number, savedModelDir?: string, unfolded = false): Promise<Record<string, number>> {
+export async function extractRate(
+  size: number, batches: number, warmup: number, savedModelDir?: string, variant: "stage" | "eager" | "unfolded" = "stage",
+): Promise<Record<string, number>> {
   const x = await inputFor(size);
   const step = savedModelDir
     ? await savedModelFor(savedModelDir).then((m) => () => pooledSaved(m, x, size))
-    : await (unfolded ? modelFor(size) : foldedFor(size)).then((m) => () => pooled(m, x, size));
+    : await (variant === "unfolded" ? modelFor(size) : foldedFor(size, variant === "eager")).then((m) => () => pooled(m, x, size));
   for (let i = 0; i < warmup; i++) await step();
   const before = numTensors();
   const t0 = performance.now();

@@ -6,6 +6,7 @@ import * as tf from "@tensorflow/tfjs";
 import type { PhaseConfig } from "../src/config/types";
 import { buildSplitBase, type SplitBase } from "../src/models/build";
 import { foldForInference, foldForTraining, type InferenceModel } from "../src/models/fold";
+import { fastInference } from "../src/models/native-graph";
 import { baseLayers, freezeIndex } from "../src/models/layers";
 import { loadArtifacts } from "../src/models/source";
 import { fit, type Batch } from "../src/training/fit";
@@ -16,7 +17,7 @@ export const FT = { size: 128, batch: 32, freezeAt: "block_13_expand", images: 2
 
 interface Setup {
   split: SplitBase;
-  /** The stage's runners: BatchNorm folded into a copy of the bottom, and into the top's convs per step. */
+  /** The stage's runners: BatchNorm folded into a copy of the bottom (compiled on native), and into the top's convs per step. */
   bottom: InferenceModel;
   top: InferenceModel;
   head: tf.Sequential;
@@ -39,7 +40,8 @@ async function prepare(): Promise<Setup> {
   const items = listImages(EMOJI_DIR);
   const x = await decodeInputs(items, FT.images, FT.size);
   const labels = Array.from({ length: FT.images }, (_, i) => items[(i * 7) % items.length]!.label);
-  return (setup = { split, bottom: foldForInference(split.bottom), top: foldForTraining(split.top), head, x, labels, actShape: split.top.inputs[0]!.shape.slice(1) as number[] });
+  const bottom = await fastInference(foldForInference(split.bottom), [FT.batch, FT.size, FT.size, 3]);
+  return (setup = { split, bottom, top: foldForTraining(split.top), head, x, labels, actShape: split.top.inputs[0]!.shape.slice(1) as number[] });
 }
 
 const PER_IMAGE = FT.size * FT.size * 3;
