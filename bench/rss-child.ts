@@ -13,6 +13,7 @@ import { FeatureWriter } from "../src/cache/features";
 import { batches } from "../src/data/loader";
 import { buildBase } from "../src/models/build";
 import { foldForInference } from "../src/models/fold";
+import { fastInference } from "../src/models/native-graph";
 import { loadArtifacts } from "../src/models/source";
 import { ROOT, assertFlat, emit, listImages, numTensors, useBackend } from "./common";
 
@@ -22,7 +23,7 @@ async function main(): Promise<void> {
   const size = Number(args.size ?? 128);
   const items = listImages(args.dir).slice(0, Number(args.limit ?? 1000));
   const model = await buildBase(loadArtifacts("mobilenet_v2", ROOT), "out_relu", [size, size]);
-  const base = foldForInference(model); // as the extract stage runs it
+  const base = await fastInference(foldForInference(model), [32, size, size, 3]); // as the extract stage runs it
   const out = mkdtempSync(join(tmpdir(), "tlrun-bench-rss-"));
   const writer = new FeatureWriter(join(out, "plain.f32"), 2 * 1280);
   const counts: number[] = [];
@@ -47,7 +48,7 @@ async function main(): Promise<void> {
   assertFlat(`streaming extraction of ${items.length} images`, counts);
   emit({
     images: items.length, size, img_per_s: items.length / secs, seconds: secs, rows: writer.rows,
-    max_rss_mb: process.resourceUsage().maxRSS / 1024, rss_mb_samples: rssMb.map((v) => Math.round(v)), num_tensors: counts[0],
+    max_rss_mb: process.resourceUsage().maxRSS / 1024, forward: base.runner, rss_mb_samples: rssMb.map((v) => Math.round(v)), num_tensors: counts[0],
   });
 }
 
