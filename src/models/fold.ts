@@ -102,9 +102,18 @@ function foldedConv(conv: Layer, bn: Layer | undefined, act: Activation, owned: 
   // Unfused ops here: the fused conv's gradient computes the input gradient even where nothing
   // needs it (the first trained conv, fed by frozen activations); conv2d's is lazy per input.
   const applyAct = activation(act);
+  // A 1x1 conv with stride and dilation 1 is a matrix product over the pixels. Run as one, its
+  // gradients are two MatMuls; TensorFlow's Conv2DBackpropInput took 4x a forward conv here.
+  const pointwise = !depthwise && shape[0] === 1 && shape[1] === 1 && [...opts.strides, ...dil].every((v) => v === 1);
   const plain = depthwise
     ? (x: tf.Tensor4D, f: tf.Tensor4D) => tf.depthwiseConv2d(x, f, opts.strides, opts.pad, "NHWC", opts.dilations)
-    : (x: tf.Tensor4D, f: tf.Tensor4D) => tf.conv2d(x, f, opts.strides, opts.pad, "NHWC", opts.dilations);
+    : pointwise
+      ? (x: tf.Tensor4D, f: tf.Tensor4D) => {
+        const [n, h, w, cin] = x.shape;
+        const y = tf.matMul(tf.reshape(x, [n * h * w, cin]), tf.reshape(f, [cin, shape[3]!]));
+        return tf.reshape(y, [n, h, w, shape[3]!]) as tf.Tensor4D;
+      }
+      : (x: tf.Tensor4D, f: tf.Tensor4D) => tf.conv2d(x, f, opts.strides, opts.pad, "NHWC", opts.dilations);
   return ([x]) => {
     const { filter, b } = weights();
     const y = plain(x as tf.Tensor4D, filter);
