@@ -172,9 +172,10 @@ export async function compileNative(fn: (x: tf.Tensor) => tf.Tensor[], inputShap
   if (tf.getBackend() !== "tensorflow") return { ok: false, reason: `backend ${tf.getBackend()}` };
   if (process.env.TLRUN_NATIVE_GRAPH === "0") return { ok: false, reason: "TLRUN_NATIVE_GRAPH=0" };
   const backend = tf.backend() as unknown as NodeBackend;
-  const dir = mkdtempSync(join(tmpdir(), "tlrun-graph-"));
+  let dir: string | undefined;
   let model: TFSavedModel | undefined;
   try {
+    dir = mkdtempSync(join(tmpdir(), "tlrun-graph-"));
     const sample = tf.randomUniform(inputShape, -1, 1, "float32", 1);
     let recorded: ReturnType<typeof trace>;
     try {
@@ -232,9 +233,10 @@ export async function compileNative(fn: (x: tf.Tensor) => tf.Tensor[], inputShap
   } catch (err) {
     model?.dispose();
     const msg = err instanceof Error ? err.message.split("\n")[0]!.slice(0, 300) : String(err);
-    return { ok: false, reason: err instanceof Unsupported ? msg : `TensorFlow refused the graph: ${msg}` };
+    const fs = (err as NodeJS.ErrnoException).syscall !== undefined;
+    return { ok: false, reason: err instanceof Unsupported ? msg : fs ? `cannot write the graph: ${msg}` : `TensorFlow refused the graph: ${msg}` };
   } finally {
-    rmSync(dir, { recursive: true, force: true });
+    if (dir) rmSync(dir, { recursive: true, force: true });
   }
 }
 

@@ -138,3 +138,19 @@ test("on another backend compiling is declined with the reason, and the eager mo
     await selectBackend("native");
   }
 });
+
+test("an unwritable temp folder declines compiling with the reason; the eager model still answers", async () => {
+  const saved = process.env.TMPDIR;
+  process.env.TMPDIR = "/nonexistent/tlrun-test";
+  try {
+    const model = { predict: (x: tf.Tensor | tf.Tensor[]) => [tf.relu([x].flat()[0]!)], folded: { batchNorms: 0, activations: 0, convs: 0 }, dispose: () => undefined };
+    const fast = await fastInference(model, [2, 3]);
+    assert.match(fast.runner, /^eager: cannot write the graph: ENOENT/);
+    const y = fast.predict(tf.tensor2d([[-1, 2, -3], [4, -5, 6]]));
+    assert.deepEqual(Array.from(y[0]!.dataSync()), [0, 2, 0, 4, 0, 6]);
+    tf.dispose(y);
+  } finally {
+    if (saved === undefined) delete process.env.TMPDIR;
+    else process.env.TMPDIR = saved;
+  }
+});
