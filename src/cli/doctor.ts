@@ -1,7 +1,10 @@
 import * as tf from "@tensorflow/tfjs";
+import { existsSync, readFileSync } from "node:fs";
+import { dirname, join } from "node:path";
 import { selectBackend, type BackendName } from "../backend/select";
 import { EXIT } from "../errors";
 import { TLRUN_VERSION } from "../executor/status";
+import { compileNative } from "../models/native-graph";
 import { embeddedModels, loadArtifacts } from "../models/source";
 import { JSON_OPTION, parse } from "./args";
 
@@ -9,6 +12,17 @@ function packageVersion(name: string): string | null {
   try {
     return require(`${name}/package.json`).version as string;
   } catch {
+    // Packages whose `exports` hide package.json (sharp): walk up from the entry point.
+    try {
+      for (let dir = dirname(require.resolve(name)); dir !== dirname(dir); dir = dirname(dir)) {
+        const file = join(dir, "package.json");
+        if (!existsSync(file)) continue;
+        const pkg = JSON.parse(readFileSync(file, "utf8")) as { name?: string; version?: string };
+        if (pkg.name === name) return pkg.version ?? null;
+      }
+    } catch {
+      // not installed
+    }
     return null;
   }
 }
@@ -17,13 +31,26 @@ function packageVersion(name: string): string | null {
 function probe(name: BackendName): { ok: boolean; detail: string } {
   const { spawnSync } = require("node:child_process") as typeof import("node:child_process");
   const script = `require(${JSON.stringify(require.resolve("../backend/select"))}).selectBackend(${JSON.stringify(name)})
-    .then(b => { const tf = require("@tensorflow/tfjs"); const s = tf.sum(tf.ones([4])).dataSync()[0]; console.log(JSON.stringify({ok: s === 4, detail: b.tfBackend})); })
+    .then(b => { const tf = require(${JSON.stringify(require.resolve("@tensorflow/tfjs"))}); const s = tf.sum(tf.ones([4])).dataSync()[0]; console.log(JSON.stringify({ok: s === 4, detail: b.tfBackend})); })
     .catch(e => console.log(JSON.stringify({ok: false, detail: e.message})))`;
   const r = spawnSync(process.execPath, ["-e", script], { encoding: "utf8", timeout: 60_000 });
   try {
     return JSON.parse(r.stdout.trim().split("\n").pop() ?? "");
   } catch {
     return { ok: false, detail: (r.stderr || r.error?.message || "no answer").split("\n")[0]!.slice(0, 200) };
+  }
+}
+
+/** Whether inference compiles into one TensorFlow session here (native only), tried on a tiny conv net. */
+async function compiledInference(): Promise<{ ok: boolean; detail: string }> {
+  const w = tf.randomNormal([3, 3, 3, 4], 0, 1, "float32", 1) as tf.Tensor4D;
+  try {
+    const r = await compileNative((x) => [tf.relu6(tf.conv2d(x as tf.Tensor4D, w, 1, "same"))], [2, 8, 8, 3]);
+    if (!r.ok) return { ok: false, detail: r.reason };
+    r.forward.dispose();
+    return { ok: true, detail: `tensorflow graph, matches eager within ${r.forward.checkError.toExponential(1)}` };
+  } finally {
+    w.dispose();
   }
 }
 
@@ -53,6 +80,7 @@ export async function doctorCommand(argv: string[]): Promise<number> {
       "@tensorflow/tfjs-backend-wasm": packageVersion("@tensorflow/tfjs-backend-wasm"),
       sharp: packageVersion("sharp"),
     },
+    compiled_inference: await compiledInference(),
     threads: { TF_NUM_INTRAOP_THREADS: process.env.TF_NUM_INTRAOP_THREADS ?? null, TF_NUM_INTEROP_THREADS: process.env.TF_NUM_INTEROP_THREADS ?? null },
     weights,
   };
@@ -63,6 +91,7 @@ export async function doctorCommand(argv: string[]): Promise<number> {
   const lines = [`tlrun ${report.tlrun} on node ${report.node}`, `backend in use: ${report.backend}`];
   for (const [name, r] of Object.entries(backends)) lines.push(`  ${r.ok ? "ok  " : "no  "} ${name.padEnd(10)} ${r.detail}`);
   if (chosen.name !== "native") lines.push("  native is not loading: see README 'Native backend' (offline machines: npm run setup:native)");
+  lines.push(`compiled inference: ${report.compiled_inference.ok ? "ok" : "no"} (${report.compiled_inference.detail})`);
   lines.push("weights:");
   for (const w of weights) lines.push(`  ${w.model}: ${w.origin}${w.sha256 ? ` sha256 ${w.sha256.slice(0, 16)}…` : ""}`);
   process.stdout.write(lines.join("\n") + "\n");
