@@ -47,7 +47,7 @@ interface TFSavedModel { predict(x: tf.Tensor): tf.Tensor | tf.Tensor[]; dispose
 
 /** Relative tolerance of the graph against the eager function (float reassociation in fused kernels). */
 const CHECK_TOLERANCE = 1e-3;
-/** GraphDef producer version: TensorFlow 2.9's GraphDef version range includes it. */
+/** GraphDef producer version: TF_GRAPH_DEF_VERSION of libtensorflow 2.9.1, which tfjs-node 4.22 is built against. */
 const PRODUCER = 1087;
 
 class Unsupported extends Error {}
@@ -57,7 +57,6 @@ function trace(backend: NodeBackend, fn: (x: tf.Tensor) => tf.Tensor[], x: tf.Te
   const b = backend.binding;
   const nodes: NodeDef[] = [];
   const refs = new Map<object, string>([[x.dataId, "x"]]);
-  const shapes = new Map<string, number[]>();
   let consts = 0;
   let ops = 0;
   let direct = 0;
@@ -69,7 +68,6 @@ function trace(backend: NodeBackend, fn: (x: tf.Tensor) => tf.Tensor[], x: tf.Te
     const name = `c${consts++}`;
     nodes.push({ name, op: "Const", inputs: [], attrs: { dtype: { type: dtype }, value: { tensor: tensorProto(dtype, t.shape, new Uint8Array(v.buffer, v.byteOffset, v.byteLength)) } } });
     refs.set(t.dataId, name);
-    shapes.set(name, t.shape);
     return name;
   };
   const refOf = (t: tf.Tensor): string => {
@@ -100,11 +98,7 @@ function trace(backend: NodeBackend, fn: (x: tf.Tensor) => tf.Tensor[], x: tf.Te
       node.attrs = { T: node.attrs.T!, data_format: { s: "NHWC" } };
     }
     nodes.push(node);
-    outs.forEach((t, i) => {
-      const ref = i === 0 ? name : `${name}:${i}`;
-      refs.set(t.dataId, ref);
-      shapes.set(ref, t.shape);
-    });
+    outs.forEach((t, i) => refs.set(t.dataId, i === 0 ? name : `${name}:${i}`));
   };
 
   const single = backend.executeSingleOutput;
