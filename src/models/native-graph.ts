@@ -35,6 +35,7 @@ export type CompileResult = { ok: true; forward: CompiledForward } | { ok: false
 interface TfjsAttr { name: string; type: number; value: unknown }
 interface Binding {
   executeOp(...args: unknown[]): unknown;
+  runSavedModel(...args: unknown[]): unknown;
   TF_ATTR_STRING: number; TF_ATTR_INT: number; TF_ATTR_FLOAT: number; TF_ATTR_BOOL: number; TF_ATTR_TYPE: number; TF_ATTR_SHAPE: number;
 }
 interface NodeBackend {
@@ -106,6 +107,8 @@ function trace(backend: NodeBackend, fn: (x: tf.Tensor) => tf.Tensor[], x: tf.Te
   // The binding's own properties are read-only, so a shadowing object stands in for it meanwhile.
   const counting = Object.create(b, {
     executeOp: { value: (...args: unknown[]) => (direct++, b.executeOp(...args)) },
+    // An already compiled model called inside `fn` would run as one opaque session call.
+    runSavedModel: { value: (...args: unknown[]) => (direct++, b.runSavedModel(...args)) },
   }) as Binding;
   backend.executeSingleOutput = function (op, attrs, inputs) {
     const out = single.call(this, op, attrs, inputs);

@@ -88,6 +88,14 @@ test("a function that reads its input on the host is refused, not compiled with 
   assert.match(!r.ok ? r.reason : "", /differs from eager/);
 });
 
+test("a compiled model called inside the function is refused: its session call cannot be recorded", async () => {
+  const inner = await compileNative((x) => [tf.relu(x)], [2, 3]);
+  assert.ok(inner.ok);
+  const r = await compileNative((x) => inner.forward.run(x), [2, 3]);
+  inner.forward.dispose();
+  assert.deepEqual(r, { ok: false, reason: "1 op(s) ran outside the recorder" });
+});
+
 test("several outputs keep their order; constants of int32 and bool dtypes are carried", async () => {
   const fn = (x: tf.Tensor): tf.Tensor[] => {
     const flat = tf.reshape(x, [2, -1]); // Reshape takes an int32 shape constant
