@@ -14,8 +14,7 @@ import { buildBase, buildSplitBase } from "../../src/models/build";
 import { foldForInference, foldForTraining } from "../../src/models/fold";
 import { baseLayers, freezeIndex } from "../../src/models/layers";
 import { loadArtifacts } from "../../src/models/source";
-import { cutAt, withInputSize } from "../../src/models/topology";
-import { ARCHITECTURES } from "../../src/models/zoo";
+import { randomZoo } from "./zoo-fixtures";
 
 const ROOT = resolve(__dirname, "../../..");
 
@@ -40,21 +39,6 @@ function compare(model: tf.LayersModel, size: number): { rel: number; weightsKep
   x.dispose();
   const weightsKept = model.getWeights().every((w, i) => w.dataSync().every((v, j) => v === before[i]![j]));
   return { rel, weightsKept, leaked, folded: f.folded };
-}
-
-/** A zoo architecture with random weights, and BatchNorm statistics far from the identity. */
-async function randomZoo(name: string, size: number): Promise<tf.LayersModel> {
-  const arch = ARCHITECTURES[name]!;
-  const topology = withInputSize(cutAt(arch.topology(), arch.defaultCut), [size, size]);
-  const m = await tf.loadLayersModel(tf.io.fromMemory({ modelTopology: topology as unknown as tf.io.ModelArtifacts["modelTopology"] }));
-  for (const l of m.layers) {
-    if (l.getClassName() !== "BatchNormalization") continue;
-    l.setWeights(l.getWeights().map((w, i, all) => {
-      const variance = i === all.length - 1;
-      return tf.tidy(() => (variance ? tf.randomUniform(w.shape, 0.5, 2) : tf.randomUniform(w.shape, -0.5, 1.5)));
-    }));
-  }
-  return m;
 }
 
 test("folded MobileNetV2 (embedded weights) matches predict and folds all 52 BatchNorms", async () => {

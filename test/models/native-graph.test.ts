@@ -15,8 +15,7 @@ import { foldForInference } from "../../src/models/fold";
 import { compileNative, fastInference } from "../../src/models/native-graph";
 import { graphDef, savedModel, type NodeDef } from "../../src/models/protobuf";
 import { loadArtifacts } from "../../src/models/source";
-import { cutAt, withInputSize } from "../../src/models/topology";
-import { ARCHITECTURES } from "../../src/models/zoo";
+import { randomZoo } from "./zoo-fixtures";
 
 const ROOT = resolve(__dirname, "../../..");
 
@@ -28,17 +27,6 @@ before(async () => {
 function relDiff(want: tf.Tensor, got: tf.Tensor): number {
   assert.deepEqual(got.shape, want.shape);
   return tf.tidy(() => tf.max(tf.abs(tf.sub(got, want))).dataSync()[0]! / Math.max(tf.max(tf.abs(want)).dataSync()[0]!, 1e-6));
-}
-
-async function randomZoo(name: string, size: number): Promise<tf.LayersModel> {
-  const arch = ARCHITECTURES[name]!;
-  const topology = withInputSize(cutAt(arch.topology(), arch.defaultCut), [size, size]);
-  const m = await tf.loadLayersModel(tf.io.fromMemory({ modelTopology: topology as unknown as tf.io.ModelArtifacts["modelTopology"] }));
-  for (const l of m.layers) {
-    if (l.getClassName() !== "BatchNormalization") continue;
-    l.setWeights(l.getWeights().map((w, i, all) => tf.tidy(() => (i === all.length - 1 ? tf.randomUniform(w.shape, 0.5, 2) : tf.randomUniform(w.shape, -0.5, 1.5)))));
-  }
-  return m;
 }
 
 /** The model's own predict against its folded copy run as a compiled graph, at batches 8 (full), 3 (short) and 19 (chunked). */
