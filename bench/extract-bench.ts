@@ -7,7 +7,7 @@ import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { buildBase } from "../src/models/build";
 import { foldForInference, type InferenceModel } from "../src/models/fold";
-import { fastInference } from "../src/models/native-graph";
+import { fastInference } from "../src/models/compiled";
 import { loadArtifacts } from "../src/models/source";
 import { EMOJI_DIR, ROOT, assertFlat, decodeInputs, listImages, numTensors } from "./common";
 

@@ -6,7 +6,7 @@ import * as tf from "@tensorflow/tfjs";
 import type { PhaseConfig } from "../src/config/types";
 import { buildSplitBase, type SplitBase } from "../src/models/build";
 import { foldForInference, foldForTraining, type InferenceModel } from "../src/models/fold";
-import { fastInference } from "../src/models/native-graph";
+import { fastInference } from "../src/models/compiled";
 import { baseLayers, freezeIndex } from "../src/models/layers";
 import { loadArtifacts } from "../src/models/source";
 import { fit, type Batch } from "../src/training/fit";

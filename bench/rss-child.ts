@@ -13,7 +13,7 @@ import { FeatureWriter } from "../src/cache/features";
 import { batches } from "../src/data/loader";
 import { buildBase } from "../src/models/build";
 import { foldForInference } from "../src/models/fold";
-import { fastInference } from "../src/models/native-graph";
+import { fastInference } from "../src/models/compiled";
 import { loadArtifacts } from "../src/models/source";
 import { ROOT, assertFlat, emit, listImages, numTensors, useBackend } from "./common";
 

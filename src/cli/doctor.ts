@@ -4,7 +4,7 @@ import { dirname, join } from "node:path";
 import { selectBackend, type BackendName } from "../backend/select";
 import { EXIT } from "../errors";
 import { TLRUN_VERSION } from "../executor/status";
-import { compileNative } from "../models/native-graph";
+import { compileForward, enginePreference, type Engine } from "../models/compiled";
 import { embeddedModels, loadArtifacts } from "../models/source";
 import { JSON_OPTION, parse } from "./args";
 
@@ -41,17 +41,26 @@ function probe(name: BackendName): { ok: boolean; detail: string } {
   }
 }
 
-/** Whether inference compiles into one TensorFlow session here (native only), tried on a tiny conv net. */
-async function compiledInference(): Promise<{ ok: boolean; detail: string }> {
+/** Whether inference compiles with `engine` here (native backend only), tried on a tiny conv net. */
+async function engineCheck(engine: Engine): Promise<{ ok: boolean; detail: string }> {
   const w = tf.randomNormal([3, 3, 3, 4], 0, 1, "float32", 1) as tf.Tensor4D;
   try {
-    const r = await compileNative((x) => [tf.relu6(tf.conv2d(x as tf.Tensor4D, w, 1, "same"))], [2, 8, 8, 3]);
-    if (!r.ok) return { ok: false, detail: r.reason };
+    const r = await compileForward((x) => [tf.relu6(tf.conv2d(x as tf.Tensor4D, w, 1, "same"))], [2, 8, 8, 3], [engine]);
+    if (!r.ok) return { ok: false, detail: r.reason.replace(`${engine}: `, "") };
     r.forward.dispose();
-    return { ok: true, detail: `tensorflow graph, matches eager within ${r.forward.checkError.toExponential(1)}` };
+    return { ok: true, detail: `${r.forward.runner.replace(/, \d+ ops$/, "")}, matches eager within ${r.forward.checkError.toExponential(1)}` };
   } finally {
     w.dispose();
   }
+}
+
+/** Each compiling engine's state and the one frozen forward passes will use (TLRUN_INFERENCE). */
+async function compiledInference(): Promise<{ ok: boolean; detail: string; engine: Engine | null; engines: Record<Engine, { ok: boolean; detail: string }> }> {
+  const engines = { onnxruntime: await engineCheck("onnxruntime"), tensorflow: await engineCheck("tensorflow") };
+  const order = enginePreference();
+  const engine = typeof order === "string" ? null : order.find((e) => engines[e].ok) ?? null;
+  const detail = engine ? engines[engine].detail : typeof order === "string" ? order : order.map((e) => `${e}: ${engines[e].detail}`).join("; ");
+  return { ok: engine !== null, detail, engine, engines };
 }
 
 /** `tlrun doctor`: which backends load, versions, and where the base weights come from. */
@@ -79,6 +88,7 @@ export async function doctorCommand(argv: string[]): Promise<number> {
       "@tensorflow/tfjs-node-gpu": packageVersion("@tensorflow/tfjs-node-gpu"),
       "@tensorflow/tfjs-backend-wasm": packageVersion("@tensorflow/tfjs-backend-wasm"),
       sharp: packageVersion("sharp"),
+      "onnxruntime-node": packageVersion("onnxruntime-node"),
     },
     compiled_inference: await compiledInference(),
     threads: { TF_NUM_INTRAOP_THREADS: process.env.TF_NUM_INTRAOP_THREADS ?? null, TF_NUM_INTEROP_THREADS: process.env.TF_NUM_INTEROP_THREADS ?? null },
@@ -91,7 +101,9 @@ export async function doctorCommand(argv: string[]): Promise<number> {
   const lines = [`tlrun ${report.tlrun} on node ${report.node}`, `backend in use: ${report.backend}`];
   for (const [name, r] of Object.entries(backends)) lines.push(`  ${r.ok ? "ok  " : "no  "} ${name.padEnd(10)} ${r.detail}`);
   if (chosen.name !== "native") lines.push("  native is not loading: see README 'Native backend' (offline machines: npm run setup:native)");
-  lines.push(`compiled inference: ${report.compiled_inference.ok ? "ok" : "no"} (${report.compiled_inference.detail})`);
+  const ci = report.compiled_inference;
+  lines.push(`compiled inference: ${ci.ok ? `ok, ${ci.engine}` : "no"} (${ci.detail})`);
+  for (const [name, r] of Object.entries(ci.engines)) lines.push(`  ${r.ok ? "ok  " : "no  "} ${name.padEnd(12)} ${r.detail}`);
   lines.push("weights:");
   for (const w of weights) lines.push(`  ${w.model}: ${w.origin}${w.sha256 ? ` sha256 ${w.sha256.slice(0, 16)}…` : ""}`);
   process.stdout.write(lines.join("\n") + "\n");

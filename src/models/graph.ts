@@ -1,5 +1,5 @@
 import { foldForInference, type InferenceModel } from "./fold";
-import { fastInference } from "./native-graph";
+import { fastInference } from "./compiled";
 import * as tf from "@tensorflow/tfjs";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";

@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { batches } from "../data/loader";
 import { buildBase } from "../models/build";
 import { foldForInference } from "../models/fold";
-import { fastInference } from "../models/native-graph";
+import { fastInference } from "../models/compiled";
 import { loadModel, saveModel } from "../models/io";
 import { saveGraphModel } from "../models/graph";
 import { resolveCut } from "../models/layers";

@@ -4,7 +4,7 @@ import { batches } from "../data/loader";
 import type { Manifest } from "../data/manifest";
 import { buildSplitBase } from "../models/build";
 import { foldForInference, foldForTraining, type InferenceModel } from "../models/fold";
-import { fastInference } from "../models/native-graph";
+import { fastInference } from "../models/compiled";
 import { loadModel, saveModel } from "../models/io";
 import { baseLayers, resolveCut } from "../models/layers";
 import { TlrunError } from "../errors";

@@ -1,0 +1,179 @@
+import * as tf from "@tensorflow/tfjs";
+import type { InferenceModel } from "./fold";
+import { tensorflowSession } from "./native-graph";
+import { traceToOnnx } from "./onnx/export";
+import { modelProto } from "./onnx/proto";
+import { loadOrt, ortSession } from "./onnx/runtime";
+import { nativeBackend, recordOnSample, relativeError, Unsupported, type Trace } from "./trace";
+
+/**
+ * Frozen forward passes (extract, evaluate, fine-tune's frozen bottom) compiled out of tfjs'
+ * op-by-op execution on the native backend. The folded forward function is recorded once
+ * (trace.ts) and handed to the first engine that takes it:
+ *
+ * 1. onnxruntime: the recording converted to ONNX (onnx/export.ts) and run by ONNX Runtime's
+ *    CPU provider, whose layout-aware kernels measured fastest here (docs/native-backend.md);
+ * 2. tensorflow: the recording as a TensorFlow session (native-graph.ts);
+ * 3. otherwise the function runs eagerly, as it would without compiling.
+ *
+ * Whatever compiles is checked against the eager function on a second, different input before
+ * use, so a trace that captured something input-dependent as a constant is refused.
+ * TLRUN_INFERENCE=onnxruntime|tensorflow|eager picks one (default auto); TLRUN_NATIVE_GRAPH=0
+ * is the older way to say eager.
+ */
+export type Engine = "onnxruntime" | "tensorflow";
+
+export interface CompiledForward {
+  /** Outputs for `x` ([n, ...] with n ≤ batch; a short batch is padded and the outputs cut back). */
+  run(x: tf.Tensor): tf.Tensor[];
+  readonly engine: Engine;
+  /** The batch size the graph was traced at. */
+  readonly batch: number;
+  /** Ops in the recording (not counting constants). */
+  readonly ops: number;
+  /** max |compiled − eager| / max |eager| on the check input. */
+  readonly checkError: number;
+  /** "onnxruntime 1.30.0, 154 ops" or "tensorflow graph, 154 ops". */
+  readonly runner: string;
+  dispose(): void;
+}
+
+export type CompileResult = { ok: true; forward: CompiledForward } | { ok: false; reason: string };
+
+/** Relative tolerance of the compiled graph against the eager function (float reassociation in fused kernels). */
+const CHECK_TOLERANCE = 1e-3;
+
+/** The engines to try, in order, as TLRUN_INFERENCE asks. */
+export function enginePreference(): Engine[] | string {
+  if (process.env.TLRUN_NATIVE_GRAPH === "0") return "TLRUN_NATIVE_GRAPH=0";
+  const v = (process.env.TLRUN_INFERENCE ?? "auto").trim().toLowerCase();
+  if (v === "eager") return "TLRUN_INFERENCE=eager";
+  if (v === "onnxruntime" || v === "tensorflow") return [v];
+  return ["onnxruntime", "tensorflow"];
+}
+
+/** One engine's session over `trace`, taking full batches of the traced shape. */
+async function session(engine: Engine, trace: Trace): Promise<{ call(x: tf.Tensor): tf.Tensor[]; dispose(): void; label: string }> {
+  if (engine === "tensorflow") return { ...(await tensorflowSession(trace)), label: "tensorflow graph" };
+  const ort = loadOrt();
+  if (typeof ort === "string") throw new Unsupported(ort);
+  if (trace.outputs.some((o) => o.dtype !== "float32")) throw new Unsupported("an output that is not float32");
+  const bytes = modelProto(traceToOnnx(trace), { name: "tlrun", version: "1" });
+  let s: ReturnType<typeof ortSession>;
+  try {
+    s = ortSession(ort, bytes);
+  } catch (err) {
+    throw new Unsupported(`ONNX Runtime refused the graph: ${(err as Error).message.split("\n")[0]!.slice(0, 300)}`);
+  }
+  return {
+    label: `onnxruntime ${ort.version}`,
+    call: (x) => s.run(x.dataSync() as Float32Array, x.shape).map((o) => tf.tensor(o.data, o.dims, "float32")),
+    dispose: () => s.dispose(),
+  };
+}
+
+/** Compile a recording with `engine` and check it against `fn`. */
+async function compileTrace(engine: Engine, trace: Trace, fn: (x: tf.Tensor) => tf.Tensor[]): Promise<CompiledForward> {
+  const inputShape = trace.shapes.get("x")!;
+  const s = await session(engine, trace);
+  try {
+    const check = tf.randomUniform(inputShape, -2, 2, "float32", 7);
+    let checkError: number;
+    try {
+      const eager = tf.tidy(() => fn(check));
+      const got = s.call(check);
+      try {
+        checkError = relativeError(eager, got);
+      } finally {
+        tf.dispose([...eager, ...got]);
+      }
+    } finally {
+      check.dispose();
+    }
+    if (!(checkError <= CHECK_TOLERANCE)) throw new Unsupported(`graph output differs from eager by ${checkError.toExponential(2)} (relative)`);
+    const batch = inputShape[0]!;
+    return {
+      engine, batch, checkError, ops: trace.nodes.length, runner: `${s.label}, ${trace.nodes.length} ops`,
+      run(x) {
+        const n = x.shape[0]!;
+        if (n === batch) return s.call(x);
+        if (n > batch) throw new Error(`batch of ${n} is larger than the compiled batch ${batch}`);
+        const padded = tf.tidy(() => tf.concat([x, tf.zeros([batch - n, ...x.shape.slice(1)])], 0));
+        const full = s.call(padded);
+        padded.dispose();
+        const cut = full.map((t) => tf.slice(t, 0, n));
+        tf.dispose(full);
+        return cut;
+      },
+      dispose: () => s.dispose(),
+    };
+  } catch (err) {
+    s.dispose();
+    throw err;
+  }
+}
+
+function reasonOf(err: unknown): string {
+  const msg = err instanceof Error ? err.message.split("\n")[0]!.slice(0, 300) : String(err);
+  return err instanceof Unsupported ? msg : `failed: ${msg}`;
+}
+
+/**
+ * Compile `fn` (a pure function of one float32 batch of `inputShape`, whose first dim is the batch)
+ * with the engines in order; the first that compiles and matches `fn` wins. Returns why not
+ * when none does (every engine's reason), and the caller keeps running `fn` eagerly.
+ */
+export async function compileForward(fn: (x: tf.Tensor) => tf.Tensor[], inputShape: number[], engines: Engine[] | string = enginePreference()): Promise<CompileResult> {
+  if (typeof engines === "string") return { ok: false, reason: engines };
+  const backend = nativeBackend();
+  if (typeof backend === "string") return { ok: false, reason: backend };
+  let trace: Trace;
+  try {
+    trace = recordOnSample(backend, fn, inputShape);
+  } catch (err) {
+    return { ok: false, reason: reasonOf(err) };
+  }
+  const reasons: string[] = [];
+  for (const engine of engines) {
+    try {
+      return { ok: true, forward: await compileTrace(engine, trace, fn) };
+    } catch (err) {
+      reasons.push(`${engine}: ${reasonOf(err)}`);
+    }
+  }
+  return { ok: false, reason: reasons.join("; ") };
+}
+
+/** An InferenceModel and how its forward pass runs ("onnxruntime 1.30.0, N ops", "tensorflow graph, N ops" or "eager: <why>"). */
+export type FastInference = InferenceModel & { readonly runner: string };
+
+/**
+ * `model` (one input) compiled for batches up to `inputShape[0]` when the native backend allows
+ * it; otherwise `model` itself. Larger batches run in chunks. Disposing the result disposes `model`.
+ */
+export async function fastInference(model: InferenceModel, inputShape: number[]): Promise<FastInference> {
+  const r = await compileForward((x) => model.predict(x), inputShape);
+  if (!r.ok) return { predict: (x) => model.predict(x), folded: model.folded, runner: `eager: ${r.reason}`, dispose: () => model.dispose() };
+  const f = r.forward;
+  return {
+    folded: model.folded,
+    runner: f.runner,
+    predict(x) {
+      const xs = [x].flat();
+      if (xs.length !== 1) return model.predict(x);
+      const t = xs[0]!;
+      const n = t.shape[0]!;
+      if (n <= f.batch) return f.run(t);
+      const parts: tf.Tensor[][] = [];
+      for (let s = 0; s < n; s += f.batch) {
+        const chunk = tf.slice(t, s, Math.min(f.batch, n - s));
+        parts.push(f.run(chunk));
+        chunk.dispose();
+      }
+      const outs = parts[0]!.map((_, o) => tf.concat(parts.map((p) => p[o]!), 0));
+      tf.dispose(parts.flat());
+      return outs;
+    },
+    dispose: () => (f.dispose(), model.dispose()),
+  };
+}

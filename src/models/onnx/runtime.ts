@@ -1,0 +1,80 @@
+import { availableParallelism } from "node:os";
+
+/**
+ * ONNX Runtime (the optional `onnxruntime-node` package, CPU execution provider) as a
+ * synchronous session: tlrun's inference models answer synchronously, and the package's public
+ * `InferenceSession.run` only wraps the binding's synchronous run in a promise.
+ */
+export interface OrtSession {
+  /** Run on one float32 input; returns each output's values and dims, in `outputs` order. */
+  run(input: Float32Array, dims: readonly number[]): Array<{ data: Float32Array; dims: number[] }>;
+  dispose(): void;
+}
+
+interface OrtTensor { data: unknown; dims: readonly number[]; type: string }
+interface BindingSession {
+  loadModel(buffer: ArrayBuffer, offset: number, length: number, options: object): void;
+  run(feeds: Record<string, OrtTensor>, fetches: Record<string, null>, options: object): Record<string, OrtTensor>;
+  dispose(): void;
+  readonly inputMetadata: Array<{ name: string }>;
+  readonly outputMetadata: Array<{ name: string }>;
+}
+interface Ort {
+  version: string;
+  Session: new () => BindingSession;
+  Tensor: new (type: "float32", data: Float32Array, dims: readonly number[]) => OrtTensor;
+}
+
+let loaded: Ort | string | undefined;
+
+/** onnxruntime-node if it is installed and its native library loads, or why not. */
+export function loadOrt(): Ort | string {
+  if (loaded !== undefined) return loaded;
+  try {
+    const version = (require("onnxruntime-node/package.json") as { version: string }).version;
+    const { binding, initOrt } = require("onnxruntime-node/dist/binding") as { binding: { InferenceSession: Ort["Session"] }; initOrt(): void };
+    const { Tensor } = require("onnxruntime-node") as { Tensor: Ort["Tensor"] };
+    initOrt();
+    loaded = { version, Session: binding.InferenceSession, Tensor };
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    loaded = code === "MODULE_NOT_FOUND" ? "onnxruntime-node is not installed" : `onnxruntime-node does not load: ${(err as Error).message.split("\n")[0]}`;
+  }
+  return loaded;
+}
+
+/**
+ * Threads for one session: TF_NUM_INTRAOP_THREADS when set (the same knob as TensorFlow's, so
+ * one variable shares a machine between runs), otherwise one per core.
+ */
+export function ortThreads(): number {
+  const n = Number(process.env.TF_NUM_INTRAOP_THREADS);
+  return Number.isInteger(n) && n > 0 ? n : availableParallelism();
+}
+
+/** A session over an ONNX model's bytes, with every graph optimization on. */
+export function ortSession(ort: Ort, model: Uint8Array): OrtSession {
+  const s = new ort.Session();
+  const buf = model.buffer.slice(model.byteOffset, model.byteOffset + model.byteLength) as ArrayBuffer;
+  s.loadModel(buf, 0, buf.byteLength, {
+    executionProviders: [{ name: "cpu" }],
+    graphOptimizationLevel: "all",
+    executionMode: "sequential",
+    intraOpNumThreads: ortThreads(),
+    interOpNumThreads: 1,
+  });
+  const input = s.inputMetadata[0]!.name;
+  const fetches = Object.fromEntries(s.outputMetadata.map((o) => [o.name, null]));
+  const names = s.outputMetadata.map((o) => o.name);
+  return {
+    run(data, dims) {
+      const out = s.run({ [input]: new ort.Tensor("float32", data, dims) }, fetches, {});
+      return names.map((n) => {
+        const t = out[n]!;
+        if (!(t.data instanceof Float32Array)) throw new Error(`output ${n} is ${t.type}, not float32`);
+        return { data: t.data, dims: [...t.dims] };
+      });
+    },
+    dispose: () => s.dispose(),
+  };
+}

@@ -1,0 +1,177 @@
+import * as tf from "@tensorflow/tfjs";
+import type { AttrValue } from "./protobuf";
+
+/**
+ * A forward function as the TensorFlow ops tfjs-node executed for it, recorded once on a sample
+ * batch. The recording is what both compilers start from: native-graph.ts writes it as a
+ * TensorFlow GraphDef, onnx/export.ts as an ONNX model.
+ */
+export interface Trace {
+  /** The recorded ops in execution order. */
+  nodes: TracedNode[];
+  /** Inputs that no recorded op produced (the weights, shape tensors), by ref (`c0`, `c1`, …). */
+  consts: Map<string, ConstValue>;
+  /** Shape of every ref: `x` (the input), each constant and each op output (`n3`, `n3:1`). */
+  shapes: Map<string, number[]>;
+  /** The function's outputs, as refs into the recording. */
+  outputs: Array<{ ref: string; dtype: TracedDtype; shape: number[] }>;
+}
+
+export type TracedDtype = "float32" | "int32" | "bool";
+
+export interface TracedNode {
+  /** `n<k>`; its outputs are `n<k>` (first) and `n<k>:<i>`. */
+  name: string;
+  /** TensorFlow op type, as tfjs-node ran it (`Conv2D`, `AddV2`, …). */
+  op: string;
+  inputs: string[];
+  attrs: Record<string, AttrValue>;
+  outputs: number;
+}
+
+export interface ConstValue {
+  dtype: TracedDtype;
+  shape: number[];
+  /** Little-endian bytes of the values. */
+  bytes: Uint8Array;
+}
+
+/** Why a function cannot be recorded or compiled; the caller keeps running it eagerly. */
+export class Unsupported extends Error {}
+
+interface TfjsAttr { name: string; type: number; value: unknown }
+interface Binding {
+  executeOp(...args: unknown[]): unknown;
+  runSavedModel(...args: unknown[]): unknown;
+  TF_ATTR_STRING: number; TF_ATTR_INT: number; TF_ATTR_FLOAT: number; TF_ATTR_BOOL: number; TF_ATTR_TYPE: number; TF_ATTR_SHAPE: number;
+}
+/** The parts of tfjs-node's backend the recorder hooks into. */
+export interface NodeBackend {
+  binding: Binding;
+  executeSingleOutput(op: string, attrs: TfjsAttr[], inputs: tf.Tensor[]): tf.Tensor;
+  executeMultipleOutputs(op: string, attrs: TfjsAttr[], inputs: tf.Tensor[], n: number): tf.Tensor[];
+  readSync(dataId: object): ArrayLike<number> & ArrayBufferView;
+}
+
+const DTYPES = new Set<string>(["float32", "int32", "bool"]);
+
+function dtypeOf(t: tf.Tensor, what: string): TracedDtype {
+  if (!DTYPES.has(t.dtype)) throw new Unsupported(`a ${t.dtype} ${what}`);
+  return t.dtype as TracedDtype;
+}
+
+/**
+ * Run `fn` once on `x` with every op the native backend executes recorded (op name, attributes,
+ * inputs, shapes). Throws Unsupported when some op reached the C API without passing through the
+ * recorder (a kernel of its own, or an already compiled model), or when an output is not computed.
+ */
+export function recordForward(backend: NodeBackend, fn: (x: tf.Tensor) => tf.Tensor[], x: tf.Tensor): Trace {
+  const b = backend.binding;
+  const trace: Trace = { nodes: [], consts: new Map(), shapes: new Map([["x", [...x.shape]]]), outputs: [] };
+  const refs = new Map<object, string>([[x.dataId, "x"]]);
+  let direct = 0;
+
+  const constant = (t: tf.Tensor): string => {
+    const v = backend.readSync(t.dataId);
+    const name = `c${trace.consts.size}`;
+    trace.consts.set(name, { dtype: dtypeOf(t, "constant"), shape: [...t.shape], bytes: new Uint8Array(v.buffer, v.byteOffset, v.byteLength).slice() });
+    trace.shapes.set(name, [...t.shape]);
+    refs.set(t.dataId, name);
+    return name;
+  };
+  const refOf = (t: tf.Tensor): string => {
+    if (!(t instanceof tf.Tensor)) throw new Unsupported("an int64 scalar input");
+    return refs.get(t.dataId) ?? constant(t);
+  };
+  const attr = (a: TfjsAttr): AttrValue => {
+    const v = a.value;
+    switch (a.type) {
+      case b.TF_ATTR_STRING: return { s: String(v) };
+      case b.TF_ATTR_INT: return Array.isArray(v) ? { list: { i: v as number[] } } : { i: v as number };
+      case b.TF_ATTR_FLOAT: return Array.isArray(v) ? { list: { f: v as number[] } } : { f: v as number };
+      case b.TF_ATTR_BOOL: return Array.isArray(v) ? { list: { b: v as boolean[] } } : { b: v as boolean };
+      case b.TF_ATTR_TYPE: return { type: v as number };
+      case b.TF_ATTR_SHAPE: return { shape: v as number[] };
+      default: throw new Unsupported(`attribute ${a.name} of type ${a.type}`);
+    }
+  };
+  const record = (op: string, attrs: TfjsAttr[], inputs: tf.Tensor[], outs: tf.Tensor[]): void => {
+    const name = `n${trace.nodes.length}`;
+    const ins = inputs.map(refOf);
+    trace.nodes.push({ name, op, inputs: ins, attrs: Object.fromEntries(attrs.map((a) => [a.name, attr(a)])), outputs: outs.length });
+    outs.forEach((t, i) => {
+      const ref = i === 0 ? name : `${name}:${i}`;
+      refs.set(t.dataId, ref);
+      trace.shapes.set(ref, [...t.shape]);
+    });
+  };
+
+  const single = backend.executeSingleOutput;
+  const multi = backend.executeMultipleOutputs;
+  // The binding's own properties are read-only, so a shadowing object stands in for it meanwhile.
+  const counting = Object.create(b, {
+    executeOp: { value: (...args: unknown[]) => (direct++, b.executeOp(...args)) },
+    // An already compiled model called inside `fn` would run as one opaque session call.
+    runSavedModel: { value: (...args: unknown[]) => (direct++, b.runSavedModel(...args)) },
+  }) as Binding;
+  backend.executeSingleOutput = function (op, attrs, inputs) {
+    const out = single.call(this, op, attrs, inputs);
+    direct--;
+    record(op, attrs, inputs, [out]);
+    return out;
+  };
+  backend.executeMultipleOutputs = function (op, attrs, inputs, n) {
+    const outs = multi.call(this, op, attrs, inputs, n);
+    direct--;
+    record(op, attrs, inputs, outs);
+    return outs;
+  };
+  backend.binding = counting;
+  try {
+    tf.tidy(() => {
+      const outs = fn(x);
+      // A kernel that called the C API without going through the two methods above left no record.
+      if (direct !== 0) throw new Unsupported(`${direct} op(s) ran outside the recorder`);
+      trace.outputs = outs.map((t, i) => {
+        const ref = refs.get(t.dataId);
+        if (ref === undefined || ref === "x" || ref.startsWith("c")) throw new Unsupported(`output ${i} is not computed by an op`);
+        return { ref, dtype: dtypeOf(t, "output"), shape: [...t.shape] };
+      });
+    });
+    return trace;
+  } finally {
+    backend.executeSingleOutput = single;
+    backend.executeMultipleOutputs = multi;
+    backend.binding = b;
+  }
+}
+
+/** The tfjs-node backend when it is the one in use, for recording; otherwise why not. */
+export function nativeBackend(): NodeBackend | string {
+  if (tf.getBackend() !== "tensorflow") return `backend ${tf.getBackend()}`;
+  return tf.backend() as unknown as NodeBackend;
+}
+
+/** Record `fn` on a seeded random batch of `inputShape`, disposing the sample. */
+export function recordOnSample(backend: NodeBackend, fn: (x: tf.Tensor) => tf.Tensor[], inputShape: number[]): Trace {
+  const sample = tf.randomUniform(inputShape, -1, 1, "float32", 1);
+  try {
+    return recordForward(backend, fn, sample);
+  } finally {
+    sample.dispose();
+  }
+}
+
+/** max |graph − eager| / max |eager| over all outputs; Unsupported when shapes differ. */
+export function relativeError(eager: tf.Tensor[], compiled: tf.Tensor[]): number {
+  return tf.tidy(() => {
+    let worst = 0;
+    eager.forEach((e, i) => {
+      const g = compiled[i]!;
+      if (g.shape.join() !== e.shape.join()) throw new Unsupported(`output ${i} has shape [${g.shape}] compiled, [${e.shape}] eagerly`);
+      const scale = Math.max(1e-6, tf.max(tf.abs(e)).dataSync()[0]!);
+      worst = Math.max(worst, tf.max(tf.abs(tf.sub(e, g))).dataSync()[0]! / scale);
+    });
+    return worst;
+  });
+}
