@@ -7,7 +7,7 @@ import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { buildBase } from "../src/models/build";
 import { foldForInference, type InferenceModel } from "../src/models/fold";
-import { fastInference } from "../src/models/compiled";
+import { fastInference, type Engine } from "../src/models/compiled";
 import { loadArtifacts } from "../src/models/source";
 import { EMOJI_DIR, ROOT, assertFlat, decodeInputs, listImages, numTensors } from "./common";
 
@@ -27,15 +27,18 @@ async function modelFor(size: number): Promise<tf.LayersModel> {
 }
 
 /**
- * The extract stage's runner: BatchNorm folded into a copy of the convs, compiled into one
- * TensorFlow session on the native backend (`fastInference`); `eager` keeps it op by op.
+ * The extract stage's runner: BatchNorm folded into a copy of the convs, compiled on the native
+ * backend (`fastInference`, engines in their default order); `engine` pins one compiler, and
+ * `eager` keeps the folded base op by op.
  */
-async function foldedFor(size: number, eager = false): Promise<InferenceModel> {
-  const key = `${size}:${eager}`;
+async function foldedFor(size: number, how: "stage" | "eager" | Engine = "stage"): Promise<InferenceModel> {
+  const key = `${size}:${how}`;
   let f = foldedModels.get(key);
   if (!f) {
     const folded = foldForInference(await modelFor(size));
-    foldedModels.set(key, (f = eager ? folded : await fastInference(folded, [BATCH, size, size, 3])));
+    const fast = how === "eager" ? folded : await fastInference(folded, [BATCH, size, size, 3], how === "stage" ? undefined : [how]);
+    if (how !== "eager" && tf.getBackend() === "tensorflow" && !("runner" in fast && /^(onnxruntime|tensorflow)/.test(String(fast.runner)))) throw new Error(`extract ${size}px did not compile: ${(fast as { runner?: string }).runner}`);
+    foldedModels.set(key, (f = fast));
   }
   return f;
 }
@@ -85,12 +88,12 @@ async function pooledSaved(m: { predict(x: tf.Tensor): unknown }, x: Float32Arra
  * `unfolded`: LayersModel.predict, as before folding.
  */
 export async function extractRate(
-  size: number, batches: number, warmup: number, savedModelDir?: string, variant: "stage" | "eager" | "unfolded" = "stage",
+  size: number, batches: number, warmup: number, savedModelDir?: string, variant: "stage" | "eager" | "unfolded" | Engine = "stage",
 ): Promise<Record<string, number>> {
   const x = await inputFor(size);
   const step = savedModelDir
     ? await savedModelFor(savedModelDir).then((m) => () => pooledSaved(m, x, size))
-    : await (variant === "unfolded" ? modelFor(size) : foldedFor(size, variant === "eager")).then((m) => () => pooled(m, x, size));
+    : await (variant === "unfolded" ? modelFor(size) : foldedFor(size, variant)).then((m) => () => pooled(m, x, size));
   for (let i = 0; i < warmup; i++) await step();
   const before = numTensors();
   const t0 = performance.now();

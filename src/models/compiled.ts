@@ -26,6 +26,8 @@ export type Engine = "onnxruntime" | "tensorflow";
 export interface CompiledForward {
   /** Outputs for `x` ([n, ...] with n ≤ batch; a short batch is padded and the outputs cut back). */
   run(x: tf.Tensor): tf.Tensor[];
+  /** The same on host memory: `n` ≤ batch inputs laid out one after another; outputs cut to `n`. */
+  runHost(x: Float32Array, n: number): Float32Array[];
   readonly engine: Engine;
   /** The batch size the graph was traced at. */
   readonly batch: number;
@@ -53,8 +55,28 @@ export function enginePreference(): Engine[] | string {
 }
 
 /** One engine's session over `trace`, taking full batches of the traced shape. */
-async function session(engine: Engine, trace: Trace): Promise<{ call(x: tf.Tensor): tf.Tensor[]; dispose(): void; label: string }> {
-  if (engine === "tensorflow") return { ...(await tensorflowSession(trace)), label: "tensorflow graph" };
+interface Session {
+  call(x: tf.Tensor): tf.Tensor[];
+  /** A full batch from host memory, outputs to host memory. */
+  callHost(x: Float32Array): Float32Array[];
+  dispose(): void;
+  label: string;
+}
+
+async function session(engine: Engine, trace: Trace): Promise<Session> {
+  const inputShape = trace.shapes.get("x")!;
+  if (engine === "tensorflow") {
+    const s = await tensorflowSession(trace);
+    const callHost = (x: Float32Array): Float32Array[] => {
+      const t = tf.tensor(x, inputShape, "float32");
+      const outs = s.call(t);
+      t.dispose();
+      const data = outs.map((o) => o.dataSync() as Float32Array);
+      tf.dispose(outs);
+      return data;
+    };
+    return { ...s, callHost, label: "tensorflow graph" };
+  }
   const ort = loadOrt();
   if (typeof ort === "string") throw new Unsupported(ort);
   if (trace.outputs.some((o) => o.dtype !== "float32")) throw new Unsupported("an output that is not float32");
@@ -68,6 +90,7 @@ async function session(engine: Engine, trace: Trace): Promise<{ call(x: tf.Tenso
   return {
     label: `onnxruntime ${ort.version}`,
     call: (x) => s.run(x.dataSync() as Float32Array, x.shape).map((o) => tf.tensor(o.data, o.dims, "float32")),
+    callHost: (x) => s.run(x, inputShape).map((o) => o.data),
     dispose: () => s.dispose(),
   };
 }
@@ -92,8 +115,21 @@ async function compileTrace(engine: Engine, trace: Trace, fn: (x: tf.Tensor) => 
     }
     if (!(checkError <= CHECK_TOLERANCE)) throw new Unsupported(`graph output differs from eager by ${checkError.toExponential(2)} (relative)`);
     const batch = inputShape[0]!;
+    const per = inputShape.slice(1).reduce((a, b) => a * b, 1);
+    let staging: Float32Array | undefined;
     return {
       engine, batch, checkError, ops: trace.nodes.length, runner: `${s.label}, ${trace.nodes.length} ops`,
+      runHost(x, n) {
+        if (n > batch || x.length < n * per) throw new Error(`host batch of ${n} does not fit the compiled batch ${batch}`);
+        let input = x.length === batch * per ? x : x.subarray(0, n * per);
+        if (n < batch) {
+          staging ??= new Float32Array(batch * per);
+          staging.set(input);
+          staging.fill(0, n * per);
+          input = staging;
+        }
+        return s.callHost(input).map((o) => (n === batch ? o : o.slice(0, (o.length / batch) * n)));
+      },
       run(x) {
         const n = x.shape[0]!;
         if (n === batch) return s.call(x);
@@ -145,19 +181,42 @@ export async function compileForward(fn: (x: tf.Tensor) => tf.Tensor[], inputSha
 }
 
 /** An InferenceModel and how its forward pass runs ("onnxruntime 1.30.0, N ops", "tensorflow graph, N ops" or "eager: <why>"). */
-export type FastInference = InferenceModel & { readonly runner: string };
+export type FastInference = InferenceModel & {
+  readonly runner: string;
+  /** The outputs for `n` inputs of `shape` (batch dim excluded) in host memory, as host arrays. */
+  predictHost(x: Float32Array, n: number, shape: readonly number[]): Float32Array[];
+};
+
+/** predictHost through tensors, for a model that runs eagerly. */
+function eagerHost(model: InferenceModel): FastInference["predictHost"] {
+  return (x, n, shape) => {
+    const t = tf.tensor(x.subarray(0, n * shape.reduce((a, b) => a * b, 1)), [n, ...shape], "float32");
+    const outs = model.predict(t);
+    t.dispose();
+    const data = outs.map((o) => o.dataSync() as Float32Array);
+    tf.dispose(outs);
+    return data;
+  };
+}
 
 /**
  * `model` (one input) compiled for batches up to `inputShape[0]` when the native backend allows
- * it; otherwise `model` itself. Larger batches run in chunks. Disposing the result disposes `model`.
+ * it (by `engines`, TLRUN_INFERENCE's choice unless given); otherwise `model` itself. Larger batches run in chunks. Disposing the result disposes `model`.
  */
-export async function fastInference(model: InferenceModel, inputShape: number[]): Promise<FastInference> {
-  const r = await compileForward((x) => model.predict(x), inputShape);
-  if (!r.ok) return { predict: (x) => model.predict(x), folded: model.folded, runner: `eager: ${r.reason}`, dispose: () => model.dispose() };
+export async function fastInference(model: InferenceModel, inputShape: number[], engines: Engine[] | string = enginePreference()): Promise<FastInference> {
+  const r = await compileForward((x) => model.predict(x), inputShape, engines);
+  if (!r.ok) return { predict: (x) => model.predict(x), predictHost: eagerHost(model), folded: model.folded, runner: `eager: ${r.reason}`, dispose: () => model.dispose() };
   const f = r.forward;
   return {
     folded: model.folded,
     runner: f.runner,
+    predictHost(x, n, shape) {
+      if (n <= f.batch) return f.runHost(x, n);
+      const per = shape.reduce((a, b) => a * b, 1);
+      const parts: Float32Array[][] = [];
+      for (let s = 0; s < n; s += f.batch) parts.push(f.runHost(x.subarray(s * per), Math.min(f.batch, n - s)));
+      return parts[0]!.map((_, o) => concatFloat(parts.map((p) => p[o]!)));
+    },
     predict(x) {
       const xs = [x].flat();
       if (xs.length !== 1) return model.predict(x);
@@ -176,4 +235,11 @@ export async function fastInference(model: InferenceModel, inputShape: number[])
     },
     dispose: () => (f.dispose(), model.dispose()),
   };
+}
+
+function concatFloat(parts: Float32Array[]): Float32Array {
+  const out = new Float32Array(parts.reduce((a, p) => a + p.length, 0));
+  let o = 0;
+  for (const p of parts) out.set(p, o), (o += p.length);
+  return out;
 }

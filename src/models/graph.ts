@@ -8,17 +8,23 @@ import { buildBase } from "./build";
 import { resolveCut } from "./layers";
 import type { ModelArtifacts } from "./source";
 
-/** The frozen base as the extract and evaluate stages use it: images in, one feature tensor out. */
+/** The frozen base as the extract stage uses it: images in, feature rows out. */
 export interface FeatureExtractor {
-  /** A feature map [n, h, w, c] (a LayersModel cut, a graph model's spatial output) or a vector [n, c]. */
+  /** A feature map [n, h, w, c] (a LayersModel cut, a graph model's spatial output) or a vector [n, c], computed eagerly. */
   predict(x: tf.Tensor4D): tf.Tensor;
+  /**
+   * The rows the feature cache holds for `n` images in host memory ([n, h, w, 3] float32): each
+   * the map's average and max over its spatial axes side by side (a vector twice), or with
+   * `spatial` the whole map, flattened. This is the compiled path: pooling runs inside the graph.
+   */
+  rows(x: Float32Array, n: number): Float32Array;
   dispose(): void;
-  /** How the forward pass runs: a compiled TensorFlow graph (native backend) or eagerly, and why. */
+  /** How the forward pass runs: a compiled graph on the native backend (ONNX Runtime or a TensorFlow session) or eagerly, and why. */
   readonly runner?: string;
 }
 
 /** A tfjs GraphModel from the artifacts, with its one output as features. */
-export async function buildGraphBase(a: ModelArtifacts): Promise<FeatureExtractor> {
+export async function buildGraphBase(a: ModelArtifacts): Promise<Pick<FeatureExtractor, "predict" | "dispose">> {
   const g = a.graph!;
   const model = await tf.loadGraphModel(tf.io.fromMemory({
     format: "graph-model",
@@ -47,10 +53,12 @@ export async function buildGraphBase(a: ModelArtifacts): Promise<FeatureExtracto
 
 /**
  * The base for extraction: a graph model as it is, or a LayersModel cut at `cut` and sized for
- * `size` with BatchNorm folded into its convs (fold.ts). On the native backend either one runs
- * as a compiled TensorFlow graph for batches of up to `batch` (native-graph.ts).
+ * `size` with BatchNorm folded into its convs (fold.ts). Its `rows` (forward pass and pooling,
+ * or the whole map when `spatial`) runs compiled for batches of up to `batch` on the native
+ * backend (compiled.ts).
  */
-export async function featureExtractor(a: ModelArtifacts, cut: string, size: [number, number], batch = 32): Promise<FeatureExtractor> {
+export async function featureExtractor(a: ModelArtifacts, cut: string, size: [number, number], opts: { batch?: number; spatial?: boolean } = {}): Promise<FeatureExtractor> {
+  const batch = opts.batch ?? 32;
   let inner: InferenceModel;
   if (a.graph) {
     const g = await buildGraphBase(a);
@@ -60,8 +68,18 @@ export async function featureExtractor(a: ModelArtifacts, cut: string, size: [nu
     const folded = foldForInference(base);
     inner = { predict: (x) => folded.predict(x), folded: folded.folded, dispose: () => (folded.dispose(), base.dispose()) };
   }
-  const fast = await fastInference(inner, [batch, size[0], size[1], 3]);
-  return { predict: (x) => fast.predict(x)[0]!, dispose: () => fast.dispose(), runner: fast.runner };
+  const rowsOf = (x: tf.Tensor | tf.Tensor[]): tf.Tensor[] => {
+    const fm = inner.predict(x)[0]!;
+    if (opts.spatial) return [fm.rank === 4 ? tf.reshape(fm, [fm.shape[0]!, -1]) : fm];
+    return [fm.rank === 2 ? tf.concat([fm, fm], 1) : tf.concat([tf.mean(fm, [1, 2]), tf.max(fm, [1, 2])], 1)];
+  };
+  const fast = await fastInference({ predict: rowsOf, folded: inner.folded, dispose: () => inner.dispose() }, [batch, size[0], size[1], 3]);
+  return {
+    predict: (x) => inner.predict(x)[0]!,
+    rows: (x, n) => fast.predictHost(x, n, [size[0], size[1], 3])[0]!,
+    dispose: () => fast.dispose(),
+    runner: fast.runner,
+  };
 }
 
 /** Pool a feature map over its spatial axes; a feature vector is already pooled. */

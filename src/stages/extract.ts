@@ -50,23 +50,16 @@ export function imageOptions(ctx: StageContext, batchSize: number) {
   };
 }
 
-/** Run `base` over images and append pooled features; tensors are freed batch by batch. */
+/** Run `base` over images and append their feature rows, batch by batch. */
 async function featuresFor(
   ctx: StageContext, base: FeatureExtractor, items: Array<{ abs: string }>, writer: FeatureWriter,
   label: string, augment?: { cfg: PipelineConfig["augment"]; seed: number; epoch: number },
 ): Promise<void> {
-  const [h, w] = ctx.config.base.input_size;
   let done = 0;
   const started = performance.now();
   for await (const batch of batches(items, { ...imageOptions(ctx, 32), augment })) {
     ctx.checkAbort();
-    const rows = tf.tidy(() => {
-      const fm = base.predict(tf.tensor4d(batch.x, [batch.n, h, w, 3]));
-      if (spatialHead(ctx.config)) return fm;
-      return fm.rank === 2 ? tf.concat([fm, fm], 1) : tf.concat([tf.mean(fm, [1, 2]), tf.max(fm, [1, 2])], 1);
-    });
-    writer.append((await rows.data()) as Float32Array);
-    rows.dispose();
+    writer.append(base.rows(batch.x, batch.n));
     done += batch.n;
     const rate = done / ((performance.now() - started) / 1000);
     ctx.progress(`${label} ${done}/${items.length} images, ${rate.toFixed(1)} img/s, ETA ${formatSeconds((items.length - done) / rate)}`);
@@ -81,7 +74,7 @@ export const extract: Stage = {
     const manifest: Manifest = readManifest(input(ctx, "prepare").dir);
     const a = ctx.artifacts();
     const [h, w] = ctx.config.base.input_size;
-    const base = await featureExtractor(a, ctx.config.base.cut, [h, w]);
+    const base = await featureExtractor(a, ctx.config.base.cut, [h, w], { spatial: spatialHead(ctx.config) });
     try {
       const shape = tf.tidy(() => base.predict(tf.zeros([1, h, w, 3])).shape);
       const dim = shape[shape.length - 1]!;

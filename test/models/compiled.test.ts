@@ -85,6 +85,28 @@ for (const engine of ["onnxruntime", "tensorflow"] as const) {
   }
 }
 
+for (const engine of ["onnxruntime", "tensorflow"] as const) {
+  test(`${engine}: host batches (full, short, chunked) give the eager outputs`, async () => {
+    const w = tf.randomNormal([3, 3, 3, 5], 0, 1, "float32", 11) as tf.Tensor4D;
+    const model = { predict: (x: tf.Tensor | tf.Tensor[]) => [tf.mean(tf.relu6(tf.conv2d([x].flat()[0] as tf.Tensor4D, w, 1, "same")), [1, 2])], folded: { batchNorms: 0, activations: 0, convs: 0 }, dispose: () => undefined };
+    const fast = await withEngine(engine, () => fastInference(model, [4, 6, 6, 3]));
+    assert.match(fast.runner, RUNNER[engine]);
+    const t0 = tf.memory().numTensors;
+    for (const n of [4, 3, 10]) {
+      const x = tf.randomUniform([n, 6, 6, 3], -1, 1, "float32", n);
+      const want = tf.tidy(() => model.predict(x)[0]!);
+      const [got] = fast.predictHost(x.dataSync() as Float32Array, n, [6, 6, 3]);
+      assert.equal(got!.length, n * 5);
+      const diff = Math.max(...Array.from(want.dataSync()).map((v, i) => Math.abs(v - got![i]!)));
+      assert.ok(diff < 1e-5, `n=${n}: max diff ${diff}`);
+      tf.dispose([x, want]);
+    }
+    assert.equal(tf.memory().numTensors, t0, "tensors leaked");
+    fast.dispose();
+    w.dispose();
+  });
+}
+
 test("onnxruntime: every zoo architecture converts and gives predict's outputs", { skip: process.env.TLRUN_FAST ? "slow: TLRUN_FAST is set" : false, timeout: 20 * 60_000 }, async () => {
   const failed: string[] = [];
   for (const name of Object.keys(ARCHITECTURES)) {
