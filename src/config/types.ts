@@ -8,6 +8,7 @@ import type { SourceLocation } from "../errors";
 
 export type Preprocessing = "auto" | "tf" | "caffe" | "torch" | "none";
 export type ColorMode = "rgb" | "grayscale";
+export type Interpolation = "bilinear" | "nearest" | "bicubic" | "lanczos3";
 export type BadImagePolicy = "skip" | "fail";
 export type Activation = "relu" | "elu" | "selu" | "gelu" | "swish" | "tanh" | "sigmoid" | "linear";
 export type OptimizerName = "adam" | "sgd" | "rmsprop";
