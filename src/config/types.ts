@@ -28,6 +28,8 @@ export interface DataConfig {
   /** Ratios used when `dir` is not already split. */
   split: SplitConfig;
   color_mode: ColorMode;
+  /** Resampling kernel used to bring images to the base's input size. */
+  interpolation: Interpolation;
   preprocessing: Preprocessing;
   /** Allow `preprocessing` to differ from the base architecture's own mode. */
   preprocessing_override: boolean;

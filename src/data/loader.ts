@@ -1,4 +1,4 @@
-import type { AugmentConfig } from "../config/types";
+import type { AugmentConfig, Interpolation } from "../config/types";
 import { Rng, deriveSeed } from "../util/rng";
 import { applyAugment, sampleAugment } from "./augment";
 import { decodeImage } from "./decode";
@@ -10,13 +10,14 @@ export interface BatchOptions {
   size: [number, number];
   colorMode: "rgb" | "grayscale";
   maxPixels: number;
+  interpolation: Interpolation;
   preprocessing: PreprocessMode;
   batchSize: number;
   /** Random augmentation, repeatable per (seed, epoch, item index). Leave out for eval. */
   augment?: { cfg: AugmentConfig; seed: number; epoch: number };
   /** Batches decoded ahead of the one being consumed (default 2). */
   prefetch?: number;
-  /** Images decoded at once (default 16); sharp's thread pool does the work. */
+  /** Images decoded at once (default 16); file reads and sharp's decodes overlap on libuv's thread pool. */
   concurrency?: number;
 }
 
@@ -85,7 +86,7 @@ async function loadBatch(
 
 async function loadImage(abs: string, index: number, opts: BatchOptions, h: number, w: number): Promise<Uint8Array> {
   const c = opts.colorMode === "grayscale" ? 1 : 3;
-  let px = await decodeImage(abs, { size: [h, w], colorMode: opts.colorMode, maxPixels: opts.maxPixels });
+  let px = await decodeImage(abs, { size: [h, w], colorMode: opts.colorMode, maxPixels: opts.maxPixels, interpolation: opts.interpolation });
   if (opts.augment) {
     const { cfg, seed, epoch } = opts.augment;
     const rng = new Rng(deriveSeed(seed, `augment:${epoch}:${index}`));

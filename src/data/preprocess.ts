@@ -82,3 +82,12 @@ export function grayToRgb(gray: Uint8Array): Uint8Array {
   return out;
 }
 
+/**
+ * RGB to one luma channel with ITU-R 601 weights, L = 0.299 R + 0.587 G + 0.114 B, rounded in
+ * the same fixed point as PIL's convert("L") (what Keras' color_mode="grayscale" uses).
+ */
+export function rgbToGray(rgb: Uint8Array): Uint8Array {
+  const out = new Uint8Array(rgb.length / 3);
+  for (let i = 0, s = 0; i < out.length; i++, s += 3) out[i] = (rgb[s]! * 19595 + rgb[s + 1]! * 38470 + rgb[s + 2]! * 7471 + 0x8000) >> 16;
+  return out;
+}

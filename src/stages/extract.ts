@@ -45,6 +45,7 @@ export function imageOptions(ctx: StageContext, batchSize: number) {
     size: base.input_size,
     colorMode: data.color_mode,
     maxPixels: data.max_pixels,
+    interpolation: data.interpolation,
     preprocessing: resolvePreprocessing(ctx.config, ctx.artifacts()),
     batchSize,
   };

@@ -22,7 +22,7 @@ before(async () => {
   }
 });
 
-const base: BatchOptions = { size: [8, 6], colorMode: "rgb", maxPixels: 1e6, preprocessing: "none", batchSize: 4 };
+const base: BatchOptions = { size: [8, 6], colorMode: "rgb", maxPixels: 1e6, interpolation: "bilinear", preprocessing: "none", batchSize: 4 };
 async function collect(items: Array<{ abs: string }>, o: Partial<BatchOptions> = {}): Promise<Batch[]> {
   const out: Batch[] = [];
   for await (const b of batches(items, { ...base, ...o })) out.push(b);
