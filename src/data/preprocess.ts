@@ -15,12 +15,19 @@ const avg = (v: readonly number[]): number => v.reduce((a, b) => a + b, 0) / v.l
  * means (VGG, ResNet50). torch: x/255, then per-channel ImageNet mean/std (DenseNet).
  * none: 0..255 as floats (models that rescale inside, e.g. EfficientNet).
  * One-channel input uses the average of the three means and stds.
- * Each output channel is looked up in a 256-entry table of those values, which is several times
- * faster than computing them per pixel and gives the same floats.
+ * caffe and torch look each output channel up in a 256-entry table of those values, which is
+ * several times faster than computing them per pixel and gives the same floats.
  */
 export function toFloatInput(pixels: Uint8Array, out: Float32Array, offset: number, mode: PreprocessMode, channels: 1 | 3): void {
   const n = pixels.length;
   if (offset < 0 || offset + n > out.length) throw new RangeError(`batch buffer too small: need ${offset + n}, have ${out.length}`);
+  if (mode === "none" || mode === "tf") {
+    // a native byte-to-float copy, then (tf) one multiply-add in place: x * (1 / 127.5) - 1 is
+    // the same float32 as x / 127.5 - 1 for every byte value (the test checks all 256)
+    out.set(pixels, offset);
+    if (mode === "tf") for (let i = offset, end = offset + n; i < end; i++) out[i] = out[i]! * (1 / 127.5) - 1;
+    return;
+  }
   const { from, lut } = tablesFor(mode, channels);
   if (lut.length === 1) {
     const t = lut[0]!;
@@ -38,10 +45,7 @@ export function toFloatInput(pixels: Uint8Array, out: Float32Array, offset: numb
   }
 }
 
-/**
- * For each output channel: which input channel it reads, and the float for each byte value.
- * One table when every channel maps bytes the same way (tf, none, one channel).
- */
+/** For each output channel: which input channel it reads, and the float for each byte value. */
 interface Tables {
   from: [number, number, number];
   lut: Float32Array[];
@@ -49,13 +53,12 @@ interface Tables {
 
 const tableCache = new Map<string, Tables>();
 
-function tablesFor(mode: PreprocessMode, channels: 1 | 3): Tables {
+function tablesFor(mode: "caffe" | "torch", channels: 1 | 3): Tables {
   const key = `${mode}:${channels}`;
   let t = tableCache.get(key);
   if (!t) {
     const value = channelValue(mode, channels);
-    const shared = channels === 1 || mode === "tf" || mode === "none";
-    const lut = Array.from({ length: shared ? 1 : channels }, (_, k) => Float32Array.from({ length: 256 }, (_, v) => value(k, v)));
+    const lut = Array.from({ length: channels }, (_, k) => Float32Array.from({ length: 256 }, (_, v) => value(k, v)));
     t = { from: mode === "caffe" && channels === 3 ? [2, 1, 0] : [0, 1, 2], lut };
     tableCache.set(key, t);
   }
@@ -63,9 +66,7 @@ function tablesFor(mode: PreprocessMode, channels: 1 | 3): Tables {
 }
 
 /** The float for byte `v` in output channel `k` (for caffe, channel k of BGR). */
-function channelValue(mode: PreprocessMode, channels: 1 | 3): (k: number, v: number) => number {
-  if (mode === "none") return (_k, v) => v;
-  if (mode === "tf") return (_k, v) => v / 127.5 - 1;
+function channelValue(mode: "caffe" | "torch", channels: 1 | 3): (k: number, v: number) => number {
   if (channels === 1) {
     const mean = mode === "caffe" ? avg(CAFFE_MEAN_BGR) : avg(TORCH_MEAN) * 255;
     const scale = mode === "caffe" ? 1 : 1 / (avg(TORCH_STD) * 255);
