@@ -90,6 +90,20 @@ describe("batches", () => {
     }
   });
 
+  it("reuseBuffers fills a few buffers in turn, with the same values as fresh ones", async () => {
+    const fresh: number[][] = [];
+    for await (const b of batches(files, { ...base, batchSize: 2, prefetch: 1 })) fresh.push([...b.x]);
+    const seen: ArrayBufferLike[] = [];
+    let i = 0;
+    for await (const b of batches(files, { ...base, batchSize: 2, prefetch: 1, reuseBuffers: true })) {
+      assert.deepEqual([...b.x], fresh[i++], `batch ${i - 1}`); // consumed before asking for the next
+      seen.push(b.x.buffer);
+    }
+    assert.equal(i, fresh.length);
+    assert.equal(new Set(seen).size, 3, "prefetch 1: three buffers in turn");
+    assert.equal(seen[3], seen[0]);
+  });
+
   it("handles an empty list", async () => {
     assert.deepEqual(await collect([]), []);
   });
