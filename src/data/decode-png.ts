@@ -1,6 +1,7 @@
 /**
  * The JS decode path for plain PNGs: ./png decodes, ./resize resamples. It loads neither sharp
- * nor TensorFlow. decode.ts sends everything it does not take to sharp.
+ * nor TensorFlow (decode-worker.ts runs it on worker threads). decode.ts sends everything it does
+ * not take to sharp.
  */
 import type { DecodeOptions } from "./decode";
 import { PngDataError, decodePng, pngDimensions, readPng } from "./png";

@@ -4,6 +4,7 @@ import sharp, { type Metadata, type Sharp } from "sharp";
 import type { Interpolation } from "../config/types";
 import { TlrunError } from "../errors";
 import { decodePngFast, probePngFast, tooManyPixels } from "./decode-png";
+import { decodeOnWorker } from "./decode-pool";
 import { PngDataError } from "./png";
 import { rgbToGray } from "./preprocess";
 
@@ -26,9 +27,10 @@ export type ProbeResult = { ok: true; width: number; height: number; format: str
  * background whose hidden RGB is often black, so a black matte would erase their outline.
  * Resizing squashes to the target (fit "fill"), as Keras' load_img does, rather than cropping:
  * no part of the object is cut away. Grayscale is ITU-R 601 luma of the sRGB pixels, as PIL's
- * convert("L"). Plain PNGs take the JS path (decode-png.ts); everything else goes to sharp.
- * Throws a TlrunError naming the file and a short reason. Repeat decodes of an unchanged file at
- * the same size come from the pixel cache (below); the caller always gets its own copy.
+ * convert("L"). Plain PNGs take the JS path (decode-png.ts), on a worker thread when there are
+ * any (decode-pool.ts); everything else goes to sharp. Throws a TlrunError naming the file and a
+ * short reason. Repeat decodes of an unchanged file at the same size come from the pixel cache
+ * (below); the caller always gets its own copy.
  */
 export async function decodeImage(abs: string, opts: DecodeOptions): Promise<Uint8Array> {
   const [h, w] = opts.size;
@@ -46,14 +48,19 @@ export async function decodeImage(abs: string, opts: DecodeOptions): Promise<Uin
 }
 
 async function decodeFile(abs: string, opts: DecodeOptions): Promise<Uint8Array> {
+  const reply = /\.png$/i.test(abs) ? await decodeOnWorker(abs, opts) : undefined;
+  if (reply && "px" in reply) return reply.px;
   let buf: Buffer | undefined;
   try {
+    if (reply && "reason" in reply) throw new PngDataError(reply.reason);
     // Synchronous on purpose: a sync read of a typical dataset file costs ~10 µs of this thread,
     // fs.promises.readFile ~90 µs of promise and FileHandle work, and decoding is CPU-bound.
     buf = readFileSync(abs);
-    return decodePngFast(buf, opts) ?? (await decodeSharp(buf, opts));
+    if (reply && "error" in reply) throw new Error(reply.error);
+    // a worker that answered "sharp" has already tried the JS path
+    return (reply ? undefined : decodePngFast(buf, opts)) ?? (await decodeSharp(buf, opts));
   } catch (err) {
-    const reason = buf === undefined ? "cannot read file" : await reasonFor(err, buf, opts.maxPixels);
+    const reason = err instanceof PngDataError ? err.message : buf === undefined ? "cannot read file" : await reasonFor(err, buf, opts.maxPixels);
     throw new TlrunError(`cannot decode ${abs}: ${reason}\n  hint: the file may have changed since 'prepare'; run it again`);
   }
 }
