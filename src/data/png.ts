@@ -42,10 +42,10 @@ const DEPTHS: Record<number, number[]> = { 0: [1, 2, 4, 8], 2: [8], 3: [1, 2, 4,
 
 export const isPng = (buf: Uint8Array): boolean => buf.length >= 8 && SIGNATURE.equals(buf.subarray(0, 8));
 
-/** [width, height] from a PNG's IHDR, before anything else is read (to refuse bombs cheaply). */
-export function pngDimensions(buf: Buffer): [number, number] | undefined {
-  if (!isPng(buf) || buf.length < 24 || buf.toString("latin1", 12, 16) !== "IHDR") return undefined;
-  return [buf.readUInt32BE(16), buf.readUInt32BE(20)];
+/** Width, height and colour type from a PNG's IHDR, before anything else is read. */
+export function pngHeader(buf: Buffer): { width: number; height: number; colorType: number } | undefined {
+  if (!isPng(buf) || buf.length < 26 || buf.toString("latin1", 12, 16) !== "IHDR") return undefined;
+  return { width: buf.readUInt32BE(16), height: buf.readUInt32BE(20), colorType: buf[25]! };
 }
 
 /**

@@ -7,6 +7,7 @@ import { after, before, describe, it } from "node:test";
 import sharp, { type Sharp } from "sharp";
 import { TlrunError } from "../../src/errors";
 import { clearPixelCache, configurePixelCache, decodeImage, probeImage, type DecodeOptions } from "../../src/data/decode";
+import { JS_PATH_MAX_SAMPLES } from "../../src/data/decode-png";
 import { decodePng, readPng } from "../../src/data/png";
 import { rgbToGray } from "../../src/data/preprocess";
 import { resize } from "../../src/data/resize";
@@ -169,6 +170,7 @@ describe("the JS PNG path", () => {
     writeFileSync(at("disc.png"), disc(40));
     const plain = encodePng({ width: 40, height: 40, colorType: 2, bitDepth: 8, samples: randomSamples(40 * 40 * 3, 8, 5) });
     writeFileSync(at("plain.png"), plain);
+    writeFileSync(at("big.png"), encodePng({ width: 300, height: 300, colorType: 2, bitDepth: 8, samples: randomSamples(300 * 300 * 3, 8, 6) }));
     await sharp(plain).png({ progressive: true }).toFile(at("interlaced.png"));
     await sharp(plain).toColourspace("rgb16").png().toFile(at("plain16.png"));
     await sharp(plain).png().withMetadata({ orientation: 6 }).toFile(at("exif6.png"));
@@ -207,6 +209,11 @@ describe("the JS PNG path", () => {
       assert.deepEqual(await decodeImage(at(file), rgb([48, 52])), await viaSharp(at(file), [48, 52]));
     });
   }
+
+  it("leaves PNGs above JS_PATH_MAX_SAMPLES to sharp, which is faster there", async () => {
+    assert.ok(300 * 300 * 3 > JS_PATH_MAX_SAMPLES);
+    assert.deepEqual(await decodeImage(at("big.png"), rgb([48, 52])), await viaSharp(at("big.png"), [48, 52]));
+  });
 
   it("tells its output apart from sharp's (so the test above shows which path ran)", async () => {
     assert.notDeepEqual(await decodeImage(at("plain.png"), rgb([48, 52])), await viaSharp(at("plain.png"), [48, 52]));
