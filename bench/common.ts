@@ -50,7 +50,7 @@ export async function decodeInputs(items: Item[], n: number, size: number): Prom
   const per = size * size * 3;
   const out = new Float32Array(n * per);
   let off = 0;
-  for await (const b of batches(picked, { size: [size, size], colorMode: "rgb", maxPixels: 1e8, preprocessing: "tf", batchSize: 64 })) {
+  for await (const b of batches(picked, { size: [size, size], colorMode: "rgb", maxPixels: 1e8, interpolation: "bilinear", preprocessing: "tf", batchSize: 64 })) {
     out.set(b.x, off);
     off += b.x.length;
   }

@@ -18,7 +18,7 @@ export async function decodeRate(size: number, augment: boolean, pixelCache: boo
   const pass = async (epoch: number): Promise<number> => {
     const t0 = performance.now();
     let n = 0;
-    const opts = { size: [size, size] as [number, number], colorMode: "rgb" as const, maxPixels: 1e8, preprocessing: "tf" as const, batchSize: 32 };
+    const opts = { size: [size, size] as [number, number], colorMode: "rgb" as const, maxPixels: 1e8, interpolation: "bilinear" as const, preprocessing: "tf" as const, batchSize: 32, reuseBuffers: true };
     for await (const b of batches(items, { ...opts, augment: augment ? { cfg: AUG, seed: 7, epoch } : undefined })) n += b.n;
     return n / ((performance.now() - t0) / 1000);
   };

@@ -31,7 +31,7 @@ async function main(): Promise<void> {
   const t0 = performance.now();
   try {
     let b = 0;
-    for await (const batch of batches(items, { size: [size, size], colorMode: "rgb", maxPixels: 1e8, preprocessing: "tf", batchSize: 32 })) {
+    for await (const batch of batches(items, { size: [size, size], colorMode: "rgb", maxPixels: 1e8, interpolation: "bilinear", preprocessing: "tf", batchSize: 32 })) {
       const rows = tf.tidy(() => {
         const fm = base.predict(tf.tensor4d(batch.x, [batch.n, size, size, 3]))[0]!;
         return tf.concat([tf.mean(fm, [1, 2]), tf.max(fm, [1, 2])], 1);

@@ -8,6 +8,7 @@ import type { SourceLocation } from "../errors";
 
 export type Preprocessing = "auto" | "tf" | "caffe" | "torch" | "none";
 export type ColorMode = "rgb" | "grayscale";
+export type Interpolation = "bilinear" | "nearest" | "bicubic" | "lanczos3";
 export type BadImagePolicy = "skip" | "fail";
 export type Activation = "relu" | "elu" | "selu" | "gelu" | "swish" | "tanh" | "sigmoid" | "linear";
 export type OptimizerName = "adam" | "sgd" | "rmsprop";
@@ -27,6 +28,8 @@ export interface DataConfig {
   /** Ratios used when `dir` is not already split. */
   split: SplitConfig;
   color_mode: ColorMode;
+  /** Resampling kernel used to bring images to the base's input size. */
+  interpolation: Interpolation;
   preprocessing: Preprocessing;
   /** Allow `preprocessing` to differ from the base architecture's own mode. */
   preprocessing_override: boolean;

@@ -23,11 +23,11 @@ export interface Plan {
  */
 export const STAGE_VERSIONS: Record<StageName, number> = {
   prepare: 1,
-  extract: 2,
+  extract: 3, // 3: PNGs decoded in JS, bilinear resampling by default, 601 luma for grayscale
   "train-head": 1,
   unfreeze: 1,
-  "fine-tune": 2,
-  evaluate: 3,
+  "fine-tune": 3, // 3: the decoder change of extract 3
+  evaluate: 4, // 4: the decoder change of extract 3
 };
 
 /** The augmentation settings the extract stage's output depends on (not the fine-tune views). */
@@ -48,7 +48,7 @@ function stageNodes(c: PipelineConfig): StageNode[] {
     {
       name: "extract",
       deps: ["prepare"],
-      params: { seed, base, color_mode: data.color_mode, preprocessing: data.preprocessing, max_pixels: data.max_pixels, augment: extractAugment(augment) },
+      params: { seed, base, color_mode: data.color_mode, interpolation: data.interpolation, preprocessing: data.preprocessing, max_pixels: data.max_pixels, augment: extractAugment(augment) },
     },
     { name: "train-head", deps: ["extract"], params: { seed, head, phase: train.head } },
   ];

@@ -1,6 +1,12 @@
-import { readFile, stat } from "node:fs/promises";
+import { readFileSync, statSync } from "node:fs";
+import { readFile } from "node:fs/promises";
 import sharp, { type Metadata, type Sharp } from "sharp";
+import type { Interpolation } from "../config/types";
 import { TlrunError } from "../errors";
+import { decodePngFast, probePngFast, tooManyPixels } from "./decode-png";
+import { decodeOnWorker } from "./decode-pool";
+import { PngDataError } from "./png";
+import { rgbToGray } from "./preprocess";
 
 export interface DecodeOptions {
   /** [height, width] of the output. */
@@ -8,6 +14,8 @@ export interface DecodeOptions {
   colorMode: "rgb" | "grayscale";
   /** Images whose header declares more pixels than this are refused before decoding. */
   maxPixels: number;
+  /** Resampling kernel; antialiased when shrinking. */
+  interpolation: Interpolation;
 }
 
 export type ProbeResult = { ok: true; width: number; height: number; format: string } | { ok: false; reason: string };
@@ -18,34 +26,53 @@ export type ProbeResult = { ok: true; width: number; height: number; format: str
  * Transparent pixels are flattened onto WHITE: emoji and logos are dark shapes on a transparent
  * background whose hidden RGB is often black, so a black matte would erase their outline.
  * Resizing squashes to the target (fit "fill"), as Keras' load_img does, rather than cropping:
- * no part of the object is cut away. Throws a TlrunError naming the file and a short reason.
- * Repeat decodes of an unchanged file at the same size come from the pixel cache (below); the
- * caller always gets its own copy.
+ * no part of the object is cut away. Grayscale is ITU-R 601 luma of the sRGB pixels, as PIL's
+ * convert("L"). Plain PNGs take the JS path (decode-png.ts), on a worker thread when there are
+ * any (decode-pool.ts); everything else goes to sharp. Throws a TlrunError naming the file and a
+ * short reason. Repeat decodes of an unchanged file at the same size come from the pixel cache
+ * (below); the caller always gets its own copy.
  */
 export async function decodeImage(abs: string, opts: DecodeOptions): Promise<Uint8Array> {
   const [h, w] = opts.size;
-  const channels = opts.colorMode === "grayscale" ? 1 : 3;
-  const key = `${abs}\0${h}x${w}\0${opts.colorMode}\0${opts.maxPixels}`;
-  const stamp = cache.maxBytes > 0 ? await fileStamp(abs) : undefined;
+  const key = `${abs}\0${h}x${w}\0${opts.colorMode}\0${opts.interpolation}\0${opts.maxPixels}`;
+  const stamp = cache.maxBytes > 0 ? fileStamp(abs) : undefined;
   const hit = stamp === undefined ? undefined : cache.entries.get(key);
   if (hit && hit.stamp === stamp) {
     cache.entries.delete(key); // re-insert: Map order is the LRU order
     cache.entries.set(key, hit);
     return hit.px.slice();
   }
+  const px = await decodeFile(abs, opts);
+  if (stamp !== undefined) remember(key, stamp, px.slice());
+  return px;
+}
+
+async function decodeFile(abs: string, opts: DecodeOptions): Promise<Uint8Array> {
+  const reply = /\.png$/i.test(abs) ? await decodeOnWorker(abs, opts) : undefined;
+  if (reply && "px" in reply) return reply.px;
+  let buf: Buffer | undefined;
   try {
-    const { data, info } = await pipeline(abs, opts.maxPixels, w, h, opts.colorMode).toBuffer({ resolveWithObject: true });
-    if (info.width !== w || info.height !== h || info.channels !== channels) {
-      throw new Error(`unexpected output ${info.width}x${info.height}x${info.channels}`);
-    }
-    const px = new Uint8Array(data.buffer, data.byteOffset, data.length);
-    if (stamp !== undefined) remember(key, stamp, px.slice());
-    return px;
+    if (reply && "reason" in reply) throw new PngDataError(reply.reason);
+    // Synchronous on purpose: a sync read of a typical dataset file costs ~10 µs of this thread,
+    // fs.promises.readFile ~90 µs of promise and FileHandle work, and decoding is CPU-bound.
+    buf = readFileSync(abs);
+    if (reply && "error" in reply) throw new Error(reply.error);
+    // a worker that answered "sharp" has already tried the JS path
+    return (reply ? undefined : decodePngFast(buf, opts)) ?? (await decodeSharp(buf, opts));
   } catch (err) {
-    const buf = await readFile(abs).catch(() => undefined);
-    const reason = buf === undefined ? "cannot read file" : await reasonFor(err, buf, opts.maxPixels);
+    const reason = err instanceof PngDataError ? err.message : buf === undefined ? "cannot read file" : await reasonFor(err, buf, opts.maxPixels);
     throw new TlrunError(`cannot decode ${abs}: ${reason}\n  hint: the file may have changed since 'prepare'; run it again`);
   }
+}
+
+async function decodeSharp(buf: Buffer, opts: DecodeOptions): Promise<Uint8Array> {
+  const [h, w] = opts.size;
+  const { data, info } = await pipeline(buf, opts.maxPixels, w, h, opts.interpolation).toBuffer({ resolveWithObject: true });
+  if (info.width !== w || info.height !== h || info.channels !== 3) {
+    throw new Error(`unexpected output ${info.width}x${info.height}x${info.channels}`);
+  }
+  const px = new Uint8Array(data.buffer, data.byteOffset, data.length);
+  return opts.colorMode === "grayscale" ? rgbToGray(px) : px;
 }
 
 /**
@@ -66,9 +93,13 @@ function envMegabytes(name: string, fallback: number): number {
   return (Number.isFinite(v) && v >= 0 ? v : fallback) * 2 ** 20;
 }
 
-async function fileStamp(abs: string): Promise<string | undefined> {
-  const st = await stat(abs, { bigint: true }).catch(() => undefined);
-  return st && `${st.ino}:${st.size}:${st.mtimeNs}`;
+function fileStamp(abs: string): string | undefined {
+  try {
+    const st = statSync(abs, { bigint: true });
+    return `${st.ino}:${st.size}:${st.mtimeNs}`;
+  } catch {
+    return undefined;
+  }
 }
 
 function remember(key: string, stamp: string, px: Uint8Array): void {
@@ -116,26 +147,32 @@ export async function probeImage(abs: string, maxPixels: number): Promise<ProbeR
 /** `probeImage` on bytes already read (the manifest hashes the same buffer). */
 export async function probeBuffer(buf: Buffer, maxPixels: number): Promise<ProbeResult> {
   try {
+    // A full decode is the only way to notice a truncated file: headers survive truncation.
+    const png = probePngFast(buf, maxPixels);
+    if (png) return { ok: true, ...png, format: "png" };
     const meta = await header(buf);
     const width = meta.autoOrient?.width ?? meta.width ?? 0;
     const height = meta.autoOrient?.height ?? meta.height ?? 0;
-    if (width * height > maxPixels) return { ok: false, reason: tooMany(width, height, maxPixels) };
-    // A full decode (to a tiny size) is the only way to notice a truncated file: headers survive truncation.
-    await pipeline(buf, maxPixels, 8, 8, "rgb").toBuffer();
+    if (width * height > maxPixels) return { ok: false, reason: tooManyPixels(width, height, maxPixels) };
+    await pipeline(buf, maxPixels, 8, 8, "bilinear").toBuffer();
     return { ok: true, width, height, format: meta.format ?? "unknown" };
   } catch (err) {
     return { ok: false, reason: await reasonFor(err, buf, maxPixels) };
   }
 }
 
-function pipeline(input: string | Buffer, maxPixels: number, w: number, h: number, mode: "rgb" | "grayscale"): Sharp {
+/** sharp's names for the resampling kernels. */
+const SHARP_KERNEL = { nearest: "nearest", bilinear: "linear", bicubic: "cubic", lanczos3: "lanczos3" } as const;
+
+/** sRGB out, always three channels: grayscale is converted in JS, the same way as the JS path. */
+function pipeline(input: Buffer, maxPixels: number, w: number, h: number, interpolation: Interpolation): Sharp {
   // failOn "error" rejects truncated and corrupt data but tolerates harmless warnings (e.g. an odd ICC profile).
   const s = sharp(input, { failOn: "error", limitInputPixels: maxPixels, sequentialRead: true })
     .autoOrient()
     .flatten({ background: { r: 255, g: 255, b: 255 } })
-    .toColourspace(mode === "grayscale" ? "b-w" : "srgb")
+    .toColourspace("srgb")
     .removeAlpha()
-    .resize(w, h, { fit: "fill" });
+    .resize(w, h, { fit: "fill", kernel: SHARP_KERNEL[interpolation] });
   return s.raw({ depth: "uchar" });
 }
 
@@ -144,16 +181,14 @@ function header(buf: Buffer): Promise<Metadata> {
   return sharp(buf, { limitInputPixels: false }).metadata();
 }
 
-const tooMany = (w: number, h: number, limit: number): string => `too many pixels (${w}×${h} > ${limit})`;
-
-/** Map a sharp/libvips failure to a short reason a user can act on. */
+/** Map a decoder failure to a short reason a user can act on. */
 async function reasonFor(err: unknown, buf: Buffer, maxPixels: number): Promise<string> {
-  if (err instanceof TlrunError) return err.message;
+  if (err instanceof TlrunError || err instanceof PngDataError) return err.message;
   const msg = err instanceof Error ? err.message : String(err);
   if (buf.length === 0) return "zero bytes";
   if (/pixel limit/i.test(msg)) {
     const meta = await header(buf).catch(() => undefined);
-    return meta?.width && meta.height ? tooMany(meta.width, meta.height, maxPixels) : "too many pixels";
+    return meta?.width && meta.height ? tooManyPixels(meta.width, meta.height, maxPixels) : "too many pixels";
   }
   if (buf.subarray(0, 2).toString("latin1") === "BM") return "unsupported format (BMP)";
   if (/unsupported image format/i.test(msg)) return "not an image";

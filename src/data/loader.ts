@@ -1,4 +1,4 @@
-import type { AugmentConfig } from "../config/types";
+import type { AugmentConfig, Interpolation } from "../config/types";
 import { Rng, deriveSeed } from "../util/rng";
 import { applyAugment, sampleAugment } from "./augment";
 import { decodeImage } from "./decode";
@@ -10,14 +10,22 @@ export interface BatchOptions {
   size: [number, number];
   colorMode: "rgb" | "grayscale";
   maxPixels: number;
+  interpolation: Interpolation;
   preprocessing: PreprocessMode;
   batchSize: number;
   /** Random augmentation, repeatable per (seed, epoch, item index). Leave out for eval. */
   augment?: { cfg: AugmentConfig; seed: number; epoch: number };
   /** Batches decoded ahead of the one being consumed (default 2). */
   prefetch?: number;
-  /** Images decoded at once (default 16); sharp's thread pool does the work. */
+  /** Images decoded at once (default 16), on the decode workers and sharp's thread pool. */
   concurrency?: number;
+  /**
+   * Fill the same few float buffers over and over instead of a fresh one per batch, so the
+   * consumer must be done with a batch's `x` when it asks for the next batch. The stages turn
+   * each batch into a tensor at once and set this: a fresh n x h x w x 3 buffer per batch cost
+   * more main-thread time (page faults, garbage collection) than the JS decoder did.
+   */
+  reuseBuffers?: boolean;
 }
 
 /** One batch: `x` is [n, h, w, 3] float32 (always three channels); `indices` point into `items`. */
@@ -38,12 +46,21 @@ export async function* batches(items: ReadonlyArray<{ abs: string }>, opts: Batc
   const limit = createLimiter(opts.concurrency ?? 16);
   const state = { stopped: false };
   const pending: Array<Promise<Batch>> = [];
+  const ahead = Math.max(0, opts.prefetch ?? 2);
+  // batch b + ahead + 2 starts when the consumer asks for batch b + 1, so it can take b's buffer
+  const ring: Float32Array[] = [];
+  const buffer = (b: number, n: number): Float32Array => {
+    if (!opts.reuseBuffers) return new Float32Array(n * h * w * 3);
+    const full = (ring[b % (ahead + 2)] ??= new Float32Array(bs * h * w * 3));
+    return full.subarray(0, n * h * w * 3);
+  };
   const start = (b: number): void => {
-    const p = loadBatch(items, b * bs, Math.min(items.length, (b + 1) * bs), opts, h, w, limit, state);
+    const from = b * bs;
+    const to = Math.min(items.length, from + bs);
+    const p = loadBatch(items, from, to, buffer(b, to - from), opts, h, w, limit, state);
     p.catch(() => undefined); // awaited below in order; this only keeps a prefetched failure from being "unhandled"
     pending.push(p);
   };
-  const ahead = Math.max(0, opts.prefetch ?? 2);
   let next = 0;
   try {
     for (; next < Math.min(count, ahead + 1); next++) start(next);
@@ -61,6 +78,7 @@ async function loadBatch(
   items: ReadonlyArray<{ abs: string }>,
   from: number,
   to: number,
+  x: Float32Array,
   opts: BatchOptions,
   h: number,
   w: number,
@@ -69,7 +87,6 @@ async function loadBatch(
 ): Promise<Batch> {
   const n = to - from;
   const per = h * w * 3;
-  const x = new Float32Array(n * per);
   const indices = Array.from({ length: n }, (_, i) => from + i);
   await Promise.all(
     indices.map((index, slot) =>
@@ -85,7 +102,7 @@ async function loadBatch(
 
 async function loadImage(abs: string, index: number, opts: BatchOptions, h: number, w: number): Promise<Uint8Array> {
   const c = opts.colorMode === "grayscale" ? 1 : 3;
-  let px = await decodeImage(abs, { size: [h, w], colorMode: opts.colorMode, maxPixels: opts.maxPixels });
+  let px = await decodeImage(abs, { size: [h, w], colorMode: opts.colorMode, maxPixels: opts.maxPixels, interpolation: opts.interpolation });
   if (opts.augment) {
     const { cfg, seed, epoch } = opts.augment;
     const rng = new Rng(deriveSeed(seed, `augment:${epoch}:${index}`));

@@ -1,5 +1,6 @@
 import * as tf from "@tensorflow/tfjs";
 import sharp from "sharp";
+import type { Interpolation } from "../config/types";
 import { decodeImage } from "../data/decode";
 import type { Manifest } from "../data/manifest";
 import { writeFileAtomic } from "../util/atomic";
@@ -37,8 +38,8 @@ function bilinear(map: Float32Array, h: number, w: number, r: number, c: number)
 }
 
 /** The image (left) and the image under the attention map (right), TILE x TILE each, as RGB bytes. */
-async function tilePair(abs: string, map: Float32Array, [h, w]: [number, number]): Promise<Uint8Array> {
-  const img = await decodeImage(abs, { size: [TILE, TILE], colorMode: "rgb", maxPixels: 1e9 });
+async function tilePair(abs: string, map: Float32Array, [h, w]: [number, number], interpolation: Interpolation): Promise<Uint8Array> {
+  const img = await decodeImage(abs, { size: [TILE, TILE], colorMode: "rgb", maxPixels: 1e9, interpolation });
   const max = map.reduce((m, v) => Math.max(m, v), 0) || 1;
   const out = new Uint8Array(TILE * 2 * TILE * 3);
   for (let y = 0; y < TILE; y++)
@@ -62,12 +63,13 @@ const esc = (s: string): string => s.replace(/&/g, "&amp;").replace(/</g, "&lt;"
  */
 export async function writeAttentionPng(
   path: string, rows: Array<{ abs: string; truth: string; predicted: string; map: Float32Array }>, mapSize: [number, number],
+  interpolation: Interpolation,
 ): Promise<void> {
   const top = 30, label = 22, rowH = TILE + label, width = 2 * TILE;
   const height = top + rows.length * rowH;
   const canvas = Buffer.alloc(width * height * 3, 255);
   for (const [i, r] of rows.entries()) {
-    const tile = await tilePair(r.abs, r.map, mapSize);
+    const tile = await tilePair(r.abs, r.map, mapSize, interpolation);
     for (let y = 0; y < TILE; y++) canvas.set(tile.subarray(y * width * 3, (y + 1) * width * 3), ((top + i * rowH + label + y) * width) * 3);
   }
   const font = `font-family="DejaVu Sans, Arial, sans-serif"`;

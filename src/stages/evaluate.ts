@@ -85,7 +85,7 @@ async function attentionFigure(ctx: StageContext, manifest: Manifest, items: Man
     });
   }
   const path = join(ctx.out, "plots", ATTENTION_PNG);
-  await writeAttentionPng(path, rows, spatial);
+  await writeAttentionPng(path, rows, spatial, ctx.config.data.interpolation);
   return path;
 }
 

@@ -45,8 +45,10 @@ export function imageOptions(ctx: StageContext, batchSize: number) {
     size: base.input_size,
     colorMode: data.color_mode,
     maxPixels: data.max_pixels,
+    interpolation: data.interpolation,
     preprocessing: resolvePreprocessing(ctx.config, ctx.artifacts()),
     batchSize,
+    reuseBuffers: true, // every stage makes a tensor of each batch before asking for the next
   };
 }
 

@@ -20,7 +20,7 @@ const phase = (epochs: number, learning_rate: number): T.PhaseConfig => ({ epoch
 const DEFAULTS: T.PipelineConfig = {
   name: "x",
   seed: 42,
-  data: { dir: "d", split: { train: 0.7, val: 0.15, test: 0.15, stratify: true }, color_mode: "rgb", preprocessing: "auto", preprocessing_override: false, on_bad_image: "skip", max_pixels: 50_000_000, exclude_classes: [], builtin: "" },
+  data: { dir: "d", split: { train: 0.7, val: 0.15, test: 0.15, stratify: true }, color_mode: "rgb", interpolation: "bilinear", preprocessing: "auto", preprocessing_override: false, on_bad_image: "skip", max_pixels: 50_000_000, exclude_classes: [], builtin: "" },
   base: { model: "mobilenet_v2", weights: "", cut: "", input_size: [224, 224] },
   freeze: { at: "", gradual: false, batchnorm: "frozen" },
   head: { pooling: "avg", layers: [], dropout: 0.2, output: "softmax", l2: 0 },
@@ -41,6 +41,7 @@ const schedules = opts<T.ScheduleConfig["type"]>({ constant: true, step: true, c
 const monitors = opts<T.EarlyStoppingConfig["monitor"]>({ val_loss: true, val_accuracy: true });
 const ENUMS: Record<string, string[]> = {
   "data.color_mode": opts<T.ColorMode>({ rgb: true, grayscale: true }),
+  "data.interpolation": opts<T.Interpolation>({ bilinear: true, nearest: true, bicubic: true, lanczos3: true }),
   "data.preprocessing": opts<T.Preprocessing>({ auto: true, tf: true, caffe: true, torch: true, none: true }),
   "data.on_bad_image": opts<T.BadImagePolicy>({ skip: true, fail: true }),
   "data.builtin": opts<T.DataConfig["builtin"]>({ "": true, "emoji-google": true, "emoji-twitter": true }),

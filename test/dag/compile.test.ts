@@ -67,6 +67,15 @@ test("changing the input size or the data re-runs extract, and the data re-runs 
   assert.notEqual(a.get("prepare"), d.get("prepare"));
 });
 
+test("changing the interpolation re-runs extract and everything after it, not prepare", () => {
+  const a = chainKeys(compile(defaultConfig()), ext);
+  const c = defaultConfig();
+  c.data.interpolation = "lanczos3";
+  const b = chainKeys(compile(c), ext);
+  assert.equal(a.get("prepare"), b.get("prepare"));
+  for (const s of ["extract", "train-head", "unfreeze", "fine-tune", "evaluate"] as const) assert.notEqual(a.get(s), b.get(s), s);
+});
+
 test("a key is unknown until every dependency has a digest", () => {
   const plan = compile(defaultConfig());
   assert.equal(stageKey(plan.stages[1]!, new Map(), ext), undefined);

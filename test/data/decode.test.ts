@@ -1,12 +1,17 @@
 import assert from "node:assert/strict";
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { deflateSync } from "node:zlib";
 import { after, before, describe, it } from "node:test";
 import sharp, { type Sharp } from "sharp";
 import { TlrunError } from "../../src/errors";
-import { decodeImage, probeImage } from "../../src/data/decode";
+import { clearPixelCache, configurePixelCache, decodeImage, probeImage, type DecodeOptions } from "../../src/data/decode";
+import { JS_PATH_MAX_SAMPLES } from "../../src/data/decode-png";
+import { decodePng, readPng } from "../../src/data/png";
+import { rgbToGray } from "../../src/data/preprocess";
+import { resize } from "../../src/data/resize";
+import { chunkAt, encodePng, randomSamples } from "./png-fixtures";
 
 const dir = mkdtempSync(join(tmpdir(), "tlrun-decode-"));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -99,7 +104,7 @@ describe("probeImage", () => {
   it("refuses the decompression bomb from its header, quickly", async () => {
     const t = performance.now();
     await probeImage(at("bomb.png"), LIMIT);
-    await assert.rejects(decodeImage(at("bomb.png"), { size: [8, 8], colorMode: "rgb", maxPixels: LIMIT }), /too many pixels/);
+    await assert.rejects(decodeImage(at("bomb.png"), { size: [8, 8], colorMode: "rgb", maxPixels: LIMIT, interpolation: "bilinear" }), /too many pixels/);
     assert.ok(performance.now() - t < 2000, "must not decode 400M pixels");
   });
 
@@ -118,19 +123,19 @@ describe("probeImage", () => {
 describe("decodeImage", () => {
   for (const file of ["ok.png", "ok.jpg", "cmyk.jpg", "deep.png", "gray.png", "palette.png", "ok.tiff", "ok.webp", "ok.gif", "ok.avif"]) {
     it(`decodes ${file} to [h, w, c] uint8 in both colour modes`, async () => {
-      assert.equal((await decodeImage(at(file), { size: [24, 16], colorMode: "rgb", maxPixels: LIMIT })).length, 24 * 16 * 3);
-      assert.equal((await decodeImage(at(file), { size: [24, 16], colorMode: "grayscale", maxPixels: LIMIT })).length, 24 * 16);
+      assert.equal((await decodeImage(at(file), { size: [24, 16], colorMode: "rgb", maxPixels: LIMIT, interpolation: "bilinear" })).length, 24 * 16 * 3);
+      assert.equal((await decodeImage(at(file), { size: [24, 16], colorMode: "grayscale", maxPixels: LIMIT, interpolation: "bilinear" })).length, 24 * 16);
     });
   }
 
   it("flattens transparency onto white", async () => {
-    const px = await decodeImage(at("alpha.png"), { size: [4, 8], colorMode: "rgb", maxPixels: LIMIT });
+    const px = await decodeImage(at("alpha.png"), { size: [4, 8], colorMode: "rgb", maxPixels: LIMIT, interpolation: "bilinear" });
     assert.deepEqual([...px.subarray(0, 3)], [255, 0, 0]);
     assert.deepEqual([...px.subarray(7 * 3, 8 * 3)], [255, 255, 255]);
   });
 
   it("applies EXIF orientation: the left (red) half ends up on top", async () => {
-    const px = await decodeImage(at("exif6.jpg"), { size: [40, 20], colorMode: "rgb", maxPixels: LIMIT });
+    const px = await decodeImage(at("exif6.jpg"), { size: [40, 20], colorMode: "rgb", maxPixels: LIMIT, interpolation: "bilinear" });
     const pixel = (x: number, y: number): number[] => [...px.subarray((y * 20 + x) * 3, (y * 20 + x) * 3 + 3)];
     const [r1, , b1] = pixel(10, 5);
     const [r2, , b2] = pixel(10, 35);
@@ -140,7 +145,106 @@ describe("decodeImage", () => {
 
   it("throws a TlrunError naming the file for bad input", async () => {
     for (const f of ["trunc.png", "trunc.jpg", "zero.png", "text.jpg", "missing.png"]) {
-      await assert.rejects(decodeImage(at(f), { size: [8, 8], colorMode: "rgb", maxPixels: LIMIT }), (e: unknown) => e instanceof TlrunError && e.message.includes(f));
+      await assert.rejects(decodeImage(at(f), { size: [8, 8], colorMode: "rgb", maxPixels: LIMIT, interpolation: "bilinear" }), (e: unknown) => e instanceof TlrunError && e.message.includes(f));
     }
+  });
+});
+
+describe("the JS PNG path", () => {
+  const rgb = (size: [number, number], interpolation: DecodeOptions["interpolation"] = "bilinear"): DecodeOptions => ({ size, colorMode: "rgb", maxPixels: LIMIT, interpolation });
+  /** What the sharp path computes for `file`, in RGB. */
+  const viaSharp = async (file: string, [h, w]: [number, number], kernel: "linear" | "nearest" = "linear"): Promise<Uint8Array> =>
+    new Uint8Array(await sharp(file).autoOrient().flatten({ background: { r: 255, g: 255, b: 255 } }).toColourspace("srgb").removeAlpha().resize(w, h, { fit: "fill", kernel }).raw().toBuffer());
+  /** An emoji-like RGBA PNG: an opaque disc with a soft edge on transparent black. */
+  const disc = (side: number): Buffer => {
+    const px: number[] = [];
+    for (let y = 0; y < side; y++)
+      for (let x = 0; x < side; x++) {
+        const r = Math.hypot(x - side / 2, y - side / 2) / (side / 2);
+        px.push(240, (x * 5) % 256, (y * 3) % 256, Math.max(0, Math.min(255, Math.round((1.1 - r) * 600))));
+      }
+    return encodePng({ width: side, height: side, colorType: 6, bitDepth: 8, samples: px });
+  };
+
+  before(async () => {
+    writeFileSync(at("disc.png"), disc(40));
+    const plain = encodePng({ width: 40, height: 40, colorType: 2, bitDepth: 8, samples: randomSamples(40 * 40 * 3, 8, 5) });
+    writeFileSync(at("plain.png"), plain);
+    writeFileSync(at("big.png"), encodePng({ width: 300, height: 300, colorType: 2, bitDepth: 8, samples: randomSamples(300 * 300 * 3, 8, 6) }));
+    await sharp(plain).png({ progressive: true }).toFile(at("interlaced.png"));
+    await sharp(plain).toColourspace("rgb16").png().toFile(at("plain16.png"));
+    await sharp(plain).png().withMetadata({ orientation: 6 }).toFile(at("exif6.png"));
+    const idat = chunkAt(plain, "IDAT");
+    writeFileSync(at("cut.png"), plain.subarray(0, idat.pos + 8 + (idat.len >> 1)));
+    const crc = Buffer.from(plain);
+    crc[idat.pos + 8 + idat.len] ^= 1;
+    writeFileSync(at("crc.png"), crc);
+  });
+
+  it("resamples the decoded PNG itself, with the kernel asked for", async () => {
+    const img = decodePng(readPng(readFileSync(at("disc.png")))!)!;
+    for (const kernel of ["bilinear", "nearest", "bicubic", "lanczos3"] as const) {
+      const want = resize(img.data, [40, 40], 3, [24, 56], kernel);
+      assert.deepEqual(await decodeImage(at("disc.png"), rgb([24, 56], kernel)), want, kernel);
+    }
+  });
+
+  it("keeps the kernel in the pixel cache key", async () => {
+    const prev = configurePixelCache({ maxBytes: 2 ** 20 });
+    try {
+      clearPixelCache();
+      const a = await decodeImage(at("disc.png"), rgb([64, 64], "bilinear"));
+      const b = await decodeImage(at("disc.png"), rgb([64, 64], "nearest"));
+      assert.notDeepEqual(a, b);
+      assert.deepEqual(await decodeImage(at("disc.png"), rgb([64, 64], "nearest")), b);
+    } finally {
+      configurePixelCache(prev);
+      clearPixelCache();
+    }
+  });
+
+  for (const file of ["interlaced.png", "plain16.png", "exif6.png"]) {
+    it(`leaves ${file} to sharp, which decodes it as before`, async () => {
+      assert.equal(readPng(readFileSync(at(file))), undefined);
+      assert.deepEqual(await decodeImage(at(file), rgb([48, 52])), await viaSharp(at(file), [48, 52]));
+    });
+  }
+
+  it("leaves PNGs above JS_PATH_MAX_SAMPLES to sharp, which is faster there", async () => {
+    assert.ok(300 * 300 * 3 > JS_PATH_MAX_SAMPLES);
+    assert.deepEqual(await decodeImage(at("big.png"), rgb([48, 52])), await viaSharp(at("big.png"), [48, 52]));
+  });
+
+  it("tells its output apart from sharp's (so the test above shows which path ran)", async () => {
+    assert.notDeepEqual(await decodeImage(at("plain.png"), rgb([48, 52])), await viaSharp(at("plain.png"), [48, 52]));
+  });
+
+  it("gives the same reasons for damaged PNGs", async () => {
+    assert.deepEqual(await probeImage(at("cut.png"), LIMIT), { ok: false, reason: "truncated" });
+    assert.deepEqual(await probeImage(at("crc.png"), LIMIT), { ok: false, reason: "corrupt image data (CRC mismatch in IDAT chunk)" });
+    await assert.rejects(decodeImage(at("cut.png"), rgb([8, 8])), /cut\.png: truncated/);
+    assert.deepEqual(await probeImage(at("plain.png"), LIMIT), { ok: true, width: 40, height: 40, format: "png" });
+  });
+});
+
+describe("grayscale", () => {
+  const opts = (colorMode: "rgb" | "grayscale"): DecodeOptions => ({ size: [24, 16], colorMode, maxPixels: LIMIT, interpolation: "bilinear" });
+
+  it("is ITU-R 601 luma of the RGB pixels on the sharp path (JPEG, TIFF, WebP)", async () => {
+    for (const file of ["ok.jpg", "ok.tiff", "ok.webp", "cmyk.jpg"]) {
+      assert.deepEqual(await decodeImage(at(file), opts("grayscale")), rgbToGray(await decodeImage(at(file), opts("rgb"))), file);
+    }
+  });
+
+  it("is the same luma, to within 1, on the JS path (converted before resizing)", async () => {
+    for (const file of ["ok.png", "alpha.png", "palette.png"]) {
+      const gray = await decodeImage(at(file), opts("grayscale"));
+      const luma = rgbToGray(await decodeImage(at(file), opts("rgb")));
+      gray.forEach((v, i) => assert.ok(Math.abs(v - luma[i]!) <= 1, `${file}[${i}]: ${v} vs ${luma[i]}`));
+    }
+  });
+
+  it("weights red, green and blue as PIL's convert('L') does", () => {
+    assert.deepEqual([...rgbToGray(new Uint8Array([255, 0, 0, 0, 255, 0, 0, 0, 255, 255, 255, 255, 10, 200, 30]))], [76, 150, 29, 255, 124]);
   });
 });

@@ -22,7 +22,7 @@ before(async () => {
   }
 });
 
-const base: BatchOptions = { size: [8, 6], colorMode: "rgb", maxPixels: 1e6, preprocessing: "none", batchSize: 4 };
+const base: BatchOptions = { size: [8, 6], colorMode: "rgb", maxPixels: 1e6, interpolation: "bilinear", preprocessing: "none", batchSize: 4 };
 async function collect(items: Array<{ abs: string }>, o: Partial<BatchOptions> = {}): Promise<Batch[]> {
   const out: Batch[] = [];
   for await (const b of batches(items, { ...base, ...o })) out.push(b);
@@ -88,6 +88,20 @@ describe("batches", () => {
     } finally {
       process.off("unhandledRejection", onUnhandled);
     }
+  });
+
+  it("reuseBuffers fills a few buffers in turn, with the same values as fresh ones", async () => {
+    const fresh: number[][] = [];
+    for await (const b of batches(files, { ...base, batchSize: 2, prefetch: 1 })) fresh.push([...b.x]);
+    const seen: ArrayBufferLike[] = [];
+    let i = 0;
+    for await (const b of batches(files, { ...base, batchSize: 2, prefetch: 1, reuseBuffers: true })) {
+      assert.deepEqual([...b.x], fresh[i++], `batch ${i - 1}`); // consumed before asking for the next
+      seen.push(b.x.buffer);
+    }
+    assert.equal(i, fresh.length);
+    assert.equal(new Set(seen).size, 3, "prefetch 1: three buffers in turn");
+    assert.equal(seen[3], seen[0]);
   });
 
   it("handles an empty list", async () => {

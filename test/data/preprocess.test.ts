@@ -16,6 +16,13 @@ describe("toFloatInput", () => {
     close(out, [-1, 127 / 127.5 - 1, 1, 10 / 127.5 - 1, 20 / 127.5 - 1, 30 / 127.5 - 1]);
   });
 
+  it("tf gives exactly the float32 of x / 127.5 - 1 for every byte value", () => {
+    const all = Uint8Array.from({ length: 256 * 3 }, (_, i) => i % 256);
+    const out = new Float32Array(all.length);
+    toFloatInput(all, out, 0, "tf", 3);
+    all.forEach((v, i) => assert.equal(out[i], Math.fround(v / 127.5 - 1), `byte ${v}`));
+  });
+
   it("caffe: RGB to BGR, minus the ImageNet BGR mean", () => {
     const out = new Float32Array(6);
     toFloatInput(px, out, 0, "caffe", 3);

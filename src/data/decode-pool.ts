@@ -1,0 +1,107 @@
+/**
+ * Worker threads for the JS PNG path, so decoding uses every core instead of the main thread's
+ * one (sharp has its own thread pool for everything else). Jobs go to the least busy worker;
+ * idle workers do not keep the process alive. If a worker fails, the pool shuts down and its
+ * jobs, and all later ones, are decoded on the main thread: a broken pool costs speed, never
+ * results. TLRUN_DECODE_THREADS sets the number of workers (default: one per core, at most 4;
+ * 0 decodes on the main thread).
+ */
+import { availableParallelism } from "node:os";
+import { join } from "node:path";
+import { Worker } from "node:worker_threads";
+import type { DecodeOptions } from "./decode";
+
+/** A worker's answer: pixels, a reason to show, an unexpected error, or "give it to sharp". */
+export type WorkerReply = { px: Uint8Array } | { reason: string } | { error: string } | { sharp: true };
+
+/** One decode request. */
+export interface Job {
+  id: number;
+  abs: string;
+  opts: DecodeOptions;
+}
+
+interface Slot {
+  worker: Worker;
+  pending: number;
+  /** Jobs not posted yet: requests made in the same tick go out as one message. */
+  queue: Job[];
+}
+
+const settings = { threads: envThreads() };
+let slots: Slot[] | undefined;
+let broken = false;
+let nextId = 1;
+const jobs = new Map<number, { slot: Slot; done: (r: WorkerReply | undefined) => void }>();
+
+function envThreads(): number {
+  const v = Number(process.env.TLRUN_DECODE_THREADS);
+  return Number.isInteger(v) && v >= 0 ? v : Math.min(4, availableParallelism());
+}
+
+/** Decode `abs` on a worker; undefined when there are no workers (or they failed): decode it here. */
+export function decodeOnWorker(abs: string, opts: DecodeOptions): Promise<WorkerReply | undefined> {
+  const pool = workers();
+  if (!pool) return Promise.resolve(undefined);
+  const slot = pool.reduce((a, b) => (b.pending < a.pending ? b : a));
+  const id = nextId++;
+  return new Promise((done) => {
+    jobs.set(id, { slot, done });
+    if (slot.pending++ === 0) slot.worker.ref();
+    if (slot.queue.push({ id, abs, opts }) === 1) queueMicrotask(() => post(slot));
+  });
+}
+
+function post(slot: Slot): void {
+  if (slot.queue.length === 0 || slots?.includes(slot) !== true) return;
+  slot.worker.postMessage(slot.queue);
+  slot.queue = [];
+}
+
+function workers(): Slot[] | undefined {
+  if (settings.threads === 0 || broken) return undefined;
+  slots ??= Array.from({ length: settings.threads }, spawn);
+  return slots;
+}
+
+function spawn(): Slot {
+  const worker = new Worker(join(__dirname, "decode-worker.js"));
+  const slot: Slot = { worker, pending: 0, queue: [] };
+  worker.on("message", (replies: Array<{ id: number } & WorkerReply>) => {
+    for (const m of replies) {
+      const job = jobs.get(m.id);
+      if (!job) continue;
+      jobs.delete(m.id);
+      if (--slot.pending === 0) worker.unref();
+      job.done(m);
+    }
+  });
+  worker.on("error", () => shutDown(true));
+  worker.on("exit", () => shutDown(true));
+  worker.unref(); // after the listeners: adding a "message" listener refs the worker's port again
+  return slot;
+}
+
+/** Stop every worker; pending jobs resolve to undefined, so their callers decode them instead. */
+function shutDown(failed: boolean): void {
+  if (failed) broken = true;
+  const pool = slots;
+  slots = undefined;
+  for (const s of pool ?? []) {
+    s.worker.removeAllListeners();
+    void s.worker.terminate();
+  }
+  for (const [id, job] of jobs) {
+    jobs.delete(id);
+    job.done(undefined);
+  }
+}
+
+/** Set the number of decode workers (0: decode on the main thread); returns the previous setting. */
+export function configureDecodeThreads(o: { threads: number }): { threads: number } {
+  const prev = { threads: settings.threads };
+  shutDown(false);
+  broken = false;
+  settings.threads = Math.max(0, Math.floor(o.threads));
+  return prev;
+}
