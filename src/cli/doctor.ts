@@ -57,7 +57,12 @@ async function engineCheck(engine: Engine): Promise<{ ok: boolean; detail: strin
 /** Each compiling engine's state and the one frozen forward passes will use (TLRUN_INFERENCE). */
 async function compiledInference(): Promise<{ ok: boolean; detail: string; engine: Engine | null; engines: Record<Engine, { ok: boolean; detail: string }> }> {
   const engines = { onnxruntime: await engineCheck("onnxruntime"), tensorflow: await engineCheck("tensorflow") };
-  const order = enginePreference();
+  let order: Engine[] | string;
+  try {
+    order = enginePreference();
+  } catch (err) {
+    order = (err as Error).message.split("\n")[0]!; // a TLRUN_INFERENCE that names no engine: say so here
+  }
   const engine = typeof order === "string" ? null : order.find((e) => engines[e].ok) ?? null;
   const detail = engine ? engines[engine].detail : typeof order === "string" ? order : order.map((e) => `${e}: ${engines[e].detail}`).join("; ");
   return { ok: engine !== null, detail, engine, engines };

@@ -1,4 +1,5 @@
 import * as tf from "@tensorflow/tfjs";
+import { EXIT, TlrunError } from "../errors";
 import type { InferenceModel } from "./fold";
 import { tensorflowSession } from "./native-graph";
 import { traceToOnnx } from "./onnx/export";
@@ -45,13 +46,14 @@ export type CompileResult = { ok: true; forward: CompiledForward } | { ok: false
 /** Relative tolerance of the compiled graph against the eager function (float reassociation in fused kernels). */
 const CHECK_TOLERANCE = 1e-3;
 
-/** The engines to try, in order, as TLRUN_INFERENCE asks. */
+/** The engines to try, in order, as TLRUN_INFERENCE asks (or why none: eager). */
 export function enginePreference(): Engine[] | string {
   if (process.env.TLRUN_NATIVE_GRAPH === "0") return "TLRUN_NATIVE_GRAPH=0";
-  const v = (process.env.TLRUN_INFERENCE ?? "auto").trim().toLowerCase();
+  const v = (process.env.TLRUN_INFERENCE ?? "").trim().toLowerCase();
+  if (v === "" || v === "auto") return ["onnxruntime", "tensorflow"];
   if (v === "eager") return "TLRUN_INFERENCE=eager";
   if (v === "onnxruntime" || v === "tensorflow") return [v];
-  return ["onnxruntime", "tensorflow"];
+  throw new TlrunError(`TLRUN_INFERENCE=${process.env.TLRUN_INFERENCE} is not an engine\n  hint: set it to auto, onnxruntime, tensorflow or eager, or unset it`, EXIT.usage);
 }
 
 /** One engine's session over `trace`, taking full batches of the traced shape. */

@@ -231,6 +231,14 @@ test("the SavedModel bytes parse with tfjs-node's protobuf classes and say what 
   assert.equal(sig.getOutputsMap().get("y0").getName(), "n0:0");
 });
 
+test("a TLRUN_INFERENCE that names no engine is refused with the choices, not ignored", async () => {
+  await withEngine("onnxrt" as Engine, async () => {
+    await assert.rejects(fastInference({ predict: (x) => [tf.relu([x].flat()[0]!)], folded: { batchNorms: 0, activations: 0, convs: 0 }, dispose: () => undefined }, [1, 2]), {
+      message: "TLRUN_INFERENCE=onnxrt is not an engine\n  hint: set it to auto, onnxruntime, tensorflow or eager, or unset it",
+    });
+  });
+});
+
 test("on another backend compiling is declined with the reason, and the eager model is used", async () => {
   await selectBackend("cpu");
   try {

@@ -194,10 +194,8 @@ class Converter {
   // ---- ops ------------------------------------------------------------------------------
 
   private convert(n: TracedNode): void {
-    for (let i = 1; i < n.outputs; i++) {
-      if (n.op.startsWith("FusedBatchNorm")) continue; // only the first output is converted; a reader of the others is refused below
-      throw new Unsupported(`${n.op} with ${n.outputs} outputs`);
-    }
+    // Only FusedBatchNorm's first output is converted; batchNorm() refuses a reader of the others.
+    if (n.outputs > 1 && !n.op.startsWith("FusedBatchNorm")) throw new Unsupported(`${n.op} with ${n.outputs} outputs`);
     const out = n.name;
     const rank = this.shape(out).length;
     const [a, b] = n.inputs;
