@@ -48,7 +48,7 @@ async function engineCheck(engine: Engine): Promise<{ ok: boolean; detail: strin
     const r = await compileForward((x) => [tf.relu6(tf.conv2d(x as tf.Tensor4D, w, 1, "same"))], [2, 8, 8, 3], [engine]);
     if (!r.ok) return { ok: false, detail: r.reason.replace(`${engine}: `, "") };
     r.forward.dispose();
-    return { ok: true, detail: `${r.forward.runner.replace(/, \d+ ops$/, "")}, matches eager within ${r.forward.checkError.toExponential(1)}` };
+    return { ok: true, detail: `${r.forward.label}, matches eager within ${r.forward.checkError.toExponential(1)}` };
   } finally {
     w.dispose();
   }

@@ -21,9 +21,10 @@ export interface BatchOptions {
   concurrency?: number;
   /**
    * Fill the same few float buffers over and over instead of a fresh one per batch, so the
-   * consumer must be done with a batch's `x` when it asks for the next batch. The stages turn
-   * each batch into a tensor at once and set this: a fresh n x h x w x 3 buffer per batch cost
-   * more main-thread time (page faults, garbage collection) than the JS decoder did.
+   * consumer must be done with a batch's `x` when it asks for the next batch. The stages are (each
+   * makes a tensor of the batch, or extract its feature rows, at once) and set this: a fresh
+   * n x h x w x 3 buffer per batch cost more main-thread time (page faults, garbage collection)
+   * than the JS decoder did.
    */
   reuseBuffers?: boolean;
 }

@@ -36,7 +36,9 @@ export interface CompiledForward {
   readonly ops: number;
   /** max |compiled − eager| / max |eager| on the check input. */
   readonly checkError: number;
-  /** "onnxruntime 1.30.0, 154 ops" or "tensorflow graph, 154 ops". */
+  /** The engine as it reports itself: "onnxruntime 1.30.0" or "tensorflow graph". */
+  readonly label: string;
+  /** `label` and the op count: "onnxruntime 1.30.0, 154 ops". */
   readonly runner: string;
   dispose(): void;
 }
@@ -120,7 +122,7 @@ async function compileTrace(engine: Engine, trace: Trace, fn: (x: tf.Tensor) => 
     const per = inputShape.slice(1).reduce((a, b) => a * b, 1);
     let staging: Float32Array | undefined;
     return {
-      engine, batch, checkError, ops: trace.nodes.length, runner: `${s.label}, ${trace.nodes.length} ops`,
+      engine, batch, checkError, ops: trace.nodes.length, label: s.label, runner: `${s.label}, ${trace.nodes.length} ops`,
       runHost(x, n) {
         if (n > batch || x.length < n * per) throw new Error(`host batch of ${n} does not fit the compiled batch ${batch}`);
         let input = x.length === batch * per ? x : x.subarray(0, n * per);

@@ -70,7 +70,8 @@ export async function tensorflowSession(trace: Trace): Promise<{ call(x: tf.Tens
     };
     return { call, dispose: () => loaded.dispose() };
   } catch (err) {
-    if (err instanceof Unsupported) throw err;
+    // A file system failure is the machine's; anything else (the encoder) propagates as a failure to compile.
+    if (err instanceof Unsupported || (err as NodeJS.ErrnoException).syscall === undefined) throw err;
     throw new Unsupported(`cannot write the graph: ${(err as Error).message.split("\n")[0]}`);
   } finally {
     rmSync(dir, { recursive: true, force: true });

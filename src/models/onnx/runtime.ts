@@ -55,8 +55,7 @@ export function ortThreads(): number {
 /** A session over an ONNX model's bytes, with every graph optimization on. */
 export function ortSession(ort: Ort, model: Uint8Array): OrtSession {
   const s = new ort.Session();
-  const buf = model.buffer.slice(model.byteOffset, model.byteOffset + model.byteLength) as ArrayBuffer;
-  s.loadModel(buf, 0, buf.byteLength, {
+  s.loadModel(model.buffer as ArrayBuffer, model.byteOffset, model.byteLength, {
     executionProviders: [{ name: "cpu" }],
     graphOptimizationLevel: "all",
     executionMode: "sequential",
