@@ -1,19 +1,18 @@
 /**
  * Peak RSS of streaming extraction, run in its own process: the extract stage's loop (loader ->
- * base -> [avg | max] pooled rows -> FeatureWriter on disk) over the first `--limit` images of
+ * base with its pooling on the inference workers -> [avg | max] rows -> FeatureWriter on disk, a
+ * batch per worker in flight, the loader's buffers reused) over the first `--limit` images of
  * `dir`. Prints img/s, maxRSS and the tensor count, which must stay flat batch after batch.
  * Options come as one JSON argument: tfjs-node's binding loader parses process.argv (node-pre-gyp)
  * and misreads flags such as --dir.
  */
-import * as tf from "@tensorflow/tfjs";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { FeatureWriter } from "../src/cache/features";
 import { batches } from "../src/data/loader";
-import { buildBase } from "../src/models/build";
-import { foldForInference } from "../src/models/fold";
-import { fastInference } from "../src/models/compiled";
+import { featureExtractor } from "../src/models/graph";
+import { poolSettings } from "../src/models/onnx/workers";
 import { loadArtifacts } from "../src/models/source";
 import { ROOT, assertFlat, emit, listImages, numTensors, useBackend } from "./common";
 
@@ -22,8 +21,8 @@ async function main(): Promise<void> {
   await useBackend(args.backend ?? "native");
   const size = Number(args.size ?? 128);
   const items = listImages(args.dir).slice(0, Number(args.limit ?? 1000));
-  const model = await buildBase(loadArtifacts("mobilenet_v2", ROOT), "out_relu", [size, size]);
-  const base = await fastInference(foldForInference(model), [32, size, size, 3]); // as the extract stage runs it
+  const workers = poolSettings();
+  const base = await featureExtractor(loadArtifacts("mobilenet_v2", ROOT), "out_relu", [size, size], { workers }); // as the extract stage runs it
   const out = mkdtempSync(join(tmpdir(), "tlrun-bench-rss-"));
   const writer = new FeatureWriter(join(out, "plain.f32"), 2 * 1280);
   const counts: number[] = [];
@@ -31,17 +30,17 @@ async function main(): Promise<void> {
   const t0 = performance.now();
   try {
     let b = 0;
-    for await (const batch of batches(items, { size: [size, size], colorMode: "rgb", maxPixels: 1e8, interpolation: "bilinear", preprocessing: "tf", batchSize: 32 })) {
-      const rows = tf.tidy(() => {
-        const fm = base.predict(tf.tensor4d(batch.x, [batch.n, size, size, 3]))[0]!;
-        return tf.concat([tf.mean(fm, [1, 2]), tf.max(fm, [1, 2])], 1);
-      });
-      writer.append((await rows.data()) as Float32Array);
-      rows.dispose();
+    const queue: Array<Promise<Float32Array>> = [];
+    const opts = { size: [size, size] as [number, number], colorMode: "rgb" as const, maxPixels: 1e8, interpolation: "bilinear" as const, preprocessing: "tf" as const, batchSize: 32, reuseBuffers: true };
+    for await (const batch of batches(items, opts)) {
+      queue.push(base.rowsAsync(batch.x, batch.n));
+      if (queue.length >= Math.max(1, workers.workers)) writer.append(await queue.shift()!);
       if (b++ % 8 === 0) counts.push(numTensors()), rssMb.push(process.memoryUsage().rss / 2 ** 20);
     }
+    for (const rows of queue) writer.append(await rows);
   } finally {
     writer.close();
+    base.dispose();
     rmSync(out, { recursive: true, force: true });
   }
   const secs = (performance.now() - t0) / 1000;

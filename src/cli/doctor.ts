@@ -5,6 +5,7 @@ import { selectBackend, type BackendName } from "../backend/select";
 import { EXIT } from "../errors";
 import { TLRUN_VERSION } from "../executor/status";
 import { compileForward, enginePreference, type Engine } from "../models/compiled";
+import { poolSettings } from "../models/onnx/workers";
 import { embeddedModels, loadArtifacts } from "../models/source";
 import { JSON_OPTION, parse } from "./args";
 
@@ -54,6 +55,29 @@ async function engineCheck(engine: Engine): Promise<{ ok: boolean; detail: strin
   }
 }
 
+/** Whether ONNX Runtime sessions start on worker threads (TLRUN_INFERENCE_WORKERS), tried on the same tiny net. */
+async function workersCheck(): Promise<{ ok: boolean; detail: string }> {
+  let settings: ReturnType<typeof poolSettings>;
+  try {
+    settings = poolSettings();
+  } catch (err) {
+    return { ok: false, detail: (err as Error).message.split("\n")[0]! };
+  }
+  const w = tf.randomNormal([3, 3, 3, 4], 0, 1, "float32", 1) as tf.Tensor4D;
+  try {
+    const r = await compileForward((x) => [tf.relu6(tf.conv2d(x as tf.Tensor4D, w, 1, "same"))], [2, 8, 8, 3], ["onnxruntime"]);
+    if (!r.ok) return { ok: false, detail: r.reason.replace("onnxruntime: ", "") };
+    try {
+      const started = await r.forward.startWorkers(settings.workers, settings.threads);
+      return started.ok ? { ok: true, detail: started.detail } : { ok: false, detail: started.reason };
+    } finally {
+      r.forward.dispose();
+    }
+  } finally {
+    w.dispose();
+  }
+}
+
 /** Each compiling engine's state and the one frozen forward passes will use (TLRUN_INFERENCE). */
 async function compiledInference(): Promise<{ ok: boolean; detail: string; engine: Engine | null; engines: Record<Engine, { ok: boolean; detail: string }> }> {
   const engines = { onnxruntime: await engineCheck("onnxruntime"), tensorflow: await engineCheck("tensorflow") };
@@ -96,6 +120,7 @@ export async function doctorCommand(argv: string[]): Promise<number> {
       "onnxruntime-node": packageVersion("onnxruntime-node"),
     },
     compiled_inference: await compiledInference(),
+    inference_workers: await workersCheck(),
     threads: { TF_NUM_INTRAOP_THREADS: process.env.TF_NUM_INTRAOP_THREADS ?? null, TF_NUM_INTEROP_THREADS: process.env.TF_NUM_INTEROP_THREADS ?? null },
     weights,
   };
@@ -109,6 +134,7 @@ export async function doctorCommand(argv: string[]): Promise<number> {
   const ci = report.compiled_inference;
   lines.push(`compiled inference: ${ci.ok ? `ok, ${ci.engine}` : "no"} (${ci.detail})`);
   for (const [name, r] of Object.entries(ci.engines)) lines.push(`  ${r.ok ? "ok  " : "no  "} ${name.padEnd(12)} ${r.detail}`);
+  lines.push(`inference workers: ${report.inference_workers.ok ? "ok" : "no"} (${report.inference_workers.detail})`);
   lines.push("weights:");
   for (const w of weights) lines.push(`  ${w.model}: ${w.origin}${w.sha256 ? ` sha256 ${w.sha256.slice(0, 16)}…` : ""}`);
   process.stdout.write(lines.join("\n") + "\n");

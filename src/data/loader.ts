@@ -1,6 +1,6 @@
 import type { AugmentConfig, Interpolation } from "../config/types";
 import { Rng, deriveSeed } from "../util/rng";
-import { applyAugment, sampleAugment } from "./augment";
+import { applyAugment, augmentInto, sampleAugment } from "./augment";
 import { decodeImage } from "./decode";
 import { createLimiter } from "./pool";
 import { grayToRgb, toFloatInput, type PreprocessMode } from "./preprocess";
@@ -93,21 +93,23 @@ async function loadBatch(
     indices.map((index, slot) =>
       limit(async () => {
         if (state.stopped) return;
-        const px = await loadImage(items[index]!.abs, index, opts, h, w);
-        toFloatInput(px, x, slot * per, opts.preprocessing, 3);
+        await loadInto(items[index]!.abs, index, opts, h, w, x, slot * per);
       }),
     ),
   );
   return { x, n, indices };
 }
 
-async function loadImage(abs: string, index: number, opts: BatchOptions, h: number, w: number): Promise<Uint8Array> {
+/** Decode (and augment) one image and write its floats into `x` from `offset`. */
+async function loadInto(abs: string, index: number, opts: BatchOptions, h: number, w: number, x: Float32Array, offset: number): Promise<void> {
   const c = opts.colorMode === "grayscale" ? 1 : 3;
   let px = await decodeImage(abs, { size: [h, w], colorMode: opts.colorMode, maxPixels: opts.maxPixels, interpolation: opts.interpolation });
   if (opts.augment) {
     const { cfg, seed, epoch } = opts.augment;
-    const rng = new Rng(deriveSeed(seed, `augment:${epoch}:${index}`));
-    px = applyAugment(px, h, w, c, sampleAugment(rng, cfg));
+    const params = sampleAugment(new Rng(deriveSeed(seed, `augment:${epoch}:${index}`)), cfg);
+    // RGB in one pass (augment.ts); grey augments its one channel before it is tripled
+    if (c === 3) return augmentInto(px, h, w, params, x, offset, opts.preprocessing);
+    px = applyAugment(px, h, w, c, params);
   }
-  return c === 1 ? grayToRgb(px) : px;
+  toFloatInput(c === 1 ? grayToRgb(px) : px, x, offset, opts.preprocessing, 3);
 }

@@ -28,7 +28,7 @@ export function toFloatInput(pixels: Uint8Array, out: Float32Array, offset: numb
     if (mode === "tf") for (let i = offset, end = offset + n; i < end; i++) out[i] = out[i]! * (1 / 127.5) - 1;
     return;
   }
-  const { from, lut } = tablesFor(mode, channels);
+  const { from, lut } = floatTables(mode, channels);
   if (lut.length === 1) {
     const t = lut[0]!;
     for (let i = 0; i < n; i++) out[offset + i] = t[pixels[i]!]!;
@@ -46,18 +46,23 @@ export function toFloatInput(pixels: Uint8Array, out: Float32Array, offset: numb
 }
 
 /** For each output channel: which input channel it reads, and the float for each byte value. */
-interface Tables {
+export interface FloatTables {
   from: [number, number, number];
   lut: Float32Array[];
 }
 
-const tableCache = new Map<string, Tables>();
+const tableCache = new Map<string, FloatTables>();
 
-function tablesFor(mode: "caffe" | "torch", channels: 1 | 3): Tables {
+/**
+ * `mode`'s mapping as tables: output channel k is lut[k][byte of input channel from[k]], the
+ * same floats toFloatInput writes (tf computes x * (1 / 127.5) - 1 in double and rounds it to
+ * float32 once, as toFloatInput's loop does).
+ */
+export function floatTables(mode: PreprocessMode, channels: 1 | 3): FloatTables {
   const key = `${mode}:${channels}`;
   let t = tableCache.get(key);
   if (!t) {
-    const value = channelValue(mode, channels);
+    const value = mode === "tf" ? (_k: number, v: number) => v * (1 / 127.5) - 1 : mode === "none" ? (_k: number, v: number) => v : channelValue(mode, channels);
     const lut = Array.from({ length: channels }, (_, k) => Float32Array.from({ length: 256 }, (_, v) => value(k, v)));
     t = { from: mode === "caffe" && channels === 3 ? [2, 1, 0] : [0, 1, 2], lut };
     tableCache.set(key, t);

@@ -5,6 +5,7 @@ import { tensorflowSession } from "./native-graph";
 import { traceToOnnx } from "./onnx/export";
 import { modelProto } from "./onnx/proto";
 import { loadOrt, ortSession } from "./onnx/runtime";
+import { startPool, type InferencePool } from "./onnx/workers";
 import { nativeBackend, recordOnSample, relativeError, Unsupported, type Trace } from "./trace";
 
 /**
@@ -29,6 +30,18 @@ export interface CompiledForward {
   run(x: tf.Tensor): tf.Tensor[];
   /** The same on host memory: `n` ≤ batch inputs laid out one after another; outputs cut to `n`. */
   runHost(x: Float32Array, n: number): Float32Array[];
+  /**
+   * runHost on an inference worker when startWorkers started any, otherwise here. `x` is copied
+   * before this returns, so the caller may refill it at once. If the workers fail, this and later
+   * batches run here instead: a broken pool costs speed, never results.
+   */
+  runHostAsync(x: Float32Array, n: number): Promise<Float32Array[]>;
+  /**
+   * Start `workers` sessions of `threads` threads each on worker threads (ONNX Runtime only),
+   * each checked on the same input as the main one. Returns what runs ("2 workers x 1 thread")
+   * or why not, in which case runHostAsync stays on this thread.
+   */
+  startWorkers(workers: number, threads: number): Promise<{ ok: true; detail: string } | { ok: false; reason: string }>;
   readonly engine: Engine;
   /** The batch size the graph was traced at. */
   readonly batch: number;
@@ -47,6 +60,8 @@ export type CompileResult = { ok: true; forward: CompiledForward } | { ok: false
 
 /** Relative tolerance of the compiled graph against the eager function (float reassociation in fused kernels). */
 const CHECK_TOLERANCE = 1e-3;
+/** Examples of the check input run eagerly and compared, for a per-example function. */
+const CHECK_ROWS = 2;
 
 /** The engines to try, in order, as TLRUN_INFERENCE asks (or why none: eager). */
 export function enginePreference(): Engine[] | string {
@@ -65,6 +80,8 @@ interface Session {
   callHost(x: Float32Array): Float32Array[];
   dispose(): void;
   label: string;
+  /** The ONNX model's bytes, for sessions on worker threads. */
+  model?: Uint8Array;
 }
 
 async function session(engine: Engine, trace: Trace): Promise<Session> {
@@ -93,24 +110,33 @@ async function session(engine: Engine, trace: Trace): Promise<Session> {
   }
   return {
     label: `onnxruntime ${ort.version}`,
+    model: bytes,
     call: (x) => s.run(x.dataSync() as Float32Array, x.shape).map((o) => tf.tensor(o.data, o.dims, "float32")),
     callHost: (x) => s.run(x, inputShape).map((o) => o.data),
     dispose: () => s.dispose(),
   };
 }
 
-/** Compile a recording with `engine` and check it against `fn`. */
-async function compileTrace(engine: Engine, trace: Trace, fn: (x: tf.Tensor) => tf.Tensor[]): Promise<CompiledForward> {
+/** Compile a recording with `engine` and check it against `fn` (on the first `checkRows` examples of a batch, or all). */
+async function compileTrace(engine: Engine, trace: Trace, fn: (x: tf.Tensor) => tf.Tensor[], checkRows?: number): Promise<CompiledForward> {
   const inputShape = trace.shapes.get("x")!;
   const s = await session(engine, trace);
   try {
     const check = tf.randomUniform(inputShape, -2, 2, "float32", 7);
+    // eager on the first rows only when the examples of a batch are independent: an eager pass
+    // is the slow part of compiling
+    const rows = Math.min(checkRows ?? Infinity, inputShape[0]!);
     let checkError: number;
+    let checkInput: Float32Array;
+    let reference: Float32Array[];
     try {
-      const eager = tf.tidy(() => fn(check));
-      const got = s.call(check);
+      const all = rows === inputShape[0];
+      const eager = tf.tidy(() => fn(all ? check : tf.slice(check, 0, rows)));
+      const got = tf.tidy(() => s.call(check).map((t) => (all ? t : tf.slice(t, 0, rows))));
       try {
         checkError = relativeError(eager, got);
+        checkInput = check.dataSync() as Float32Array;
+        reference = eager.map((t) => t.dataSync() as Float32Array);
       } finally {
         tf.dispose([...eager, ...got]);
       }
@@ -121,8 +147,29 @@ async function compileTrace(engine: Engine, trace: Trace, fn: (x: tf.Tensor) => 
     const batch = inputShape[0]!;
     const per = inputShape.slice(1).reduce((a, b) => a * b, 1);
     let staging: Float32Array | undefined;
-    return {
+    let pool: InferencePool | undefined;
+    const forward: CompiledForward = {
       engine, batch, checkError, ops: trace.nodes.length, label: s.label, runner: `${s.label}, ${trace.nodes.length} ops`,
+      runHostAsync: (x, n) => (pool && pool.broken === undefined ? pool.run(x, n) : Promise.resolve(forward.runHost(x, n))),
+      async startWorkers(workers, threads) {
+        if (!s.model) return { ok: false, reason: `${s.label} runs on the main thread` };
+        if (workers < 1) return { ok: false, reason: "TLRUN_INFERENCE_WORKERS=0" };
+        let started: InferencePool;
+        try {
+          started = await startPool(s.model, inputShape, workers, threads, (x, n) => forward.runHost(x, n));
+        } catch (err) {
+          return { ok: false, reason: `inference workers do not start: ${reasonOf(err)}` };
+        }
+        const each = await started.onEach(checkInput, rows).catch((err: Error) => err);
+        const worst = each instanceof Error ? undefined : Math.max(...each.map((outs) => hostRelativeError(reference, outs)));
+        if (worst === undefined || !(worst <= CHECK_TOLERANCE)) {
+          started.dispose();
+          return { ok: false, reason: worst === undefined ? `inference workers failed the check: ${reasonOf(each)}` : `an inference worker differs from eager by ${worst.toExponential(2)}` };
+        }
+        pool?.dispose();
+        pool = started;
+        return { ok: true, detail: `${workers} worker${workers === 1 ? "" : "s"} x ${threads} thread${threads === 1 ? "" : "s"}` };
+      },
       runHost(x, n) {
         if (n > batch || x.length < n * per) throw new Error(`host batch of ${n} does not fit the compiled batch ${batch}`);
         let input = x.length === batch * per ? x : x.subarray(0, n * per);
@@ -145,12 +192,33 @@ async function compileTrace(engine: Engine, trace: Trace, fn: (x: tf.Tensor) => 
         tf.dispose(full);
         return cut;
       },
-      dispose: () => s.dispose(),
+      dispose: () => (pool?.dispose(), s.dispose()),
     };
+    return forward;
   } catch (err) {
     s.dispose();
     throw err;
   }
+}
+
+/** relativeError on host arrays: max |got − want| / max |want| over every output. */
+function hostRelativeError(want: Float32Array[], got: Float32Array[]): number {
+  let worst = 0;
+  want.forEach((w, i) => {
+    const g = got[i];
+    if (!g || g.length !== w.length) {
+      worst = Infinity;
+      return;
+    }
+    let scale = 1e-6;
+    let diff = 0;
+    for (let j = 0; j < w.length; j++) {
+      scale = Math.max(scale, Math.abs(w[j]!));
+      diff = Math.max(diff, Math.abs(w[j]! - g[j]!));
+    }
+    worst = Math.max(worst, diff / scale);
+  });
+  return worst;
 }
 
 function reasonOf(err: unknown): string {
@@ -162,8 +230,10 @@ function reasonOf(err: unknown): string {
  * Compile `fn` (a pure function of one float32 batch of `inputShape`, whose first dim is the batch)
  * with the engines in order; the first that compiles and matches `fn` wins. Returns why not
  * when none does (every engine's reason), and the caller keeps running `fn` eagerly.
+ * `perExample` says each output row depends on its input row alone (a model's inference), so
+ * the check runs `fn` eagerly on two examples instead of the whole batch.
  */
-export async function compileForward(fn: (x: tf.Tensor) => tf.Tensor[], inputShape: number[], engines: Engine[] | string = enginePreference()): Promise<CompileResult> {
+export async function compileForward(fn: (x: tf.Tensor) => tf.Tensor[], inputShape: number[], engines: Engine[] | string = enginePreference(), opts: { perExample?: boolean } = {}): Promise<CompileResult> {
   if (typeof engines === "string") return { ok: false, reason: engines };
   const backend = nativeBackend();
   if (typeof backend === "string") return { ok: false, reason: backend };
@@ -176,7 +246,7 @@ export async function compileForward(fn: (x: tf.Tensor) => tf.Tensor[], inputSha
   const reasons: string[] = [];
   for (const engine of engines) {
     try {
-      return { ok: true, forward: await compileTrace(engine, trace, fn) };
+      return { ok: true, forward: await compileTrace(engine, trace, fn, opts.perExample ? CHECK_ROWS : undefined) };
     } catch (err) {
       reasons.push(`${engine}: ${reasonOf(err)}`);
     }
@@ -189,6 +259,11 @@ export type FastInference = InferenceModel & {
   readonly runner: string;
   /** The outputs for `n` inputs of `shape` (batch dim excluded) in host memory, as host arrays. */
   predictHost(x: Float32Array, n: number, shape: readonly number[]): Float32Array[];
+  /**
+   * predictHost on the inference workers when fastInference was asked for them and they
+   * started; otherwise here. `x` is copied before this returns, so the caller may refill it.
+   */
+  predictHostAsync(x: Float32Array, n: number, shape: readonly number[]): Promise<Float32Array[]>;
 };
 
 /** predictHost through tensors, for a model that runs eagerly. */
@@ -205,21 +280,46 @@ function eagerHost(model: InferenceModel): FastInference["predictHost"] {
 
 /**
  * `model` (one input) compiled for batches up to `inputShape[0]` when the native backend allows
- * it (by `engines`, TLRUN_INFERENCE's choice unless given); otherwise `model` itself. Larger batches run in chunks. Disposing the result disposes `model`.
+ * it (by `engines`, TLRUN_INFERENCE's choice unless given); otherwise `model` itself. Larger
+ * batches run in chunks. With `workers` (poolSettings() in onnx/workers.ts), predictHostAsync
+ * runs on that many ONNX Runtime sessions on worker threads. Disposing the result disposes `model`.
  */
-export async function fastInference(model: InferenceModel, inputShape: number[], engines: Engine[] | string = enginePreference()): Promise<FastInference> {
-  const r = await compileForward((x) => model.predict(x), inputShape, engines);
-  if (!r.ok) return { predict: (x) => model.predict(x), predictHost: eagerHost(model), folded: model.folded, runner: `eager: ${r.reason}`, dispose: () => model.dispose() };
+export async function fastInference(
+  model: InferenceModel, inputShape: number[], engines: Engine[] | string = enginePreference(), opts: { workers?: { workers: number; threads: number } } = {},
+): Promise<FastInference> {
+  // per example: short batches are padded and their outputs cut, which already assumes it
+  const r = await compileForward((x) => model.predict(x), inputShape, engines, { perExample: true });
+  if (!r.ok) {
+    const predictHost = eagerHost(model);
+    return {
+      predict: (x) => model.predict(x), predictHost, predictHostAsync: async (x, n, shape) => predictHost(x, n, shape),
+      folded: model.folded, runner: `eager: ${r.reason}`, dispose: () => model.dispose(),
+    };
+  }
   const f = r.forward;
+  let runner = f.runner;
+  if (opts.workers) {
+    const w = await f.startWorkers(opts.workers.workers, opts.workers.threads);
+    runner += w.ok ? `, ${w.detail}` : `, on the main thread (${w.reason})`;
+  }
+  const chunked = (run: (x: Float32Array, n: number) => Float32Array[]) => (x: Float32Array, n: number, shape: readonly number[]): Float32Array[] => {
+    if (n <= f.batch) return run(x, n);
+    const per = shape.reduce((a, b) => a * b, 1);
+    const parts: Float32Array[][] = [];
+    for (let s = 0; s < n; s += f.batch) parts.push(run(x.subarray(s * per), Math.min(f.batch, n - s)));
+    return parts[0]!.map((_, o) => concatFloat(parts.map((p) => p[o]!)));
+  };
   return {
     folded: model.folded,
-    runner: f.runner,
-    predictHost(x, n, shape) {
-      if (n <= f.batch) return f.runHost(x, n);
+    runner,
+    predictHost: chunked((x, n) => f.runHost(x, n)),
+    async predictHostAsync(x, n, shape) {
+      if (n <= f.batch) return f.runHostAsync(x, n);
       const per = shape.reduce((a, b) => a * b, 1);
-      const parts: Float32Array[][] = [];
-      for (let s = 0; s < n; s += f.batch) parts.push(f.runHost(x.subarray(s * per), Math.min(f.batch, n - s)));
-      return parts[0]!.map((_, o) => concatFloat(parts.map((p) => p[o]!)));
+      const parts = [];
+      for (let s = 0; s < n; s += f.batch) parts.push(f.runHostAsync(x.subarray(s * per), Math.min(f.batch, n - s)));
+      const done = await Promise.all(parts);
+      return done[0]!.map((_, o) => concatFloat(done.map((p) => p[o]!)));
     },
     predict(x) {
       const xs = [x].flat();

@@ -18,6 +18,8 @@ export interface FeatureExtractor {
    * `spatial` the whole map, flattened. This is the compiled path: pooling runs inside the graph.
    */
   rows(x: Float32Array, n: number): Float32Array;
+  /** `rows` on the inference workers when featureExtractor was asked for them (`workers`); `x` is copied before this returns. */
+  rowsAsync(x: Float32Array, n: number): Promise<Float32Array>;
   dispose(): void;
   /** How the forward pass runs: a compiled graph on the native backend (ONNX Runtime or a TensorFlow session) or eagerly, and why. */
   readonly runner?: string;
@@ -55,9 +57,11 @@ export async function buildGraphBase(a: ModelArtifacts): Promise<Pick<FeatureExt
  * The base for extraction: a graph model as it is, or a LayersModel cut at `cut` and sized for
  * `size` with BatchNorm folded into its convs (fold.ts). Its `rows` (forward pass and pooling,
  * or the whole map when `spatial`) runs compiled for batches of up to `batch` on the native
- * backend (compiled.ts).
+ * backend (compiled.ts), and `rowsAsync` on `workers` ONNX Runtime sessions when given.
  */
-export async function featureExtractor(a: ModelArtifacts, cut: string, size: [number, number], opts: { batch?: number; spatial?: boolean } = {}): Promise<FeatureExtractor> {
+export async function featureExtractor(
+  a: ModelArtifacts, cut: string, size: [number, number], opts: { batch?: number; spatial?: boolean; workers?: { workers: number; threads: number } } = {},
+): Promise<FeatureExtractor> {
   const batch = opts.batch ?? 32;
   let inner: InferenceModel;
   if (a.graph) {
@@ -73,10 +77,11 @@ export async function featureExtractor(a: ModelArtifacts, cut: string, size: [nu
     if (opts.spatial) return [fm.rank === 4 ? tf.reshape(fm, [fm.shape[0]!, -1]) : fm];
     return [fm.rank === 2 ? tf.concat([fm, fm], 1) : tf.concat([tf.mean(fm, [1, 2]), tf.max(fm, [1, 2])], 1)];
   };
-  const fast = await fastInference({ predict: rowsOf, folded: inner.folded, dispose: () => inner.dispose() }, [batch, size[0], size[1], 3]);
+  const fast = await fastInference({ predict: rowsOf, folded: inner.folded, dispose: () => inner.dispose() }, [batch, size[0], size[1], 3], undefined, { workers: opts.workers });
   return {
     predict: (x) => inner.predict(x)[0]!,
     rows: (x, n) => fast.predictHost(x, n, [size[0], size[1], 3])[0]!,
+    rowsAsync: async (x, n) => (await fast.predictHostAsync(x, n, [size[0], size[1], 3]))[0]!,
     dispose: () => fast.dispose(),
     runner: fast.runner,
   };

@@ -5,6 +5,7 @@ import type { PipelineConfig } from "../config/types";
 import { batches } from "../data/loader";
 import type { Manifest } from "../data/manifest";
 import { featureExtractor, type FeatureExtractor } from "../models/graph";
+import { poolSettings } from "../models/onnx/workers";
 import { spatialHead } from "../models/zoo/attention-vgg";
 import type { ModelArtifacts } from "../models/source";
 import { writeFileAtomic } from "../util/atomic";
@@ -52,19 +53,35 @@ export function imageOptions(ctx: StageContext, batchSize: number) {
   };
 }
 
-/** Run `base` over images and append their feature rows, batch by batch. */
+/**
+ * Run `base` over images and append their feature rows in order. Up to `inFlight` batches are
+ * with the inference workers at once while the loader prepares the next.
+ */
 async function featuresFor(
-  ctx: StageContext, base: FeatureExtractor, items: Array<{ abs: string }>, writer: FeatureWriter,
+  ctx: StageContext, base: FeatureExtractor, inFlight: number, items: Array<{ abs: string }>, writer: FeatureWriter,
   label: string, augment?: { cfg: PipelineConfig["augment"]; seed: number; epoch: number },
 ): Promise<void> {
   let done = 0;
   const started = performance.now();
-  for await (const batch of batches(items, { ...imageOptions(ctx, 32), augment })) {
-    ctx.checkAbort();
-    writer.append(base.rows(batch.x, batch.n));
-    done += batch.n;
+  const queue: Array<{ rows: Promise<Float32Array>; n: number }> = [];
+  const settle = async (): Promise<void> => {
+    const { rows, n } = queue.shift()!;
+    writer.append(await rows);
+    done += n;
     const rate = done / ((performance.now() - started) / 1000);
     ctx.progress(`${label} ${done}/${items.length} images, ${rate.toFixed(1)} img/s, ETA ${formatSeconds((items.length - done) / rate)}`);
+  };
+  try {
+    for await (const batch of batches(items, { ...imageOptions(ctx, 32), augment })) {
+      ctx.checkAbort();
+      const rows = base.rowsAsync(batch.x, batch.n); // copies batch.x, which the loader refills next
+      rows.catch(() => undefined); // awaited in order by settle; this only keeps a later failure from being "unhandled" meanwhile
+      queue.push({ rows, n: batch.n });
+      if (queue.length >= inFlight) await settle();
+    }
+    while (queue.length > 0) await settle();
+  } finally {
+    queue.length = 0;
   }
 }
 
@@ -76,7 +93,9 @@ export const extract: Stage = {
     const manifest: Manifest = readManifest(input(ctx, "prepare").dir);
     const a = ctx.artifacts();
     const [h, w] = ctx.config.base.input_size;
-    const base = await featureExtractor(a, ctx.config.base.cut, [h, w], { spatial: spatialHead(ctx.config) });
+    const workers = poolSettings();
+    const base = await featureExtractor(a, ctx.config.base.cut, [h, w], { spatial: spatialHead(ctx.config), workers });
+    const inFlight = Math.max(1, workers.workers);
     try {
       const shape = tf.tidy(() => base.predict(tf.zeros([1, h, w, 3])).shape);
       const dim = shape[shape.length - 1]!;
@@ -87,7 +106,7 @@ export const extract: Stage = {
       const started = performance.now();
       const plain = new FeatureWriter(join(ctx.out, "plain.f32"), width);
       try {
-        await featuresFor(ctx, base, all, plain, "features");
+        await featuresFor(ctx, base, inFlight, all, plain, "features");
       } finally {
         plain.close();
       }
@@ -97,7 +116,7 @@ export const extract: Stage = {
         const writer = new FeatureWriter(join(ctx.out, `aug-${c}.f32`), width);
         try {
           const seed = deriveSeed(ctx.config.seed, "extract-augment");
-          await featuresFor(ctx, base, train, writer, `augmented view ${c}/${copies}`, { cfg: ctx.config.augment, seed, epoch: c });
+          await featuresFor(ctx, base, inFlight, train, writer, `augmented view ${c}/${copies}`, { cfg: ctx.config.augment, seed, epoch: c });
         } finally {
           writer.close();
         }

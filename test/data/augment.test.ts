@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import type { AugmentConfig } from "../../src/config/types";
-import { IDENTITY_AUGMENT, applyAugment, sampleAugment, type AugmentParams } from "../../src/data/augment";
+import { IDENTITY_AUGMENT, applyAugment, augmentInto, sampleAugment, type AugmentParams } from "../../src/data/augment";
+import { toFloatInput, type PreprocessMode } from "../../src/data/preprocess";
 import { Rng } from "../../src/util/rng";
 
 const CFG: AugmentConfig = {
@@ -78,5 +79,31 @@ describe("augment", () => {
     const ms = (performance.now() - t) / n;
     console.log(`# augment 128x128x3: ${ms.toFixed(3)} ms/image`);
     assert.ok(ms < 5, `${ms} ms/image`);
+  });
+
+  it("augmentInto writes exactly the floats of applyAugment then toFloatInput, for every mode and kind of draw", () => {
+    const h = 23, w = 17;
+    const px = new Uint8Array(h * w * 3);
+    const r = new Rng(3);
+    for (let i = 0; i < px.length; i++) px[i] = Math.floor(r.next() * 256);
+    const draws: AugmentParams[] = [
+      params({}),
+      params({ brightness: 1.3 }),
+      params({ brightness: 0.7, contrast: 1.4 }),
+      params({ theta: 0.3, zx: 1.1, zy: 0.9, tx: 0.1, ty: -0.2 }),
+      params({ theta: -0.2, flipH: true, brightness: 1.2 }),
+      params({ flipV: true, zx: 0.8, brightness: 1.25, contrast: 0.6 }),
+      ...Array.from({ length: 20 }, (_, s) => sampleAugment(new Rng(100 + s), CFG)),
+    ];
+    for (const mode of ["tf", "caffe", "torch", "none"] as PreprocessMode[]) {
+      for (const p of draws) {
+        const want = new Float32Array(h * w * 3 + 5);
+        toFloatInput(applyAugment(px, h, w, 3, p), want, 5, mode, 3);
+        const got = new Float32Array(h * w * 3 + 5);
+        augmentInto(px, h, w, p, got, 5, mode);
+        assert.deepEqual(got, want, `${mode} ${JSON.stringify(p)}`);
+      }
+    }
+    assert.throws(() => augmentInto(px, h, w, params({}), new Float32Array(10), 0, "tf"), RangeError);
   });
 });
