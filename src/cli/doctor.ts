@@ -65,14 +65,11 @@ async function workersCheck(): Promise<{ ok: boolean; detail: string }> {
   }
   const w = tf.randomNormal([3, 3, 3, 4], 0, 1, "float32", 1) as tf.Tensor4D;
   try {
-    const r = await compileForward((x) => [tf.relu6(tf.conv2d(x as tf.Tensor4D, w, 1, "same"))], [2, 8, 8, 3], ["onnxruntime"]);
+    const r = await compileForward((x) => [tf.relu6(tf.conv2d(x as tf.Tensor4D, w, 1, "same"))], [2, 8, 8, 3], ["onnxruntime"], { perExample: true, workers: settings });
     if (!r.ok) return { ok: false, detail: r.reason.replace("onnxruntime: ", "") };
-    try {
-      const started = await r.forward.startWorkers(settings.workers, settings.threads);
-      return started.ok ? { ok: true, detail: started.detail } : { ok: false, detail: started.reason };
-    } finally {
-      r.forward.dispose();
-    }
+    r.forward.dispose();
+    const started = r.forward.workers!;
+    return started.ok ? { ok: true, detail: started.detail } : { ok: false, detail: started.reason };
   } finally {
     w.dispose();
   }

@@ -37,11 +37,10 @@ export interface CompiledForward {
    */
   runHostAsync(x: Float32Array, n: number): Promise<Float32Array[]>;
   /**
-   * Start `workers` sessions of `threads` threads each on worker threads (ONNX Runtime only),
-   * each checked on the same input as the main one. Returns what runs ("2 workers x 1 thread")
-   * or why not, in which case runHostAsync stays on this thread.
+   * When compileForward was asked for `workers`: whether they run ("2 workers x 1 thread") or
+   * why not, in which case runHostAsync stays on this thread.
    */
-  startWorkers(workers: number, threads: number): Promise<{ ok: true; detail: string } | { ok: false; reason: string }>;
+  readonly workers?: WorkersResult;
   readonly engine: Engine;
   /** The batch size the graph was traced at. */
   readonly batch: number;
@@ -54,6 +53,14 @@ export interface CompiledForward {
   /** `label` and the op count: "onnxruntime 1.30.0, 154 ops". */
   readonly runner: string;
   dispose(): void;
+}
+
+export type WorkersResult = { ok: true; detail: string } | { ok: false; reason: string };
+
+/** How many ONNX Runtime sessions to start on worker threads, and the threads of each (onnx/workers.ts' poolSettings()). */
+export interface WorkerSettings {
+  workers: number;
+  threads: number;
 }
 
 export type CompileResult = { ok: true; forward: CompiledForward } | { ok: false; reason: string };
@@ -80,7 +87,7 @@ interface Session {
   callHost(x: Float32Array): Float32Array[];
   dispose(): void;
   label: string;
-  /** The ONNX model's bytes, for sessions on worker threads. */
+  /** The ONNX model's bytes, for sessions on worker threads; dropped once they have started. */
   model?: Uint8Array;
 }
 
@@ -117,8 +124,11 @@ async function session(engine: Engine, trace: Trace): Promise<Session> {
   };
 }
 
-/** Compile a recording with `engine` and check it against `fn` (on the first `checkRows` examples of a batch, or all). */
-async function compileTrace(engine: Engine, trace: Trace, fn: (x: tf.Tensor) => tf.Tensor[], checkRows?: number): Promise<CompiledForward> {
+/**
+ * Compile a recording with `engine` and check it against `fn` (on the first `checkRows` examples
+ * of a batch, or all); then start `workers` sessions on worker threads, each checked the same way.
+ */
+async function compileTrace(engine: Engine, trace: Trace, fn: (x: tf.Tensor) => tf.Tensor[], checkRows?: number, workers?: WorkerSettings): Promise<CompiledForward> {
   const inputShape = trace.shapes.get("x")!;
   const s = await session(engine, trace);
   try {
@@ -127,8 +137,8 @@ async function compileTrace(engine: Engine, trace: Trace, fn: (x: tf.Tensor) => 
     // is the slow part of compiling
     const rows = Math.min(checkRows ?? Infinity, inputShape[0]!);
     let checkError: number;
-    let checkInput: Float32Array;
-    let reference: Float32Array[];
+    let checkInput: Float32Array | undefined;
+    let reference: Float32Array[] | undefined;
     try {
       const all = rows === inputShape[0];
       const eager = tf.tidy(() => fn(all ? check : tf.slice(check, 0, rows)));
@@ -151,25 +161,6 @@ async function compileTrace(engine: Engine, trace: Trace, fn: (x: tf.Tensor) => 
     const forward: CompiledForward = {
       engine, batch, checkError, ops: trace.nodes.length, label: s.label, runner: `${s.label}, ${trace.nodes.length} ops`,
       runHostAsync: (x, n) => (pool && pool.broken === undefined ? pool.run(x, n) : Promise.resolve(forward.runHost(x, n))),
-      async startWorkers(workers, threads) {
-        if (!s.model) return { ok: false, reason: `${s.label} runs on the main thread` };
-        if (workers < 1) return { ok: false, reason: "TLRUN_INFERENCE_WORKERS=0" };
-        let started: InferencePool;
-        try {
-          started = await startPool(s.model, inputShape, workers, threads, (x, n) => forward.runHost(x, n));
-        } catch (err) {
-          return { ok: false, reason: `inference workers do not start: ${reasonOf(err)}` };
-        }
-        const each = await started.onEach(checkInput, rows).catch((err: Error) => err);
-        const worst = each instanceof Error ? undefined : Math.max(...each.map((outs) => hostRelativeError(reference, outs)));
-        if (worst === undefined || !(worst <= CHECK_TOLERANCE)) {
-          started.dispose();
-          return { ok: false, reason: worst === undefined ? `inference workers failed the check: ${reasonOf(each)}` : `an inference worker differs from eager by ${worst.toExponential(2)}` };
-        }
-        pool?.dispose();
-        pool = started;
-        return { ok: true, detail: `${workers} worker${workers === 1 ? "" : "s"} x ${threads} thread${threads === 1 ? "" : "s"}` };
-      },
       runHost(x, n) {
         if (n > batch || x.length < n * per) throw new Error(`host batch of ${n} does not fit the compiled batch ${batch}`);
         let input = x.length === batch * per ? x : x.subarray(0, n * per);
@@ -194,11 +185,46 @@ async function compileTrace(engine: Engine, trace: Trace, fn: (x: tf.Tensor) => 
       },
       dispose: () => (pool?.dispose(), s.dispose()),
     };
+    if (workers) {
+      const started = await startWorkers(s, inputShape, workers, checkInput!, rows, reference!, (x, n) => forward.runHost(x, n));
+      pool = started.pool;
+      return { ...forward, workers: started.result };
+    }
+    s.model = undefined; // no sessions to start: the bytes are not needed again
     return forward;
   } catch (err) {
     s.dispose();
     throw err;
   }
+}
+
+/**
+ * `settings.workers` sessions of `s`'s ONNX model on worker threads, each checked against the
+ * eager `reference` for the first `rows` examples of `checkInput`. The model's bytes are
+ * dropped afterwards: only the sessions need them.
+ */
+async function startWorkers(
+  s: Session, inputShape: number[], settings: WorkerSettings, checkInput: Float32Array, rows: number, reference: Float32Array[],
+  fallback: (x: Float32Array, n: number) => Float32Array[],
+): Promise<{ pool?: InferencePool; result: WorkersResult }> {
+  const model = s.model;
+  s.model = undefined;
+  if (!model) return { result: { ok: false, reason: `${s.label} runs on the main thread` } };
+  if (settings.workers < 1) return { result: { ok: false, reason: "TLRUN_INFERENCE_WORKERS=0" } };
+  let pool: InferencePool;
+  try {
+    pool = await startPool(model, inputShape, settings.workers, settings.threads, fallback);
+  } catch (err) {
+    return { result: { ok: false, reason: `inference workers do not start: ${reasonOf(err)}` } };
+  }
+  const each = await pool.onEach(checkInput, rows).catch((err: Error) => err);
+  const worst = each instanceof Error ? undefined : Math.max(...each.map((outs) => hostRelativeError(reference, outs)));
+  if (worst === undefined || !(worst <= CHECK_TOLERANCE)) {
+    pool.dispose();
+    return { result: { ok: false, reason: worst === undefined ? `inference workers failed the check: ${reasonOf(each)}` : `an inference worker differs from eager by ${worst.toExponential(2)}` } };
+  }
+  const { workers, threads } = settings;
+  return { pool, result: { ok: true, detail: `${workers} worker${workers === 1 ? "" : "s"} x ${threads} thread${threads === 1 ? "" : "s"}` } };
 }
 
 /** relativeError on host arrays: max |got − want| / max |want| over every output. */
@@ -231,9 +257,12 @@ function reasonOf(err: unknown): string {
  * with the engines in order; the first that compiles and matches `fn` wins. Returns why not
  * when none does (every engine's reason), and the caller keeps running `fn` eagerly.
  * `perExample` says each output row depends on its input row alone (a model's inference), so
- * the check runs `fn` eagerly on two examples instead of the whole batch.
+ * the check runs `fn` eagerly on two examples instead of the whole batch. `workers` starts that
+ * many ONNX Runtime sessions on worker threads for runHostAsync (see CompiledForward.workers).
  */
-export async function compileForward(fn: (x: tf.Tensor) => tf.Tensor[], inputShape: number[], engines: Engine[] | string = enginePreference(), opts: { perExample?: boolean } = {}): Promise<CompileResult> {
+export async function compileForward(
+  fn: (x: tf.Tensor) => tf.Tensor[], inputShape: number[], engines: Engine[] | string = enginePreference(), opts: { perExample?: boolean; workers?: WorkerSettings } = {},
+): Promise<CompileResult> {
   if (typeof engines === "string") return { ok: false, reason: engines };
   const backend = nativeBackend();
   if (typeof backend === "string") return { ok: false, reason: backend };
@@ -246,7 +275,7 @@ export async function compileForward(fn: (x: tf.Tensor) => tf.Tensor[], inputSha
   const reasons: string[] = [];
   for (const engine of engines) {
     try {
-      return { ok: true, forward: await compileTrace(engine, trace, fn, opts.perExample ? CHECK_ROWS : undefined) };
+      return { ok: true, forward: await compileTrace(engine, trace, fn, opts.perExample ? CHECK_ROWS : undefined, opts.workers) };
     } catch (err) {
       reasons.push(`${engine}: ${reasonOf(err)}`);
     }
@@ -285,10 +314,10 @@ function eagerHost(model: InferenceModel): FastInference["predictHost"] {
  * runs on that many ONNX Runtime sessions on worker threads. Disposing the result disposes `model`.
  */
 export async function fastInference(
-  model: InferenceModel, inputShape: number[], engines: Engine[] | string = enginePreference(), opts: { workers?: { workers: number; threads: number } } = {},
+  model: InferenceModel, inputShape: number[], engines: Engine[] | string = enginePreference(), opts: { workers?: WorkerSettings } = {},
 ): Promise<FastInference> {
   // per example: short batches are padded and their outputs cut, which already assumes it
-  const r = await compileForward((x) => model.predict(x), inputShape, engines, { perExample: true });
+  const r = await compileForward((x) => model.predict(x), inputShape, engines, { perExample: true, workers: opts.workers });
   if (!r.ok) {
     const predictHost = eagerHost(model);
     return {
@@ -297,11 +326,8 @@ export async function fastInference(
     };
   }
   const f = r.forward;
-  let runner = f.runner;
-  if (opts.workers) {
-    const w = await f.startWorkers(opts.workers.workers, opts.workers.threads);
-    runner += w.ok ? `, ${w.detail}` : `, on the main thread (${w.reason})`;
-  }
+  const w = f.workers;
+  const runner = f.runner + (!w ? "" : w.ok ? `, ${w.detail}` : `, on the main thread (${w.reason})`);
   const chunked = (run: (x: Float32Array, n: number) => Float32Array[]) => (x: Float32Array, n: number, shape: readonly number[]): Float32Array[] => {
     if (n <= f.batch) return run(x, n);
     const per = shape.reduce((a, b) => a * b, 1);

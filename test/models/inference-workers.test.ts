@@ -95,10 +95,9 @@ test("a worker that dies mid-run costs speed, not results: its batches and later
 
 test("with no workers asked for, runHostAsync answers on the main thread with runHost's outputs", async () => {
   const { fn, w } = net(7);
-  const r = await compileForward(fn, SHAPE, ["onnxruntime"]);
+  const r = await compileForward(fn, SHAPE, ["onnxruntime"], { perExample: true, workers: { workers: 0, threads: 2 } });
   assert.ok(r.ok);
-  const started = await r.forward.startWorkers(0, 1);
-  assert.deepEqual(started, { ok: false, reason: "TLRUN_INFERENCE_WORKERS=0" });
+  assert.deepEqual(r.forward.workers, { ok: false, reason: "TLRUN_INFERENCE_WORKERS=0" });
   const x = input(4, 9);
   assert.deepEqual(await r.forward.runHostAsync(x, 4), r.forward.runHost(x, 4));
   r.forward.dispose();
