@@ -49,7 +49,7 @@ export function imageOptions(ctx: StageContext, batchSize: number) {
     interpolation: data.interpolation,
     preprocessing: resolvePreprocessing(ctx.config, ctx.artifacts()),
     batchSize,
-    reuseBuffers: true, // every stage is done with a batch (a tensor made, or rows computed) before asking for the next
+    reuseBuffers: true, // every stage is done with a batch (a tensor made, rows computed, or the batch copied to an inference worker) before asking for the next
   };
 }
 
