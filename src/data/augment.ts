@@ -90,9 +90,12 @@ function composedTables(mode: PreprocessMode, adjust: Uint8ClampedArray | undefi
   return { from: base.from, lut };
 }
 
-/** warp(), with each sample's byte looked up in `table` and written as a float into `out`. */
-function warpInto(src: Uint8Array, h: number, w: number, p: AugmentParams, table: { from: [number, number, number]; lut: Float32Array[] }, out: Float32Array, offset: number): void {
-  const c = 3;
+/**
+ * Where each output pixel samples the source under `p`: centre + R(theta) * Z * (flip(x, y) -
+ * centre) + shift. Output row y starts at (rowX + axy * dy + shiftX, rowY + ayy * dy + shiftY)
+ * with dy = y - cy, and each step right adds (axx, ayx). warp and warpInto share it.
+ */
+function inverseMap(h: number, w: number, p: AugmentParams) {
   const cx = (w - 1) / 2;
   const cy = (h - 1) / 2;
   const cos = Math.cos(p.theta);
@@ -101,7 +104,17 @@ function warpInto(src: Uint8Array, h: number, w: number, p: AugmentParams, table
   const fy = p.flipV ? -1 : 1;
   const axx = cos * p.zx * fx, axy = -sin * p.zy * fy;
   const ayx = sin * p.zx * fx, ayy = cos * p.zy * fy;
-  const shiftX = p.tx * w, shiftY = p.ty * h;
+  return { axx, axy, ayx, ayy, cy, rowX: cx + axx * -cx, rowY: cy + ayx * -cx, shiftX: p.tx * w, shiftY: p.ty * h };
+}
+
+/**
+ * warp() for RGB, with each sample's byte looked up in `table` and written as a float into `out`:
+ * the same sampling as warp's loop, kept as its own loop because it is the loader's hot path.
+ */
+function warpInto(src: Uint8Array, h: number, w: number, p: AugmentParams, table: { from: [number, number, number]; lut: Float32Array[] }, out: Float32Array, offset: number): void {
+  const c = 3;
+  const m = inverseMap(h, w, p);
+  const axx = m.axx, axy = m.axy, ayx = m.ayx, ayy = m.ayy, cy = m.cy;
   const maxX = w - 1, maxY = h - 1, stride = w * c;
   // tables by input channel, and whether output channels run in reverse (caffe's BGR)
   const reversed = table.from[0] === 2;
@@ -109,8 +122,8 @@ function warpInto(src: Uint8Array, h: number, w: number, p: AugmentParams, table
   let o = offset;
   for (let y = 0; y < h; y++) {
     const dy = y - cy;
-    let sx = cx + axx * -cx + axy * dy + shiftX;
-    let sy = cy + ayx * -cx + ayy * dy + shiftY;
+    let sx = m.rowX + axy * dy + m.shiftX;
+    let sy = m.rowY + ayy * dy + m.shiftY;
     for (let x = 0; x < w; x++, sx += axx, sy += ayx, o += 3) {
       const px = sx < 0 ? 0 : sx > maxX ? maxX : sx;
       const py = sy < 0 ? 0 : sy > maxY ? maxY : sy;
@@ -161,22 +174,14 @@ function adjustTable(px: Uint8Array, c: number, b: number, k: number): Uint8Clam
 
 function warp(src: Uint8Array, h: number, w: number, c: number, p: AugmentParams): Uint8Array {
   const out = new Uint8Array(src.length);
-  const cx = (w - 1) / 2;
-  const cy = (h - 1) / 2;
-  const cos = Math.cos(p.theta);
-  const sin = Math.sin(p.theta);
-  // Source coords for output (x, y): centre + R(theta) * Z * (flip(x, y) - centre) + shift.
-  const fx = p.flipH ? -1 : 1;
-  const fy = p.flipV ? -1 : 1;
-  const axx = cos * p.zx * fx, axy = -sin * p.zy * fy;
-  const ayx = sin * p.zx * fx, ayy = cos * p.zy * fy;
-  const shiftX = p.tx * w, shiftY = p.ty * h;
+  const m = inverseMap(h, w, p);
+  const axx = m.axx, axy = m.axy, ayx = m.ayx, ayy = m.ayy, cy = m.cy;
   const maxX = w - 1, maxY = h - 1, stride = w * c;
   let o = 0;
   for (let y = 0; y < h; y++) {
     const dy = y - cy;
-    let sx = cx + axx * -cx + axy * dy + shiftX;
-    let sy = cy + ayx * -cx + ayy * dy + shiftY;
+    let sx = m.rowX + axy * dy + m.shiftX;
+    let sy = m.rowY + ayy * dy + m.shiftY;
     for (let x = 0; x < w; x++, sx += axx, sy += ayx) {
       const px = sx < 0 ? 0 : sx > maxX ? maxX : sx;
       const py = sy < 0 ? 0 : sy > maxY ? maxY : sy;
