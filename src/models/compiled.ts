@@ -6,7 +6,7 @@ import { traceToOnnx } from "./onnx/export";
 import { modelProto } from "./onnx/proto";
 import { loadOrt, ortSession } from "./onnx/runtime";
 import { startPool, type InferencePool } from "./onnx/workers";
-import { nativeBackend, recordOnSample, relativeError, Unsupported, type Trace } from "./trace";
+import { hostRelativeError, nativeBackend, recordOnSample, relativeError, Unsupported, type Trace } from "./trace";
 
 /**
  * Frozen forward passes (extract, evaluate, fine-tune's frozen bottom) compiled out of tfjs'
@@ -225,26 +225,6 @@ async function startWorkers(
   }
   const { workers, threads } = settings;
   return { pool, result: { ok: true, detail: `${workers} worker${workers === 1 ? "" : "s"} x ${threads} thread${threads === 1 ? "" : "s"}` } };
-}
-
-/** relativeError on host arrays: max |got − want| / max |want| over every output. */
-function hostRelativeError(want: Float32Array[], got: Float32Array[]): number {
-  let worst = 0;
-  want.forEach((w, i) => {
-    const g = got[i];
-    if (!g || g.length !== w.length) {
-      worst = Infinity;
-      return;
-    }
-    let scale = 1e-6;
-    let diff = 0;
-    for (let j = 0; j < w.length; j++) {
-      scale = Math.max(scale, Math.abs(w[j]!));
-      diff = Math.max(diff, Math.abs(w[j]! - g[j]!));
-    }
-    worst = Math.max(worst, diff / scale);
-  });
-  return worst;
 }
 
 function reasonOf(err: unknown): string {

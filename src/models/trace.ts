@@ -164,14 +164,32 @@ export function recordOnSample(backend: NodeBackend, fn: (x: tf.Tensor) => tf.Te
 
 /** max |graph − eager| / max |eager| over all outputs; Unsupported when shapes differ. */
 export function relativeError(eager: tf.Tensor[], compiled: tf.Tensor[]): number {
-  return tf.tidy(() => {
-    let worst = 0;
-    eager.forEach((e, i) => {
-      const g = compiled[i]!;
-      if (g.shape.join() !== e.shape.join()) throw new Unsupported(`output ${i} has shape [${g.shape}] compiled, [${e.shape}] eagerly`);
-      const scale = Math.max(1e-6, tf.max(tf.abs(e)).dataSync()[0]!);
-      worst = Math.max(worst, tf.max(tf.abs(tf.sub(e, g))).dataSync()[0]! / scale);
-    });
-    return worst;
+  eager.forEach((e, i) => {
+    const g = compiled[i]!;
+    if (g.shape.join() !== e.shape.join()) throw new Unsupported(`output ${i} has shape [${g.shape}] compiled, [${e.shape}] eagerly`);
   });
+  return hostRelativeError(eager.map((t) => t.dataSync()), compiled.map((t) => t.dataSync()));
+}
+
+/**
+ * relativeError on host arrays, output by output: max |got − want| / max |want| (the scale at
+ * least 1e-6). Infinity when an output is missing or of another length; NaN anywhere gives NaN.
+ */
+export function hostRelativeError(want: ArrayLike<number>[], got: ArrayLike<number>[]): number {
+  let worst = 0;
+  want.forEach((w, i) => {
+    const g = got[i];
+    if (!g || g.length !== w.length) {
+      worst = Infinity;
+      return;
+    }
+    let scale = 1e-6;
+    let diff = 0;
+    for (let j = 0; j < w.length; j++) {
+      scale = Math.max(scale, Math.abs(w[j]!));
+      diff = Math.max(diff, Math.abs(w[j]! - g[j]!));
+    }
+    worst = Math.max(worst, diff / scale);
+  });
+  return worst;
 }
