@@ -308,25 +308,18 @@ export async function fastInference(
   const f = r.forward;
   const w = f.workers;
   const runner = f.runner + (!w ? "" : w.ok ? `, ${w.detail}` : `, on the main thread (${w.reason})`);
-  const chunked = (run: (x: Float32Array, n: number) => Float32Array[]) => (x: Float32Array, n: number, shape: readonly number[]): Float32Array[] => {
-    if (n <= f.batch) return run(x, n);
+  /** A host batch larger than the compiled one, as chunks of at most `f.batch` inputs. */
+  const chunks = (x: Float32Array, n: number, shape: readonly number[]): Array<[Float32Array, number]> => {
     const per = shape.reduce((a, b) => a * b, 1);
-    const parts: Float32Array[][] = [];
-    for (let s = 0; s < n; s += f.batch) parts.push(run(x.subarray(s * per), Math.min(f.batch, n - s)));
-    return parts[0]!.map((_, o) => concatFloat(parts.map((p) => p[o]!)));
+    return Array.from({ length: Math.ceil(n / f.batch) }, (_, i) => [x.subarray(i * f.batch * per), Math.min(f.batch, n - i * f.batch)]);
   };
+  /** The chunks' outputs joined back, output by output. */
+  const joined = (parts: Float32Array[][]): Float32Array[] => parts[0]!.map((_, o) => concatFloat(parts.map((p) => p[o]!)));
   return {
     folded: model.folded,
     runner,
-    predictHost: chunked((x, n) => f.runHost(x, n)),
-    async predictHostAsync(x, n, shape) {
-      if (n <= f.batch) return f.runHostAsync(x, n);
-      const per = shape.reduce((a, b) => a * b, 1);
-      const parts = [];
-      for (let s = 0; s < n; s += f.batch) parts.push(f.runHostAsync(x.subarray(s * per), Math.min(f.batch, n - s)));
-      const done = await Promise.all(parts);
-      return done[0]!.map((_, o) => concatFloat(done.map((p) => p[o]!)));
-    },
+    predictHost: (x, n, shape) => (n <= f.batch ? f.runHost(x, n) : joined(chunks(x, n, shape).map(([c, k]) => f.runHost(c, k)))),
+    predictHostAsync: async (x, n, shape) => (n <= f.batch ? f.runHostAsync(x, n) : joined(await Promise.all(chunks(x, n, shape).map(([c, k]) => f.runHostAsync(c, k))))),
     predict(x) {
       const xs = [x].flat();
       if (xs.length !== 1) return model.predict(x);
