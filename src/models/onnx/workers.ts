@@ -88,8 +88,8 @@ export async function startPool(
   const members: Member[] = [];
 
   const salvage = (job: Job, m: Member): void => {
-    const x = job.x ?? m.slots[job.slot!]!.slice(0, job.n * per);
     if (!job.fallback) return job.fail(new Error(`inference worker failed: ${broken}`));
+    const x = job.x ?? m.slots[job.slot!]!.slice(0, job.n * per); // ONNX Runtime takes no shared memory
     try {
       job.done(fallback(x, job.n));
     } catch (err) {
