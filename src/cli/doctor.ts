@@ -4,7 +4,7 @@ import { dirname, join } from "node:path";
 import { selectBackend, type BackendName } from "../backend/select";
 import { EXIT } from "../errors";
 import { TLRUN_VERSION } from "../executor/status";
-import { compileForward, enginePreference, type Engine } from "../models/compiled";
+import { compileForward, enginePreference, type Engine, type WorkerSettings } from "../models/compiled";
 import { poolSettings } from "../models/onnx/workers";
 import { embeddedModels, loadArtifacts } from "../models/source";
 import { JSON_OPTION, parse } from "./args";
@@ -42,42 +42,45 @@ function probe(name: BackendName): { ok: boolean; detail: string } {
   }
 }
 
-/** Whether inference compiles with `engine` here (native backend only), tried on a tiny conv net. */
-async function engineCheck(engine: Engine): Promise<{ ok: boolean; detail: string }> {
+type Check = { ok: boolean; detail: string };
+
+/**
+ * Whether inference compiles with `engine` here (native backend only), tried on a tiny conv net;
+ * with `workers`, also whether that many sessions start on worker threads (ONNX Runtime).
+ */
+async function engineCheck(engine: Engine, workers?: WorkerSettings): Promise<{ engine: Check; workers?: Check }> {
   const w = tf.randomNormal([3, 3, 3, 4], 0, 1, "float32", 1) as tf.Tensor4D;
   try {
-    const r = await compileForward((x) => [tf.relu6(tf.conv2d(x as tf.Tensor4D, w, 1, "same"))], [2, 8, 8, 3], [engine]);
-    if (!r.ok) return { ok: false, detail: r.reason.replace(`${engine}: `, "") };
+    const r = await compileForward((x) => [tf.relu6(tf.conv2d(x as tf.Tensor4D, w, 1, "same"))], [2, 8, 8, 3], [engine], { perExample: true, workers });
+    if (!r.ok) {
+      const failed = { ok: false, detail: r.reason.replace(`${engine}: `, "") };
+      return { engine: failed, workers: workers && failed };
+    }
     r.forward.dispose();
-    return { ok: true, detail: `${r.forward.label}, matches eager within ${r.forward.checkError.toExponential(1)}` };
+    const started = r.forward.workers;
+    return {
+      engine: { ok: true, detail: `${r.forward.label}, matches eager within ${r.forward.checkError.toExponential(1)}` },
+      workers: started && (started.ok ? { ok: true, detail: started.detail } : { ok: false, detail: started.reason }),
+    };
   } finally {
     w.dispose();
   }
 }
 
-/** Whether ONNX Runtime sessions start on worker threads (TLRUN_INFERENCE_WORKERS), tried on the same tiny net. */
-async function workersCheck(): Promise<{ ok: boolean; detail: string }> {
-  let settings: ReturnType<typeof poolSettings>;
+/**
+ * Each compiling engine's state and the one frozen forward passes will use (TLRUN_INFERENCE);
+ * and whether the inference workers start (TLRUN_INFERENCE_WORKERS), tried with ONNX Runtime's check.
+ */
+async function compiledInference(): Promise<{ compiled: { ok: boolean; detail: string; engine: Engine | null; engines: Record<Engine, Check> }; workers: Check }> {
+  let settings: WorkerSettings | string;
   try {
     settings = poolSettings();
   } catch (err) {
-    return { ok: false, detail: (err as Error).message.split("\n")[0]! };
+    settings = (err as Error).message.split("\n")[0]!;
   }
-  const w = tf.randomNormal([3, 3, 3, 4], 0, 1, "float32", 1) as tf.Tensor4D;
-  try {
-    const r = await compileForward((x) => [tf.relu6(tf.conv2d(x as tf.Tensor4D, w, 1, "same"))], [2, 8, 8, 3], ["onnxruntime"], { perExample: true, workers: settings });
-    if (!r.ok) return { ok: false, detail: r.reason.replace("onnxruntime: ", "") };
-    r.forward.dispose();
-    const started = r.forward.workers!;
-    return started.ok ? { ok: true, detail: started.detail } : { ok: false, detail: started.reason };
-  } finally {
-    w.dispose();
-  }
-}
-
-/** Each compiling engine's state and the one frozen forward passes will use (TLRUN_INFERENCE). */
-async function compiledInference(): Promise<{ ok: boolean; detail: string; engine: Engine | null; engines: Record<Engine, { ok: boolean; detail: string }> }> {
-  const engines = { onnxruntime: await engineCheck("onnxruntime"), tensorflow: await engineCheck("tensorflow") };
+  const ort = await engineCheck("onnxruntime", typeof settings === "string" ? undefined : settings);
+  const engines = { onnxruntime: ort.engine, tensorflow: (await engineCheck("tensorflow")).engine };
+  const workers = typeof settings === "string" ? { ok: false, detail: settings } : ort.workers!;
   let order: Engine[] | string;
   try {
     order = enginePreference();
@@ -86,7 +89,7 @@ async function compiledInference(): Promise<{ ok: boolean; detail: string; engin
   }
   const engine = typeof order === "string" ? null : order.find((e) => engines[e].ok) ?? null;
   const detail = engine ? engines[engine].detail : typeof order === "string" ? order : order.map((e) => `${e}: ${engines[e].detail}`).join("; ");
-  return { ok: engine !== null, detail, engine, engines };
+  return { compiled: { ok: engine !== null, detail, engine, engines }, workers };
 }
 
 /** `tlrun doctor`: which backends load, versions, and where the base weights come from. */
@@ -102,6 +105,7 @@ export async function doctorCommand(argv: string[]): Promise<number> {
       return { model: m, origin: (err as Error).message, sha256: null, offline: false };
     }
   });
+  const inference = await compiledInference();
   const report = {
     tlrun: TLRUN_VERSION,
     node: process.version,
@@ -116,8 +120,8 @@ export async function doctorCommand(argv: string[]): Promise<number> {
       sharp: packageVersion("sharp"),
       "onnxruntime-node": packageVersion("onnxruntime-node"),
     },
-    compiled_inference: await compiledInference(),
-    inference_workers: await workersCheck(),
+    compiled_inference: inference.compiled,
+    inference_workers: inference.workers,
     threads: { TF_NUM_INTRAOP_THREADS: process.env.TF_NUM_INTRAOP_THREADS ?? null, TF_NUM_INTEROP_THREADS: process.env.TF_NUM_INTEROP_THREADS ?? null },
     weights,
   };
