@@ -1,6 +1,6 @@
 import type { AugmentConfig } from "../config/types";
 import type { Rng } from "../util/rng";
-import { floatTables, type PreprocessMode } from "./preprocess";
+import { floatTables, mapRgb, type FloatTables, type PreprocessMode } from "./preprocess";
 
 /** One random draw of augmentation, in the spirit of Keras' ImageDataGenerator. */
 export interface AugmentParams {
@@ -68,17 +68,11 @@ export function augmentInto(pixels: Uint8Array, h: number, w: number, p: Augment
   const bytes = geometric && p.contrast !== 1 ? warp(pixels, h, w, 3, p) : pixels;
   const table = composedTables(mode, adjusted ? adjustTable(bytes, 3, p.brightness, p.contrast) : undefined);
   if (bytes === pixels && geometric) return warpInto(pixels, h, w, p, table, out, offset);
-  const t0 = table.lut[0]!, t1 = table.lut[1]!, t2 = table.lut[2]!;
-  const s0 = table.from[0], s1 = table.from[1], s2 = table.from[2];
-  for (let i = 0; i < n; i += 3) {
-    out[offset + i] = t0[bytes[i + s0]!]!;
-    out[offset + i + 1] = t1[bytes[i + s1]!]!;
-    out[offset + i + 2] = t2[bytes[i + s2]!]!;
-  }
+  mapRgb(bytes, table, out, offset);
 }
 
 /** `mode`'s float tables with the brightness/contrast byte mapping (adjust's table) applied first. */
-function composedTables(mode: PreprocessMode, adjust: Uint8ClampedArray | undefined): { from: [number, number, number]; lut: Float32Array[] } {
+function composedTables(mode: PreprocessMode, adjust: Uint8ClampedArray | undefined): FloatTables {
   const base = floatTables(mode, 3);
   if (!adjust) return base;
   const lut = base.lut.map((t, k) => {
@@ -111,7 +105,7 @@ function inverseMap(h: number, w: number, p: AugmentParams) {
  * warp() for RGB, with each sample's byte looked up in `table` and written as a float into `out`:
  * the same sampling as warp's loop, kept as its own loop because it is the loader's hot path.
  */
-function warpInto(src: Uint8Array, h: number, w: number, p: AugmentParams, table: { from: [number, number, number]; lut: Float32Array[] }, out: Float32Array, offset: number): void {
+function warpInto(src: Uint8Array, h: number, w: number, p: AugmentParams, table: FloatTables, out: Float32Array, offset: number): void {
   const c = 3;
   const m = inverseMap(h, w, p);
   const axx = m.axx, axy = m.axy, ayx = m.ayx, ayy = m.ayy, cy = m.cy;

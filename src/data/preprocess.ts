@@ -34,11 +34,16 @@ export function toFloatInput(pixels: Uint8Array, out: Float32Array, offset: numb
     for (let i = 0; i < n; i++) out[offset + i] = t[pixels[i]!]!;
     return;
   }
+  mapRgb(pixels, { from, lut }, out, offset);
+}
+
+/** RGB bytes through three-channel tables into `out` from `offset`: out[k] = lut[k][byte of channel from[k]]. */
+export function mapRgb(pixels: Uint8Array, tables: FloatTables, out: Float32Array, offset: number): void {
   // (indexing, not array destructuring: a destructuring pattern here makes V8 compile the
-  // whole function, both loops, about twice as slow)
-  const t0 = lut[0]!, t1 = lut[1]!, t2 = lut[2]!;
-  const s0 = from[0], s1 = from[1], s2 = from[2];
-  for (let i = 0; i < n; i += 3) {
+  // whole function about twice as slow)
+  const t0 = tables.lut[0]!, t1 = tables.lut[1]!, t2 = tables.lut[2]!;
+  const s0 = tables.from[0], s1 = tables.from[1], s2 = tables.from[2];
+  for (let i = 0, n = pixels.length; i < n; i += 3) {
     out[offset + i] = t0[pixels[i + s0]!]!;
     out[offset + i + 1] = t1[pixels[i + s1]!]!;
     out[offset + i + 2] = t2[pixels[i + s2]!]!;
