@@ -48,11 +48,14 @@ export function sampleAugment(rng: Rng, cfg: AugmentConfig): AugmentParams {
  * "nearest"). Then brightness and contrast, clamped to 0..255. Identity params copy exactly.
  */
 export function applyAugment(pixels: Uint8Array, h: number, w: number, c: number, p: AugmentParams): Uint8Array {
-  const geometric = p.theta !== 0 || p.zx !== 1 || p.zy !== 1 || p.tx !== 0 || p.ty !== 0 || p.flipH || p.flipV;
+  const geometric = moves(p);
   const out = geometric ? warp(pixels, h, w, c, p) : pixels.slice();
   if (p.brightness !== 1 || p.contrast !== 1) adjust(out, c, p.brightness, p.contrast);
   return out;
 }
+
+/** Whether `p` moves pixels (anything but brightness and contrast). */
+const moves = (p: AugmentParams): boolean => p.theta !== 0 || p.zx !== 1 || p.zy !== 1 || p.tx !== 0 || p.ty !== 0 || p.flipH || p.flipV;
 
 /**
  * applyAugment and then toFloatInput of RGB pixels, in one pass: `mode`'s floats for the
@@ -62,7 +65,7 @@ export function applyAugment(pixels: Uint8Array, h: number, w: number, c: number
 export function augmentInto(pixels: Uint8Array, h: number, w: number, p: AugmentParams, out: Float32Array, offset: number, mode: PreprocessMode): void {
   const n = h * w * 3;
   if (pixels.length !== n || offset < 0 || offset + n > out.length) throw new RangeError(`augmentInto: ${pixels.length} pixels for ${h}x${w}x3 into ${out.length - offset} floats`);
-  const geometric = p.theta !== 0 || p.zx !== 1 || p.zy !== 1 || p.tx !== 0 || p.ty !== 0 || p.flipH || p.flipV;
+  const geometric = moves(p);
   const adjusted = p.brightness !== 1 || p.contrast !== 1;
   // with contrast the byte mapping depends on the warped image's channel means, so warp first
   const bytes = geometric && p.contrast !== 1 ? warp(pixels, h, w, 3, p) : pixels;
