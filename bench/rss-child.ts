@@ -22,7 +22,7 @@ async function main(): Promise<void> {
   const size = Number(args.size ?? 128);
   const items = listImages(args.dir).slice(0, Number(args.limit ?? 1000));
   const workers = poolSettings();
-  const base = await featureExtractor(loadArtifacts("mobilenet_v2", ROOT), "out_relu", [size, size], { workers }); // as the extract stage runs it
+  const base = await featureExtractor(loadArtifacts("mobilenet_v2", ROOT), "out_relu", [size, size], { batch: workers.batch, workers }); // as the extract stage runs it
   const out = mkdtempSync(join(tmpdir(), "tlrun-bench-rss-"));
   const writer = new FeatureWriter(join(out, "plain.f32"), 2 * 1280);
   const counts: number[] = [];

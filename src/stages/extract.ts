@@ -94,7 +94,7 @@ export const extract: Stage = {
     const a = ctx.artifacts();
     const [h, w] = ctx.config.base.input_size;
     const workers = poolSettings();
-    const base = await featureExtractor(a, ctx.config.base.cut, [h, w], { spatial: spatialHead(ctx.config), workers });
+    const base = await featureExtractor(a, ctx.config.base.cut, [h, w], { batch: workers.batch, spatial: spatialHead(ctx.config), workers });
     const inFlight = Math.max(1, workers.workers);
     try {
       const shape = tf.tidy(() => base.predict(tf.zeros([1, h, w, 3])).shape);

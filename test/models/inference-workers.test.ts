@@ -104,16 +104,21 @@ test("with no workers asked for, runHostAsync answers on the main thread with ru
   w.dispose();
 });
 
-test("TLRUN_INFERENCE_WORKERS must be a whole number; it shares the thread budget between sessions", () => {
+test("TLRUN_INFERENCE_WORKERS must be a whole number; it shares the thread budget between sessions, 8 images a thread", () => {
   const saved = { w: process.env.TLRUN_INFERENCE_WORKERS, t: process.env.TF_NUM_INTRAOP_THREADS };
   try {
     process.env.TF_NUM_INTRAOP_THREADS = "4";
     process.env.TLRUN_INFERENCE_WORKERS = "2";
-    assert.deepEqual(poolSettings(), { workers: 2, threads: 2 });
+    assert.deepEqual(poolSettings(), { workers: 2, threads: 2, batch: 16 });
     process.env.TLRUN_INFERENCE_WORKERS = "";
-    assert.deepEqual(poolSettings(), { workers: 1, threads: 4 });
+    assert.deepEqual(poolSettings(), { workers: 4, threads: 1, batch: 8 }, "by default one single-threaded session per thread");
+    process.env.TLRUN_INFERENCE_WORKERS = "1";
+    assert.deepEqual(poolSettings(), { workers: 1, threads: 4, batch: 32 });
     process.env.TLRUN_INFERENCE_WORKERS = "0";
-    assert.deepEqual(poolSettings(), { workers: 0, threads: 4 });
+    assert.deepEqual(poolSettings(), { workers: 0, threads: 4, batch: 32 });
+    process.env.TF_NUM_INTRAOP_THREADS = "16";
+    process.env.TLRUN_INFERENCE_WORKERS = "";
+    assert.deepEqual(poolSettings(), { workers: 4, threads: 4, batch: 32 }, "at most four sessions by default, each holding the weights");
     for (const bad of ["two", "-1", "1.5"]) {
       process.env.TLRUN_INFERENCE_WORKERS = bad;
       assert.throws(() => poolSettings(), (e: unknown) => e instanceof TlrunError && /TLRUN_INFERENCE_WORKERS=.* is not a whole number/.test(e.message) && /hint:/.test(e.message));
