@@ -29,6 +29,8 @@ interface Slot {
 }
 
 const settings = { threads: envThreads() };
+/** Jobs per message at most. */
+const MESSAGE_JOBS = 32;
 let slots: Slot[] | undefined;
 let broken = false;
 let nextId = 1;
@@ -48,7 +50,9 @@ export function decodeOnWorker(abs: string, opts: DecodeOptions): Promise<Worker
   return new Promise((done) => {
     jobs.set(id, { slot, done });
     if (slot.pending++ === 0) slot.worker.ref();
-    if (slot.queue.push({ id, abs, opts }) === 1) queueMicrotask(() => post(slot));
+    const queued = slot.queue.push({ id, abs, opts });
+    if (queued === 1) queueMicrotask(() => post(slot));
+    else if (queued >= MESSAGE_JOBS) post(slot); // a worker answers a message as a whole: long runs go out in parts, so answers stream back
   });
 }
 

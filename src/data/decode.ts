@@ -42,9 +42,41 @@ export async function decodeImage(abs: string, opts: DecodeOptions): Promise<Uin
     cache.entries.set(key, hit);
     return hit.px.slice();
   }
-  const px = await decodeFile(abs, opts);
-  if (stamp !== undefined) remember(key, stamp, px.slice());
-  return px;
+  if (stamp === undefined) return decodeFile(abs, opts);
+  // a decode of the same file already under way (warmPixelCache's) is joined, not repeated
+  const running = inflight.get(key);
+  if (running?.stamp === stamp) return (await running.px).slice();
+  const px = decodeFile(abs, opts);
+  cache.decodes++;
+  const entry = { stamp, px };
+  inflight.set(key, entry);
+  try {
+    const out = await px;
+    remember(key, stamp, out.slice());
+    return out;
+  } finally {
+    if (inflight.get(key) === entry) inflight.delete(key);
+  }
+}
+
+/** Decodes under way that will land in the pixel cache, by cache key. */
+const inflight = new Map<string, { stamp: string; px: Promise<Uint8Array> }>();
+
+/** Images warmPixelCache starts at most: enough to cover a stage's setup, about 50 MB at 128 px. */
+const WARM_MAX = 1024;
+
+/**
+ * Start decoding the first of `paths` into the pixel cache, all at once, without waiting: a
+ * stage calls it before its slow synchronous setup (building and compiling the model), so the
+ * decode workers fill the cache on the cores setup leaves idle, and the loader's first batches
+ * then come from the cache or join a decode already running. As many images as fit half the
+ * cache's budget, up to WARM_MAX. Failures are dropped here: the loader decodes that file again
+ * and reports it.
+ */
+export function warmPixelCache(paths: readonly string[], opts: DecodeOptions): void {
+  const per = opts.size[0] * opts.size[1] * (opts.colorMode === "grayscale" ? 1 : 3);
+  const n = Math.min(paths.length, WARM_MAX, Math.floor(cache.maxBytes / 2 / per));
+  for (let i = 0; i < n; i++) decodeImage(paths[i]!, opts).catch(() => undefined);
 }
 
 async function decodeFile(abs: string, opts: DecodeOptions): Promise<Uint8Array> {
@@ -86,7 +118,14 @@ const cache = {
   maxBytes: envMegabytes("TLRUN_PIXEL_CACHE_MB", 128),
   bytes: 0,
   entries: new Map<string, { stamp: string; px: Uint8Array }>(),
+  /** Decodes started for the cache, ever. */
+  decodes: 0,
 };
+
+/** What the pixel cache holds, what it is decoding, and how many decodes it has started. */
+export function pixelCacheStats(): { images: number; bytes: number; decoding: number; decodes: number } {
+  return { images: cache.entries.size, bytes: cache.bytes, decoding: inflight.size, decodes: cache.decodes };
+}
 
 function envMegabytes(name: string, fallback: number): number {
   const v = Number(process.env[name]);
@@ -130,6 +169,7 @@ export function configurePixelCache(o: { maxBytes: number }): { maxBytes: number
 /** Drop every cached decode. */
 export function clearPixelCache(): void {
   cache.entries.clear();
+  inflight.clear();
   cache.bytes = 0;
 }
 

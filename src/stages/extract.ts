@@ -2,6 +2,7 @@ import * as tf from "@tensorflow/tfjs";
 import { join } from "node:path";
 import { FeatureWriter } from "../cache/features";
 import type { PipelineConfig } from "../config/types";
+import { warmPixelCache, type DecodeOptions } from "../data/decode";
 import { batches } from "../data/loader";
 import type { Manifest } from "../data/manifest";
 import { featureExtractor, type FeatureExtractor } from "../models/graph";
@@ -39,14 +40,15 @@ export function augmentEnabled(c: PipelineConfig["augment"]): boolean {
   return c.horizontal_flip || c.vertical_flip || c.rotation > 0 || c.zoom > 0 || c.shift > 0 || c.brightness > 0 || c.contrast > 0;
 }
 
+/** How the config decodes an image for the base (before augmentation and preprocessing). */
+function decodeOptions(config: PipelineConfig): DecodeOptions {
+  return { size: config.base.input_size, colorMode: config.data.color_mode, maxPixels: config.data.max_pixels, interpolation: config.data.interpolation };
+}
+
 /** Loader options shared by every stage that feeds images to the base. */
 export function imageOptions(ctx: StageContext, batchSize: number) {
-  const { data, base } = ctx.config;
   return {
-    size: base.input_size,
-    colorMode: data.color_mode,
-    maxPixels: data.max_pixels,
-    interpolation: data.interpolation,
+    ...decodeOptions(ctx.config),
     preprocessing: resolvePreprocessing(ctx.config, ctx.artifacts()),
     batchSize,
     reuseBuffers: true, // every stage is done with a batch (a tensor made, rows computed, or the batch copied to an inference worker) before asking for the next
@@ -91,9 +93,11 @@ export const extract: Stage = {
   needsTf: true,
   async run(ctx) {
     const manifest: Manifest = readManifest(input(ctx, "prepare").dir);
+    const all = manifest.items.map((it) => ({ abs: join(ctx.dataDir, it.rel) }));
+    const workers = poolSettings();
+    warmPixelCache(all.map((it) => it.abs), decodeOptions(ctx.config)); // decodes while the model loads and compiles
     const a = ctx.artifacts();
     const [h, w] = ctx.config.base.input_size;
-    const workers = poolSettings();
     const base = await featureExtractor(a, ctx.config.base.cut, [h, w], { batch: workers.batch, spatial: spatialHead(ctx.config), workers });
     const inFlight = Math.max(1, workers.workers);
     try {
@@ -101,7 +105,6 @@ export const extract: Stage = {
       const dim = shape[shape.length - 1]!;
       const spatial = spatialHead(ctx.config) ? ([shape[1]!, shape[2]!] as [number, number]) : undefined;
       const width = spatial ? spatial[0] * spatial[1] * dim : 2 * dim;
-      const all = manifest.items.map((it) => ({ abs: join(ctx.dataDir, it.rel) }));
       const train = manifest.items.filter((it) => it.split === "train").map((it) => ({ abs: join(ctx.dataDir, it.rel) }));
       const started = performance.now();
       const plain = new FeatureWriter(join(ctx.out, "plain.f32"), width);

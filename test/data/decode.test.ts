@@ -6,7 +6,7 @@ import { deflateSync } from "node:zlib";
 import { after, before, describe, it } from "node:test";
 import sharp, { type Sharp } from "sharp";
 import { TlrunError } from "../../src/errors";
-import { clearPixelCache, configurePixelCache, decodeImage, probeImage, type DecodeOptions } from "../../src/data/decode";
+import { clearPixelCache, configurePixelCache, decodeImage, pixelCacheStats, probeImage, warmPixelCache, type DecodeOptions } from "../../src/data/decode";
 import { JS_PATH_MAX_SAMPLES } from "../../src/data/decode-png";
 import { decodePng, readPng } from "../../src/data/png";
 import { rgbToGray } from "../../src/data/preprocess";
@@ -197,6 +197,43 @@ describe("the JS PNG path", () => {
       const b = await decodeImage(at("disc.png"), rgb([64, 64], "nearest"));
       assert.notDeepEqual(a, b);
       assert.deepEqual(await decodeImage(at("disc.png"), rgb([64, 64], "nearest")), b);
+    } finally {
+      configurePixelCache(prev);
+      clearPixelCache();
+    }
+  });
+
+  it("warms the pixel cache with as many images as fit half its budget; the loader joins those decodes", async () => {
+    const files = ["disc.png", "plain.png", "interlaced.png", "plain16.png", "exif6.png"].map(at);
+    const opts = rgb([16, 16]);
+    const prev = configurePixelCache({ maxBytes: 0 });
+    try {
+      clearPixelCache();
+      const cold = await Promise.all(files.map((f) => decodeImage(f, opts)));
+      configurePixelCache({ maxBytes: 5 * 16 * 16 * 3 }); // half holds two
+      const started = pixelCacheStats().decodes;
+      warmPixelCache(files, opts);
+      assert.equal(pixelCacheStats().decoding, 2);
+      const got = await Promise.all(files.map((f) => decodeImage(f, opts)));
+      assert.deepEqual(got, cold, "the same pixels as decoding each file once, cache off");
+      assert.equal(pixelCacheStats().decodes - started, 5, "the two warmed files were joined, not decoded again");
+      assert.deepEqual({ ...pixelCacheStats(), decodes: 0 }, { images: 5, bytes: 5 * 16 * 16 * 3, decoding: 0, decodes: 0 });
+      got[0]!.fill(0);
+      assert.deepEqual(await decodeImage(files[0]!, opts), cold[0], "each caller gets its own copy");
+    } finally {
+      configurePixelCache(prev);
+      clearPixelCache();
+    }
+  });
+
+  it("drops a warmed decode that fails; the loader's own decode reports it", async () => {
+    const prev = configurePixelCache({ maxBytes: 2 ** 20 });
+    try {
+      clearPixelCache();
+      warmPixelCache([at("cut.png")], rgb([8, 8]));
+      await assert.rejects(decodeImage(at("cut.png"), rgb([8, 8])), /cut\.png: truncated/);
+      assert.equal(pixelCacheStats().decoding, 0);
+      assert.equal(pixelCacheStats().images, 0);
     } finally {
       configurePixelCache(prev);
       clearPixelCache();
