@@ -8,6 +8,8 @@ import { join } from "node:path";
 import { buildBase } from "../src/models/build";
 import { foldForInference, type InferenceModel } from "../src/models/fold";
 import { fastInference, type Engine } from "../src/models/compiled";
+import { featureExtractor, type FeatureExtractor } from "../src/models/graph";
+import { poolSettings } from "../src/models/onnx/workers";
 import { loadArtifacts } from "../src/models/source";
 import { EMOJI_DIR, ROOT, assertFlat, decodeInputs, listImages, numTensors } from "./common";
 
@@ -31,16 +33,40 @@ async function modelFor(size: number): Promise<tf.LayersModel> {
  * backend (`fastInference`, engines in their default order); `engine` pins one compiler, and
  * `eager` keeps the folded base op by op.
  */
-async function foldedFor(size: number, how: "stage" | "eager" | Engine = "stage"): Promise<InferenceModel> {
+async function foldedFor(size: number, how: "stage" | "main" | "eager" | Engine = "main"): Promise<InferenceModel> {
   const key = `${size}:${how}`;
   let f = foldedModels.get(key);
   if (!f) {
     const folded = foldForInference(await modelFor(size));
-    const fast = how === "eager" ? folded : await fastInference(folded, [BATCH, size, size, 3], how === "stage" ? undefined : [how]);
+    const fast = how === "eager" ? folded : await fastInference(folded, [BATCH, size, size, 3], how === "stage" || how === "main" ? undefined : [how]);
     if (how !== "eager" && tf.getBackend() === "tensorflow" && !("runner" in fast && /^(onnxruntime|tensorflow)/.test(String(fast.runner)))) throw new Error(`extract ${size}px did not compile: ${(fast as { runner?: string }).runner}`);
     foldedModels.set(key, (f = fast));
   }
   return f;
+}
+
+const extractors = new Map<number, { fe: FeatureExtractor; inFlight: number }>();
+
+/** The extract stage's own path: featureExtractor on poolSettings()' worker sessions, fed host batches. */
+async function stageExtractorFor(size: number): Promise<{ fe: FeatureExtractor; inFlight: number }> {
+  let e = extractors.get(size);
+  if (!e) {
+    const workers = poolSettings();
+    const fe = await featureExtractor(loadArtifacts("mobilenet_v2", ROOT), "out_relu", [size, size], { batch: workers.batch, workers });
+    if (!/workers? x /.test(fe.runner ?? "")) throw new Error(`extract ${size}px did not start its inference workers: ${fe.runner}`);
+    extractors.set(size, (e = { fe, inFlight: Math.max(1, workers.workers) }));
+  }
+  return e;
+}
+
+/** `count` host batches through the stage's extractor, with as many in flight as the stage keeps. */
+async function stageBatches(e: { fe: FeatureExtractor; inFlight: number }, x: Float32Array, count: number): Promise<void> {
+  const queue: Array<Promise<Float32Array>> = [];
+  for (let i = 0; i < count; i++) {
+    queue.push(e.fe.rowsAsync(x, BATCH));
+    if (queue.length >= e.inFlight) await queue.shift();
+  }
+  await Promise.all(queue);
 }
 
 /** One batch of real emoji images at `size`, decoded once and reused. */
@@ -83,14 +109,25 @@ async function pooledSaved(m: { predict(x: tf.Tensor): unknown }, x: Float32Arra
 }
 
 /**
- * img/s over `batches` batches after `warmup` untimed ones; asserts no tensor growth. What the
- * stage runs by default; `eager`: the folded base op by op, as before compiling;
+ * img/s over `batches` batches after `warmup` untimed ones; asserts no tensor growth. `stage`:
+ * what the extract stage runs, on its inference workers; `main`: the same compiled net on the
+ * main thread, through tensors; `eager`: the folded base op by op, as before compiling;
  * `unfolded`: LayersModel.predict, as before folding.
  */
 export async function extractRate(
-  size: number, batches: number, warmup: number, savedModelDir?: string, variant: "stage" | "eager" | "unfolded" | Engine = "stage",
+  size: number, batches: number, warmup: number, savedModelDir?: string, variant: "stage" | "main" | "eager" | "unfolded" | Engine = "stage",
 ): Promise<Record<string, number>> {
   const x = await inputFor(size);
+  if (variant === "stage" && !savedModelDir && tf.getBackend() === "tensorflow") {
+    const e = await stageExtractorFor(size);
+    await stageBatches(e, x, warmup);
+    const before = numTensors();
+    const t0 = performance.now();
+    await stageBatches(e, x, batches);
+    const secs = (performance.now() - t0) / 1000;
+    assertFlat(`extract ${size}px`, [before, numTensors()]);
+    return { img_per_s: (batches * BATCH) / secs, seconds: secs, images: batches * BATCH, num_tensors: before };
+  }
   const step = savedModelDir
     ? await savedModelFor(savedModelDir).then((m) => () => pooledSaved(m, x, size))
     : await (variant === "unfolded" ? modelFor(size) : foldedFor(size, variant)).then((m) => () => pooled(m, x, size));
