@@ -50,10 +50,10 @@ const MAX_DEFAULT_WORKERS = 4;
 /**
  * Sessions, threads per session and the compiled batch, from TLRUN_INFERENCE_WORKERS and the
  * thread budget (ortThreads()). By default one single-threaded session per thread, up to
- * MAX_DEFAULT_WORKERS: on 2 cores, two sessions of one thread ran the quickstart's extract loop
- * in 8.3-10.2 s against 9.4-11.9 s for one session of two threads, side by side
- * (docs/native-backend.md), since a session of its own on each core never waits at the end of
- * an op for a thread the loader has taken. The batch is 8 images per thread, up to 32: a
+ * MAX_DEFAULT_WORKERS: on 2 cores the quickstart's extract stage ran 8.9-9.7 s with two
+ * sessions of one thread against 10.0-11.0 s with one session of two threads, alternating
+ * (docs/native-backend.md). A session alone on its core never waits at the end of an op for a
+ * thread that the loader has taken. The batch is 8 images per thread, up to 32: a
  * single-threaded session spent about 7% less CPU per image at 8 than at 32, and a compiled
  * batch of 8 records and checks faster.
  */
