@@ -20,6 +20,8 @@ import { dataDirOf, runsDirOf } from "./paths";
 import { progressLine, throttle } from "./progress";
 import { summaryMetrics } from "./summary";
 import { Observers, type RunObserver } from "./observer";
+import { enginePreference } from "../models/compiled";
+import { poolSettings } from "../models/onnx/workers";
 
 export type RendererName = "default" | "simple" | "silent";
 
@@ -76,6 +78,10 @@ async function backendFor(stage: Stage, backend: BackendInfo, explicit: boolean,
  */
 export async function execute(loaded: LoadedConfig, opts: ExecuteOptions = {}): Promise<RunSummary> {
   const { config } = loaded;
+  // settings the stages read from the environment, refused before a run record exists rather
+  // than when the extract stage starts
+  enginePreference();
+  poolSettings();
   const started = Date.now();
   const stream = opts.stream ?? process.stderr;
   const renderer = pickRenderer(opts, stream);

@@ -74,6 +74,19 @@ test("usage errors exit 2 without a stack trace", (t) => {
   }
 });
 
+test("a bad TLRUN_INFERENCE or TLRUN_INFERENCE_WORKERS is refused before the run starts, with a hint", (t) => {
+  const { root, file } = setup(t);
+  for (const [name, value, says] of [["TLRUN_INFERENCE", "onnxrt", /is not an engine/], ["TLRUN_INFERENCE_WORKERS", "two", /is not a whole number/]] as const) {
+    const r = tlrun([file, "--json"], root, { [name]: value });
+    assert.equal(r.code, 2, r.stderr);
+    assert.match(r.stderr, new RegExp(`${name}=${value} `));
+    assert.match(r.stderr, says);
+    assert.match(r.stderr, /hint:/);
+    assert.doesNotMatch(r.stderr, /\n\s+at /);
+    assert.equal(existsSync(join(root, "runs")), false, "no run record, no stage ran");
+  }
+});
+
 /** Start a run, wait until the journal shows training, signal it; the next run resumes. */
 async function interruptDuringHead(t: import("node:test").TestContext, signal: NodeJS.Signals) {
   const { root, file } = setup(t, "");
