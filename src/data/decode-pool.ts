@@ -101,6 +101,11 @@ function shutDown(failed: boolean): void {
   }
 }
 
+/** Whether PNGs decode on worker threads (there are some, and they have not failed). */
+export function decodeWorkersAvailable(): boolean {
+  return settings.threads > 0 && !broken;
+}
+
 /** Set the number of decode workers (0: decode on the main thread); returns the previous setting. */
 export function configureDecodeThreads(o: { threads: number }): { threads: number } {
   const prev = { threads: settings.threads };

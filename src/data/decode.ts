@@ -4,7 +4,7 @@ import sharp, { type Metadata, type Sharp } from "sharp";
 import type { Interpolation } from "../config/types";
 import { TlrunError } from "../errors";
 import { decodePngFast, probePngFast, tooManyPixels } from "./decode-png";
-import { decodeOnWorker } from "./decode-pool";
+import { decodeOnWorker, decodeWorkersAvailable } from "./decode-pool";
 import { PngDataError } from "./png";
 import { rgbToGray } from "./preprocess";
 
@@ -71,12 +71,15 @@ const WARM_MAX = 1024;
  * decode workers fill the cache on the cores setup leaves idle, and the loader's first batches
  * then come from the cache or join a decode already running. As many images as fit half the
  * cache's budget, up to WARM_MAX. Failures are dropped here: the loader decodes that file again
- * and reports it.
+ * and reports it. Only PNGs, and only with decode workers: any other decode would start on this
+ * thread (a synchronous read, or the JS decoder itself) and hold up the setup it is meant to
+ * overlap.
  */
 export function warmPixelCache(paths: readonly string[], opts: DecodeOptions): void {
+  if (!decodeWorkersAvailable()) return;
   const per = opts.size[0] * opts.size[1] * (opts.colorMode === "grayscale" ? 1 : 3);
   const n = Math.min(paths.length, WARM_MAX, Math.floor(cache.maxBytes / 2 / per));
-  for (let i = 0; i < n; i++) decodeImage(paths[i]!, opts).catch(() => undefined);
+  for (let i = 0; i < n; i++) if (/\.png$/i.test(paths[i]!)) decodeImage(paths[i]!, opts).catch(() => undefined);
 }
 
 async function decodeFile(abs: string, opts: DecodeOptions): Promise<Uint8Array> {

@@ -8,6 +8,7 @@ import sharp, { type Sharp } from "sharp";
 import { TlrunError } from "../../src/errors";
 import { clearPixelCache, configurePixelCache, decodeImage, pixelCacheStats, probeImage, warmPixelCache, type DecodeOptions } from "../../src/data/decode";
 import { JS_PATH_MAX_SAMPLES } from "../../src/data/decode-png";
+import { configureDecodeThreads } from "../../src/data/decode-pool";
 import { decodePng, readPng } from "../../src/data/png";
 import { rgbToGray } from "../../src/data/preprocess";
 import { resize } from "../../src/data/resize";
@@ -207,6 +208,7 @@ describe("the JS PNG path", () => {
     const files = ["disc.png", "plain.png", "interlaced.png", "plain16.png", "exif6.png"].map(at);
     const opts = rgb([16, 16]);
     const prev = configurePixelCache({ maxBytes: 0 });
+    const threads = configureDecodeThreads({ threads: 1 }); // warming needs decode workers
     try {
       clearPixelCache();
       const cold = await Promise.all(files.map((f) => decodeImage(f, opts)));
@@ -221,6 +223,26 @@ describe("the JS PNG path", () => {
       got[0]!.fill(0);
       assert.deepEqual(await decodeImage(files[0]!, opts), cold[0], "each caller gets its own copy");
     } finally {
+      configureDecodeThreads(threads);
+      configurePixelCache(prev);
+      clearPixelCache();
+    }
+  });
+
+  it("warms only PNGs, and only on decode workers: nothing that would start on this thread", async () => {
+    const prev = configurePixelCache({ maxBytes: 2 ** 20 });
+    const threads = configureDecodeThreads({ threads: 0 });
+    try {
+      clearPixelCache();
+      warmPixelCache([at("disc.png")], rgb([8, 8]));
+      assert.equal(pixelCacheStats().decoding, 0, "no decode workers");
+      configureDecodeThreads({ threads: 1 });
+      await sharp(at("plain.png")).jpeg().toFile(at("plain.jpg"));
+      warmPixelCache([at("plain.jpg"), at("disc.png")], rgb([8, 8]));
+      assert.equal(pixelCacheStats().decoding, 1, "the PNG only");
+      await decodeImage(at("disc.png"), rgb([8, 8]));
+    } finally {
+      configureDecodeThreads(threads);
       configurePixelCache(prev);
       clearPixelCache();
     }
@@ -230,7 +252,7 @@ describe("the JS PNG path", () => {
     const prev = configurePixelCache({ maxBytes: 2 ** 20 });
     try {
       clearPixelCache();
-      warmPixelCache([at("cut.png")], rgb([8, 8]));
+      warmPixelCache([at("cut.png")], rgb([8, 8])); // warmed only with decode workers; the assertions hold either way
       await assert.rejects(decodeImage(at("cut.png"), rgb([8, 8])), /cut\.png: truncated/);
       assert.equal(pixelCacheStats().decoding, 0);
       assert.equal(pixelCacheStats().images, 0);
