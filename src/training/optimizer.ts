@@ -1,20 +1,27 @@
 import * as tf from "@tensorflow/tfjs";
 import type { OptimizerName } from "../config/types";
+import { FlatAdam } from "./flat-adam";
 
-/** A tfjs optimizer whose learning rate can change between epochs. */
+/** An optimizer whose learning rate can change between epochs. */
 export interface TunableOptimizer {
-  optimizer: tf.Optimizer;
+  applyGradients(grads: tf.NamedTensorMap): void;
   setLearningRate(lr: number): void;
+  dispose(): void;
 }
 
+/** Adam runs flat (flat-adam.ts: the same weights in fewer ops); rmsprop and sgd are tfjs' own. */
 export function makeOptimizer(name: OptimizerName, lr: number): TunableOptimizer {
-  const optimizer =
-    name === "adam" ? tf.train.adam(lr) : name === "rmsprop" ? tf.train.rmsprop(lr) : tf.train.sgd(lr);
+  if (name === "adam") {
+    const adam = new FlatAdam(lr);
+    return { applyGradients: (g) => adam.applyGradients(g), setLearningRate: (next) => void (adam.learningRate = next), dispose: () => adam.dispose() };
+  }
+  const optimizer = name === "rmsprop" ? tf.train.rmsprop(lr) : tf.train.sgd(lr);
   return {
-    optimizer,
+    applyGradients: (g) => optimizer.applyGradients(g),
     // tfjs optimizers read `learningRate` on every step; it is not exposed as a setter.
     setLearningRate(next: number) {
       (optimizer as unknown as { learningRate: number }).learningRate = next;
     },
+    dispose: () => optimizer.dispose(),
   };
 }

@@ -42,13 +42,13 @@ export class GroupOptimizer {
     for (const i of this.active) {
       const mine: tf.NamedTensorMap = {};
       for (const v of this.groups[i]!.variables) if (grads[v.name]) mine[v.name] = grads[v.name]!;
-      if (Object.keys(mine).length) this.optimizers[i]!.optimizer.applyGradients(mine);
+      if (Object.keys(mine).length) this.optimizers[i]!.applyGradients(mine);
     }
     tf.dispose(grads);
     return value;
   }
 
   dispose(): void {
-    for (const o of this.optimizers) o.optimizer.dispose();
+    for (const o of this.optimizers) o.dispose();
   }
 }
