@@ -79,11 +79,14 @@ export function warmPixelCache(paths: readonly string[], opts: DecodeOptions): v
   if (!decodeWorkersAvailable()) return;
   const per = opts.size[0] * opts.size[1] * (opts.colorMode === "grayscale" ? 1 : 3);
   const n = Math.min(paths.length, WARM_MAX, Math.floor(cache.maxBytes / 2 / per));
-  for (let i = 0; i < n; i++) if (/\.png$/i.test(paths[i]!)) decodeImage(paths[i]!, opts).catch(() => undefined);
+  for (let i = 0; i < n; i++) if (forWorkers(paths[i]!)) decodeImage(paths[i]!, opts).catch(() => undefined);
 }
 
+/** Files the decode workers take (when there are any); the rest start on this thread. */
+const forWorkers = (abs: string): boolean => /\.png$/i.test(abs);
+
 async function decodeFile(abs: string, opts: DecodeOptions): Promise<Uint8Array> {
-  const reply = /\.png$/i.test(abs) ? await decodeOnWorker(abs, opts) : undefined;
+  const reply = forWorkers(abs) ? await decodeOnWorker(abs, opts) : undefined;
   if (reply && "px" in reply) return reply.px;
   let buf: Buffer | undefined;
   try {
