@@ -1,4 +1,5 @@
 import * as tf from "@tensorflow/tfjs";
+import type { TunableOptimizer } from "./optimizer";
 
 /**
  * Adam over all of one group's variables as a single flat vector. tf.train.adam runs about a
@@ -11,7 +12,7 @@ import * as tf from "@tensorflow/tfjs";
  * Every step must bring gradients for the same variables as the first one: the moments are laid
  * out by them. The training loop always does (one optimizer per parameter group).
  */
-export class FlatAdam {
+export class FlatAdam implements TunableOptimizer {
   private layout?: { names: string[]; variables: tf.Variable[]; sizes: number[]; m: tf.Variable; v: tf.Variable };
   private readonly accBeta1: tf.Variable;
   private readonly accBeta2: tf.Variable;
@@ -25,6 +26,10 @@ export class FlatAdam {
     // tf.train.adam's defaults; its epsilon too is the backend's
     this.accBeta1 = tf.tidy(() => tf.scalar(beta1).variable(false));
     this.accBeta2 = tf.tidy(() => tf.scalar(beta2).variable(false));
+  }
+
+  setLearningRate(lr: number): void {
+    this.learningRate = lr;
   }
 
   applyGradients(grads: tf.NamedTensorMap): void {

@@ -11,10 +11,7 @@ export interface TunableOptimizer {
 
 /** Adam runs flat (flat-adam.ts: the same weights in fewer ops); rmsprop and sgd are tfjs' own. */
 export function makeOptimizer(name: OptimizerName, lr: number): TunableOptimizer {
-  if (name === "adam") {
-    const adam = new FlatAdam(lr);
-    return { applyGradients: (g) => adam.applyGradients(g), setLearningRate: (next) => void (adam.learningRate = next), dispose: () => adam.dispose() };
-  }
+  if (name === "adam") return new FlatAdam(lr);
   const optimizer = name === "rmsprop" ? tf.train.rmsprop(lr) : tf.train.sgd(lr);
   return {
     applyGradients: (g) => optimizer.applyGradients(g),
