@@ -118,23 +118,23 @@ export async function extractRate(
   size: number, batches: number, warmup: number, savedModelDir?: string, variant: "stage" | "main" | "eager" | "unfolded" | Engine = "stage",
 ): Promise<Record<string, number>> {
   const x = await inputFor(size);
+  /** `count` batches of `x`, one after another (or, for the stage, as many in flight as it keeps). */
+  let run: (count: number) => Promise<void>;
   if (variant === "stage" && !savedModelDir && tf.getBackend() === "tensorflow") {
     const e = await stageExtractorFor(size);
-    await stageBatches(e, x, warmup);
-    const before = numTensors();
-    const t0 = performance.now();
-    await stageBatches(e, x, batches);
-    const secs = (performance.now() - t0) / 1000;
-    assertFlat(`extract ${size}px`, [before, numTensors()]);
-    return { img_per_s: (batches * BATCH) / secs, seconds: secs, images: batches * BATCH, num_tensors: before };
+    run = (count) => stageBatches(e, x, count);
+  } else {
+    const step = savedModelDir
+      ? await savedModelFor(savedModelDir).then((m) => () => pooledSaved(m, x, size))
+      : await (variant === "unfolded" ? modelFor(size) : foldedFor(size, variant)).then((m) => () => pooled(m, x, size));
+    run = async (count) => {
+      for (let i = 0; i < count; i++) await step();
+    };
   }
-  const step = savedModelDir
-    ? await savedModelFor(savedModelDir).then((m) => () => pooledSaved(m, x, size))
-    : await (variant === "unfolded" ? modelFor(size) : foldedFor(size, variant)).then((m) => () => pooled(m, x, size));
-  for (let i = 0; i < warmup; i++) await step();
+  await run(warmup);
   const before = numTensors();
   const t0 = performance.now();
-  for (let i = 0; i < batches; i++) await step();
+  await run(batches);
   const secs = (performance.now() - t0) / 1000;
   assertFlat(`extract ${size}px`, [before, numTensors()]);
   return { img_per_s: (batches * BATCH) / secs, seconds: secs, images: batches * BATCH, num_tensors: before };
