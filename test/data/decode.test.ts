@@ -167,6 +167,20 @@ describe("the JS PNG path", () => {
     return encodePng({ width: side, height: side, colorType: 6, bitDepth: 8, samples: px });
   };
 
+  /** Run `body` with the pixel cache at `maxBytes` and empty (and `threads` decode workers when given), then put both back. */
+  const withPixelCache = async (maxBytes: number, body: () => Promise<void>, threads?: number): Promise<void> => {
+    const prev = configurePixelCache({ maxBytes });
+    const prevThreads = threads === undefined ? undefined : configureDecodeThreads({ threads });
+    try {
+      clearPixelCache();
+      await body();
+    } finally {
+      if (prevThreads) configureDecodeThreads(prevThreads);
+      configurePixelCache(prev);
+      clearPixelCache();
+    }
+  };
+
   before(async () => {
     writeFileSync(at("disc.png"), disc(40));
     const plain = encodePng({ width: 40, height: 40, colorType: 2, bitDepth: 8, samples: randomSamples(40 * 40 * 3, 8, 5) });
@@ -190,27 +204,18 @@ describe("the JS PNG path", () => {
     }
   });
 
-  it("keeps the kernel in the pixel cache key", async () => {
-    const prev = configurePixelCache({ maxBytes: 2 ** 20 });
-    try {
-      clearPixelCache();
+  it("keeps the kernel in the pixel cache key", () =>
+    withPixelCache(2 ** 20, async () => {
       const a = await decodeImage(at("disc.png"), rgb([64, 64], "bilinear"));
       const b = await decodeImage(at("disc.png"), rgb([64, 64], "nearest"));
       assert.notDeepEqual(a, b);
       assert.deepEqual(await decodeImage(at("disc.png"), rgb([64, 64], "nearest")), b);
-    } finally {
-      configurePixelCache(prev);
-      clearPixelCache();
-    }
-  });
+    }));
 
-  it("warms the pixel cache with as many images as fit half its budget; the loader joins those decodes", async () => {
+  it("warms the pixel cache with as many images as fit half its budget; the loader joins those decodes", () => {
     const files = ["disc.png", "plain.png", "interlaced.png", "plain16.png", "exif6.png"].map(at);
     const opts = rgb([16, 16]);
-    const prev = configurePixelCache({ maxBytes: 0 });
-    const threads = configureDecodeThreads({ threads: 1 }); // warming needs decode workers
-    try {
-      clearPixelCache();
+    return withPixelCache(0, async () => {
       const cold = await Promise.all(files.map((f) => decodeImage(f, opts)));
       configurePixelCache({ maxBytes: 5 * 16 * 16 * 3 }); // half holds two
       const started = pixelCacheStats().decodes;
@@ -222,18 +227,11 @@ describe("the JS PNG path", () => {
       assert.deepEqual({ ...pixelCacheStats(), decodes: 0 }, { images: 5, bytes: 5 * 16 * 16 * 3, decoding: 0, decodes: 0 });
       got[0]!.fill(0);
       assert.deepEqual(await decodeImage(files[0]!, opts), cold[0], "each caller gets its own copy");
-    } finally {
-      configureDecodeThreads(threads);
-      configurePixelCache(prev);
-      clearPixelCache();
-    }
+    }, 1); // one decode worker: warming needs them
   });
 
-  it("warms only PNGs, and only on decode workers: nothing that would start on this thread", async () => {
-    const prev = configurePixelCache({ maxBytes: 2 ** 20 });
-    const threads = configureDecodeThreads({ threads: 0 });
-    try {
-      clearPixelCache();
+  it("warms only PNGs, and only on decode workers: nothing that would start on this thread", () =>
+    withPixelCache(2 ** 20, async () => {
       warmPixelCache([at("disc.png")], rgb([8, 8]));
       assert.equal(pixelCacheStats().decoding, 0, "no decode workers");
       configureDecodeThreads({ threads: 1 });
@@ -241,26 +239,15 @@ describe("the JS PNG path", () => {
       warmPixelCache([at("plain.jpg"), at("disc.png")], rgb([8, 8]));
       assert.equal(pixelCacheStats().decoding, 1, "the PNG only");
       await decodeImage(at("disc.png"), rgb([8, 8]));
-    } finally {
-      configureDecodeThreads(threads);
-      configurePixelCache(prev);
-      clearPixelCache();
-    }
-  });
+    }, 0));
 
-  it("drops a warmed decode that fails; the loader's own decode reports it", async () => {
-    const prev = configurePixelCache({ maxBytes: 2 ** 20 });
-    try {
-      clearPixelCache();
+  it("drops a warmed decode that fails; the loader's own decode reports it", () =>
+    withPixelCache(2 ** 20, async () => {
       warmPixelCache([at("cut.png")], rgb([8, 8])); // warmed only with decode workers; the assertions hold either way
       await assert.rejects(decodeImage(at("cut.png"), rgb([8, 8])), /cut\.png: truncated/);
       assert.equal(pixelCacheStats().decoding, 0);
       assert.equal(pixelCacheStats().images, 0);
-    } finally {
-      configurePixelCache(prev);
-      clearPixelCache();
-    }
-  });
+    }));
 
   for (const file of ["interlaced.png", "plain16.png", "exif6.png"]) {
     it(`leaves ${file} to sharp, which decodes it as before`, async () => {
