@@ -21,7 +21,7 @@ async function handle(c: Command): Promise<unknown> {
     case "export":
       return exportWeights(String(c.dir));
     case "finetune":
-      return finetuneRate(Boolean(c.cached), n("steps", 8), Boolean(c.unfolded));
+      return finetuneRate(Boolean(c.cached), n("steps", 8), c.unfolded ? "unfolded" : c.eager ? "eager" : "stage");
     case "decode":
       return decodeRate(n("size", 128), Boolean(c.augment), Boolean(c.pixel_cache));
     default:

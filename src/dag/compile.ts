@@ -24,9 +24,9 @@ export interface Plan {
 export const STAGE_VERSIONS: Record<StageName, number> = {
   prepare: 1,
   extract: 3, // 3: PNGs decoded in JS, bilinear resampling by default, 601 luma for grayscale
-  "train-head": 1,
+  "train-head": 2, // 2: a new dropout mask every step (SeededDropout), compiled training steps
   unfreeze: 1,
-  "fine-tune": 3, // 3: the decoder change of extract 3
+  "fine-tune": 4, // 3: the decoder change of extract 3; 4: as train-head 2
   evaluate: 4, // 4: the decoder change of extract 3
 };
 

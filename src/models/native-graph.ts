@@ -11,15 +11,14 @@ import { Unsupported, type Trace } from "./trace";
  * `tf.node.loadSavedModel`. TensorFlow's graph optimizer then fuses conv + bias + ReLU6, folds
  * constants and runs the graph on its own thread pool.
  */
-interface TFSavedModel { predict(x: tf.Tensor): tf.Tensor | tf.Tensor[] | Record<string, tf.Tensor>; dispose(): void }
+interface TFSavedModel { predict(x: tf.Tensor | tf.NamedTensorMap): tf.Tensor | tf.Tensor[] | Record<string, tf.Tensor>; dispose(): void }
 
 /** GraphDef producer version: TF_GRAPH_DEF_VERSION of libtensorflow 2.9.1, which tfjs-node 4.22 is built against. */
 const PRODUCER = 1087;
 
 /** The recording's nodes as NodeDefs: constants first, then the ops, with bias adds as BiasAdd. */
 export function traceToGraphDef(trace: Trace): NodeDef[] {
-  const inputShape = trace.shapes.get("x")!;
-  const nodes: NodeDef[] = [{ name: "x", op: "Placeholder", inputs: [], attrs: { dtype: { type: DT.float32 }, shape: { shape: inputShape } } }];
+  const nodes: NodeDef[] = trace.inputs.map(({ ref, dtype }) => ({ name: ref, op: "Placeholder", inputs: [], attrs: { dtype: { type: DT[dtype] }, shape: { shape: trace.shapes.get(ref)! } } }));
   for (const [name, c] of trace.consts) {
     const dtype = DT[c.dtype];
     nodes.push({ name, op: "Const", inputs: [], attrs: { dtype: { type: dtype }, value: { tensor: tensorProto(dtype, c.shape, c.bytes) } } });
@@ -37,9 +36,8 @@ export function traceToGraphDef(trace: Trace): NodeDef[] {
   return nodes;
 }
 
-/** Load `trace` as a TensorFlow session; the returned call takes full batches of the traced shape. */
-export async function tensorflowSession(trace: Trace): Promise<{ call(x: tf.Tensor): tf.Tensor[]; dispose(): void }> {
-  const inputShape = trace.shapes.get("x")!;
+/** Load `trace` as a TensorFlow session; the returned call takes its inputs in order, of the traced shapes. */
+export async function tensorflowSession(trace: Trace): Promise<{ call(...xs: tf.Tensor[]): tf.Tensor[]; dispose(): void }> {
   let dir: string;
   try {
     dir = mkdtempSync(join(tmpdir(), "tlrun-graph-"));
@@ -52,7 +50,8 @@ export async function tensorflowSession(trace: Trace): Promise<{ call(x: tf.Tens
       return [`y${i}`, { name, dtype: DT[o.dtype], shape: o.shape }];
     }));
     const graph = graphDef(traceToGraphDef(trace), PRODUCER);
-    writeFileSync(join(dir, "saved_model.pb"), savedModel(graph, ["serve"], "serving_default", { x: { name: "x:0", dtype: DT.float32, shape: inputShape } }, outputs));
+    const inputs = Object.fromEntries(trace.inputs.map(({ ref, dtype }) => [ref, { name: `${ref}:0`, dtype: DT[dtype], shape: trace.shapes.get(ref)! }]));
+    writeFileSync(join(dir, "saved_model.pb"), savedModel(graph, ["serve"], "serving_default", inputs, outputs));
     const node = require("@tensorflow/tfjs-node") as { node: { loadSavedModel(dir: string, tags: string[], sig: string): Promise<TFSavedModel> } };
     let loaded: TFSavedModel;
     try {
@@ -62,8 +61,10 @@ export async function tensorflowSession(trace: Trace): Promise<{ call(x: tf.Tens
     }
     const keys = Object.keys(outputs);
     // predict returns a map for several outputs; keep them in the traced order.
-    const call = (x: tf.Tensor): tf.Tensor[] => {
-      const r = loaded.predict(x);
+    const names = trace.inputs.map((i) => i.ref);
+    const call = (...xs: tf.Tensor[]): tf.Tensor[] => {
+      if (xs.length !== names.length) throw new Error(`the graph takes ${names.length} inputs, got ${xs.length}`);
+      const r = loaded.predict(xs.length === 1 ? xs[0]! : Object.fromEntries(names.map((n, i) => [n, xs[i]!])));
       if (r instanceof tf.Tensor) return [r];
       if (Array.isArray(r)) return r;
       return keys.map((k) => r[k]!);

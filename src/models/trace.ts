@@ -7,11 +7,13 @@ import type { AttrValue } from "./protobuf";
  * TensorFlow GraphDef, onnx/export.ts as an ONNX model.
  */
 export interface Trace {
+  /** The function's inputs, by ref, in order: `x` for a forward pass, any names for a recorded step. */
+  inputs: Array<{ ref: string; dtype: TracedDtype }>;
   /** The recorded ops in execution order. */
   nodes: TracedNode[];
   /** Inputs that no recorded op produced (the weights, shape tensors), by ref (`c0`, `c1`, …). */
   consts: Map<string, ConstValue>;
-  /** Shape of every ref: `x` (the input), each constant and each op output (`n3`, `n3:1`). */
+  /** Shape of every ref: each input, each constant and each op output (`n3`, `n3:1`). */
   shapes: Map<string, number[]>;
   /** The function's outputs, as refs into the recording. */
   outputs: Array<{ ref: string; dtype: TracedDtype; shape: number[] }>;
@@ -66,9 +68,30 @@ function dtypeOf(t: tf.Tensor, what: string): TracedDtype {
  * recorder (a kernel of its own, or an already compiled model), or when an output is not computed.
  */
 export function recordForward(backend: NodeBackend, fn: (x: tf.Tensor) => tf.Tensor[], x: tf.Tensor): Trace {
+  return recordOps(backend, { x }, () => fn(x));
+}
+
+/**
+ * recordForward for a function of several inputs, which it reads from the enclosing scope. A
+ * tensor among `inputs` is one of the graph's inputs wherever `fn` uses it, by its data: a
+ * variable is an input for as long as it holds the value it had when recording started. `fn`
+ * may declare more inputs as it goes (random draws). The outputs may be tensors `fn` computed or
+ * variables it assigned.
+ */
+export function recordOps(backend: NodeBackend, inputs: Record<string, tf.Tensor>, fn: (input: (ref: string, t: tf.Tensor) => void) => tf.Tensor[]): Trace {
   const b = backend.binding;
-  const trace: Trace = { nodes: [], consts: new Map(), shapes: new Map([["x", [...x.shape]]]), outputs: [] };
-  const refs = new Map<object, string>([[x.dataId, "x"]]);
+  const trace: Trace = { inputs: [], nodes: [], consts: new Map(), shapes: new Map(), outputs: [] };
+  const refs = new Map<object, string>();
+  /** `t` is the input `ref` from now on; fn may declare more, for values it makes before any op reads them. */
+  const input = (ref: string, t: tf.Tensor): void => {
+    if (/^[cn]\d+(:\d+)?$/.test(ref)) throw new Error(`input name ${ref} is of the form the recording gives its own nodes`);
+    if (refs.has(t.dataId)) throw new Unsupported(`inputs ${refs.get(t.dataId)} and ${ref} share their data`);
+    refs.set(t.dataId, ref);
+    trace.inputs.push({ ref, dtype: dtypeOf(t, "input") });
+    trace.shapes.set(ref, [...t.shape]);
+  };
+  for (const [ref, t] of Object.entries(inputs)) input(ref, t);
+  const isInput = (ref: string): boolean => trace.inputs.some((i) => i.ref === ref);
   let direct = 0;
 
   const constant = (t: tf.Tensor): string => {
@@ -129,12 +152,12 @@ export function recordForward(backend: NodeBackend, fn: (x: tf.Tensor) => tf.Ten
   backend.binding = counting;
   try {
     tf.tidy(() => {
-      const outs = fn(x);
+      const outs = fn(input);
       // A kernel that called the C API without going through the two methods above left no record.
       if (direct !== 0) throw new Unsupported(`${direct} op(s) ran outside the recorder`);
       trace.outputs = outs.map((t, i) => {
         const ref = refs.get(t.dataId);
-        if (ref === undefined || ref === "x" || ref.startsWith("c")) throw new Unsupported(`output ${i} is not computed by an op`);
+        if (ref === undefined || isInput(ref) || trace.consts.has(ref)) throw new Unsupported(`output ${i} is not computed by an op`);
         return { ref, dtype: dtypeOf(t, "output"), shape: [...t.shape] };
       });
     });

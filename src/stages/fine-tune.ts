@@ -124,7 +124,7 @@ export const fineTune: Stage = {
       return {
         info: {
           history: result.history, epochs_run: result.history.length, best_epoch: result.bestEpoch,
-          stopped_early: result.stoppedEarly, frozen_forward: frozen.runner, activation_views: cached ? fixedViews + 1 : 0, unfreeze_schedule: blocks,
+          stopped_early: result.stoppedEarly, frozen_forward: frozen.runner, training_step: result.steps, activation_views: cached ? fixedViews + 1 : 0, unfreeze_schedule: blocks,
         },
       };
     } finally {

@@ -46,6 +46,7 @@ export const trainHead: Stage = {
           epochs_run: result.history.length,
           best_epoch: result.bestEpoch,
           stopped_early: result.stoppedEarly,
+          training_step: result.steps,
           head_test_accuracy: report.accuracy,
           head_test_macro_f1: report.macro_f1,
           head_test_macro_auc: report.macro_auc,

@@ -1,6 +1,7 @@
 import * as tf from "@tensorflow/tfjs";
 import type { PhaseConfig } from "../config/types";
 import type { Callback, EpochLogs } from "./callbacks";
+import { CompiledSteps } from "./compiled-step";
 import { GroupOptimizer, type ParamGroup } from "./param-groups";
 import { learningRateAt } from "./schedule";
 
@@ -39,6 +40,8 @@ export interface FitResult {
   history: EpochLogs[];
   bestEpoch: number;
   stoppedEarly: boolean;
+  /** How the training steps ran: as a compiled TensorFlow graph (how many), or eagerly and why. */
+  steps: string;
 }
 
 function correctCount(y: tf.Tensor, probs: tf.Tensor): tf.Tensor {
@@ -70,6 +73,15 @@ export async function fit(spec: FitSpec): Promise<FitResult> {
   let waited = 0;
   const history: EpochLogs[] = [];
   let stoppedEarly = false;
+  const steps = new CompiledSteps((x, y) => {
+    let hits: tf.Tensor | undefined;
+    const cost = opt.minimize(() => {
+      const probs = spec.forward(x, true);
+      hits = tf.keep(correctCount(y, probs));
+      return spec.loss(y, probs);
+    });
+    return [cost, hits!];
+  }, () => opt.stepState());
   try {
     for (let epoch = 0; epoch < phase.epochs; epoch++) {
       const lr = learningRateAt(phase.learning_rate, phase.schedule, epoch, phase.epochs);
@@ -81,17 +93,12 @@ export async function fit(spec: FitSpec): Promise<FitResult> {
       let batchIndex = 0;
       for await (const batch of spec.batches(epoch)) {
         spec.checkAbort();
-        let hits: tf.Tensor | undefined;
-        const cost = opt.minimize(() => {
-          const probs = spec.forward(batch.x, true);
-          hits = tf.keep(correctCount(batch.y, probs));
-          return spec.loss(batch.y, probs);
-        });
-        const [lossValue, hitValue] = await Promise.all([cost.data(), hits!.data()]);
+        const [cost, hits] = await steps.step(batch.x, batch.y);
+        const [lossValue, hitValue] = await Promise.all([cost.data(), hits.data()]);
         // Native ops and data() resolve without reaching the event loop; yield once per batch
         // so signals, progress rendering and the tracker's uploads keep running.
         await new Promise<void>((resolve) => setImmediate(resolve));
-        tf.dispose([cost, hits!]);
+        tf.dispose([cost, hits]);
         disposeBatch(batch);
         lossSum += lossValue[0]! * batch.n;
         correct += hitValue[0]!;
@@ -127,8 +134,9 @@ export async function fit(spec: FitSpec): Promise<FitResult> {
       }
     }
     if (bestWeights) spec.variables.forEach((v, i) => v.assign(bestWeights![i]!));
-    return { history, bestEpoch: bestEpoch + 1, stoppedEarly };
+    return { history, bestEpoch: bestEpoch + 1, stoppedEarly, steps: steps.describe() };
   } finally {
+    steps.dispose();
     tf.dispose(bestWeights ?? []);
     opt.dispose();
   }

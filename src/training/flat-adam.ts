@@ -16,9 +16,11 @@ export class FlatAdam implements TunableOptimizer {
   private layout?: { names: string[]; variables: tf.Variable[]; sizes: number[]; m: tf.Variable; v: tf.Variable };
   private readonly accBeta1: tf.Variable;
   private readonly accBeta2: tf.Variable;
+  /** −learning rate, as a tensor so that a recorded step (compiled-step.ts) takes it as an input. */
+  private readonly negativeRate: tf.Variable;
 
   constructor(
-    public learningRate: number,
+    learningRate: number,
     private readonly beta1 = 0.9,
     private readonly beta2 = 0.999,
     private readonly epsilon = tf.backend().epsilon(),
@@ -26,10 +28,20 @@ export class FlatAdam implements TunableOptimizer {
     // tf.train.adam's defaults; its epsilon too is the backend's
     this.accBeta1 = tf.tidy(() => tf.scalar(beta1).variable(false));
     this.accBeta2 = tf.tidy(() => tf.scalar(beta2).variable(false));
+    this.negativeRate = tf.tidy(() => tf.scalar(-learningRate).variable(false));
   }
 
   setLearningRate(lr: number): void {
-    this.learningRate = lr;
+    tf.tidy(() => this.negativeRate.assign(tf.scalar(-lr)));
+  }
+
+  /**
+   * What a step reads besides the variables and their gradients: the moments, the beta powers
+   * and the rate; every one but the rate is replaced by each step. Empty before the first step.
+   */
+  state(): { updated: tf.Variable[]; read: tf.Variable[] } {
+    const l = this.layout;
+    return l ? { updated: [l.m, l.v, this.accBeta1, this.accBeta2], read: [this.negativeRate] } : { updated: [], read: [] };
   }
 
   applyGradients(grads: tf.NamedTensorMap): void {
@@ -49,7 +61,7 @@ export class FlatAdam implements TunableOptimizer {
       const vHat = tf.div(v, oneMinusAccBeta2);
       layout.m.assign(m);
       layout.v.assign(v);
-      const step = tf.mul(tf.div(mHat, tf.add(tf.sqrt(vHat), this.epsilon)), -this.learningRate);
+      const step = tf.mul(tf.div(mHat, tf.add(tf.sqrt(vHat), this.epsilon)), this.negativeRate);
       const parts = names.length === 1 ? [step] : tf.split(step, layout.sizes);
       layout.variables.forEach((x, i) => x.assign(tf.add(tf.reshape(parts[i]!, x.shape), x)));
       this.accBeta1.assign(tf.mul(this.accBeta1, beta1));
@@ -71,6 +83,7 @@ export class FlatAdam implements TunableOptimizer {
   }
 
   dispose(): void {
+    this.negativeRate.dispose();
     this.accBeta1.dispose();
     this.accBeta2.dispose();
     this.layout?.m.dispose();

@@ -1,5 +1,6 @@
 import * as tf from "@tensorflow/tfjs";
 import type { HeadConfig } from "../config/types";
+import { SeededDropout } from "./dropout";
 
 /** Units of the output layer: one sigmoid unit for two classes, else one softmax unit per class. */
 export function outputUnits(head: HeadConfig, classes: number): number {
@@ -24,9 +25,9 @@ export function denseLayers(head: HeadConfig, classes: number, seed: number): tf
   head.layers.forEach((l, i) => {
     out.push(tf.layers.dense({ units: l.units, activation: l.activation, name: `head_dense_${i}`,
       kernelInitializer: tf.initializers.glorotUniform({ seed: seed + i }), kernelRegularizer: reg }));
-    if (l.dropout > 0) out.push(tf.layers.dropout({ rate: l.dropout, name: `head_dropout_${i}`, seed: seed + 100 + i }));
+    if (l.dropout > 0) out.push(new SeededDropout({ rate: l.dropout, name: `head_dropout_${i}`, seed: seed + 100 + i }));
   });
-  if (head.dropout > 0) out.push(tf.layers.dropout({ rate: head.dropout, name: "head_dropout", seed: seed + 200 }));
+  if (head.dropout > 0) out.push(new SeededDropout({ rate: head.dropout, name: "head_dropout", seed: seed + 200 }));
   out.push(tf.layers.dense({ units: outputUnits(head, classes), activation: head.output, name: "head_output",
     kernelInitializer: tf.initializers.glorotUniform({ seed: seed + 300 }), kernelRegularizer: reg }));
   return out;

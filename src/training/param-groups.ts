@@ -1,5 +1,6 @@
 import * as tf from "@tensorflow/tfjs";
 import type { OptimizerName } from "../config/types";
+import type { StepState } from "./compiled-step";
 import { makeOptimizer, type TunableOptimizer } from "./optimizer";
 
 /** Variables that start training in the same epoch and learn at the same multiple of the phase's rate. */
@@ -21,7 +22,7 @@ export class GroupOptimizer {
   private readonly optimizers: TunableOptimizer[];
   private active: number[] = [];
 
-  constructor(name: OptimizerName, private readonly groups: ParamGroup[]) {
+  constructor(private readonly name: OptimizerName, private readonly groups: ParamGroup[]) {
     this.optimizers = groups.map((g) => makeOptimizer(name, g.lrFactor));
   }
 
@@ -34,6 +35,18 @@ export class GroupOptimizer {
   /** Variables that train in the current epoch. */
   trainable(): tf.Variable[] {
     return this.active.flatMap((i) => this.groups[i]!.variables);
+  }
+
+  /** What a compiled step of the current epoch carries, or why it cannot be compiled. */
+  stepState(): StepState | string {
+    const state: StepState = { variables: this.trainable(), updated: [], read: [] };
+    for (const i of this.active) {
+      const s = this.optimizers[i]!.state?.();
+      if (!s) return `the ${this.name} optimizer runs eagerly`;
+      state.updated.push(...s.updated);
+      state.read.push(...s.read);
+    }
+    return state;
   }
 
   /** One step: gradients of `f` for the active groups, each applied by its group's optimizer; returns the loss. */

@@ -21,7 +21,7 @@ test("FlatAdam gives exactly tf.train.adam's weights, step after step, learning 
   const adam: tf.Optimizer = tf.train.adam(0.01);
   let afterFirst = 0;
   for (let step = 0; step < 12; step++) {
-    if (step === 6) (flat.learningRate = 0.003), ((adam as unknown as { learningRate: number }).learningRate = 0.003);
+    if (step === 6) flat.setLearningRate(0.003), ((adam as unknown as { learningRate: number }).learningRate = 0.003);
     const a = tf.variableGrads(ours.loss, ours.vars);
     flat.applyGradients(a.grads);
     const b = tf.variableGrads(theirs.loss, theirs.vars);

@@ -1,0 +1,183 @@
+import * as tf from "@tensorflow/tfjs";
+import { tensorflowSession } from "../models/native-graph";
+import { hostRelativeError, nativeBackend, recordOps, Unsupported } from "../models/trace";
+import { watchingDraws, type NoiseSource } from "./dropout";
+
+/** One training step as the eager loop runs it: updates the weights, returns the loss and the correct count. */
+export type EagerStep = (x: tf.Tensor | tf.Tensor[], y: tf.Tensor) => [tf.Scalar, tf.Tensor];
+
+/**
+ * What a step reads and writes besides its batch: the variables it trains and the optimizer
+ * state it replaces (`updated`: moments, beta powers) or only reads (`read`: the rate).
+ */
+export interface StepState {
+  variables: tf.Variable[];
+  updated: tf.Variable[];
+  read: tf.Variable[];
+}
+
+/** Largest relative difference allowed between a compiled step and the eager one, over the loss and every updated value. */
+const TOLERANCE = 1e-4;
+
+interface Graph {
+  call(...xs: tf.Tensor[]): tf.Tensor[];
+  dispose(): void;
+  ops: number;
+  /** It has matched the eager step once. */
+  checked: boolean;
+  /** The random draws the step makes (dropout masks), in order: the graph's last inputs. */
+  draws: Array<{ source: NoiseSource; shape: number[] }>;
+}
+
+/** Why training steps are not compiled here, or undefined when they may be. */
+export function compiledStepsRefusal(): string | undefined {
+  if (process.env.TLRUN_COMPILED_STEP === "0") return "TLRUN_COMPILED_STEP=0";
+  const backend = nativeBackend();
+  return typeof backend === "string" ? `${backend}: the compiled step needs the native backend` : undefined;
+}
+
+/**
+ * Training steps as one TensorFlow session call each, on the native backend. Eagerly, tfjs-node
+ * runs a step of the fine-tuned top as about 450 separate op calls; recorded once (trace.ts)
+ * and loaded as a session (native-graph.ts), the same ops run in one call, on TensorFlow's own
+ * thread pool, with its graph optimizer. The variables and the optimizer's state are inputs and
+ * outputs of the graph, so the tfjs variables stay the weights' only home. Dropout masks
+ * (NoiseSource draws) are inputs too: each compiled step asks the same sources for the same
+ * draws the eager step would make, so both give the same masks.
+ *
+ * For each set of trained variables and batch shapes:
+ * 1. the first step runs eagerly (the optimizer lays out its moments);
+ * 2. the second runs eagerly too, recorded, and the recording is compiled;
+ * 3. the third runs both ways from the same state, and the compiled graph is kept only if every
+ *    output matches the eager step within 1e-4 relative, and if the step assigns no variable
+ *    the graph does not carry (BatchNorm statistics in training mode, say). The eager result is
+ *    the one kept;
+ * 4. every later step runs compiled.
+ * Any other set (a group unfrozen in a later epoch, a short last batch) goes through the same
+ * stages itself; a refusal is remembered per set, and that set stays eager.
+ */
+export class CompiledSteps {
+  private readonly graphs = new Map<string, Graph | string>();
+  private readonly seen = new Set<string>();
+  /** Steps run by a compiled graph, steps run eagerly, and the first reason a set stayed eager. */
+  readonly counts = { compiled: 0, eager: 0 };
+  private reason: string | undefined;
+
+  constructor(private readonly eager: EagerStep, private readonly state: () => StepState | string) {
+    this.reason = compiledStepsRefusal();
+  }
+
+  async step(x: tf.Tensor | tf.Tensor[], y: tf.Tensor): Promise<[tf.Scalar, tf.Tensor]> {
+    const state = this.reason ? this.reason : this.state();
+    if (typeof state === "string") return this.eagerly(x, y, state);
+    const key = [...[x].flat(), y].map((t) => t.shape.join("x")).join(",") + "|" + state.variables.map((v) => v.name).join(",");
+    const graph = this.graphs.get(key);
+    if (typeof graph === "string") return this.eagerly(x, y, graph);
+    if (graph && !graph.checked) return this.check(key, state, x, y, graph);
+    if (graph) {
+      this.counts.compiled++;
+      return this.run(graph, state, x, y);
+    }
+    const first = !this.seen.has(key);
+    this.seen.add(key);
+    return first ? this.eagerly(x, y) : this.record(key, state, x, y);
+  }
+
+  /** How the steps ran, for the stage's report: `tensorflow graph, 303 ops: 40 of 42 steps`, or why not. */
+  describe(): string {
+    const total = this.counts.compiled + this.counts.eager;
+    const ops = [...this.graphs.values()].find((g): g is Graph => typeof g !== "string" && g.checked)?.ops;
+    if (ops !== undefined) return `tensorflow graph, ${ops} ops: ${this.counts.compiled} of ${total} steps`;
+    return `eager: ${this.reason ?? "no set of steps was long enough to compile"}`;
+  }
+
+  dispose(): void {
+    for (const g of this.graphs.values()) if (typeof g !== "string") g.dispose();
+    this.graphs.clear();
+  }
+
+  private eagerly(x: tf.Tensor | tf.Tensor[], y: tf.Tensor, why?: string): [tf.Scalar, tf.Tensor] {
+    this.counts.eager++;
+    if (why && !this.reason) this.reason = why;
+    return this.eager(x, y);
+  }
+
+  private inputs(state: StepState, x: tf.Tensor | tf.Tensor[], y: tf.Tensor): tf.Tensor[] {
+    return [...[x].flat(), y, ...state.variables, ...state.updated, ...state.read];
+  }
+
+  /** Run this step eagerly while recording it, then compile and check the recording on the next one. */
+  private async record(key: string, state: StepState, x: tf.Tensor | tf.Tensor[], y: tf.Tensor): Promise<[tf.Scalar, tf.Tensor]> {
+    const backend = nativeBackend();
+    if (typeof backend === "string") return this.eagerly(x, y, backend);
+    const names = [...[x].flat().map((_, i) => `x${i}`), "y", ...state.variables.map((_, i) => `w${i}`), ...state.updated.map((_, i) => `s${i}`), ...state.read.map((_, i) => `r${i}`)];
+    const inputs = this.inputs(state, x, y);
+    const draws: Graph["draws"] = [];
+    const carried = new Set([...state.variables, ...state.updated].map((v) => v.name));
+    const before = new Map(Object.values(tf.engine().registeredVariables).map((v) => [v.name, v.dataId]));
+    let result: [tf.Scalar, tf.Tensor] | undefined;
+    this.counts.eager++;
+    try {
+      const trace = recordOps(backend, Object.fromEntries(names.map((n, i) => [n, inputs[i]!])), (input) => {
+        const [cost, hits] = watchingDraws((source, shape, t) => input(`d${draws.push({ source, shape }) - 1}`, t), () => this.eager(x, y));
+        result = [tf.keep(cost), tf.keep(hits)];
+        return [cost, hits, ...state.variables, ...state.updated];
+      });
+      const stray = Object.values(tf.engine().registeredVariables).find((v) => !carried.has(v.name) && before.get(v.name) !== v.dataId);
+      if (stray) throw new Unsupported(`the step also assigns ${stray.name}`);
+      const session = await tensorflowSession(trace);
+      this.graphs.set(key, { ...session, ops: trace.nodes.length, checked: false, draws });
+    } catch (err) {
+      if (!(err instanceof Unsupported)) {
+        if (result) tf.dispose(result);
+        throw err;
+      }
+      this.graphs.set(key, err.message);
+      this.reason ??= err.message;
+    }
+    if (!result) throw new Error("the recorded step returned nothing");
+    return result;
+  }
+
+  /** A compiled step: the graph's new weights and state replace the variables' values. */
+  private run(graph: Graph, state: StepState, x: tf.Tensor | tf.Tensor[], y: tf.Tensor): [tf.Scalar, tf.Tensor] {
+    const noise = graph.draws.map((d) => d.source.next(d.shape));
+    let outs: tf.Tensor[];
+    try {
+      outs = graph.call(...this.inputs(state, x, y), ...noise);
+    } finally {
+      tf.dispose(noise);
+    }
+    const assigned = [...state.variables, ...state.updated];
+    assigned.forEach((v, i) => v.assign(outs[2 + i]!));
+    tf.dispose(outs.slice(2));
+    return [outs[0] as tf.Scalar, outs[1]!];
+  }
+
+  /** The first compiled step of `key`: run both ways from the same state and keep the graph only if they agree. */
+  private check(key: string, state: StepState, x: tf.Tensor | tf.Tensor[], y: tf.Tensor, graph: Graph): [tf.Scalar, tf.Tensor] {
+    const assigned = [...state.variables, ...state.updated];
+    const start = assigned.map((v) => tf.keep(v.clone()));
+    const sources = [...new Set(graph.draws.map((d) => d.source))];
+    const drawn = sources.map((s) => s.draws);
+    try {
+      const compiled = this.run(graph, state, x, y);
+      const got = [...compiled, ...assigned].map((t) => t.dataSync().slice());
+      tf.dispose(compiled);
+      assigned.forEach((v, i) => v.assign(start[i]!));
+      sources.forEach((s, i) => (s.draws = drawn[i]!)); // the eager step draws the same masks
+      const eager = this.eagerly(x, y);
+      const want = [...eager, ...assigned].map((t) => t.dataSync());
+      const err = hostRelativeError(want, got);
+      if (err <= TOLERANCE) graph.checked = true;
+      else {
+        graph.dispose();
+        this.graphs.set(key, `the compiled step differs from the eager one by ${err.toExponential(1)} relative`);
+        this.reason ??= this.graphs.get(key) as string;
+      }
+      return eager;
+    } finally {
+      tf.dispose(start);
+    }
+  }
+}
