@@ -135,6 +135,8 @@ export async function decodeSection(ctx: Context): Promise<void> {
   const rates: Record<string, number[]> = {};
   const push = (k: string, v: number): number => ((rates[k] ??= []).push(v), v);
   await native.call({ cmd: "extract", size: 128, batches: 1, warmup: 1 });
+  // warm-up, as for extraction: starts the decode workers and compiles the decoder's code, so every round times the same steady state
+  await native.call({ cmd: "decode", size: 128, augment: false, pixel_cache: false });
   for (let r = 0; r < Math.max(2, ctx.opts.rounds - 1); r++) {
     const ex = push("extract_128", (await native.call({ cmd: "extract", size: 128, batches: 6, warmup: 0 })).img_per_s!);
     for (const [name, augment, pixel_cache] of [["plain", false, false], ["aug", true, false], ["aug_cache", true, true]] as const) {
