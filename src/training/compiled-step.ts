@@ -59,16 +59,17 @@ export function compiledStepsRefusal(): string | undefined {
 export class CompiledSteps {
   private readonly graphs = new Map<string, Graph | string>();
   private readonly seen = new Set<string>();
-  /** Steps run by a compiled graph, steps run eagerly, and the first reason a set stayed eager. */
+  /** Steps run by a compiled graph and steps run eagerly. */
   readonly counts = { compiled: 0, eager: 0 };
-  private reason: string | undefined;
+  /** Why no step compiles here at all (the backend, TLRUN_COMPILED_STEP). */
+  private readonly refusal = compiledStepsRefusal();
+  /** The first reason some step stayed eager, for describe(). */
+  private reason = this.refusal;
 
-  constructor(private readonly eager: EagerStep, private readonly state: () => StepState | string) {
-    this.reason = compiledStepsRefusal();
-  }
+  constructor(private readonly eager: EagerStep, private readonly state: () => StepState | string) {}
 
   async step(x: tf.Tensor | tf.Tensor[], y: tf.Tensor): Promise<[tf.Scalar, tf.Tensor]> {
-    const state = this.reason ? this.reason : this.state();
+    const state = this.refusal ?? this.state();
     if (typeof state === "string") return this.eagerly(x, y, state);
     const key = [...[x].flat(), y].map((t) => t.shape.join("x")).join(",") + "|" + state.variables.map((v) => v.name).join(",");
     const graph = this.graphs.get(key);
@@ -83,11 +84,11 @@ export class CompiledSteps {
     return first ? this.eagerly(x, y) : this.record(key, state, x, y);
   }
 
-  /** How the steps ran, for the stage's report: `tensorflow graph, 303 ops: 40 of 42 steps`, or why not. */
+  /** How the steps ran, for the stage's report: `tensorflow graph, 303 ops: 40 of 42 steps` (and why any set stayed eager), or why none compiled. */
   describe(): string {
     const total = this.counts.compiled + this.counts.eager;
     const ops = [...this.graphs.values()].find((g): g is Graph => typeof g !== "string" && g.checked)?.ops;
-    if (ops !== undefined) return `tensorflow graph, ${ops} ops: ${this.counts.compiled} of ${total} steps`;
+    if (ops !== undefined) return `tensorflow graph, ${ops} ops: ${this.counts.compiled} of ${total} steps${this.reason ? `; some eager: ${this.reason}` : ""}`;
     return `eager: ${this.reason ?? "no set of steps was long enough to compile"}`;
   }
 
@@ -98,7 +99,7 @@ export class CompiledSteps {
 
   private eagerly(x: tf.Tensor | tf.Tensor[], y: tf.Tensor, why?: string): [tf.Scalar, tf.Tensor] {
     this.counts.eager++;
-    if (why && !this.reason) this.reason = why;
+    this.reason ??= why;
     return this.eager(x, y);
   }
 

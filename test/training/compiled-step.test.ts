@@ -4,7 +4,8 @@ import * as tf from "@tensorflow/tfjs";
 import { selectBackend } from "../../src/backend/select";
 import type { OptimizerName, PhaseConfig } from "../../src/config/types";
 import { fit, type Batch, type FitResult } from "../../src/training/fit";
-import type { ParamGroup } from "../../src/training/param-groups";
+import { GroupOptimizer, type ParamGroup } from "../../src/training/param-groups";
+import { CompiledSteps, type EagerStep } from "../../src/training/compiled-step";
 import { SeededDropout } from "../../src/training/dropout";
 
 const native = async (): Promise<boolean> => (await selectBackend("auto")).name === "native";
@@ -108,4 +109,34 @@ test("optimizers other than adam run eagerly", async (t) => {
   if (!(await native())) return t.skip(SKIP);
   const { result } = await train("sgd", true, { optimizer: "sgd" });
   assert.equal(result.steps, "eager: the sgd optimizer runs eagerly");
+});
+
+test("a set of steps that cannot compile leaves the others compiled", async (t) => {
+  if (!(await native())) return t.skip(SKIP);
+  const w = tf.variable(tf.ones([4, 1]), true, "refusal_w");
+  const stray = tf.variable(tf.zeros([1]), false, "refusal_stray");
+  const opt = new GroupOptimizer("adam", [{ variables: [w], lrFactor: 1, fromEpoch: 0 }]);
+  opt.startEpoch(0, 0.1);
+  // Batches of 3 also bump a variable the step does not carry, so their set is refused.
+  const eager: EagerStep = (x, y) => {
+    let hits: tf.Tensor | undefined;
+    const cost = opt.minimize(() => {
+      hits = tf.keep(tf.sum(y));
+      return tf.sum(tf.square(tf.sub(tf.matMul(x as tf.Tensor2D, w), y))) as tf.Scalar;
+    });
+    if ((x as tf.Tensor).shape[0] === 3) tf.tidy(() => stray.assign(tf.add(stray, 1)));
+    return [cost, hits!];
+  };
+  const steps = new CompiledSteps(eager, () => opt.stepState());
+  for (const n of [8, 8, 3, 3, 8, 8, 8, 3]) {
+    const x = tf.randomNormal([n, 4], 0, 1, "float32", n);
+    const y = tf.ones([n, 1]);
+    tf.dispose([...(await steps.step(x, y)), x, y]);
+  }
+  // 8: eager, recorded, checked, compiled, compiled; 3: eager, recorded and refused, eager.
+  assert.match(steps.describe(), /^tensorflow graph, \d+ ops: 2 of 8 steps; some eager: the step also assigns refusal_stray$/);
+  assert.equal(Array.from(stray.dataSync())[0], 3, "every batch of 3 ran its whole step");
+  steps.dispose();
+  opt.dispose();
+  tf.dispose([w, stray]);
 });
