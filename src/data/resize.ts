@@ -7,6 +7,7 @@
  */
 
 import type { Interpolation } from "../config/types";
+import { RESIZE_WASM } from "./resize-wasm";
 
 export type { Interpolation };
 
@@ -101,6 +102,10 @@ export function resize(src: Uint8Array, from: [number, number], channels: number
     resampleColumns(src, sw * channels, axisTaps(sh, dh, kernel), out);
     return out;
   }
+  if (sh !== dh && kernel !== "nearest") {
+    const done = resizeWasm(src, sh, sw, channels, axisTaps(sw, dw, kernel), axisTaps(sh, dh, kernel), out);
+    if (done) return out;
+  }
   const rows = scratch(sh * dw * channels);
   resampleRows(src, sh, sw, channels, axisTaps(sw, dw, kernel), rows);
   if (sh === dh) {
@@ -109,6 +114,70 @@ export function resize(src: Uint8Array, from: [number, number], channels: number
     resampleColumns(rows, dw * channels, axisTaps(sh, dh, kernel), out);
   }
   return out;
+}
+
+interface ResizeWasm {
+  memory: { buffer: ArrayBuffer; grow(pages: number): number };
+  rows(src: number, h: number, sw: number, c: number, dw: number, start: number, count: number, weights: number, max: number, out: number): void;
+  cols(rows: number, len: number, dh: number, start: number, count: number, weights: number, max: number, out: number): void;
+}
+
+let wasm: ResizeWasm | null | undefined;
+/** The WebAssembly global (this project's TypeScript libs do not declare it). */
+const WASM = (globalThis as unknown as { WebAssembly?: { Module: new (bytes: Uint8Array) => object; Instance: new (m: object) => { exports: object } } }).WebAssembly;
+
+/** Whether resize may use resize.wat (tests and the bench compare both); returns the previous setting. */
+export function useResizeWasm(on: boolean): boolean {
+  const prev = resizeModule() !== null;
+  wasm = on ? undefined : null;
+  if (on) resizeModule();
+  return prev;
+}
+
+/** resize.wat's module, or null where WebAssembly SIMD is missing or TLRUN_RESIZE_WASM=0. */
+function resizeModule(): ResizeWasm | null {
+  if (wasm === undefined) {
+    try {
+      wasm = process.env.TLRUN_RESIZE_WASM === "0" || !WASM ? null : (new WASM.Instance(new WASM.Module(Buffer.from(RESIZE_WASM, "base64"))).exports as unknown as ResizeWasm);
+    } catch {
+      wasm = null;
+    }
+  }
+  return wasm;
+}
+
+/**
+ * Both passes in WebAssembly (resize.wat: the same arithmetic, so the same bytes, about 3x faster
+ * for the emoji's 64 -> 128 px): the pixels and taps are copied into its memory, laid out as
+ * src | x taps | y taps | rows | out. False when the module is not available.
+ */
+function resizeWasm(src: Uint8Array, sh: number, sw: number, c: number, tx: AxisTaps, ty: AxisTaps, out: Uint8Array): boolean {
+  const m = resizeModule();
+  if (!m) return false;
+  const dw = tx.start.length, dh = ty.start.length;
+  const align = (n: number): number => (n + 15) & ~15;
+  let at = align(src.length);
+  const place = (t: AxisTaps): [number, number, number] => {
+    const p = [at, at + t.start.length * 4, at + t.start.length * 8] as [number, number, number];
+    at = align(p[2] + t.weights.length * 4);
+    return p;
+  };
+  const px = place(tx), py = place(ty);
+  const rows = at;
+  const outAt = align(rows + sh * dw * c * 4);
+  const need = outAt + out.length;
+  if (m.memory.buffer.byteLength < need) m.memory.grow(Math.ceil((need - m.memory.buffer.byteLength) / 65536));
+  const buf = m.memory.buffer;
+  new Uint8Array(buf, 0, src.length).set(src);
+  for (const [t, [start, count, weights]] of [[tx, px], [ty, py]] as const) {
+    new Int32Array(buf, start, t.start.length).set(t.start);
+    new Int32Array(buf, count, t.count.length).set(t.count);
+    new Float32Array(buf, weights, t.weights.length).set(t.weights);
+  }
+  m.rows(0, sh, sw, c, dw, px[0], px[1], px[2], tx.max, rows);
+  m.cols(rows, dw * c, dh, py[0], py[1], py[2], ty.max, outAt);
+  out.set(new Uint8Array(buf, outAt, out.length));
+  return true;
 }
 
 /** The row pass's output, reused between calls (resizing is synchronous). */

@@ -1,7 +1,9 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import type { Interpolation } from "../../src/config/types";
-import { resize } from "../../src/data/resize";
+import { spawnSync } from "node:child_process";
+import { join } from "node:path";
+import { resize, useResizeWasm } from "../../src/data/resize";
 
 /** The kernels written out again, independently of src/data/resize.ts. */
 const KERNEL: Record<Exclude<Interpolation, "nearest">, [number, (x: number) => number]> = {
@@ -106,6 +108,31 @@ describe("resize", () => {
     for (const kernel of ["bicubic", "lanczos3"] as const) {
       assert.ok(maxDiff(resize(src, [8, 8], 1, [8, 29], kernel), reference(src, [8, 8], 1, [8, 29], kernel)) <= 1, kernel);
     }
+  });
+
+  it("the WebAssembly passes give the JS passes' bytes exactly, for every kernel, channel count and size", () => {
+    const cases: Array<[[number, number], [number, number]]> = [...sizes, [[64, 64], [128, 128]], [[64, 64], [224, 224]], [[61, 67], [128, 97]], [[300, 200], [128, 128]]];
+    const wasOn = useResizeWasm(true);
+    try {
+      assert.ok(useResizeWasm(true), "the module loads on this Node");
+      for (const kernel of ["nearest", "bilinear", "bicubic", "lanczos3"] as const)
+        for (const [from, to] of cases)
+          for (const c of [1, 2, 3, 4]) {
+            const src = image(from[0], from[1], c);
+            useResizeWasm(true);
+            const simd = resize(src, from, c, to, kernel);
+            useResizeWasm(false);
+            const js = resize(src, from, c, to, kernel);
+            assert.deepEqual(simd, js, `${kernel} ${from.join("x")} -> ${to.join("x")}, ${c} channel(s)`);
+          }
+    } finally {
+      useResizeWasm(wasOn);
+    }
+  });
+
+  it("resize-wasm.ts is what resize.wat compiles to", () => {
+    const r = spawnSync(process.execPath, [join(__dirname, "../../../scripts/build-wasm.mjs"), "--check"], { encoding: "utf8" });
+    assert.equal(r.status, 0, r.stdout + r.stderr);
   });
 
   it("refuses pixels that do not match the stated size", () => {

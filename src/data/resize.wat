@@ -1,0 +1,149 @@
+;; The two passes of resize.ts in WebAssembly, with the same arithmetic in the same order (f64
+;; sums of f32 weights times samples, rounded to f32 between the passes), so the bytes out are
+;; resize.ts' own. The vertical pass's two-tap case (bilinear enlarging) runs four samples at a
+;; time with 128-bit SIMD. Build: `node scripts/build-wasm.mjs` (writes resize-wasm.ts).
+;;
+;; Taps (one axis): start i32[out], count i32[out], weights f32[out * max].
+(module
+  (memory (export "memory") 1)
+
+  ;; rows(src u8*, h, sw, c, dw, start, count, weights, max, out f32*): each of h rows from sw to dw pixels.
+  (func (export "rows")
+    (param $src i32) (param $h i32) (param $sw i32) (param $c i32) (param $dw i32)
+    (param $start i32) (param $count i32) (param $weights i32) (param $max i32) (param $out i32)
+    (local $y i32) (local $x i32) (local $ch i32) (local $j i32) (local $n i32)
+    (local $srow i32) (local $s i32) (local $w i32) (local $acc f64) (local $w0 f64) (local $w1 f64)
+    (loop $rows
+      (local.set $srow (i32.add (local.get $src) (i32.mul (local.get $y) (i32.mul (local.get $sw) (local.get $c)))))
+      (local.set $x (i32.const 0))
+      (loop $cols
+        (local.set $n (i32.load (i32.add (local.get $count) (i32.shl (local.get $x) (i32.const 2)))))
+        (local.set $ch (i32.const 0))
+        (if (i32.and (i32.eq (local.get $c) (i32.const 3)) (i32.eq (local.get $n) (i32.const 2)))
+          (then
+            ;; RGB, two taps (bilinear enlarging): the loop below unrolled, sums in the same order
+            (local.set $s (i32.add (local.get $srow)
+              (i32.mul (i32.load (i32.add (local.get $start) (i32.shl (local.get $x) (i32.const 2)))) (i32.const 3))))
+            (local.set $w (i32.add (local.get $weights) (i32.shl (i32.mul (local.get $x) (local.get $max)) (i32.const 2))))
+            (local.set $w0 (f64.promote_f32 (f32.load (local.get $w))))
+            (local.set $w1 (f64.promote_f32 (f32.load offset=4 (local.get $w))))
+            (f32.store (local.get $out) (f32.demote_f64 (f64.add (f64.add (f64.const 0)
+              (f64.mul (local.get $w0) (f64.convert_i32_u (i32.load8_u (local.get $s)))))
+              (f64.mul (local.get $w1) (f64.convert_i32_u (i32.load8_u offset=3 (local.get $s)))))))
+            (f32.store offset=4 (local.get $out) (f32.demote_f64 (f64.add (f64.add (f64.const 0)
+              (f64.mul (local.get $w0) (f64.convert_i32_u (i32.load8_u offset=1 (local.get $s)))))
+              (f64.mul (local.get $w1) (f64.convert_i32_u (i32.load8_u offset=4 (local.get $s)))))))
+            (f32.store offset=8 (local.get $out) (f32.demote_f64 (f64.add (f64.add (f64.const 0)
+              (f64.mul (local.get $w0) (f64.convert_i32_u (i32.load8_u offset=2 (local.get $s)))))
+              (f64.mul (local.get $w1) (f64.convert_i32_u (i32.load8_u offset=5 (local.get $s)))))))
+            (local.set $out (i32.add (local.get $out) (i32.const 12)))
+            (local.set $ch (local.get $c))))
+        (if (i32.lt_s (local.get $ch) (local.get $c)) (then
+        (loop $chans
+          (local.set $acc (f64.const 0))
+          (local.set $s (i32.add (i32.add (local.get $srow)
+            (i32.mul (i32.load (i32.add (local.get $start) (i32.shl (local.get $x) (i32.const 2)))) (local.get $c))) (local.get $ch)))
+          (local.set $w (i32.add (local.get $weights) (i32.shl (i32.mul (local.get $x) (local.get $max)) (i32.const 2))))
+          (local.set $j (i32.const 0))
+          (block $done
+            (loop $taps
+              (br_if $done (i32.ge_s (local.get $j) (local.get $n)))
+              (local.set $acc (f64.add (local.get $acc)
+                (f64.mul (f64.promote_f32 (f32.load (local.get $w))) (f64.convert_i32_u (i32.load8_u (local.get $s))))))
+              (local.set $w (i32.add (local.get $w) (i32.const 4)))
+              (local.set $s (i32.add (local.get $s) (local.get $c)))
+              (local.set $j (i32.add (local.get $j) (i32.const 1)))
+              (br $taps)))
+          (f32.store (local.get $out) (f32.demote_f64 (local.get $acc)))
+          (local.set $out (i32.add (local.get $out) (i32.const 4)))
+          (local.set $ch (i32.add (local.get $ch) (i32.const 1)))
+          (br_if $chans (i32.lt_s (local.get $ch) (local.get $c))))))
+        (local.set $x (i32.add (local.get $x) (i32.const 1)))
+        (br_if $cols (i32.lt_s (local.get $x) (local.get $dw))))
+      (local.set $y (i32.add (local.get $y) (i32.const 1)))
+      (br_if $rows (i32.lt_s (local.get $y) (local.get $h)))))
+
+  ;; resize.ts' toByte: clamp to 0..255, then round half up.
+  (func $byte (param $v f64) (result i32)
+    (if (result i32) (f64.le (local.get $v) (f64.const 0))
+      (then (i32.const 0))
+      (else (if (result i32) (f64.ge (local.get $v) (f64.const 255))
+        (then (i32.const 255))
+        (else (i32.trunc_f64_s (f64.add (local.get $v) (f64.const 0.5))))))))
+
+  ;; cols(rows f32*, rowLen, dh, start, count, weights, max, out u8*): output row y from rows start[y] .. start[y] + count[y] - 1.
+  (func (export "cols")
+    (param $rows i32) (param $len i32) (param $dh i32)
+    (param $start i32) (param $count i32) (param $weights i32) (param $max i32) (param $out i32)
+    (local $y i32) (local $i i32) (local $j i32) (local $n i32) (local $s i32) (local $s2 i32) (local $w i32)
+    (local $w0 f64) (local $w1 f64) (local $acc f64) (local $end4 i32)
+    (local $vw0 v128) (local $vw1 v128) (local $a v128) (local $b v128) (local $lo v128) (local $hi v128)
+    (local.set $end4 (i32.and (local.get $len) (i32.const -4)))
+    (loop $outrows
+      (local.set $n (i32.load (i32.add (local.get $count) (i32.shl (local.get $y) (i32.const 2)))))
+      (local.set $s (i32.add (local.get $rows)
+        (i32.shl (i32.mul (i32.load (i32.add (local.get $start) (i32.shl (local.get $y) (i32.const 2)))) (local.get $len)) (i32.const 2))))
+      (local.set $w (i32.add (local.get $weights) (i32.shl (i32.mul (local.get $y) (local.get $max)) (i32.const 2))))
+      (local.set $w0 (f64.promote_f32 (f32.load (local.get $w))))
+      (local.set $w1 (f64.promote_f32 (f32.load offset=4 (local.get $w))))
+      (local.set $i (i32.const 0))
+      (if (i32.eq (local.get $n) (i32.const 1))
+        (then
+          (block $d1 (loop $l1
+            (br_if $d1 (i32.ge_s (local.get $i) (local.get $len)))
+            (i32.store8 (i32.add (local.get $out) (local.get $i))
+              (call $byte (f64.mul (local.get $w0) (f64.promote_f32 (f32.load (i32.add (local.get $s) (i32.shl (local.get $i) (i32.const 2))))))))
+            (local.set $i (i32.add (local.get $i) (i32.const 1)))
+            (br $l1))))
+        (else (if (i32.and (i32.eq (local.get $n) (i32.const 2))
+                           (i32.and (f64.ge (local.get $w0) (f64.const 0)) (f64.ge (local.get $w1) (f64.const 0))))
+          (then
+            ;; (w0 * a + w1 * b + 0.5) | 0, four at a time: no clamp is needed, as in resize.ts
+            (local.set $s2 (i32.add (local.get $s) (i32.shl (local.get $len) (i32.const 2))))
+            (local.set $vw0 (f64x2.splat (local.get $w0)))
+            (local.set $vw1 (f64x2.splat (local.get $w1)))
+            (block $d4 (loop $l4
+              (br_if $d4 (i32.ge_s (local.get $i) (local.get $end4)))
+              (local.set $a (v128.load (i32.add (local.get $s) (i32.shl (local.get $i) (i32.const 2)))))
+              (local.set $b (v128.load (i32.add (local.get $s2) (i32.shl (local.get $i) (i32.const 2)))))
+              (local.set $lo (i32x4.trunc_sat_f64x2_s_zero (f64x2.add (f64x2.add
+                (f64x2.mul (local.get $vw0) (f64x2.promote_low_f32x4 (local.get $a)))
+                (f64x2.mul (local.get $vw1) (f64x2.promote_low_f32x4 (local.get $b)))) (f64x2.splat (f64.const 0.5)))))
+              (local.set $hi (i32x4.trunc_sat_f64x2_s_zero (f64x2.add (f64x2.add
+                (f64x2.mul (local.get $vw0) (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $a) (local.get $a))))
+                (f64x2.mul (local.get $vw1) (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $b) (local.get $b))))) (f64x2.splat (f64.const 0.5)))))
+              ;; lanes 0, 1 of lo and of hi: four i32 in 0..255, narrowed to four bytes
+              (local.set $lo (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23 (local.get $lo) (local.get $hi)))
+              (local.set $lo (i8x16.narrow_i16x8_u (i16x8.narrow_i32x4_u (local.get $lo) (local.get $lo)) (local.get $lo)))
+              (i32.store (i32.add (local.get $out) (local.get $i)) (i32x4.extract_lane 0 (local.get $lo)))
+              (local.set $i (i32.add (local.get $i) (i32.const 4)))
+              (br $l4)))
+            (block $d2 (loop $l2
+              (br_if $d2 (i32.ge_s (local.get $i) (local.get $len)))
+              (i32.store8 (i32.add (local.get $out) (local.get $i))
+                (i32.trunc_f64_s (f64.add (f64.add
+                  (f64.mul (local.get $w0) (f64.promote_f32 (f32.load (i32.add (local.get $s) (i32.shl (local.get $i) (i32.const 2))))))
+                  (f64.mul (local.get $w1) (f64.promote_f32 (f32.load (i32.add (local.get $s2) (i32.shl (local.get $i) (i32.const 2)))))))
+                  (f64.const 0.5))))
+              (local.set $i (i32.add (local.get $i) (i32.const 1)))
+              (br $l2))))
+          (else
+            (block $dn (loop $ln
+              (br_if $dn (i32.ge_s (local.get $i) (local.get $len)))
+              (local.set $acc (f64.const 0))
+              (local.set $j (i32.const 0))
+              (block $dj (loop $lj
+                (br_if $dj (i32.ge_s (local.get $j) (local.get $n)))
+                (local.set $acc (f64.add (local.get $acc) (f64.mul
+                  (f64.promote_f32 (f32.load (i32.add (local.get $w) (i32.shl (local.get $j) (i32.const 2)))))
+                  (f64.promote_f32 (f32.load (i32.add (local.get $s)
+                    (i32.shl (i32.add (i32.mul (local.get $j) (local.get $len)) (local.get $i)) (i32.const 2))))))))
+                (local.set $j (i32.add (local.get $j) (i32.const 1)))
+                (br $lj)))
+              (i32.store8 (i32.add (local.get $out) (local.get $i)) (call $byte (local.get $acc)))
+              (local.set $i (i32.add (local.get $i) (i32.const 1)))
+              (br $ln)))))))
+      (local.set $out (i32.add (local.get $out) (local.get $len)))
+      (local.set $y (i32.add (local.get $y) (i32.const 1)))
+      (br_if $outrows (i32.lt_s (local.get $y) (local.get $dh)))))
+)
