@@ -6,6 +6,7 @@ import { EXIT } from "../errors";
 import { TLRUN_VERSION } from "../executor/status";
 import { compileForward, enginePreference, type Engine, type WorkerSettings } from "../models/compiled";
 import { poolSettings } from "../models/onnx/workers";
+import { compiledStepCheck } from "../training/compiled-step";
 import { embeddedModels, loadArtifacts } from "../models/source";
 import { JSON_OPTION, parse } from "./args";
 
@@ -106,6 +107,7 @@ export async function doctorCommand(argv: string[]): Promise<number> {
     }
   });
   const inference = await compiledInference();
+  const trainingStep = await compiledStepCheck();
   const report = {
     tlrun: TLRUN_VERSION,
     node: process.version,
@@ -122,6 +124,7 @@ export async function doctorCommand(argv: string[]): Promise<number> {
     },
     compiled_inference: inference.compiled,
     inference_workers: inference.workers,
+    compiled_training_step: trainingStep,
     threads: { TF_NUM_INTRAOP_THREADS: process.env.TF_NUM_INTRAOP_THREADS ?? null, TF_NUM_INTEROP_THREADS: process.env.TF_NUM_INTEROP_THREADS ?? null },
     weights,
   };
@@ -136,6 +139,7 @@ export async function doctorCommand(argv: string[]): Promise<number> {
   lines.push(`compiled inference: ${ci.ok ? `ok, ${ci.engine}` : "no"} (${ci.detail})`);
   for (const [name, r] of Object.entries(ci.engines)) lines.push(`  ${r.ok ? "ok  " : "no  "} ${name.padEnd(12)} ${r.detail}`);
   lines.push(`inference workers: ${report.inference_workers.ok ? "ok" : "no"} (${report.inference_workers.detail})`);
+  lines.push(`compiled training step: ${trainingStep.ok ? "ok" : "no"} (${trainingStep.detail})`);
   lines.push("weights:");
   for (const w of weights) lines.push(`  ${w.model}: ${w.origin}${w.sha256 ? ` sha256 ${w.sha256.slice(0, 16)}…` : ""}`);
   process.stdout.write(lines.join("\n") + "\n");

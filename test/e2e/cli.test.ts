@@ -193,12 +193,14 @@ test("a typo in tb-vgg16.yaml's freeze point is a located error suggesting VGG16
   }
 });
 
-test("doctor --json reports the native backend and compiled inference working", (t) => {
+test("doctor --json reports the native backend, compiled inference and compiled training steps working", (t) => {
   const r = tlrun(["doctor", "--json"], tempDir(t));
   assert.equal(r.code, 0, r.stderr);
-  const report = r.json() as { backend: string; backends: Record<string, { ok: boolean }>; compiled_inference: { ok: boolean; detail: string } };
+  const report = r.json() as { backend: string; backends: Record<string, { ok: boolean }>; compiled_inference: { ok: boolean; detail: string }; compiled_training_step: { ok: boolean; detail: string } };
   assert.equal(report.backend, "native"); // CI installs the native backend (README install); a fallback here is a failure
   assert.equal(report.backends.native!.ok, true);
   assert.equal(report.backends.wasm!.ok, true);
   assert.equal(report.compiled_inference.ok, true, report.compiled_inference.detail);
+  assert.equal(report.compiled_training_step.ok, true, report.compiled_training_step.detail);
+  assert.match(report.compiled_training_step.detail, /^tensorflow graph, \d+ ops: 2 of 5 steps$/);
 });
