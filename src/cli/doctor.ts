@@ -6,7 +6,7 @@ import { EXIT } from "../errors";
 import { TLRUN_VERSION } from "../executor/status";
 import { compileForward, enginePreference, type Engine, type WorkerSettings } from "../models/compiled";
 import { poolSettings } from "../models/onnx/workers";
-import { compiledStepCheck } from "../training/compiled-step";
+import { compiledStepCheck } from "../training/fit";
 import { embeddedModels, loadArtifacts } from "../models/source";
 import { JSON_OPTION, parse } from "./args";
 

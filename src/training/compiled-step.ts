@@ -2,7 +2,6 @@ import * as tf from "@tensorflow/tfjs";
 import { tensorflowSession } from "../models/native-graph";
 import { hostRelativeError, nativeBackend, recordOps, Unsupported } from "../models/trace";
 import { watchingDraws, type NoiseSource } from "./dropout";
-import { GroupOptimizer } from "./param-groups";
 
 /** One training step as the eager loop runs it: updates the weights, returns the loss and the correct count. */
 export type EagerStep = (x: tf.Tensor | tf.Tensor[], y: tf.Tensor) => [tf.Scalar, tf.Tensor];
@@ -184,38 +183,3 @@ export class CompiledSteps {
   }
 }
 
-/**
- * For `tlrun doctor`: compile the steps of a small softmax layer trained with Adam, as fit()
- * would, and say whether they compiled (and into how many ops) or why not.
- */
-export async function compiledStepCheck(): Promise<{ ok: boolean; detail: string }> {
-  const refusal = compiledStepsRefusal();
-  if (refusal) return { ok: false, detail: refusal };
-  const w = tf.variable(tf.randomNormal([6, 3], 0, 0.1, "float32", 1), true, `doctor_step_${Date.now()}`);
-  const opt = new GroupOptimizer("adam", [{ variables: [w], lrFactor: 1, fromEpoch: 0 }]);
-  opt.startEpoch(0, 0.01);
-  const steps = new CompiledSteps((x, y) => {
-    let hits: tf.Tensor | undefined;
-    const cost = opt.minimize(() => {
-      const p = tf.softmax(tf.matMul(x as tf.Tensor2D, w));
-      hits = tf.keep(tf.sum(tf.cast(tf.equal(tf.argMax(p, 1), tf.argMax(y, 1)), "float32")));
-      return tf.losses.softmaxCrossEntropy(y, tf.log(p)) as tf.Scalar;
-    });
-    return [cost, hits!];
-  }, () => opt.stepState());
-  try {
-    for (let i = 0; i < 5; i++) {
-      const x = tf.randomNormal([8, 6], 0, 1, "float32", i);
-      const y = tf.tidy(() => tf.oneHot(tf.tensor1d([0, 1, 2, 0, 1, 2, 0, 1], "int32"), 3));
-      tf.dispose([...(await steps.step(x, y)), x, y]);
-    }
-    const detail = steps.describe();
-    return { ok: steps.counts.compiled > 0, detail };
-  } catch (err) {
-    return { ok: false, detail: (err as Error).message.split("\n")[0]! };
-  } finally {
-    steps.dispose();
-    opt.dispose();
-    w.dispose();
-  }
-}

@@ -141,3 +141,33 @@ export async function fit(spec: FitSpec): Promise<FitResult> {
     opt.dispose();
   }
 }
+
+/**
+ * For `tlrun doctor`: fit() a small softmax layer with Adam for one epoch of five batches, as a
+ * stage would, and say whether its steps compiled (and into how many ops) or why not.
+ */
+export async function compiledStepCheck(): Promise<{ ok: boolean; detail: string }> {
+  const w = tf.variable(tf.randomNormal([6, 3], 0, 0.1, "float32", 1), true, `doctor_step_${Date.now()}`);
+  const phase: PhaseConfig = {
+    epochs: 1, optimizer: "adam", learning_rate: 0.01, batch_size: 8,
+    schedule: { type: "constant", warmup_epochs: 0, step_epochs: 1, gamma: 1, min_factor: 0 },
+    early_stopping: { enabled: false, monitor: "val_loss", patience: 0, min_delta: 0, restore_best: false },
+  };
+  try {
+    const { steps } = await fit({
+      phaseName: "doctor", phase, epochOffset: 0, variables: [w],
+      forward: (x) => tf.softmax(tf.matMul(x as tf.Tensor2D, w)),
+      loss: (y, p) => tf.losses.softmaxCrossEntropy(y, tf.log(p)) as tf.Scalar,
+      batches: async function* () {
+        for (let i = 0; i < 5; i++) yield { x: tf.randomNormal([8, 6], 0, 1, "float32", i), y: tf.tidy(() => tf.oneHot(tf.tensor1d([0, 1, 2, 0, 1, 2, 0, 1], "int32"), 3)), n: 8 };
+      },
+      batchesPerEpoch: 5, validate: async () => ({ loss: 0, accuracy: 0 }), callbacks: {}, checkAbort: () => undefined,
+    });
+    const eager = /^eager: /.exec(steps);
+    return eager ? { ok: false, detail: steps.slice(eager[0].length) } : { ok: true, detail: steps };
+  } catch (err) {
+    return { ok: false, detail: (err as Error).message.split("\n")[0]! };
+  } finally {
+    w.dispose();
+  }
+}
