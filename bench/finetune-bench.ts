@@ -71,7 +71,7 @@ export type FinetuneVariant = "stage" | "eager" | "unfolded";
  * path the second (recorded, then compiled) and the third (checked against an eager step).
  * Keras' timer likewise leaves out its first step, where fit traces its graph.
  */
-export const SETUP_STEPS = 3;
+const SETUP_STEPS = 3;
 
 /**
  * Train `steps` steps (one fit() epoch). Returns steps/s over the steps after the setup steps,
@@ -115,5 +115,5 @@ export async function finetuneRate(cached: boolean, steps: number, variant: Fine
   if (timed.length < 2) throw new Error(`finetuneRate needs more than ${SETUP_STEPS} steps, got ${steps}`);
   const steady = (timed[timed.length - 1]! - timed[0]!) / 1000 / (timed.length - 1);
   const setup = (timed[0]! - ends[0]!) / 1000 - (SETUP_STEPS - 1) * steady;
-  return { steps_per_s: 1 / steady, steps: timed.length - 1, setup_s: setup, trainable_variables: variables.length, num_tensors: before, step_runner: result.steps };
+  return { steps_per_s: 1 / steady, steps: timed.length - 1, setup_steps: SETUP_STEPS, setup_s: setup, trainable_variables: variables.length, num_tensors: before, step_runner: result.steps };
 }
