@@ -147,8 +147,8 @@ function resizeModule(): ResizeWasm | null {
 }
 
 /**
- * Both passes in WebAssembly (resize.wat: the same arithmetic, so the same bytes, about 3x faster
- * for the emoji's 64 -> 128 px): the pixels and taps are copied into its memory, laid out as
+ * Both passes in WebAssembly (resize.wat: the same arithmetic, so the same bytes; 92 against
+ * 203 us for the emoji's 64 -> 128 px bilinear): the pixels and taps are copied into its memory, laid out as
  * src | x taps | y taps | rows | out. False when the module is not available.
  */
 function resizeWasm(src: Uint8Array, sh: number, sw: number, c: number, tx: AxisTaps, ty: AxisTaps, out: Uint8Array): boolean {
