@@ -1,6 +1,8 @@
 /**
  * Worker threads for the JS PNG path, so decoding uses every core instead of the main thread's
- * one (sharp has its own thread pool for everything else). Jobs go to the least busy worker;
+ * one (sharp has its own thread pool for everything else). A job may also ask the worker to
+ * finish the image (finish.ts) into a batch in shared memory, or to finish pixels the pixel
+ * cache already holds, so augmentation and float conversion leave the main thread too. Jobs go to the least busy worker;
  * idle workers do not keep the process alive. If a worker fails, the pool shuts down and its
  * jobs, and all later ones, are decoded on the main thread: a broken pool costs speed, never
  * results. TLRUN_DECODE_THREADS sets the number of workers (default: one per core, at most 4;
@@ -10,15 +12,27 @@ import { availableParallelism } from "node:os";
 import { join } from "node:path";
 import { Worker } from "node:worker_threads";
 import type { DecodeOptions } from "./decode";
+import type { FinishTarget } from "./finish";
 
-/** A worker's answer: pixels, a reason to show, an unexpected error, or "give it to sharp". */
-export type WorkerReply = { px: Uint8Array } | { reason: string } | { error: string } | { sharp: true };
+/**
+ * A worker's answer: the pixels (also `written` when it finished them into the target too, for
+ * the pixel cache), `written` alone, a reason to show, an unexpected error, or "give it to sharp".
+ */
+export type WorkerReply = { px: Uint8Array; written?: true } | { written: true } | { reason: string } | { error: string } | { sharp: true };
 
-/** One decode request. */
+/** What to do with a decoded image besides answering: finish it into `into` (shared memory), and send the pixels back only if `keep`. */
+export interface FinishRequest {
+  into: FinishTarget;
+  keep: boolean;
+}
+
+/** One request: decode the file `abs`, or only finish pixels already decoded (`px`). */
 export interface Job {
   id: number;
-  abs: string;
+  abs?: string;
+  px?: Uint8Array;
   opts: DecodeOptions;
+  finish?: FinishRequest;
 }
 
 interface Slot {
@@ -41,8 +55,20 @@ function envThreads(): number {
   return Number.isInteger(v) && v >= 0 ? v : Math.min(4, availableParallelism());
 }
 
-/** Decode `abs` on a worker; undefined when there are no workers (or they failed): decode it here. */
-export function decodeOnWorker(abs: string, opts: DecodeOptions): Promise<WorkerReply | undefined> {
+/**
+ * Decode `abs` on a worker (and finish it, with `finish`); undefined when there are no workers
+ * (or they failed): decode it here.
+ */
+export function decodeOnWorker(abs: string, opts: DecodeOptions, finish?: FinishRequest): Promise<WorkerReply | undefined> {
+  return submit({ abs, opts, finish });
+}
+
+/** Finish decoded pixels into `into` on a worker; undefined when there are no workers: finish them here. */
+export function finishOnWorker(px: Uint8Array, opts: DecodeOptions, into: FinishTarget): Promise<WorkerReply | undefined> {
+  return submit({ px, opts, finish: { into, keep: false } });
+}
+
+function submit(request: Omit<Job, "id">): Promise<WorkerReply | undefined> {
   const pool = workers();
   if (!pool) return Promise.resolve(undefined);
   const slot = pool.reduce((a, b) => (b.pending < a.pending ? b : a));
@@ -50,7 +76,7 @@ export function decodeOnWorker(abs: string, opts: DecodeOptions): Promise<Worker
   return new Promise((done) => {
     jobs.set(id, { slot, done });
     if (slot.pending++ === 0) slot.worker.ref();
-    const queued = slot.queue.push({ id, abs, opts });
+    const queued = slot.queue.push({ id, ...request });
     if (queued === 1) queueMicrotask(() => post(slot));
     else if (queued >= MESSAGE_JOBS) post(slot); // a worker answers a message as a whole: long runs go out in parts, so answers stream back
   });

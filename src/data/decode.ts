@@ -4,7 +4,8 @@ import sharp, { type Metadata, type Sharp } from "sharp";
 import type { Interpolation } from "../config/types";
 import { TlrunError } from "../errors";
 import { decodePngFast, probePngFast, tooManyPixels } from "./decode-png";
-import { decodeOnWorker, decodeWorkersAvailable } from "./decode-pool";
+import { decodeOnWorker, decodeWorkersAvailable, finishOnWorker, type WorkerReply } from "./decode-pool";
+import { finishInto, sharedTarget, type FinishTarget } from "./finish";
 import { PngDataError } from "./png";
 import { rgbToGray } from "./preprocess";
 
@@ -33,19 +34,11 @@ export type ProbeResult = { ok: true; width: number; height: number; format: str
  * (below); the caller always gets its own copy.
  */
 export async function decodeImage(abs: string, opts: DecodeOptions): Promise<Uint8Array> {
-  const [h, w] = opts.size;
-  const key = `${abs}\0${h}x${w}\0${opts.colorMode}\0${opts.interpolation}\0${opts.maxPixels}`;
+  const key = cacheKey(abs, opts);
   const stamp = cache.maxBytes > 0 ? fileStamp(abs) : undefined;
-  const hit = stamp === undefined ? undefined : cache.entries.get(key);
-  if (hit && hit.stamp === stamp) {
-    cache.entries.delete(key); // re-insert: Map order is the LRU order
-    cache.entries.set(key, hit);
-    return hit.px.slice();
-  }
   if (stamp === undefined) return decodeFile(abs, opts);
-  // a decode of the same file already under way (warmPixelCache's) is joined, not repeated
-  const running = inflight.get(key);
-  if (running?.stamp === stamp) return (await running.px).slice();
+  const known = cachedOrRunning(key, stamp);
+  if (known) return (await known).slice();
   const px = decodeFile(abs, opts);
   cache.decodes++;
   const entry = { stamp, px };
@@ -57,6 +50,55 @@ export async function decodeImage(abs: string, opts: DecodeOptions): Promise<Uin
   } finally {
     if (inflight.get(key) === entry) inflight.delete(key);
   }
+}
+
+/**
+ * Decode `abs` and finish it into `t` (finish.ts: augmentation, floats), as
+ * `finishInto(await decodeImage(abs, opts), ...)` would, but with the pixel work off this thread
+ * where it can be: when `t.out` is shared memory and there are decode workers, a PNG is decoded
+ * and finished on a worker, and an image already in the pixel cache goes to a worker to be
+ * finished. Only the pixels for the cache come back. Anything a worker does not take (sharp's
+ * files, damaged files, a failed pool) is decoded and finished here, with decodeImage's errors.
+ */
+export async function decodeInto(abs: string, opts: DecodeOptions, t: FinishTarget): Promise<void> {
+  const [h, w] = opts.size;
+  if (!sharedTarget(t.out) || !forWorkers(abs) || !decodeWorkersAvailable()) return finishInto(await decodeImage(abs, opts), h, w, t);
+  const key = cacheKey(abs, opts);
+  const stamp = cache.maxBytes > 0 ? fileStamp(abs) : undefined;
+  const cached = stamp === undefined ? undefined : cachedOrRunning(key, stamp);
+  if (cached) {
+    const known = await cached;
+    const done = await finishOnWorker(known, opts, t);
+    return done && "written" in done ? undefined : finishInto(known, h, w, t);
+  }
+  if (stamp !== undefined) cache.decodes++;
+  const reply = await decodeOnWorker(abs, opts, { into: t, keep: stamp !== undefined });
+  if (reply && "written" in reply) {
+    if ("px" in reply && stamp !== undefined) remember(key, stamp, reply.px);
+    return;
+  }
+  const px = await decodeFile(abs, opts, { reply });
+  if (stamp !== undefined) remember(key, stamp, px);
+  finishInto(px, h, w, t);
+}
+
+const cacheKey = (abs: string, opts: DecodeOptions): string => `${abs}\0${opts.size[0]}x${opts.size[1]}\0${opts.colorMode}\0${opts.interpolation}\0${opts.maxPixels}`;
+
+/**
+ * The cached pixels of `key` when they are still `stamp`'s (the cache's own array: copy it
+ * before handing it out), or those of a decode of it already under way (warmPixelCache's), joined
+ * rather than repeated. Synchronous when there is neither, so a caller that starts a decode
+ * registers it in `inflight` before anyone else can look.
+ */
+function cachedOrRunning(key: string, stamp: string): Uint8Array | Promise<Uint8Array> | undefined {
+  const hit = cache.entries.get(key);
+  if (hit && hit.stamp === stamp) {
+    cache.entries.delete(key); // re-insert: Map order is the LRU order
+    cache.entries.set(key, hit);
+    return hit.px;
+  }
+  const running = inflight.get(key);
+  return running?.stamp === stamp ? running.px : undefined;
 }
 
 /** Decodes under way that will land in the pixel cache, by cache key. */
@@ -85,8 +127,9 @@ export function warmPixelCache(paths: readonly string[], opts: DecodeOptions): v
 /** Files the decode workers take (when there are any); the rest start on this thread. */
 const forWorkers = (abs: string): boolean => /\.png$/i.test(abs);
 
-async function decodeFile(abs: string, opts: DecodeOptions): Promise<Uint8Array> {
-  const reply = forWorkers(abs) ? await decodeOnWorker(abs, opts) : undefined;
+/** Decode `abs`, on a worker if it takes the file; `asked` is a worker's answer already in hand. */
+async function decodeFile(abs: string, opts: DecodeOptions, asked?: { reply: WorkerReply | undefined }): Promise<Uint8Array> {
+  const reply = asked ? asked.reply : forWorkers(abs) ? await decodeOnWorker(abs, opts) : undefined;
   if (reply && "px" in reply) return reply.px;
   let buf: Buffer | undefined;
   try {

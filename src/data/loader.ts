@@ -1,9 +1,10 @@
 import type { AugmentConfig, Interpolation } from "../config/types";
 import { Rng, deriveSeed } from "../util/rng";
-import { applyAugment, augmentInto, sampleAugment } from "./augment";
-import { decodeImage } from "./decode";
+import { sampleAugment } from "./augment";
+import { decodeInto } from "./decode";
+import { decodeWorkersAvailable } from "./decode-pool";
 import { createLimiter } from "./pool";
-import { grayToRgb, toFloatInput, type PreprocessMode } from "./preprocess";
+import type { PreprocessMode } from "./preprocess";
 
 export interface BatchOptions {
   /** [height, width] fed to the model. */
@@ -39,6 +40,8 @@ export interface Batch {
 /**
  * Stream `items` as preprocessed float batches, in order. Decoding runs ahead by `prefetch`
  * batches with bounded concurrency. A file that no longer decodes throws a TlrunError naming it.
+ * With decode workers the batches live in shared memory, which the workers fill directly
+ * (decodeInto); consumers treat them as any Float32Array.
  */
 export async function* batches(items: ReadonlyArray<{ abs: string }>, opts: BatchOptions): AsyncGenerator<Batch> {
   const [h, w] = opts.size;
@@ -50,9 +53,10 @@ export async function* batches(items: ReadonlyArray<{ abs: string }>, opts: Batc
   const ahead = Math.max(0, opts.prefetch ?? 2);
   // batch b + ahead + 2 starts when the consumer asks for batch b + 1, so it can take b's buffer
   const ring: Float32Array[] = [];
+  const floats = decodeWorkersAvailable() ? (n: number) => new Float32Array(new SharedArrayBuffer(n * 4)) : (n: number) => new Float32Array(n);
   const buffer = (b: number, n: number): Float32Array => {
-    if (!opts.reuseBuffers) return new Float32Array(n * h * w * 3);
-    const full = (ring[b % (ahead + 2)] ??= new Float32Array(bs * h * w * 3));
+    if (!opts.reuseBuffers) return floats(n * h * w * 3);
+    const full = (ring[b % (ahead + 2)] ??= floats(bs * h * w * 3));
     return full.subarray(0, n * h * w * 3);
   };
   const start = (b: number): void => {
@@ -101,15 +105,9 @@ async function loadBatch(
 }
 
 /** Decode (and augment) one image and write its floats into `x` from `offset`. */
-async function loadInto(abs: string, index: number, opts: BatchOptions, h: number, w: number, x: Float32Array, offset: number): Promise<void> {
-  const c = opts.colorMode === "grayscale" ? 1 : 3;
-  let px = await decodeImage(abs, { size: [h, w], colorMode: opts.colorMode, maxPixels: opts.maxPixels, interpolation: opts.interpolation });
-  if (opts.augment) {
-    const { cfg, seed, epoch } = opts.augment;
-    const params = sampleAugment(new Rng(deriveSeed(seed, `augment:${epoch}:${index}`)), cfg);
-    // RGB in one pass (augment.ts); grey augments its one channel before it is tripled
-    if (c === 3) return augmentInto(px, h, w, params, x, offset, opts.preprocessing);
-    px = applyAugment(px, h, w, c, params);
-  }
-  toFloatInput(c === 1 ? grayToRgb(px) : px, x, offset, opts.preprocessing, 3);
+function loadInto(abs: string, index: number, opts: BatchOptions, h: number, w: number, x: Float32Array, offset: number): Promise<void> {
+  const a = opts.augment;
+  const augment = a && sampleAugment(new Rng(deriveSeed(a.seed, `augment:${a.epoch}:${index}`)), a.cfg);
+  const decode = { size: [h, w] as [number, number], colorMode: opts.colorMode, maxPixels: opts.maxPixels, interpolation: opts.interpolation };
+  return decodeInto(abs, decode, { out: x, offset, preprocessing: opts.preprocessing, augment });
 }

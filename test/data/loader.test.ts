@@ -6,7 +6,10 @@ import { after, before, describe, it } from "node:test";
 import sharp from "sharp";
 import type { AugmentConfig } from "../../src/config/types";
 import { TlrunError } from "../../src/errors";
+import { clearPixelCache, configurePixelCache } from "../../src/data/decode";
+import { configureDecodeThreads } from "../../src/data/decode-pool";
 import { batches, type Batch, type BatchOptions } from "../../src/data/loader";
+import { encodePng, randomSamples } from "./png-fixtures";
 
 const dir = mkdtempSync(join(tmpdir(), "tlrun-loader-"));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -102,6 +105,44 @@ describe("batches", () => {
     assert.equal(i, fresh.length);
     assert.equal(new Set(seen).size, 3, "prefetch 1: three buffers in turn");
     assert.equal(seen[3], seen[0]);
+  });
+
+  it("is filled by the decode workers in shared memory with the floats this thread computes", async () => {
+    // textured RGBA, grey and palette PNGs (the workers'), a JPEG and an interlaced PNG (sharp's, here)
+    const tex = [
+      encodePng({ width: 23, height: 17, colorType: 6, bitDepth: 8, samples: randomSamples(23 * 17 * 4, 8, 11) }),
+      encodePng({ width: 12, height: 20, colorType: 0, bitDepth: 8, samples: randomSamples(12 * 20, 8, 12) }),
+      encodePng({ width: 9, height: 9, colorType: 3, bitDepth: 2, samples: randomSamples(81, 2, 13), palette: [9, 80, 200, 255, 0, 0, 0, 255, 0, 40, 40, 40] }),
+    ];
+    const items = tex.map((png, i) => ({ abs: join(dir, `tex${i}.png`) }));
+    tex.forEach((png, i) => writeFileSync(items[i]!.abs, png));
+    items.push({ abs: join(dir, "tex.jpg") }, { abs: join(dir, "tex-interlaced.png") });
+    await sharp(tex[0]).flatten().jpeg().toFile(items[3]!.abs);
+    await sharp(tex[0]).png({ progressive: true }).toFile(items[4]!.abs);
+    const all = [...items, ...items];
+    const run = async (threads: number, colorMode: "rgb" | "grayscale", cacheBytes: number): Promise<{ x: number[][]; shared: boolean[] }> => {
+      const prevThreads = configureDecodeThreads({ threads });
+      const prevCache = configurePixelCache({ maxBytes: cacheBytes });
+      clearPixelCache();
+      try {
+        const x: number[][] = [], shared: boolean[] = [];
+        for (const epoch of [0, 1]) // epoch 1 comes from the pixel cache when it is on
+          for await (const b of batches(all, { ...base, size: [14, 10], colorMode, preprocessing: "tf", batchSize: 3, reuseBuffers: true, augment: { cfg: AUG, seed: 5, epoch } }))
+            x.push([...b.x]), shared.push(b.x.buffer instanceof SharedArrayBuffer);
+        return { x, shared };
+      } finally {
+        configurePixelCache(prevCache);
+        configureDecodeThreads(prevThreads);
+        clearPixelCache();
+      }
+    };
+    for (const colorMode of ["rgb", "grayscale"] as const)
+      for (const cacheBytes of [0, 2 ** 20]) {
+        const here = await run(0, colorMode, cacheBytes);
+        const workers = await run(2, colorMode, cacheBytes);
+        assert.ok(here.shared.every((s) => !s) && workers.shared.every((s) => s), "shared memory exactly when there are workers");
+        assert.deepEqual(workers.x, here.x, `${colorMode}, cache ${cacheBytes}`);
+      }
   });
 
   it("handles an empty list", async () => {

@@ -71,7 +71,9 @@ export function ortSession(ort: Ort, model: Uint8Array, threads = ortThreads()):
   const names = s.outputMetadata.map((o) => o.name);
   return {
     run(data, dims) {
-      const out = s.run({ [input]: new ort.Tensor("float32", data, dims) }, fetches, {});
+      // ONNX Runtime refuses shared memory (the loader's batches are, with decode workers): a private copy
+      const own = data.buffer instanceof SharedArrayBuffer ? data.slice() : data;
+      const out = s.run({ [input]: new ort.Tensor("float32", own, dims) }, fetches, {});
       return names.map((n) => {
         const t = out[n]!;
         if (!(t.data instanceof Float32Array)) throw new Error(`output ${n} is ${t.type}, not float32`);
