@@ -126,11 +126,16 @@ async function session(engine: Engine, trace: Trace): Promise<Session> {
 
 /**
  * Compile a recording with `engine` and check it against `fn` (on the first `checkRows` examples
- * of a batch, or all); then start `workers` sessions on worker threads, each checked the same way.
+ * of a batch, or all); with `workers`, sessions on worker threads start meanwhile, and each is
+ * checked the same way.
  */
 async function compileTrace(engine: Engine, trace: Trace, fn: (x: tf.Tensor) => tf.Tensor[], checkRows?: number, workers?: WorkerSettings): Promise<CompiledForward> {
   const inputShape = trace.shapes.get("x")!;
   const s = await session(engine, trace);
+  // the workers load their sessions on the other cores while this thread checks its own
+  let runHere: CompiledForward["runHost"] | undefined; // the pool's fallback for a broken worker, set below
+  const starting = workers ? startingPool(s, inputShape, workers, (x, n) => runHere!(x, n)) : undefined;
+  if (!workers) s.model = undefined; // no sessions to start: the bytes are not needed again
   try {
     const check = tf.randomUniform(inputShape, -2, 2, "float32", 7);
     // eager on the first rows only when the examples of a batch are independent: an eager pass
@@ -185,38 +190,38 @@ async function compileTrace(engine: Engine, trace: Trace, fn: (x: tf.Tensor) => 
       },
       dispose: () => (pool?.dispose(), s.dispose()),
     };
+    runHere = (x, n) => forward.runHost(x, n);
     if (workers) {
-      const started = await startWorkers(s, inputShape, workers, checkInput!, rows, reference!, (x, n) => forward.runHost(x, n));
+      const started = await checkWorkers(s, starting, workers, checkInput!, rows, reference!);
       pool = started.pool;
       return { ...forward, workers: started.result };
     }
-    s.model = undefined; // no sessions to start: the bytes are not needed again
     return forward;
   } catch (err) {
+    void starting?.then((p) => (p instanceof Error ? undefined : p.dispose()));
     s.dispose();
     throw err;
   }
 }
 
 /**
- * `settings.workers` sessions of `s`'s ONNX model on worker threads, each checked against the
- * eager `reference` for the first `rows` examples of `checkInput`. The model's bytes are
- * dropped afterwards: only the sessions need them.
+ * Start `settings.workers` sessions of `s`'s ONNX model on worker threads (or the reason they do
+ * not start), and drop the model's bytes: only the sessions need them.
  */
-async function startWorkers(
-  s: Session, inputShape: number[], settings: WorkerSettings, checkInput: Float32Array, rows: number, reference: Float32Array[],
-  fallback: (x: Float32Array, n: number) => Float32Array[],
-): Promise<{ pool?: InferencePool; result: WorkersResult }> {
+function startingPool(s: Session, inputShape: number[], settings: WorkerSettings, fallback: (x: Float32Array, n: number) => Float32Array[]): Promise<InferencePool | Error> | undefined {
   const model = s.model;
   s.model = undefined;
-  if (!model) return { result: { ok: false, reason: `${s.label} runs on the main thread` } };
-  if (settings.workers < 1) return { result: { ok: false, reason: "TLRUN_INFERENCE_WORKERS=0" } };
-  let pool: InferencePool;
-  try {
-    pool = await startPool(model, inputShape, settings.workers, settings.threads, fallback);
-  } catch (err) {
-    return { result: { ok: false, reason: `inference workers do not start: ${reasonOf(err)}` } };
-  }
+  if (!model || settings.workers < 1) return undefined;
+  return startPool(model, inputShape, settings.workers, settings.threads, fallback).catch((err: Error) => err);
+}
+
+/** The pool `starting` started, once each session matches the eager `reference` on the first `rows` examples of `checkInput`. */
+async function checkWorkers(
+  s: Session, starting: Promise<InferencePool | Error> | undefined, settings: WorkerSettings, checkInput: Float32Array, rows: number, reference: Float32Array[],
+): Promise<{ pool?: InferencePool; result: WorkersResult }> {
+  if (!starting) return { result: { ok: false, reason: settings.workers < 1 ? "TLRUN_INFERENCE_WORKERS=0" : `${s.label} runs on the main thread` } };
+  const pool = await starting;
+  if (pool instanceof Error) return { result: { ok: false, reason: `inference workers do not start: ${reasonOf(pool)}` } };
   const each = await pool.onEach(checkInput, rows).catch((err: Error) => err);
   const worst = each instanceof Error ? undefined : Math.max(...each.map((outs) => hostRelativeError(reference, outs)));
   if (worst === undefined || !(worst <= CHECK_TOLERANCE)) {
