@@ -29,11 +29,15 @@ const loaded = new Map<BackendName, BackendInfo>();
 /**
  * Native backend settings. TensorFlow's own thread defaults (one intra-op thread per core) were
  * as fast as any explicit setting we measured (docs/native-backend.md), so TF_NUM_INTRAOP_THREADS
- * and TF_NUM_INTEROP_THREADS are left to the user; oneDNN stays on (about 1.6-2x faster here).
- * Each of these only sets a default: a value in the environment wins.
+ * and TF_NUM_INTEROP_THREADS are left to the user. Each of these only sets a default: a value in
+ * the environment wins.
  */
 function configureThreads(): void {
   process.env.TF_CPP_MIN_LOG_LEVEL ??= "2";
+  // TensorFlow 2.9 turns oneDNN on by itself only on CPUs with AVX-512 VNNI, BF16 or AMX, so an
+  // AVX2 machine (an AMD EPYC here) ran the Eigen kernels: slower, and the Eigen depthwise
+  // convolution ignores its dilation (a wrong output shape, that tfjs then carries on with).
+  process.env.TF_ENABLE_ONEDNN_OPTS ??= "1";
   // Eager ops otherwise get every output from malloc, which maps fresh pages for each large
   // activation: the BFC allocator measured 2.5x faster extraction at 224 px and flat memory.
   process.env.TF_CPU_ALLOCATOR_USE_BFC ??= "true";
