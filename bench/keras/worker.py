@@ -9,6 +9,9 @@ import sys
 import time
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+# tlrun's default (src/backend/select.ts): TensorFlow turns oneDNN on by itself only on CPUs with
+# AVX-512 VNNI/BF16/AMX, so without this the two sides could run different kernels
+os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "1")
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
