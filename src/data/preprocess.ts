@@ -2,6 +2,8 @@
  * Turn uint8 pixels into the float input a base model expects, written straight into a batch
  * buffer. The modes match keras.applications' `preprocess_input`.
  */
+import { bytesToFloatsWasm } from "./resize";
+
 export type PreprocessMode = "tf" | "caffe" | "torch" | "none";
 
 const CAFFE_MEAN_BGR = [103.939, 116.779, 123.68] as const;
@@ -22,6 +24,8 @@ export function toFloatInput(pixels: Uint8Array, out: Float32Array, offset: numb
   const n = pixels.length;
   if (offset < 0 || offset + n > out.length) throw new RangeError(`batch buffer too small: need ${offset + n}, have ${out.length}`);
   if (mode === "none" || mode === "tf") {
+    // resize.wat's SIMD conversion when it loads: the same floats (the test checks every byte value)
+    if (bytesToFloatsWasm(pixels, mode === "tf" ? 127.5 : 0, mode === "tf" ? 127.5 : 1, out, offset)) return;
     // a native byte-to-float copy, then (tf) one multiply-add in place: x * (1 / 127.5) - 1 is
     // the same float32 as x / 127.5 - 1 for every byte value (the test checks all 256)
     out.set(pixels, offset);

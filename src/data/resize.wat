@@ -1,7 +1,8 @@
 ;; The two passes of resize.ts in WebAssembly, with the same arithmetic in the same order (f64
 ;; sums of f32 weights times samples, rounded to f32 between the passes), so the bytes out are
 ;; resize.ts' own. The vertical pass's two-tap case (bilinear enlarging) runs four samples at a
-;; time with 128-bit SIMD. Build: `node scripts/build-wasm.mjs` (writes resize-wasm.ts).
+;; time with 128-bit SIMD. `floats` turns bytes into preprocess.ts' floats for the "tf" and "none"
+;; modes. Build: `node scripts/build-wasm.mjs` (writes resize-wasm.ts).
 ;;
 ;; Taps (one axis): start i32[out], count i32[out], weights f32[out * max].
 (module
@@ -146,4 +147,35 @@
       (local.set $out (i32.add (local.get $out) (local.get $len)))
       (local.set $y (i32.add (local.get $y) (i32.const 1)))
       (br_if $outrows (i32.lt_s (local.get $y) (local.get $dh)))))
+
+  ;; floats(src u8*, n, out f32*, sub, div): out[i] = (f32(src[i]) - sub) / div, sixteen bytes at a
+  ;; time. For sub = div = 127.5 (MobileNet's "tf" preprocessing) this is, for every byte value, the
+  ;; float32 that preprocess.ts computes as x * (1 / 127.5) - 1 in f64: x - 127.5 is exact in f32
+  ;; and the one division rounds once. sub 0, div 1 gives the bytes as floats.
+  (func (export "floats") (param $src i32) (param $n i32) (param $out i32) (param $sub f32) (param $div f32)
+    (local $i i32) (local $o i32) (local $v v128) (local $lo v128) (local $hi v128) (local $s v128) (local $d v128)
+    (local.set $s (f32x4.splat (local.get $sub)))
+    (local.set $d (f32x4.splat (local.get $div)))
+    (block $done (loop $vec
+      (br_if $done (i32.gt_u (i32.add (local.get $i) (i32.const 16)) (local.get $n)))
+      (local.set $v (v128.load (i32.add (local.get $src) (local.get $i))))
+      (local.set $lo (i16x8.extend_low_i8x16_u (local.get $v)))
+      (local.set $hi (i16x8.extend_high_i8x16_u (local.get $v)))
+      (local.set $o (i32.add (local.get $out) (i32.shl (local.get $i) (i32.const 2))))
+      (v128.store (local.get $o)
+        (f32x4.div (f32x4.sub (f32x4.convert_i32x4_u (i32x4.extend_low_i16x8_u (local.get $lo))) (local.get $s)) (local.get $d)))
+      (v128.store offset=16 (local.get $o)
+        (f32x4.div (f32x4.sub (f32x4.convert_i32x4_u (i32x4.extend_high_i16x8_u (local.get $lo))) (local.get $s)) (local.get $d)))
+      (v128.store offset=32 (local.get $o)
+        (f32x4.div (f32x4.sub (f32x4.convert_i32x4_u (i32x4.extend_low_i16x8_u (local.get $hi))) (local.get $s)) (local.get $d)))
+      (v128.store offset=48 (local.get $o)
+        (f32x4.div (f32x4.sub (f32x4.convert_i32x4_u (i32x4.extend_high_i16x8_u (local.get $hi))) (local.get $s)) (local.get $d)))
+      (local.set $i (i32.add (local.get $i) (i32.const 16)))
+      (br $vec)))
+    (block $end (loop $tail
+      (br_if $end (i32.ge_u (local.get $i) (local.get $n)))
+      (f32.store (i32.add (local.get $out) (i32.shl (local.get $i) (i32.const 2)))
+        (f32.div (f32.sub (f32.convert_i32_u (i32.load8_u (i32.add (local.get $src) (local.get $i)))) (local.get $sub)) (local.get $div)))
+      (local.set $i (i32.add (local.get $i) (i32.const 1)))
+      (br $tail))))
 )

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { grayToRgb, toFloatInput } from "../../src/data/preprocess";
+import { useResizeWasm } from "../../src/data/resize";
 
 const close = (actual: Float32Array, expected: number[]): void => {
   assert.equal(actual.length, expected.length);
@@ -16,11 +17,42 @@ describe("toFloatInput", () => {
     close(out, [-1, 127 / 127.5 - 1, 1, 10 / 127.5 - 1, 20 / 127.5 - 1, 30 / 127.5 - 1]);
   });
 
-  it("tf gives exactly the float32 of x / 127.5 - 1 for every byte value", () => {
+  it("tf gives exactly the float32 of x / 127.5 - 1 for every byte value, in WebAssembly and in JS", () => {
     const all = Uint8Array.from({ length: 256 * 3 }, (_, i) => i % 256);
-    const out = new Float32Array(all.length);
-    toFloatInput(all, out, 0, "tf", 3);
-    all.forEach((v, i) => assert.equal(out[i], Math.fround(v / 127.5 - 1), `byte ${v}`));
+    const wasOn = useResizeWasm(true);
+    try {
+      assert.ok(useResizeWasm(true), "the module loads on this Node");
+      for (const wasm of [true, false]) {
+        useResizeWasm(wasm);
+        const out = new Float32Array(all.length);
+        toFloatInput(all, out, 0, "tf", 3);
+        all.forEach((v, i) => assert.equal(out[i], Math.fround(v / 127.5 - 1), `byte ${v} (${wasm ? "wasm" : "js"})`));
+      }
+    } finally {
+      useResizeWasm(wasOn);
+    }
+  });
+
+  it("writes the same floats in WebAssembly as in JS at any length and offset, into private or shared memory", () => {
+    const wasOn = useResizeWasm(true);
+    try {
+      assert.ok(useResizeWasm(true), "the module loads on this Node");
+      for (const mode of ["tf", "none"] as const)
+        for (const n of [1, 15, 16, 17, 48, 49_157])
+          for (const shared of [false, true]) {
+            const px = Uint8Array.from({ length: n }, (_, i) => (i * 37 + (i >> 8)) & 255);
+            const runs = [true, false].map((wasm) => {
+              useResizeWasm(wasm);
+              const out = new Float32Array(shared ? new SharedArrayBuffer((n + 10) * 4) : new ArrayBuffer((n + 10) * 4)).fill(-7);
+              toFloatInput(px, out, 3, mode, 3);
+              return Array.from(out);
+            });
+            assert.deepEqual(runs[0], runs[1], `${mode}, ${n} bytes, ${shared ? "shared" : "private"}`);
+            assert.deepEqual([runs[0]!.slice(0, 3), runs[0]!.slice(n + 3)], [[-7, -7, -7], Array(7).fill(-7)], "nothing outside its place");
+          }
+    } finally {
+      useResizeWasm(wasOn);
+    }
   });
 
   it("caffe: RGB to BGR, minus the ImageNet BGR mean", () => {
