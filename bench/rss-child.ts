@@ -10,6 +10,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { FeatureWriter } from "../src/cache/features";
+import { pixelCacheStats } from "../src/data/decode";
 import { batches } from "../src/data/loader";
 import { featureExtractor } from "../src/models/graph";
 import { poolSettings } from "../src/models/onnx/workers";
@@ -48,6 +49,7 @@ async function main(): Promise<void> {
   emit({
     images: items.length, size, img_per_s: items.length / secs, seconds: secs, rows: writer.rows,
     max_rss_mb: process.resourceUsage().maxRSS / 1024, forward: base.runner, rss_mb_samples: rssMb.map((v) => Math.round(v)), num_tensors: counts[0],
+    pixel_cache_mb: pixelCacheStats().bytes / 2 ** 20,
   });
 }
 
