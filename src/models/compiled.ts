@@ -87,7 +87,7 @@ interface Session {
   callHost(x: Float32Array): Float32Array[];
   dispose(): void;
   label: string;
-  /** The ONNX model's bytes, for sessions on worker threads; dropped once they have started. */
+  /** The ONNX model's bytes, for sessions on worker threads; compileTrace takes them and drops them here. */
   model?: Uint8Array;
 }
 
@@ -132,10 +132,28 @@ async function session(engine: Engine, trace: Trace): Promise<Session> {
 async function compileTrace(engine: Engine, trace: Trace, fn: (x: tf.Tensor) => tf.Tensor[], checkRows?: number, workers?: WorkerSettings): Promise<CompiledForward> {
   const inputShape = trace.shapes.get("x")!;
   const s = await session(engine, trace);
-  // the workers load their sessions on the other cores while this thread checks its own
-  let runHere: CompiledForward["runHost"] | undefined; // the pool's fallback for a broken worker, set below
-  const starting = workers ? startingPool(s, inputShape, workers, (x, n) => runHere!(x, n)) : undefined;
-  if (!workers) s.model = undefined; // no sessions to start: the bytes are not needed again
+  const batch = inputShape[0]!;
+  const per = inputShape.slice(1).reduce((a, b) => a * b, 1);
+  let staging: Float32Array | undefined;
+  const runHost: CompiledForward["runHost"] = (x, n) => {
+    if (n > batch || x.length < n * per) throw new Error(`host batch of ${n} does not fit the compiled batch ${batch}`);
+    let input = x.length === batch * per ? x : x.subarray(0, n * per);
+    if (n < batch) {
+      staging ??= new Float32Array(batch * per);
+      staging.set(input);
+      staging.fill(0, n * per);
+      input = staging;
+    }
+    return s.callHost(input).map((o) => (n === batch ? o : o.slice(0, (o.length / batch) * n)));
+  };
+  // the workers load their sessions on the other cores while this thread checks its own; runHost
+  // is their fallback should one break. Only the sessions need the model's bytes.
+  const model = s.model;
+  s.model = undefined;
+  const starting = !workers ? undefined
+    : !model ? `${s.label} runs on the main thread`
+    : workers.workers < 1 ? "TLRUN_INFERENCE_WORKERS=0"
+    : startPool(model, inputShape, workers.workers, workers.threads, runHost).catch((err: Error) => err);
   try {
     const check = tf.randomUniform(inputShape, -2, 2, "float32", 7);
     // eager on the first rows only when the examples of a batch are independent: an eager pass
@@ -159,24 +177,11 @@ async function compileTrace(engine: Engine, trace: Trace, fn: (x: tf.Tensor) => 
       check.dispose();
     }
     if (!(checkError <= CHECK_TOLERANCE)) throw new Unsupported(`graph output differs from eager by ${checkError.toExponential(2)} (relative)`);
-    const batch = inputShape[0]!;
-    const per = inputShape.slice(1).reduce((a, b) => a * b, 1);
-    let staging: Float32Array | undefined;
     let pool: InferencePool | undefined;
     const forward: CompiledForward = {
       engine, batch, checkError, ops: trace.nodes.length, label: s.label, runner: `${s.label}, ${trace.nodes.length} ops`,
-      runHostAsync: (x, n) => (pool && pool.broken === undefined ? pool.run(x, n) : Promise.resolve(forward.runHost(x, n))),
-      runHost(x, n) {
-        if (n > batch || x.length < n * per) throw new Error(`host batch of ${n} does not fit the compiled batch ${batch}`);
-        let input = x.length === batch * per ? x : x.subarray(0, n * per);
-        if (n < batch) {
-          staging ??= new Float32Array(batch * per);
-          staging.set(input);
-          staging.fill(0, n * per);
-          input = staging;
-        }
-        return s.callHost(input).map((o) => (n === batch ? o : o.slice(0, (o.length / batch) * n)));
-      },
+      runHostAsync: (x, n) => (pool && pool.broken === undefined ? pool.run(x, n) : Promise.resolve(runHost(x, n))),
+      runHost,
       run(x) {
         const n = x.shape[0]!;
         if (n === batch) return s.call(x);
@@ -190,36 +195,27 @@ async function compileTrace(engine: Engine, trace: Trace, fn: (x: tf.Tensor) => 
       },
       dispose: () => (pool?.dispose(), s.dispose()),
     };
-    runHere = (x, n) => forward.runHost(x, n);
     if (workers) {
-      const started = await checkWorkers(s, starting, workers, checkInput!, rows, reference!);
+      const started = await checkWorkers(starting!, workers, checkInput!, rows, reference!);
       pool = started.pool;
       return { ...forward, workers: started.result };
     }
     return forward;
   } catch (err) {
-    void starting?.then((p) => (p instanceof Error ? undefined : p.dispose()));
+    if (starting instanceof Promise) void starting.then((p) => (p instanceof Error ? undefined : p.dispose()));
     s.dispose();
     throw err;
   }
 }
 
 /**
- * Start `settings.workers` sessions of `s`'s ONNX model on worker threads (or the reason they do
- * not start), and drop the model's bytes: only the sessions need them.
+ * The pool `starting` started (or why none was started), once each session matches the eager
+ * `reference` on the first `rows` examples of `checkInput`.
  */
-function startingPool(s: Session, inputShape: number[], settings: WorkerSettings, fallback: (x: Float32Array, n: number) => Float32Array[]): Promise<InferencePool | Error> | undefined {
-  const model = s.model;
-  s.model = undefined;
-  if (!model || settings.workers < 1) return undefined;
-  return startPool(model, inputShape, settings.workers, settings.threads, fallback).catch((err: Error) => err);
-}
-
-/** The pool `starting` started, once each session matches the eager `reference` on the first `rows` examples of `checkInput`. */
 async function checkWorkers(
-  s: Session, starting: Promise<InferencePool | Error> | undefined, settings: WorkerSettings, checkInput: Float32Array, rows: number, reference: Float32Array[],
+  starting: Promise<InferencePool | Error> | string, settings: WorkerSettings, checkInput: Float32Array, rows: number, reference: Float32Array[],
 ): Promise<{ pool?: InferencePool; result: WorkersResult }> {
-  if (!starting) return { result: { ok: false, reason: settings.workers < 1 ? "TLRUN_INFERENCE_WORKERS=0" : `${s.label} runs on the main thread` } };
+  if (typeof starting === "string") return { result: { ok: false, reason: starting } };
   const pool = await starting;
   if (pool instanceof Error) return { result: { ok: false, reason: `inference workers do not start: ${reasonOf(pool)}` } };
   const each = await pool.onEach(checkInput, rows).catch((err: Error) => err);
