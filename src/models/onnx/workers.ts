@@ -118,7 +118,7 @@ export async function startPool(
 
   const salvage = (job: Job, m: Member): void => {
     if (!job.fallback) return job.fail(new Error(`inference worker failed: ${broken}`));
-    const x = job.x ?? m.slots[job.slot!]!.slice(0, job.n * per); // ONNX Runtime takes no shared memory
+    const x = job.x ?? m.slots[job.slot!]!.subarray(0, job.n * per); // a stopped pool reuses no slot; ortSession copies shared input
     try {
       job.done(fallback(x, job.n));
     } catch (err) {
