@@ -167,7 +167,7 @@ function resizeWasm(src: Uint8Array, sh: number, sw: number, c: number, tx: Axis
   const rows = at;
   const outAt = align(rows + sh * dw * c * 4);
   const need = outAt + out.length;
-  if (m.memory.buffer.byteLength < need) m.memory.grow(Math.ceil((need - m.memory.buffer.byteLength) / 65536));
+  reserve(m, need);
   const buf = m.memory.buffer;
   new Uint8Array(buf, 0, src.length).set(src);
   for (const [t, [start, count, weights]] of [[tx, px], [ty, py]] as const) {
@@ -192,7 +192,7 @@ export function bytesToFloatsWasm(px: Uint8Array, sub: number, div: number, out:
   if (!m) return false;
   const outAt = (px.length + 15) & ~15;
   const need = outAt + px.length * 4;
-  if (m.memory.buffer.byteLength < need) m.memory.grow(Math.ceil((need - m.memory.buffer.byteLength) / 65536));
+  reserve(m, need);
   // views made once per memory and length: making two typed arrays over wasm memory per image
   // cost more than the conversion
   if (floatViews?.buffer !== m.memory.buffer || floatViews.bytes.length !== px.length) {
@@ -205,6 +205,12 @@ export function bytesToFloatsWasm(px: Uint8Array, sub: number, div: number, out:
 }
 
 let floatViews: { buffer: ArrayBuffer; bytes: Uint8Array; floats: Float32Array } | undefined;
+
+/** Grow the module's memory to at least `bytes` (whole 64 KiB pages); its buffer is then a new one. */
+function reserve(m: ResizeWasm, bytes: number): void {
+  const have = m.memory.buffer.byteLength;
+  if (have < bytes) m.memory.grow(Math.ceil((bytes - have) / 65536));
+}
 
 /** The row pass's output, reused between calls (resizing is synchronous). */
 let rowBuffer = new Float32Array(0);
