@@ -2,8 +2,8 @@
  * Worker threads for the JS PNG path, so decoding uses every core instead of the main thread's
  * one (sharp has its own thread pool for everything else). A job may also ask the worker to
  * finish the image (finish.ts) into a batch in shared memory, or to finish pixels the pixel
- * cache already holds, so augmentation and float conversion leave the main thread too. Jobs go to the least busy worker;
- * idle workers do not keep the process alive. If a worker fails, the pool shuts down and its
+ * cache already holds, so augmentation and float conversion leave the main thread too. Jobs go
+ * to the least busy worker; idle workers do not keep the process alive. If a worker fails, the pool shuts down and its
  * jobs, and all later ones, are decoded on the main thread: a broken pool costs speed, never
  * results. TLRUN_DECODE_THREADS sets the number of workers (default: one per core, at most 4;
  * 0 decodes on the main thread).
