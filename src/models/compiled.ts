@@ -5,6 +5,7 @@ import { tensorflowSession } from "./native-graph";
 import { traceToOnnx } from "./onnx/export";
 import { modelProto } from "./onnx/proto";
 import { loadOrt, ortSession } from "./onnx/runtime";
+import { dropGraph, graphKey, readGraph, writeGraph } from "./onnx/graph-cache";
 import { startPool, type InferencePool } from "./onnx/workers";
 import { hostRelativeError, nativeBackend, recordOnSample, relativeError, Unsupported, type Trace } from "./trace";
 
@@ -63,6 +64,19 @@ export interface WorkerSettings {
   threads: number;
 }
 
+/** compileForward's options. */
+export interface CompileOptions {
+  /** Each output row depends on its input row alone (a model's inference): the check runs two examples eagerly instead of the batch. */
+  perExample?: boolean;
+  /** ONNX Runtime sessions to start on worker threads for runHostAsync (see CompiledForward.workers). */
+  workers?: WorkerSettings;
+  /**
+   * What `fn` computes, for the graph cache (onnx/graph-cache.ts): equal keys must mean equal
+   * functions (weights, architecture, cut, input size). Without it every call records afresh.
+   */
+  cacheKey?: string;
+}
+
 export type CompileResult = { ok: true; forward: CompiledForward } | { ok: false; reason: string };
 
 /** Relative tolerance of the compiled graph against the eager function (float reassociation in fused kernels). */
@@ -105,10 +119,16 @@ async function session(engine: Engine, trace: Trace): Promise<Session> {
     };
     return { ...s, callHost, label: "tensorflow graph" };
   }
+  if (trace.outputs.some((o) => o.dtype !== "float32")) throw new Unsupported("an output that is not float32");
   const ort = loadOrt();
   if (typeof ort === "string") throw new Unsupported(ort);
-  if (trace.outputs.some((o) => o.dtype !== "float32")) throw new Unsupported("an output that is not float32");
-  const bytes = modelProto(traceToOnnx(trace), { name: "tlrun", version: "1" });
+  return ortFromBytes(modelProto(traceToOnnx(trace), { name: "tlrun", version: "1" }), inputShape);
+}
+
+/** An ONNX Runtime session over an exported graph's bytes (a fresh export, or one from the graph cache). */
+function ortFromBytes(bytes: Uint8Array, inputShape: number[]): Session {
+  const ort = loadOrt();
+  if (typeof ort === "string") throw new Unsupported(ort);
   let s: ReturnType<typeof ortSession>;
   try {
     s = ortSession(ort, bytes);
@@ -129,9 +149,9 @@ async function session(engine: Engine, trace: Trace): Promise<Session> {
  * of a batch, or all); with `workers`, sessions on worker threads start meanwhile, and each is
  * checked the same way.
  */
-async function compileTrace(engine: Engine, trace: Trace, fn: (x: tf.Tensor) => tf.Tensor[], checkRows?: number, workers?: WorkerSettings): Promise<CompiledForward> {
-  const inputShape = trace.shapes.get("x")!;
-  const s = await session(engine, trace);
+async function compileTrace(
+  engine: Engine, s: Session, inputShape: number[], ops: number, fn: (x: tf.Tensor) => tf.Tensor[], checkRows?: number, workers?: WorkerSettings,
+): Promise<CompiledForward> {
   const batch = inputShape[0]!;
   const per = inputShape.slice(1).reduce((a, b) => a * b, 1);
   let staging: Float32Array | undefined;
@@ -179,7 +199,7 @@ async function compileTrace(engine: Engine, trace: Trace, fn: (x: tf.Tensor) => 
     if (!(checkError <= CHECK_TOLERANCE)) throw new Unsupported(`graph output differs from eager by ${checkError.toExponential(2)} (relative)`);
     let pool: InferencePool | undefined;
     const forward: CompiledForward = {
-      engine, batch, checkError, ops: trace.nodes.length, label: s.label, runner: `${s.label}, ${trace.nodes.length} ops`,
+      engine, batch, checkError, ops, label: s.label, runner: `${s.label}, ${ops} ops`,
       runHostAsync: (x, n) => (pool && pool.broken === undefined ? pool.run(x, n) : Promise.resolve(runHost(x, n))),
       runHost,
       run(x) {
@@ -236,17 +256,27 @@ function reasonOf(err: unknown): string {
 /**
  * Compile `fn` (a pure function of one float32 batch of `inputShape`, whose first dim is the batch)
  * with the engines in order; the first that compiles and matches `fn` wins. Returns why not
- * when none does (every engine's reason), and the caller keeps running `fn` eagerly.
- * `perExample` says each output row depends on its input row alone (a model's inference), so
- * the check runs `fn` eagerly on two examples instead of the whole batch. `workers` starts that
- * many ONNX Runtime sessions on worker threads for runHostAsync (see CompiledForward.workers).
+ * when none does (every engine's reason), and the caller keeps running `fn` eagerly. With a
+ * `cacheKey`, an ONNX graph exported earlier for the same key skips the recording and the
+ * export; it is checked against `fn` like a fresh one.
  */
 export async function compileForward(
-  fn: (x: tf.Tensor) => tf.Tensor[], inputShape: number[], engines: Engine[] | string = enginePreference(), opts: { perExample?: boolean; workers?: WorkerSettings } = {},
+  fn: (x: tf.Tensor) => tf.Tensor[], inputShape: number[], engines: Engine[] | string = enginePreference(), opts: CompileOptions = {},
 ): Promise<CompileResult> {
   if (typeof engines === "string") return { ok: false, reason: engines };
   const backend = nativeBackend();
   if (typeof backend === "string") return { ok: false, reason: backend };
+  const checkRows = opts.perExample ? CHECK_ROWS : undefined;
+  const key = opts.cacheKey !== undefined && engines[0] === "onnxruntime" ? graphKey({ key: opts.cacheKey, inputShape }) : undefined;
+  const cached = key !== undefined ? readGraph(key) : undefined;
+  if (cached) {
+    try {
+      const forward = await compileTrace("onnxruntime", ortFromBytes(cached.bytes, inputShape), inputShape, cached.ops, fn, checkRows, opts.workers);
+      return { ok: true, forward: { ...forward, runner: `${forward.runner}, graph from cache` } };
+    } catch {
+      dropGraph(key!); // refused or no longer matching the eager model: record and export afresh below
+    }
+  }
   let trace: Trace;
   try {
     trace = recordOnSample(backend, fn, inputShape);
@@ -256,7 +286,11 @@ export async function compileForward(
   const reasons: string[] = [];
   for (const engine of engines) {
     try {
-      return { ok: true, forward: await compileTrace(engine, trace, fn, opts.perExample ? CHECK_ROWS : undefined, opts.workers) };
+      const s = await session(engine, trace);
+      const bytes = s.model;
+      const forward = await compileTrace(engine, s, inputShape, trace.nodes.length, fn, checkRows, opts.workers);
+      if (key !== undefined && engine === "onnxruntime" && bytes) writeGraph(key, bytes, forward.ops);
+      return { ok: true, forward };
     } catch (err) {
       reasons.push(`${engine}: ${reasonOf(err)}`);
     }
@@ -295,10 +329,10 @@ function eagerHost(model: InferenceModel): FastInference["predictHost"] {
  * runs on that many ONNX Runtime sessions on worker threads. Disposing the result disposes `model`.
  */
 export async function fastInference(
-  model: InferenceModel, inputShape: number[], engines: Engine[] | string = enginePreference(), opts: { workers?: WorkerSettings } = {},
+  model: InferenceModel, inputShape: number[], engines: Engine[] | string = enginePreference(), opts: Omit<CompileOptions, "perExample"> = {},
 ): Promise<FastInference> {
   // per example: short batches are padded and their outputs cut, which already assumes it
-  const r = await compileForward((x) => model.predict(x), inputShape, engines, { perExample: true, workers: opts.workers });
+  const r = await compileForward((x) => model.predict(x), inputShape, engines, { ...opts, perExample: true });
   if (!r.ok) {
     const predictHost = eagerHost(model);
     return {

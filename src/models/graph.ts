@@ -4,6 +4,7 @@ import * as tf from "@tensorflow/tfjs";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { TlrunError } from "../errors";
+import { hashRecord } from "../util/hash";
 import { buildBase } from "./build";
 import { resolveCut } from "./layers";
 import type { ModelArtifacts } from "./source";
@@ -77,7 +78,9 @@ export async function featureExtractor(
     if (opts.spatial) return [fm.rank === 4 ? tf.reshape(fm, [fm.shape[0]!, -1]) : fm];
     return [fm.rank === 2 ? tf.concat([fm, fm], 1) : tf.concat([tf.mean(fm, [1, 2]), tf.max(fm, [1, 2])], 1)];
   };
-  const fast = await fastInference({ predict: rowsOf, folded: inner.folded, dispose: () => inner.dispose() }, [batch, size[0], size[1], 3], undefined, { workers: opts.workers });
+  // the rows are a function of the weights, the architecture up to the cut and the input size
+  const cacheKey = hashRecord({ rows: opts.spatial ? "spatial" : "avg|max", weights: a.weightsSha256, cut, size, model: a.graph ?? a.topology });
+  const fast = await fastInference({ predict: rowsOf, folded: inner.folded, dispose: () => inner.dispose() }, [batch, size[0], size[1], 3], undefined, { workers: opts.workers, cacheKey });
   return {
     predict: (x) => inner.predict(x)[0]!,
     rows: (x, n) => fast.predictHost(x, n, [size[0], size[1], 3])[0]!,
