@@ -178,4 +178,157 @@
         (f32.div (f32.sub (f32.convert_i32_u (i32.load8_u (i32.add (local.get $src) (local.get $i)))) (local.get $sub)) (local.get $div)))
       (local.set $i (i32.add (local.get $i) (i32.const 1)))
       (br $tail))))
+
+  ;; warp(src u8*, h, w, bx, by, axx, axy, ayx, ayy, cy, lut, rev, out): augment.ts' bilinear warp
+  ;; of an h x w RGB image, in augment.ts' f32 arithmetic, four output pixels at a time. Output
+  ;; pixel (x, y) samples the source at (rx + axx * x, ry + ayx * x), clamped to the image, with
+  ;; rx = bx + axy * (y - cy) and ry = by + ayy * (y - cy). With lut = 0 it writes the bytes (3 a
+  ;; pixel) to out; otherwise the floats lut[k * 256 + byte] of output channel k (3 tables of 256
+  ;; f32), with the source's R and B in swapped places when rev (caffe's BGR). src must have one
+  ;; readable byte past its end: each corner is read as four bytes. The four pixels' code is
+  ;; written out four times (lane numbers are immediates); conversions are the signed ones, which
+  ;; x86 has as single instructions, exact here as every value is 0..256.
+  (func (export "warp")
+    (param $src i32) (param $h i32) (param $w i32)
+    (param $bx f32) (param $by f32) (param $axx f32) (param $axy f32) (param $ayx f32) (param $ayy f32) (param $cy f32)
+    (param $lut i32) (param $rev i32) (param $out i32)
+    (local $y i32) (local $x i32) (local $lanes i32) (local $dy f32) (local $r i32) (local $g i32) (local $b i32) (local $t i32)
+    (local $rx v128) (local $ry v128) (local $xs v128) (local $sx v128) (local $sy v128) (local $v v128)
+    (local $x0 v128) (local $y0 v128) (local $x1 v128) (local $y1 v128) (local $ax v128) (local $ay v128)
+    (local $i00 v128) (local $i01 v128) (local $i10 v128) (local $i11 v128)
+    (local $w00 v128) (local $w01 v128) (local $w10 v128) (local $w11 v128) (local $one v128) (local $zero v128)
+    (local $maxXf v128) (local $maxYf v128) (local $maxXi v128) (local $maxYi v128) (local $stride v128) (local $base v128)
+    (local.set $maxXf (f32x4.splat (f32.convert_i32_s (i32.sub (local.get $w) (i32.const 1)))))
+    (local.set $maxYf (f32x4.splat (f32.convert_i32_s (i32.sub (local.get $h) (i32.const 1)))))
+    (local.set $maxXi (i32x4.splat (i32.sub (local.get $w) (i32.const 1))))
+    (local.set $maxYi (i32x4.splat (i32.sub (local.get $h) (i32.const 1))))
+    (local.set $stride (i32x4.splat (i32.mul (local.get $w) (i32.const 3))))
+    (local.set $base (i32x4.splat (local.get $src)))
+    (local.set $one (f32x4.splat (f32.const 1)))
+    (loop $rows
+      (local.set $dy (f32.sub (f32.convert_i32_s (local.get $y)) (local.get $cy)))
+      (local.set $rx (f32x4.splat (f32.add (local.get $bx) (f32.mul (local.get $axy) (local.get $dy)))))
+      (local.set $ry (f32x4.splat (f32.add (local.get $by) (f32.mul (local.get $ayy) (local.get $dy)))))
+      (local.set $xs (v128.const f32x4 0 1 2 3))
+      (local.set $x (i32.const 0))
+      (loop $cols
+        ;; the source points of pixels x .. x + 3, clamped (nearest-edge fill), their corners' byte
+        ;; offsets and their weights
+        (local.set $sx (f32x4.pmin (f32x4.pmax (local.get $zero)
+          (f32x4.add (local.get $rx) (f32x4.mul (f32x4.splat (local.get $axx)) (local.get $xs)))) (local.get $maxXf)))
+        (local.set $sy (f32x4.pmin (f32x4.pmax (local.get $zero)
+          (f32x4.add (local.get $ry) (f32x4.mul (f32x4.splat (local.get $ayx)) (local.get $xs)))) (local.get $maxYf)))
+        (local.set $x0 (i32x4.trunc_sat_f32x4_s (local.get $sx)))
+        (local.set $y0 (i32x4.trunc_sat_f32x4_s (local.get $sy)))
+        (local.set $ax (f32x4.sub (local.get $sx) (f32x4.convert_i32x4_s (local.get $x0))))
+        (local.set $ay (f32x4.sub (local.get $sy) (f32x4.convert_i32x4_s (local.get $y0))))
+        (local.set $x1 (i32x4.mul (i32x4.min_s (i32x4.add (local.get $x0) (i32x4.splat (i32.const 1))) (local.get $maxXi)) (i32x4.splat (i32.const 3))))
+        (local.set $y1 (i32x4.add (local.get $base) (i32x4.mul (i32x4.min_s (i32x4.add (local.get $y0) (i32x4.splat (i32.const 1))) (local.get $maxYi)) (local.get $stride))))
+        (local.set $x0 (i32x4.mul (local.get $x0) (i32x4.splat (i32.const 3))))
+        (local.set $y0 (i32x4.add (local.get $base) (i32x4.mul (local.get $y0) (local.get $stride))))
+        (local.set $i00 (i32x4.add (local.get $y0) (local.get $x0)))
+        (local.set $i01 (i32x4.add (local.get $y0) (local.get $x1)))
+        (local.set $i10 (i32x4.add (local.get $y1) (local.get $x0)))
+        (local.set $i11 (i32x4.add (local.get $y1) (local.get $x1)))
+        (local.set $w00 (f32x4.mul (f32x4.sub (local.get $one) (local.get $ax)) (f32x4.sub (local.get $one) (local.get $ay))))
+        (local.set $w01 (f32x4.mul (local.get $ax) (f32x4.sub (local.get $one) (local.get $ay))))
+        (local.set $w10 (f32x4.mul (f32x4.sub (local.get $one) (local.get $ax)) (local.get $ay)))
+        (local.set $w11 (f32x4.mul (local.get $ax) (local.get $ay)))
+        (local.set $lanes (i32.sub (local.get $w) (local.get $x)))
+        ;; pixel x + 0: R, G, B (and a fourth byte, unused) of each corner, weighted in augment.ts' order
+        (local.set $v (i32x4.trunc_sat_f32x4_s (f32x4.add (f32x4.add (f32x4.add (f32x4.add
+          (f32x4.mul (f32x4.convert_i32x4_s (i32x4.extend_low_i16x8_u (i16x8.extend_low_i8x16_u (v128.load32_zero (i32x4.extract_lane 0 (local.get $i00)))))) (i8x16.shuffle 0 1 2 3 0 1 2 3 0 1 2 3 0 1 2 3 (local.get $w00) (local.get $w00)))
+          (f32x4.mul (f32x4.convert_i32x4_s (i32x4.extend_low_i16x8_u (i16x8.extend_low_i8x16_u (v128.load32_zero (i32x4.extract_lane 0 (local.get $i01)))))) (i8x16.shuffle 0 1 2 3 0 1 2 3 0 1 2 3 0 1 2 3 (local.get $w01) (local.get $w01))))
+          (f32x4.mul (f32x4.convert_i32x4_s (i32x4.extend_low_i16x8_u (i16x8.extend_low_i8x16_u (v128.load32_zero (i32x4.extract_lane 0 (local.get $i10)))))) (i8x16.shuffle 0 1 2 3 0 1 2 3 0 1 2 3 0 1 2 3 (local.get $w10) (local.get $w10))))
+          (f32x4.mul (f32x4.convert_i32x4_s (i32x4.extend_low_i16x8_u (i16x8.extend_low_i8x16_u (v128.load32_zero (i32x4.extract_lane 0 (local.get $i11)))))) (i8x16.shuffle 0 1 2 3 0 1 2 3 0 1 2 3 0 1 2 3 (local.get $w11) (local.get $w11))))
+          (f32x4.splat (f32.const 0.5)))))
+        (local.set $r (i32x4.extract_lane 0 (local.get $v)))
+        (local.set $g (i32x4.extract_lane 1 (local.get $v)))
+        (local.set $b (i32x4.extract_lane 2 (local.get $v)))
+        (if (i32.eqz (local.get $lut))
+          (then
+            (i32.store8 (local.get $out) (local.get $r))
+            (i32.store8 offset=1 (local.get $out) (local.get $g))
+            (i32.store8 offset=2 (local.get $out) (local.get $b))
+            (local.set $out (i32.add (local.get $out) (i32.const 3))))
+          (else
+            (if (local.get $rev) (then (local.set $t (local.get $r)) (local.set $r (local.get $b)) (local.set $b (local.get $t))))
+            (f32.store (local.get $out) (f32.load (i32.add (local.get $lut) (i32.shl (local.get $r) (i32.const 2)))))
+            (f32.store offset=4 (local.get $out) (f32.load offset=1024 (i32.add (local.get $lut) (i32.shl (local.get $g) (i32.const 2)))))
+            (f32.store offset=8 (local.get $out) (f32.load offset=2048 (i32.add (local.get $lut) (i32.shl (local.get $b) (i32.const 2)))))
+            (local.set $out (i32.add (local.get $out) (i32.const 12)))))
+        (if (i32.gt_s (local.get $lanes) (i32.const 1)) (then
+          ;; pixel x + 1: R, G, B (and a fourth byte, unused) of each corner, weighted in augment.ts' order
+          (local.set $v (i32x4.trunc_sat_f32x4_s (f32x4.add (f32x4.add (f32x4.add (f32x4.add
+            (f32x4.mul (f32x4.convert_i32x4_s (i32x4.extend_low_i16x8_u (i16x8.extend_low_i8x16_u (v128.load32_zero (i32x4.extract_lane 1 (local.get $i00)))))) (i8x16.shuffle 4 5 6 7 4 5 6 7 4 5 6 7 4 5 6 7 (local.get $w00) (local.get $w00)))
+            (f32x4.mul (f32x4.convert_i32x4_s (i32x4.extend_low_i16x8_u (i16x8.extend_low_i8x16_u (v128.load32_zero (i32x4.extract_lane 1 (local.get $i01)))))) (i8x16.shuffle 4 5 6 7 4 5 6 7 4 5 6 7 4 5 6 7 (local.get $w01) (local.get $w01))))
+            (f32x4.mul (f32x4.convert_i32x4_s (i32x4.extend_low_i16x8_u (i16x8.extend_low_i8x16_u (v128.load32_zero (i32x4.extract_lane 1 (local.get $i10)))))) (i8x16.shuffle 4 5 6 7 4 5 6 7 4 5 6 7 4 5 6 7 (local.get $w10) (local.get $w10))))
+            (f32x4.mul (f32x4.convert_i32x4_s (i32x4.extend_low_i16x8_u (i16x8.extend_low_i8x16_u (v128.load32_zero (i32x4.extract_lane 1 (local.get $i11)))))) (i8x16.shuffle 4 5 6 7 4 5 6 7 4 5 6 7 4 5 6 7 (local.get $w11) (local.get $w11))))
+            (f32x4.splat (f32.const 0.5)))))
+          (local.set $r (i32x4.extract_lane 0 (local.get $v)))
+          (local.set $g (i32x4.extract_lane 1 (local.get $v)))
+          (local.set $b (i32x4.extract_lane 2 (local.get $v)))
+          (if (i32.eqz (local.get $lut))
+            (then
+              (i32.store8 (local.get $out) (local.get $r))
+              (i32.store8 offset=1 (local.get $out) (local.get $g))
+              (i32.store8 offset=2 (local.get $out) (local.get $b))
+              (local.set $out (i32.add (local.get $out) (i32.const 3))))
+            (else
+              (if (local.get $rev) (then (local.set $t (local.get $r)) (local.set $r (local.get $b)) (local.set $b (local.get $t))))
+              (f32.store (local.get $out) (f32.load (i32.add (local.get $lut) (i32.shl (local.get $r) (i32.const 2)))))
+              (f32.store offset=4 (local.get $out) (f32.load offset=1024 (i32.add (local.get $lut) (i32.shl (local.get $g) (i32.const 2)))))
+              (f32.store offset=8 (local.get $out) (f32.load offset=2048 (i32.add (local.get $lut) (i32.shl (local.get $b) (i32.const 2)))))
+              (local.set $out (i32.add (local.get $out) (i32.const 12)))))))
+        (if (i32.gt_s (local.get $lanes) (i32.const 2)) (then
+          ;; pixel x + 2: R, G, B (and a fourth byte, unused) of each corner, weighted in augment.ts' order
+          (local.set $v (i32x4.trunc_sat_f32x4_s (f32x4.add (f32x4.add (f32x4.add (f32x4.add
+            (f32x4.mul (f32x4.convert_i32x4_s (i32x4.extend_low_i16x8_u (i16x8.extend_low_i8x16_u (v128.load32_zero (i32x4.extract_lane 2 (local.get $i00)))))) (i8x16.shuffle 8 9 10 11 8 9 10 11 8 9 10 11 8 9 10 11 (local.get $w00) (local.get $w00)))
+            (f32x4.mul (f32x4.convert_i32x4_s (i32x4.extend_low_i16x8_u (i16x8.extend_low_i8x16_u (v128.load32_zero (i32x4.extract_lane 2 (local.get $i01)))))) (i8x16.shuffle 8 9 10 11 8 9 10 11 8 9 10 11 8 9 10 11 (local.get $w01) (local.get $w01))))
+            (f32x4.mul (f32x4.convert_i32x4_s (i32x4.extend_low_i16x8_u (i16x8.extend_low_i8x16_u (v128.load32_zero (i32x4.extract_lane 2 (local.get $i10)))))) (i8x16.shuffle 8 9 10 11 8 9 10 11 8 9 10 11 8 9 10 11 (local.get $w10) (local.get $w10))))
+            (f32x4.mul (f32x4.convert_i32x4_s (i32x4.extend_low_i16x8_u (i16x8.extend_low_i8x16_u (v128.load32_zero (i32x4.extract_lane 2 (local.get $i11)))))) (i8x16.shuffle 8 9 10 11 8 9 10 11 8 9 10 11 8 9 10 11 (local.get $w11) (local.get $w11))))
+            (f32x4.splat (f32.const 0.5)))))
+          (local.set $r (i32x4.extract_lane 0 (local.get $v)))
+          (local.set $g (i32x4.extract_lane 1 (local.get $v)))
+          (local.set $b (i32x4.extract_lane 2 (local.get $v)))
+          (if (i32.eqz (local.get $lut))
+            (then
+              (i32.store8 (local.get $out) (local.get $r))
+              (i32.store8 offset=1 (local.get $out) (local.get $g))
+              (i32.store8 offset=2 (local.get $out) (local.get $b))
+              (local.set $out (i32.add (local.get $out) (i32.const 3))))
+            (else
+              (if (local.get $rev) (then (local.set $t (local.get $r)) (local.set $r (local.get $b)) (local.set $b (local.get $t))))
+              (f32.store (local.get $out) (f32.load (i32.add (local.get $lut) (i32.shl (local.get $r) (i32.const 2)))))
+              (f32.store offset=4 (local.get $out) (f32.load offset=1024 (i32.add (local.get $lut) (i32.shl (local.get $g) (i32.const 2)))))
+              (f32.store offset=8 (local.get $out) (f32.load offset=2048 (i32.add (local.get $lut) (i32.shl (local.get $b) (i32.const 2)))))
+              (local.set $out (i32.add (local.get $out) (i32.const 12)))))))
+        (if (i32.gt_s (local.get $lanes) (i32.const 3)) (then
+          ;; pixel x + 3: R, G, B (and a fourth byte, unused) of each corner, weighted in augment.ts' order
+          (local.set $v (i32x4.trunc_sat_f32x4_s (f32x4.add (f32x4.add (f32x4.add (f32x4.add
+            (f32x4.mul (f32x4.convert_i32x4_s (i32x4.extend_low_i16x8_u (i16x8.extend_low_i8x16_u (v128.load32_zero (i32x4.extract_lane 3 (local.get $i00)))))) (i8x16.shuffle 12 13 14 15 12 13 14 15 12 13 14 15 12 13 14 15 (local.get $w00) (local.get $w00)))
+            (f32x4.mul (f32x4.convert_i32x4_s (i32x4.extend_low_i16x8_u (i16x8.extend_low_i8x16_u (v128.load32_zero (i32x4.extract_lane 3 (local.get $i01)))))) (i8x16.shuffle 12 13 14 15 12 13 14 15 12 13 14 15 12 13 14 15 (local.get $w01) (local.get $w01))))
+            (f32x4.mul (f32x4.convert_i32x4_s (i32x4.extend_low_i16x8_u (i16x8.extend_low_i8x16_u (v128.load32_zero (i32x4.extract_lane 3 (local.get $i10)))))) (i8x16.shuffle 12 13 14 15 12 13 14 15 12 13 14 15 12 13 14 15 (local.get $w10) (local.get $w10))))
+            (f32x4.mul (f32x4.convert_i32x4_s (i32x4.extend_low_i16x8_u (i16x8.extend_low_i8x16_u (v128.load32_zero (i32x4.extract_lane 3 (local.get $i11)))))) (i8x16.shuffle 12 13 14 15 12 13 14 15 12 13 14 15 12 13 14 15 (local.get $w11) (local.get $w11))))
+            (f32x4.splat (f32.const 0.5)))))
+          (local.set $r (i32x4.extract_lane 0 (local.get $v)))
+          (local.set $g (i32x4.extract_lane 1 (local.get $v)))
+          (local.set $b (i32x4.extract_lane 2 (local.get $v)))
+          (if (i32.eqz (local.get $lut))
+            (then
+              (i32.store8 (local.get $out) (local.get $r))
+              (i32.store8 offset=1 (local.get $out) (local.get $g))
+              (i32.store8 offset=2 (local.get $out) (local.get $b))
+              (local.set $out (i32.add (local.get $out) (i32.const 3))))
+            (else
+              (if (local.get $rev) (then (local.set $t (local.get $r)) (local.set $r (local.get $b)) (local.set $b (local.get $t))))
+              (f32.store (local.get $out) (f32.load (i32.add (local.get $lut) (i32.shl (local.get $r) (i32.const 2)))))
+              (f32.store offset=4 (local.get $out) (f32.load offset=1024 (i32.add (local.get $lut) (i32.shl (local.get $g) (i32.const 2)))))
+              (f32.store offset=8 (local.get $out) (f32.load offset=2048 (i32.add (local.get $lut) (i32.shl (local.get $b) (i32.const 2)))))
+              (local.set $out (i32.add (local.get $out) (i32.const 12)))))))
+        (local.set $xs (f32x4.add (local.get $xs) (f32x4.splat (f32.const 4))))
+        (local.set $x (i32.add (local.get $x) (i32.const 4)))
+        (br_if $cols (i32.lt_s (local.get $x) (local.get $w))))
+      (local.set $y (i32.add (local.get $y) (i32.const 1)))
+      (br_if $rows (i32.lt_s (local.get $y) (local.get $h)))))
 )

@@ -3,6 +3,7 @@ import { describe, it } from "node:test";
 import type { AugmentConfig } from "../../src/config/types";
 import { IDENTITY_AUGMENT, applyAugment, augmentInto, sampleAugment, type AugmentParams } from "../../src/data/augment";
 import { toFloatInput, type PreprocessMode } from "../../src/data/preprocess";
+import { useResizeWasm } from "../../src/data/resize";
 import { Rng } from "../../src/util/rng";
 
 const CFG: AugmentConfig = {
@@ -95,15 +96,56 @@ describe("augment", () => {
       params({ flipV: true, zx: 0.8, brightness: 1.25, contrast: 0.6 }),
       ...Array.from({ length: 20 }, (_, s) => sampleAugment(new Rng(100 + s), CFG)),
     ];
-    for (const mode of ["tf", "caffe", "torch", "none"] as PreprocessMode[]) {
-      for (const p of draws) {
-        const want = new Float32Array(h * w * 3 + 5);
-        toFloatInput(applyAugment(px, h, w, 3, p), want, 5, mode, 3);
-        const got = new Float32Array(h * w * 3 + 5);
-        augmentInto(px, h, w, p, got, 5, mode);
-        assert.deepEqual(got, want, `${mode} ${JSON.stringify(p)}`);
+    const wasOn = useResizeWasm(true);
+    try {
+      for (const wasm of [true, false]) {
+        useResizeWasm(wasm);
+        for (const mode of ["tf", "caffe", "torch", "none"] as PreprocessMode[]) {
+          for (const p of draws) {
+            const want = new Float32Array(h * w * 3 + 5);
+            toFloatInput(applyAugment(px, h, w, 3, p), want, 5, mode, 3);
+            const got = new Float32Array(h * w * 3 + 5);
+            augmentInto(px, h, w, p, got, 5, mode);
+            assert.deepEqual(got, want, `${wasm ? "wasm" : "js"} ${mode} ${JSON.stringify(p)}`);
+          }
+        }
       }
+    } finally {
+      useResizeWasm(wasOn);
     }
     assert.throws(() => augmentInto(px, h, w, params({}), new Float32Array(10), 0, "tf"), RangeError);
+  });
+
+  it("warps to the same bytes and floats in WebAssembly as in JS, for odd sizes, flips and samples far outside", () => {
+    const wasOn = useResizeWasm(true);
+    assert.ok(useResizeWasm(true), "the module loads on this Node");
+    try {
+      const r = new Rng(8);
+      const draws: AugmentParams[] = [
+        params({ theta: Math.PI / 2 }),
+        params({ theta: 2.5, zx: 1.7, zy: 0.4, tx: 0.9, ty: -1.3 }), // much of it off the image: edge fill
+        params({ flipH: true, flipV: true, zx: 0.5 }),
+        ...Array.from({ length: 30 }, (_, s) => sampleAugment(new Rng(200 + s), { ...CFG, vertical_flip: true, rotation: 180, zoom: 0.5, shift: 0.5 })),
+      ];
+      for (const [h, w] of [[1, 1], [2, 3], [5, 4], [7, 9], [16, 13], [31, 64]] as const) {
+        const px = new Uint8Array(h * w * 3);
+        for (let i = 0; i < px.length; i++) px[i] = Math.floor(r.next() * 256);
+        for (const p of draws) {
+          const g = { ...p, brightness: 1, contrast: 1 };
+          const run = (wasm: boolean) => {
+            useResizeWasm(wasm);
+            const floats = new Float32Array(h * w * 3 + 2);
+            augmentInto(px, h, w, { ...p, contrast: 1 }, floats, 2, "caffe");
+            return { bytes: applyAugment(px, h, w, 3, g), floats };
+          };
+          const js = run(false);
+          const wasm = run(true);
+          assert.deepEqual(wasm.bytes, js.bytes, `${h}x${w} ${JSON.stringify(p)}`);
+          assert.deepEqual(wasm.floats, js.floats, `${h}x${w} floats ${JSON.stringify(p)}`);
+        }
+      }
+    } finally {
+      useResizeWasm(wasOn);
+    }
   });
 });
