@@ -23,10 +23,10 @@ export interface Plan {
  */
 export const STAGE_VERSIONS: Record<StageName, number> = {
   prepare: 1,
-  extract: 3, // 3: PNGs decoded in JS, bilinear resampling by default, 601 luma for grayscale
+  extract: 4, // 3: PNGs decoded in JS, bilinear resampling by default, 601 luma for grayscale; 4: augmentation's warp in f32
   "train-head": 2, // 2: a new dropout mask every step (SeededDropout), compiled training steps
   unfreeze: 1,
-  "fine-tune": 4, // 3: the decoder change of extract 3; 4: as train-head 2
+  "fine-tune": 5, // 3: the decoder change of extract 3; 4: as train-head 2; 5: as extract 4
   evaluate: 4, // 4: the decoder change of extract 3
 };
 
