@@ -19,6 +19,8 @@ export interface FeatureExtractor {
    * `spatial` the whole map, flattened. This is the compiled path: pooling runs inside the graph.
    */
   rows(x: Float32Array, n: number): Float32Array;
+  /** One image's feature map [h, w, c] or vector [c], as `predict` gives it without the batch dim. */
+  readonly featureShape: number[];
   /** `rows` on the inference workers when featureExtractor was asked for them (`workers`); `x` is copied before this returns. */
   rowsAsync(x: Float32Array, n: number): Promise<Float32Array>;
   dispose(): void;
@@ -65,13 +67,18 @@ export async function featureExtractor(
 ): Promise<FeatureExtractor> {
   const batch = opts.batch ?? 32;
   let inner: InferenceModel;
+  let featureShape: number[];
   if (a.graph) {
     const g = await buildGraphBase(a);
     inner = { predict: (x) => [g.predict(x as tf.Tensor4D)], folded: { batchNorms: 0, activations: 0, convs: 0 }, dispose: () => g.dispose() };
+    featureShape = tf.tidy(() => g.predict(tf.zeros([1, size[0], size[1], 3])).shape.slice(1));
   } else {
     const base = await buildBase(a, resolveCut(a, cut), size);
     const folded = foldForInference(base);
     inner = { predict: (x) => folded.predict(x), folded: folded.folded, dispose: () => (folded.dispose(), base.dispose()) };
+    // the cut's symbolic shape: no pass needed (an eager one cost ~100 ms per extract)
+    const shape = base.outputs[0]!.shape.slice(1);
+    featureShape = shape.every((d) => typeof d === "number") ? (shape as number[]) : tf.tidy(() => inner.predict(tf.zeros([1, size[0], size[1], 3]))[0]!.shape.slice(1));
   }
   const rowsOf = (x: tf.Tensor | tf.Tensor[]): tf.Tensor[] => {
     const fm = inner.predict(x)[0]!;
@@ -87,6 +94,7 @@ export async function featureExtractor(
     rowsAsync: async (x, n) => (await fast.predictHostAsync(x, n, [size[0], size[1], 3]))[0]!,
     dispose: () => fast.dispose(),
     runner: fast.runner,
+    featureShape,
   };
 }
 

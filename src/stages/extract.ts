@@ -1,4 +1,3 @@
-import * as tf from "@tensorflow/tfjs";
 import { join } from "node:path";
 import { FeatureWriter } from "../cache/features";
 import type { PipelineConfig } from "../config/types";
@@ -101,9 +100,9 @@ export const extract: Stage = {
     const base = await featureExtractor(a, ctx.config.base.cut, [h, w], { batch: workers.batch, spatial: spatialHead(ctx.config), workers });
     const inFlight = Math.max(1, workers.workers);
     try {
-      const shape = tf.tidy(() => base.predict(tf.zeros([1, h, w, 3])).shape);
+      const shape = base.featureShape;
       const dim = shape[shape.length - 1]!;
-      const spatial = spatialHead(ctx.config) ? ([shape[1]!, shape[2]!] as [number, number]) : undefined;
+      const spatial = spatialHead(ctx.config) ? ([shape[0]!, shape[1]!] as [number, number]) : undefined;
       const width = spatial ? spatial[0] * spatial[1] * dim : 2 * dim;
       const train = manifest.items.filter((it) => it.split === "train").map((it) => ({ abs: join(ctx.dataDir, it.rel) }));
       const started = performance.now();
