@@ -105,7 +105,7 @@ interface Session {
   model?: Uint8Array;
 }
 
-async function session(engine: Engine, trace: Trace): Promise<Session> {
+async function session(engine: Engine, trace: Trace, lazy: boolean): Promise<Session> {
   const inputShape = trace.shapes.get("x")!;
   if (engine === "tensorflow") {
     const s = await tensorflowSession(trace);
@@ -122,32 +122,45 @@ async function session(engine: Engine, trace: Trace): Promise<Session> {
   if (trace.outputs.some((o) => o.dtype !== "float32")) throw new Unsupported("an output that is not float32");
   const ort = loadOrt();
   if (typeof ort === "string") throw new Unsupported(ort);
-  return ortFromBytes(modelProto(traceToOnnx(trace), { name: "tlrun", version: "1" }), inputShape);
+  return ortFromBytes(modelProto(traceToOnnx(trace), { name: "tlrun", version: "1" }), inputShape, lazy);
 }
 
-/** An ONNX Runtime session over an exported graph's bytes (a fresh export, or one from the graph cache). */
-function ortFromBytes(bytes: Uint8Array, inputShape: number[]): Session {
+/**
+ * An ONNX Runtime session over an exported graph's bytes (a fresh export, or one from the graph
+ * cache). `lazy` opens it on first use: with inference workers, the main thread's session is only
+ * their fallback, and opening it (graph optimization and a first run, ~250 ms) is left until one
+ * is needed.
+ */
+function ortFromBytes(bytes: Uint8Array, inputShape: number[], lazy = false): Session {
   const ort = loadOrt();
   if (typeof ort === "string") throw new Unsupported(ort);
-  let s: ReturnType<typeof ortSession>;
-  try {
-    s = ortSession(ort, bytes);
-  } catch (err) {
-    throw new Unsupported(`ONNX Runtime refused the graph: ${(err as Error).message.split("\n")[0]!.slice(0, 300)}`);
-  }
+  let s: ReturnType<typeof ortSession> | undefined;
+  let pending: Uint8Array | undefined = bytes;
+  const open = (): ReturnType<typeof ortSession> => {
+    if (s) return s;
+    try {
+      s = ortSession(ort, pending!);
+    } catch (err) {
+      throw new Unsupported(`ONNX Runtime refused the graph: ${(err as Error).message.split("\n")[0]!.slice(0, 300)}`);
+    }
+    pending = undefined;
+    return s;
+  };
+  if (!lazy) open();
   return {
     label: `onnxruntime ${ort.version}`,
     model: bytes,
-    call: (x) => s.run(x.dataSync() as Float32Array, x.shape).map((o) => tf.tensor(o.data, o.dims, "float32")),
-    callHost: (x) => s.run(x, inputShape).map((o) => o.data),
-    dispose: () => s.dispose(),
+    call: (x) => open().run(x.dataSync() as Float32Array, x.shape).map((o) => tf.tensor(o.data, o.dims, "float32")),
+    callHost: (x) => open().run(x, inputShape).map((o) => o.data),
+    dispose: () => (s?.dispose(), (pending = undefined)),
   };
 }
 
 /**
- * Compile a recording with `engine` and check it against `fn` (on the first `checkRows` examples
- * of a batch, or all); with `workers`, sessions on worker threads start meanwhile, and each is
- * checked the same way.
+ * Check session `s` (of `engine`, over `ops` recorded ops) against `fn` on the first `checkRows`
+ * examples of a batch, or all. With `workers`, sessions on worker threads start at once and
+ * each of them is checked instead, while this thread runs `fn` eagerly; `s` is then checked
+ * only if they fail to start or to match, and stays their fallback should one break.
  */
 async function compileTrace(
   engine: Engine, s: Session, inputShape: number[], ops: number, fn: (x: tf.Tensor) => tf.Tensor[], checkRows?: number, workers?: WorkerSettings,
@@ -166,7 +179,7 @@ async function compileTrace(
     }
     return s.callHost(input).map((o) => (n === batch ? o : o.slice(0, (o.length / batch) * n)));
   };
-  // the workers load their sessions on the other cores while this thread checks its own; runHost
+  // the workers load their sessions on the other cores while this thread runs fn eagerly; runHost
   // is their fallback should one break. Only the sessions need the model's bytes.
   const model = s.model;
   s.model = undefined;
@@ -179,25 +192,39 @@ async function compileTrace(
     // eager on the first rows only when the examples of a batch are independent: an eager pass
     // is the slow part of compiling
     const rows = Math.min(checkRows ?? Infinity, inputShape[0]!);
-    let checkError: number;
-    let checkInput: Float32Array | undefined;
-    let reference: Float32Array[] | undefined;
+    const all = rows === inputShape[0];
+    let checkError: number | undefined;
+    let pool: InferencePool | undefined;
+    let workersResult: WorkersResult | undefined;
     try {
-      const all = rows === inputShape[0];
       const eager = tf.tidy(() => fn(all ? check : tf.slice(check, 0, rows)));
-      const got = tf.tidy(() => s.call(check).map((t) => (all ? t : tf.slice(t, 0, rows))));
       try {
-        checkError = relativeError(eager, got);
-        checkInput = check.dataSync() as Float32Array;
-        reference = eager.map((t) => t.dataSync() as Float32Array);
+        const checkInput = check.dataSync() as Float32Array;
+        const reference = eager.map((t) => t.dataSync() as Float32Array);
+        if (workers) {
+          // the workers' sessions are checked, each against eager
+          const started = await checkWorkers(starting!, workers, checkInput, rows, reference);
+          ({ pool, result: workersResult, worst: checkError } = started);
+        }
+        if (checkError === undefined) {
+          // no workers: this thread's own session is checked instead
+          const got = tf.tidy(() => s.call(check).map((t) => (all ? t : tf.slice(t, 0, rows))));
+          try {
+            checkError = relativeError(eager, got);
+          } finally {
+            tf.dispose(got);
+          }
+        }
       } finally {
-        tf.dispose([...eager, ...got]);
+        tf.dispose(eager);
       }
     } finally {
       check.dispose();
     }
-    if (!(checkError <= CHECK_TOLERANCE)) throw new Unsupported(`graph output differs from eager by ${checkError.toExponential(2)} (relative)`);
-    let pool: InferencePool | undefined;
+    if (!(checkError <= CHECK_TOLERANCE)) {
+      pool?.dispose();
+      throw new Unsupported(`graph output differs from eager by ${checkError.toExponential(2)} (relative)`);
+    }
     const forward: CompiledForward = {
       engine, batch, checkError, ops, label: s.label, runner: `${s.label}, ${ops} ops`,
       runHostAsync: (x, n) => (pool && pool.broken === undefined ? pool.run(x, n) : Promise.resolve(runHost(x, n))),
@@ -215,12 +242,7 @@ async function compileTrace(
       },
       dispose: () => (pool?.dispose(), s.dispose()),
     };
-    if (workers) {
-      const started = await checkWorkers(starting!, workers, checkInput!, rows, reference!);
-      pool = started.pool;
-      return { ...forward, workers: started.result };
-    }
-    return forward;
+    return workersResult ? { ...forward, workers: workersResult } : forward;
   } catch (err) {
     if (starting instanceof Promise) void starting.then((p) => (p instanceof Error ? undefined : p.dispose()));
     s.dispose();
@@ -234,7 +256,7 @@ async function compileTrace(
  */
 async function checkWorkers(
   starting: Promise<InferencePool | Error> | string, settings: WorkerSettings, checkInput: Float32Array, rows: number, reference: Float32Array[],
-): Promise<{ pool?: InferencePool; result: WorkersResult }> {
+): Promise<{ pool?: InferencePool; result: WorkersResult; worst?: number }> {
   if (typeof starting === "string") return { result: { ok: false, reason: starting } };
   const pool = await starting;
   if (pool instanceof Error) return { result: { ok: false, reason: `inference workers do not start: ${reasonOf(pool)}` } };
@@ -245,7 +267,7 @@ async function checkWorkers(
     return { result: { ok: false, reason: worst === undefined ? `inference workers failed the check: ${reasonOf(each)}` : `an inference worker differs from eager by ${worst.toExponential(2)}` } };
   }
   const { workers, threads } = settings;
-  return { pool, result: { ok: true, detail: `${workers} worker${workers === 1 ? "" : "s"} x ${threads} thread${threads === 1 ? "" : "s"}` } };
+  return { pool, worst, result: { ok: true, detail: `${workers} worker${workers === 1 ? "" : "s"} x ${threads} thread${threads === 1 ? "" : "s"}` } };
 }
 
 function reasonOf(err: unknown): string {
@@ -267,11 +289,12 @@ export async function compileForward(
   const backend = nativeBackend();
   if (typeof backend === "string") return { ok: false, reason: backend };
   const checkRows = opts.perExample ? CHECK_ROWS : undefined;
+  const lazy = (opts.workers?.workers ?? 0) > 0; // the workers' sessions are checked; this thread's opens only if they break
   const key = opts.cacheKey !== undefined && engines[0] === "onnxruntime" ? graphKey({ key: opts.cacheKey, inputShape }) : undefined;
   const cached = key !== undefined ? readGraph(key) : undefined;
   if (cached) {
     try {
-      const forward = await compileTrace("onnxruntime", ortFromBytes(cached.bytes, inputShape), inputShape, cached.ops, fn, checkRows, opts.workers);
+      const forward = await compileTrace("onnxruntime", ortFromBytes(cached.bytes, inputShape, lazy), inputShape, cached.ops, fn, checkRows, opts.workers);
       return { ok: true, forward: { ...forward, runner: `${forward.runner}, graph from cache` } };
     } catch {
       dropGraph(key!); // refused or no longer matching the eager model: record and export afresh below
@@ -286,7 +309,7 @@ export async function compileForward(
   const reasons: string[] = [];
   for (const engine of engines) {
     try {
-      const s = await session(engine, trace);
+      const s = await session(engine, trace, lazy);
       const bytes = s.model;
       const forward = await compileTrace(engine, s, inputShape, trace.nodes.length, fn, checkRows, opts.workers);
       if (key !== undefined && engine === "onnxruntime" && bytes) writeGraph(key, bytes, forward.ops);
