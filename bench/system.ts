@@ -5,7 +5,7 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { EMOJI_DIR, ROOT, listImages } from "./common";
-import type { Context } from "./context";
+import { median, type Context } from "./context";
 import { generateImages } from "./gen-images";
 import { resultOf, runOnce } from "./proc";
 
@@ -62,17 +62,25 @@ export async function quickstartSection(ctx: Context): Promise<void> {
   const perStage = full.json.stages.map((s) => `${s.name} ${s.seconds.toFixed(1)}s`).join(", ");
   ctx.add({ section: "quickstart", metric: "full quickstart wall time, native", tlrun: full.wall, unit: "s", target: "<= 300 s", pass: full.wall <= 300, note: `${perStage}; test_accuracy ${full.json.metrics.test_accuracy?.toFixed(3)}` });
   const headOnly = ["--set", "train.fine_tune=null"];
-  const wasm = await quickstart(ctx, "wasm", headOnly);
-  const native = await quickstart(ctx, "native", headOnly);
+  // wasm and native back to back in each round: the machine's speed drifts by 10-20% over minutes,
+  // so a single pair can land either side of the target; the ratio is the median over rounds
+  const pairs: Array<{ wasm: { wall: number } & RunJson; native: { wall: number } & RunJson }> = [];
+  for (let r = 0; r < Math.max(1, ctx.opts.rounds); r++) {
+    const wasm = await quickstart(ctx, "wasm", headOnly);
+    const native = await quickstart(ctx, "native", headOnly);
+    pairs.push({ wasm: { wall: wasm.wall, ...wasm.json }, native: { wall: native.wall, ...native.json } });
+  }
   const one = await quickstart(ctx, "native", headOnly, { TLRUN_INFERENCE_WORKERS: "1" });
   const session = await quickstart(ctx, "native", headOnly, { TLRUN_INFERENCE: "tensorflow" });
-  ctx.raw.quickstart_head_only = {
-    wasm: { wall: wasm.wall, ...wasm.json }, native: { wall: native.wall, ...native.json },
-    native_one_worker: { wall: one.wall, ...one.json }, native_tf_session: { wall: session.wall, ...session.json },
-  };
-  const ew = stage(wasm.json, "extract"), en = stage(native.json, "extract"), eo = stage(one.json, "extract"), es = stage(session.json, "extract");
-  ctx.add({ section: "quickstart", metric: "extract stage seconds, wasm vs native (head-only, --force)", tlrun: en, reference: ew, refName: "wasm", ratio: ew / en, unit: "s", target: "native >= 5x", pass: ew / en >= 5 });
+  ctx.raw.quickstart_head_only = { pairs, native_one_worker: { wall: one.wall, ...one.json }, native_tf_session: { wall: session.wall, ...session.json } };
+  const ew = median(pairs.map((p) => stage(p.wasm, "extract"))), en = median(pairs.map((p) => stage(p.native, "extract")));
+  const ratio = median(pairs.map((p) => stage(p.wasm, "extract") / stage(p.native, "extract")));
+  const each = pairs.map((p) => `${stage(p.wasm, "extract").toFixed(1)}/${stage(p.native, "extract").toFixed(1)} s (${(stage(p.wasm, "extract") / stage(p.native, "extract")).toFixed(2)}x)`).join(", ");
+  const eo = stage(one.json, "extract"), es = stage(session.json, "extract");
+  ctx.add({ section: "quickstart", metric: "extract stage seconds, wasm vs native (head-only, --force)", tlrun: en, reference: ew, refName: "wasm", ratio, unit: "s", target: "native >= 5x", pass: ratio >= 5,
+    note: `median of ${pairs.length} rounds, each wasm then native: ${each}` });
   ctx.add({ section: "quickstart", metric: "before: same, one ONNX Runtime session of all threads (TLRUN_INFERENCE_WORKERS=1)", tlrun: eo, reference: ew, refName: "wasm", ratio: ew / eo, unit: "s" });
   ctx.add({ section: "quickstart", metric: "before that: same, native with the TensorFlow session (TLRUN_INFERENCE=tensorflow)", tlrun: es, reference: ew, refName: "wasm", ratio: ew / es, unit: "s" });
-  ctx.add({ section: "quickstart", metric: "head-only quickstart wall time, wasm vs native", tlrun: native.wall, reference: wasm.wall, refName: "wasm", ratio: wasm.wall / native.wall, unit: "s" });
+  const ww = median(pairs.map((p) => p.wasm.wall)), nw = median(pairs.map((p) => p.native.wall));
+  ctx.add({ section: "quickstart", metric: "head-only quickstart wall time, wasm vs native", tlrun: nw, reference: ww, refName: "wasm", ratio: ww / nw, unit: "s" });
 }
