@@ -105,7 +105,7 @@ interface Session {
   model?: Uint8Array;
 }
 
-async function session(engine: Engine, trace: Trace, lazy: boolean): Promise<Session> {
+async function session(engine: Engine, trace: Trace): Promise<Session> {
   const inputShape = trace.shapes.get("x")!;
   if (engine === "tensorflow") {
     const s = await tensorflowSession(trace);
@@ -120,18 +120,18 @@ async function session(engine: Engine, trace: Trace, lazy: boolean): Promise<Ses
     return { ...s, callHost, label: "tensorflow graph" };
   }
   if (trace.outputs.some((o) => o.dtype !== "float32")) throw new Unsupported("an output that is not float32");
-  const ort = loadOrt();
+  const ort = loadOrt(); // before exporting, which is wasted without it
   if (typeof ort === "string") throw new Unsupported(ort);
-  return ortFromBytes(modelProto(traceToOnnx(trace), { name: "tlrun", version: "1" }), inputShape, lazy);
+  return ortFromBytes(modelProto(traceToOnnx(trace), { name: "tlrun", version: "1" }), inputShape);
 }
 
 /**
  * An ONNX Runtime session over an exported graph's bytes (a fresh export, or one from the graph
- * cache). `lazy` opens it on first use: with inference workers, the main thread's session is only
- * their fallback, and opening it (graph optimization and a first run, ~250 ms) is left until one
- * is needed.
+ * cache), opened on first use: with inference workers the main thread's session is only their
+ * fallback, and opening it (graph optimization and a first run, ~250 ms) waits until one is
+ * needed; without workers the check opens it.
  */
-function ortFromBytes(bytes: Uint8Array, inputShape: number[], lazy = false): Session {
+function ortFromBytes(bytes: Uint8Array, inputShape: number[]): Session {
   const ort = loadOrt();
   if (typeof ort === "string") throw new Unsupported(ort);
   let s: ReturnType<typeof ortSession> | undefined;
@@ -146,7 +146,6 @@ function ortFromBytes(bytes: Uint8Array, inputShape: number[], lazy = false): Se
     pending = undefined;
     return s;
   };
-  if (!lazy) open();
   return {
     label: `onnxruntime ${ort.version}`,
     model: bytes,
@@ -289,12 +288,11 @@ export async function compileForward(
   const backend = nativeBackend();
   if (typeof backend === "string") return { ok: false, reason: backend };
   const checkRows = opts.perExample ? CHECK_ROWS : undefined;
-  const lazy = (opts.workers?.workers ?? 0) > 0; // the workers' sessions are checked; this thread's opens only if they break
   const key = opts.cacheKey !== undefined && engines[0] === "onnxruntime" ? graphKey({ key: opts.cacheKey, inputShape }) : undefined;
   const cached = key !== undefined ? readGraph(key) : undefined;
   if (cached) {
     try {
-      const forward = await compileTrace("onnxruntime", ortFromBytes(cached.bytes, inputShape, lazy), inputShape, cached.ops, fn, checkRows, opts.workers);
+      const forward = await compileTrace("onnxruntime", ortFromBytes(cached.bytes, inputShape), inputShape, cached.ops, fn, checkRows, opts.workers);
       return { ok: true, forward: { ...forward, runner: `${forward.runner}, graph from cache` } };
     } catch {
       dropGraph(key!); // refused or no longer matching the eager model: record and export afresh below
@@ -309,7 +307,7 @@ export async function compileForward(
   const reasons: string[] = [];
   for (const engine of engines) {
     try {
-      const s = await session(engine, trace, lazy);
+      const s = await session(engine, trace);
       const bytes = s.model;
       const forward = await compileTrace(engine, s, inputShape, trace.nodes.length, fn, checkRows, opts.workers);
       if (key !== undefined && engine === "onnxruntime" && bytes) writeGraph(key, bytes, forward.ops);
