@@ -67,19 +67,19 @@ export async function featureExtractor(
 ): Promise<FeatureExtractor> {
   const batch = opts.batch ?? 32;
   let inner: InferenceModel;
-  let featureShape: number[];
+  let symbolic: Array<number | null> | undefined;
   if (a.graph) {
     const g = await buildGraphBase(a);
     inner = { predict: (x) => [g.predict(x as tf.Tensor4D)], folded: { batchNorms: 0, activations: 0, convs: 0 }, dispose: () => g.dispose() };
-    featureShape = tf.tidy(() => g.predict(tf.zeros([1, size[0], size[1], 3])).shape.slice(1));
   } else {
     const base = await buildBase(a, resolveCut(a, cut), size);
     const folded = foldForInference(base);
     inner = { predict: (x) => folded.predict(x), folded: folded.folded, dispose: () => (folded.dispose(), base.dispose()) };
-    // the cut's symbolic shape: no pass needed (an eager one cost ~100 ms per extract)
-    const shape = base.outputs[0]!.shape.slice(1);
-    featureShape = shape.every((d) => typeof d === "number") ? (shape as number[]) : tf.tidy(() => inner.predict(tf.zeros([1, size[0], size[1], 3]))[0]!.shape.slice(1));
+    symbolic = base.outputs[0]!.shape.slice(1);
   }
+  // the cut's symbolic shape when it is known: an eager pass over a blank image cost ~100 ms per extract
+  const featureShape = symbolic?.every((d) => typeof d === "number") ? (symbolic as number[])
+    : tf.tidy(() => inner.predict(tf.zeros([1, size[0], size[1], 3]))[0]!.shape.slice(1));
   const rowsOf = (x: tf.Tensor | tf.Tensor[]): tf.Tensor[] => {
     const fm = inner.predict(x)[0]!;
     if (opts.spatial) return [fm.rank === 4 ? tf.reshape(fm, [fm.shape[0]!, -1]) : fm];
