@@ -73,9 +73,10 @@ export async function quickstartSection(ctx: Context): Promise<void> {
   const one = await quickstart(ctx, "native", headOnly, { TLRUN_INFERENCE_WORKERS: "1" });
   const session = await quickstart(ctx, "native", headOnly, { TLRUN_INFERENCE: "tensorflow" });
   ctx.raw.quickstart_head_only = { pairs, native_one_worker: { wall: one.wall, ...one.json }, native_tf_session: { wall: session.wall, ...session.json } };
-  const ew = median(pairs.map((p) => stage(p.wasm, "extract"))), en = median(pairs.map((p) => stage(p.native, "extract")));
-  const ratio = median(pairs.map((p) => stage(p.wasm, "extract") / stage(p.native, "extract")));
-  const each = pairs.map((p) => `${stage(p.wasm, "extract").toFixed(1)}/${stage(p.native, "extract").toFixed(1)} s (${(stage(p.wasm, "extract") / stage(p.native, "extract")).toFixed(2)}x)`).join(", ");
+  const ws = pairs.map((p) => stage(p.wasm, "extract")), ns = pairs.map((p) => stage(p.native, "extract"));
+  const ew = median(ws), en = median(ns);
+  const ratio = median(ws.map((w, i) => w / ns[i]!));
+  const each = ws.map((w, i) => `${w.toFixed(1)}/${ns[i]!.toFixed(1)} s (${(w / ns[i]!).toFixed(2)}x)`).join(", ");
   const eo = stage(one.json, "extract"), es = stage(session.json, "extract");
   ctx.add({ section: "quickstart", metric: "extract stage seconds, wasm vs native (head-only, --force)", tlrun: en, reference: ew, refName: "wasm", ratio, unit: "s", target: "native >= 5x", pass: ratio >= 5,
     note: `median of ${pairs.length} rounds, each wasm then native: ${each}` });
