@@ -7,7 +7,8 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { cpus, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
-import { ROOT, parseArgs } from "./common";
+import { buildEmojiDataset } from "../src/data/emoji";
+import { EMOJI_DIR, ROOT, parseArgs } from "./common";
 import { Context } from "./context";
 import { openLog } from "./proc";
 import { table } from "./report";
@@ -27,6 +28,8 @@ async function main(): Promise<number> {
   const resultsDir = join(ROOT, "bench", "results");
   mkdirSync(resultsDir, { recursive: true });
   const logPath = join(resultsDir, `${stamp}.log`);
+  // Every section reads the quickstart's dataset; on a fresh clone nothing has built it yet.
+  await buildEmojiDataset({ vendor: "google", out: EMOJI_DIR });
   const tmp = mkdtempSync(join(tmpdir(), "tlrun-bench-"));
   const ctx = new Context({ only, rounds: Number(args.rounds ?? (quick ? 1 : 3)), quick, keep: args.keep === "true" }, openLog(logPath), tmp, args.python ?? join(ROOT, "bench", ".venv", "bin", "python"));
   const started = performance.now();
