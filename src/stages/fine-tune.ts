@@ -10,6 +10,7 @@ import { baseLayers, resolveCut } from "../models/layers";
 import { TlrunError } from "../errors";
 import { fit, type Batch } from "../training/fit";
 import { headLoss, targets } from "../training/head";
+import { hashRecord } from "../util/hash";
 import { Rng, deriveSeed } from "../util/rng";
 import { ActivationViews } from "./activation-views";
 import { spatialHead } from "../models/zoo/attention-vgg";
@@ -54,13 +55,17 @@ export const fineTune: Stage = {
     const manifest: Manifest = readManifest(input(ctx, "prepare").dir);
     const spec = readUnfreeze(input(ctx, "unfreeze").dir);
     const a = ctx.artifacts();
-    const split = await buildSplitBase(a, resolveCut(a, ctx.config.base.cut), ctx.config.base.input_size, spec.index);
+    const cut = resolveCut(a, ctx.config.base.cut);
+    const split = await buildSplitBase(a, cut, ctx.config.base.input_size, spec.index);
     const head = await loadModel(join(input(ctx, "train-head").dir, "head"));
     const shapes = split.top.inputs.map((t) => t.shape.slice(1) as number[]);
     const trainViews = new ActivationViews(shapes);
     const valViews = new ActivationViews(shapes);
-    // BatchNorm folded into a copy of the bottom's convs; on native it runs as one TF graph
-    const frozen = await fastInference(foldForInference(split.bottom), [32, ...ctx.config.base.input_size, 3]);
+    // BatchNorm folded into a copy of the bottom's convs; on native it runs as one compiled graph.
+    // The bottom is the pretrained base's up to the split, so its exported graph is kept between
+    // runs (trials of a sweep, reruns with another head) under what it is a function of.
+    const cacheKey = hashRecord({ part: "fine-tune bottom", weights: a.weightsSha256, cut, size: ctx.config.base.input_size, split: spec.index, model: a.topology });
+    const frozen = await fastInference(foldForInference(split.bottom), [32, ...ctx.config.base.input_size, 3], undefined, { cacheKey });
     let topRun: InferenceModel | undefined;
     try {
       const bnTrains = spec.batchnorm === "train";

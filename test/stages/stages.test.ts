@@ -51,6 +51,28 @@ test("fine-tuning on fixed augmented views and without augmentation leaks nothin
   }
 });
 
+test("fine-tune's frozen bottom keeps its exported graph: a rerun with another head takes it from the graph cache", async (t) => {
+  const root = tempDir(t);
+  const saved = process.env.TLRUN_CACHE;
+  process.env.TLRUN_CACHE = join(root, "cache"); // a graph cache of this test's own, empty at the start
+  t.after(() => (saved === undefined ? delete process.env.TLRUN_CACHE : (process.env.TLRUN_CACHE = saved)));
+  const data = tinyEmojiDataset(join(root, "data"));
+  const file = join(root, "p.yaml");
+  writeFileSync(file, tinyPipeline(data, join(root, "runs")));
+  const frozenForward = async (overrides: string[]): Promise<string> => {
+    const infos = new Map<string, Record<string, unknown>>();
+    const summary = await execute(loadConfig(file, { overrides }), { renderer: "silent", checkLeaks: true, observers: [{ onStageEnd: (s) => void infos.set(s.name, s.info) }] });
+    assert.equal(summary.status, "completed");
+    return String(infos.get("fine-tune")!.frozen_forward);
+  };
+  const first = await frozenForward([]);
+  assert.match(first, /^onnxruntime /);
+  assert.doesNotMatch(first, /from cache/);
+  assert.match(await frozenForward(["head.layers.0.dropout=0.3"]), /^onnxruntime .*graph from cache/);
+  // another split point is another graph
+  assert.doesNotMatch(await frozenForward(["freeze.at=block_15_expand"]), /from cache/);
+});
+
 test("fine-tune with gradual unfreezing and a factor-0 range: that range keeps its pretrained weights, the rest trains", async (t) => {
   const root = tempDir(t);
   const data = tinyEmojiDataset(join(root, "data"));
