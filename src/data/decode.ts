@@ -71,15 +71,26 @@ export async function decodeInto(abs: string, opts: DecodeOptions, t: FinishTarg
     const done = await finishOnWorker(known, opts, t);
     return done && "written" in done ? undefined : finishInto(known, h, w, t);
   }
-  if (stamp !== undefined) cache.decodes++;
-  const reply = await decodeOnWorker(abs, opts, { into: t, keep: stamp !== undefined });
-  if (reply && "written" in reply) {
-    if ("px" in reply && stamp !== undefined) remember(key, stamp, reply.px);
+  const asked = decodeOnWorker(abs, opts, { into: t, keep: stamp !== undefined });
+  if (stamp === undefined) {
+    const reply = await asked;
+    if (!reply || !("written" in reply)) finishInto(await decodeFile(abs, opts, { reply }), h, w, t);
     return;
   }
-  const px = await decodeFile(abs, opts, { reply });
-  if (stamp !== undefined) remember(key, stamp, px);
-  finishInto(px, h, w, t);
+  // the pixels, for the cache and for a request of the same file while this one runs (the
+  // extract stage asks for a chunk's views right after its plain images)
+  const px = asked.then((reply) => (reply && "px" in reply ? reply.px : decodeFile(abs, opts, { reply })));
+  const entry = { stamp, px };
+  inflight.set(key, entry);
+  cache.decodes++;
+  try {
+    const reply = await asked;
+    const pixels = await px;
+    remember(key, stamp, pixels);
+    if (!reply || !("written" in reply)) finishInto(pixels, h, w, t);
+  } finally {
+    if (inflight.get(key) === entry) inflight.delete(key);
+  }
 }
 
 const cacheKey = (abs: string, opts: DecodeOptions): string => `${abs}\0${opts.size[0]}x${opts.size[1]}\0${opts.colorMode}\0${opts.interpolation}\0${opts.maxPixels}`;
@@ -214,6 +225,9 @@ export function configurePixelCache(o: { maxBytes: number }): { maxBytes: number
   evict();
   return prev;
 }
+
+/** The pixel cache's budget in bytes (0: off). */
+export const pixelCacheBudget = (): number => cache.maxBytes;
 
 /** Drop every cached decode. */
 export function clearPixelCache(): void {

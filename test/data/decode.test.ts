@@ -6,7 +6,7 @@ import { deflateSync } from "node:zlib";
 import { after, before, describe, it } from "node:test";
 import sharp, { type Sharp } from "sharp";
 import { TlrunError } from "../../src/errors";
-import { clearPixelCache, configurePixelCache, decodeImage, pixelCacheStats, probeImage, warmPixelCache, type DecodeOptions } from "../../src/data/decode";
+import { clearPixelCache, configurePixelCache, decodeImage, decodeInto, pixelCacheStats, probeImage, warmPixelCache, type DecodeOptions } from "../../src/data/decode";
 import { JS_PATH_MAX_SAMPLES } from "../../src/data/decode-png";
 import { configureDecodeThreads } from "../../src/data/decode-pool";
 import { decodePng, readPng } from "../../src/data/png";
@@ -229,6 +229,29 @@ describe("the JS PNG path", () => {
       assert.deepEqual(await decodeImage(files[0]!, opts), cold[0], "each caller gets its own copy");
     }, 1); // one decode worker: warming needs them
   });
+
+  it("decodeInto on a worker registers its decode: a request for the same file meanwhile joins it", () =>
+    withPixelCache(2 ** 20, async () => {
+      const opts = rgb([16, 16]);
+      const floats = (): Float32Array => new Float32Array(new SharedArrayBuffer(16 * 16 * 3 * 4));
+      const [a, b, c] = [floats(), floats(), floats()];
+      const started = pixelCacheStats().decodes;
+      const first = decodeInto(at("disc.png"), opts, { out: a, offset: 0, preprocessing: "tf" });
+      assert.equal(pixelCacheStats().decoding, 1, "the worker's decode is known while it runs");
+      const second = decodeInto(at("disc.png"), opts, { out: b, offset: 0, preprocessing: "tf" });
+      const viaImage = decodeImage(at("disc.png"), opts);
+      await Promise.all([first, second, viaImage]);
+      assert.equal(pixelCacheStats().decodes - started, 1, "one decode for three requests");
+      assert.equal(pixelCacheStats().decoding, 0);
+      assert.deepEqual(b, a);
+      await decodeInto(at("disc.png"), opts, { out: c, offset: 0, preprocessing: "tf" }); // from the cache
+      assert.deepEqual(c, a);
+      assert.equal(pixelCacheStats().decodes - started, 1);
+      // a damaged file's registered decode is dropped, and each request reports it
+      const cut = [0, 1].map(() => decodeInto(at("cut.png"), opts, { out: floats(), offset: 0, preprocessing: "tf" }));
+      for (const p of cut) await assert.rejects(p, /cut\.png: truncated/);
+      assert.equal(pixelCacheStats().decoding, 0);
+    }, 1));
 
   it("warms only PNGs, and only on decode workers: nothing that would start on this thread", () =>
     withPixelCache(2 ** 20, async () => {
