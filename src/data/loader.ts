@@ -1,6 +1,6 @@
 import type { AugmentConfig, Interpolation } from "../config/types";
 import { Rng, deriveSeed } from "../util/rng";
-import { sampleAugment } from "./augment";
+import { sampleAugment, type AugmentParams } from "./augment";
 import { decodeInto } from "./decode";
 import { decodeWorkersAvailable } from "./decode-pool";
 import { createLimiter } from "./pool";
@@ -16,6 +16,11 @@ export interface BatchOptions {
   batchSize: number;
   /** Random augmentation, repeatable per (seed, epoch, item index). Leave out for eval. */
   augment?: { cfg: AugmentConfig; seed: number; epoch: number };
+  /**
+   * Each item's augmentation by its index in `items`, instead of `augment`: for a stream that
+   * mixes plain images and several views (the extract stage's). See augmentParams.
+   */
+  augmentFor?: (index: number) => AugmentParams | undefined;
   /** Batches decoded ahead of the one being consumed (default 2). */
   prefetch?: number;
   /** Images decoded at once (default 16), on the decode workers and sharp's thread pool. */
@@ -104,10 +109,18 @@ async function loadBatch(
   return { x, n, indices };
 }
 
+/**
+ * The augmentation of item `index` in view (or epoch) `epoch` of a stream seeded with `seed`:
+ * what `batches` draws for `augment: { cfg, seed, epoch }`.
+ */
+export function augmentParams(cfg: AugmentConfig, seed: number, epoch: number, index: number): AugmentParams {
+  return sampleAugment(new Rng(deriveSeed(seed, `augment:${epoch}:${index}`)), cfg);
+}
+
 /** Decode (and augment) one image and write its floats into `x` from `offset`. */
 function loadInto(abs: string, index: number, opts: BatchOptions, h: number, w: number, x: Float32Array, offset: number): Promise<void> {
   const a = opts.augment;
-  const augment = a && sampleAugment(new Rng(deriveSeed(a.seed, `augment:${a.epoch}:${index}`)), a.cfg);
+  const augment = opts.augmentFor ? opts.augmentFor(index) : a && augmentParams(a.cfg, a.seed, a.epoch, index);
   const decode = { size: [h, w] as [number, number], colorMode: opts.colorMode, maxPixels: opts.maxPixels, interpolation: opts.interpolation };
   return decodeInto(abs, decode, { out: x, offset, preprocessing: opts.preprocessing, augment });
 }

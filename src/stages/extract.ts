@@ -1,8 +1,9 @@
 import { join } from "node:path";
 import { FeatureWriter } from "../cache/features";
 import type { PipelineConfig } from "../config/types";
-import { warmPixelCache, type DecodeOptions } from "../data/decode";
-import { batches } from "../data/loader";
+import type { AugmentParams } from "../data/augment";
+import { pixelCacheBudget, warmPixelCache, type DecodeOptions } from "../data/decode";
+import { augmentParams, batches } from "../data/loader";
 import type { Manifest } from "../data/manifest";
 import { featureExtractor, type FeatureExtractor } from "../models/graph";
 import { poolSettings } from "../models/onnx/workers";
@@ -54,30 +55,87 @@ export function imageOptions(ctx: StageContext, batchSize: number) {
   };
 }
 
+/** One row the extract stage computes: an image, the feature file it goes to (0 plain, c for aug-c), and its view when augmented. */
+export interface ExtractRow {
+  abs: string;
+  file: number;
+  view?: { epoch: number; index: number };
+}
+
 /**
- * Run `base` over images and append their feature rows in order. Up to `inFlight` batches are
- * with the inference workers at once while the loader prepares the next.
+ * The extract stage's rows in the order they are computed: chunk by chunk through `items`, each
+ * chunk's images plain, then each of `copies` augmented views of its training images (`index`
+ * counts training images, so view c of one is the same whatever the chunking). Chunks of
+ * `chunk` images let the views come from the pixel cache instead of decoding every file
+ * 1 + `copies` times when the dataset is larger than the cache.
+ */
+export function extractionOrder(items: ReadonlyArray<{ abs: string; train: boolean }>, copies: number, chunk: number): ExtractRow[] {
+  const rows: ExtractRow[] = [];
+  let trainSeen = 0;
+  for (let lo = 0; lo < items.length; lo += chunk) {
+    const part = items.slice(lo, lo + chunk);
+    for (const it of part) rows.push({ abs: it.abs, file: 0 });
+    const train = part.filter((it) => it.train);
+    for (let c = 1; c <= copies; c++) train.forEach((it, i) => rows.push({ abs: it.abs, file: c, view: { epoch: c, index: trainSeen + i } }));
+    trainSeen += train.length;
+  }
+  return rows;
+}
+
+/** Images the loader decodes ahead of the batch being used: two prefetched batches of 32, the one in flight and a spare. */
+const LOOKAHEAD = 4 * 32;
+
+/**
+ * Images per chunk of extractionOrder: as many as the pixel cache holds beside the loader's
+ * look-ahead into the next chunk, in whole batches of 32, so a chunk's last views still find its
+ * decodes cached; everything at once when there are no views or no cache.
+ */
+function chunkImages(total: number, copies: number, perImage: number): number {
+  const budget = pixelCacheBudget();
+  if (copies === 0 || budget === 0) return Math.max(1, total);
+  return Math.max(32, Math.floor((budget / perImage - LOOKAHEAD) / 32) * 32);
+}
+
+/**
+ * Run `base` over `rows` and append each row's features to its file, in order. Up to `inFlight`
+ * batches are with the inference workers at once while the loader prepares the next; one stream
+ * for every file, so the workers never wait for a pass to drain.
  */
 async function featuresFor(
-  ctx: StageContext, base: FeatureExtractor, inFlight: number, items: Array<{ abs: string }>, writer: FeatureWriter,
-  label: string, augment?: { cfg: PipelineConfig["augment"]; seed: number; epoch: number },
+  ctx: StageContext, base: FeatureExtractor, inFlight: number, rows: ExtractRow[], writers: FeatureWriter[],
+  augment: { cfg: PipelineConfig["augment"]; seed: number },
 ): Promise<void> {
   let done = 0;
   const started = performance.now();
-  const queue: Array<{ rows: Promise<Float32Array>; n: number }> = [];
+  const views = writers.length - 1;
+  const queue: Array<{ out: Promise<Float32Array>; indices: number[] }> = [];
   const settle = async (): Promise<void> => {
-    const { rows, n } = queue.shift()!;
-    writer.append(await rows);
-    done += n;
+    const { out, indices } = queue.shift()!;
+    const features = await out;
+    const width = features.length / indices.length;
+    // a batch may straddle files: append each run of rows bound for the same one
+    for (let i = 0; i < indices.length; ) {
+      const file = rows[indices[i]!]!.file;
+      let j = i + 1;
+      while (j < indices.length && rows[indices[j]!]!.file === file) j++;
+      writers[file]!.append(features.subarray(i * width, j * width));
+      i = j;
+    }
+    done += indices.length;
     const rate = done / ((performance.now() - started) / 1000);
-    ctx.progress(`${label} ${done}/${items.length} images, ${rate.toFixed(1)} img/s, ETA ${formatSeconds((items.length - done) / rate)}`);
+    const what = views > 0 ? ` (with ${views} augmented view${views > 1 ? "s" : ""} of each training image)` : "";
+    ctx.progress(`features ${done}/${rows.length}${what}, ${rate.toFixed(1)} img/s, ETA ${formatSeconds((rows.length - done) / rate)}`);
+  };
+  const augmentFor = (i: number): AugmentParams | undefined => {
+    const v = rows[i]!.view;
+    return v && augmentParams(augment.cfg, augment.seed, v.epoch, v.index);
   };
   try {
-    for await (const batch of batches(items, { ...imageOptions(ctx, 32), augment })) {
+    for await (const batch of batches(rows, { ...imageOptions(ctx, 32), augmentFor })) {
       ctx.checkAbort();
-      const rows = base.rowsAsync(batch.x, batch.n); // copies batch.x, which the loader refills next
-      rows.catch(() => undefined); // awaited in order by settle; this only keeps a later failure from being "unhandled" meanwhile
-      queue.push({ rows, n: batch.n });
+      const out = base.rowsAsync(batch.x, batch.n); // copies batch.x, which the loader refills next
+      out.catch(() => undefined); // awaited in order by settle; this only keeps a later failure from being "unhandled" meanwhile
+      queue.push({ out, indices: batch.indices });
       if (queue.length >= inFlight) await settle();
     }
     while (queue.length > 0) await settle();
@@ -92,9 +150,9 @@ export const extract: Stage = {
   needsTf: true,
   async run(ctx) {
     const manifest: Manifest = readManifest(input(ctx, "prepare").dir);
-    const all = manifest.items.map((it) => ({ abs: join(ctx.dataDir, it.rel) }));
+    const items = manifest.items.map((it) => ({ abs: join(ctx.dataDir, it.rel), train: it.split === "train" }));
     const workers = poolSettings();
-    warmPixelCache(all.map((it) => it.abs), decodeOptions(ctx.config)); // decodes while the model loads and compiles
+    warmPixelCache(items.map((it) => it.abs), decodeOptions(ctx.config)); // decodes while the model loads and compiles
     const a = ctx.artifacts();
     const [h, w] = ctx.config.base.input_size;
     const base = await featureExtractor(a, ctx.config.base.cut, [h, w], { batch: workers.batch, spatial: spatialHead(ctx.config), workers });
@@ -104,28 +162,21 @@ export const extract: Stage = {
       const dim = shape[shape.length - 1]!;
       const spatial = spatialHead(ctx.config) ? ([shape[0]!, shape[1]!] as [number, number]) : undefined;
       const width = spatial ? spatial[0] * spatial[1] * dim : 2 * dim;
-      const train = manifest.items.filter((it) => it.split === "train").map((it) => ({ abs: join(ctx.dataDir, it.rel) }));
-      const started = performance.now();
-      const plain = new FeatureWriter(join(ctx.out, "plain.f32"), width);
-      try {
-        await featuresFor(ctx, base, inFlight, all, plain, "features");
-      } finally {
-        plain.close();
-      }
-      const plainSeconds = (performance.now() - started) / 1000;
       const copies = augmentEnabled(ctx.config.augment) ? ctx.config.augment.feature_copies : 0;
-      for (let c = 1; c <= copies; c++) {
-        const writer = new FeatureWriter(join(ctx.out, `aug-${c}.f32`), width);
-        try {
-          const seed = deriveSeed(ctx.config.seed, "extract-augment");
-          await featuresFor(ctx, base, inFlight, train, writer, `augmented view ${c}/${copies}`, { cfg: ctx.config.augment, seed, epoch: c });
-        } finally {
-          writer.close();
-        }
+      const perImage = h * w * (ctx.config.data.color_mode === "grayscale" ? 1 : 3);
+      const rows = extractionOrder(items, copies, chunkImages(items.length, copies, perImage));
+      const writers = [new FeatureWriter(join(ctx.out, "plain.f32"), width)];
+      for (let c = 1; c <= copies; c++) writers.push(new FeatureWriter(join(ctx.out, `aug-${c}.f32`), width));
+      const started = performance.now();
+      try {
+        await featuresFor(ctx, base, inFlight, rows, writers, { cfg: ctx.config.augment, seed: deriveSeed(ctx.config.seed, "extract-augment") });
+      } finally {
+        for (const wr of writers) wr.close();
       }
-      const index: FeatureIndex = { dim, rows: all.length, trainRows: train.length, copies, ...(spatial ? { spatial } : {}) };
+      const seconds = (performance.now() - started) / 1000;
+      const index: FeatureIndex = { dim, rows: items.length, trainRows: items.filter((it) => it.train).length, copies, ...(spatial ? { spatial } : {}) };
       writeFileAtomic(join(ctx.out, FEATURE_INDEX), JSON.stringify(index));
-      return { info: { ...index, images_per_second: all.length / plainSeconds, forward: base.runner, weights_sha256: a.weightsSha256 } };
+      return { info: { ...index, images_per_second: rows.length / seconds, forward: base.runner, weights_sha256: a.weightsSha256 } };
     } finally {
       base.dispose();
     }
