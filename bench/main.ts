@@ -1,6 +1,6 @@
 /**
  * `npm run bench`: the benchmark suite. Runs the sections asked for (all by default), prints a
- * table and writes bench/results/<timestamp>.json. Flags: --only extract,finetune,decode,rss,quickstart
+ * table and writes bench/results/<timestamp>.json. Flags: --only extract,finetune,decode,rss,quickstart,large
  * --rounds N (default 3) --quick (fewer rounds, 2k images for RSS) --keep (keep temp files)
  * --python PATH (the venv's python; set by bench/run.sh).
  */
@@ -13,10 +13,10 @@ import { Context } from "./context";
 import { openLog } from "./proc";
 import { table } from "./report";
 import { decodeSection, extractSection, finetuneSection } from "./sections";
-import { quickstartSection, rssSection } from "./system";
+import { largeImagesSection, quickstartSection, rssSection } from "./system";
 
 const SECTIONS: Record<string, (ctx: Context) => Promise<void>> = {
-  extract: extractSection, finetune: finetuneSection, decode: decodeSection, rss: rssSection, quickstart: quickstartSection,
+  extract: extractSection, finetune: finetuneSection, decode: decodeSection, rss: rssSection, quickstart: quickstartSection, large: largeImagesSection,
 };
 
 async function main(): Promise<number> {

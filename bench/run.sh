@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# npm run bench [-- --only extract,finetune,decode,rss,quickstart --rounds N --quick --keep]
+# npm run bench [-- --only extract,finetune,decode,rss,quickstart,large --rounds N --quick --keep]
 # Sets up the Keras venv at bench/.venv once (TensorFlow from PyPI), then runs the suite.
 set -euo pipefail
 cd "$(dirname "$0")/.."
