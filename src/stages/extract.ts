@@ -2,7 +2,7 @@ import { join } from "node:path";
 import { FeatureWriter } from "../cache/features";
 import type { PipelineConfig } from "../config/types";
 import type { AugmentParams } from "../data/augment";
-import { pixelCacheBudget, warmPixelCache, type DecodeOptions } from "../data/decode";
+import { warmPixelCache, type DecodeOptions } from "../data/decode";
 import { augmentParams, batches } from "../data/loader";
 import type { Manifest } from "../data/manifest";
 import { featureExtractor, type FeatureExtractor } from "../models/graph";
@@ -14,6 +14,7 @@ import { deriveSeed } from "../util/rng";
 import { readManifest } from "./prepare";
 import { formatSeconds } from "../executor/progress";
 import { input, type Stage, type StageContext } from "./types";
+import { chunkImages, imageBytes, viewOrder, type ViewRow } from "./view-order";
 
 /** Layout of an extract entry: `plain.f32` for every image, `aug-<c>.f32` for train images. */
 export interface FeatureIndex {
@@ -55,54 +56,13 @@ export function imageOptions(ctx: StageContext, batchSize: number) {
   };
 }
 
-/** One row the extract stage computes: an image, the feature file it goes to (0 plain, c for aug-c), and its view when augmented. */
-export interface ExtractRow {
-  abs: string;
-  file: number;
-  view?: { epoch: number; index: number };
-}
-
-/**
- * The extract stage's rows in the order they are computed: chunk by chunk through `items`, each
- * chunk's images plain, then each of `copies` augmented views of its training images (`index`
- * counts training images, so view c of one is the same whatever the chunking). Chunks of
- * `chunk` images let the views come from the pixel cache instead of decoding every file
- * 1 + `copies` times when the dataset is larger than the cache.
- */
-export function extractionOrder(items: ReadonlyArray<{ abs: string; train: boolean }>, copies: number, chunk: number): ExtractRow[] {
-  const rows: ExtractRow[] = [];
-  let trainSeen = 0;
-  for (let lo = 0; lo < items.length; lo += chunk) {
-    const part = items.slice(lo, lo + chunk);
-    for (const it of part) rows.push({ abs: it.abs, file: 0 });
-    const train = part.filter((it) => it.train);
-    for (let c = 1; c <= copies; c++) train.forEach((it, i) => rows.push({ abs: it.abs, file: c, view: { epoch: c, index: trainSeen + i } }));
-    trainSeen += train.length;
-  }
-  return rows;
-}
-
-/** Images the loader decodes ahead of the batch being used: two prefetched batches of 32, the one in flight and a spare. */
-const LOOKAHEAD = 4 * 32;
-
-/**
- * Images per chunk of extractionOrder: as many as the pixel cache holds beside the loader's
- * look-ahead into the next chunk, in whole batches of 32, so a chunk's last views still find its
- * decodes cached; everything at once when there are no views or no cache.
- */
-function chunkImages(total: number, copies: number, perImage: number): number {
-  const budget = pixelCacheBudget();
-  if (copies === 0 || budget === 0) return Math.max(1, total);
-  return Math.max(32, Math.floor((budget / perImage - LOOKAHEAD) / 32) * 32);
-}
-
 /**
  * Run `base` over `rows` and append each row's features to its file, in order. Up to `inFlight`
  * batches are with the inference workers at once while the loader prepares the next; one stream
  * for every file, so the workers never wait for a pass to drain.
  */
 async function featuresFor(
-  ctx: StageContext, base: FeatureExtractor, inFlight: number, rows: ExtractRow[], writers: FeatureWriter[],
+  ctx: StageContext, base: FeatureExtractor, inFlight: number, rows: ViewRow[], writers: FeatureWriter[],
   augment: { cfg: PipelineConfig["augment"]; seed: number },
 ): Promise<void> {
   let done = 0;
@@ -115,9 +75,9 @@ async function featuresFor(
     const width = features.length / indices.length;
     // a batch may straddle files: append each run of rows bound for the same one
     for (let i = 0; i < indices.length; ) {
-      const file = rows[indices[i]!]!.file;
+      const file = rows[indices[i]!]!.view;
       let j = i + 1;
-      while (j < indices.length && rows[indices[j]!]!.file === file) j++;
+      while (j < indices.length && rows[indices[j]!]!.view === file) j++;
       writers[file]!.append(features.subarray(i * width, j * width));
       i = j;
     }
@@ -127,8 +87,8 @@ async function featuresFor(
     ctx.progress(`features ${done}/${rows.length}${what}, ${rate.toFixed(1)} img/s, ETA ${formatSeconds((rows.length - done) / rate)}`);
   };
   const augmentFor = (i: number): AugmentParams | undefined => {
-    const v = rows[i]!.view;
-    return v && augmentParams(augment.cfg, augment.seed, v.epoch, v.index);
+    const d = rows[i]!.draw;
+    return d && augmentParams(augment.cfg, augment.seed, d.epoch, d.index);
   };
   try {
     for await (const batch of batches(rows, { ...imageOptions(ctx, 32), augmentFor })) {
@@ -163,8 +123,7 @@ export const extract: Stage = {
       const spatial = spatialHead(ctx.config) ? ([shape[0]!, shape[1]!] as [number, number]) : undefined;
       const width = spatial ? spatial[0] * spatial[1] * dim : 2 * dim;
       const copies = augmentEnabled(ctx.config.augment) ? ctx.config.augment.feature_copies : 0;
-      const perImage = h * w * (ctx.config.data.color_mode === "grayscale" ? 1 : 3);
-      const rows = extractionOrder(items, copies, chunkImages(items.length, copies, perImage));
+      const rows = viewOrder(items, copies, chunkImages(items.length, copies, imageBytes(ctx.config)));
       const writers = [new FeatureWriter(join(ctx.out, "plain.f32"), width)];
       for (let c = 1; c <= copies; c++) writers.push(new FeatureWriter(join(ctx.out, `aug-${c}.f32`), width));
       const started = performance.now();

@@ -1,6 +1,7 @@
 import * as tf from "@tensorflow/tfjs";
 import { join } from "node:path";
-import { batches } from "../data/loader";
+import type { AugmentParams } from "../data/augment";
+import { augmentParams, batches } from "../data/loader";
 import type { Manifest } from "../data/manifest";
 import { buildSplitBase } from "../models/build";
 import { foldForInference, foldForTraining, type InferenceModel } from "../models/fold";
@@ -20,21 +21,44 @@ import { lossAndAccuracy, toClassProbs } from "./features-data";
 import { readManifest } from "./prepare";
 import { readUnfreeze } from "./unfreeze";
 import { input, type Stage, type StageContext } from "./types";
+import { chunkImages, imageBytes, viewOrder } from "./view-order";
 
 type Item = { abs: string; label: number };
-type Augment = { cfg: StageContext["config"]["augment"]; seed: number; epoch: number };
+/** The augmentation and seed of a set of fixed views. */
+type Draws = { cfg: StageContext["config"]["augment"]; seed: number };
 
-/** Run the frozen part over images and store its activations as one view. */
-async function storeView(ctx: StageContext, bottom: InferenceModel, items: Item[], views: ActivationViews, view: number, augment?: Augment): Promise<void> {
+/**
+ * Run the frozen part over `items` and store their activations: view 0 plain, views 1..`copies`
+ * augmented (`augment`'s stream, epoch v for view v). Chunked (view-order.ts), so the augmented
+ * views decode from the pixel cache however many images there are.
+ */
+async function storeViews(
+  ctx: StageContext, bottom: InferenceModel, items: Item[], views: ActivationViews, copies: number, augment?: Draws,
+): Promise<void> {
   const [h, w] = ctx.config.base.input_size;
-  for await (const b of batches(items, { ...imageOptions(ctx, 32), augment })) {
+  const rows = viewOrder(items.map((it) => ({ abs: it.abs, train: true })), copies, chunkImages(items.length, copies, imageBytes(ctx.config)));
+  const augmentFor = (i: number): AugmentParams | undefined => {
+    const d = rows[i]!.draw;
+    return d && augment && augmentParams(augment.cfg, augment.seed, d.epoch, d.index);
+  };
+  let done = 0;
+  for await (const b of batches(rows, { ...imageOptions(ctx, 32), augmentFor })) {
     ctx.checkAbort();
     const outs = tf.tidy(() => bottom.predict(tf.tensor4d(b.x, [b.n, h, w, 3])));
-    views.append(view, outs.map((t) => t.dataSync() as Float32Array), b.n);
+    const parts = outs.map((t) => t.dataSync() as Float32Array);
     tf.dispose(outs);
-    ctx.progress(`frozen activations, view ${view}: ${views.count(view)}/${items.length} images`);
+    // a batch may straddle views: append each run of rows of the same one
+    for (let i = 0; i < b.n; ) {
+      const view = rows[b.indices[i]!]!.view;
+      let j = i + 1;
+      while (j < b.n && rows[b.indices[j]!]!.view === view) j++;
+      views.append(view, parts.map((p) => p.subarray((i * p.length) / b.n, (j * p.length) / b.n)), j - i);
+      i = j;
+    }
+    done += b.n;
+    ctx.progress(`frozen activations: ${done}/${rows.length} (${copies + 1} view${copies ? "s" : ""} of ${items.length} images)`);
   }
-  views.seal(view);
+  for (let v = 0; v <= copies; v++) views.seal(v);
 }
 
 /**
@@ -81,12 +105,12 @@ export const fineTune: Stage = {
         manifest.items.filter((it) => it.split === s).map((it) => ({ abs: join(ctx.dataDir, it.rel), label: it.label }));
       const train = pick("train");
       const val = pick("val");
-      await storeView(ctx, frozen, val, valViews, 0);
+      await storeViews(ctx, frozen, val, valViews, 0);
       const augmenting = augmentEnabled(augment);
       const fixedViews = augmenting ? augment.fine_tune_views : 0;
       const viewSeed = deriveSeed(seed, "fine-tune-view");
       const cached = !augmenting || fixedViews > 0;
-      if (cached) for (let v = 0; v <= fixedViews; v++) await storeView(ctx, frozen, train, trainViews, v, v ? { cfg: augment, seed: viewSeed, epoch: v } : undefined);
+      if (cached) await storeViews(ctx, frozen, train, trainViews, fixedViews, { cfg: augment, seed: viewSeed });
       const bs = phase.batch_size;
       const [h, w] = ctx.config.base.input_size;
       const labelsOf = (idx: number[]): tf.Tensor => targets(idx.map((i) => train[i]!.label), k, sigmoid);
