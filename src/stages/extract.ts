@@ -14,7 +14,7 @@ import { deriveSeed } from "../util/rng";
 import { readManifest } from "./prepare";
 import { formatSeconds } from "../executor/progress";
 import { input, type Stage, type StageContext } from "./types";
-import { chunkImages, imageBytes, viewOrder, type ViewRow } from "./view-order";
+import { chunkImages, imageBytes, viewOrder, viewRuns, type ViewRow } from "./view-order";
 
 /** Layout of an extract entry: `plain.f32` for every image, `aug-<c>.f32` for train images. */
 export interface FeatureIndex {
@@ -73,14 +73,7 @@ async function featuresFor(
     const { out, indices } = queue.shift()!;
     const features = await out;
     const width = features.length / indices.length;
-    // a batch may straddle files: append each run of rows bound for the same one
-    for (let i = 0; i < indices.length; ) {
-      const file = rows[indices[i]!]!.view;
-      let j = i + 1;
-      while (j < indices.length && rows[indices[j]!]!.view === file) j++;
-      writers[file]!.append(features.subarray(i * width, j * width));
-      i = j;
-    }
+    for (const [from, to, view] of viewRuns(rows, indices)) writers[view]!.append(features.subarray(from * width, to * width));
     done += indices.length;
     const rate = done / ((performance.now() - started) / 1000);
     const what = views > 0 ? ` (with ${views} augmented view${views > 1 ? "s" : ""} of each training image)` : "";

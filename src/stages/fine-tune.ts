@@ -21,7 +21,7 @@ import { lossAndAccuracy, toClassProbs } from "./features-data";
 import { readManifest } from "./prepare";
 import { readUnfreeze } from "./unfreeze";
 import { input, type Stage, type StageContext } from "./types";
-import { chunkImages, imageBytes, viewOrder } from "./view-order";
+import { chunkImages, imageBytes, viewOrder, viewRuns } from "./view-order";
 
 type Item = { abs: string; label: number };
 /** The augmentation and seed of a set of fixed views. */
@@ -47,14 +47,8 @@ async function storeViews(
     const outs = tf.tidy(() => bottom.predict(tf.tensor4d(b.x, [b.n, h, w, 3])));
     const parts = outs.map((t) => t.dataSync() as Float32Array);
     tf.dispose(outs);
-    // a batch may straddle views: append each run of rows of the same one
-    for (let i = 0; i < b.n; ) {
-      const view = rows[b.indices[i]!]!.view;
-      let j = i + 1;
-      while (j < b.n && rows[b.indices[j]!]!.view === view) j++;
-      views.append(view, parts.map((p) => p.subarray((i * p.length) / b.n, (j * p.length) / b.n)), j - i);
-      i = j;
-    }
+    for (const [from, to, view] of viewRuns(rows, b.indices))
+      views.append(view, parts.map((p) => p.subarray((from * p.length) / b.n, (to * p.length) / b.n)), to - from);
     done += b.n;
     ctx.progress(`frozen activations: ${done}/${rows.length} (${copies + 1} view${copies ? "s" : ""} of ${items.length} images)`);
   }

@@ -33,6 +33,19 @@ export function viewOrder(items: ReadonlyArray<{ abs: string; train: boolean }>,
   return rows;
 }
 
+/** A batch's rows (`indices` into `rows`) as runs bound for the same view, [from, to, view]: a batch may straddle views. */
+export function viewRuns(rows: readonly ViewRow[], indices: readonly number[]): Array<[number, number, number]> {
+  const runs: Array<[number, number, number]> = [];
+  for (let i = 0; i < indices.length; ) {
+    const view = rows[indices[i]!]!.view;
+    let j = i + 1;
+    while (j < indices.length && rows[indices[j]!]!.view === view) j++;
+    runs.push([i, j, view]);
+    i = j;
+  }
+  return runs;
+}
+
 /** Images the loader decodes ahead of the batch being used: two prefetched batches of 32, the one in flight and a spare. */
 const LOOKAHEAD = 4 * 32;
 

@@ -11,7 +11,7 @@ import { join } from "node:path";
 import { loadConfig } from "../../src/config";
 import { clearPixelCache, configurePixelCache, pixelCacheStats } from "../../src/data/decode";
 import { execute } from "../../src/executor/execute";
-import { viewOrder, type ViewRow } from "../../src/stages/view-order";
+import { viewOrder, viewRuns, type ViewRow } from "../../src/stages/view-order";
 import { tempDir, tinyEmojiDataset, tinyPipeline } from "../helpers";
 
 /** Items a..: every third one not in the training split. */
@@ -53,6 +53,14 @@ test("viewOrder: every chunk size gives each view the same rows in the same orde
   assert.equal(viewOrder(all, 0, 4).length, all.length);
 });
 
+
+test("viewRuns: a batch's rows split where the view changes", () => {
+  const rows = viewOrder(items(5), 2, 5); // views 0 x5, 1 x4, 2 x4
+  assert.deepEqual(viewRuns(rows, [3, 4, 5, 6]), [[0, 2, 0], [2, 4, 1]]);
+  assert.deepEqual(viewRuns(rows, [8, 9, 10, 11, 12]), [[0, 1, 1], [1, 5, 2]]);
+  assert.deepEqual(viewRuns(rows, [0, 1]), [[0, 2, 0]]);
+  assert.deepEqual(viewRuns(rows, []), []);
+});
 
 /** Every file under `dir` whose name passes `keep`, by path relative to `dir`. */
 function filesUnder(dir: string, keep: (name: string) => boolean): Record<string, Buffer> {
