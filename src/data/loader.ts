@@ -18,7 +18,8 @@ export interface BatchOptions {
   augment?: { cfg: AugmentConfig; seed: number; epoch: number };
   /**
    * Each item's augmentation by its index in `items`, instead of `augment`: for a stream that
-   * mixes plain images and several views (the extract stage's). See augmentParams.
+   * mixes plain images and several views (extract's and fine-tune's, see
+   * src/stages/view-order.ts). See augmentParams.
    */
   augmentFor?: (index: number) => AugmentParams | undefined;
   /** Batches decoded ahead of the one being consumed (default 2). */

@@ -1,9 +1,8 @@
 import { join } from "node:path";
 import { FeatureWriter } from "../cache/features";
 import type { PipelineConfig } from "../config/types";
-import type { AugmentParams } from "../data/augment";
 import { warmPixelCache, type DecodeOptions } from "../data/decode";
-import { augmentParams, batches } from "../data/loader";
+import { batches } from "../data/loader";
 import type { Manifest } from "../data/manifest";
 import { featureExtractor, type FeatureExtractor } from "../models/graph";
 import { poolSettings } from "../models/onnx/workers";
@@ -14,7 +13,7 @@ import { deriveSeed } from "../util/rng";
 import { readManifest } from "./prepare";
 import { formatSeconds } from "../executor/progress";
 import { input, type Stage, type StageContext } from "./types";
-import { chunkImages, imageBytes, viewOrder, viewRuns, type ViewRow } from "./view-order";
+import { chunkImages, imageBytes, viewAugment, viewOrder, viewRuns, type ViewDraws, type ViewRow } from "./view-order";
 
 /** Layout of an extract entry: `plain.f32` for every image, `aug-<c>.f32` for train images. */
 export interface FeatureIndex {
@@ -62,8 +61,7 @@ export function imageOptions(ctx: StageContext, batchSize: number) {
  * for every file, so the workers never wait for a pass to drain.
  */
 async function featuresFor(
-  ctx: StageContext, base: FeatureExtractor, inFlight: number, rows: ViewRow[], writers: FeatureWriter[],
-  augment: { cfg: PipelineConfig["augment"]; seed: number },
+  ctx: StageContext, base: FeatureExtractor, inFlight: number, rows: ViewRow[], writers: FeatureWriter[], draws: ViewDraws,
 ): Promise<void> {
   let done = 0;
   const started = performance.now();
@@ -79,12 +77,8 @@ async function featuresFor(
     const what = views > 0 ? ` (with ${views} augmented view${views > 1 ? "s" : ""} of each training image)` : "";
     ctx.progress(`features ${done}/${rows.length}${what}, ${rate.toFixed(1)} img/s, ETA ${formatSeconds((rows.length - done) / rate)}`);
   };
-  const augmentFor = (i: number): AugmentParams | undefined => {
-    const d = rows[i]!.draw;
-    return d && augmentParams(augment.cfg, augment.seed, d.epoch, d.index);
-  };
   try {
-    for await (const batch of batches(rows, { ...imageOptions(ctx, 32), augmentFor })) {
+    for await (const batch of batches(rows, { ...imageOptions(ctx, 32), augmentFor: viewAugment(rows, draws) })) {
       ctx.checkAbort();
       const out = base.rowsAsync(batch.x, batch.n); // copies batch.x, which the loader refills next
       out.catch(() => undefined); // awaited in order by settle; this only keeps a later failure from being "unhandled" meanwhile

@@ -1,7 +1,6 @@
 import * as tf from "@tensorflow/tfjs";
 import { join } from "node:path";
-import type { AugmentParams } from "../data/augment";
-import { augmentParams, batches } from "../data/loader";
+import { batches } from "../data/loader";
 import type { Manifest } from "../data/manifest";
 import { buildSplitBase } from "../models/build";
 import { foldForInference, foldForTraining, type InferenceModel } from "../models/fold";
@@ -21,11 +20,9 @@ import { lossAndAccuracy, toClassProbs } from "./features-data";
 import { readManifest } from "./prepare";
 import { readUnfreeze } from "./unfreeze";
 import { input, type Stage, type StageContext } from "./types";
-import { chunkImages, imageBytes, viewOrder, viewRuns } from "./view-order";
+import { chunkImages, imageBytes, viewAugment, viewOrder, viewRuns, type ViewDraws } from "./view-order";
 
 type Item = { abs: string; label: number };
-/** The augmentation and seed of a set of fixed views. */
-type Draws = { cfg: StageContext["config"]["augment"]; seed: number };
 
 /**
  * Run the frozen part over `items` and store their activations: view 0 plain, views 1..`copies`
@@ -33,16 +30,12 @@ type Draws = { cfg: StageContext["config"]["augment"]; seed: number };
  * views decode from the pixel cache however many images there are.
  */
 async function storeViews(
-  ctx: StageContext, bottom: InferenceModel, items: Item[], views: ActivationViews, copies: number, augment?: Draws,
+  ctx: StageContext, bottom: InferenceModel, items: Item[], views: ActivationViews, copies: number, augment?: ViewDraws,
 ): Promise<void> {
   const [h, w] = ctx.config.base.input_size;
   const rows = viewOrder(items.map((it) => ({ abs: it.abs, train: true })), copies, chunkImages(items.length, copies, imageBytes(ctx.config)));
-  const augmentFor = (i: number): AugmentParams | undefined => {
-    const d = rows[i]!.draw;
-    return d && augment && augmentParams(augment.cfg, augment.seed, d.epoch, d.index);
-  };
   let done = 0;
-  for await (const b of batches(rows, { ...imageOptions(ctx, 32), augmentFor })) {
+  for await (const b of batches(rows, { ...imageOptions(ctx, 32), augmentFor: augment && viewAugment(rows, augment) })) {
     ctx.checkAbort();
     const outs = tf.tidy(() => bottom.predict(tf.tensor4d(b.x, [b.n, h, w, 3])));
     const parts = outs.map((t) => t.dataSync() as Float32Array);

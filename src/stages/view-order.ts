@@ -5,7 +5,9 @@
  * decodes in the pixel cache (src/data/decode.ts) however large the dataset is.
  */
 import type { PipelineConfig } from "../config/types";
+import type { AugmentParams } from "../data/augment";
 import { pixelCacheBudget } from "../data/decode";
+import { augmentParams } from "../data/loader";
 
 /** One row to compute: an image, the view it belongs to (0 plain), and for an augmented view its draw. */
 export interface ViewRow {
@@ -31,6 +33,17 @@ export function viewOrder(items: ReadonlyArray<{ abs: string; train: boolean }>,
     trainSeen += train.length;
   }
   return rows;
+}
+
+/** The augmentation and seed that a stage's views are drawn with. */
+export type ViewDraws = { cfg: PipelineConfig["augment"]; seed: number };
+
+/** The loader's `augmentFor` for `rows`: each augmented row's draw from `draws`, nothing for plain rows. */
+export function viewAugment(rows: readonly ViewRow[], draws: ViewDraws): (index: number) => AugmentParams | undefined {
+  return (i) => {
+    const d = rows[i]!.draw;
+    return d && augmentParams(draws.cfg, draws.seed, d.epoch, d.index);
+  };
 }
 
 /** A batch's rows (`indices` into `rows`) as runs bound for the same view, [from, to, view]: a batch may straddle views. */
