@@ -13,7 +13,6 @@ export class ActivationViews {
   private readonly dir = mkdtempSync(join(tmpdir(), "tlrun-views-"));
   private readonly sizes: number[];
   private readonly fds = new Map<string, number>();
-  private readonly rows = new Map<number, number>();
 
   constructor(private readonly shapes: number[][]) {
     this.sizes = shapes.map((s) => s.reduce((a, b) => a * b, 1));
@@ -30,9 +29,8 @@ export class ActivationViews {
   }
 
   /** Append the activations of the next rows of `view` (one array per frontier tensor). */
-  append(view: number, parts: Float32Array[], n: number): void {
+  append(view: number, parts: Float32Array[]): void {
     parts.forEach((p, j) => writeSync(this.fd(view, j, "w"), new Uint8Array(p.buffer, p.byteOffset, p.byteLength)));
-    this.rows.set(view, (this.rows.get(view) ?? 0) + n);
   }
 
   /** Finish writing a view; it can be read from now on. */
@@ -42,10 +40,6 @@ export class ActivationViews {
       const fd = this.fds.get(key);
       if (fd !== undefined) closeSync(fd), this.fds.delete(key);
     });
-  }
-
-  count(view: number): number {
-    return this.rows.get(view) ?? 0;
   }
 
   /** The rows `idx` of `view` as tensors shaped like the unfrozen model's inputs. */

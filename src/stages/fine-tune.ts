@@ -41,7 +41,7 @@ async function storeViews(
     const parts = outs.map((t) => t.dataSync() as Float32Array);
     tf.dispose(outs);
     for (const [from, to, view] of viewRuns(rows, b.indices))
-      views.append(view, parts.map((p) => p.subarray((from * p.length) / b.n, (to * p.length) / b.n)), to - from);
+      views.append(view, parts.map((p) => p.subarray((from * p.length) / b.n, (to * p.length) / b.n)));
     done += b.n;
     ctx.progress(`frozen activations: ${done}/${rows.length} (${copies + 1} view${copies ? "s" : ""} of ${items.length} images)`);
   }
