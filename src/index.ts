@@ -6,15 +6,15 @@
 import { loadPipeline, validatePipeline } from "./executor/load";
 import type { LoadedConfig } from "./config/types";
 import { execute, type ExecuteOptions } from "./executor/execute";
-import { planStatus, type StageStatus } from "./executor/status";
+import { resolve, type PlannedStage } from "./plan/resolve";
 import type { RunSummary } from "./runs/record";
 
 export type { PipelineConfig, LoadedConfig } from "./config/types";
 export type { RunSummary } from "./runs/record";
-export type { StageStatus } from "./executor/status";
+export type { PlannedStage, Plan } from "./plan/resolve";
 export type { Problem } from "./errors";
 export { ConfigError, TlrunError, InterruptedError } from "./errors";
-export { compile } from "./dag/compile";
+export { compile } from "./plan/compile";
 export { selectBackend } from "./backend/select";
 
 export interface FileOptions {
@@ -28,8 +28,8 @@ export function validate(file: string, opts: FileOptions = {}) {
 }
 
 /** The stages a pipeline file compiles to and whether each is cached. Throws ConfigError. */
-export function plan(file: string, opts: FileOptions & { force?: boolean } = {}): StageStatus[] {
-  return planStatus(loadPipeline(file, opts), { force: opts.force }).stages;
+export function plan(file: string, opts: FileOptions & { force?: boolean } = {}): PlannedStage[] {
+  return resolve(loadPipeline(file, opts), undefined, { force: opts.force }).stages;
 }
 
 /** Run a pipeline file (or an already loaded config) and return its summary. */

@@ -3,7 +3,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { selectBackend, type BackendName } from "../backend/select";
 import { EXIT } from "../errors";
-import { TLRUN_VERSION } from "../executor/status";
+import { TLRUN_VERSION } from "../util/version";
 import { compileForward, enginePreference, type Engine, type WorkerSettings } from "../models/compiled";
 import { poolSettings } from "../models/onnx/workers";
 import { compiledStepCheck } from "../training/fit";

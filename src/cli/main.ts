@@ -8,7 +8,7 @@ import { syncCommand } from "./sync";
 import { sweepCommand, workerCommand } from "./sweep";
 import { uiCommand } from "./ui";
 import { validateCommand } from "./validate";
-import { TLRUN_VERSION } from "../executor/status";
+import { TLRUN_VERSION } from "../util/version";
 
 const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = {
   run: runCommand,

@@ -1,32 +1,49 @@
 import { loadPipeline } from "../executor/load";
 import { EXIT } from "../errors";
-import { planStatus } from "../executor/status";
-import { describeBase } from "../models/source";
+import { resolve, type Plan, type PlannedStage } from "../plan/resolve";
 import { formatSweepPlan, planSweep } from "../sweep/plan";
 import { JSON_OPTION, SET_OPTION, parse } from "./args";
+
+function status(s: PlannedStage, plan: Plan): string {
+  if (s.source && s.cached) return "present";
+  if (s.name === "dataset") return plan.dataset.buildable ? "will build" : "missing";
+  if (s.source) return "will fetch";
+  return s.cached ? "cached" : "will run";
+}
+
+/** The plan as `tlrun plan --json` prints it. */
+export function planJson(plan: Plan): Record<string, unknown> {
+  const stages = plan.stages.map((s) => ({ name: s.name, deps: s.deps, source: s.source, cached: s.cached, key: s.key ?? null, ...(s.note ? { note: s.note } : {}) }));
+  const freeze = plan.freeze && { at: plan.freeze.layer, index: plan.freeze.index, frontier: plan.freeze.frontier, groups: plan.freeze.groups.map((g) => ({ from_epoch: g.fromEpoch + 1, lr_factor: g.lrFactor, layers: g.layers.length })) };
+  return { name: plan.name, weights: { offline: plan.weights.offline ?? false, note: plan.weights.note }, stages, ...(freeze ? { freeze } : {}) };
+}
+
+/** The plan as lines: each stage, whether it runs, its key and what it depends on. */
+export function formatPlan(plan: Plan): string {
+  const lines = [`pipeline ${plan.name}: ${plan.stages.length} stages`];
+  plan.stages.forEach((s, i) => {
+    const id = s.source ? "" : s.key ? s.key.slice(0, 12) : "(after deps)";
+    const what = s.source ? s.note : `<- ${s.deps.join(", ") || "-"}`;
+    lines.push(`  ${String(i + 1).padStart(2)}. ${s.name.padEnd(11)} ${status(s, plan).padEnd(10)} ${id.padEnd(12)}  ${what}`);
+    if (s.warning) lines.push(`      warning: ${s.warning}`);
+    if (s.name === "weights" && !s.cached && !plan.weights.offline) lines.push("      (NOT available offline)");
+  });
+  const f = plan.freeze;
+  if (f) lines.push(`  fine-tune trains from ${f.layer} (layer ${f.index}): ${f.layers.length} layers in ${f.groups.length} group${f.groups.length === 1 ? "" : "s"}`);
+  return lines.join("\n") + "\n";
+}
 
 /** `tlrun plan <file>`: the stages in run order and whether each will hit the cache. */
 export async function planCommand(argv: string[]): Promise<number> {
   const { values, positionals } = parse(argv, { ...SET_OPTION, ...JSON_OPTION, force: { type: "boolean" } }, 1);
   const loaded = loadPipeline(positionals[0]!, { overrides: values.set ?? [] });
-  const { plan, stages } = planStatus(loaded, { force: values.force });
+  const plan = resolve(loaded, undefined, { force: values.force });
   const sweep = loaded.config.sweep ? planSweep(loaded, values.set ?? []) : undefined;
   if (values.json) {
-    const out = stages.map((s) => ({ name: s.name, deps: plan.stages.find((n) => n.name === s.name)!.deps, cached: s.cached, key: s.key ?? null }));
-    const w = describeBase(loaded.config.base.model, loaded.config.base.weights, loaded.baseDir);
-    process.stdout.write(JSON.stringify({ name: plan.name, weights: { offline: w.offline, note: w.note }, stages: out, ...(sweep ? { sweep } : {}) }) + "\n");
+    process.stdout.write(JSON.stringify({ ...planJson(plan), ...(sweep ? { sweep } : {}) }) + "\n");
     return EXIT.ok;
   }
-  const c = loaded.config;
-  const weights = describeBase(c.base.model, c.base.weights, loaded.baseDir);
-  process.stdout.write(`pipeline ${plan.name}: ${stages.length} stages\n`);
-  process.stdout.write(`  base ${c.base.model}: ${weights.note}${weights.offline ? "" : " (NOT available offline)"}\n`);
-  stages.forEach((s, i) => {
-    const deps = plan.stages[i]!.deps.join(", ") || "-";
-    const status = s.cached ? "cached" : "will run";
-    process.stdout.write(`  ${String(i + 1).padStart(2)}. ${s.name.padEnd(11)} ${status.padEnd(9)} ${s.key ? s.key.slice(0, 12) : "(after deps)".padEnd(12)}  <- ${deps}\n`);
-    if (s.warning) process.stdout.write(`      warning: ${s.warning}\n`);
-  });
+  process.stdout.write(formatPlan(plan));
   if (sweep) process.stdout.write(formatSweepPlan(sweep));
   return EXIT.ok;
 }

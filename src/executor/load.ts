@@ -7,7 +7,7 @@ import { architectureFor, baseShape } from "../models/source";
 import { weightsFile } from "../models/weights/sources";
 import { ARCHITECTURES } from "../models/zoo";
 import { functionalConfig } from "../models/topology";
-import { dataDirOf } from "./paths";
+import { dataDirOf } from "../plan/paths";
 
 /**
  * Checks that need more than the file: `base.cut`, `freeze.at` and the lr_multipliers ranges must

@@ -1,4 +1,4 @@
-import type { StageName } from "../dag/compile";
+import type { StageName } from "../plan/compile";
 import type { RunSummary } from "../runs/record";
 
 const METRIC_KEYS: Array<[StageName, string]> = [

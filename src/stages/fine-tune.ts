@@ -6,7 +6,7 @@ import { buildSplitBase } from "../models/build";
 import { foldForInference, foldForTraining, type InferenceModel } from "../models/fold";
 import { fastInference } from "../models/compiled";
 import { loadModel, saveModel } from "../models/io";
-import { baseLayers, resolveCut } from "../models/layers";
+import { resolveCut } from "../models/layers";
 import { TlrunError } from "../errors";
 import { fit, type Batch } from "../training/fit";
 import { headLoss, targets } from "../training/head";
@@ -128,8 +128,7 @@ export const fineTune: Stage = {
         }
         return lossAndAccuracy(probs, val.map((v) => v.label), k);
       };
-      const baseNames = baseLayers(a, resolveCut(a, ctx.config.base.cut)).map((l) => l.name);
-      const { groups, blocks } = fineTuneGroups(ctx.config, baseNames, spec.index, split.top, head);
+      const groups = fineTuneGroups(spec, split.top, head);
       const result = await fit({
         phaseName: "fine_tune", phase, epochOffset: ctx.epochOffset, variables: groups.flatMap((g) => g.variables), groups, forward,
         loss: (y, probs) => headLoss(head, y, probs), batches: epochBatches,
@@ -140,7 +139,7 @@ export const fineTune: Stage = {
       return {
         info: {
           history: result.history, epochs_run: result.history.length, best_epoch: result.bestEpoch,
-          stopped_early: result.stoppedEarly, frozen_forward: frozen.runner, training_step: result.steps, activation_views: cached ? fixedViews + 1 : 0, unfreeze_schedule: blocks,
+          stopped_early: result.stoppedEarly, frozen_forward: frozen.runner, training_step: result.steps, activation_views: cached ? fixedViews + 1 : 0, unfreeze_schedule: spec.blocks,
         },
       };
     } finally {

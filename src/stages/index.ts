@@ -1,14 +1,21 @@
-import type { StageName } from "../dag/compile";
+import type { StageName } from "../plan/compile";
+import { dataset } from "./dataset";
 import { evaluate } from "./evaluate";
 import { extract } from "./extract";
 import { fineTune } from "./fine-tune";
 import { prepare } from "./prepare";
 import { trainHead } from "./train-head";
-import type { Stage } from "./types";
+import type { SourceStage, Stage } from "./types";
 import { unfreeze } from "./unfreeze";
+import { weights } from "./weights";
 
-/** Every stage implementation by name. */
-export const STAGES: Record<StageName, Stage> = {
+type SourceName = "dataset" | "weights";
+
+/** The stages whose output lives outside the cache, by name. */
+export const SOURCES: Record<SourceName, SourceStage> = { dataset, weights };
+
+/** Every cached stage's implementation by name. */
+export const STAGES: Record<Exclude<StageName, SourceName>, Stage> = {
   prepare,
   extract,
   "train-head": trainHead,

@@ -1,6 +1,5 @@
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { buildEmojiDataset } from "../data/emoji";
 import { buildManifest, manifestHash, type Manifest } from "../data/manifest";
 import { scanDataset } from "../data/scan";
 import { writeFileAtomic } from "../util/atomic";
@@ -20,15 +19,6 @@ export function readManifest(dir: string): Manifest {
 function allClassFolders(dir: string): string[] {
   const root = existsSync(join(dir, "train")) ? join(dir, "train") : dir;
   return readdirSync(root).filter((n) => !n.startsWith(".") && statSync(join(root, n)).isDirectory());
-}
-
-/** Build a built-in dataset into the data folder when the config names one and it is missing. */
-export async function ensureBuiltinData(ctx: Pick<StageContext, "config" | "dataDir" | "progress">): Promise<void> {
-  const builtin = ctx.config.data.builtin;
-  if (!builtin || existsSync(ctx.dataDir)) return;
-  const vendor = builtin === "emoji-twitter" ? "twitter" : "google";
-  ctx.progress(`building the ${builtin} dataset into ${ctx.dataDir}`);
-  await buildEmojiDataset({ vendor, out: ctx.dataDir });
 }
 
 /** prepare: scan the images, hash them, split them, and report class counts and bad images. */

@@ -1,7 +1,8 @@
 import type { BackendInfo } from "../backend/select";
 import type { EntryMeta } from "../cache/store";
 import type { LoadedConfig, PipelineConfig } from "../config/types";
-import type { StageName, StageNode } from "../dag/compile";
+import type { StageName, StageNode } from "../plan/compile";
+import type { Plan } from "../plan/resolve";
 import type { ModelArtifacts } from "../models/source";
 import type { Callback } from "../training/callbacks";
 
@@ -16,6 +17,8 @@ export interface StageContext {
   loaded: LoadedConfig;
   config: PipelineConfig;
   node: StageNode;
+  /** The resolved plan this stage is part of (its freeze plan, sources). */
+  plan: Plan;
   key: string;
   /** A temporary folder that becomes the cache entry when the stage succeeds. */
   out: string;
@@ -54,4 +57,20 @@ export function input(ctx: StageContext, name: StageName): StageInput {
   const i = ctx.inputs.get(name);
   if (!i) throw new Error(`internal: stage '${ctx.node.name}' ran without its input '${name}'`);
   return i;
+}
+
+/** What a source stage (dataset, weights) gets: it writes its output where the config says, not into the cache. */
+export interface SourceContext {
+  loaded: LoadedConfig;
+  config: PipelineConfig;
+  /** Absolute data folder. */
+  dataDir: string;
+  /** A progress line for the terminal. */
+  progress(line: string): void;
+}
+
+/** A stage whose output lives outside the stage cache; running it makes the output present. */
+export interface SourceStage {
+  name: StageName;
+  run(ctx: SourceContext): Promise<void>;
 }

@@ -3,10 +3,8 @@ import { join } from "node:path";
 import { loadConfig } from "../config";
 import type { EntryMeta } from "../cache/store";
 import type { LoadedConfig } from "../config/types";
-import { chainKeys } from "../dag/keys";
-import type { StageName } from "../dag/compile";
-import { cacheFor, externalInputs, planStatus } from "../executor/status";
-import { hashRecord } from "../util/hash";
+import type { StageName } from "../plan/compile";
+import { cacheFor, resolve } from "../plan/resolve";
 import { randomPoint, dimensions, toOverrides } from "./space";
 import { Rng, deriveSeed } from "../util/rng";
 import { assignmentFor, maximizes, plannedTrials } from "./run";
@@ -72,20 +70,18 @@ export function planSweep(loaded: LoadedConfig, overrides: string[]): SweepPlan 
   const shown = Math.min(trials, 200);
   const keys = new Map<StageName, Set<string>>();
   const cachedKeys = new Map<StageName, Set<string>>();
-  const externals = new Map<string, ReturnType<typeof externalInputs>>();
   let order: StageName[] = [];
   let maxEpochs = 0;
+  const cache = cacheFor(loaded);
   for (let i = 1; i <= shown; i++) {
     const a = sweep.method === "tpe" && i > sweep.startup_trials ? randomPoint(dims, new Rng(deriveSeed(sweep.seed, `trial-${i}`))) : assignmentFor(sweep, dims, i, [], maximize);
     const trial = loadConfig(loaded.file, { overrides: [...overrides, ...toOverrides(a)], skipSweep: true });
     const c = trial.config;
     maxEpochs = Math.max(maxEpochs, c.train.head.epochs + (c.train.fine_tune?.epochs ?? 0));
-    const extKey = hashRecord({ model: c.base.model, weights: c.base.weights, cut: c.base.cut, data: c.data.dir });
-    if (!externals.has(extKey)) externals.set(extKey, externalInputs(trial));
-    const { plan, stages } = planStatus(trial);
+    const plan = resolve(trial, cache);
     order = plan.stages.map((s) => s.name);
-    const chain = chainKeys(plan, externals.get(extKey)!);
-    for (const s of stages) {
+    const chain = plan.chainKeys();
+    for (const s of plan.stages) {
       const k = chain.get(s.name)!;
       if (!keys.has(s.name)) keys.set(s.name, new Set()), cachedKeys.set(s.name, new Set());
       keys.get(s.name)!.add(k);
@@ -93,7 +89,7 @@ export function planSweep(loaded: LoadedConfig, overrides: string[]): SweepPlan 
     }
   }
   const scale = trials / shown;
-  const root = cacheFor(loaded).root;
+  const root = cache.root;
   const stages: SweepStagePlan[] = order.map((name) => {
     const n = keys.get(name)!.size;
     const runs = n === 1 ? 1 : Math.round(n * scale);

@@ -4,7 +4,7 @@ import { resolve } from "node:path";
 import type { BackendChoice, LoadedConfig, SweepConfig } from "../config/types";
 import { InterruptedError, UsageError } from "../errors";
 import { loadPipeline } from "../executor/load";
-import { runsDirOf } from "../executor/paths";
+import { runsDirOf } from "../plan/paths";
 import { RunRecord, type RunSummary } from "../runs/record";
 import { MlflowClient } from "../tracking/client";
 import { serverFromEnv, targetFrom } from "../tracking/settings";

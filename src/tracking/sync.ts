@@ -1,4 +1,5 @@
 import { userInfo } from "node:os";
+import { TLRUN_VERSION } from "../util/version";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { TrackingConfig } from "../config/types";
@@ -10,7 +11,7 @@ import { renderPlots } from "./plots";
 import { targetFrom } from "./settings";
 import { loadState, saveState, serverState, type ServerState, type TrackingContext, type TrackingState } from "./state";
 
-export const TLRUN_VERSION: string = require("../../../package.json").version;
+export { TLRUN_VERSION };
 
 /** What one sync pass did. `pending` counts items the server has not acknowledged yet. */
 export interface SyncResult {

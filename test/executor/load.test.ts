@@ -7,7 +7,7 @@ import { validatePipeline } from "../../src/executor/load";
 import { baseShape, type ModelArtifacts } from "../../src/models/source";
 import { ARCHITECTURES } from "../../src/models/zoo";
 import { resolvePreprocessing } from "../../src/stages/extract";
-import { defaultConfig } from "../dag/fixtures";
+import { defaultConfig } from "../plan/fixtures";
 import { tempDir } from "../helpers";
 
 test("preprocessing auto resolves to each architecture's own mode", () => {

@@ -8,11 +8,12 @@ import { resolveLayerRef } from "../../src/models/freeze-point";
 import { baseLayers } from "../../src/models/layers";
 import { loadArtifacts } from "../../src/models/source";
 import { fineTuneGroups } from "../../src/stages/fine-tune-groups";
+import { resolveFreeze } from "../../src/plan/freeze";
 import { fit, type Batch } from "../../src/training/fit";
 import { GroupOptimizer } from "../../src/training/param-groups";
 import { unfreezeSchedule } from "../../src/training/unfreeze-schedule";
 import { ARCHITECTURES } from "../../src/models/zoo";
-import { defaultConfig } from "../dag/fixtures";
+import { defaultConfig } from "../plan/fixtures";
 
 const ROOT = resolve(__dirname, "../../..");
 
@@ -98,7 +99,12 @@ test("gradual unfreezing through fit: in epoch 1 only the top block changes, by 
     const config = defaultConfig();
     config.freeze = { at: "block_15_expand", gradual: true, batchnorm: "frozen" };
     config.train.fine_tune = { ...config.train.fine_tune!, epochs: 3, learning_rate: 1e-2 };
-    const { groups, blocks } = fineTuneGroups(config, names, at, split.top, head);
+    config.base.cut = "out_relu";
+    config.base.input_size = [32, 32];
+    const freeze = resolveFreeze(config, a)!;
+    assert.equal(freeze.index, at);
+    const groups = fineTuneGroups(freeze, split.top, head);
+    const blocks = freeze.blocks;
     assert.deepEqual(blocks, [
       { block: "block_15", from_epoch: 3, lr_factor: 1 },
       { block: "block_16", from_epoch: 2, lr_factor: 1 },

@@ -1,10 +1,17 @@
 import type { PipelineConfig } from "../config/types";
 import { toposort } from "./graph";
 
-export const STAGE_NAMES = ["prepare", "extract", "train-head", "unfreeze", "fine-tune", "evaluate"] as const;
+export const STAGE_NAMES = ["dataset", "weights", "prepare", "extract", "train-head", "unfreeze", "fine-tune", "evaluate"] as const;
 export type StageName = (typeof STAGE_NAMES)[number];
 
-/** One stage of a compiled plan: its dependencies and the slice of config its output depends on. */
+/**
+ * Stages whose output lives outside the stage cache: the data folder (built when the config names
+ * a built-in dataset) and the base's weights (fetched once into $TLRUN_CACHE). Each is ready when
+ * its output is present; its digest is the identity of that output.
+ */
+export const SOURCE_STAGES: ReadonlySet<StageName> = new Set<StageName>(["dataset", "weights"]);
+
+/** One stage of a compiled pipeline: its dependencies and the slice of config its output depends on. */
 export interface StageNode {
   name: StageName;
   deps: StageName[];
@@ -12,7 +19,7 @@ export interface StageNode {
 }
 
 /** The compiled pipeline: stages in the order they run. */
-export interface Plan {
+export interface CompiledPipeline {
   name: string;
   stages: StageNode[];
 }
@@ -22,10 +29,12 @@ export interface Plan {
  * cache entries stop matching.
  */
 export const STAGE_VERSIONS: Record<StageName, number> = {
-  prepare: 1,
-  extract: 4, // 3: PNGs decoded in JS, bilinear resampling by default, 601 luma for grayscale; 4: augmentation's warp in f32
+  dataset: 1,
+  weights: 1,
+  prepare: 2, // 2: keyed on the dataset stage's digest
+  extract: 5, // 3: PNGs decoded in JS, bilinear resampling by default, 601 luma for grayscale; 4: augmentation's warp in f32; 5: keyed on the weights stage
   "train-head": 2, // 2: a new dropout mask every step (SeededDropout), compiled training steps
-  unfreeze: 1,
+  unfreeze: 2, // 2: writes the resolver's freeze plan
   "fine-tune": 5, // 3: the decoder change of extract 3; 4: as train-head 2; 5: as extract 4
   evaluate: 4, // 4: the decoder change of extract 3
 };
@@ -40,21 +49,23 @@ function stageNodes(c: PipelineConfig): StageNode[] {
   const { data, base, augment, head, train, freeze, seed } = c;
   const fineTune = train.fine_tune;
   const nodes: StageNode[] = [
+    { name: "dataset", deps: [], params: { dir: data.dir, builtin: data.builtin } },
+    { name: "weights", deps: [], params: { model: base.model, weights: base.weights } },
     {
       name: "prepare",
-      deps: [],
+      deps: ["dataset"],
       params: { seed, split: data.split, on_bad_image: data.on_bad_image, max_pixels: data.max_pixels, exclude_classes: data.exclude_classes },
     },
     {
       name: "extract",
-      deps: ["prepare"],
+      deps: ["prepare", "weights"],
       params: { seed, base, color_mode: data.color_mode, interpolation: data.interpolation, preprocessing: data.preprocessing, max_pixels: data.max_pixels, augment: extractAugment(augment) },
     },
     { name: "train-head", deps: ["extract"], params: { seed, head, phase: train.head } },
   ];
   if (fineTune) {
     nodes.push(
-      { name: "unfreeze", deps: ["train-head"], params: { freeze } },
+      { name: "unfreeze", deps: ["train-head", "weights"], params: { freeze, cut: base.cut, input_size: base.input_size, fine_tune: { epochs: fineTune.epochs, lr_decay: fineTune.lr_decay, lr_multipliers: fineTune.lr_multipliers } } },
       { name: "fine-tune", deps: ["unfreeze", "prepare"], params: { seed, phase: fineTune, augment, batchnorm: freeze.batchnorm, gradual: freeze.gradual } },
     );
   }
@@ -67,6 +78,6 @@ function stageNodes(c: PipelineConfig): StageNode[] {
 }
 
 /** Compile a validated config into the stages it needs, in run order. Pure: no I/O, no TensorFlow. */
-export function compile(config: PipelineConfig): Plan {
+export function compile(config: PipelineConfig): CompiledPipeline {
   return { name: config.name, stages: toposort(stageNodes(config)) };
 }

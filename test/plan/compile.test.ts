@@ -1,22 +1,26 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { compile } from "../../src/dag/compile";
-import { chainKeys, stageKey } from "../../src/dag/keys";
-import { toposort, upstreamOf } from "../../src/dag/graph";
+import { compile } from "../../src/plan/compile";
+import { stageKey } from "../../src/plan/keys";
+import { chainKeys as chainOf } from "../../src/plan/resolve";
+import { toposort, upstreamOf } from "../../src/plan/graph";
 import { defaultConfig } from "./fixtures";
 
-const ext = { datasetFingerprint: "fp", baseIdentity: "base", codeVersion: "0.0.0" };
+type Ext = { datasetFingerprint: string; baseIdentity: string; codeVersion: string };
+const ext: Ext = { datasetFingerprint: "fp", baseIdentity: "base", codeVersion: "0.0.0" };
+/** The keys of every stage with the dataset and weights stages' digests standing for the data folder and the base. */
+const chainKeys = (plan: ReturnType<typeof compile>, e: Ext) => chainOf(plan, new Map([["dataset", e.datasetFingerprint], ["weights", e.baseIdentity]] as const), e.codeVersion);
 
 test("a config with a fine-tune phase compiles to the six stages in order", () => {
   const plan = compile(defaultConfig());
-  assert.deepEqual(plan.stages.map((s) => s.name), ["prepare", "extract", "train-head", "unfreeze", "fine-tune", "evaluate"]);
+  assert.deepEqual(plan.stages.map((s) => s.name), ["dataset", "weights", "prepare", "extract", "train-head", "unfreeze", "fine-tune", "evaluate"]);
 });
 
 test("without a fine-tune phase there is no unfreeze or fine-tune", () => {
   const c = defaultConfig();
   c.train.fine_tune = null;
   const plan = compile(c);
-  assert.deepEqual(plan.stages.map((s) => s.name), ["prepare", "extract", "train-head", "evaluate"]);
+  assert.deepEqual(plan.stages.map((s) => s.name), ["dataset", "weights", "prepare", "extract", "train-head", "evaluate"]);
   assert.deepEqual(plan.stages.at(-1)!.deps, ["train-head", "prepare", "extract"]);
 });
 
@@ -78,8 +82,9 @@ test("changing the interpolation re-runs extract and everything after it, not pr
 
 test("a key is unknown until every dependency has a digest", () => {
   const plan = compile(defaultConfig());
-  assert.equal(stageKey(plan.stages[1]!, new Map(), ext), undefined);
-  assert.match(stageKey(plan.stages[0]!, new Map(), ext)!, /^[0-9a-f]{64}$/);
+  const prepare = plan.stages.find((s) => s.name === "prepare")!;
+  assert.equal(stageKey(prepare, new Map(), ext.codeVersion), undefined);
+  assert.match(stageKey(prepare, new Map([["dataset", "fp"]]), ext.codeVersion)!, /^[0-9a-f]{64}$/);
 });
 
 test("keys do not depend on the order of keys in the config", () => {

@@ -1,0 +1,138 @@
+import type { BackendInfo } from "../backend/select";
+import { selectBackend } from "../backend/select";
+import type { EntryMeta } from "../cache/store";
+import type { LoadedConfig } from "../config/types";
+import type { StageName } from "../plan/compile";
+import { dataDirOf } from "../plan/paths";
+import type { Plan, PlannedStage } from "../plan/resolve";
+import { loadArtifacts } from "../models/source";
+import { SOURCES, STAGES } from "../stages";
+import type { Stage, StageInput } from "../stages/types";
+import type { EpochLogs } from "../training/callbacks";
+import { progressLine, type Throttled } from "./progress";
+import type { RunState } from "./run-state";
+
+/** What every stage of one run shares. */
+export interface RunEnv {
+  loaded: LoadedConfig;
+  plan: Plan;
+  run: RunState;
+  backend: BackendInfo;
+  /** The backend was chosen by the user, not picked automatically. */
+  explicit: boolean;
+  force: boolean;
+  checkLeaks: boolean;
+  checkAbort(): void;
+  /** Digests of the stages done so far, which later keys hash. */
+  digests: Map<StageName, string>;
+  /** Committed outputs of the stages done so far. */
+  entries: Map<StageName, StageInput>;
+  /** Epochs trained by the phases so far, for the global step. */
+  epochOffset: number;
+}
+
+/** How a stage ended, for the task title and the run record. */
+export interface StageOutcome {
+  cached: boolean;
+  key: string;
+  info: Record<string, unknown>;
+}
+
+/** The stage's live line: throttled, with `now` to force one through. */
+type Show = Throttled;
+
+async function withLeakCheck<T>(name: string, enabled: boolean, fn: () => Promise<T>): Promise<T> {
+  if (!enabled) return fn();
+  const tf = await import("@tensorflow/tfjs");
+  const before = tf.memory().numTensors;
+  const out = await fn();
+  const after = tf.memory().numTensors;
+  if (after !== before) throw new Error(`stage ${name} leaked ${after - before} tensors (${before} before, ${after} after)`);
+  return out;
+}
+
+/**
+ * The backend a stage runs on: the run's, except that a stage needing convolution gradients
+ * moves from wasm to cpu when the backend was picked automatically.
+ */
+async function backendFor(stage: Stage, env: RunEnv): Promise<BackendInfo> {
+  if (!stage.needsConvGrad || env.backend.canTrainConv || env.explicit) return env.backend;
+  env.run.warn(`${stage.name} runs on the cpu backend: ${env.backend.name} has no convolution gradient kernels (install the native backend for speed)`);
+  return selectBackend("cpu");
+}
+
+/** A source stage: build or fetch its output unless it is present; its digest is the output's identity. */
+async function runSource(stage: PlannedStage, env: RunEnv, show: Show): Promise<StageOutcome> {
+  let status = env.plan.probe(stage.name);
+  const cached = status.ready;
+  if (!cached) {
+    await SOURCES[stage.name as keyof typeof SOURCES].run({ loaded: env.loaded, config: env.loaded.config, dataDir: dataDirOf(env.loaded), progress: show });
+    status = env.plan.probe(stage.name);
+    if (!status.ready) throw new Error(`internal: the ${stage.name} stage finished but its output is not there: ${status.note}`);
+  }
+  env.digests.set(stage.name, status.digest!);
+  return { cached, key: status.digest!, info: { note: status.note } };
+}
+
+/** Run a cached stage, or take it from the cache; waits for another process computing the same entry. */
+async function runCached(stage: PlannedStage, env: RunEnv, show: Show, onWait: (line: string) => void): Promise<StageOutcome> {
+  const { plan, run } = env;
+  const key = plan.keyOf(stage.name, env.digests);
+  if (!key) throw new Error(`internal: stage ${stage.name} ran before its inputs`);
+  const t0 = performance.now();
+  let found = env.force ? { hit: false as const } : plan.cache.lookup(stage.name, key);
+  const lock = found.hit ? undefined : await plan.cache.lock(stage.name, key, { checkAbort: env.checkAbort, onWait: (who) => onWait(`waiting for ${who}, which is computing this stage`) });
+  let meta: EntryMeta;
+  try {
+    if (lock && !env.force) found = plan.cache.lookup(stage.name, key);
+    if (!found.hit && "warning" in found && found.warning) run.warn(found.warning);
+    meta = found.hit ? found.meta : await compute(stage, key, env, show, t0);
+  } finally {
+    lock?.release();
+  }
+  if (found.hit) for (const e of (meta.info.history as EpochLogs[] | undefined) ?? []) run.epoch(e, true);
+  env.epochOffset += (meta.info.history as unknown[] | undefined)?.length ?? 0;
+  env.digests.set(stage.name, meta.digest);
+  env.entries.set(stage.name, { dir: plan.cache.entryDir(stage.name, key), meta });
+  return { cached: found.hit, key, info: meta.info };
+}
+
+/** Run a stage into a temporary entry and commit it; a failure leaves the cache as it was. */
+async function compute(stage: PlannedStage, key: string, env: RunEnv, show: Show, t0: number): Promise<EntryMeta> {
+  const { plan, run, loaded } = env;
+  const impl = STAGES[stage.name as keyof typeof STAGES];
+  const stageBackend = await backendFor(impl, env);
+  const tmp = plan.cache.begin(stage.name, key);
+  let lastVal: number | undefined;
+  try {
+    const result = await withLeakCheck(stage.name, env.checkLeaks, () => impl.run({
+      loaded, config: loaded.config, node: stage, plan, key, out: tmp, inputs: env.entries, dataDir: dataDirOf(loaded),
+      artifacts: () => loadArtifacts(loaded.config.base.model, loaded.baseDir, loaded.config.base.weights), backend: stageBackend, epochOffset: env.epochOffset,
+      progress: show, warn: (m) => run.warn(m), checkAbort: env.checkAbort,
+      callbacks: {
+        onBatchEnd: (b) => show(progressLine(b, lastVal)),
+        onEpochEnd: (e) => {
+          lastVal = e.val_accuracy;
+          run.epoch(e, false);
+          show.now(`epoch ${e.epoch}/${e.epochs} loss ${e.loss.toFixed(4)} val_acc ${e.val_accuracy.toFixed(4)} ${e.images_per_second.toFixed(1)} img/s`);
+        },
+      },
+    }));
+    const seconds = (performance.now() - t0) / 1000;
+    return plan.cache.commit(tmp, { stage: stage.name, key, digest: result.digest ?? key, seconds, info: result.info });
+  } catch (err) {
+    plan.cache.abandon(tmp);
+    throw err;
+  } finally {
+    if (stageBackend !== env.backend) await selectBackend(env.backend.name);
+  }
+}
+
+/** Run one stage of the plan (or take it from the cache / find its source present) and record it. */
+export async function runStage(stage: PlannedStage, env: RunEnv, show: Show, onWait: (line: string) => void): Promise<StageOutcome> {
+  env.checkAbort();
+  const t0 = performance.now();
+  const outcome = stage.source ? await runSource(stage, env, show) : await runCached(stage, env, show, onWait);
+  env.run.stageEnd({ name: stage.name, cached: outcome.cached, seconds: (performance.now() - t0) / 1000, key: outcome.key, info: outcome.info });
+  return outcome;
+}

@@ -1,0 +1,88 @@
+import { existsSync } from "node:fs";
+import { hostname } from "node:os";
+import { join } from "node:path";
+import type { LoadedConfig } from "../config/types";
+import { InterruptedError } from "../errors";
+import type { StageName } from "../plan/compile";
+import { runsDirOf } from "../plan/paths";
+import { RunRecord, type RunSummary } from "../runs/record";
+import type { EpochLogs } from "../training/callbacks";
+import { Observers, type RunObserver, type StageEvent } from "./observer";
+import { summaryMetrics } from "./summary";
+
+/** The abort reason a sweep gives a trial that ASHA stops: the run ends as `pruned`, not interrupted. */
+export const PRUNED = "pruned";
+
+/**
+ * A run as it is recorded: runs/<run-id>/ (config, summary, metrics journal) and the observers
+ * that follow it. Every change is written through, so a crash leaves a readable record.
+ */
+export class RunState {
+  readonly record: RunRecord;
+  readonly summary: RunSummary;
+  private readonly observers: Observers;
+  private readonly infos = new Map<StageName, Record<string, unknown>>();
+  private readonly started = Date.now();
+
+  constructor(loaded: LoadedConfig, observers: RunObserver[], sweep?: { id: string; trial: number }) {
+    const { config } = loaded;
+    this.record = new RunRecord(runsDirOf(loaded), config.name);
+    this.record.writeConfig(config);
+    this.summary = {
+      run_id: this.record.id, run_dir: this.record.dir, name: config.name, status: "running", backend: "",
+      started_at: new Date(this.started).toISOString(), stages: [], metrics: {}, warnings: [], pid: process.pid, host: hostname(),
+      ...(sweep ? { sweep } : {}),
+    };
+    this.record.writeSummary(this.summary);
+    this.observers = new Observers(observers, (m) => this.warn(m));
+    this.observers.emit("onRunStart", { record: this.record, summary: this.summary, loaded });
+  }
+
+  warn(message: string): void {
+    this.summary.warnings.push(message);
+  }
+
+  /** An epoch's logs into the journal and to the observers; `cached` for epochs replayed from a cache hit. */
+  epoch(logs: EpochLogs, cached: boolean): void {
+    this.record.appendMetrics({ type: "epoch", cached, ...logs });
+    this.observers.emit("onEpochEnd", { ...logs, cached });
+  }
+
+  stageEnd(event: StageEvent): void {
+    this.infos.set(event.name as StageName, event.info);
+    const { info: _info, ...entry } = event;
+    this.summary.stages.push(entry);
+    this.record.writeSummary(this.summary);
+    this.observers.emit("onStageEnd", event);
+  }
+
+  /** The outputs a user opens: the model, the report, the figures and the manifest. */
+  keepOutputs(evaluateDir: string, prepareDir: string): void {
+    this.record.copyIn(join(evaluateDir, "model"), "model");
+    this.record.copyIn(join(evaluateDir, "report.json"), "report.json");
+    // figures a stage draws (attention maps) join the run's plots, uploaded as artifacts
+    if (existsSync(join(evaluateDir, "plots"))) this.record.copyIn(join(evaluateDir, "plots"), "plots");
+    this.record.copyIn(join(prepareDir, "manifest.json"), "manifest.json");
+  }
+
+  /** How the run ended, from what was thrown (nothing: completed). Returns the error to rethrow, if any. */
+  settle(err: unknown, signal?: AbortSignal): Error | undefined {
+    if (err === undefined) return void (this.summary.status = "completed");
+    const pruned = err instanceof InterruptedError && signal?.reason === PRUNED;
+    this.summary.status = pruned ? "pruned" : err instanceof InterruptedError ? "interrupted" : "failed";
+    if (pruned) return undefined;
+    this.summary.error = err instanceof Error ? err.message : String(err);
+    return err instanceof Error ? err : new Error(String(err));
+  }
+
+  /** Metrics, timings and the final summary written; observers flushed. */
+  async end(): Promise<RunSummary> {
+    Object.assign(this.summary, summaryMetrics(this.infos));
+    this.summary.ended_at = new Date().toISOString();
+    this.summary.seconds = (Date.now() - this.started) / 1000;
+    this.record.writeSummary(this.summary);
+    if (this.summary.status === "completed") this.record.appendMetrics({ type: "final", ...this.summary.metrics });
+    await this.observers.end(this.summary, this.record);
+    return this.summary;
+  }
+}

@@ -1,0 +1,43 @@
+import { existsSync } from "node:fs";
+import { datasetFingerprint } from "../cache/fingerprint";
+import type { LoadedConfig } from "../config/types";
+import { baseShape, describeBase } from "../models/source";
+import { resolveCut } from "../models/layers";
+import { hashRecord } from "../util/hash";
+import { dataDirOf } from "./paths";
+
+/** Where a source stage (dataset, weights) stands: ready with the identity of its output, or to run. */
+export interface SourceStatus {
+  ready: boolean;
+  /** The output's identity, which downstream keys hash; set when ready. */
+  digest?: string;
+  /** One line for `tlrun plan`. */
+  note: string;
+  /** The weights stage: whether they can be had without the network (present, or a file). */
+  offline?: boolean;
+  /** The dataset stage: whether running it can make the folder (a built-in dataset). */
+  buildable?: boolean;
+}
+
+/** The data folder: present (fingerprinted by paths, sizes and mtimes), or a built-in dataset to build. */
+export function datasetStatus(loaded: LoadedConfig): SourceStatus {
+  const dir = dataDirOf(loaded);
+  const builtin = loaded.config.data.builtin;
+  if (existsSync(dir)) return { ready: true, digest: datasetFingerprint(dir), note: dir };
+  if (builtin) return { ready: false, buildable: true, note: `builds the ${builtin} dataset into ${dir}` };
+  return { ready: false, note: `${dir} does not exist` };
+}
+
+/**
+ * The base's weights: present (their identity with the cut and topology), or to fetch. The digest
+ * covers the topology and resolved cut, so a base changed behind the same name changes every key
+ * that uses it.
+ */
+export function weightsStatus(loaded: LoadedConfig): SourceStatus {
+  const c = loaded.config;
+  const d = describeBase(c.base.model, c.base.weights, loaded.baseDir);
+  if (!d.offline) return { ready: false, note: d.note, offline: false };
+  const shape = baseShape(c.base.model, loaded.baseDir);
+  const cut = shape.graph ? "graph" : resolveCut(shape, c.base.cut);
+  return { ready: true, digest: hashRecord({ weights: d.weightsId, cut, topology: hashRecord(shape.graph?.modelTopology ?? shape.topology) }), note: d.note, offline: true };
+}

@@ -1,0 +1,17 @@
+import { buildEmojiDataset } from "../data/emoji";
+import type { SourceStage } from "./types";
+
+/**
+ * dataset: build the built-in dataset the config names (`data.builtin`) into `data.dir`. It runs
+ * only when the folder is missing; a folder of the user's own is simply present.
+ */
+export const dataset: SourceStage = {
+  name: "dataset",
+  async run(ctx) {
+    const builtin = ctx.config.data.builtin;
+    if (!builtin) throw new Error(`internal: the dataset stage ran for ${ctx.dataDir}, which is not a built-in dataset`);
+    const vendor = builtin === "emoji-twitter" ? "twitter" : "google";
+    ctx.progress(`building the ${builtin} dataset into ${ctx.dataDir}`);
+    await buildEmojiDataset({ vendor, out: ctx.dataDir });
+  },
+};
