@@ -1,3 +1,4 @@
+import { SOURCE_STAGES } from "../src/plan/compile";
 import { cpSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
@@ -66,4 +67,9 @@ export function listDir(dir: string): string[] {
   } catch {
     return [];
   }
+}
+
+/** Whether a stage is a source (dataset, weights): present rather than computed on a first run. */
+export function isSource(name: string): boolean {
+  return (SOURCE_STAGES as ReadonlySet<string>).has(name);
 }

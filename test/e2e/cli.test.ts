@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { spawn, spawnSync } from "node:child_process";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { tempDir, tinyEmojiDataset, tinyPipeline } from "../helpers";
+import { isSource, tempDir, tinyEmojiDataset, tinyPipeline } from "../helpers";
 
 const ROOT = resolve(__dirname, "../../..");
 const BIN = join(ROOT, "bin/tlrun.js");
@@ -28,7 +28,7 @@ test("run, then all cached, then a head change re-runs train-head onward", async
   const s1 = first.json();
   assert.equal(s1.status, "completed");
   assert.ok(["native", "wasm", "cpu"].includes(s1.backend));
-  assert.ok(s1.stages.every((s: { cached: boolean }) => !s.cached));
+  assert.ok(s1.stages.filter((s: { name: string }) => !isSource(s.name)).every((s: { cached: boolean }) => !s.cached));
   assert.ok(existsSync(join(s1.run_dir, "summary.json")));
 
   const second = tlrun(["run", file, "--json"], root);
@@ -40,13 +40,13 @@ test("run, then all cached, then a head change re-runs train-head onward", async
   const third = tlrun([file, "--set", "head.dropout=0.3", "--json"], root);
   assert.equal(third.code, 0, third.stderr);
   const cached = Object.fromEntries(third.json().stages.map((s: { name: string; cached: boolean }) => [s.name, s.cached]));
-  assert.deepEqual(cached, { prepare: true, extract: true, "train-head": false, unfreeze: false, "fine-tune": false, evaluate: false });
+  assert.deepEqual(cached, { dataset: true, weights: true, prepare: true, extract: true, "train-head": false, unfreeze: false, "fine-tune": false, evaluate: false });
 
   const plan = tlrun(["plan", file], root);
   assert.equal(plan.code, 0, plan.stderr);
-  for (const s of ["prepare", "extract", "train-head", "unfreeze", "fine-tune", "evaluate"]) assert.match(plan.stdout, new RegExp(`${s}\\s+cached`));
+  for (const s of ["dataset", "weights", "prepare", "extract", "train-head", "unfreeze", "fine-tune", "evaluate"]) assert.match(plan.stdout, new RegExp(`${s}\\s+${isSource(s) ? "present" : "cached"}`));
   const planChanged = tlrun(["plan", file, "--set", "head.dropout=0.4", "--json"], root).json();
-  assert.deepEqual(planChanged.stages.map((s: { cached: boolean }) => s.cached), [true, true, false, false, false, false]);
+  assert.deepEqual(planChanged.stages.map((s: { cached: boolean }) => s.cached), [true, true, true, true, false, false, false, false]);
 });
 
 test("validate reports a misspelled key and a wrong type, located, exit 2, no stack", (t) => {
@@ -146,9 +146,10 @@ runtime: { runs_dir: ${JSON.stringify(join(root, "runs"))} }
   const first = tlrun([file, "--json"], root);
   assert.equal(first.code, 0, first.stderr);
   assert.ok(existsSync(join(root, "emoji", "flags")));
+  assert.deepEqual(first.json().stages.slice(0, 2).map((s: { name: string; cached: boolean }) => [s.name, s.cached]), [["dataset", false], ["weights", true]]);
   const second = tlrun([file, "--json"], root);
   assert.equal(second.code, 0, second.stderr);
-  assert.deepEqual(second.json().stages.map((s: { cached: boolean }) => s.cached), [true, true, true, true]);
+  assert.deepEqual(second.json().stages.map((s: { cached: boolean }) => s.cached), [true, true, true, true, true, true]);
 });
 
 test("skin-resnet50.yaml validates, and an offline plan says the ResNet50 weights must be downloaded, and from where", (t) => {
@@ -158,7 +159,11 @@ test("skin-resnet50.yaml validates, and an offline plan says the ResNet50 weight
   const r = tlrun(["plan", "pipelines/skin-resnet50.yaml", "--json"], ROOT, { TLRUN_CACHE: cache });
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stdout, /resnet50 weights are not cached; they must be downloaded from https:\/\/storage\.googleapis\.com\/tensorflow\/keras-applications\/resnet\/resnet50_weights_tf_dim_ordering_tf_kernels_notop\.h5/);
-  assert.deepEqual(r.json().stages.map((s: { name: string }) => s.name), ["prepare", "extract", "train-head", "unfreeze", "fine-tune", "evaluate"]);
+  const weights = r.json().stages.find((s: { name: string }) => s.name === "weights");
+  assert.deepEqual([weights.source, weights.cached], [true, false], "the weights fetch is a stage of the plan, still to run");
+  const freeze = r.json().freeze as { at: string; groups: Array<{ from_epoch: number; lr_factor: number }> };
+  assert.ok(freeze.groups.length > 1, "gradual unfreezing with discriminative rates resolves to several layer groups at plan time");
+  assert.deepEqual(r.json().stages.map((s: { name: string }) => s.name), ["dataset", "weights", "prepare", "extract", "train-head", "unfreeze", "fine-tune", "evaluate"]);
 });
 
 test("attention-vgg16.yaml validates, and an offline plan says VGG16's ImageNet weights must be downloaded, and from where", (t) => {
@@ -168,7 +173,7 @@ test("attention-vgg16.yaml validates, and an offline plan says VGG16's ImageNet 
   const r = tlrun(["plan", "pipelines/attention-vgg16.yaml", "--json"], ROOT, { TLRUN_CACHE: cache });
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stdout, /attention_vgg16 weights are not cached; they must be downloaded from https:\/\/storage\.googleapis\.com\/tensorflow\/keras-applications\/vgg16\/vgg16_weights_tf_dim_ordering_tf_kernels_notop\.h5/);
-  assert.deepEqual(r.json().stages.map((s: { name: string }) => s.name), ["prepare", "extract", "train-head", "unfreeze", "fine-tune", "evaluate"]);
+  assert.deepEqual(r.json().stages.map((s: { name: string }) => s.name), ["dataset", "weights", "prepare", "extract", "train-head", "unfreeze", "fine-tune", "evaluate"]);
   const typo = tlrun(["validate", "pipelines/attention-vgg16.yaml", "--set", "base.cut=block5_conv"], ROOT, { TLRUN_CACHE: cache });
   assert.equal(typo.code, 2);
   assert.match(typo.stderr, /base\.cut 'block5_conv' is not a layer .*\n.*did you mean 'block5_conv1'/);
