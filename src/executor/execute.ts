@@ -17,7 +17,7 @@ import type { EpochLogs } from "../training/callbacks";
 import type { EntryMeta } from "../cache/store";
 import { cacheFor, externalInputs } from "./status";
 import { dataDirOf, runsDirOf } from "./paths";
-import { progressLine, throttle } from "./progress";
+import { progressLine, throttle } from "../util/progress";
 import { summaryMetrics } from "./summary";
 import { Observers, type RunObserver } from "./observer";
 import { enginePreference } from "../models/compiled";

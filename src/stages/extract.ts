@@ -11,7 +11,7 @@ import type { ModelArtifacts } from "../models/source";
 import { writeFileAtomic } from "../util/atomic";
 import { deriveSeed } from "../util/rng";
 import { readManifest } from "./prepare";
-import { formatSeconds } from "../executor/progress";
+import { formatSeconds } from "../util/progress";
 import { input, type Stage, type StageContext } from "./types";
 import { chunkImages, imageBytes, viewAugment, viewOrder, viewRuns, type ViewDraws, type ViewRow } from "./view-order";
 
