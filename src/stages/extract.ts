@@ -6,7 +6,7 @@ import { batches } from "../data/loader";
 import type { Manifest } from "../data/manifest";
 import { featureExtractor, type FeatureExtractor } from "../models/graph";
 import { poolSettings } from "../models/onnx/workers";
-import { spatialHead } from "../models/zoo/attention-vgg";
+import { spatialHead } from "../training/attention-head";
 import type { ModelArtifacts } from "../models/source";
 import { writeFileAtomic } from "../util/atomic";
 import { deriveSeed } from "../util/rng";
