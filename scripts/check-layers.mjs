@@ -19,16 +19,16 @@ export const LAYERS = [
   { layer: 4, places: ["data", "training", "runs", "backend"], why: "the working parts a stage calls; may read the config's types" },
   { layer: 3, places: ["config"], why: "load and validate the pipeline YAML; knows what a pipeline says, not how it runs" },
   { layer: 2, places: ["models"], why: "base models, zoo, weights and model formats; knows nothing of the pipeline config" },
-  { layer: 1, places: ["cache", "util", "errors.ts"], why: "leaf helpers that import nothing else of tlrun" },
+  { layer: 1, places: ["cache", "util", "errors.ts"], why: "leaf helpers: they import only each other" },
 ];
 
 const EXTENSIONS = [".ts", ".tsx", ".d.ts"];
 
-/** The layer of a src-relative path ("models/zoo/vgg.ts"), or undefined when no entry places it. */
-function layerOf(rel) {
-  const place = rel.split("/")[0];
-  return LAYERS.find((l) => l.places.includes(place));
-}
+/** The folder (or top-level file) of a path under src/: "src/models/zoo/vgg.ts" -> "models". */
+const placeOf = (file) => file.split("/")[1].replace(/\.ts$/, "");
+
+/** The layer entry that places a path under src/, or undefined when none does. */
+const layerOf = (file) => LAYERS.find((l) => l.places.includes(file.split("/")[1]));
 
 function sourceFiles(dir) {
   return readdirSync(dir, { withFileTypes: true }).flatMap((e) => {
@@ -98,24 +98,22 @@ export function importGraph(projectRoot) {
   return { graph, unresolved };
 }
 
-/** Every upward import, and every file in a folder no layer places. */
+/** Every upward import, and every folder no layer places. */
 export function layerProblems(graph) {
   const problems = [];
   const unplaced = new Set();
   for (const [file, edges] of graph) {
-    const from = layerOf(file.slice("src/".length));
+    const from = layerOf(file);
     if (!from) {
-      const place = "src/" + file.slice("src/".length).split("/")[0];
+      const place = file.split("/").slice(0, 2).join("/");
       if (!unplaced.has(place)) problems.push(`${place} is in no layer: add it to LAYERS in scripts/check-layers.mjs (first seen in ${file})`);
       unplaced.add(place);
       continue;
     }
     for (const { to, line } of edges) {
-      const target = layerOf(to.slice("src/".length));
-      if (target && target.layer > from.layer) {
-        const name = (l, path) => `${path.slice("src/".length).split("/")[0].replace(/\.ts$/, "")}, layer ${l.layer}`;
-        problems.push(`${file}:${line} imports ${to} (${name(target, to)}) from ${name(from, file).replace(", layer", " (layer")})`);
-      }
+      const target = layerOf(to);
+      if (target && target.layer > from.layer)
+        problems.push(`${file}:${line} imports ${to} (${placeOf(to)}, layer ${target.layer}) from ${placeOf(file)} (layer ${from.layer})`);
     }
   }
   return problems;
