@@ -5,8 +5,8 @@ import { applyOverrides, whereWithOverrides } from "./overrides";
 import { checkRules } from "./rules";
 import type { LoadedConfig } from "./types";
 import { validateStructure } from "./validate";
-import { checkSweep, paramPath, probeValues } from "../sweep/check";
-import { flowValue } from "../sweep/space";
+import { checkSweep, paramPath, probeValues } from "./sweep-rules";
+import { flowValue } from "./sweep-space";
 import type { SweepConfig } from "./types";
 
 export type { LoadedConfig, PipelineConfig } from "./types";

@@ -3,7 +3,7 @@
  * nor TensorFlow (decode-worker.ts runs it on worker threads). decode.ts sends everything it does
  * not take to sharp.
  */
-import type { DecodeOptions } from "./decode";
+import type { DecodeOptions } from "./decode-options";
 import { PngDataError, decodePng, pngHeader, readPng, type PngFile } from "./png";
 import { grayToRgb, rgbToGray } from "./preprocess";
 import { resize } from "./resize";

@@ -11,7 +11,7 @@
 import { availableParallelism } from "node:os";
 import { join } from "node:path";
 import { Worker } from "node:worker_threads";
-import type { DecodeOptions } from "./decode";
+import type { DecodeOptions } from "./decode-options";
 import type { FinishTarget } from "./finish";
 
 /**

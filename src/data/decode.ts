@@ -3,21 +3,14 @@ import { readFile } from "node:fs/promises";
 import sharp, { type Metadata, type Sharp } from "sharp";
 import type { Interpolation } from "../config/types";
 import { TlrunError } from "../errors";
+import type { DecodeOptions } from "./decode-options";
 import { decodePngFast, probePngFast, tooManyPixels } from "./decode-png";
 import { decodeOnWorker, decodeWorkersAvailable, finishOnWorker, type WorkerReply } from "./decode-pool";
 import { finishInto, sharedTarget, type FinishTarget } from "./finish";
 import { PngDataError } from "./png";
 import { rgbToGray } from "./preprocess";
 
-export interface DecodeOptions {
-  /** [height, width] of the output. */
-  size: [number, number];
-  colorMode: "rgb" | "grayscale";
-  /** Images whose header declares more pixels than this are refused before decoding. */
-  maxPixels: number;
-  /** Resampling kernel; antialiased when shrinking. */
-  interpolation: Interpolation;
-}
+export type { DecodeOptions }; // its home is decode-options.ts, which the PNG path and the pool share without importing this file
 
 export type ProbeResult = { ok: true; width: number; height: number; format: string } | { ok: false; reason: string };
 

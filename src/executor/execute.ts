@@ -6,7 +6,7 @@ import { poolSettings } from "../models/onnx/workers";
 import { resolve } from "../plan/resolve";
 import type { RunSummary } from "../runs/record";
 import type { RunObserver } from "./observer";
-import { throttle } from "./progress";
+import { throttle } from "../util/progress";
 import { pickRenderer, renderSteps, type RendererName } from "./render";
 import { runStage, type RunEnv } from "./run-stage";
 import { RunState } from "./run-state";

@@ -9,7 +9,7 @@ import { loadArtifacts } from "../models/source";
 import { SOURCES, STAGES } from "../stages";
 import type { Stage, StageInput } from "../stages/types";
 import type { EpochLogs } from "../training/callbacks";
-import { progressLine, type Throttled } from "./progress";
+import { progressLine, type Throttled } from "../util/progress";
 import type { RunState } from "./run-state";
 
 /** What every stage of one run shares. */

@@ -1,5 +1,5 @@
 import * as tf from "@tensorflow/tfjs";
-import type { ModelArtifacts } from "./source";
+import type { ModelArtifacts } from "./artifacts";
 import { TlrunError } from "../errors";
 import "./zoo/custom-layers"; // Keras layers tfjs lacks, used by some zoo architectures
 import { cutAt, functionalConfig, splitAt, withInputSize, type ModelTopology } from "./topology";

@@ -1,4 +1,4 @@
-import { blocksOf } from "./zoo/describe";
+import { blocksOf } from "./zoo/blocks";
 
 /**
  * A reference to a layer of the base, as `freeze.at`, `lr_multipliers[].from` and

@@ -7,7 +7,7 @@ import { TlrunError } from "../errors";
 import { hashRecord } from "../util/hash";
 import { buildBase } from "./build";
 import { resolveCut } from "./layers";
-import type { ModelArtifacts } from "./source";
+import type { ModelArtifacts } from "./artifacts";
 
 /** The frozen base as the extract stage uses it: images in, feature rows out. */
 export interface FeatureExtractor {

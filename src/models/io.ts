@@ -1,7 +1,7 @@
 import * as tf from "@tensorflow/tfjs";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { readSeededDropout } from "../training/dropout";
+import { readSeededDropout } from "./seeded-dropout";
 import "./zoo/custom-layers"; // a saved zoo model may hold Keras layers tfjs lacks
 
 /**
@@ -29,7 +29,7 @@ export async function saveModel(model: tf.LayersModel, dir: string): Promise<voi
   );
 }
 
-/** Load a model folder written by `saveModel`; its seeded Dropout layers train as SeededDropout (training/dropout.ts). */
+/** Load a model folder written by `saveModel`; its seeded Dropout layers train as SeededDropout (seeded-dropout.ts). */
 export async function loadModel(dir: string): Promise<tf.LayersModel> {
   const json = JSON.parse(readFileSync(join(dir, "model.json"), "utf8"));
   readSeededDropout(json.modelTopology);

@@ -1,4 +1,4 @@
-import type { ModelArtifacts } from "./source";
+import type { ModelArtifacts } from "./artifacts";
 import { baseTopology } from "./build";
 import { resolveLayerRef, type LayerRef } from "./freeze-point";
 import { functionalConfig, type ModelTopology } from "./topology";

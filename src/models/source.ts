@@ -1,47 +1,14 @@
 import { dirname, join, resolve } from "node:path";
-import type { Preprocessing } from "../config/types";
 import { TlrunError } from "../errors";
+import type { ModelArtifacts } from "./artifacts";
 import { finish, loadModelFolder, loadRemoteModel, remoteShape, type ModelJson } from "./model-folder";
-import type { ModelTopology } from "./topology";
 import type { Progress } from "./weights/download";
 import { fetchRemoteModel, isRemoteModelCached, remoteModelRef } from "./remote-model";
 import { loadArchitectureArtifacts, prepareArchitecture } from "./weights/prepare";
 import { isAvailable, weightsFile, weightsIdentity } from "./weights/sources";
 import { ARCHITECTURES, type Architecture } from "./zoo";
 
-/** A weight entry of model.json's weightsManifest. */
-export interface WeightSpec {
-  name: string;
-  shape: number[];
-  dtype: "float32" | "int32" | "bool" | "string" | "complex64";
-  quantization?: { dtype: string; min?: number; scale?: number };
-}
-
-/** Everything needed to build a base model, read from disk or from an npm package. */
-export interface ModelArtifacts {
-  /** Where the weights came from, for `tlrun doctor` and run records. */
-  origin: string;
-  topology: ModelTopology;
-  weightSpecs: WeightSpec[];
-  weightData: ArrayBuffer;
-  /** sha256 of the weight bytes, logged with every run. */
-  weightsSha256: string;
-  /** The layer that ends the convolutional base, when the model is a known architecture. */
-  defaultCut?: string;
-  preprocessing: Exclude<Preprocessing, "auto">;
-  /**
-   * Set for a tfjs GraphModel (a TF-Hub-style feature vector or a converted SavedModel): it has no
-   * layers to cut, freeze or fine-tune, so it only extracts features. `topology` is then empty.
-   */
-  graph?: GraphSpec;
-}
-
-/** What tf.loadGraphModel needs besides the weights. */
-export interface GraphSpec {
-  modelTopology: unknown;
-  signature?: unknown;
-  userDefinedMetadata?: Record<string, unknown>;
-}
+export type { GraphSpec, ModelArtifacts, WeightSpec } from "./artifacts";
 
 /**
  * The MobileNetV2 LayersModel shipped inside the `nsfwjs` npm package: a Keras MobileNetV2

@@ -6,12 +6,12 @@ import { batches } from "../data/loader";
 import type { Manifest } from "../data/manifest";
 import { featureExtractor, type FeatureExtractor } from "../models/graph";
 import { poolSettings } from "../models/onnx/workers";
-import { spatialHead } from "../models/zoo/attention-vgg";
+import { spatialHead } from "../training/attention-head";
 import type { ModelArtifacts } from "../models/source";
 import { writeFileAtomic } from "../util/atomic";
 import { deriveSeed } from "../util/rng";
 import { readManifest } from "./prepare";
-import { formatSeconds } from "../executor/progress";
+import { formatSeconds } from "../util/progress";
 import { input, type Stage, type StageContext } from "./types";
 import { chunkImages, imageBytes, viewAugment, viewOrder, viewRuns, type ViewDraws, type ViewRow } from "./view-order";
 

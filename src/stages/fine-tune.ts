@@ -13,7 +13,7 @@ import { headLoss, targets } from "../training/head";
 import { hashRecord } from "../util/hash";
 import { Rng, deriveSeed } from "../util/rng";
 import { ActivationViews } from "./activation-views";
-import { spatialHead } from "../models/zoo/attention-vgg";
+import { spatialHead } from "../training/attention-head";
 import { fineTuneGroups } from "./fine-tune-groups";
 import { augmentEnabled, imageOptions } from "./extract";
 import { lossAndAccuracy, toClassProbs } from "./features-data";

@@ -1,34 +1,15 @@
-import { stringify } from "yaml";
-import type { SweepConfig, SweepParameter } from "../config/types";
+import { dimensionOf, flowValue, type Dimension } from "../config/sweep-space";
+import type { SweepConfig } from "../config/types";
 import type { Rng } from "../util/rng";
 
-/**
- * The search space of a sweep: each dimension is one config path and what may be tried there.
- * Pure and TensorFlow-free, so the planner, the samplers and the validator share it.
- */
-export type Dimension =
-  | { path: string; kind: "values"; values: unknown[] }
-  | { path: string; kind: "range"; min: number; max: number; log: boolean; int: boolean };
+// The space's definition lives in config (the sweep block's validation needs it); the samplers read it from here.
+export { dimensionOf, flowValue, gridSize, GRID_LIMIT, type Dimension } from "../config/sweep-space";
 
 /** One trial's assignment: config path → value. */
 export type Assignment = Record<string, unknown>;
 
-/** Refuse grids larger than this unless `max_trials` says how many to run. */
-export const GRID_LIMIT = 10_000;
-
-export function dimensionOf(path: string, p: SweepParameter): Dimension {
-  if (p.values) return { path, kind: "values", values: p.values };
-  if (p.choice) return { path, kind: "values", values: p.choice };
-  return { path, kind: "range", min: p.min!, max: p.max!, log: !!p.log, int: !!p.int };
-}
-
 export function dimensions(sweep: SweepConfig): Dimension[] {
   return Object.entries(sweep.parameters).map(([path, p]) => dimensionOf(path, p));
-}
-
-/** How many points a grid over these dimensions has (ranges have no grid; Infinity). */
-export function gridSize(dims: readonly Dimension[]): number {
-  return dims.reduce((n, d) => n * (d.kind === "values" ? d.values.length : Infinity), 1);
 }
 
 /** The grid point with this index, the last dimension varying fastest. */
@@ -70,10 +51,6 @@ export function tidy(v: number): number {
 /** `--set` arguments that apply an assignment, values written as YAML flow scalars. */
 export function toOverrides(a: Assignment): string[] {
   return Object.entries(a).map(([path, v]) => `${path}=${flowValue(v)}`);
-}
-
-export function flowValue(v: unknown): string {
-  return stringify(v, { collectionStyle: "flow", lineWidth: 0 }).trim();
 }
 
 /** A short human label of an assignment: `units=128 dropout=0.2`. */

@@ -1,5 +1,6 @@
 import * as tf from "@tensorflow/tfjs";
-import type { HeadConfig } from "../config/types";
+import type { HeadConfig, PipelineConfig } from "../config/types";
+import { ATTENTION_ARCHITECTURES } from "../models/zoo/attention-vgg";
 import { denseLayers } from "./head";
 
 /** Name of the layer whose output is the attention map (one weight per position, summing to 1). */
@@ -7,6 +8,11 @@ export const ATTENTION_LAYER = "attention_map";
 
 /** Channels of the hidden 1x1 convolution that scores each position. */
 export const ATTENTION_UNITS = 128;
+
+/** Whether the pipeline's head pools by spatial attention (and so needs whole feature maps). */
+export function spatialHead(config: Pick<PipelineConfig, "base">): boolean {
+  return ATTENTION_ARCHITECTURES.includes(config.base.model);
+}
 
 /**
  * The attention-gated head on a [h, w, c] feature map (Jetley et al. 2018, "parametrised

@@ -1,7 +1,7 @@
 import * as tf from "@tensorflow/tfjs";
 import { tensorflowSession } from "../models/native-graph";
+import { watchingDraws, type NoiseSource } from "../models/seeded-dropout";
 import { hostRelativeError, nativeBackend, recordOps, Unsupported } from "../models/trace";
-import { watchingDraws, type NoiseSource } from "./dropout";
 
 /** One training step as the eager loop runs it: updates the weights, returns the loss and the correct count. */
 export type EagerStep = (x: tf.Tensor | tf.Tensor[], y: tf.Tensor) => [tf.Scalar, tf.Tensor];

@@ -1,5 +1,5 @@
 import * as tf from "@tensorflow/tfjs";
-import type { TunableOptimizer } from "./optimizer";
+import type { TunableOptimizer } from "./tunable-optimizer";
 
 /**
  * Adam over all of one group's variables as a single flat vector. tf.train.adam runs about a

@@ -1,6 +1,6 @@
 import * as tf from "@tensorflow/tfjs";
 import type { HeadConfig } from "../config/types";
-import { SeededDropout } from "./dropout";
+import { SeededDropout } from "../models/seeded-dropout";
 
 /** Units of the output layer: one sigmoid unit for two classes, else one softmax unit per class. */
 export function outputUnits(head: HeadConfig, classes: number): number {

@@ -1,18 +1,9 @@
 import * as tf from "@tensorflow/tfjs";
 import type { OptimizerName } from "../config/types";
 import { FlatAdam } from "./flat-adam";
+import type { TunableOptimizer } from "./tunable-optimizer";
 
-/** An optimizer whose learning rate can change between epochs. */
-export interface TunableOptimizer {
-  applyGradients(grads: tf.NamedTensorMap): void;
-  setLearningRate(lr: number): void;
-  dispose(): void;
-  /**
-   * The tensors a step reads and replaces besides the variables, for a compiled step
-   * (compiled-step.ts); absent when the optimizer keeps state a recording cannot carry.
-   */
-  state?(): { updated: tf.Variable[]; read: tf.Variable[] };
-}
+export type { TunableOptimizer };
 
 /** Adam runs flat (flat-adam.ts: the same weights in fewer ops); rmsprop and sgd are tfjs' own. */
 export function makeOptimizer(name: OptimizerName, lr: number): TunableOptimizer {

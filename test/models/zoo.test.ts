@@ -5,7 +5,7 @@ import * as tf from "@tensorflow/tfjs";
 import { functionalConfig, layerNames, type LayerJson } from "../../src/models/topology";
 import { ARCHITECTURES, imagenetUrl } from "../../src/models/zoo";
 import { CustomScaleLayer, Normalization } from "../../src/models/zoo/custom-layers";
-import { blocksOf } from "../../src/models/zoo/describe";
+import { blocksOf } from "../../src/models/zoo/blocks";
 import { efficientnetTopology } from "../../src/models/zoo/efficientnet";
 import { functional, input, kerasOrder, layer } from "../../src/models/zoo/layers";
 

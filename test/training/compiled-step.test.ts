@@ -6,7 +6,7 @@ import type { OptimizerName, PhaseConfig } from "../../src/config/types";
 import { fit, type Batch, type FitResult } from "../../src/training/fit";
 import { GroupOptimizer, type ParamGroup } from "../../src/training/param-groups";
 import { CompiledSteps, type EagerStep } from "../../src/training/compiled-step";
-import { SeededDropout } from "../../src/training/dropout";
+import { SeededDropout } from "../../src/models/seeded-dropout";
 
 const native = async (): Promise<boolean> => (await selectBackend("auto")).name === "native";
 const SKIP = "needs the native backend";

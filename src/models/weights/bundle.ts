@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import type { WeightSpec } from "../artifacts";
 import { readWeightsFile } from "../keras-archive";
-import type { WeightSpec } from "../source";
 import { cacheRoot, type Architecture } from "../zoo";
 import { expectedWeights, mapWeights } from "./map";
 

@@ -1,7 +1,7 @@
 import type * as tfjs from "@tensorflow/tfjs";
 import { TlrunError } from "../../errors";
+import type { WeightSpec } from "../artifacts";
 import type { KerasWeights } from "../h5-read";
-import type { WeightSpec } from "../source";
 import type { ModelTopology } from "../topology";
 
 /** A weight tfjs expects: its tfjs name (`layer/kernel`), shape, and layer. */

@@ -2,7 +2,7 @@ import { execFileSync } from "node:child_process";
 import { join } from "node:path";
 import { TlrunError } from "../../errors";
 import { sha256 } from "../../util/hash";
-import type { ModelArtifacts } from "../source";
+import type { ModelArtifacts } from "../artifacts";
 import type { Architecture } from "../zoo";
 import { bundleDir, convertH5, readBundle, type Bundle } from "./bundle";
 import type { Progress } from "./download";

@@ -1,5 +1,3 @@
-import type { PipelineConfig } from "../../config/types";
-
 /**
  * attention_vgg16: keras.applications.VGG16 (same layers, same ImageNet weights) whose features
  * are pooled by a trainable spatial attention module instead of plain global pooling, after
@@ -13,8 +11,3 @@ import type { PipelineConfig } from "../../config/types";
  * instead of pooled vectors, and the head computes the attention map from it.
  */
 export const ATTENTION_ARCHITECTURES: readonly string[] = ["attention_vgg16"];
-
-/** Whether the pipeline's head pools by spatial attention (and so needs whole feature maps). */
-export function spatialHead(config: Pick<PipelineConfig, "base">): boolean {
-  return ATTENTION_ARCHITECTURES.includes(config.base.model);
-}

@@ -1,6 +1,6 @@
 import { homedir } from "node:os";
 import { join } from "node:path";
-import type { Preprocessing } from "../../config/types";
+import type { ModelPreprocessing } from "../artifacts";
 import type { ModelTopology } from "../topology";
 import { densenetTopology } from "./densenet";
 import { efficientnetTopology } from "./efficientnet";
@@ -18,7 +18,7 @@ import { xceptionTopology } from "./xception";
 export interface Architecture {
   name: string;
   topology(): ModelTopology;
-  preprocessing: Exclude<Preprocessing, "auto">;
+  preprocessing: ModelPreprocessing;
   defaultCut: string;
   defaultInput: number;
   minInput: number;

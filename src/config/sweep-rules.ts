@@ -1,8 +1,8 @@
 import { didYouMean, type Problem } from "../errors";
-import type { PipelineConfig, SweepConfig } from "../config/types";
-import type { Where } from "../config/load-yaml";
-import { joinPath, splitPath } from "../config/overrides";
-import { dimensionOf, flowValue, gridSize, GRID_LIMIT, type Dimension } from "./space";
+import type { PipelineConfig, SweepConfig } from "./types";
+import type { Where } from "./load-yaml";
+import { joinPath, splitPath } from "./overrides";
+import { dimensionOf, flowValue, gridSize, GRID_LIMIT, type Dimension } from "./sweep-space";
 
 const EPOCH_METRICS = new Set(["val_accuracy", "val_loss"]);
 

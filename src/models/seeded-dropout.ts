@@ -2,7 +2,7 @@ import * as tf from "@tensorflow/tfjs";
 import { deriveSeed } from "../util/rng";
 
 /**
- * Random draws made inside a training step, in a form a compiled step (compiled-step.ts) can
+ * Random draws made inside a training step, in a form a compiled step (training/compiled-step.ts) can
  * replay: each source counts its draws and seeds draw k from (seed, k), so a run repeats
  * exactly, and a compiled step asks the same sources for the same draws, in the same order, to
  * feed them to its graph as inputs.
@@ -48,7 +48,7 @@ interface DropoutArgs {
  * repeats. This one draws from a NoiseSource. The arithmetic is tfjs' (x · floor(u + keep) / keep).
  *
  * It saves as a plain Keras/tfjs `Dropout` (same config: rate, seed, noise shape), so the model
- * folder loads anywhere; tlrun's loadModel (models/io.ts) reads a seeded Dropout back as this.
+ * folder loads anywhere; tlrun's loadModel (io.ts) reads a seeded Dropout back as this.
  */
 export class SeededDropout extends tf.layers.Layer {
   static className = "TlrunSeededDropout";

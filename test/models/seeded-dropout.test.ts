@@ -6,7 +6,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { selectBackend } from "../../src/backend/select";
 import { loadModel, saveModel } from "../../src/models/io";
-import { SeededDropout } from "../../src/training/dropout";
+import { SeededDropout } from "../../src/models/seeded-dropout";
 
 const masks = (layer: tf.layers.Layer, calls: number): number[][] =>
   Array.from({ length: calls }, () => tf.tidy(() => Array.from((layer.apply(tf.ones([64, 32]), { training: true }) as tf.Tensor).dataSync())));

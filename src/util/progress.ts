@@ -1,4 +1,14 @@
-import type { BatchLogs } from "../training/callbacks";
+/** What the progress line shows of a training batch report (training's BatchLogs carries it). */
+export interface BatchProgress {
+  epoch: number;
+  epochs: number;
+  batch: number;
+  batches: number;
+  loss: number;
+  images_per_second: number;
+  /** Seconds since the epoch started. */
+  seconds: number;
+}
 
 /** A function that forwards at most one call per `ms`, plus `now` to force one through. */
 export interface Throttled {
@@ -23,7 +33,7 @@ export function throttle(fn: (line: string) => void, ms: number): Throttled {
 }
 
 /** The live line of a training stage: epoch, batch, loss, throughput and time left. */
-export function progressLine(b: BatchLogs, valAccuracy?: number): string {
+export function progressLine(b: BatchProgress, valAccuracy?: number): string {
   const left = b.batches - b.batch + (b.epochs - b.epoch) * b.batches;
   const eta = b.batch > 0 ? formatSeconds((b.seconds / b.batch) * left) : "?";
   const val = valAccuracy === undefined ? "" : ` val_acc ${valAccuracy.toFixed(4)}`;
