@@ -178,3 +178,23 @@ test("`tlrun plan` fetches only model.json (to check freeze.at) and says the sha
   assert.equal(typo.status, 2);
   assert.match(typo.stdout + typo.stderr, /p\.yaml:\d+:\d+: error: freeze\.at 'c3' is not a layer .*of the base model \(3 layers\)\n.*did you mean 'c1' or 'c2'/);
 });
+
+test("the weights fetch is a stage: plan says it will fetch, run fetches it, the next plan finds it present", async (t) => {
+  const dir = tempDir(t);
+  const { json, bin } = await layersModelFiles(join(dir, "local"));
+  const srv = await serveFiles(t, { "/m/model.json": json, "/m/weights.bin": bin });
+  const data = tinyEmojiDataset(join(dir, "data"), 2);
+  const yaml = tinyPipeline(data, join(dir, "runs")).replace("model: mobilenet_v2", `model: ${srv.url("/m/model.json")}#sha256=${sha(json)}`);
+  writeFileSync(join(dir, "p.yaml"), yaml.replace("at: block_16_expand", "at: c2"));
+  const env = { ...process.env, TLRUN_CACHE: join(dir, "cache") };
+  const before = await cli(["plan", join(dir, "p.yaml"), "--json"], env);
+  const weightsOf = (out: string) => (JSON.parse(out) as { stages: Array<{ name: string; source: boolean; cached: boolean }> }).stages.find((s) => s.name === "weights")!;
+  assert.deepEqual(weightsOf(before.stdout), { ...weightsOf(before.stdout), source: true, cached: false });
+  const run = await cli([join(dir, "p.yaml"), "--json"], env);
+  assert.equal(run.status, 0, run.stderr);
+  assert.equal(weightsOf(run.stdout).cached, false, "the run fetched the weights as its weights stage");
+  assert.deepEqual(srv.requests.map((r) => r.path).slice(-2), ["/m/model.json", "/m/weights.bin"]);
+  const after = await cli(["plan", join(dir, "p.yaml")], env);
+  assert.match(after.stdout, /weights\s+present/);
+  assert.match(after.stdout, /extract\s+cached/);
+});
