@@ -26,7 +26,7 @@ export const EXTRAS: Record<ExtraName, ExtraPackage> = {
   "emoji-datasource-google": { name: "emoji-datasource-google", version: "16.0.0", purpose: "the quickstart's images, ~80 MB" },
   "emoji-datasource-twitter": { name: "emoji-datasource-twitter", version: "16.0.0", purpose: "the Twitter emoji images, ~70 MB" },
   nsfwjs: { name: "nsfwjs", version: "4.3.0", purpose: "the embedded mobilenet_v2 weights, ~40 MB" },
-  bullmq: { name: "bullmq", version: "5.81.5", purpose: "sweep queues with --queue, ~7 MB with ioredis" },
+  bullmq: { name: "bullmq", version: "5.81.5", purpose: "sweep queues with --queue, ~13 MB with ioredis" },
   // bullmq 5.81.5 depends on exactly ioredis 5.11.1: the connections tlrun makes are the kind it expects
   ioredis: { name: "ioredis", version: "5.11.1", purpose: "the Redis client of sweep queues", with: "bullmq" },
 };
