@@ -3,6 +3,7 @@ import { cpSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } fr
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import type { TestContext } from "node:test";
+import { extraDir } from "../src/util/extras";
 
 /** A temporary folder removed when the test ends. */
 export function tempDir(t: TestContext, prefix = "tlrun-test-"): string {
@@ -21,7 +22,7 @@ export function writeTree(root: string, files: Record<string, string | Uint8Arra
 
 /** Real google emoji, `perClass` images from each of `classes` categories, as class folders. */
 export function tinyEmojiDataset(dest: string, perClass = 8, classes = ["flags", "food-drink", "smileys-emotion"]): string {
-  const pkg = dirname(require.resolve("emoji-datasource-google/package.json"));
+  const pkg = extraDir("emoji-datasource-google");
   const emoji = require(join(pkg, "emoji.json")) as Array<{ image: string; category: string; has_img_google: boolean; sort_order: number }>;
   const slug = (c: string): string => c.toLowerCase().replace(/[^a-z]+/g, "-").replace(/^-|-$/g, "");
   for (const cls of classes) {

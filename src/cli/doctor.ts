@@ -8,6 +8,7 @@ import { compileForward, enginePreference, type Engine, type WorkerSettings } fr
 import { poolSettings } from "../models/onnx/workers";
 import { compiledStepCheck } from "../training/fit";
 import { embeddedModels, loadArtifacts } from "../models/source";
+import { EXTRAS, locateExtra } from "../util/extras";
 import { JSON_OPTION, parse } from "./args";
 
 function packageVersion(name: string): string | null {
@@ -98,7 +99,10 @@ export async function doctorCommand(argv: string[]): Promise<number> {
   const { values } = parse(argv, { ...JSON_OPTION }, 0);
   const backends = Object.fromEntries((["native-gpu", "native", "wasm", "cpu"] as BackendName[]).map((b) => [b, probe(b)]));
   const chosen = await selectBackend("auto");
+  const extras = Object.values(EXTRAS).map((p) => ({ name: p.name, version: p.version, location: locateExtra(p)?.dir ?? null }));
   const weights = embeddedModels.map((m) => {
+    // the embedded weights come from nsfwjs; doctor reports them without installing it
+    if (!locateExtra(EXTRAS.nsfwjs)) return { model: m, origin: `${EXTRAS.nsfwjs.name}@${EXTRAS.nsfwjs.version}, installed on first use`, sha256: null, offline: false };
     try {
       const a = loadArtifacts(m, process.cwd());
       return { model: m, origin: a.origin, sha256: a.weightsSha256, offline: true };
@@ -127,6 +131,7 @@ export async function doctorCommand(argv: string[]): Promise<number> {
     compiled_training_step: trainingStep,
     threads: { TF_NUM_INTRAOP_THREADS: process.env.TF_NUM_INTRAOP_THREADS ?? null, TF_NUM_INTEROP_THREADS: process.env.TF_NUM_INTEROP_THREADS ?? null },
     weights,
+    extras,
   };
   if (values.json) {
     process.stdout.write(JSON.stringify(report, null, 2) + "\n");
@@ -142,6 +147,8 @@ export async function doctorCommand(argv: string[]): Promise<number> {
   lines.push(`compiled training step: ${trainingStep.ok ? "ok" : "no"} (${trainingStep.detail})`);
   lines.push("weights:");
   for (const w of weights) lines.push(`  ${w.model}: ${w.origin}${w.sha256 ? ` sha256 ${w.sha256.slice(0, 16)}…` : ""}`);
+  lines.push("extras:");
+  for (const e of extras) lines.push(`  ${`${e.name}@${e.version}`.padEnd(31)} ${e.location ?? "installed on first use"}`);
   process.stdout.write(lines.join("\n") + "\n");
   return EXIT.ok;
 }

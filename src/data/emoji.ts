@@ -3,6 +3,7 @@ import { dirname, join, resolve } from "node:path";
 import sharp from "sharp";
 import { TlrunError } from "../errors";
 import { tempPathFor } from "../util/atomic";
+import { extraDir } from "../util/extras";
 import { mapLimit } from "./pool";
 
 export type EmojiVendor = "google" | "twitter";
@@ -39,7 +40,7 @@ export function slugCategory(category: string): string {
 
 /**
  * `tlrun dataset emoji`: a folder of class subfolders (one per emoji category, "Component" left
- * out) built from the emoji-datasource-<vendor> package. Built beside `out` and renamed into place,
+ * out) built from the emoji-datasource-<vendor> package (installed on first use). Built beside `out` and renamed into place,
  * so an interrupted build leaves nothing half-written. Idempotent for the same vendor, package
  * version, size and skin-tone choice; refuses to replace a non-empty folder it did not write.
  */
@@ -48,7 +49,7 @@ export async function buildEmojiDataset(opts: EmojiDatasetOptions): Promise<Emoj
   const size = opts.size ?? 64;
   if (vendor !== "google" && vendor !== "twitter") throw new TlrunError(`unknown emoji vendor '${String(vendor)}'; use google or twitter`);
   if (!Number.isInteger(size) || size < 8 || size > 1024) throw new TlrunError(`emoji image size must be an integer from 8 to 1024, got ${size}`);
-  const pkgDir = dirname(require.resolve(`emoji-datasource-${vendor}/package.json`));
+  const pkgDir = extraDir(`emoji-datasource-${vendor}`);
   const version = (JSON.parse(await readFile(join(pkgDir, "package.json"), "utf8")) as { version: string }).version;
   const recipe = { source: `emoji-datasource-${vendor}`, vendor, version, size, includeSkinTones: opts.includeSkinTones ?? false };
   const out = resolve(opts.out);

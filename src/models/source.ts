@@ -1,5 +1,5 @@
-import { dirname, join, resolve } from "node:path";
-import { TlrunError } from "../errors";
+import { join, resolve } from "node:path";
+import { extraDir } from "../util/extras";
 import type { ModelArtifacts } from "./artifacts";
 import { finish, loadModelFolder, loadRemoteModel, remoteShape, type ModelJson } from "./model-folder";
 import type { Progress } from "./weights/download";
@@ -16,13 +16,7 @@ export type { GraphSpec, ModelArtifacts, WeightSpec } from "./artifacts";
  * model.json and base64 weight shards.
  */
 function loadEmbeddedMobileNetV2(): ModelArtifacts {
-  let root: string;
-  try {
-    // nsfwjs' exports map hides package.json; its main entry is <root>/dist/cjs/index.js.
-    root = resolve(dirname(require.resolve("nsfwjs")), "..", "..");
-  } catch {
-    throw new TlrunError("the embedded mobilenet_v2 needs the 'nsfwjs' package; run npm install", 1);
-  }
+  const root = extraDir("nsfwjs"); // installed on first use
   const dir = join(root, "dist", "models", "mobilenet_v2");
   const json = require(join(dir, "model.min.js")) as ModelJson;
   const shards = json.weightsManifest.flatMap((g) =>

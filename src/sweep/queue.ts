@@ -1,6 +1,6 @@
-import { Queue, QueueEvents, Worker, type Job } from "bullmq";
-import IORedis from "ioredis";
 import { UsageError } from "../errors";
+import { requireExtra } from "../util/extras";
+import type { BullMQModule, IORedisModule, Job, Queue, QueueEvents, RedisClient } from "./queue-api";
 import { promotable, type RungStore } from "./asha";
 import type { TrialRunner } from "./runners";
 import { runTrial, type TrialEvent, type TrialResult, type TrialSpec } from "./trial";
@@ -8,17 +8,18 @@ import { runTrial, type TrialEvent, type TrialResult, type TrialSpec } from "./t
 /** The BullMQ queue name sweeps and workers meet on, unless `--name` says otherwise. */
 export const DEFAULT_QUEUE = "tlrun-trials";
 
-/** A Redis connection for BullMQ from `redis://[user:pass@]host:port[/db]`. */
-export function connect(url: string): IORedis {
+/** A Redis connection for BullMQ from `redis://[user:pass@]host:port[/db]`; bullmq and ioredis are installed on first use. */
+export function connect(url: string): RedisClient {
   if (!/^rediss?:\/\//.test(url)) throw new UsageError(`--queue takes a Redis URL such as redis://127.0.0.1:6379, found '${url}'`);
-  const conn = new IORedis(url, { maxRetriesPerRequest: null, lazyConnect: false });
+  const { Redis } = requireExtra<IORedisModule>("ioredis");
+  const conn = new Redis(url, { maxRetriesPerRequest: null, lazyConnect: false });
   // Connection errors are retried by ioredis and reported by ping() or BullMQ; never as a stack.
   conn.on("error", () => undefined);
   return conn;
 }
 
 /** Check the server answers before anything is enqueued, with a message that says what to start. */
-export async function ping(conn: IORedis, url: string): Promise<void> {
+export async function ping(conn: RedisClient, url: string): Promise<void> {
   const timeout = new Promise<never>((_, reject) => setTimeout(() => reject(new Error("no answer in 5 s")), 5000).unref());
   try {
     await Promise.race([conn.ping(), timeout]);
@@ -33,7 +34,7 @@ export async function ping(conn: IORedis, url: string): Promise<void> {
  * value. Each report writes its value and decides against all values at the rung.
  */
 export class RedisRungs implements RungStore {
-  constructor(private readonly conn: IORedis, private readonly spec: TrialSpec) {}
+  constructor(private readonly conn: RedisClient, private readonly spec: TrialSpec) {}
 
   async report(trial: number, rung: number, value: number): Promise<boolean> {
     const key = `tlrun:asha:${this.spec.sweepId}:${rung}`;
@@ -50,13 +51,14 @@ export class RedisRungs implements RungStore {
 export class QueueRunner implements TrialRunner {
   private readonly queue: Queue;
   private readonly events: QueueEvents;
-  private readonly eventsConn: IORedis;
+  private readonly eventsConn: RedisClient;
 
-  constructor(private readonly conn: IORedis, name: string, private readonly jobSuffix: string) {
-    this.queue = new Queue(name, { connection: conn });
+  constructor(private readonly conn: RedisClient, name: string, private readonly jobSuffix: string) {
+    const bullmq = requireExtra<BullMQModule>("bullmq");
+    this.queue = new bullmq.Queue(name, { connection: conn });
     this.eventsConn = conn.duplicate();
     this.eventsConn.on("error", () => undefined);
-    this.events = new QueueEvents(name, { connection: this.eventsConn });
+    this.events = new bullmq.QueueEvents(name, { connection: this.eventsConn });
   }
 
   async run(spec: TrialSpec, onEvent: (e: TrialEvent) => void, signal: AbortSignal): Promise<TrialResult> {
@@ -97,7 +99,8 @@ export async function serveQueue(url: string, opts: WorkerOptions): Promise<void
   let current: AbortController | undefined;
   const workerConn = conn.duplicate();
   workerConn.on("error", () => undefined);
-  const worker = new Worker(
+  const bullmq = requireExtra<BullMQModule>("bullmq");
+  const worker = new bullmq.Worker(
     opts.name,
     async (job: Job<TrialSpec>) => {
       const spec = job.data;

@@ -1,5 +1,3 @@
-import { homedir } from "node:os";
-import { join } from "node:path";
 import type { ModelPreprocessing } from "../artifacts";
 import type { ModelTopology } from "../topology";
 import { densenetTopology } from "./densenet";
@@ -129,10 +127,8 @@ export const ARCHITECTURES: Record<string, Architecture> = {
   efficientnet_b3: efficientnet("b3", 300, "af6d107764bb5b1abb91932881670226"),
 };
 
-/** tlrun's cache folder: TLRUN_CACHE, else $XDG_CACHE_HOME/tlrun, else ~/.cache/tlrun. */
-export function cacheRoot(): string {
-  return process.env.TLRUN_CACHE ?? join(process.env.XDG_CACHE_HOME ?? join(homedir(), ".cache"), "tlrun");
-}
+/** tlrun's cache folder; it lives in src/util so that the bottom layer can use it too. */
+export { cacheRoot } from "../../util/cache-root";
 
 /**
  * The URL of an architecture's official weights, or the same file on the mirror named by

@@ -1,0 +1,68 @@
+/**
+ * The part of bullmq's and ioredis' APIs that the queue code uses, declared here so that tlrun
+ * compiles without them: they are installed on first use (src/util/extras.ts).
+ */
+
+export interface RedisClient {
+  on(event: "error", listener: (err: Error) => void): this;
+  ping(): Promise<string>;
+  duplicate(): RedisClient;
+  disconnect(): void;
+  multi(): RedisMulti;
+}
+
+export interface RedisMulti {
+  hset(key: string, field: string, value: string): RedisMulti;
+  hvals(key: string): RedisMulti;
+  exec(): Promise<Array<[Error | null, unknown]> | null>;
+}
+
+export interface IORedisModule {
+  Redis: new (url: string, opts: { maxRetriesPerRequest: null; lazyConnect: boolean }) => RedisClient;
+}
+
+export interface Job<T> {
+  id?: string;
+  data: T;
+  attemptsMade: number;
+  updateProgress(progress: object): Promise<void>;
+  waitUntilFinished(events: QueueEvents): Promise<unknown>;
+}
+
+export interface JobOptions {
+  jobId: string;
+  attempts: number;
+  removeOnComplete: { age: number };
+  removeOnFail: { age: number };
+}
+
+export interface Queue {
+  add<T>(name: string, data: T, opts: JobOptions): Promise<Job<T>>;
+  close(): Promise<void>;
+}
+
+export interface QueueEvents {
+  waitUntilReady(): Promise<unknown>;
+  on(event: "progress", listener: (args: { jobId: string; data: unknown }) => void): this;
+  off(event: "progress", listener: (args: { jobId: string; data: unknown }) => void): this;
+  close(): Promise<void>;
+}
+
+export interface WorkerSettings {
+  connection: RedisClient;
+  concurrency: number;
+  lockDuration: number;
+  stalledInterval: number;
+  maxStalledCount: number;
+}
+
+export interface Worker {
+  on(event: "error", listener: (err: Error) => void): this;
+  close(): Promise<void>;
+}
+
+export interface BullMQModule {
+  Queue: new (name: string, opts: { connection: RedisClient }) => Queue;
+  QueueEvents: new (name: string, opts: { connection: RedisClient }) => QueueEvents;
+  Worker: new <T>(name: string, processor: (job: Job<T>) => Promise<unknown>, opts: WorkerSettings) => Worker;
+}
