@@ -23,10 +23,10 @@ export function formatPlan(plan: Plan): string {
   const lines = [`pipeline ${plan.name}: ${plan.stages.length} stages`];
   plan.stages.forEach((s, i) => {
     const id = s.source ? "" : s.key ? s.key.slice(0, 12) : "(after deps)";
-    const what = s.source ? s.note : `<- ${s.deps.join(", ") || "-"}`;
+    const offline = s.name === "weights" && !s.cached && !plan.weights.offline ? " (NOT available offline)" : "";
+    const what = s.source ? `${s.note}${offline}` : `<- ${s.deps.join(", ") || "-"}`;
     lines.push(`  ${String(i + 1).padStart(2)}. ${s.name.padEnd(11)} ${status(s, plan).padEnd(10)} ${id.padEnd(12)}  ${what}`);
     if (s.warning) lines.push(`      warning: ${s.warning}`);
-    if (s.name === "weights" && !s.cached && !plan.weights.offline) lines.push("      (NOT available offline)");
   });
   const f = plan.freeze;
   if (f) lines.push(`  fine-tune trains from ${f.layer} (layer ${f.index}): ${f.layers.length} layers in ${f.groups.length} group${f.groups.length === 1 ? "" : "s"}`);

@@ -58,6 +58,13 @@ export function chainKeys(compiled: CompiledPipeline, sources: ReadonlyMap<Stage
   return chain;
 }
 
+export interface ResolveOptions {
+  /** Every cached stage is to run again. */
+  force?: boolean;
+  /** Source statuses already found, shared between the plans of a sweep's trials (a data folder is walked once). */
+  sources?: Map<string, SourceStatus>;
+}
+
 /** The stage cache of a pipeline's runs folder. */
 export function cacheFor(loaded: LoadedConfig): StageCache {
   return new StageCache(resolvePath(runsDirOf(loaded), ".cache"));
@@ -69,11 +76,17 @@ export function cacheFor(loaded: LoadedConfig): StageCache {
  * stages in order: a stage is cached when its key (from its dependencies' digests) has an entry.
  * Reads no weights, loads no TensorFlow. `force` marks every cached stage to run.
  */
-export function resolve(loaded: LoadedConfig, cache: StageCache = cacheFor(loaded), opts: { force?: boolean } = {}): Plan {
+export function resolve(loaded: LoadedConfig, cache: StageCache = cacheFor(loaded), opts: ResolveOptions = {}): Plan {
   const compiled = compile(loaded.config);
-  const probe = (name: StageName): SourceStatus => (name === "dataset" ? datasetStatus(loaded) : weightsStatus(loaded));
-  const sources = new Map<StageName, SourceStatus>([...SOURCE_STAGES].map((n) => [n, probe(n)]));
   const byName = new Map(compiled.stages.map((n) => [n.name, n]));
+  const probe = (name: StageName): SourceStatus => (name === "dataset" ? datasetStatus(loaded) : weightsStatus(loaded));
+  const remembered = (name: StageName): SourceStatus => {
+    if (!opts.sources) return probe(name);
+    const id = hashRecord({ name, params: byName.get(name)!.params, baseDir: loaded.baseDir });
+    if (!opts.sources.has(id)) opts.sources.set(id, probe(name));
+    return opts.sources.get(id)!;
+  };
+  const sources = new Map<StageName, SourceStatus>([...SOURCE_STAGES].map((n) => [n, remembered(n)]));
   const keyOf = (name: StageName, digests: ReadonlyMap<StageName, string>): string | undefined =>
     SOURCE_STAGES.has(name) ? undefined : stageKey(byName.get(name)!, digests, TLRUN_VERSION);
   const digests = new Map<StageName, string>();

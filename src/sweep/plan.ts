@@ -5,6 +5,7 @@ import type { EntryMeta } from "../cache/store";
 import type { LoadedConfig } from "../config/types";
 import type { StageName } from "../plan/compile";
 import { cacheFor, resolve } from "../plan/resolve";
+import type { SourceStatus } from "../plan/sources";
 import { randomPoint, dimensions, toOverrides } from "./space";
 import { Rng, deriveSeed } from "../util/rng";
 import { assignmentFor, maximizes, plannedTrials } from "./run";
@@ -73,13 +74,14 @@ export function planSweep(loaded: LoadedConfig, overrides: string[]): SweepPlan 
   let order: StageName[] = [];
   let maxEpochs = 0;
   const cache = cacheFor(loaded);
+  const sources = new Map<string, SourceStatus>();
   for (let i = 1; i <= shown; i++) {
     const a = sweep.method === "tpe" && i > sweep.startup_trials ? randomPoint(dims, new Rng(deriveSeed(sweep.seed, `trial-${i}`))) : assignmentFor(sweep, dims, i, [], maximize);
     const trial = loadConfig(loaded.file, { overrides: [...overrides, ...toOverrides(a)], skipSweep: true });
     const c = trial.config;
     maxEpochs = Math.max(maxEpochs, c.train.head.epochs + (c.train.fine_tune?.epochs ?? 0));
-    const plan = resolve(trial, cache);
-    order = plan.stages.map((s) => s.name);
+    const plan = resolve(trial, cache, { sources });
+    order = plan.stages.filter((s) => !s.source).map((s) => s.name); // the data and weights are shared by every trial
     const chain = plan.chainKeys();
     for (const s of plan.stages) {
       const k = chain.get(s.name)!;

@@ -1,3 +1,4 @@
+import type { BatchProgress } from "../util/progress";
 /** What a training loop reports after each epoch; one global step runs across phases. */
 export interface EpochLogs {
   phase: string;
@@ -13,16 +14,9 @@ export interface EpochLogs {
   seconds: number;
 }
 
-export interface BatchLogs {
+/** A batch's report: the phase and what the progress line shows. */
+export interface BatchLogs extends BatchProgress {
   phase: string;
-  epoch: number;
-  epochs: number;
-  batch: number;
-  batches: number;
-  loss: number;
-  images_per_second: number;
-  /** Seconds since the epoch started. */
-  seconds: number;
 }
 
 /** Hooks into a training loop (the tfjs-layers BaseCallback idea). Hooks must not throw. */
