@@ -58,8 +58,8 @@ test("a grid sweep extracts once, runs one head per trial, and records the compa
   assert.deepEqual(Object.keys(out).sort(), ["best", "goal", "metric", "seconds", "status", "sweep_dir", "sweep_id", "trials"]);
 
   const stages = out.trials.map((x) => Object.fromEntries(summaryOf(join(root, "runs", x.run_id!)).stages.map((s) => [s.name, s.cached])));
-  assert.deepEqual(stages[0], { prepare: false, extract: false, "train-head": false, evaluate: false });
-  for (const s of stages.slice(1)) assert.deepEqual(s, { prepare: true, extract: true, "train-head": false, evaluate: false });
+  assert.deepEqual(stages[0], { dataset: true, weights: true, prepare: false, extract: false, "train-head": false, evaluate: false });
+  for (const s of stages.slice(1)) assert.deepEqual(s, { dataset: true, weights: true, prepare: true, extract: true, "train-head": false, evaluate: false });
   for (const x of out.trials) assert.deepEqual(summaryOf(join(root, "runs", x.run_id!)).sweep, { id: out.sweep_id, trial: x.trial });
 
   const csv = readFileSync(join(out.sweep_dir, "sweep", "trials.csv"), "utf8").trim().split("\n");
