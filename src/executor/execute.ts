@@ -20,7 +20,7 @@ import { dataDirOf, runsDirOf } from "./paths";
 import { progressLine, throttle } from "./progress";
 import { summaryMetrics } from "./summary";
 import { Observers, type RunObserver } from "./observer";
-import { enginePreference } from "../models/compiled";
+import { inferenceEngine, inferenceSetting } from "../models/engine";
 import { poolSettings } from "../models/onnx/workers";
 
 export type RendererName = "default" | "simple" | "silent";
@@ -72,6 +72,15 @@ async function backendFor(stage: Stage, backend: BackendInfo, explicit: boolean,
 }
 
 /**
+ * One line when frozen passes run eagerly because a pinned package with a private API
+ * (tfjs-node, onnxruntime-node) is installed at another version or without a member it uses.
+ */
+function pinWarnings(backend: BackendInfo): string[] {
+  if (backend.tfBackend !== "tensorflow") return []; // nothing compiles on another backend
+  return [inferenceEngine().warning].filter((l): l is string => l !== undefined);
+}
+
+/**
  * Run a validated pipeline: every stage in plan order, each either a cache hit or run and
  * committed atomically. Records the run under runs/<run-id>/ and returns its summary; throws
  * after recording a failed or interrupted run.
@@ -80,7 +89,7 @@ export async function execute(loaded: LoadedConfig, opts: ExecuteOptions = {}): 
   const { config } = loaded;
   // settings the stages read from the environment, refused before a run record exists rather
   // than when the extract stage starts
-  enginePreference();
+  inferenceSetting();
   poolSettings();
   const started = Date.now();
   const stream = opts.stream ?? process.stderr;
@@ -103,6 +112,10 @@ export async function execute(loaded: LoadedConfig, opts: ExecuteOptions = {}): 
     const explicit = choice !== "auto";
     const backend: BackendInfo = await selectBackend(choice);
     summary.backend = backend.name;
+    for (const line of pinWarnings(backend)) {
+      summary.warnings.push(line);
+      if (renderer !== "silent") stream.write(`warning: ${line}\n`);
+    }
     // Build a built-in dataset first, so prepare's key fingerprints the real files: otherwise
     // the first run would key prepare on a missing folder and the second would not match it.
     await ensureBuiltinData({ config, dataDir: dataDirOf(loaded), progress: (line) => void stream.write(`${line}\n`) });
