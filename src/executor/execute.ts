@@ -22,6 +22,7 @@ import { summaryMetrics } from "./summary";
 import { Observers, type RunObserver } from "./observer";
 import { inferenceEngine, inferenceSetting } from "../models/engine";
 import { poolSettings } from "../models/onnx/workers";
+import { compiledStepWarning } from "../training/compiled-step";
 
 export type RendererName = "default" | "simple" | "silent";
 
@@ -72,12 +73,12 @@ async function backendFor(stage: Stage, backend: BackendInfo, explicit: boolean,
 }
 
 /**
- * One line when frozen passes run eagerly because a pinned package with a private API
+ * One line for each compiled path that runs eagerly because a pinned package with a private API
  * (tfjs-node, onnxruntime-node) is installed at another version or without a member it uses.
  */
 function pinWarnings(backend: BackendInfo): string[] {
-  if (backend.tfBackend !== "tensorflow") return []; // nothing compiles on another backend
-  return [inferenceEngine().warning].filter((l): l is string => l !== undefined);
+  if (backend.tfBackend !== "tensorflow") return []; // neither compiles on another backend
+  return [inferenceEngine().warning, compiledStepWarning()].filter((l): l is string => l !== undefined);
 }
 
 /**

@@ -15,6 +15,7 @@ import { chooseEngine, inferenceSetting } from "../../src/models/engine";
 import { ORT_BINDING } from "../../src/models/onnx/runtime";
 import { checkPrivateApi, installed, pinOf, type PinnedPackage, type Probe } from "../../src/models/pins";
 import { TRACE_HOOK } from "../../src/models/trace";
+import { traceHookRefusal } from "../../src/training/compiled-step";
 
 const ROOT = resolve(__dirname, "../../..");
 const PACKAGES: PinnedPackage[] = ["@tensorflow/tfjs-node", "onnxruntime-node"];
@@ -42,6 +43,7 @@ test("the pins are exact versions, package-lock.json installs them, and they are
 test("every private member tlrun uses is there with the type it expects", () => {
   assert.equal(checkPrivateApi(ORT_BINDING, "compiled inference", "frozen passes run eagerly")?.line, undefined);
   assert.equal(checkPrivateApi(TRACE_HOOK, "compiled inference", "frozen passes run eagerly")?.line, undefined);
+  assert.equal(traceHookRefusal()?.line, undefined);
   const engine = chooseEngine("auto");
   assert.deepEqual([engine.name, engine.reason, engine.warning], ["onnxruntime", "auto", undefined]);
 });
@@ -68,10 +70,11 @@ test("a private member gone or of another type chooses eager, naming it", () => 
   assert.equal(badHook.warning, `@tensorflow/tfjs-node ${pinOf("@tensorflow/tfjs-node")} has binding.TF_ATTR_STRING as a string, where tlrun's compiled inference needs a number (private executeSingleOutput hook); frozen passes run eagerly`);
 });
 
-test("another tfjs-node version sends inference eagerly, with its line", () => {
+test("another tfjs-node version sends inference and the training step eagerly, each with its line", () => {
   const p = probe({ version: (pkg) => (pkg === "@tensorflow/tfjs-node" ? "4.23.0" : installed.version(pkg)) });
   const pin = pinOf("@tensorflow/tfjs-node");
   assert.equal(chooseEngine("onnxruntime", p).warning, `@tensorflow/tfjs-node 4.23.0 is installed, tlrun's compiled inference is pinned to ${pin} (private executeSingleOutput hook); frozen passes run eagerly`);
+  assert.deepEqual(traceHookRefusal(p), { line: `@tensorflow/tfjs-node 4.23.0 is installed, tlrun's compiled training step is pinned to ${pin} (private executeSingleOutput hook); training steps run eagerly`, mismatch: true });
 });
 
 test("onnxruntime-node not installed is eager with the reason; a warning only when TLRUN_INFERENCE asked for it", () => {
