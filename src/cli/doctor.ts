@@ -83,8 +83,7 @@ async function compiledInference(): Promise<{ compiled: { ok: boolean; engine: E
     return { compiled: { ok: false, engine: null, reason: why, detail: why }, workers: { ok: false, detail: why } };
   }
   if (engine.name === "eager") {
-    const detail = `frozen passes run eagerly: ${engine.reason}`;
-    return { compiled: { ok: false, engine: engine.name, reason: engine.reason, detail }, workers: { ok: false, detail } };
+    return { compiled: { ok: false, engine: engine.name, reason: engine.reason, detail: engine.reason }, workers: { ok: false, detail: "not used: frozen passes run eagerly" } };
   }
   let settings: WorkerSettings | string;
   try {
