@@ -81,16 +81,14 @@ interface Session {
   callHost(x: Float32Array): Float32Array[];
   dispose(): void;
   label: string;
-  /** The ONNX model's bytes, for sessions on worker threads and the graph cache. */
-  readonly model: Uint8Array;
 }
 
-function session(trace: Trace): Session {
-  const inputShape = trace.shapes.get("x")!;
+/** `trace` exported as an ONNX model's bytes. */
+function exported(trace: Trace): Uint8Array {
   if (trace.outputs.some((o) => o.dtype !== "float32")) throw new Unsupported("an output that is not float32");
   const ort = loadOrt(); // before exporting, which is wasted without it
   if (typeof ort === "string") throw new Unsupported(ort);
-  return ortFromBytes(modelProto(traceToOnnx(trace), { name: "tlrun", version: "1" }), inputShape);
+  return modelProto(traceToOnnx(trace), { name: "tlrun", version: "1" });
 }
 
 /**
@@ -116,7 +114,6 @@ function ortFromBytes(bytes: Uint8Array, inputShape: number[]): Session {
   };
   return {
     label: `onnxruntime ${ort.version}`,
-    model: bytes,
     call: (x) => open().run(x.dataSync() as Float32Array, x.shape).map((o) => tf.tensor(o.data, o.dims, "float32")),
     callHost: (x) => open().run(x, inputShape).map((o) => o.data),
     dispose: () => (s?.dispose(), (pending = undefined)),
@@ -124,13 +121,14 @@ function ortFromBytes(bytes: Uint8Array, inputShape: number[]): Session {
 }
 
 /**
- * Check session `s` (over `ops` recorded ops) against `fn` on the first `checkRows`
- * examples of a batch, or all. With `workers`, sessions on worker threads start at once and
- * each of them is checked instead, while this thread runs `fn` eagerly; `s` is then checked
- * only if they fail to start or to match, and stays their fallback should one break.
+ * Check session `s` (of the graph `model`, over `ops` recorded ops) against `fn` on the first
+ * `checkRows` examples of a batch, or all. With `workers`, sessions of `model` on worker threads
+ * start at once and each of them is checked instead, while this thread runs `fn` eagerly; `s`
+ * is then checked only if they fail to start or to match, and stays their fallback should one
+ * break. Nothing kept holds `model`'s bytes.
  */
 async function compileTrace(
-  s: Session, inputShape: number[], ops: number, fn: (x: tf.Tensor) => tf.Tensor[], checkRows?: number, workers?: WorkerSettings,
+  s: Session, model: Uint8Array, inputShape: number[], ops: number, fn: (x: tf.Tensor) => tf.Tensor[], checkRows?: number, workers?: WorkerSettings,
 ): Promise<CompiledForward> {
   const batch = inputShape[0]!;
   const per = inputShape.slice(1).reduce((a, b) => a * b, 1);
@@ -150,7 +148,7 @@ async function compileTrace(
   // is their fallback should one break
   const starting = !workers ? undefined
     : workers.workers < 1 ? "TLRUN_INFERENCE_WORKERS=0"
-    : startPool(s.model, inputShape, workers.workers, workers.threads, runHost).catch((err: Error) => err);
+    : startPool(model, inputShape, workers.workers, workers.threads, runHost).catch((err: Error) => err);
   try {
     const check = tf.randomUniform(inputShape, -2, 2, "float32", 7);
     // eager on the first rows only when the examples of a batch are independent: an eager pass
@@ -253,7 +251,7 @@ export async function compileForward(fn: (x: tf.Tensor) => tf.Tensor[], inputSha
   const cached = key !== undefined ? readGraph(key) : undefined;
   if (cached) {
     try {
-      const forward = await compileTrace(ortFromBytes(cached.bytes, inputShape), inputShape, cached.ops, fn, checkRows, opts.workers);
+      const forward = await compileTrace(ortFromBytes(cached.bytes, inputShape), cached.bytes, inputShape, cached.ops, fn, checkRows, opts.workers);
       return { ok: true, forward: { ...forward, runner: `${forward.runner}, graph from cache` } };
     } catch {
       dropGraph(key!); // refused or no longer matching the eager model: record and export afresh below
@@ -261,9 +259,9 @@ export async function compileForward(fn: (x: tf.Tensor) => tf.Tensor[], inputSha
   }
   try {
     const trace = recordOnSample(backend, fn, inputShape);
-    const s = session(trace);
-    const forward = await compileTrace(s, inputShape, trace.nodes.length, fn, checkRows, opts.workers);
-    if (key !== undefined) writeGraph(key, s.model, forward.ops);
+    const bytes = exported(trace);
+    const forward = await compileTrace(ortFromBytes(bytes, inputShape), bytes, inputShape, trace.nodes.length, fn, checkRows, opts.workers);
+    if (key !== undefined) writeGraph(key, bytes, forward.ops);
     return { ok: true, forward };
   } catch (err) {
     return { ok: false, reason: reasonOf(err) };
