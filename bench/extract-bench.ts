@@ -7,7 +7,7 @@ import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { buildBase } from "../src/models/build";
 import { foldForInference, type InferenceModel } from "../src/models/fold";
-import { fastInference, type Engine } from "../src/models/compiled";
+import { inferenceEngine } from "../src/models/engine";
 import { featureExtractor, type FeatureExtractor } from "../src/models/graph";
 import { poolSettings } from "../src/models/onnx/workers";
 import { loadArtifacts } from "../src/models/source";
@@ -30,16 +30,15 @@ async function modelFor(size: number): Promise<tf.LayersModel> {
 
 /**
  * The extract stage's runner: BatchNorm folded into a copy of the convs, compiled on the native
- * backend (`fastInference`, engines in their default order); `engine` pins one compiler, and
- * `eager` keeps the folded base op by op.
+ * backend (the process's inference engine); `eager` keeps the folded base op by op.
  */
-async function foldedFor(size: number, how: "stage" | "main" | "eager" | Engine = "main"): Promise<InferenceModel> {
+async function foldedFor(size: number, how: "stage" | "main" | "eager" = "main"): Promise<InferenceModel> {
   const key = `${size}:${how}`;
   let f = foldedModels.get(key);
   if (!f) {
     const folded = foldForInference(await modelFor(size));
-    const fast = how === "eager" ? folded : await fastInference(folded, [BATCH, size, size, 3], how === "stage" || how === "main" ? undefined : [how]);
-    if (how !== "eager" && tf.getBackend() === "tensorflow" && !("runner" in fast && /^(onnxruntime|tensorflow)/.test(String(fast.runner)))) throw new Error(`extract ${size}px did not compile: ${(fast as { runner?: string }).runner}`);
+    const fast = how === "eager" ? folded : await inferenceEngine().forward(folded, [BATCH, size, size, 3]);
+    if (how !== "eager" && tf.getBackend() === "tensorflow" && !("runner" in fast && /^onnxruntime/.test(String(fast.runner)))) throw new Error(`extract ${size}px did not compile: ${(fast as { runner?: string }).runner}`);
     foldedModels.set(key, (f = fast));
   }
   return f;
@@ -115,7 +114,7 @@ async function pooledSaved(m: { predict(x: tf.Tensor): unknown }, x: Float32Arra
  * `unfolded`: LayersModel.predict, as before folding.
  */
 export async function extractRate(
-  size: number, batches: number, warmup: number, savedModelDir?: string, variant: "stage" | "main" | "eager" | "unfolded" | Engine = "stage",
+  size: number, batches: number, warmup: number, savedModelDir?: string, variant: "stage" | "main" | "eager" | "unfolded" = "stage",
 ): Promise<Record<string, number>> {
   const x = await inputFor(size);
   /** `count` batches of `x`, one after another (or, for the stage, as many in flight as it keeps). */

@@ -6,7 +6,7 @@ import * as tf from "@tensorflow/tfjs";
 import type { PhaseConfig } from "../src/config/types";
 import { buildSplitBase, type SplitBase } from "../src/models/build";
 import { foldForInference, foldForTraining, type InferenceModel } from "../src/models/fold";
-import { fastInference } from "../src/models/compiled";
+import { inferenceEngine } from "../src/models/engine";
 import { baseLayers, freezeIndex } from "../src/models/layers";
 import { loadArtifacts } from "../src/models/source";
 import { fit, type Batch } from "../src/training/fit";
@@ -40,7 +40,7 @@ async function prepare(): Promise<Setup> {
   const items = listImages(EMOJI_DIR);
   const x = await decodeInputs(items, FT.images, FT.size);
   const labels = Array.from({ length: FT.images }, (_, i) => items[(i * 7) % items.length]!.label);
-  const bottom = await fastInference(foldForInference(split.bottom), [FT.batch, FT.size, FT.size, 3]);
+  const bottom = await inferenceEngine().forward(foldForInference(split.bottom), [FT.batch, FT.size, FT.size, 3]);
   return (setup = { split, bottom, top: foldForTraining(split.top), head, x, labels, actShape: split.top.inputs[0]!.shape.slice(1) as number[] });
 }
 

@@ -48,12 +48,9 @@ export async function extractSection(ctx: Context): Promise<void> {
       const o = push(`main_${size}`, (await native.call({ cmd: "extract", size, batches: b, warmup, main: true })).img_per_s!);
       push(`main_ratio_${size}`, o / k);
       push(`workers_gain_${size}`, n / o);
-      const g = push(`tfsession_${size}`, (await native.call({ cmd: "extract", size, batches: b, warmup, engine: "tensorflow" })).img_per_s!);
-      push(`tfsession_ratio_${size}`, g / k);
-      push(`ort_gain_${size}`, o / g);
       const e = push(`eager_${size}`, (await native.call({ cmd: "extract", size, batches: b, warmup, eager: true })).img_per_s!);
       push(`eager_ratio_${size}`, e / k);
-      push(`graph_gain_${size}`, g / e);
+      push(`graph_gain_${size}`, o / e);
       const u = push(`unfolded_${size}`, (await native.call({ cmd: "extract", size, batches: b, warmup, unfolded: true })).img_per_s!);
       push(`unfolded_ratio_${size}`, u / k);
       push(`fold_gain_${size}`, e / u);
@@ -74,8 +71,7 @@ export async function extractSection(ctx: Context): Promise<void> {
     const m = (k: string): number | undefined => (rates[k] ? median(rates[k]!) : undefined);
     ctx.add({ section: "extract", metric: `native img/s, ${size}px, batch 32, ONNX Runtime on the stage's worker sessions (vs Keras predict)`, tlrun: m(`native_${size}`), reference: m(`keras_${size}`), refName: "keras", ratio: m(`ratio_${size}`), target: ">= 1.0x", pass: m(`ratio_${size}`)! >= 1 });
     ctx.add({ section: "extract", metric: `before: native, one ONNX Runtime session of all threads on the main thread img/s, ${size}px`, tlrun: m(`main_${size}`), reference: m(`keras_${size}`), refName: "keras", ratio: m(`main_ratio_${size}`), note: `worker sessions gain (same round) ${m(`workers_gain_${size}`)!.toFixed(2)}x` });
-    ctx.add({ section: "extract", metric: `before that: native, one TensorFlow session per batch img/s, ${size}px`, tlrun: m(`tfsession_${size}`), reference: m(`keras_${size}`), refName: "keras", ratio: m(`tfsession_ratio_${size}`), note: `ONNX Runtime gain (same round) ${m(`ort_gain_${size}`)!.toFixed(2)}x` });
-    ctx.add({ section: "extract", metric: `before all: native folded base op by op (not compiled) img/s, ${size}px`, tlrun: m(`eager_${size}`), reference: m(`keras_${size}`), refName: "keras", ratio: m(`eager_ratio_${size}`), note: `graph gain (TF session/eager, same round) ${m(`graph_gain_${size}`)!.toFixed(2)}x` });
+    ctx.add({ section: "extract", metric: `before all: native folded base op by op (not compiled) img/s, ${size}px`, tlrun: m(`eager_${size}`), reference: m(`keras_${size}`), refName: "keras", ratio: m(`eager_ratio_${size}`), note: `graph gain (ONNX Runtime on the main thread/eager, same round) ${m(`graph_gain_${size}`)!.toFixed(2)}x` });
     ctx.add({ section: "extract", metric: `before folding: native LayersModel.predict (BatchNorm not folded) img/s, ${size}px`, tlrun: m(`unfolded_${size}`), reference: m(`keras_${size}`), refName: "keras", ratio: m(`unfolded_ratio_${size}`), note: `folding gain (folded eager/unfolded, same round) ${m(`fold_gain_${size}`)!.toFixed(2)}x` });
     ctx.add({ section: "extract", metric: `wasm img/s, ${size}px (native/wasm)`, tlrun: m(`wasm_${size}`), reference: m(`native_${size}`), refName: "native", ratio: m(`nw_ratio_${size}`) });
     ctx.add({ section: "extract", metric: `cpu (pure JS) img/s, ${size}px, 32 images`, tlrun: m(`cpu_${size}`), reference: m(`native_${size}`), refName: "native", ratio: m(`native_${size}`)! / m(`cpu_${size}`)!, note: "ratio = native/cpu" });

@@ -74,17 +74,15 @@ export async function quickstartSection(ctx: Context): Promise<void> {
     pairs.push({ wasm: { wall: wasm.wall, ...wasm.json }, native: { wall: native.wall, ...native.json } });
   }
   const one = await quickstart(ctx, "native", headOnly, { TLRUN_INFERENCE_WORKERS: "1" });
-  const session = await quickstart(ctx, "native", headOnly, { TLRUN_INFERENCE: "tensorflow" });
-  ctx.raw.quickstart_head_only = { pairs, native_one_worker: { wall: one.wall, ...one.json }, native_tf_session: { wall: session.wall, ...session.json } };
+  ctx.raw.quickstart_head_only = { pairs, native_one_worker: { wall: one.wall, ...one.json } };
   const ws = pairs.map((p) => stage(p.wasm, "extract")), ns = pairs.map((p) => stage(p.native, "extract"));
   const ew = median(ws), en = median(ns);
   const ratio = median(ws.map((w, i) => w / ns[i]!));
   const each = ws.map((w, i) => `${w.toFixed(1)}/${ns[i]!.toFixed(1)} s (${(w / ns[i]!).toFixed(2)}x)`).join(", ");
-  const eo = stage(one.json, "extract"), es = stage(session.json, "extract");
+  const eo = stage(one.json, "extract");
   ctx.add({ section: "quickstart", metric: "extract stage seconds, wasm vs native (head-only, --force)", tlrun: en, reference: ew, refName: "wasm", ratio, unit: "s", target: "native >= 5x", pass: ratio >= 5,
     note: `median of ${pairs.length} rounds, each wasm then native: ${each}` });
   ctx.add({ section: "quickstart", metric: "before: same, one ONNX Runtime session of all threads (TLRUN_INFERENCE_WORKERS=1)", tlrun: eo, reference: ew, refName: "wasm", ratio: ew / eo, unit: "s" });
-  ctx.add({ section: "quickstart", metric: "before that: same, native with the TensorFlow session (TLRUN_INFERENCE=tensorflow)", tlrun: es, reference: ew, refName: "wasm", ratio: ew / es, unit: "s" });
   const ww = median(pairs.map((p) => p.wasm.wall)), nw = median(pairs.map((p) => p.native.wall));
   ctx.add({ section: "quickstart", metric: "head-only quickstart wall time, wasm vs native", tlrun: nw, reference: ww, refName: "wasm", ratio: ww / nw, unit: "s" });
 }

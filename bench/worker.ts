@@ -15,7 +15,7 @@ async function handle(c: Command): Promise<unknown> {
   const n = (k: string, d: number): number => (c[k] === undefined ? d : Number(c[k]));
   switch (c.cmd) {
     case "extract":
-      return extractRate(n("size", 224), n("batches", 3), n("warmup", 1), c.saved_model as string | undefined, c.unfolded ? "unfolded" : c.eager ? "eager" : c.engine === "tensorflow" ? "tensorflow" : c.main ? "main" : "stage");
+      return extractRate(n("size", 224), n("batches", 3), n("warmup", 1), c.saved_model as string | undefined, c.unfolded ? "unfolded" : c.eager ? "eager" : c.main ? "main" : "stage");
     case "verify":
       return writeVerify(n("size", 224), String(c.dir));
     case "export":

@@ -4,7 +4,8 @@ import { dirname, join } from "node:path";
 import { selectBackend, type BackendName } from "../backend/select";
 import { EXIT } from "../errors";
 import { TLRUN_VERSION } from "../util/version";
-import { compileForward, enginePreference, type Engine, type WorkerSettings } from "../models/compiled";
+import { compileForward, type WorkerSettings } from "../models/compiled";
+import { inferenceEngine, type EngineName } from "../models/engine";
 import { poolSettings } from "../models/onnx/workers";
 import { compiledStepCheck } from "../training/fit";
 import { embeddedModels, loadArtifacts } from "../models/source";
@@ -47,15 +48,15 @@ function probe(name: BackendName): { ok: boolean; detail: string } {
 type Check = { ok: boolean; detail: string };
 
 /**
- * Whether inference compiles with `engine` here (native backend only), tried on a tiny conv net;
- * with `workers`, also whether that many sessions start on worker threads (ONNX Runtime).
+ * Whether a tiny conv net compiles to ONNX Runtime here (native backend only); with `workers`,
+ * also whether that many sessions start on worker threads.
  */
-async function engineCheck(engine: Engine, workers?: WorkerSettings): Promise<{ engine: Check; workers?: Check }> {
+async function onnxCheck(workers?: WorkerSettings): Promise<{ engine: Check; workers?: Check }> {
   const w = tf.randomNormal([3, 3, 3, 4], 0, 1, "float32", 1) as tf.Tensor4D;
   try {
-    const r = await compileForward((x) => [tf.relu6(tf.conv2d(x as tf.Tensor4D, w, 1, "same"))], [2, 8, 8, 3], [engine], { perExample: true, workers });
+    const r = await compileForward((x) => [tf.relu6(tf.conv2d(x as tf.Tensor4D, w, 1, "same"))], [2, 8, 8, 3], { perExample: true, workers });
     if (!r.ok) {
-      const failed = { ok: false, detail: r.reason.replace(`${engine}: `, "") };
+      const failed = { ok: false, detail: r.reason };
       return { engine: failed, workers: workers && failed };
     }
     r.forward.dispose();
@@ -70,28 +71,30 @@ async function engineCheck(engine: Engine, workers?: WorkerSettings): Promise<{ 
 }
 
 /**
- * Each compiling engine's state and the one frozen forward passes will use (TLRUN_INFERENCE);
- * and whether the inference workers start (TLRUN_INFERENCE_WORKERS), tried with ONNX Runtime's check.
+ * The inference engine this process chose and why (TLRUN_INFERENCE, the pin checks); when it
+ * is onnxruntime, whether a tiny net compiles and matches eager, and whether the inference
+ * workers start (TLRUN_INFERENCE_WORKERS).
  */
-async function compiledInference(): Promise<{ compiled: { ok: boolean; detail: string; engine: Engine | null; engines: Record<Engine, Check> }; workers: Check }> {
+async function compiledInference(): Promise<{ compiled: { ok: boolean; engine: EngineName | null; reason: string; detail: string }; workers: Check }> {
+  let engine;
+  try {
+    engine = inferenceEngine();
+  } catch (err) {
+    const why = (err as Error).message.split("\n")[0]!; // a TLRUN_INFERENCE that names no engine: say so here
+    return { compiled: { ok: false, engine: null, reason: why, detail: why }, workers: { ok: false, detail: why } };
+  }
+  if (engine.name === "eager") {
+    return { compiled: { ok: false, engine: engine.name, reason: engine.reason, detail: engine.reason }, workers: { ok: false, detail: "not used: frozen passes run eagerly" } };
+  }
   let settings: WorkerSettings | string;
   try {
     settings = poolSettings();
   } catch (err) {
     settings = (err as Error).message.split("\n")[0]!;
   }
-  const ort = await engineCheck("onnxruntime", typeof settings === "string" ? undefined : settings);
-  const engines = { onnxruntime: ort.engine, tensorflow: (await engineCheck("tensorflow")).engine };
+  const ort = await onnxCheck(typeof settings === "string" ? undefined : settings);
   const workers = typeof settings === "string" ? { ok: false, detail: settings } : ort.workers!;
-  let order: Engine[] | string;
-  try {
-    order = enginePreference();
-  } catch (err) {
-    order = (err as Error).message.split("\n")[0]!; // a TLRUN_INFERENCE that names no engine: say so here
-  }
-  const engine = typeof order === "string" ? null : order.find((e) => engines[e].ok) ?? null;
-  const detail = engine ? engines[engine].detail : typeof order === "string" ? order : order.map((e) => `${e}: ${engines[e].detail}`).join("; ");
-  return { compiled: { ok: engine !== null, detail, engine, engines }, workers };
+  return { compiled: { ok: ort.engine.ok, engine: engine.name, reason: engine.reason, detail: ort.engine.detail }, workers };
 }
 
 /** `tlrun doctor`: which backends load, versions, and where the base weights come from. */
@@ -141,8 +144,8 @@ export async function doctorCommand(argv: string[]): Promise<number> {
   for (const [name, r] of Object.entries(backends)) lines.push(`  ${r.ok ? "ok  " : "no  "} ${name.padEnd(10)} ${r.detail}`);
   if (chosen.name !== "native") lines.push("  native is not loading: see README 'Native backend' (offline machines: npm run setup:native)");
   const ci = report.compiled_inference;
-  lines.push(`compiled inference: ${ci.ok ? `ok, ${ci.engine}` : "no"} (${ci.detail})`);
-  for (const [name, r] of Object.entries(ci.engines)) lines.push(`  ${r.ok ? "ok  " : "no  "} ${name.padEnd(12)} ${r.detail}`);
+  lines.push(`inference engine: ${ci.engine ?? "none"} (${ci.reason})`);
+  if (ci.engine === "onnxruntime") lines.push(`compiled inference: ${ci.ok ? "ok" : "no"} (${ci.detail})`);
   lines.push(`inference workers: ${report.inference_workers.ok ? "ok" : "no"} (${report.inference_workers.detail})`);
   lines.push(`compiled training step: ${trainingStep.ok ? "ok" : "no"} (${trainingStep.detail})`);
   lines.push("weights:");

@@ -1,10 +1,11 @@
-import { selectBackend } from "../backend/select";
+import { selectBackend, type BackendInfo } from "../backend/select";
 import type { BackendChoice, LoadedConfig } from "../config/types";
 import { InterruptedError } from "../errors";
-import { enginePreference } from "../models/compiled";
+import { inferenceEngine, inferenceSetting } from "../models/engine";
 import { poolSettings } from "../models/onnx/workers";
 import { resolve } from "../plan/resolve";
 import type { RunSummary } from "../runs/record";
+import { compiledStepWarning } from "../training/compiled-step";
 import type { RunObserver } from "./observer";
 import { throttle } from "../util/progress";
 import { pickRenderer, renderSteps, type RendererName } from "./render";
@@ -33,13 +34,22 @@ export interface ExecuteOptions {
 }
 
 /**
+ * One line for each compiled path that runs eagerly because a pinned package with a private API
+ * (tfjs-node, onnxruntime-node) is installed at another version or without a member it uses.
+ */
+function pinWarnings(backend: BackendInfo): string[] {
+  if (backend.tfBackend !== "tensorflow") return []; // neither compiles on another backend
+  return [inferenceEngine().warning, compiledStepWarning()].filter((l): l is string => l !== undefined);
+}
+
+/**
  * Run a validated pipeline: resolve its plan, then each stage in order, either found (a cache
  * hit, a present source) or run and committed atomically. Records the run under runs/<run-id>/
  * and returns its summary; throws after recording a failed or interrupted run.
  */
 export async function execute(loaded: LoadedConfig, opts: ExecuteOptions = {}): Promise<RunSummary> {
   // settings the stages read from the environment, refused before a run record exists
-  enginePreference();
+  inferenceSetting();
   poolSettings();
   const stream = opts.stream ?? process.stderr;
   const renderer = pickRenderer(stream, opts.renderer);
@@ -51,6 +61,10 @@ export async function execute(loaded: LoadedConfig, opts: ExecuteOptions = {}): 
     const choice = opts.backend ?? loaded.config.runtime.backend;
     const backend = await selectBackend(choice);
     run.summary.backend = backend.name;
+    for (const line of pinWarnings(backend)) {
+      run.warn(line);
+      if (renderer !== "silent") stream.write(`warning: ${line}\n`);
+    }
     const env: RunEnv = {
       loaded, plan, run, backend, explicit: choice !== "auto", force: opts.force ?? false, checkLeaks: opts.checkLeaks ?? false,
       checkAbort: () => {

@@ -1,7 +1,6 @@
 import * as tf from "@tensorflow/tfjs";
-import { EXIT, TlrunError } from "../errors";
+import type { FastInference, ForwardOptions } from "./engine";
 import type { InferenceModel } from "./fold";
-import { tensorflowSession } from "./native-graph";
 import { traceToOnnx } from "./onnx/export";
 import { modelProto } from "./onnx/proto";
 import { loadOrt, ortSession } from "./onnx/runtime";
@@ -10,22 +9,14 @@ import { startPool, type InferencePool } from "./onnx/workers";
 import { hostRelativeError, nativeBackend, recordOnSample, relativeError, Unsupported, type Trace } from "./trace";
 
 /**
- * Frozen forward passes (extract, evaluate, fine-tune's frozen bottom) compiled out of tfjs'
- * op-by-op execution on the native backend. The folded forward function is recorded once
- * (trace.ts) and handed to the first engine that takes it:
- *
- * 1. onnxruntime: the recording converted to ONNX (onnx/export.ts) and run by ONNX Runtime's
- *    CPU provider, whose layout-aware kernels measured fastest here (docs/native-backend.md);
- * 2. tensorflow: the recording as a TensorFlow session (native-graph.ts);
- * 3. otherwise the function runs eagerly, as it would without compiling.
- *
- * Whatever compiles is checked against the eager function on a second, different input before
- * use, so a trace that captured something input-dependent as a constant is refused.
- * TLRUN_INFERENCE=onnxruntime|tensorflow|eager picks one (default auto); TLRUN_NATIVE_GRAPH=0
- * is the older way to say eager.
+ * The onnxruntime inference engine (engine.ts): frozen forward passes (extract, evaluate,
+ * fine-tune's frozen bottom) compiled out of tfjs' op-by-op execution on the native backend.
+ * The folded forward function is recorded once (trace.ts), converted to ONNX (onnx/export.ts)
+ * and run by ONNX Runtime's CPU provider, whose layout-aware kernels measured fastest here
+ * (docs/native-backend.md). The graph is checked against the eager function on a second,
+ * different input before use, so a trace that captured something input-dependent as a constant
+ * is refused; anything refused runs eagerly, with the reason.
  */
-export type Engine = "onnxruntime" | "tensorflow";
-
 export interface CompiledForward {
   /** Outputs for `x` ([n, ...] with n ≤ batch; a short batch is padded and the outputs cut back). */
   run(x: tf.Tensor): tf.Tensor[];
@@ -42,14 +33,13 @@ export interface CompiledForward {
    * why not, in which case runHostAsync stays on this thread.
    */
   readonly workers?: WorkersResult;
-  readonly engine: Engine;
   /** The batch size the graph was traced at. */
   readonly batch: number;
   /** Ops in the recording (not counting constants). */
   readonly ops: number;
   /** max |compiled − eager| / max |eager| on the check input. */
   readonly checkError: number;
-  /** The engine as it reports itself: "onnxruntime 1.30.0" or "tensorflow graph". */
+  /** The engine as it reports itself: "onnxruntime 1.30.0". */
   readonly label: string;
   /** `label` and the op count: "onnxruntime 1.30.0, 154 ops". */
   readonly runner: string;
@@ -84,45 +74,21 @@ const CHECK_TOLERANCE = 1e-3;
 /** Examples of the check input run eagerly and compared, for a per-example function. */
 const CHECK_ROWS = 2;
 
-/** The engines to try, in order, as TLRUN_INFERENCE asks (or why none: eager). */
-export function enginePreference(): Engine[] | string {
-  if (process.env.TLRUN_NATIVE_GRAPH === "0") return "TLRUN_NATIVE_GRAPH=0";
-  const v = (process.env.TLRUN_INFERENCE ?? "").trim().toLowerCase();
-  if (v === "" || v === "auto") return ["onnxruntime", "tensorflow"];
-  if (v === "eager") return "TLRUN_INFERENCE=eager";
-  if (v === "onnxruntime" || v === "tensorflow") return [v];
-  throw new TlrunError(`TLRUN_INFERENCE=${process.env.TLRUN_INFERENCE} is not an engine\n  hint: set it to auto, onnxruntime, tensorflow or eager, or unset it`, EXIT.usage);
-}
-
-/** One engine's session over `trace`, taking full batches of the traced shape. */
+/** An ONNX Runtime session over a recording, taking full batches of the traced shape. */
 interface Session {
   call(x: tf.Tensor): tf.Tensor[];
   /** A full batch from host memory, outputs to host memory. */
   callHost(x: Float32Array): Float32Array[];
   dispose(): void;
   label: string;
-  /** The ONNX model's bytes, for sessions on worker threads; compileTrace takes them and drops them here. */
-  model?: Uint8Array;
 }
 
-async function session(engine: Engine, trace: Trace): Promise<Session> {
-  const inputShape = trace.shapes.get("x")!;
-  if (engine === "tensorflow") {
-    const s = await tensorflowSession(trace);
-    const callHost = (x: Float32Array): Float32Array[] => {
-      const t = tf.tensor(x, inputShape, "float32");
-      const outs = s.call(t);
-      t.dispose();
-      const data = outs.map((o) => o.dataSync() as Float32Array);
-      tf.dispose(outs);
-      return data;
-    };
-    return { ...s, callHost, label: "tensorflow graph" };
-  }
+/** `trace` exported as an ONNX model's bytes. */
+function exported(trace: Trace): Uint8Array {
   if (trace.outputs.some((o) => o.dtype !== "float32")) throw new Unsupported("an output that is not float32");
   const ort = loadOrt(); // before exporting, which is wasted without it
   if (typeof ort === "string") throw new Unsupported(ort);
-  return ortFromBytes(modelProto(traceToOnnx(trace), { name: "tlrun", version: "1" }), inputShape);
+  return modelProto(traceToOnnx(trace), { name: "tlrun", version: "1" });
 }
 
 /**
@@ -148,7 +114,6 @@ function ortFromBytes(bytes: Uint8Array, inputShape: number[]): Session {
   };
   return {
     label: `onnxruntime ${ort.version}`,
-    model: bytes,
     call: (x) => open().run(x.dataSync() as Float32Array, x.shape).map((o) => tf.tensor(o.data, o.dims, "float32")),
     callHost: (x) => open().run(x, inputShape).map((o) => o.data),
     dispose: () => (s?.dispose(), (pending = undefined)),
@@ -156,13 +121,14 @@ function ortFromBytes(bytes: Uint8Array, inputShape: number[]): Session {
 }
 
 /**
- * Check session `s` (of `engine`, over `ops` recorded ops) against `fn` on the first `checkRows`
- * examples of a batch, or all. With `workers`, sessions on worker threads start at once and
- * each of them is checked instead, while this thread runs `fn` eagerly; `s` is then checked
- * only if they fail to start or to match, and stays their fallback should one break.
+ * Check session `s` (of the graph `model`, over `ops` recorded ops) against `fn` on the first
+ * `checkRows` examples of a batch, or all. With `workers`, sessions of `model` on worker threads
+ * start at once and each of them is checked instead, while this thread runs `fn` eagerly; `s`
+ * is then checked only if they fail to start or to match, and stays their fallback should one
+ * break. Nothing kept holds `model`'s bytes.
  */
 async function compileTrace(
-  engine: Engine, s: Session, inputShape: number[], ops: number, fn: (x: tf.Tensor) => tf.Tensor[], checkRows?: number, workers?: WorkerSettings,
+  s: Session, model: Uint8Array, inputShape: number[], ops: number, fn: (x: tf.Tensor) => tf.Tensor[], checkRows?: number, workers?: WorkerSettings,
 ): Promise<CompiledForward> {
   const batch = inputShape[0]!;
   const per = inputShape.slice(1).reduce((a, b) => a * b, 1);
@@ -179,11 +145,8 @@ async function compileTrace(
     return s.callHost(input).map((o) => (n === batch ? o : o.slice(0, (o.length / batch) * n)));
   };
   // the workers load their sessions on the other cores while this thread runs fn eagerly; runHost
-  // is their fallback should one break. Only the sessions need the model's bytes.
-  const model = s.model;
-  s.model = undefined;
+  // is their fallback should one break
   const starting = !workers ? undefined
-    : !model ? `${s.label} runs on the main thread`
     : workers.workers < 1 ? "TLRUN_INFERENCE_WORKERS=0"
     : startPool(model, inputShape, workers.workers, workers.threads, runHost).catch((err: Error) => err);
   try {
@@ -225,7 +188,7 @@ async function compileTrace(
       throw new Unsupported(`graph output differs from eager by ${checkError.toExponential(2)} (relative)`);
     }
     const forward: CompiledForward = {
-      engine, batch, checkError, ops, label: s.label, runner: `${s.label}, ${ops} ops`,
+      batch, checkError, ops, label: s.label, runner: `${s.label}, ${ops} ops`,
       runHostAsync: (x, n) => (pool && pool.broken === undefined ? pool.run(x, n) : Promise.resolve(runHost(x, n))),
       runHost,
       run(x) {
@@ -276,91 +239,45 @@ function reasonOf(err: unknown): string {
 
 /**
  * Compile `fn` (a pure function of one float32 batch of `inputShape`, whose first dim is the batch)
- * with the engines in order; the first that compiles and matches `fn` wins. Returns why not
- * when none does (every engine's reason), and the caller keeps running `fn` eagerly. With a
- * `cacheKey`, an ONNX graph exported earlier for the same key skips the recording and the
- * export; it is checked against `fn` like a fresh one.
+ * for ONNX Runtime, checked against `fn`. Returns why not when it does not compile or match, and
+ * the caller keeps running `fn` eagerly. With a `cacheKey`, a graph exported earlier for the
+ * same key skips the recording and the export; it is checked against `fn` like a fresh one.
  */
-export async function compileForward(
-  fn: (x: tf.Tensor) => tf.Tensor[], inputShape: number[], engines: Engine[] | string = enginePreference(), opts: CompileOptions = {},
-): Promise<CompileResult> {
-  if (typeof engines === "string") return { ok: false, reason: engines };
+export async function compileForward(fn: (x: tf.Tensor) => tf.Tensor[], inputShape: number[], opts: CompileOptions = {}): Promise<CompileResult> {
   const backend = nativeBackend();
   if (typeof backend === "string") return { ok: false, reason: backend };
   const checkRows = opts.perExample ? CHECK_ROWS : undefined;
-  const key = opts.cacheKey !== undefined && engines[0] === "onnxruntime" ? graphKey({ key: opts.cacheKey, inputShape }) : undefined;
+  const key = opts.cacheKey !== undefined ? graphKey({ key: opts.cacheKey, inputShape }) : undefined;
   const cached = key !== undefined ? readGraph(key) : undefined;
   if (cached) {
     try {
-      const forward = await compileTrace("onnxruntime", ortFromBytes(cached.bytes, inputShape), inputShape, cached.ops, fn, checkRows, opts.workers);
+      const forward = await compileTrace(ortFromBytes(cached.bytes, inputShape), cached.bytes, inputShape, cached.ops, fn, checkRows, opts.workers);
       return { ok: true, forward: { ...forward, runner: `${forward.runner}, graph from cache` } };
     } catch {
       dropGraph(key!); // refused or no longer matching the eager model: record and export afresh below
     }
   }
-  let trace: Trace;
   try {
-    trace = recordOnSample(backend, fn, inputShape);
+    const trace = recordOnSample(backend, fn, inputShape);
+    const bytes = exported(trace);
+    const forward = await compileTrace(ortFromBytes(bytes, inputShape), bytes, inputShape, trace.nodes.length, fn, checkRows, opts.workers);
+    if (key !== undefined) writeGraph(key, bytes, forward.ops);
+    return { ok: true, forward };
   } catch (err) {
     return { ok: false, reason: reasonOf(err) };
   }
-  const reasons: string[] = [];
-  for (const engine of engines) {
-    try {
-      const s = await session(engine, trace);
-      const bytes = s.model;
-      const forward = await compileTrace(engine, s, inputShape, trace.nodes.length, fn, checkRows, opts.workers);
-      if (key !== undefined && engine === "onnxruntime" && bytes) writeGraph(key, bytes, forward.ops);
-      return { ok: true, forward };
-    } catch (err) {
-      reasons.push(`${engine}: ${reasonOf(err)}`);
-    }
-  }
-  return { ok: false, reason: reasons.join("; ") };
-}
-
-/** An InferenceModel and how its forward pass runs ("onnxruntime 1.30.0, N ops", "tensorflow graph, N ops" or "eager: <why>"). */
-export type FastInference = InferenceModel & {
-  readonly runner: string;
-  /** The outputs for `n` inputs of `shape` (batch dim excluded) in host memory, as host arrays. */
-  predictHost(x: Float32Array, n: number, shape: readonly number[]): Float32Array[];
-  /**
-   * predictHost on the inference workers when fastInference was asked for them and they
-   * started; otherwise here. `x` is copied before this returns, so the caller may refill it.
-   */
-  predictHostAsync(x: Float32Array, n: number, shape: readonly number[]): Promise<Float32Array[]>;
-};
-
-/** predictHost through tensors, for a model that runs eagerly. */
-function eagerHost(model: InferenceModel): FastInference["predictHost"] {
-  return (x, n, shape) => {
-    const t = tf.tensor(x.subarray(0, n * shape.reduce((a, b) => a * b, 1)), [n, ...shape], "float32");
-    const outs = model.predict(t);
-    t.dispose();
-    const data = outs.map((o) => o.dataSync() as Float32Array);
-    tf.dispose(outs);
-    return data;
-  };
 }
 
 /**
- * `model` (one input) compiled for batches up to `inputShape[0]` when the native backend allows
- * it (by `engines`, TLRUN_INFERENCE's choice unless given); otherwise `model` itself. Larger
- * batches run in chunks. With `workers` (poolSettings() in onnx/workers.ts), predictHostAsync
- * runs on that many ONNX Runtime sessions on worker threads. Disposing the result disposes `model`.
+ * `model` (one input) compiled for batches up to `inputShape[0]`, or why not (the caller then
+ * runs it eagerly). Larger batches run in chunks. With `workers` (poolSettings() in
+ * onnx/workers.ts), predictHostAsync runs on that many sessions on worker threads. Disposing
+ * the result disposes `model`.
  */
-export async function fastInference(
-  model: InferenceModel, inputShape: number[], engines: Engine[] | string = enginePreference(), opts: Omit<CompileOptions, "perExample"> = {},
-): Promise<FastInference> {
+export async function compiledInference(model: InferenceModel, inputShape: number[], opts: ForwardOptions = {}): Promise<FastInference | string> {
   // per example: short batches are padded and their outputs cut, which already assumes it
-  const r = await compileForward((x) => model.predict(x), inputShape, engines, { ...opts, perExample: true });
-  if (!r.ok) {
-    const predictHost = eagerHost(model);
-    return {
-      predict: (x) => model.predict(x), predictHost, predictHostAsync: async (x, n, shape) => predictHost(x, n, shape),
-      folded: model.folded, runner: `eager: ${r.reason}`, dispose: () => model.dispose(),
-    };
-  }
+  const r = await compileForward((x) => model.predict(x), inputShape, { ...opts, perExample: true });
+  if (!r.ok) return r.reason;
   const f = r.forward;
   const w = f.workers;
   const runner = f.runner + (!w ? "" : w.ok ? `, ${w.detail}` : `, on the main thread (${w.reason})`);

@@ -1,5 +1,5 @@
 import { foldForInference, type InferenceModel } from "./fold";
-import { fastInference } from "./compiled";
+import { inferenceEngine } from "./engine";
 import * as tf from "@tensorflow/tfjs";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -24,7 +24,7 @@ export interface FeatureExtractor {
   /** `rows` on the inference workers when featureExtractor was asked for them (`workers`); `x` is copied before this returns. */
   rowsAsync(x: Float32Array, n: number): Promise<Float32Array>;
   dispose(): void;
-  /** How the forward pass runs: a compiled graph on the native backend (ONNX Runtime or a TensorFlow session) or eagerly, and why. */
+  /** How the forward pass runs: compiled to ONNX Runtime on the native backend, or eagerly, and why (engine.ts). */
   readonly runner?: string;
 }
 
@@ -60,7 +60,7 @@ export async function buildGraphBase(a: ModelArtifacts): Promise<Pick<FeatureExt
  * The base for extraction: a graph model as it is, or a LayersModel cut at `cut` and sized for
  * `size` with BatchNorm folded into its convs (fold.ts). Its `rows` (forward pass and pooling,
  * or the whole map when `spatial`) runs compiled for batches of up to `batch` on the native
- * backend (compiled.ts), and `rowsAsync` on `workers` ONNX Runtime sessions when given.
+ * backend (engine.ts), and `rowsAsync` on `workers` ONNX Runtime sessions when given.
  */
 export async function featureExtractor(
   a: ModelArtifacts, cut: string, size: [number, number], opts: { batch?: number; spatial?: boolean; workers?: { workers: number; threads: number } } = {},
@@ -87,7 +87,7 @@ export async function featureExtractor(
   };
   // the rows are a function of the weights, the architecture up to the cut and the input size
   const cacheKey = hashRecord({ rows: opts.spatial ? "spatial" : "avg|max", weights: a.weightsSha256, cut, size, model: a.graph ?? a.topology });
-  const fast = await fastInference({ predict: rowsOf, folded: inner.folded, dispose: () => inner.dispose() }, [batch, size[0], size[1], 3], undefined, { workers: opts.workers, cacheKey });
+  const fast = await inferenceEngine().forward({ predict: rowsOf, folded: inner.folded, dispose: () => inner.dispose() }, [batch, size[0], size[1], 3], { workers: opts.workers, cacheKey });
   return {
     predict: (x) => inner.predict(x)[0]!,
     rows: (x, n) => fast.predictHost(x, n, [size[0], size[1], 3])[0]!,

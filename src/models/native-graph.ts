@@ -6,10 +6,11 @@ import { DT, graphDef, savedModel, tensorProto, type NodeDef } from "./protobuf"
 import { Unsupported, type Trace } from "./trace";
 
 /**
- * A recorded forward pass (trace.ts) as one TensorFlow session: the recording becomes a
- * GraphDef whose constants carry the weights, saved as a SavedModel and loaded with
- * `tf.node.loadSavedModel`. TensorFlow's graph optimizer then fuses conv + bias + ReLU6, folds
- * constants and runs the graph on its own thread pool.
+ * A recorded training step (trace.ts, training/compiled-step.ts) as one TensorFlow session: the
+ * recording becomes a GraphDef whose constants carry the frozen values, saved as a SavedModel
+ * and loaded with `tf.node.loadSavedModel`. TensorFlow's graph optimizer then fuses conv + bias
+ * + ReLU6, folds constants and runs the graph on its own thread pool. (Frozen forward passes run
+ * on ONNX Runtime instead: engine.ts.)
  */
 interface TFSavedModel { predict(x: tf.Tensor | tf.NamedTensorMap): tf.Tensor | tf.Tensor[] | Record<string, tf.Tensor>; dispose(): void }
 

@@ -1,10 +1,11 @@
 import * as tf from "@tensorflow/tfjs";
+import type { PrivateApi } from "./pins";
 import type { AttrValue } from "./protobuf";
 
 /**
  * A forward function as the TensorFlow ops tfjs-node executed for it, recorded once on a sample
- * batch. The recording is what both compilers start from: native-graph.ts writes it as a
- * TensorFlow GraphDef, onnx/export.ts as an ONNX model.
+ * batch. The recording is what both compilers start from: onnx/export.ts writes a frozen pass
+ * as an ONNX model, native-graph.ts a training step as a TensorFlow GraphDef.
  */
 export interface Trace {
   /** The function's inputs, by ref, in order: `x` for a forward pass, any names for a recorded step. */
@@ -54,6 +55,17 @@ export interface NodeBackend {
   executeMultipleOutputs(op: string, attrs: TfjsAttr[], inputs: tf.Tensor[], n: number): tf.Tensor[];
   readSync(dataId: object): ArrayLike<number> & ArrayBufferView;
 }
+
+/** The members of tfjs-node's backend the recorder replaces or reads (pins.ts checks them against the pinned version). */
+export const TRACE_HOOK: PrivateApi = {
+  pkg: "@tensorflow/tfjs-node",
+  name: "private executeSingleOutput hook",
+  members: {
+    executeSingleOutput: "function", executeMultipleOutputs: "function", readSync: "function", binding: "object",
+    "binding.executeOp": "function", "binding.runSavedModel": "function",
+    ...Object.fromEntries(["STRING", "INT", "FLOAT", "BOOL", "TYPE", "SHAPE"].map((t) => [`binding.TF_ATTR_${t}`, "number" as const])),
+  },
+};
 
 const DTYPES = new Set<string>(["float32", "int32", "bool"]);
 

@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { batches } from "../data/loader";
 import { buildBase } from "../models/build";
 import { foldForInference } from "../models/fold";
-import { fastInference } from "../models/compiled";
+import { inferenceEngine } from "../models/engine";
 import { loadModel, saveModel } from "../models/io";
 import { saveGraphModel } from "../models/graph";
 import { resolveCut } from "../models/layers";
@@ -88,11 +88,12 @@ async function attentionFigure(ctx: StageContext, manifest: Manifest, items: Man
   return path;
 }
 
-async function predictImages(ctx: StageContext, model: tf.LayersModel, items: Manifest["items"], k: number, split: string): Promise<Float32Array> {
+/** Class probabilities of `items` through `model`, and how its forward pass ran (the engine's runner). */
+async function predictImages(ctx: StageContext, model: tf.LayersModel, items: Manifest["items"], k: number, split: string): Promise<{ probs: Float32Array; forward: string }> {
   const probs = new Float32Array(items.length * k);
   const [h, w] = ctx.config.base.input_size;
-  // the saved model keeps its BatchNorm layers; on native the folded copy runs as one TF graph
-  const folded = await fastInference(foldForInference(model), [32, h, w, 3]);
+  // the saved model keeps its BatchNorm layers; on native the folded copy runs compiled
+  const folded = await inferenceEngine().forward(foldForInference(model), [32, h, w, 3]);
   try {
     let done = 0;
     for await (const b of batches(items.map((it) => ({ abs: join(ctx.dataDir, it.rel) })), imageOptions(ctx, 32))) {
@@ -106,7 +107,7 @@ async function predictImages(ctx: StageContext, model: tf.LayersModel, items: Ma
   } finally {
     folded.dispose();
   }
-  return probs;
+  return { probs, forward: folded.runner };
 }
 
 function predictFromFeatures(ctx: StageContext, manifest: Manifest, head: tf.LayersModel, split: "test" | "val", k: number): Float32Array {
@@ -131,7 +132,7 @@ export const evaluate: Stage = {
       // A graph-model base is never fine-tuned, so it always takes this route.
       const source = ctx.inputs.has("fine-tune") ? "images" : "cached features";
       const head = graph?.head ?? joined!.head;
-      const probs = source === "images" ? await predictImages(ctx, joined!.model, items, k, split) : predictFromFeatures(ctx, manifest, head, split, k);
+      const { probs, forward } = source === "images" ? await predictImages(ctx, joined!.model, items, k, split) : { probs: predictFromFeatures(ctx, manifest, head, split, k), forward: undefined };
       const report = evaluateClassifier(items.map((it) => it.label), probs, manifest.classes);
       writeFileAtomic(join(ctx.out, REPORT_FILE), JSON.stringify({ split, source, ...report }, null, 2));
       if (graph) await graph.save(join(ctx.out, MODEL_DIR));
@@ -146,6 +147,7 @@ export const evaluate: Stage = {
           test_log_loss: report.log_loss,
           test_images: report.n,
           ...(figure ? { attention_maps: `plots/${ATTENTION_PNG}` } : {}),
+          ...(forward ? { forward } : {}),
         },
       };
     } finally {

@@ -4,7 +4,7 @@ import { batches } from "../data/loader";
 import type { Manifest } from "../data/manifest";
 import { buildSplitBase } from "../models/build";
 import { foldForInference, foldForTraining, type InferenceModel } from "../models/fold";
-import { fastInference } from "../models/compiled";
+import { inferenceEngine } from "../models/engine";
 import { loadModel, saveModel } from "../models/io";
 import { resolveCut } from "../models/layers";
 import { TlrunError } from "../errors";
@@ -76,7 +76,7 @@ export const fineTune: Stage = {
     // The bottom is the pretrained base's up to the split, so its exported graph is kept between
     // runs (trials of a sweep, reruns with another head) under what it is a function of.
     const cacheKey = hashRecord({ part: "fine-tune bottom", weights: a.weightsSha256, cut, size: ctx.config.base.input_size, split: spec.index, model: a.topology });
-    const frozen = await fastInference(foldForInference(split.bottom), [32, ...ctx.config.base.input_size, 3], undefined, { cacheKey });
+    const frozen = await inferenceEngine().forward(foldForInference(split.bottom), [32, ...ctx.config.base.input_size, 3], { cacheKey });
     let topRun: InferenceModel | undefined;
     try {
       const bnTrains = spec.batchnorm === "train";

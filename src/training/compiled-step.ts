@@ -1,7 +1,8 @@
 import * as tf from "@tensorflow/tfjs";
 import { tensorflowSession } from "../models/native-graph";
+import { checkPrivateApi, installed, type Probe, type Refusal } from "../models/pins";
 import { watchingDraws, type NoiseSource } from "../models/seeded-dropout";
-import { hostRelativeError, nativeBackend, recordOps, Unsupported } from "../models/trace";
+import { hostRelativeError, nativeBackend, recordOps, TRACE_HOOK, Unsupported } from "../models/trace";
 
 /** One training step as the eager loop runs it: updates the weights, returns the loss and the correct count. */
 export type EagerStep = (x: tf.Tensor | tf.Tensor[], y: tf.Tensor) => [tf.Scalar, tf.Tensor];
@@ -29,11 +30,31 @@ interface Graph {
   draws: Array<{ source: NoiseSource; shape: number[] }>;
 }
 
+let hookChecked: Refusal | undefined | null = null;
+
+/**
+ * Whether the recorder's hook into tfjs-node (trace.ts) is the pinned version's, once per
+ * process; the line says why not. A `probe` (tests) checks afresh.
+ */
+export function traceHookRefusal(probe?: Probe): Refusal | undefined {
+  const check = (p: Probe): Refusal | undefined => checkPrivateApi(TRACE_HOOK, "compiled training step", "training steps run eagerly", p);
+  if (probe) return check(probe);
+  return hookChecked === null ? (hookChecked = check(installed)) : hookChecked;
+}
+
+/** The hook check's line when a version or member mismatch, not a setting or the backend, keeps steps eager: a run warning. */
+export function compiledStepWarning(): string | undefined {
+  if (process.env.TLRUN_COMPILED_STEP === "0" || typeof nativeBackend() === "string") return undefined;
+  const r = traceHookRefusal();
+  return r?.mismatch ? r.line : undefined;
+}
+
 /** Why training steps are not compiled here, or undefined when they may be. */
 export function compiledStepsRefusal(): string | undefined {
   if (process.env.TLRUN_COMPILED_STEP === "0") return "TLRUN_COMPILED_STEP=0";
   const backend = nativeBackend();
-  return typeof backend === "string" ? `${backend}: the compiled step needs the native backend` : undefined;
+  if (typeof backend === "string") return `${backend}: the compiled step needs the native backend`;
+  return traceHookRefusal()?.line;
 }
 
 /**

@@ -76,7 +76,7 @@ test("usage errors exit 2 without a stack trace", (t) => {
 
 test("a bad TLRUN_INFERENCE or TLRUN_INFERENCE_WORKERS is refused before the run starts, with a hint", (t) => {
   const { root, file } = setup(t);
-  for (const [name, value, says] of [["TLRUN_INFERENCE", "onnxrt", /is not an engine/], ["TLRUN_INFERENCE_WORKERS", "two", /is not a whole number/]] as const) {
+  for (const [name, value, says] of [["TLRUN_INFERENCE", "onnxrt", /is not an engine/], ["TLRUN_INFERENCE", "tensorflow", /was removed/], ["TLRUN_INFERENCE_WORKERS", "two", /is not a whole number/]] as const) {
     const r = tlrun([file, "--json"], root, { [name]: value });
     assert.equal(r.code, 2, r.stderr);
     assert.match(r.stderr, new RegExp(`${name}=${value} `));
@@ -201,11 +201,13 @@ test("a typo in tb-vgg16.yaml's freeze point is a located error suggesting VGG16
 test("doctor --json reports the native backend, compiled inference and compiled training steps working", (t) => {
   const r = tlrun(["doctor", "--json"], tempDir(t));
   assert.equal(r.code, 0, r.stderr);
-  const report = r.json() as { backend: string; backends: Record<string, { ok: boolean }>; compiled_inference: { ok: boolean; detail: string }; compiled_training_step: { ok: boolean; detail: string } };
+  const report = r.json() as { backend: string; backends: Record<string, { ok: boolean }>; compiled_inference: { ok: boolean; engine: string; reason: string; detail: string }; compiled_training_step: { ok: boolean; detail: string } };
   assert.equal(report.backend, "native"); // CI installs the native backend (README install); a fallback here is a failure
   assert.equal(report.backends.native!.ok, true);
   assert.equal(report.backends.wasm!.ok, true);
   assert.equal(report.compiled_inference.ok, true, report.compiled_inference.detail);
+  // the pinned onnxruntime-node and tfjs-node passed their checks (src/models/pins.ts)
+  assert.deepEqual([report.compiled_inference.engine, report.compiled_inference.reason], ["onnxruntime", "auto"]);
   assert.equal(report.compiled_training_step.ok, true, report.compiled_training_step.detail);
   assert.match(report.compiled_training_step.detail, /^tensorflow graph, \d+ ops: 2 of 5 steps$/);
 });

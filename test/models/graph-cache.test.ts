@@ -39,7 +39,7 @@ function cacheFolder(t: TestContext, extra: Record<string, string> = {}): string
 }
 
 async function compiled(t: TestContext, fn: (x: tf.Tensor) => tf.Tensor[], key: string): Promise<CompiledForward> {
-  const r = await compileForward(fn, SHAPE, ["onnxruntime"], { perExample: true, cacheKey: key });
+  const r = await compileForward(fn, SHAPE, { perExample: true, cacheKey: key });
   assert.ok(r.ok, r.ok ? "" : r.reason);
   t.after(() => r.forward.dispose());
   return r.forward;

@@ -11,7 +11,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import * as tf from "@tensorflow/tfjs";
 import { selectBackend } from "../../src/backend/select";
-import { compileForward, fastInference } from "../../src/models/compiled";
+import { compileForward } from "../../src/models/compiled";
+import { chooseEngine } from "../../src/models/engine";
 import { traceToOnnx } from "../../src/models/onnx/export";
 import { modelProto } from "../../src/models/onnx/proto";
 import { poolSettings, startPool } from "../../src/models/onnx/workers";
@@ -38,7 +39,7 @@ function input(n: number, seed: number): Float32Array {
 
 test("on workers, full, short, chunked and concurrent batches give the main thread's outputs, and the caller may refill its batch at once", async () => {
   const { model } = net(3);
-  const fast = await fastInference(model, SHAPE, ["onnxruntime"], { workers: { workers: 2, threads: 1 } });
+  const fast = await chooseEngine("onnxruntime").forward(model, SHAPE, { workers: { workers: 2, threads: 1 } });
   try {
     assert.match(fast.runner, /^onnxruntime [\d.]+, \d+ ops, 2 workers x 1 thread$/);
     const t0 = tf.memory().numTensors;
@@ -95,7 +96,7 @@ test("a worker that dies mid-run costs speed, not results: its batches and later
 
 test("with no workers asked for, runHostAsync answers on the main thread with runHost's outputs", async () => {
   const { fn, w } = net(7);
-  const r = await compileForward(fn, SHAPE, ["onnxruntime"], { perExample: true, workers: { workers: 0, threads: 2 } });
+  const r = await compileForward(fn, SHAPE, { perExample: true, workers: { workers: 0, threads: 2 } });
   assert.ok(r.ok);
   assert.deepEqual(r.forward.workers, { ok: false, reason: "TLRUN_INFERENCE_WORKERS=0" });
   const x = input(4, 9);

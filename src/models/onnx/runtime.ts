@@ -1,4 +1,5 @@
 import { availableParallelism } from "node:os";
+import type { PrivateApi } from "../pins";
 
 /**
  * ONNX Runtime (the optional `onnxruntime-node` package, CPU execution provider) as a
@@ -24,6 +25,17 @@ interface Ort {
   Session: new () => BindingSession;
   Tensor: new (type: "float32", data: Float32Array, dims: readonly number[]) => OrtTensor;
 }
+
+/** The members of `onnxruntime-node/dist/binding` loadOrt and ortSession use (pins.ts checks them against the pinned version). */
+export const ORT_BINDING: PrivateApi = {
+  pkg: "onnxruntime-node",
+  name: "private binding API",
+  members: {
+    initOrt: "function", binding: "object", "binding.InferenceSession": "function",
+    ...Object.fromEntries(["loadModel", "run", "dispose"].map((m) => [`binding.InferenceSession.prototype.${m}`, "function" as const])),
+    "binding.InferenceSession.prototype.inputMetadata": "getter", "binding.InferenceSession.prototype.outputMetadata": "getter",
+  },
+};
 
 let loaded: Ort | string | undefined;
 
