@@ -1,4 +1,5 @@
 import * as tf from "@tensorflow/tfjs";
+import { setNativePackage } from "../models/native-package";
 import { dirname, join } from "node:path";
 import type { BackendChoice } from "../config/types";
 import { TlrunError } from "../errors";
@@ -25,7 +26,6 @@ const NODE_PACKAGE: Record<"native" | "native-gpu", string> = {
 let active: BackendInfo | undefined;
 let autoChoice: BackendInfo | undefined;
 const loaded = new Map<BackendName, BackendInfo>();
-let native: string | undefined;
 
 /**
  * Native backend settings. TensorFlow's own thread defaults (one intra-op thread per core) were
@@ -49,7 +49,7 @@ async function tryLoad(name: BackendName): Promise<string> {
     configureThreads();
     require(NODE_PACKAGE[name]);
     if (!(await tf.setBackend("tensorflow"))) throw new Error("the tensorflow backend did not initialise");
-    native = NODE_PACKAGE[name];
+    setNativePackage(NODE_PACKAGE[name]);
     return "tensorflow";
   }
   if (name === "wasm") {
@@ -100,9 +100,4 @@ export async function selectBackend(choice: BackendChoice = "auto"): Promise<Bac
 /** The backend chosen so far, if any. */
 export function activeBackend(): BackendInfo | undefined {
   return active;
-}
-
-/** The tfjs-node package whose backend loaded in this process (tfjs-node or tfjs-node-gpu), if any. */
-export function nativePackage(): string | undefined {
-  return native;
 }

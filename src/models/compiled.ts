@@ -1,5 +1,5 @@
 import * as tf from "@tensorflow/tfjs";
-import type { FastInference, ForwardOptions } from "./engine";
+import type { FastInference, ForwardOptions, WorkerSettings } from "./inference-types";
 import type { InferenceModel } from "./fold";
 import { traceToOnnx } from "./onnx/export";
 import { modelProto } from "./onnx/proto";
@@ -48,11 +48,7 @@ export interface CompiledForward {
 
 export type WorkersResult = { ok: true; detail: string } | { ok: false; reason: string };
 
-/** How many ONNX Runtime sessions to start on worker threads, and the threads of each (onnx/workers.ts' poolSettings()). */
-export interface WorkerSettings {
-  workers: number;
-  threads: number;
-}
+export type { WorkerSettings } from "./inference-types";
 
 /** compileForward's options. */
 export interface CompileOptions {

@@ -1,6 +1,7 @@
 import * as tf from "@tensorflow/tfjs";
 import { EXIT, TlrunError } from "../errors";
-import { compiledInference, type WorkerSettings } from "./compiled";
+import { compiledInference } from "./compiled";
+import type { FastInference, ForwardOptions } from "./inference-types";
 import type { InferenceModel } from "./fold";
 import { ORT_BINDING } from "./onnx/runtime";
 import { checkPrivateApi, installed, type Probe } from "./pins";
@@ -28,27 +29,7 @@ export interface InferenceEngine {
   forward(model: InferenceModel, inputShape: number[], opts?: ForwardOptions): Promise<FastInference>;
 }
 
-export interface ForwardOptions {
-  /** ONNX Runtime sessions to start on worker threads for predictHostAsync (onnx/workers.ts' poolSettings()). */
-  workers?: WorkerSettings;
-  /**
-   * What the model computes, for the graph cache (onnx/graph-cache.ts): equal keys must mean equal
-   * functions (weights, architecture, cut, input size). Without it every call records afresh.
-   */
-  cacheKey?: string;
-}
-
-/** An InferenceModel and how its forward pass runs ("onnxruntime 1.30.0, N ops" or "eager: <why>"). */
-export type FastInference = InferenceModel & {
-  readonly runner: string;
-  /** The outputs for `n` inputs of `shape` (batch dim excluded) in host memory, as host arrays. */
-  predictHost(x: Float32Array, n: number, shape: readonly number[]): Float32Array[];
-  /**
-   * predictHost on the inference workers when `forward` was asked for them and they started;
-   * otherwise here. `x` is copied before this returns, so the caller may refill it.
-   */
-  predictHostAsync(x: Float32Array, n: number, shape: readonly number[]): Promise<Float32Array[]>;
-};
+export type { FastInference, ForwardOptions } from "./inference-types";
 
 export type InferenceSetting = "auto" | EngineName;
 

@@ -1,5 +1,5 @@
 import * as tf from "@tensorflow/tfjs";
-import { nativePackage } from "../backend/select";
+import { nativePackage } from "./native-package";
 
 /**
  * The private APIs tlrun's compiled paths use, checked before they are used: the installed
