@@ -12,14 +12,14 @@ function status(s: PlannedStage, plan: Plan): string {
 }
 
 /** The plan as `tlrun plan --json` prints it. */
-export function planJson(plan: Plan): Record<string, unknown> {
+function planJson(plan: Plan): Record<string, unknown> {
   const stages = plan.stages.map((s) => ({ name: s.name, deps: s.deps, source: s.source, cached: s.cached, key: s.key ?? null, ...(s.note ? { note: s.note } : {}) }));
   const freeze = plan.freeze && { at: plan.freeze.layer, index: plan.freeze.index, frontier: plan.freeze.frontier, groups: plan.freeze.groups.map((g) => ({ from_epoch: g.fromEpoch + 1, lr_factor: g.lrFactor, layers: g.layers.length })) };
   return { name: plan.name, weights: { offline: plan.weights.offline ?? false, note: plan.weights.note }, stages, ...(freeze ? { freeze } : {}) };
 }
 
 /** The plan as lines: each stage, whether it runs, its key and what it depends on. */
-export function formatPlan(plan: Plan): string {
+function formatPlan(plan: Plan): string {
   const lines = [`pipeline ${plan.name}: ${plan.stages.length} stages`];
   plan.stages.forEach((s, i) => {
     const id = s.source ? "" : s.key ? s.key.slice(0, 12) : "(after deps)";

@@ -61,9 +61,9 @@ async function backendFor(stage: Stage, env: RunEnv): Promise<BackendInfo> {
   return selectBackend("cpu");
 }
 
-/** A source stage: build or fetch its output unless it is present; its digest is the output's identity. */
+/** A source stage: build or fetch its output unless the plan found it present; its digest is the output's identity. */
 async function runSource(stage: PlannedStage, env: RunEnv, show: Show): Promise<StageOutcome> {
-  let status = env.plan.probe(stage.name);
+  let status = stage.name === "dataset" ? env.plan.dataset : env.plan.weights;
   const cached = status.ready;
   if (!cached) {
     await SOURCES[stage.name as keyof typeof SOURCES].run({ loaded: env.loaded, config: env.loaded.config, dataDir: dataDirOf(env.loaded), progress: show });
