@@ -1,8 +1,7 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { describeLayers } from "../models/layers";
 import { baseTopology } from "../models/build";
-import { resolveCut } from "../models/layers";
+import { describeLayers, resolveCut } from "../models/layers";
 import type { FreezePlan } from "../plan/freeze";
 import { writeFileAtomic } from "../util/atomic";
 import type { Stage } from "./types";
