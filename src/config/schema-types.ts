@@ -147,6 +147,16 @@ export interface DataConfig {
    * @default []
    */
   exclude_classes: string[];
+  /**
+   * How training batches are drawn when classes are imbalanced. `none` (default): every training
+   * image once per epoch. `oversample`: every class drawn as often as the largest, repeating images
+   * of the smaller ones (seeded). `undersample`: every class drawn as often as the smallest, a
+   * fresh seeded subset each epoch. Applies to train-head and fine-tune only; validation and test
+   * keep every image once. Prefer `train.class_weight` for small sets, since oversampling repeats
+   * the same few images.
+   * @default "none"
+   */
+  sampling: SamplingPolicy;
 }
 
 /** The pretrained model whose features the head is trained on. */
@@ -533,6 +543,68 @@ export interface TrainConfig {
    * @default null
    */
   fine_tune: FineTunePhaseConfig | null;
+  /**
+   * Weights on each class's share of the training loss, used by train-head and fine-tune.
+   * `balanced` weights a class by n_images / (n_classes * n_class_images), as scikit-learn and
+   * Keras users know it. A map gives a weight per class folder name; classes left out weigh 1.
+   * Leave out or null for equal weights. On an imbalanced screening set, weighting (or
+   * `data.sampling`) is what keeps the model from ignoring the rare class.
+   * @default null
+   */
+  class_weight: ClassWeight;
+}
+
+/**
+ * How training batches are drawn when classes are imbalanced. `none` (default): every training
+ * image once per epoch. `oversample`: every class drawn as often as the largest, repeating images
+ * of the smaller ones (seeded). `undersample`: every class drawn as often as the smallest, a fresh
+ * seeded subset each epoch. Applies to train-head and fine-tune only; validation and test keep
+ * every image once. Prefer `train.class_weight` for small sets, since oversampling repeats the same
+ * few images.
+ */
+export type SamplingPolicy = "none" | "oversample" | "undersample";
+
+/**
+ * Weights on each class's share of the training loss, used by train-head and fine-tune. `balanced`
+ * weights a class by n_images / (n_classes * n_class_images), as scikit-learn and Keras users know
+ * it. A map gives a weight per class folder name; classes left out weigh 1. Leave out or null for
+ * equal weights. On an imbalanced screening set, weighting (or `data.sampling`) is what keeps the
+ * model from ignoring the rare class.
+ */
+export type ClassWeight = null | "balanced" | Record<string, number>;
+
+export interface ThresholdTarget {
+  /** The validation sensitivity the threshold must reach, such as 0.95. */
+  target_sensitivity: number;
+}
+
+/**
+ * Binary tasks only: how the operating threshold on the positive class's probability is chosen.
+ * Always chosen on the validation split and then applied to the test split, never chosen on test.
+ * `{ target_sensitivity: 0.95 }`: the highest threshold whose validation sensitivity reaches the
+ * target (the usual screening choice). `youden`: maximise sensitivity + specificity - 1 on
+ * validation. A number in (0, 1): that fixed threshold. Default 0.5, which is what argmax does for
+ * two classes.
+ */
+export type ThresholdRule = number | "youden" | ThresholdTarget;
+
+/**
+ * Grad-CAM heat maps of where the model looked, for `n` images of the evaluated split: the most
+ * confident errors first (false negatives, then false positives), then correct ones. Written to
+ * runs/<id>/plots/ and shown in report.html. Skipped for graph-model bases, which have no
+ * gradients.
+ */
+export interface ExplainConfig {
+  /**
+   * How many images get a heat map; 0 turns the heat maps off.
+   * @default 8
+   */
+  n: number;
+  /**
+   * The base layer whose activations are explained, by name; empty means the cut (`base.cut`).
+   * @default ""
+   */
+  layer: string;
 }
 
 /** The final evaluation. */
@@ -543,6 +615,50 @@ export interface EvaluateConfig {
    * @default "test"
    */
   split: "test" | "val";
+  /**
+   * For a two-class task: the class a positive test result means (the disease, the finding). Turns
+   * on the binary report: sensitivity, specificity, PPV, NPV and ROC AUC with confidence intervals,
+   * and an operating threshold. Empty: taken as the other class when `negative_class` is set,
+   * otherwise the task is reported per class with argmax.
+   * @default ""
+   */
+  positive_class: string;
+  /**
+   * For a two-class task: the class a negative result means (normal, healthy). Setting it alone
+   * makes the other class the positive one.
+   * @default ""
+   */
+  negative_class: string;
+  /**
+   * Binary tasks only: how the operating threshold on the positive class's probability is chosen.
+   * Always chosen on the validation split and then applied to the test split, never chosen on test.
+   * `{ target_sensitivity: 0.95 }`: the highest threshold whose validation sensitivity reaches the
+   * target (the usual screening choice). `youden`: maximise sensitivity + specificity - 1 on
+   * validation. A number in (0, 1): that fixed threshold. Default 0.5, which is what argmax does
+   * for two classes.
+   * @default 0.5
+   */
+  threshold: ThresholdRule;
+  /**
+   * Bootstrap resamples of the evaluated split for the 95% confidence intervals of accuracy,
+   * macro-F1, AUC, sensitivity and specificity. Seeded from `seed`. 0 turns the intervals off.
+   * @default 1000
+   */
+  bootstrap: number;
+  /**
+   * Warn when a class's recall (sensitivity) on the evaluated split is under this. 0 turns the
+   * warning off.
+   * @default 0.5
+   */
+  recall_floor: number;
+  /**
+   * Grad-CAM heat maps of where the model looked, for `n` images of the evaluated split: the most
+   * confident errors first (false negatives, then false positives), then correct ones. Written to
+   * runs/<id>/plots/ and shown in report.html. Skipped for graph-model bases, which have no
+   * gradients.
+   * @default {}
+   */
+  explain: ExplainConfig;
 }
 
 /**

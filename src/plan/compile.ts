@@ -36,13 +36,24 @@ export const STAGE_VERSIONS: Record<StageName, number> = {
   "train-head": 2, // 2: a new dropout mask every step (SeededDropout), compiled training steps
   unfreeze: 2, // 2: writes the resolver's freeze plan
   "fine-tune": 5, // 3: the decoder change of extract 3; 4: as train-head 2; 5: as extract 4
-  evaluate: 4, // 4: the decoder change of extract 3
+  evaluate: 5, // 4: the decoder change of extract 3; 5: val predictions, threshold, intervals, Grad-CAM
 };
 
 /** The augmentation settings the extract stage's output depends on (not the fine-tune views). */
 function extractAugment(a: PipelineConfig["augment"]): Omit<PipelineConfig["augment"], "fine_tune_views"> {
   const { fine_tune_views: _unused, ...rest } = a;
   return rest;
+}
+
+/**
+ * Class weighting and balanced sampling, for the two training stages only. Left out at their
+ * defaults, so that the keys of configs that do not use them stay what they were.
+ */
+function balance(c: PipelineConfig): Record<string, unknown> {
+  return {
+    ...(c.train.class_weight !== null ? { class_weight: c.train.class_weight } : {}),
+    ...(c.data.sampling !== "none" ? { sampling: c.data.sampling } : {}),
+  };
 }
 
 function stageNodes(c: PipelineConfig): StageNode[] {
@@ -61,18 +72,18 @@ function stageNodes(c: PipelineConfig): StageNode[] {
       deps: ["prepare", "weights"],
       params: { seed, base, color_mode: data.color_mode, interpolation: data.interpolation, preprocessing: data.preprocessing, max_pixels: data.max_pixels, augment: extractAugment(augment) },
     },
-    { name: "train-head", deps: ["extract"], params: { seed, head, phase: train.head } },
+    { name: "train-head", deps: ["extract"], params: { seed, head, phase: train.head, ...balance(c) } },
   ];
   if (fineTune) {
     nodes.push(
       { name: "unfreeze", deps: ["train-head", "weights"], params: { freeze, cut: base.cut, input_size: base.input_size, fine_tune: { epochs: fineTune.epochs, lr_decay: fineTune.lr_decay, lr_multipliers: fineTune.lr_multipliers } } },
-      { name: "fine-tune", deps: ["unfreeze", "prepare"], params: { seed, phase: fineTune, augment, batchnorm: freeze.batchnorm, gradual: freeze.gradual } },
+      { name: "fine-tune", deps: ["unfreeze", "prepare"], params: { seed, phase: fineTune, augment, batchnorm: freeze.batchnorm, gradual: freeze.gradual, ...balance(c) } },
     );
   }
   nodes.push({
     name: "evaluate",
     deps: [fineTune ? "fine-tune" : "train-head", "prepare", "extract"],
-    params: { split: c.evaluate.split },
+    params: { seed, evaluate: c.evaluate, color_mode: data.color_mode },
   });
   return nodes;
 }
