@@ -41,7 +41,7 @@ usage:
   tlrun plan <pipeline.yaml> [--set ...] [--json]   list the stages and whether each is cached
   tlrun validate <pipeline.yaml> [--set ...]        check the file; exit 2 with located errors
   tlrun doctor [--json]                             backends, versions, weights
-  tlrun dataset emoji --vendor google|twitter --out DIR   build the emoji dataset
+  tlrun dataset emoji|emoji-screening [options]   build a dataset from the emoji packages (see --help)
   tlrun models [NAME] [--freeze-at X] [--json]      architectures; one's layers, blocks, params
   tlrun sync [<run-id> | --all] [--runs-dir DIR] [--uri URL]   send runs to MLflow (MLFLOW_TRACKING_URI); safe to repeat
   tlrun ui [--port N] [--runs-dir DIR]              MLflow UI on 127.0.0.1 over a SQLite file in runs/, with local runs synced
