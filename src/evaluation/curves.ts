@@ -147,17 +147,26 @@ function straightRunsDropped(c: Curve): number[] {
   return keep;
 }
 
+/**
+ * Keeps a point once the curve has run `spacing` past the last kept one; the spacing is the
+ * smallest (found by bisection) that keeps at most `max`. A long straight step needs no points
+ * inside it, so its length does not use up the budget as fixed spacing would.
+ */
 function evenlyAlong(c: Curve, idx: number[], max: number): number[] {
   const along = [0];
   for (let j = 1; j < idx.length; j++) along.push(along[j - 1]! + Math.hypot(c.x[idx[j]!]! - c.x[idx[j - 1]!]!, c.y[idx[j]!]! - c.y[idx[j - 1]!]!));
-  const total = along[along.length - 1]!;
-  const out: number[] = [idx[0]!];
-  let j = 1;
-  for (let s = 1; s < max - 1; s++) {
-    const target = (total * s) / (max - 1);
-    while (j < idx.length - 1 && along[j]! < target) j++;
-    if (j < idx.length - 1 && idx[j]! !== out[out.length - 1]) out.push(idx[j]!);
+  const walk = (spacing: number): number[] => {
+    const out = [0];
+    for (let j = 1; j < idx.length - 1; j++) if (along[j]! - along[out[out.length - 1]!]! >= spacing) out.push(j);
+    out.push(idx.length - 1);
+    return out;
+  };
+  let lo = 0;
+  let hi = along[along.length - 1]!;
+  for (let step = 0; step < 50; step++) {
+    const mid = (lo + hi) / 2;
+    if (walk(mid).length > max) lo = mid;
+    else hi = mid;
   }
-  out.push(idx[idx.length - 1]!);
-  return out;
+  return walk(hi).map((j) => idx[j]!);
 }
