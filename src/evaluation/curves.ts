@@ -6,29 +6,31 @@
  */
 import type { Curve } from "./types";
 
-/** Scores sorted ascending once, with the runs of tied scores marked. */
+/** A score column and its binary truth, sorted ascending by score once, with the runs of tied scores marked. */
 export interface RankedScores {
   /** Image indices in ascending score order. */
   order: Int32Array;
   /** Start of each run of equal scores in `order`, then `order.length`. */
   bounds: Int32Array;
+  /** Whether the image at each sorted position is positive (1) or not (0). */
+  positive: Uint8Array;
 }
 
-export function rankedScores(scores: ArrayLike<number>): RankedScores {
+export function rankedScores(scores: ArrayLike<number>, positive: ArrayLike<boolean | number>): RankedScores {
   const order = Int32Array.from({ length: scores.length }, (_, i) => i).sort((a, b) => scores[a]! - scores[b]!);
   const bounds: number[] = [];
   for (let t = 0; t < order.length; t++) if (t === 0 || scores[order[t]!] !== scores[order[t - 1]!]) bounds.push(t);
   bounds.push(order.length);
-  return { order, bounds: Int32Array.from(bounds) };
+  return { order, bounds: Int32Array.from(bounds), positive: Uint8Array.from(order, (i) => (positive[i] ? 1 : 0)) };
 }
 
 /**
  * ROC AUC as the Mann-Whitney U statistic: the chance that a positive outscores a negative, ties
- * counting half. Image i counts `weights[i]` times (once without weights). Null without both a
- * positive and a negative.
+ * counting half. Image i counts `weights[i]` times (once when weights is null). Null without both
+ * a positive and a negative. Typed arrays only, so this inner loop of the bootstrap stays fast.
  */
-export function weightedAuc(ranked: RankedScores, positive: ArrayLike<boolean | number>, weights?: ArrayLike<number>): number | null {
-  const { order, bounds } = ranked;
+export function weightedAuc(ranked: RankedScores, weights: Int32Array | null): number | null {
+  const { order, bounds, positive } = ranked;
   let negBelow = 0;
   let pos = 0;
   let wins = 0;
@@ -36,9 +38,8 @@ export function weightedAuc(ranked: RankedScores, positive: ArrayLike<boolean | 
     let posG = 0;
     let negG = 0;
     for (let t = bounds[g]!; t < bounds[g + 1]!; t++) {
-      const i = order[t]!;
-      const w = weights ? weights[i]! : 1;
-      if (positive[i]) posG += w;
+      const w = weights ? weights[order[t]!]! : 1;
+      if (positive[t]) posG += w;
       else negG += w;
     }
     wins += posG * (negBelow + negG / 2);
@@ -50,12 +51,12 @@ export function weightedAuc(ranked: RankedScores, positive: ArrayLike<boolean | 
 
 /** Area under the ROC curve for binary labels, with ties counted as half (Mann-Whitney U). */
 export function rocAuc(scores: ArrayLike<number>, positive: ArrayLike<boolean | number>): number | null {
-  return weightedAuc(rankedScores(scores), positive);
+  return weightedAuc(rankedScores(scores, positive), null);
 }
 
 /** One point per distinct score, highest first: the counts of images scoring ≥ it. */
 function cumulative(scores: ArrayLike<number>, positive: ArrayLike<boolean | number>): { tp: number[]; fp: number[]; thresholds: number[]; pos: number; neg: number } {
-  const { order, bounds } = rankedScores(scores);
+  const { order, bounds, positive: sortedPositive } = rankedScores(scores, positive);
   const tp: number[] = [];
   const fp: number[] = [];
   const thresholds: number[] = [];
@@ -63,7 +64,7 @@ function cumulative(scores: ArrayLike<number>, positive: ArrayLike<boolean | num
   let f = 0;
   for (let g = bounds.length - 2; g >= 0; g--) {
     for (let r = bounds[g]!; r < bounds[g + 1]!; r++) {
-      if (positive[order[r]!]) t++;
+      if (sortedPositive[r]) t++;
       else f++;
     }
     tp.push(t);

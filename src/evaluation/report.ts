@@ -10,7 +10,7 @@ import { calibration } from "./calibration";
 import { argmaxPredictions, classCounts, confusionMatrix, mean, thresholdPredictions } from "./confusion";
 import { averagePrecision, capCurve, prCurve, rocCurve, weightedAuc } from "./curves";
 import { operatingPoint, operatingPointOf, outcomesAt } from "./operating-point";
-import { binaryStatistic, classificationStatistic, oneVsRest, type OneVsRest } from "./statistics";
+import { binaryStatistic, classificationStatistic, oneVsRest } from "./statistics";
 import { chooseThreshold, type Scored } from "./threshold";
 import type { BinaryReport, ClassMetrics, Curve, EvaluationReport, EvaluationWarning } from "./types";
 import { evaluationWarnings } from "./warnings";
@@ -45,7 +45,7 @@ export function evaluationReport(input: EvaluationInput): EvaluationReport {
   const confusion = confusionMatrix(labels, predicted, k);
   const columns = oneVsRest(labels, probs, k);
   const counts = classes.map((_, c) => classCounts(confusion, c));
-  const aucs = columns.map((col) => weightedAuc(col.ranked, col.positive));
+  const aucs = columns.map((col) => weightedAuc(col, null));
   const aucClasses = aucs.flatMap((a, c) => (a === null ? [] : [c]));
   const test = binary && chosen ? outcomesAt(scored(labels, probs, k, binary), chosen.threshold) : null;
   const classification = classificationStatistic(labels, predicted, k, columns, aucClasses);
@@ -72,8 +72,8 @@ export function evaluationReport(input: EvaluationInput): EvaluationReport {
     per_class,
     confusion,
     calibration: calibration(labels, probs, k, binary),
-    roc: binary ? {} : perClassCurves(classes, columns, probs, k, rocCurve),
-    pr: binary ? {} : perClassCurves(classes, columns, probs, k, prCurve),
+    roc: binary ? {} : perClassCurves(classes, labels, probs, rocCurve),
+    pr: binary ? {} : perClassCurves(classes, labels, probs, prCurve),
     binary: binary && chosen && test ? binaryReport(input, binary, chosen, test, aucs[binary.positive]!, ci, opts) : null,
     bootstrap: { resamples: config.bootstrap, seed: input.seed, confidence: CONFIDENCE, ...(Object.keys(ci.skipped).length ? { skipped: ci.skipped } : {}) },
     warnings,
@@ -109,11 +109,12 @@ function scored(labels: ArrayLike<number>, probs: ArrayLike<number>, k: number, 
 }
 
 /** Each class's one-vs-rest curve, capped for plotting; classes without the curve (no positives) are left out. */
-function perClassCurves(classes: string[], columns: OneVsRest[], probs: ArrayLike<number>, k: number, curve: (s: ArrayLike<number>, p: ArrayLike<number>) => Curve): Record<string, Curve> {
+function perClassCurves(classes: string[], labels: ArrayLike<number>, probs: ArrayLike<number>, curve: (s: ArrayLike<number>, p: ArrayLike<number>) => Curve): Record<string, Curve> {
   const out: Record<string, Curve> = {};
   classes.forEach((name, c) => {
-    const scores = Float64Array.from({ length: columns[c]!.positive.length }, (_, i) => probs[i * k + c]!);
-    const points = curve(scores, columns[c]!.positive);
+    const [n, k] = [labels.length, classes.length];
+    const scores = Float64Array.from({ length: n }, (_, i) => probs[i * k + c]!);
+    const points = curve(scores, Uint8Array.from({ length: n }, (_, i) => (labels[i] === c ? 1 : 0)));
     if (points.x.length) out[name] = capCurve(points);
   });
   return out;

@@ -7,19 +7,15 @@ import type { Statistic } from "./bootstrap";
 import { accuracyOf, confusionMatrix, macroF1Of } from "./confusion";
 import { rankedScores, weightedAuc, type RankedScores } from "./curves";
 
-/** One class's score column and truth, ranked once for its one-vs-rest AUC. */
-export interface OneVsRest {
-  ranked: RankedScores;
-  positive: Uint8Array;
-}
-
-/** One-vs-rest score columns of `probs` (n × k, row-major), each ranked. */
-export function oneVsRest(labels: ArrayLike<number>, probs: ArrayLike<number>, k: number): OneVsRest[] {
+/** One-vs-rest score columns of `probs` (n × k, row-major) against `labels`, each ranked once. */
+export function oneVsRest(labels: ArrayLike<number>, probs: ArrayLike<number>, k: number): RankedScores[] {
   const n = labels.length;
-  return Array.from({ length: k }, (_, c) => {
-    const scores = Float64Array.from({ length: n }, (_, i) => probs[i * k + c]!);
-    return { ranked: rankedScores(scores), positive: Uint8Array.from({ length: n }, (_, i) => (labels[i] === c ? 1 : 0)) };
-  });
+  return Array.from({ length: k }, (_, c) =>
+    rankedScores(
+      Float64Array.from({ length: n }, (_, i) => probs[i * k + c]!),
+      Uint8Array.from({ length: n }, (_, i) => (labels[i] === c ? 1 : 0)),
+    ),
+  );
 }
 
 /**
@@ -27,13 +23,13 @@ export function oneVsRest(labels: ArrayLike<number>, probs: ArrayLike<number>, k
  * `aucClasses` (those with an AUC on the full split); a resample on which one of them has no AUC
  * gives no macro_auc, so every resample measures the same average.
  */
-export function classificationStatistic(labels: ArrayLike<number>, predicted: ArrayLike<number>, k: number, columns: OneVsRest[], aucClasses: number[]): Statistic {
+export function classificationStatistic(labels: ArrayLike<number>, predicted: ArrayLike<number>, k: number, columns: RankedScores[], aucClasses: number[]): Statistic {
   return (weights) => {
     const confusion = confusionMatrix(labels, predicted, k, weights);
     let sum = 0;
     let defined = true;
     for (const c of aucClasses) {
-      const auc = weightedAuc(columns[c]!.ranked, columns[c]!.positive, weights);
+      const auc = weightedAuc(columns[c]!, weights);
       if (auc === null) defined = false;
       else sum += auc;
     }
@@ -66,9 +62,9 @@ export function binaryRates(c: { tp: number; fp: number; tn: number; fn: number 
 }
 
 /** The four rates at fixed decisions, and the AUC of the positive's score when `column` is given. */
-export function binaryStatistic(o: BinaryOutcomes, column?: OneVsRest): Statistic {
+export function binaryStatistic(o: BinaryOutcomes, column?: RankedScores): Statistic {
   return (weights) => ({
     ...binaryRates(binaryCounts(o, weights)),
-    ...(column ? { auc: weightedAuc(column.ranked, column.positive, weights) } : {}),
+    ...(column ? { auc: weightedAuc(column, weights) } : {}),
   });
 }

@@ -27,9 +27,9 @@ test("ROC AUC: Mann-Whitney with ties counting half, as scikit-learn's roc_auc_s
 
 test("weighted AUC equals the AUC of the sample with each image repeated by its weight", () => {
   // weights [1, 2, 1, 0]: scores 0.1, 0.4, 0.4, 0.35 with only 0.35 positive -> beats 1 of 3 negatives
-  assert.ok(Math.abs(weightedAuc(rankedScores(s), y, [1, 2, 1, 0])! - 1 / 3) < 1e-12);
-  assert.equal(weightedAuc(rankedScores(s), y, [1, 1, 0, 0]), null);
-  assert.equal(weightedAuc(rankedScores(s), y, [1, 1, 1, 1]), 0.75);
+  assert.ok(Math.abs(weightedAuc(rankedScores(s, y), Int32Array.from([1, 2, 1, 0]))! - 1 / 3) < 1e-12);
+  assert.equal(weightedAuc(rankedScores(s, y), Int32Array.from([1, 1, 0, 0])), null);
+  assert.equal(weightedAuc(rankedScores(s, y), Int32Array.from([1, 1, 1, 1])), 0.75);
 });
 
 test("ROC curve matches scikit-learn's roc_curve (threshold +inf written as the top score + 1)", () => {
