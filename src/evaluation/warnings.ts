@@ -40,7 +40,8 @@ function collapse(w: WarningInput): EvaluationWarning[] {
   const trueShare = w.perClass[top]!.support / n;
   if (predictedShare < COLLAPSE_SHARE || trueShare >= COLLAPSE_SHARE) return [];
   const name = w.classes[top]!;
-  const threshold = w.binary ? ", or choose the threshold on validation with evaluate.threshold: { target_sensitivity: 0.9 }" : "";
+  const missed = w.binary ? w.binary.positive : w.classes.length === 2 ? 1 - top : -1;
+  const threshold = missed < 0 ? "" : thresholdFix(w, missed);
   return [{ kind: "collapse", message: `The model predicted '${name}' for ${pct(predictedShare)} of the ${n} ${w.split} images, while only ${pct(trueShare)} of them are '${name}', so it has collapsed onto one class: ${REBALANCE}${threshold}.` }];
 }
 
@@ -49,9 +50,15 @@ function lowRecall(w: WarningInput): EvaluationWarning[] {
   return w.perClass.flatMap((c, i) => {
     if (!c.support || c.recall >= w.recallFloor) return [];
     const found = Math.round(c.recall * c.support);
-    const threshold = !w.binary ? "" : i === w.binary.positive ? ", or evaluate.threshold: { target_sensitivity: 0.9 }" : ", or evaluate.threshold: youden";
+    const threshold = w.classes.length === 2 ? thresholdFix(w, i) : "";
     return [{ kind: "low_recall" as const, message: `Recall of '${w.classes[i]}' on the ${w.split} split is ${c.recall.toFixed(2)} (${found} of ${c.support} found), under evaluate.recall_floor ${w.recallFloor}: ${REBALANCE}${threshold}.` }];
   });
+}
+
+/** The threshold rule that would find more of class `c` of a two-class task, naming it positive when the task is not binary yet. */
+function thresholdFix(w: WarningInput, c: number): string {
+  if (!w.binary) return `, or set evaluate.positive_class: ${w.classes[c]} with evaluate.threshold: { target_sensitivity: 0.9 }`;
+  return c === w.binary.positive ? ", or evaluate.threshold: { target_sensitivity: 0.9 }" : ", or evaluate.threshold: youden";
 }
 
 function smallSplit(w: WarningInput): EvaluationWarning[] {
