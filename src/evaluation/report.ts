@@ -37,6 +37,8 @@ export function evaluationReport(input: EvaluationInput): EvaluationReport {
   const { classes, labels, probs, config } = input;
   const k = classes.length;
   const n = labels.length;
+  checkShape(labels, probs, k, input.split);
+  if (input.val) checkShape(input.val.labels, input.val.probs, k, "val");
   const binary = binaryClasses(classes, config);
   const opts: BootstrapOptions = { resamples: config.bootstrap, seed: input.seed, confidence: CONFIDENCE, label: input.split };
   const chosen = binary ? chooseThreshold(config.threshold, input.val ? scored(input.val.labels, input.val.probs, k, binary) : null, classes[binary.positive]!) : null;
@@ -49,7 +51,8 @@ export function evaluationReport(input: EvaluationInput): EvaluationReport {
   const aucClasses = aucs.flatMap((a, c) => (a === null ? [] : [c]));
   const test = binary && chosen ? outcomesAt(scored(labels, probs, k, binary), chosen.threshold) : null;
   const classification = classificationStatistic(labels, predicted, k, columns, aucClasses);
-  const ci = bootstrap(n, opts, test && binary ? (w) => ({ ...classification(w), ...binaryStatistic(test, columns[binary.positive])(w) }) : classification);
+  const rates = test && binary ? binaryStatistic(test, columns[binary.positive]) : null;
+  const ci = bootstrap(n, opts, rates ? (w) => ({ ...classification(w), ...rates(w) }) : classification);
   const point = classification(new Int32Array(n).fill(1));
 
   const per_class: Record<string, ClassMetrics> = {};
@@ -118,6 +121,12 @@ function perClassCurves(classes: string[], labels: ArrayLike<number>, probs: Arr
     if (points.x.length) out[name] = capCurve(points);
   });
   return out;
+}
+
+/** Labels and probabilities that do not line up are tlrun's bug, not the user's: a plain Error. */
+function checkShape(labels: ArrayLike<number>, probs: ArrayLike<number>, k: number, split: string): void {
+  if (probs.length !== labels.length * k) throw new Error(`evaluationReport: ${split} has ${labels.length} labels but ${probs.length} probabilities for ${k} classes`);
+  for (let i = 0; i < labels.length; i++) if (!(labels[i]! >= 0 && labels[i]! < k && Number.isInteger(labels[i]))) throw new Error(`evaluationReport: ${split} label ${labels[i]} at ${i} is not a class index below ${k}`);
 }
 
 /** Mean negative log-probability of the true class, probabilities clipped at 1e-12. */

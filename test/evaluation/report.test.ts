@@ -95,3 +95,9 @@ test("a class absent from the split has no AUC or curve, and macro AUC averages 
   assertFinite(r);
   assert.ok(r.warnings.some((w) => w.kind === "small_split" && w.message.includes("only 0 'c' images")));
 });
+
+test("labels and probabilities that do not line up are refused", () => {
+  const base = { split: "test", source: "x", classes: ["a", "b"], config, seed: 1, weights: "head" as const };
+  assert.throws(() => evaluationReport({ ...base, labels: [0, 1], probs: [0.5, 0.5, 0.5] }), /test has 2 labels but 3 probabilities for 2 classes/);
+  assert.throws(() => evaluationReport({ ...base, labels: [0, 2], probs: [0.5, 0.5, 0.5, 0.5] }), /label 2 at 1 is not a class index below 2/);
+});
