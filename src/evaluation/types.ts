@@ -107,7 +107,14 @@ export interface EvaluationReport {
   roc: Record<string, Curve>;
   pr: Record<string, Curve>;
   binary: BinaryReport | null;
-  bootstrap: { resamples: number; seed: number; confidence: number };
+  bootstrap: {
+    resamples: number;
+    seed: number;
+    confidence: number;
+    /** Per metric, resamples left out of its interval because the metric was undefined on them
+     *  (an AUC of a resample that drew no positive); absent when none were. */
+    skipped?: Record<string, number>;
+  };
   warnings: EvaluationWarning[];
   /** Which weights were evaluated: "fine-tune", or "head" when fine-tuning did not beat the head and tlrun kept the head's. */
   weights: "fine-tune" | "head";
