@@ -61,6 +61,9 @@ export function evaluationReport(input: EvaluationInput): EvaluationReport {
     ...(chosen?.warning ? [chosen.warning] : []),
     ...evaluationWarnings({ split: input.split, classes, labels, predicted, perClass: counts, recallFloor: config.recall_floor, binary }),
   ];
+  const binaryPart = binary && chosen && test ? binaryReport(input, binary, chosen, test, aucs[binary.positive]!, ci, opts) : null;
+  const missed = binaryPart ? targetMissed(config.threshold, binaryPart, input.split) : undefined;
+  if (missed) warnings.unshift(missed);
   return {
     split: input.split,
     source: input.source,
@@ -77,7 +80,7 @@ export function evaluationReport(input: EvaluationInput): EvaluationReport {
     calibration: calibration(labels, probs, k, binary),
     roc: binary ? {} : perClassCurves(classes, labels, probs, rocCurve),
     pr: binary ? {} : perClassCurves(classes, labels, probs, prCurve),
-    binary: binary && chosen && test ? binaryReport(input, binary, chosen, test, aucs[binary.positive]!, ci, opts) : null,
+    binary: binaryPart,
     bootstrap: { resamples: config.bootstrap, seed: input.seed, confidence: CONFIDENCE, ...(Object.keys(ci.skipped).length ? { skipped: ci.skipped } : {}) },
     warnings,
     weights: input.weights,
@@ -134,4 +137,20 @@ export function logLoss(labels: ArrayLike<number>, probs: ArrayLike<number>, k: 
   let sum = 0;
   for (let i = 0; i < labels.length; i++) sum -= Math.log(Math.max(probs[i * k + labels[i]!]!, 1e-12));
   return labels.length ? sum / labels.length : 0;
+}
+
+/**
+ * A sensitivity target met on validation but clearly missed on the evaluated split (its interval's
+ * upper end under the target): the threshold does not carry over, which the headline would hide.
+ */
+function targetMissed(rule: EvaluateConfig["threshold"], b: BinaryReport, split: string): EvaluationWarning | undefined {
+  if (typeof rule !== "object" || split === "val") return undefined;
+  const target = rule.target_sensitivity;
+  const s = b.test.sensitivity;
+  if (s.value === null || s.value >= target || (s.high !== null && s.high >= target)) return undefined;
+  const band = s.low !== null && s.high !== null ? ` (95% CI ${s.low.toFixed(2)}–${s.high.toFixed(2)})` : "";
+  return {
+    kind: "target_missed",
+    message: `The threshold ${b.threshold.toPrecision(3)} reached sensitivity ${b.val?.sensitivity.value?.toFixed(2) ?? "?"} on validation but ${s.value.toFixed(2)}${band} on ${split}, short of the ${target} target: ${b.test.fn} '${b.positive_class}' images were missed. The validation split may be too small, or too unlike ${split}, to set the threshold reliably: enlarge data.split.val, or weight the positive class (train.class_weight: balanced).`,
+  };
 }

@@ -78,7 +78,7 @@ export interface BinaryReport {
   average_precision: number | null;
 }
 
-export type WarningKind = "collapse" | "low_recall" | "fine_tune_kept_head" | "threshold_unreached" | "small_split";
+export type WarningKind = "collapse" | "low_recall" | "fine_tune_kept_head" | "threshold_unreached" | "target_missed" | "small_split";
 
 export interface EvaluationWarning {
   kind: WarningKind;

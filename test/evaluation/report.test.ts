@@ -101,3 +101,15 @@ test("labels and probabilities that do not line up are refused", () => {
   assert.throws(() => evaluationReport({ ...base, labels: [0, 1], probs: [0.5, 0.5, 0.5] }), /test has 2 labels but 3 probabilities for 2 classes/);
   assert.throws(() => evaluationReport({ ...base, labels: [0, 2], probs: [0.5, 0.5, 0.5, 0.5] }), /label 2 at 1 is not a class index below 2/);
 });
+
+test("a sensitivity target met on val but clearly missed on test is a warning with the misses", () => {
+  // 40 TB images, half scored under the val threshold (0.5); 40 Normal images well under it
+  const labels = [...Array<number>(40).fill(1), ...Array<number>(40).fill(0)];
+  const p = [...Array.from({ length: 40 }, (_, i) => (i % 2 ? 0.9 : 0.3)), ...Array<number>(40).fill(0.1)];
+  const r = evaluationReport({ ...binaryInput, labels, probs: twoColumns(p) });
+  const w = r.warnings.find((x) => x.kind === "target_missed");
+  assert.ok(w, JSON.stringify(r.warnings));
+  assert.match(w.message, /reached sensitivity 0\.80 on validation but 0\.50 \(95% CI 0\.\d\d–0\.\d\d\) on test, short of the 0\.8 target: 20 'TB' images were missed/);
+  // met on test: no warning
+  assert.equal(evaluationReport({ ...binaryInput, labels, probs: twoColumns(p.map((x) => (x === 0.3 ? 0.7 : x))) }).warnings.some((x) => x.kind === "target_missed"), false);
+});
