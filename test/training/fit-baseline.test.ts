@@ -6,7 +6,7 @@ import { fineTuneOutcome } from "../../src/stages/fine-tune";
 import { fit } from "../../src/training/fit";
 
 const phase = (restore: boolean, enabled = true): FineTunePhaseConfig => ({
-  epochs: 4, optimizer: "sgd", learning_rate: 0.5, batch_size: 4, lr_decay: 1, lr_multipliers: [],
+  epochs: 4, optimizer: "sgd", learning_rate: 0.05, batch_size: 4, lr_decay: 1, lr_multipliers: [],
   schedule: { type: "constant", warmup_epochs: 0, step_epochs: 1, gamma: 1, min_factor: 0 },
   early_stopping: { enabled, monitor: "val_loss", patience: 10, min_delta: 0, restore_best: restore },
 });
