@@ -12,6 +12,8 @@ import { homedir } from "node:os";
 import { join, resolve } from "node:path";
 import * as tf from "@tensorflow/tfjs";
 import { selectBackend } from "../../src/backend/select";
+import { buildBase } from "../../src/models/build";
+import { loadArtifacts } from "../../src/models/source";
 import { exportCommand } from "../../src/cli/export";
 import { main } from "../../src/cli/main";
 import { eagerProbabilities } from "../../src/deploy/classifier-trace";
@@ -25,6 +27,7 @@ import { tinyRun } from "./fixtures";
 
 const ROOT = resolve(__dirname, "../../..");
 const SHAPE: [number, number, number, number] = [6, 16, 16, 3];
+const SLOW = { skip: process.env.TLRUN_FAST ? "slow: TLRUN_FAST is set" : false, timeout: 20 * 60_000 };
 
 before(async () => {
   await selectBackend("native");
@@ -75,36 +78,79 @@ function kerasPython(): string | { skip: string } {
 
 const CHECK_SAVED_MODEL = `
 import sys, json, numpy as np, tensorflow as tf
-d, xs, out = sys.argv[1], sys.argv[2], sys.argv[3]
+d, xs, out, shape = sys.argv[1], sys.argv[2], sys.argv[3], json.loads(sys.argv[4])
 f = tf.saved_model.load(d).signatures["serving_default"]
-x = np.fromfile(xs, dtype=np.float32).reshape(${JSON.stringify(SHAPE)})
+x = np.fromfile(xs, dtype=np.float32).reshape(shape)
 one = f(input=tf.constant(x[:1]))["probabilities"].numpy()
 all = f(input=tf.constant(x))["probabilities"].numpy()
 np.concatenate([one.ravel(), all.ravel()]).astype(np.float32).tofile(out)
 print(json.dumps({"inputs": str(f.structured_input_signature), "shape": list(all.shape)}))
 `;
 
-test("savedmodel: TensorFlow Python loads it and gives the tfjs probabilities at batch 1 and 6", { timeout: 20 * 60_000 }, async (t) => {
+/**
+ * Export `dir` as a SavedModel, run it in TensorFlow Python at batch 1 and `shape[0]`, and
+ * return the largest |TF − tfjs| (or why it was skipped).
+ */
+async function savedModelDiff(t: { skip(msg: string): void }, root: string, dir: string, model: tf.LayersModel, shape: [number, number, number, number]): Promise<number | undefined> {
   const python = kerasPython();
-  if (typeof python !== "string") return t.skip(python.skip);
-  const root = tempDir(t);
-  const { dir, model } = await tinyRun(join(root, "runs"), "r1", { binary: true });
-  const r = await exportRun(dir, { format: "savedmodel", out: join(root, "out") });
+  if (typeof python !== "string") {
+    t.skip(python.skip);
+    return undefined;
+  }
+  const r = await exportRun(dir, { format: "savedmodel", out: join(root, "out-sm") });
   assert.deepEqual(r.files, ["README.md", "model-card.json", "saved_model.pb", "variables/"]);
-  const x = randomPixels(SHAPE, 13);
+  const x = randomPixels(shape, 13);
   writeFileSync(join(root, "x.bin"), x);
-  const p = spawnSync(python, ["-c", CHECK_SAVED_MODEL, join(root, "out"), join(root, "x.bin"), join(root, "y.bin")], { encoding: "utf8", env: { ...process.env, TF_CPP_MIN_LOG_LEVEL: "2" } });
+  const p = spawnSync(python, ["-c", CHECK_SAVED_MODEL, join(root, "out-sm"), join(root, "x.bin"), join(root, "y.bin"), JSON.stringify(shape)], { encoding: "utf8", env: { ...process.env, TF_CPP_MIN_LOG_LEVEL: "2" } });
   assert.equal(p.status, 0, p.stderr);
   const info = JSON.parse(p.stdout.trim().split("\n").pop()!) as { inputs: string; shape: number[] };
-  assert.match(info.inputs, /'input': TensorSpec\(shape=\(None, 16, 16, 3\)/);
-  assert.deepEqual(info.shape, [6, 2]);
+  assert.match(info.inputs, new RegExp(`'input': TensorSpec\\(shape=\\(None, ${shape[1]}, ${shape[2]}, 3\\)`));
+  const want = eagerProbabilities(model, x, shape);
+  const k = want.length / shape[0];
+  assert.deepEqual(info.shape, [shape[0], k]);
   const bytes = readFileSync(join(root, "y.bin"));
   const got = new Float32Array(bytes.buffer, bytes.byteOffset, bytes.byteLength / 4);
-  assert.equal(got.length, 2 + 12);
-  const want = eagerProbabilities(model, x, SHAPE);
-  const diff = Math.max(maxAbsDiff(want.subarray(0, 2), got.subarray(0, 2)), maxAbsDiff(want, got.subarray(2)));
-  console.log(`savedmodel export (TF Python): max |diff| = ${diff.toExponential(2)} at batch 1 and 6`);
-  assert.ok(diff <= 1e-4);
+  assert.equal(got.length, k + want.length);
+  return Math.max(maxAbsDiff(want.subarray(0, k), got.subarray(0, k)), maxAbsDiff(want, got.subarray(k)));
+}
+
+test("savedmodel: TensorFlow Python loads it and gives the tfjs probabilities at batch 1 and 6", { timeout: 20 * 60_000 }, async (t) => {
+  const root = tempDir(t);
+  const { dir, model } = await tinyRun(join(root, "runs"), "r1", { binary: true });
+  const diff = await savedModelDiff(t, root, dir, model, SHAPE);
+  if (diff !== undefined) {
+    console.log(`savedmodel export (TF Python): max |diff| = ${diff.toExponential(2)} at batch 1 and 6`);
+    assert.ok(diff <= 1e-4);
+  }
+  model.dispose();
+});
+
+test("a MobileNetV2 run at 96 px exports in every format, matching tfjs", SLOW, async (t) => {
+  const root = tempDir(t);
+  const base = await buildBase(loadArtifacts("mobilenet_v2", ROOT), "out_relu", [96, 96]);
+  const pooled = tf.layers.globalAveragePooling2d({ name: "head_pool" }).apply(base.outputs[0]!) as tf.SymbolicTensor;
+  const out = tf.layers.dense({ units: 3, activation: "softmax", name: "head_output" }).apply(pooled) as tf.SymbolicTensor;
+  const { dir, model } = await tinyRun(join(root, "runs"), "mnv2", { size: 96, model: tf.model({ inputs: base.inputs, outputs: out }) });
+  const shape: [number, number, number, number] = [4, 96, 96, 3];
+  const x = randomPixels(shape, 21);
+  const want = eagerProbabilities(model, x, shape);
+  const onnx = await exportRun(dir, { format: "onnx", out: join(root, "out-onnx") });
+  const ort = loadOrt();
+  assert.ok(typeof ort !== "string", String(ort));
+  const s = ortSession(ort, readFileSync(join(root, "out-onnx", "model.onnx")), 1);
+  const onnxDiff = maxAbsDiff(want, s.run(x, shape)[0]!.data);
+  s.dispose();
+  const tfjs = await exportRun(dir, { format: "tfjs", out: join(root, "out-tfjs") });
+  const loaded = await tf.loadLayersModel(`file://${join(root, "out-tfjs", "model.json")}`);
+  const tfjsDiff = maxAbsDiff(want, eagerProbabilities(loaded, x, shape));
+  loaded.dispose();
+  console.log(`mobilenet_v2 96 px: onnx ${onnxDiff.toExponential(2)} (export check ${onnx.card.export!.check!.max_abs_diff.toExponential(2)}), tfjs ${tfjsDiff.toExponential(2)} (check ${tfjs.card.export!.check!.max_abs_diff.toExponential(2)})`);
+  assert.ok(onnxDiff <= 1e-4 && tfjsDiff <= 1e-4);
+  const smDiff = await savedModelDiff(t, root, dir, model, shape);
+  if (smDiff !== undefined) {
+    console.log(`mobilenet_v2 96 px: savedmodel (TF Python) ${smDiff.toExponential(2)} at batch 1 and 4`);
+    assert.ok(smDiff <= 1e-4);
+  }
   model.dispose();
 });
 
