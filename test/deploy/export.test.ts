@@ -36,7 +36,9 @@ before(async () => {
 test("tfjs: the exported folder loads with tf.loadLayersModel and matches", async (t) => {
   const root = tempDir(t);
   const { dir, model } = await tinyRun(join(root, "runs"), "r1");
+  const tensors = tf.memory().numTensors;
   const r = await exportRun(dir, { format: "tfjs", out: join(root, "out") });
+  assert.equal(tf.memory().numTensors, tensors, "export leaks no tensors");
   assert.deepEqual(r.files, ["README.md", "model-card.json", "model.json", "weights.bin"]);
   const loaded = await tf.loadLayersModel(`file://${join(root, "out", "model.json")}`);
   const x = randomPixels(SHAPE, 11);
@@ -50,7 +52,9 @@ test("tfjs: the exported folder loads with tf.loadLayersModel and matches", asyn
 test("onnx: ONNX Runtime gives the tfjs probabilities at batch 1 and 6", async (t) => {
   const root = tempDir(t);
   const { dir, model } = await tinyRun(join(root, "runs"), "r1");
+  const tensors = tf.memory().numTensors;
   await exportRun(dir, { format: "onnx", out: join(root, "out") });
+  assert.equal(tf.memory().numTensors, tensors, "export leaks no tensors");
   const ort = loadOrt();
   assert.ok(typeof ort !== "string", String(ort));
   const s = ortSession(ort, readFileSync(join(root, "out", "model.onnx")), 1);
@@ -97,7 +101,9 @@ async function savedModelDiff(t: { skip(msg: string): void }, root: string, dir:
     t.skip(python.skip);
     return undefined;
   }
+  const tensors = tf.memory().numTensors;
   const r = await exportRun(dir, { format: "savedmodel", out: join(root, "out-sm") });
+  assert.equal(tf.memory().numTensors, tensors, "export leaks no tensors");
   assert.deepEqual(r.files, ["README.md", "model-card.json", "saved_model.pb", "variables/"]);
   const x = randomPixels(shape, 13);
   writeFileSync(join(root, "x.bin"), x);
