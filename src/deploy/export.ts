@@ -1,6 +1,6 @@
 import * as tf from "@tensorflow/tfjs";
 import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
-import { dirname, join, resolve } from "node:path";
+import { dirname, join, resolve, sep } from "node:path";
 import { TlrunError, UsageError } from "../errors";
 import { loadModel } from "../models/io";
 import { tempPathFor } from "../util/atomic";
@@ -47,6 +47,10 @@ export async function exportRun(runDir: string, opts: ExportOptions): Promise<Ex
     );
   }
   const out = resolve(opts.out);
+  const inside = (child: string, parent: string): boolean => child === parent || child.startsWith(parent + sep);
+  if (inside(resolve(run.dir), out) || inside(out, resolve(run.modelDir))) {
+    throw new UsageError(`--out ${out} would replace the run's own files; choose a folder outside ${run.dir}/model`);
+  }
   if (existsSync(out) && readdirSync(out).length > 0 && !opts.force) {
     throw new UsageError(`${out} exists and is not empty; choose another --out or pass --force to replace it`);
   }
@@ -72,6 +76,10 @@ export async function exportRun(runDir: string, opts: ExportOptions): Promise<Ex
 /** Write `format` into `dir` and check it against `model`; what the card says about it. */
 async function writeFormat(dir: string, format: ExportFormat, run: RunFiles, model: tf.LayersModel): Promise<ExportInfo> {
   const size = run.config.base.input_size;
+  const [, h, w, c] = model.inputs[0]!.shape;
+  if (h !== size[0] || w !== size[1] || c !== 3) {
+    throw new TlrunError(`run ${run.id}'s model takes [${h}, ${w}, ${c}] images but its config says base.input_size [${size.join(", ")}]; the model card would be wrong`);
+  }
   const units = (model.outputs[0]!.shape as number[])[1];
   if (format === "tfjs") {
     // the run's files as they are: the same bytes as the weights sha256 the run's MLflow tags name

@@ -249,6 +249,10 @@ test("export does not overwrite a non-empty folder without --force, and leaves n
   assert.ok(!existsSync(join(out, "mine.txt")));
   assert.ok(existsSync(join(out, "model-card.json")));
   assert.deepEqual(readdirSync(root).filter((f) => f.includes(".tmp-")), []);
+  // never into the run itself
+  await assert.rejects(exportRun(dir, { format: "tfjs", out: dir, force: true }), /would replace the run's own files/);
+  await assert.rejects(exportRun(dir, { format: "tfjs", out: join(dir, "model", "x"), force: true }), /would replace the run's own files/);
+  assert.ok(existsSync(join(dir, "model", "model.json")));
   // an empty folder is fine without --force
   rmSync(out, { recursive: true });
   mkdirSync(out);
