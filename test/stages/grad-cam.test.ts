@@ -19,6 +19,8 @@ import type { ModelArtifacts } from "../../src/models/artifacts";
 import { buildBase } from "../../src/models/build";
 import { loadArtifacts } from "../../src/models/source";
 import { resnetTopology } from "../../src/models/zoo/resnet";
+import { vggTopology } from "../../src/models/zoo/vgg";
+import { buildAttentionHead } from "../../src/training/attention-head";
 import { buildHead } from "../../src/training/head";
 import { explainImages } from "../../src/stages/explain";
 import { gradCam } from "../../src/stages/grad-cam";
@@ -179,4 +181,26 @@ test("explainImages skips a graph-model base with a note", async () => {
   const r = await explainImages({ artifacts: a, cut: "", layer: "", inputSize: [SIZE, SIZE], head: undefined as never, pooling: "avg", items: [{ abs: "x.png", label: 0 }], probs: new Float32Array([1, 0]), classes: ["a", "b"], decode: decode("tf"), out: "/nonexistent", n: 4 });
   assert.deepEqual(r.explain, []);
   assert.match(r.skipped!, /graph model/);
+});
+
+test("fine-tuned weights replace the pretrained ones on both sides of the split; an attention head takes the whole map", async () => {
+  if (!(await selectBackend("auto")).canTrainConv) await selectBackend("cpu");
+  const a: ModelArtifacts = { origin: "random vgg16", topology: vggTopology("vgg16"), weightSpecs: [], weightData: new ArrayBuffer(0), weightsSha256: "", preprocessing: "caffe" };
+  const size: [number, number] = [64, 64];
+  const before = tf.memory().numTensors;
+  const tuned = await buildBase(a, "block5_conv3", size); // another random draw stands for fine-tuned weights
+  const cam = await camBase(a, "block5_conv3", size, "block4_pool", tuned);
+  const same = (m: tf.LayersModel, layer: string): boolean =>
+    tf.tidy(() => m.getLayer(layer).getWeights().every((w, i) => tf.equal(w, tuned.getLayer(layer).getWeights()[i]!).all().dataSync()[0] === 1));
+  assert.ok(same(cam.bottom, "block1_conv1") && same(cam.top!, "block5_conv3"));
+  const head = buildAttentionHead({ layers: [], dropout: 0, l2: 0, output: "softmax", pooling: "avg" } as never, [4, 4, 512], 3, 1);
+  const x = tf.randomUniform([2, 64, 64, 3], -100, 100) as tf.Tensor4D;
+  const { maps, size: mapSize } = gradCam(cam, head, "none", x, [2, 0]);
+  x.dispose();
+  assert.deepEqual(mapSize, [4, 4], "block4_pool at 64 px");
+  assert.equal(maps.length, 32);
+  cam.dispose();
+  tuned.dispose();
+  head.dispose();
+  assert.equal(tf.memory().numTensors, before, "no tensor leaked");
 });
