@@ -23,6 +23,9 @@ export interface Panel {
   layer: string;
 }
 
+/** `s` cut to `max` characters with an ellipsis, so a long class name stays inside its tile. */
+const clip = (s: string, max: number): string => (s.length > max ? `${s.slice(0, max - 1)}…` : s);
+
 const KIND: Record<ExplainKind, { text: string; colour: string }> = {
   false_negative: { text: "FALSE NEGATIVE", colour: "#c00000" },
   false_positive: { text: "FALSE POSITIVE", colour: "#d06000" },
@@ -46,9 +49,9 @@ export async function panelPng(p: Panel, interpolation: Interpolation): Promise<
   const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}">
 <text x="6" y="18" ${FONT} font-size="15" font-weight="bold" fill="${kind.colour}">${kind.text}</text>
 <text x="${width - 6}" y="16" ${FONT} font-size="11" fill="#444" text-anchor="end">${esc(`${p.layer} (${p.mapSize.join("x")})`)}</text>
-<text x="6" y="37" ${FONT} font-size="13">true:<tspan dx="4" font-weight="bold">${esc(p.truth)}</tspan><tspan dx="16">predicted:</tspan><tspan dx="4" font-weight="bold">${esc(p.predicted)}</tspan></text>
-<text x="6" y="55" ${FONT} font-size="13">${esc(p.probability)}</text>
-${caption(TILE / 2, "image")}${caption(TILE * 1.5, `Grad-CAM: evidence for ${p.predicted}`)}
+<text x="6" y="37" ${FONT} font-size="13">true:<tspan dx="4" font-weight="bold">${esc(clip(p.truth, 24))}</tspan><tspan dx="16">predicted:</tspan><tspan dx="4" font-weight="bold">${esc(clip(p.predicted, 24))}</tspan></text>
+<text x="6" y="55" ${FONT} font-size="13">${esc(clip(p.probability, 60))}</text>
+${caption(TILE / 2, "image")}${caption(TILE * 1.5, clip(`Grad-CAM: evidence for ${p.predicted}`, 36))}
 </svg>`;
   return sharp(canvas, { raw: { width, height, channels: 3 } }).composite([{ input: Buffer.from(svg) }]).png().toBuffer();
 }

@@ -20,8 +20,11 @@ export interface ExplainOptions {
   /** The head as trained (fine-tune's when it ran), and how the base's map reaches it. */
   head: tf.LayersModel;
   pooling: CamPooling;
-  /** Fine-tune's trained top of the base, whose weights replace the pretrained ones. */
-  tunedTop?: tf.LayersModel;
+  /**
+   * When fine-tuning ran: a model whose layers, by name, hold the fine-tuned base weights that
+   * replace the pretrained ones. Fine-tune's saved `top`, or evaluate's assembled model.
+   */
+  weightsFrom?: tf.LayersModel;
   /** The evaluated images (absolute paths) with their labels, and the model's probabilities, n x k row by row. */
   items: Array<{ abs: string; label: number }>;
   probs: Float32Array;
@@ -50,7 +53,7 @@ export async function explainImages(o: ExplainOptions): Promise<ExplainResult> {
   if (o.artifacts.graph) return { explain: [], skipped: "no Grad-CAM heat maps: the base is a graph model, which has no layers to take gradients through" };
   const k = o.classes.length;
   const picks = explainOrder(o.items.map((it) => it.label), o.probs, k, o.n, o.binary);
-  const cam = await camBase(o.artifacts, o.cut, o.inputSize, o.layer, o.tunedTop);
+  const cam = await camBase(o.artifacts, o.cut, o.inputSize, o.layer, o.weightsFrom);
   const panels: Panel[] = [];
   try {
     const [h, w] = o.inputSize;

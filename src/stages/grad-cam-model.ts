@@ -19,18 +19,19 @@ export interface CamBase {
   dispose(): void;
 }
 
-/** Copy the fine-tuned layers' weights (the fine-tune stage's `top`) into whichever part holds each layer. */
-function loadTuned(parts: tf.LayersModel[], tuned: tf.LayersModel): void {
+/** Copy the weights of `from`'s layers into whichever part holds a layer of that name; others are ignored. */
+function copyWeights(parts: tf.LayersModel[], from: tf.LayersModel): void {
   const byName = new Map(parts.flatMap((p) => p.layers.map((l) => [l.name, l] as const)));
-  for (const l of tuned.layers) if (l.weights.length) byName.get(l.name)?.setWeights(l.getWeights());
+  for (const l of from.layers) if (l.weights.length) byName.get(l.name)?.setWeights(l.getWeights());
 }
 
 /**
  * Build the base (cut at `cut`, at `size`) split after `layer` ("" = the cut), with the
- * fine-tuned weights of `tuned` when fine-tuning ran. A layer the base lacks is a usage error
+ * weights of `weightsFrom`'s layers by name when fine-tuning ran: fine-tune's saved `top`, or
+ * evaluate's assembled model (its head's layers are ignored). A layer the base lacks is a usage error
  * with the closest names; a layer whose output is not a feature map is one too.
  */
-export async function camBase(a: ModelArtifacts, cut: string, size: [number, number], layer: string, tuned?: tf.LayersModel): Promise<CamBase> {
+export async function camBase(a: ModelArtifacts, cut: string, size: [number, number], layer: string, weightsFrom?: tf.LayersModel): Promise<CamBase> {
   const names = layerNames(baseTopology(a, cut, size));
   const name = layer || cut;
   const index = names.indexOf(name);
@@ -56,6 +57,6 @@ export async function camBase(a: ModelArtifacts, cut: string, size: [number, num
     cam.dispose();
     throw new UsageError(`evaluate.explain.layer '${name}' outputs shape [${shape.join(", ")}], not a feature map [batch, height, width, channels]; pick a convolutional layer`);
   }
-  if (tuned) loadTuned(cam.top ? [cam.bottom, cam.top] : [cam.bottom], tuned);
+  if (weightsFrom) copyWeights(cam.top ? [cam.bottom, cam.top] : [cam.bottom], weightsFrom);
   return cam;
 }
