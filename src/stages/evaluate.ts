@@ -1,4 +1,7 @@
+import type * as tf from "@tensorflow/tfjs";
 import { join } from "node:path";
+import { resolveCut } from "../models/layers";
+import { spatialHead } from "../training/attention-head";
 import { batches } from "../data/loader";
 import type { Manifest } from "../data/manifest";
 import { evaluationReport } from "../evaluation/report";
@@ -12,6 +15,7 @@ import { imageOptions } from "./extract";
 import { FeatureStore } from "./features-data";
 import { readManifest } from "./prepare";
 import { input, type Stage, type StageContext } from "./types";
+import { explainImages, type ExplainResult } from "./explain";
 
 export const REPORT_FILE = "report.json";
 export const MODEL_DIR = "model";
@@ -41,6 +45,23 @@ async function attentionFigure(ctx: StageContext, manifest: Manifest, items: Man
   return path;
 }
 
+
+/** Grad-CAM panels of the images a reviewer should see first (`evaluate.explain`), into plots/ of the entry. */
+async function heatMaps(
+  ctx: StageContext,
+  o: { items: Manifest["items"]; probs: Float32Array; classes: string[]; report: EvaluationReport; head: tf.LayersModel; fineTunedModel?: tf.LayersModel },
+): Promise<ExplainResult> {
+  const { n, layer } = ctx.config.evaluate.explain;
+  const b = o.report.binary;
+  const { batchSize: _own, ...decode } = imageOptions(ctx, 8);
+  return explainImages({
+    artifacts: ctx.artifacts(), cut: resolveCut(ctx.artifacts(), ctx.config.base.cut), layer, inputSize: ctx.config.base.input_size,
+    head: o.head, pooling: spatialHead(ctx.config) ? "none" : ctx.config.head.pooling, ...(o.fineTunedModel ? { weightsFrom: o.fineTunedModel } : {}),
+    items: o.items.map((it) => ({ abs: join(ctx.dataDir, it.rel), label: it.label })), probs: o.probs, classes: o.classes,
+    ...(b ? { binary: { positive: o.classes.indexOf(b.positive_class), threshold: b.threshold } } : {}),
+    decode, out: ctx.out, n,
+  });
+}
 
 /** What fine-tune recorded about beating the head, when the pipeline fine-tunes. */
 function fineTuneOutcome(ctx: StageContext): { ran: boolean; keptHead: boolean; worse: boolean; head?: { loss: number; accuracy: number } } {
@@ -105,6 +126,8 @@ export const evaluate: Stage = {
       if (graph) await graph.save(join(ctx.out, MODEL_DIR));
       else await saveModel(joined!.model, join(ctx.out, MODEL_DIR));
       const figure = joined?.attention ? await attentionFigure(ctx, manifest, items, probs, joined.attention) : undefined;
+      const shown = await heatMaps(ctx, { items, probs, classes: manifest.classes, report, head, fineTunedModel: fineTuned ? joined?.model : undefined });
+      report.explain = shown.explain;
       writeFileAtomic(join(ctx.out, REPORT_FILE), JSON.stringify(report, null, 2));
       return {
         info: {
@@ -114,6 +137,7 @@ export const evaluate: Stage = {
           images: report.n,
           warnings: report.warnings.map((w) => w.message),
           ...(figure ? { attention_maps: `plots/${ATTENTION_PNG}` } : {}),
+          ...(shown.skipped ? { explain_skipped: shown.skipped } : {}),
           ...(forward ? { forward } : {}),
         },
       };

@@ -21,6 +21,8 @@ export interface Panel {
   /** The line under the classes, e.g. "P(Tuberculosis) = 0.12, threshold 0.35". */
   probability: string;
   layer: string;
+  /** The class the heat map is the evidence for. */
+  explained: string;
 }
 
 /** `s` cut to `max` characters with an ellipsis, so a long class name stays inside its tile. */
@@ -51,7 +53,7 @@ export async function panelPng(p: Panel, interpolation: Interpolation): Promise<
 <text x="${width - 6}" y="16" ${FONT} font-size="11" fill="#444" text-anchor="end">${esc(`${p.layer} (${p.mapSize.join("x")})`)}</text>
 <text x="6" y="37" ${FONT} font-size="13">true:<tspan dx="4" font-weight="bold">${esc(clip(p.truth, 24))}</tspan><tspan dx="16">predicted:</tspan><tspan dx="4" font-weight="bold">${esc(clip(p.predicted, 24))}</tspan></text>
 <text x="6" y="55" ${FONT} font-size="13">${esc(clip(p.probability, 60))}</text>
-${caption(TILE / 2, "image")}${caption(TILE * 1.5, clip(`Grad-CAM: evidence for ${p.predicted}`, 36))}
+${caption(TILE / 2, "image")}${caption(TILE * 1.5, clip(`Grad-CAM: evidence for ${p.explained}`, 36))}
 </svg>`;
   return sharp(canvas, { raw: { width, height, channels: 3 } }).composite([{ input: Buffer.from(svg) }]).png().toBuffer();
 }

@@ -60,12 +60,16 @@ export async function explainImages(o: ExplainOptions): Promise<ExplainResult> {
     for await (const b of batches(picks.map((p) => o.items[p.index]!), { ...o.decode, batchSize: CAM_BATCH })) {
       const chosen = b.indices.map((i) => picks[i]!);
       const x = tf.tensor4d(b.x, [b.n, h, w, 3]);
-      const { maps, size } = gradCam(cam, o.head, o.pooling, x, chosen.map((p) => p.predicted));
+      // A screening reviewer asks where the model saw the finding, also on a miss: a binary task's
+      // maps explain the positive class; argmax explains the class predicted.
+      const targets = chosen.map((p) => (o.binary ? o.binary.positive : p.predicted));
+      const { maps, size } = gradCam(cam, o.head, o.pooling, x, targets);
       x.dispose();
       const cells = size[0] * size[1];
       chosen.forEach((p, r) => panels.push({
         abs: o.items[p.index]!.abs, map: maps.slice(r * cells, (r + 1) * cells), mapSize: size, kind: p.kind,
         truth: o.classes[o.items[p.index]!.label]!, predicted: o.classes[p.predicted]!, probability: probabilityLine(o, p.index, p.predicted), layer: cam.layer,
+        explained: o.classes[targets[r]!]!,
       }));
     }
   } finally {
