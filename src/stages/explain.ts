@@ -38,6 +38,9 @@ export interface ExplainOptions {
   n: number;
 }
 
+/** Why a graph-model base gets no heat maps. */
+export const GRAPH_SKIPPED = "no Grad-CAM heat maps: the base is a graph model, which has no layers to take gradients through";
+
 export interface ExplainResult {
   explain: EvaluationReport["explain"];
   /** Why no panels were drawn though some were asked for (a graph-model base has no gradients). */
@@ -50,7 +53,7 @@ export interface ExplainResult {
  */
 export async function explainImages(o: ExplainOptions): Promise<ExplainResult> {
   if (o.n <= 0 || !o.items.length) return { explain: [] };
-  if (o.artifacts.graph) return { explain: [], skipped: "no Grad-CAM heat maps: the base is a graph model, which has no layers to take gradients through" };
+  if (o.artifacts.graph) return { explain: [], skipped: GRAPH_SKIPPED };
   const k = o.classes.length;
   const picks = explainOrder(o.items.map((it) => it.label), o.probs, k, o.n, o.binary);
   const cam = await camBase(o.artifacts, o.cut, o.inputSize, o.layer, o.weightsFrom);
