@@ -13,6 +13,13 @@ import { summaryMetrics } from "./summary";
 /** The abort reason a sweep gives a trial that ASHA stops: the run ends as `pruned`, not interrupted. */
 export const PRUNED = "pruned";
 
+/** A stage info's plain values (not histories or lists), for the summary and the report. */
+function scalars(info: Record<string, unknown>): Record<string, string | number | boolean | null> {
+  const out: Record<string, string | number | boolean | null> = {};
+  for (const [k, v] of Object.entries(info ?? {})) if (v === null || ["string", "number", "boolean"].includes(typeof v)) out[k] = v as string | number | boolean | null;
+  return out;
+}
+
 /**
  * A run as it is recorded: runs/<run-id>/ (config, summary, metrics journal) and the observers
  * that follow it. Every change is written through, so a crash leaves a readable record.
@@ -50,8 +57,9 @@ export class RunState {
 
   stageEnd(event: StageEvent): void {
     this.infos.set(event.name as StageName, event.info);
-    const { info: _info, ...entry } = event;
-    this.summary.stages.push(entry);
+    const { info, ...entry } = event;
+    const facts = scalars(info);
+    this.summary.stages.push(Object.keys(facts).length ? { ...entry, info: facts } : entry);
     this.record.writeSummary(this.summary);
     this.observers.emit("onStageEnd", event);
   }
