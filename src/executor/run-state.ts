@@ -5,6 +5,7 @@ import type { LoadedConfig } from "../config/types";
 import { InterruptedError } from "../errors";
 import type { StageName } from "../plan/compile";
 import { runsDirOf } from "../plan/paths";
+import { writeRunReport } from "../report/write";
 import { RunRecord, type RunSummary } from "../runs/record";
 import type { EpochLogs } from "../training/callbacks";
 import { Observers, type RunObserver, type StageEvent } from "./observer";
@@ -83,13 +84,24 @@ export class RunState {
     return err instanceof Error ? err : new Error(String(err));
   }
 
-  /** Metrics, timings and the final summary written; observers flushed. */
+  /** report.html and plots/, before the tracker uploads them; a failure here is a warning, never a lost run. */
+  private async writeReport(): Promise<void> {
+    try {
+      await writeRunReport(this.record.dir);
+    } catch (err) {
+      this.warn(`the run's report.html could not be written: ${(err as Error)?.message ?? err}`);
+      this.record.writeSummary(this.summary);
+    }
+  }
+
+  /** Metrics, timings and the final summary written; report.html; observers flushed. */
   async end(): Promise<RunSummary> {
     Object.assign(this.summary, summaryMetrics(this.infos));
     this.summary.ended_at = new Date().toISOString();
     this.summary.seconds = (Date.now() - this.started) / 1000;
     this.record.writeSummary(this.summary);
     if (this.summary.status === "completed") this.record.appendMetrics({ type: "final", ...this.summary.metrics });
+    await this.writeReport();
     await this.observers.end(this.summary, this.record);
     return this.summary;
   }

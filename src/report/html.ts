@@ -69,9 +69,9 @@ function body(id: SectionId, p: PageInput): string {
     case "metrics": return metricsHtml(run.report);
     case "operating-point": return operatingPointHtml(run.report);
     case "confusion": return figureHtml(figures.confusion, noEval);
-    case "roc": return figureHtml(figures.roc, noEval);
-    case "pr": return figureHtml(figures.pr, noEval);
-    case "reliability": return figureHtml(figures.reliability, noEval);
+    case "roc": return figureHtml(figures.roc, run.report ? "This report.json has no ROC curves (written by an older tlrun)." : noEval);
+    case "pr": return figureHtml(figures.pr, run.report ? "This report.json has no precision-recall curves (written by an older tlrun)." : noEval);
+    case "reliability": return figureHtml(figures.reliability, run.report ? "This report.json has no calibration bins (written by an older tlrun)." : noEval);
     case "explain": return p.panels.length ? `<p>Most confident errors first: false negatives, then false positives, then correct ones.</p><div class="panels">${p.panels.map((f) => figureHtml(f, "")).join("")}</div>` : none("No Grad-CAM panels: evaluate.explain is off for this run.");
     case "data": return dataHtml(run);
     case "training": return figureHtml(figures.training, "No training epochs were recorded.");

@@ -5,6 +5,7 @@ import { parse } from "yaml";
 import type { EvaluationReport } from "../evaluation/types";
 import type { RunSummary } from "../runs/record";
 import { sha256 } from "../util/hash";
+import { normalizeReport } from "./normalize";
 import type { EpochRecord } from "./svg-curves";
 
 /** What the report shows, read back from a run folder; any part the run did not get to write is absent. */
@@ -77,7 +78,7 @@ export function readRunFolder(dir: string): RunFolder {
     dir, id: basename(dir), configText, config,
     summary: readJson<RunSummary>(join(dir, "summary.json")),
     epochs: readEpochs(join(dir, "metrics.jsonl")),
-    report: readJson<EvaluationReport>(join(dir, "report.json")),
+    report: normalizeReport(readJson<unknown>(join(dir, "report.json"))),
     counts: manifest?.counts, classes: manifest?.classes,
     modelSha256: modelSha(dir),
     gitCommit: gitCommit(dir),

@@ -31,9 +31,9 @@ function charts(run: RunFolder): Array<[key: keyof PageInput["figures"], file: s
   const r = run.report;
   if (r) {
     out.push(["confusion", "confusion_matrix.png", confusionSvg(r.classes, r.confusion), "Confusion matrix"]);
-    out.push(["roc", "roc.png", rocSvg(r), "ROC curves"]);
-    out.push(["pr", "pr.png", prSvg(r), "Precision-recall curves"]);
-    out.push(["reliability", "reliability.png", reliabilitySvg(r), "Reliability diagram"]);
+    if (r.binary || Object.keys(r.roc).length) out.push(["roc", "roc.png", rocSvg(r), "ROC curves"]);
+    if (r.binary || Object.keys(r.pr).length) out.push(["pr", "pr.png", prSvg(r), "Precision-recall curves"]);
+    if (r.calibration.bins.length) out.push(["reliability", "reliability.png", reliabilitySvg(r), "Reliability diagram"]);
   }
   if (run.epochs.length) out.push(["training", "training_curves.png", curvesSvg(run.epochs, keptEpochs(run)), "Training curves"]);
   return out;
