@@ -6,8 +6,10 @@ export const FONT = `font-family="DejaVu Sans, Arial, sans-serif"`;
 export const PALETTE = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"];
 export const colorOf = (i: number): string => PALETTE[i % PALETTE.length]!;
 
-export const svgDoc = (w: number, h: number, body: string): string =>
-  `<svg xmlns="http://www.w3.org/2000/svg" width="${w}" height="${h}" viewBox="0 0 ${w} ${h}"><rect width="${w}" height="${h}" fill="white"/>${body}</svg>`;
+export const svgDoc = (width: number, height: number, body: string): string => {
+  const [w, h] = [Math.ceil(width), Math.ceil(height)];
+  return `<svg xmlns="http://www.w3.org/2000/svg" width="${w}" height="${h}" viewBox="0 0 ${w} ${h}"><rect width="${w}" height="${h}" fill="white"/>${body}</svg>`;
+};
 
 export function text(x: number, y: number, s: string, opts: { size?: number; anchor?: "start" | "middle" | "end"; fill?: string; weight?: string; rotate?: number } = {}): string {
   const rot = opts.rotate ? ` transform="rotate(${opts.rotate} ${x.toFixed(1)} ${y.toFixed(1)})"` : "";
