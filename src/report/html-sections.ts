@@ -121,7 +121,7 @@ export function environmentHtml(run: RunFolder, versions: { tlrun: string; tfjs?
   const stageInfo = (name: string): StageFacts => s?.stages.find((x) => x.name === name)?.info ?? {};
   const weightsKey = s?.stages.find((x) => x.name === "weights")?.key;
   const rows: Array<[string, string | undefined]> = [
-    ["run", run.id],
+    ["run", s?.run_id ?? run.id],
     ["status", s ? `${s.status}${s.seconds !== undefined ? ` in ${s.seconds.toFixed(1)} s` : ""}` : undefined],
     ["started", s?.started_at],
     ["backend", s?.backend || undefined],

@@ -57,7 +57,7 @@ function headline(run: RunFolder): string {
   const r = run.report;
   if (!r) return "";
   const tiles: Array<[string, string]> = [["accuracy", num(r.accuracy.value)], ["macro F1", num(r.macro_f1.value)], ["macro ROC AUC", num(r.macro_auc.value)]];
-  if (r.binary) tiles.push(["sensitivity", num(r.binary.test.sensitivity.value)], ["specificity", num(r.binary.test.specificity.value)]);
+  if (r.binary) tiles.push([`sensitivity (${r.binary.positive_class})`, num(r.binary.test.sensitivity.value)], ["specificity", num(r.binary.test.specificity.value)]);
   return `<div class="headline">${tiles.map(([k, v]) => `<div>${h(k)}<b>${v}</b></div>`).join("")}</div>`;
 }
 
@@ -90,7 +90,7 @@ export function reportHtml(p: PageInput): string {
   return `<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${h(name)} — tlrun report</title><style>${CSS}</style></head>
-<body><header><h1>${h(name)}</h1><p class="sub">tlrun run <code>${h(p.run.id)}</code> · ${h(s?.status ?? "unknown status")} · ${h(when)}</p>${headline(p.run)}</header>
+<body><header><h1>${h(name)}</h1><p class="sub">tlrun run <code>${h(s?.run_id ?? p.run.id)}</code> · ${h(s?.status ?? "unknown status")} · ${h(when)}</p>${headline(p.run)}</header>
 ${sections}
 </body></html>
 `;

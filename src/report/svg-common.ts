@@ -83,13 +83,15 @@ export function polyline(points: Array<[number, number]>, f: Frame, color: strin
 }
 
 /** A legend box: one coloured swatch and label per entry, at (x, y) going down. */
-export function legend(x: number, y: number, entries: Array<{ label: string; color: string; dash?: string }>, size = 12): string {
+export function legend(x: number, y: number, entries: Array<{ label: string; color: string; dash?: string; ring?: boolean }>, size = 12): string {
   const lineH = size + 6;
   const width = Math.max(...entries.map((e) => e.label.length)) * size * 0.6 + 40;
   const parts = [`<rect x="${x}" y="${y}" width="${width.toFixed(0)}" height="${entries.length * lineH + 8}" fill="white" fill-opacity="0.9" stroke="#bbb"/>`];
   entries.forEach((e, i) => {
     const cy = y + 4 + i * lineH + lineH / 2;
-    parts.push(`<line x1="${x + 8}" y1="${cy}" x2="${x + 28}" y2="${cy}" stroke="${e.color}" stroke-width="3"${e.dash ? ` stroke-dasharray="${e.dash}"` : ""}/>`);
+    parts.push(e.ring
+      ? `<circle cx="${x + 18}" cy="${cy}" r="6" fill="none" stroke="${e.color}" stroke-width="2.5"/>`
+      : `<line x1="${x + 8}" y1="${cy}" x2="${x + 28}" y2="${cy}" stroke="${e.color}" stroke-width="3"${e.dash ? ` stroke-dasharray="${e.dash}"` : ""}/>`);
     parts.push(text(x + 34, cy + size * 0.35, e.label, { size }));
   });
   return parts.join("");

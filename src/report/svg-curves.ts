@@ -38,7 +38,7 @@ function panel(title: string, yLabel: string, epochs: EpochRecord[], keys: [stri
     const y = e ? Number(e[keys[1]]) : NaN;
     if (Number.isFinite(y)) parts.push(`<circle cx="${f.px(g).toFixed(1)}" cy="${f.py(y).toFixed(1)}" r="8" fill="none" stroke="#d62728" stroke-width="2.5"/>`);
   }
-  const entries = [...series.map((s) => ({ label: s.label, color: s.color })), ...(best.length ? [{ label: "weights kept", color: "#d62728" }] : [])];
+  const entries = [...series.map((s) => ({ label: s.label, color: s.color })), ...(best.length ? [{ label: "weights kept", color: "#d62728", ring: true }] : [])];
   parts.push(legend(f.right - legendWidth(entries.map((e) => e.label)) - 6, title === "Loss" ? f.top + 26 : f.bottom - entries.length * 18 - 14, entries));
   return parts.join("");
 }
