@@ -27,8 +27,9 @@ export function reliabilitySvg(r: EvaluationReport): string {
       parts.push(`<rect x="${x1.toFixed(1)}" y="${y.toFixed(1)}" width="${(x2 - x1).toFixed(1)}" height="${(f.bottom - y).toFixed(1)}" fill="#1f77b4" fill-opacity="0.75" stroke="#1f4e79"/>`);
       if (b.confidence !== null) parts.push(`<line x1="${x1.toFixed(1)}" y1="${f.py(b.confidence).toFixed(1)}" x2="${x2.toFixed(1)}" y2="${f.py(b.confidence).toFixed(1)}" stroke="#d62728" stroke-width="2.5"/>`);
     }
-    const above = Math.max(b.accuracy ?? 0, b.confidence ?? 0);
-    if (b.count) parts.push(text((x1 + x2) / 2, f.py(above) - 6, `n=${b.count}`, { size: 11, anchor: "middle", fill: "#333" }));
+    // the count sits inside the bar's foot, where no line crosses it; a short bar's goes above it
+    const tall = b.accuracy !== null && f.bottom - f.py(b.accuracy) > 22;
+    if (b.count) parts.push(text((x1 + x2) / 2, tall ? f.bottom - 7 : f.py(Math.max(b.accuracy ?? 0, b.confidence ?? 0)) - 6, `n=${b.count}`, { size: 11, anchor: "middle", fill: tall ? "white" : "#333", weight: "bold" }));
   }
   parts.push(polyline([[0, 0], [1, 1]], f, "#555", { width: 1.5, dash: "6 4" }));
   parts.push(legend(f.left + 8, f.top + 8, [
