@@ -116,7 +116,7 @@ export function eventsHtml(run: RunFolder): string {
   return lines.length ? `<ul>${lines.join("")}</ul>` : none("No training stage ran.");
 }
 
-export function environmentHtml(run: RunFolder, versions: { tlrun: string; tfjs?: string }): string {
+export function environmentHtml(run: RunFolder, versions: { tlrun: string; tfjs?: string; tfjsNode?: string }): string {
   const s = run.summary;
   const stageInfo = (name: string): StageFacts => s?.stages.find((x) => x.name === name)?.info ?? {};
   const weightsKey = s?.stages.find((x) => x.name === "weights")?.key;
@@ -128,6 +128,7 @@ export function environmentHtml(run: RunFolder, versions: { tlrun: string; tfjs?
     ["frozen base forward pass", (stageInfo("evaluate").forward ?? stageInfo("fine-tune").frozen_forward) as string | undefined],
     ["tlrun version", versions.tlrun],
     ["TensorFlow.js version", versions.tfjs],
+    ["tfjs-node (native backend) version", versions.tfjsNode],
     ["base weights digest", weightsKey],
     ["trained model weights sha256", run.modelSha256],
     ["git commit", run.gitCommit],

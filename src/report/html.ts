@@ -28,7 +28,7 @@ export interface PageInput {
   figures: Partial<Record<"confusion" | "roc" | "pr" | "reliability" | "training", Figure>>;
   /** Grad-CAM panels and other figures a stage left under plots/. */
   panels: Figure[];
-  versions: { tlrun: string; tfjs?: string };
+  versions: { tlrun: string; tfjs?: string; tfjsNode?: string };
 }
 
 const CSS = `

@@ -71,6 +71,6 @@ export async function writeRunReport(runDir: string): Promise<{ html: string; pl
     figures[key] = { png: buf, alt };
   }
   const html = join(runDir, REPORT_HTML);
-  writeFileAtomic(html, reportHtml({ run, figures, panels: panels(run), versions: { tlrun: TLRUN_VERSION, tfjs: versionOf("@tensorflow/tfjs") } }));
+  writeFileAtomic(html, reportHtml({ run, figures, panels: panels(run), versions: { tlrun: TLRUN_VERSION, tfjs: versionOf("@tensorflow/tfjs"), tfjsNode: versionOf("@tensorflow/tfjs-node") } }));
   return { html, plots: written };
 }
