@@ -28,6 +28,8 @@ export interface PageInput {
   figures: Partial<Record<"confusion" | "roc" | "pr" | "reliability" | "training", Figure>>;
   /** Grad-CAM panels and other figures a stage left under plots/. */
   panels: Figure[];
+  /** Other figures a stage left under plots/, such as an attention head's maps. */
+  others: Figure[];
   versions: { tlrun: string; tfjs?: string; tfjsNode?: string };
 }
 
@@ -72,7 +74,8 @@ function body(id: SectionId, p: PageInput): string {
     case "roc": return figureHtml(figures.roc, run.report ? "This report.json has no ROC curves (written by an older tlrun)." : noEval);
     case "pr": return figureHtml(figures.pr, run.report ? "This report.json has no precision-recall curves (written by an older tlrun)." : noEval);
     case "reliability": return figureHtml(figures.reliability, run.report ? "This report.json has no calibration bins (written by an older tlrun)." : noEval);
-    case "explain": return p.panels.length ? `<p>Most confident errors first: false negatives, then false positives, then correct ones.</p><div class="panels">${p.panels.map((f) => figureHtml(f, "")).join("")}</div>` : none("No Grad-CAM panels: evaluate.explain is off for this run.");
+    case "explain": return (p.panels.length ? `<p>Most confident errors first: false negatives, then false positives, then correct ones.</p><div class="panels">${p.panels.map((f) => figureHtml(f, "")).join("")}</div>` : none("No Grad-CAM panels: evaluate.explain is off for this run."))
+      + p.others.map((f) => figureHtml(f, "")).join("");
     case "data": return dataHtml(run);
     case "training": return figureHtml(figures.training, "No training epochs were recorded.");
     case "events": return eventsHtml(run);

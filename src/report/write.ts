@@ -39,18 +39,17 @@ function charts(run: RunFolder): Array<[key: keyof PageInput["figures"], file: s
   return out;
 }
 
-/** Grad-CAM panels listed in report.json, then any other figure a stage put under plots/. */
-function panels(run: RunFolder): Figure[] {
+/** Grad-CAM panels listed in report.json, and any other figure a stage put under plots/ (attention maps). */
+function panels(run: RunFolder): Pick<PageInput, "panels" | "others"> {
   const plots = join(run.dir, "plots");
   const listed = (run.report?.explain ?? []).map((e) => ({ ...e, path: [join(run.dir, e.file), join(plots, e.file), join(plots, basename(e.file))].find(existsSync) }));
   const seen = new Set(listed.map((e) => e.path));
-  const out: Figure[] = listed.filter((e) => e.path).map((e) => ({
+  const explain: Figure[] = listed.filter((e) => e.path).map((e) => ({
     png: readFileSync(e.path!), alt: `Grad-CAM of a ${e.truth} image`,
     caption: `${e.kind.replace("_", " ")}: true ${e.truth}, predicted ${e.predicted} (p = ${e.probability.toFixed(3)})`,
   }));
   const others = existsSync(plots) ? readdirSync(plots).filter((f) => f.endsWith(".png") && !(REPORT_PLOTS as readonly string[]).includes(f) && !seen.has(join(plots, f))).sort() : [];
-  for (const f of others) out.push({ png: readFileSync(join(plots, f)), alt: f, caption: f });
-  return out;
+  return { panels: explain, others: others.map((f) => ({ png: readFileSync(join(plots, f)), alt: f, caption: `${f}, drawn by the evaluate stage` })) };
 }
 
 /**
@@ -71,6 +70,6 @@ export async function writeRunReport(runDir: string): Promise<{ html: string; pl
     figures[key] = { png: buf, alt };
   }
   const html = join(runDir, REPORT_HTML);
-  writeFileAtomic(html, reportHtml({ run, figures, panels: panels(run), versions: { tlrun: TLRUN_VERSION, tfjs: versionOf("@tensorflow/tfjs"), tfjsNode: versionOf("@tensorflow/tfjs-node") } }));
+  writeFileAtomic(html, reportHtml({ run, figures, ...panels(run), versions: { tlrun: TLRUN_VERSION, tfjs: versionOf("@tensorflow/tfjs"), tfjsNode: versionOf("@tensorflow/tfjs-node") } }));
   return { html, plots: written };
 }

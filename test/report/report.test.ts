@@ -104,3 +104,14 @@ test("a report.json from an older tlrun (plain numbers, no curves) still makes a
   assert.match(page, /<td>0\.900<\/td>/);
   assert.match(page, /no ROC curves \(written by an older tlrun\)/);
 });
+
+test("a figure a stage drew that report.json does not list (attention maps) is shown too", async (t) => {
+  const png = await sharp({ create: { width: 40, height: 20, channels: 3, background: "#123" } }).png().toBuffer();
+  const dir = runFolder(binaryReport(), { explainPng: png });
+  cleanup(t, dir);
+  writeFileSync(join(dir, "plots", "attention_maps.png"), png);
+  const page = readFileSync((await writeRunReport(dir)).html, "utf8");
+  assert.match(page, /No Grad-CAM panels/);
+  assert.match(page, /attention_maps\.png, drawn by the evaluate stage/);
+  assert.match(page, /explain_00\.png, drawn by the evaluate stage/, "an unlisted panel still shows");
+});
