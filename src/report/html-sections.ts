@@ -20,7 +20,7 @@ export function warningsHtml(run: RunFolder): string {
 export function metricsHtml(r: EvaluationReport | undefined): string {
   if (!r) return none("No evaluation: the run ended before the evaluate stage wrote report.json.");
   const b = r.bootstrap;
-  const ci = b.resamples > 0 ? `95% intervals from ${b.resamples.toLocaleString("en")} bootstrap resamples of the ${h(r.split)} split (seed ${b.seed}).` : "Confidence intervals are off (evaluate.bootstrap: 0).";
+  const ci = b.resamples > 0 ? `95% intervals from ${b.resamples.toLocaleString("en")} bootstrap resamples of the ${h(r.split)} split (seed ${h(b.seed)}).` : "Confidence intervals are off (evaluate.bootstrap: 0).";
   const overall = table(["measure", `value on ${h(r.split)} (95% CI)`], [
     ["accuracy", estimate(r.accuracy)],
     ["macro F1", estimate(r.macro_f1)],
@@ -35,7 +35,7 @@ export function metricsHtml(r: EvaluationReport | undefined): string {
     return [h(c), num(m?.precision), num(m?.recall), num(m?.specificity), num(m?.f1), num(m?.auc), String(m?.support ?? 0)];
   }), "num");
   const weights = r.weights === "head" ? `<p class="alert">Fine-tuning did not beat the head on validation, so these are the metrics of the <b>head's</b> weights; the fine-tuned weights were discarded.</p>` : "";
-  return `${weights}<p>${r.n} ${h(r.split)} images, predictions from ${h(r.source)}. ${ci}</p>${overall}<h3>Per class</h3>${perClass}`;
+  return `${weights}<p>${h(r.n)} ${h(r.split)} images, predictions from ${h(r.source)}. ${ci}</p>${overall}<h3>Per class</h3>${perClass}`;
 }
 
 const pointRows = (val: OperatingPoint | null, test: OperatingPoint): string[][] => {
@@ -104,11 +104,11 @@ export function eventsHtml(run: RunFolder): string {
     const es = earlyStopping(run, phase);
     const ran = typeof info.epochs_run === "number" ? info.epochs_run : run.epochs.filter((e) => e.phase === phase).length;
     const planned = es.epochs ?? ran;
-    let line = `<b>${label}</b>: ran ${ran} of ${planned} epochs${s.cached ? " (taken from the cache)" : ""}.`;
-    if (info.stopped_early === true) line += ` Stopped early: ${h(es.monitor ?? "the monitored value")} did not improve for ${es.patience ?? "?"} epochs.`;
+    let line = `<b>${label}</b>: ran ${h(ran)} of ${h(planned)} epochs${s.cached ? " (taken from the cache)" : ""}.`;
+    if (info.stopped_early === true) line += ` Stopped early: ${h(es.monitor ?? "the monitored value")} did not improve for ${h(es.patience ?? "?")} epochs.`;
     else if (es.enabled) line += ` Early stopping was on and did not trigger.`;
     if (typeof info.best_epoch === "number" && info.best_epoch > 0)
-      line += es.restore_best ? ` Restored the weights of its best epoch, ${info.best_epoch} (by ${h(es.monitor ?? "val_loss")}).` : ` Best epoch by ${h(es.monitor ?? "val_loss")}: ${info.best_epoch}; the last epoch's weights were kept.`;
+      line += es.restore_best ? ` Restored the weights of its best epoch, ${h(info.best_epoch)} (by ${h(es.monitor ?? "val_loss")}).` : ` Best epoch by ${h(es.monitor ?? "val_loss")}: ${h(info.best_epoch)}; the last epoch's weights were kept.`;
     lines.push(`<li>${line}</li>`);
   }
   if (run.report?.weights === "head") lines.push(`<li class="alert-inline"><b>Fine-tuning did not beat the head</b> on validation: tlrun kept the head's weights, and every metric in this report is the head's.</li>`);

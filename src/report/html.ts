@@ -1,3 +1,4 @@
+import type { Estimate } from "../evaluation/types";
 import type { RunFolder } from "./read-run";
 import { configHtml, dataHtml, environmentHtml, eventsHtml, h, metricsHtml, none, operatingPointHtml, warningsHtml } from "./html-sections";
 import { num } from "./format";
@@ -37,7 +38,7 @@ const CSS = `
 body{font-family:"DejaVu Sans",Arial,Helvetica,sans-serif;color:#1a1a1a;max-width:1080px;margin:0 auto;padding:24px;line-height:1.45;font-size:15px}
 h1{font-size:26px;margin:0 0 4px}h2{font-size:20px;border-bottom:2px solid #d0d7de;padding-bottom:4px;margin-top:32px}h3{font-size:16px;margin:18px 0 6px}
 .sub{color:#555;margin:0 0 16px}.headline{display:flex;flex-wrap:wrap;gap:12px;margin:12px 0}
-.headline div{border:1px solid #d0d7de;border-radius:6px;padding:8px 14px;min-width:140px}.headline b{display:block;font-size:22px}
+.headline div{border:1px solid #d0d7de;border-radius:6px;padding:8px 14px;min-width:140px}.headline b{display:block;font-size:22px}.headline small{color:#555;font-size:12px}
 table{border-collapse:collapse;margin:8px 0 12px;font-size:14px}th,td{border:1px solid #d0d7de;padding:5px 10px;text-align:left;vertical-align:top}
 th{background:#f3f5f7}table.num td:not(:first-child){text-align:right;font-variant-numeric:tabular-nums}table.kv td:first-child{color:#555;white-space:nowrap}
 table.kv th{display:none}code{font-size:13px;word-break:break-all}
@@ -58,9 +59,10 @@ const figureHtml = (f: Figure | undefined, missing: string): string =>
 function headline(run: RunFolder): string {
   const r = run.report;
   if (!r) return "";
-  const tiles: Array<[string, string]> = [["accuracy", num(r.accuracy.value)], ["macro F1", num(r.macro_f1.value)], ["macro ROC AUC", num(r.macro_auc.value)]];
-  if (r.binary) tiles.push([`sensitivity (${r.binary.positive_class})`, num(r.binary.test.sensitivity.value)], ["specificity", num(r.binary.test.specificity.value)]);
-  return `<div class="headline">${tiles.map(([k, v]) => `<div>${h(k)}<b>${v}</b></div>`).join("")}</div>`;
+  const tiles: Array<[string, Estimate]> = [["accuracy", r.accuracy], ["macro F1", r.macro_f1], ["macro ROC AUC", r.macro_auc]];
+  if (r.binary) tiles.push([`sensitivity (${r.binary.positive_class})`, r.binary.test.sensitivity], ["specificity", r.binary.test.specificity]);
+  const ci = (e: Estimate): string => (e.low === null || e.high === null ? "" : `<small>95% CI ${num(e.low)}–${num(e.high)}</small>`);
+  return `<div class="headline">${tiles.map(([k, e]) => `<div>${h(k)}<b>${num(e.value)}</b>${ci(e)}</div>`).join("")}</div>`;
 }
 
 function body(id: SectionId, p: PageInput): string {
