@@ -16,6 +16,9 @@ export type { Problem } from "./errors";
 export { ConfigError, TlrunError, InterruptedError } from "./errors";
 export { compile } from "./plan/compile";
 export { selectBackend } from "./backend/select";
+/** Rewrite a run folder's report.html and plots/ (runs write them as they end). */
+export { writeRunReport } from "./report/write";
+export { formatRunEnd } from "./report/terminal";
 
 export interface FileOptions {
   /** `path=value` overrides, as with `--set`. */

@@ -4,6 +4,11 @@ import { EXIT, UsageError } from "../errors";
 import { execute } from "../executor/execute";
 import { JSON_OPTION, SET_OPTION, parse } from "./args";
 import { trackerFromEnv } from "../tracking/observer";
+import { readRunFolder } from "../report/read-run";
+import { formatRunEnd } from "../report/terminal";
+
+/** Colour only on a terminal, and never when NO_COLOR is set (no-color.org). */
+const useColor = (s: NodeJS.WriteStream): boolean => !!s.isTTY && !process.env.NO_COLOR;
 
 export const BACKENDS = ["auto", "native", "native-gpu", "wasm", "cpu"];
 
@@ -27,16 +32,17 @@ export async function runCommand(argv: string[]): Promise<number> {
   };
   process.on("SIGINT", onSignal);
   process.on("SIGTERM", onSignal);
+  const tracker = trackerFromEnv((m) => void process.stderr.write(`tlrun: ${m}\n`));
   try {
     const summary = await execute(loaded, {
       force: values.force,
       backend: values.backend as BackendChoice | undefined,
       signal: controller.signal,
       stream: process.stderr,
-      observers: [trackerFromEnv((m) => void process.stderr.write(`tlrun: ${m}\n`))],
+      observers: [tracker],
     });
     if (values.json) process.stdout.write(JSON.stringify(summary) + "\n");
-    else process.stderr.write(`run ${summary.run_id} ${summary.status} on ${summary.backend} in ${summary.seconds?.toFixed(1)}s: ${JSON.stringify(summary.metrics)}\n  ${summary.run_dir}\n`);
+    else process.stdout.write(formatRunEnd(readRunFolder(summary.run_dir).report, summary, { color: useColor(process.stdout), mlflowUrl: tracker.runUrl() }));
     return EXIT.ok;
   } finally {
     process.off("SIGINT", onSignal);

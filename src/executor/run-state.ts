@@ -5,6 +5,7 @@ import type { LoadedConfig } from "../config/types";
 import { InterruptedError } from "../errors";
 import type { StageName } from "../plan/compile";
 import { runsDirOf } from "../plan/paths";
+import { writeRunReport } from "../report/write";
 import { RunRecord, type RunSummary } from "../runs/record";
 import type { EpochLogs } from "../training/callbacks";
 import { Observers, type RunObserver, type StageEvent } from "./observer";
@@ -12,6 +13,13 @@ import { summaryMetrics } from "./summary";
 
 /** The abort reason a sweep gives a trial that ASHA stops: the run ends as `pruned`, not interrupted. */
 export const PRUNED = "pruned";
+
+/** A stage info's plain values (not histories or lists), for the summary and the report. */
+function scalars(info: Record<string, unknown>): Record<string, string | number | boolean | null> {
+  const out: Record<string, string | number | boolean | null> = {};
+  for (const [k, v] of Object.entries(info ?? {})) if (v === null || ["string", "number", "boolean"].includes(typeof v)) out[k] = v as string | number | boolean | null;
+  return out;
+}
 
 /**
  * A run as it is recorded: runs/<run-id>/ (config, summary, metrics journal) and the observers
@@ -53,8 +61,9 @@ export class RunState {
     // evaluate's warnings (a collapsed model, a missed class) are the run's, cached or not
     const warnings = event.info.warnings;
     if (event.name === "evaluate" && Array.isArray(warnings)) for (const w of warnings) if (typeof w === "string") this.warn(w);
-    const { info: _info, ...entry } = event;
-    this.summary.stages.push(entry);
+    const { info, ...entry } = event;
+    const facts = scalars(info);
+    this.summary.stages.push(Object.keys(facts).length ? { ...entry, info: facts } : entry);
     this.record.writeSummary(this.summary);
     this.observers.emit("onStageEnd", event);
   }
@@ -78,13 +87,24 @@ export class RunState {
     return err instanceof Error ? err : new Error(String(err));
   }
 
-  /** Metrics, timings and the final summary written; observers flushed. */
+  /** report.html and plots/, before the tracker uploads them; a failure here is a warning, never a lost run. */
+  private async writeReport(): Promise<void> {
+    try {
+      await writeRunReport(this.record.dir);
+    } catch (err) {
+      this.warn(`the run's report.html could not be written: ${(err as Error)?.message ?? err}`);
+      this.record.writeSummary(this.summary);
+    }
+  }
+
+  /** Metrics, timings and the final summary written; report.html; observers flushed. */
   async end(): Promise<RunSummary> {
     Object.assign(this.summary, summaryMetrics(this.infos));
     this.summary.ended_at = new Date().toISOString();
     this.summary.seconds = (Date.now() - this.started) / 1000;
     this.record.writeSummary(this.summary);
     if (this.summary.status === "completed") this.record.appendMetrics({ type: "final", ...this.summary.metrics });
+    await this.writeReport();
     await this.observers.end(this.summary, this.record);
     return this.summary;
   }

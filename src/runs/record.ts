@@ -15,7 +15,8 @@ export interface RunSummary {
   started_at: string;
   ended_at?: string;
   seconds?: number;
-  stages: Array<{ name: string; cached: boolean; seconds: number; key?: string }>;
+  /** Each finished stage; `info` holds its scalar facts (best_epoch, stopped_early, epochs_run, forward). */
+  stages: Array<{ name: string; cached: boolean; seconds: number; key?: string; info?: Record<string, string | number | boolean | null> }>;
   metrics: Record<string, number | null>;
   data?: Record<string, unknown>;
   warnings: string[];

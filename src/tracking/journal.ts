@@ -182,11 +182,11 @@ export function tagsOf(j: Journal, ctx: TrackingContext, notes: string[]): Array
 
 export interface ArtifactItem { id: string; path: string; file: string }
 
-/** Files to upload: config, manifest, report, plots and the model, once the run has ended. */
+/** Files to upload: config, manifest, report (json and html), plots and the model, once the run has ended. */
 export function artifactsOf(j: Journal): ArtifactItem[] {
   const items: Array<[string, string]> = [["config.resolved.yaml", join(j.dir, "config.resolved.yaml")]];
   if (j.summary.status !== "running") {
-    items.push(["manifest.json", join(j.dir, "manifest.json")], ["report.json", join(j.dir, "report.json")], ["summary.json", join(j.dir, "summary.json")]);
+    items.push(["manifest.json", join(j.dir, "manifest.json")], ["report.json", join(j.dir, "report.json")], ["summary.json", join(j.dir, "summary.json")], ["report.html", join(j.dir, "report.html")]);
     for (const f of filesUnder(join(j.dir, "plots"))) items.push([`plots/${f}`, join(j.dir, "plots", f)]);
     for (const f of filesUnder(join(j.dir, "sweep"))) items.push([`sweep/${f}`, join(j.dir, "sweep", f)]);
     for (const f of filesUnder(join(j.dir, "model"))) items.push([`model/${f}`, join(j.dir, "model", f)]);

@@ -5,6 +5,7 @@ import type { RunObserver } from "../executor/observer";
 import type { RunRecord } from "../runs/record";
 import { MlflowClient } from "./client";
 import { serverFromEnv, targetFrom, type ServerSettings } from "./settings";
+import { loadState } from "./state";
 import { safeUser, syncRun, TLRUN_VERSION, writeContext, type SyncResult } from "./sync";
 
 export interface TrackerOptions {
@@ -83,6 +84,20 @@ export class MlflowTracker implements RunObserver {
     ]);
     clearTimeout(timer);
     this.report(timedOut, seconds);
+  }
+
+  /** The run's page in the MLflow UI once the server holds it (credentials left out of the address). */
+  runUrl(): string | undefined {
+    if (!this.client || !this.dir) return undefined;
+    const s = loadState(this.dir).servers[this.client.server.key ?? this.client.server.uri];
+    if (!s?.run_id || !s.experiment_id) return undefined;
+    try {
+      const u = new URL(this.client.server.uri);
+      u.username = u.password = "";
+      return `${u.toString().replace(/\/+$/, "")}/#/experiments/${s.experiment_id}/runs/${s.run_id}`;
+    } catch {
+      return undefined;
+    }
   }
 
   private kick(): void {

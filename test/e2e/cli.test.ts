@@ -30,6 +30,18 @@ test("run, then all cached, then a head change re-runs train-head onward", async
   assert.ok(["native", "wasm", "cpu"].includes(s1.backend));
   assert.ok(s1.stages.filter((s: { name: string }) => !isSource(s.name)).every((s: { cached: boolean }) => !s.cached));
   assert.ok(existsSync(join(s1.run_dir, "summary.json")));
+  // every run ends with its report page and plots, no MLflow needed
+  assert.match(readFileSync(join(s1.run_dir, "report.html"), "utf8"), /<section id="metrics">/);
+  for (const png of ["confusion_matrix.png", "training_curves.png"]) assert.ok(existsSync(join(s1.run_dir, "plots", png)), png);
+  const head = s1.stages.find((s: { name: string }) => s.name === "train-head");
+  assert.equal(typeof head.info.epochs_run, "number", "the summary keeps a stage's scalar facts");
+
+  const table = tlrun([file], root);
+  assert.equal(table.code, 0, table.stderr);
+  assert.match(table.stdout, /^run \S+ completed/);
+  assert.match(table.stdout, /^ {2}class\s+precision\s+recall\s+specificity\s+F1\s+support$/m);
+  assert.match(table.stdout, /^report: .*report\.html$/m);
+  assert.doesNotMatch(table.stdout, /[{}]/, "no JSON without --json");
 
   const second = tlrun(["run", file, "--json"], root);
   assert.equal(second.code, 0, second.stderr);

@@ -117,7 +117,7 @@ test("a run logs params, tags, per-epoch history, test metrics, dataset and arti
   assert.equal(run.info.run_name, summary.run_id);
   assert.equal(run.inputs.dataset_inputs.length, 1);
   const files = await artifacts(runId);
-  for (const f of ["config.resolved.yaml", "manifest.json", "report.json", "plots/confusion_matrix.png", "plots/training_curves.png", "model/model.json", "model/weights.bin"]) assert.ok(files.includes(f), `${f} in ${files}`);
+  for (const f of ["config.resolved.yaml", "manifest.json", "report.json", "report.html", "plots/confusion_matrix.png", "plots/training_curves.png", "model/model.json", "model/weights.bin"]) assert.ok(files.includes(f), `${f} in ${files}`);
   const png = await fetchAgain(`${server!.uri}/api/2.0/mlflow-artifacts/artifacts/${run.info.experiment_id}/${runId}/artifacts/plots/training_curves.png`);
   assert.deepEqual([...new Uint8Array(await png.arrayBuffer()).slice(1, 4)], [0x50, 0x4e, 0x47]);
 
@@ -141,7 +141,17 @@ print(json.dumps({"n": len(runs), "status": runs["status"][0], "lr": runs["param
   assert.equal(seen.test_accuracy, summary.metrics.test_accuracy);
   assert.deepEqual(seen.history, [1, 2, 3]);
   assert.ok(seen.artifacts.includes("model") && seen.artifacts.includes("report.json"));
-  assert.deepEqual(seen.plots, ["plots/confusion_matrix.png", "plots/training_curves.png"]);
+  for (const f of ["plots/confusion_matrix.png", "plots/training_curves.png"]) assert.ok(seen.plots.includes(f), `${f} in ${seen.plots}`);
+
+  // without --json the run ends with its table, which links the run's page in the MLflow UI
+  const again = tlrun([file], root);
+  assert.equal(again.code, 0, again.stderr);
+  const url = /^mlflow: (http:\/\/\S+\/#\/experiments\/(\d+)\/runs\/([0-9a-f]+))$/m.exec(again.stdout);
+  assert.ok(url, again.stdout);
+  assert.equal(url[2], run.info.experiment_id);
+  const linked = await fetchAgain(`${server!.uri}/api/2.0/mlflow/runs/get?run_id=${url[3]}`);
+  assert.equal(linked.status, 200, "the linked run exists");
+  assert.equal(((await linked.json()) as { run: { data: { tags: Array<{ key: string; value: string }> } } }).run.data.tags.find((tag) => tag.key === "tlrun.status")?.value, "completed");
 });
 
 test("server down during the run: the run finishes, sync sends everything exactly once, twice is a no-op", SLOW, async (t) => {
