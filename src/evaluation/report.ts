@@ -30,7 +30,7 @@ export interface EvaluationInput {
   val?: { labels: ArrayLike<number>; probs: ArrayLike<number> };
   config: Pick<EvaluateConfig, "positive_class" | "negative_class" | "threshold" | "bootstrap" | "recall_floor">;
   seed: number;
-  weights: "fine-tune" | "head";
+  weights: EvaluationReport["weights"];
 }
 
 export function evaluationReport(input: EvaluationInput): EvaluationReport {

@@ -116,8 +116,11 @@ export interface EvaluationReport {
     skipped?: Record<string, number>;
   };
   warnings: EvaluationWarning[];
-  /** Which weights were evaluated: "fine-tune", or "head" when fine-tuning did not beat the head and tlrun kept the head's. */
-  weights: "fine-tune" | "head";
+  /**
+   * Which weights were evaluated: "head" (the pipeline does not fine-tune), "fine-tune", or
+   * "head-kept" when fine-tuning did not beat the head and tlrun kept the head's weights.
+   */
+  weights: "head" | "fine-tune" | "head-kept";
   /** Grad-CAM panels written under plots/, most confident errors first; empty when off. */
   explain: Array<{ file: string; truth: string; predicted: string; probability: number; kind: "false_negative" | "false_positive" | "error" | "correct" }>;
 }

@@ -34,7 +34,7 @@ export function metricsHtml(r: EvaluationReport | undefined): string {
     const m = r.per_class[c];
     return [h(c), num(m?.precision), num(m?.recall), num(m?.specificity), num(m?.f1), num(m?.auc), String(m?.support ?? 0)];
   }), "num");
-  const weights = r.weights === "head" ? `<p class="alert">Fine-tuning did not beat the head on validation, so these are the metrics of the <b>head's</b> weights; the fine-tuned weights were discarded.</p>` : "";
+  const weights = r.weights === "head-kept" ? `<p class="alert">Fine-tuning did not beat the head on validation, so these are the metrics of the <b>head's</b> weights; the fine-tuned weights were discarded.</p>` : "";
   return `${weights}<p>${h(r.n)} ${h(r.split)} images, predictions from ${h(r.source)}. ${ci}</p>${overall}<h3>Per class</h3>${perClass}`;
 }
 
@@ -111,7 +111,7 @@ export function eventsHtml(run: RunFolder): string {
       line += es.restore_best ? ` Restored the weights of its best epoch, ${h(info.best_epoch)} (by ${h(es.monitor ?? "val_loss")}).` : ` Best epoch by ${h(es.monitor ?? "val_loss")}: ${h(info.best_epoch)}; the last epoch's weights were kept.`;
     lines.push(`<li>${line}</li>`);
   }
-  if (run.report?.weights === "head") lines.push(`<li class="alert-inline"><b>Fine-tuning did not beat the head</b> on validation: tlrun kept the head's weights, and every metric in this report is the head's.</li>`);
+  if (run.report?.weights === "head-kept") lines.push(`<li class="alert-inline"><b>Fine-tuning did not beat the head</b> on validation: tlrun kept the head's weights, and every metric in this report is the head's.</li>`);
   else if (run.report?.weights === "fine-tune") lines.push(`<li>The evaluated model carries the fine-tuned weights.</li>`);
   return lines.length ? `<ul>${lines.join("")}</ul>` : none("No training stage ran.");
 }

@@ -46,7 +46,7 @@ export function formatRunEnd(report: EvaluationReport | undefined, summary: RunS
   const out = [bold(`run ${summary.run_id} ${summary.status}${summary.backend ? ` on ${summary.backend}` : ""}${summary.seconds !== undefined ? ` in ${summary.seconds.toFixed(1)}s` : ""}`)];
   if (report) {
     out.push(`${report.split} (${report.n} images): accuracy ${estimate(report.accuracy)} · macro F1 ${estimate(report.macro_f1)} · macro AUC ${estimate(report.macro_auc)}`);
-    if (report.weights === "head") out.push(c("33", "evaluated with the head's weights: fine-tuning did not beat the head"));
+    if (report.weights === "head-kept") out.push(c("33", "evaluated with the head's weights: fine-tuning did not beat the head"));
     out.push(...classTable(report, bold));
     const b = report.binary;
     if (b) {
@@ -55,7 +55,8 @@ export function formatRunEnd(report: EvaluationReport | undefined, summary: RunS
       if (b.val) out.push(pointLine("val: ", b.val));
     }
   } else if (summary.status === "completed") out.push("no report.json: the evaluation left nothing to show");
-  const warnings = [...(report?.warnings ?? []).map((w) => w.message), ...summary.warnings].flatMap((w) => w.split("\n").filter((l) => l.trim()));
+  // the summary holds evaluate's warnings too (the run's), so each is shown once
+  const warnings = [...new Set([...(report?.warnings ?? []).map((w) => w.message), ...summary.warnings])].flatMap((w) => w.split("\n").filter((l) => l.trim()));
   for (const w of warnings.slice(0, MAX_WARNINGS)) out.push(c("33", `warning: ${w}`));
   if (warnings.length > MAX_WARNINGS) out.push(c("33", `warning: … ${warnings.length - MAX_WARNINGS} more in the report`));
   out.push(`report: ${join(summary.run_dir, REPORT_HTML)}`);

@@ -73,7 +73,7 @@ export function multiReport(k: number, names?: string[]): EvaluationReport {
     split: "test", source: "cached features", classes, n: confusion.flat().reduce((a, b) => a + b, 0),
     accuracy: est(0.78), macro_precision: 0.74, macro_recall: 0.75, macro_f1: est(0.72), macro_auc: est(0.9), log_loss: 0.7,
     per_class, confusion, calibration: calibration(), roc: curves, pr: prs, binary: null,
-    bootstrap: { resamples: 1000, seed: 42, confidence: 0.95 }, warnings: [], weights: "head", explain: [],
+    bootstrap: { resamples: 1000, seed: 42, confidence: 0.95 }, warnings: [], weights: "head-kept", explain: [],
   };
 }
 

@@ -29,6 +29,7 @@ test("a 10-class run fits in 25 lines; 30 classes show the 12 with the lowest re
   const ten = formatRunEnd(multiReport(10), summary, { color: true });
   assert.ok(ten.trimEnd().split("\n").length <= 25, ten);
   assert.match(ten, /\x1b\[33mevaluated with the head's weights/);
+  assert.doesNotMatch(formatRunEnd({ ...multiReport(10), weights: "head" }, summary, { color: false }), /evaluated with the head's weights/, "a head-only pipeline kept nothing back");
   assert.doesNotMatch(ten, /operating point/);
   const r = multiReport(30);
   r.per_class.class_29!.recall = 0.1;
