@@ -1,7 +1,7 @@
 import { loadPipeline } from "../executor/load";
 import { EXIT } from "../errors";
 import type { PipelineConfig } from "../config/types";
-import { imbalance, imbalanceWarning, planCounts, type PlanCounts } from "../plan/class-counts";
+import { classWarnings, imbalance, planCounts, type PlanCounts } from "../plan/class-counts";
 import { resolve, type Plan, type PlannedStage } from "../plan/resolve";
 import { formatSweepPlan, planSweep } from "../sweep/plan";
 import { JSON_OPTION, SET_OPTION, parse } from "./args";
@@ -15,14 +15,15 @@ function status(s: PlannedStage, plan: Plan): string {
 
 /** The class counts as `tlrun plan --json` prints them: per split and class, and the imbalance warning. */
 function countsJson(counts: PlanCounts, config: PipelineConfig): Record<string, unknown> {
-  if (!counts.known) return { class_counts: null, class_counts_note: counts.note };
-  const warning = imbalanceWarning(counts, config);
-  return { class_counts: counts.counts, imbalance_ratio: imbalance(counts)?.ratio ?? null, ...(warning ? { warnings: [warning] } : {}) };
+  const warnings = classWarnings(counts, config);
+  const known = counts.known ? { class_counts: counts.counts, imbalance_ratio: imbalance(counts)?.ratio ?? null } : { class_counts: null, class_counts_note: counts.note };
+  return { ...known, ...(warnings.length ? { warnings } : {}) };
 }
 
 /** Images per class and split, as a small table, and the imbalance warning when there is one. */
 function formatCounts(counts: PlanCounts, config: PipelineConfig): string {
-  if (!counts.known) return `  class counts: ${counts.note}\n`;
+  const warnings = classWarnings(counts, config).map((w) => `  warning: ${w}`);
+  if (!counts.known) return [`  ${counts.note}`, ...warnings].join("\n") + "\n";
   const splits = ["train", "val", "test"] as const;
   const width = Math.max(5, ...counts.classes.map((c) => c.length));
   const row = (name: string, cells: Array<number | string>): string => `    ${name.padEnd(width)} ${cells.map((n) => String(n).padStart(6)).join("")}`;
@@ -32,9 +33,8 @@ function formatCounts(counts: PlanCounts, config: PipelineConfig): string {
     row("class", [...splits]),
     ...counts.classes.map((c) => row(c, splits.map((s) => counts.counts[s][c] ?? 0))),
     row("total", splits.map(total)),
+    ...warnings,
   ];
-  const warning = imbalanceWarning(counts, config);
-  if (warning) lines.push(`  warning: ${warning}`);
   return lines.join("\n") + "\n";
 }
 

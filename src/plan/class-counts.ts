@@ -17,11 +17,11 @@ export type PlanCounts = ({ known: true } & SplitCounts) | { known: false; note:
 export function planCounts(loaded: LoadedConfig): PlanCounts {
   const dir = dataDirOf(loaded);
   const { data, seed } = loaded.config;
-  if (!existsSync(dir)) return { known: false, note: data.builtin ? `class counts come after the dataset stage builds ${data.builtin} into ${dir}` : `${dir} does not exist` };
+  if (!existsSync(dir)) return { known: false, note: data.builtin ? `class counts come after the dataset stage builds ${data.builtin} into ${dir}` : `class counts unknown: ${dir} does not exist` };
   try {
     return { known: true, ...splitCounts(dir, { excludeClasses: data.exclude_classes, seed, split: data.split }) };
   } catch (err) {
-    if (err instanceof TlrunError) return { known: false, note: err.message.split("\n")[0]! };
+    if (err instanceof TlrunError) return { known: false, note: `class counts unknown: ${err.message.split("\n")[0]!}` };
     throw err;
   }
 }
@@ -40,4 +40,17 @@ export function imbalanceWarning(c: SplitCounts, config: PipelineConfig): string
   if (!im || im.ratio <= IMBALANCE_RATIO || config.train.class_weight !== null || config.data.sampling !== "none") return undefined;
   const train = c.counts.train;
   return `the train split is imbalanced ${im.ratio.toFixed(1)}:1 (${im.largest} ${train[im.largest]}, ${im.smallest} ${train[im.smallest]}) with no weighting; set train.class_weight: balanced (or data.sampling: oversample)`;
+}
+
+/** One line when balanced class weights and balanced sampling are both on: together they over-correct. */
+export function doubleCorrectionWarning(config: PipelineConfig): string | undefined {
+  const { sampling } = config.data;
+  return config.train.class_weight === "balanced" && sampling !== "none"
+    ? `train.class_weight: balanced and data.sampling: ${sampling} both balance the classes; together they invert the imbalance (weights come from the counts before sampling, so a class 5 times smaller ends up weighing 5 times more); keep one`
+    : undefined;
+}
+
+/** The warnings `tlrun plan` prints about the classes: imbalance left uncorrected, or corrected twice. */
+export function classWarnings(counts: PlanCounts, config: PipelineConfig): string[] {
+  return [counts.known ? imbalanceWarning(counts, config) : undefined, doubleCorrectionWarning(config)].filter((w): w is string => !!w);
 }

@@ -60,10 +60,12 @@ test("tlrun plan prints the class counts per split and the warning; --json has t
   assert.equal(json.warnings.length, 1);
   const weighted = run("--set", "train.class_weight=balanced");
   assert.doesNotMatch(weighted.stdout, /warning/);
+  const twice = run("--set", "train.class_weight=balanced", "--set", "data.sampling=oversample");
+  assert.match(twice.stdout, /\n  warning: train\.class_weight: balanced and data\.sampling: oversample both balance the classes; .* keep one\n/);
   writeFileSync(file, "name: tb\ndata: { dir: emoji, builtin: emoji-google }\n");
   const later = run();
   assert.equal(later.status, 0, later.stderr);
-  assert.match(later.stdout, /class counts: class counts come after the dataset stage builds emoji-google into /);
+  assert.match(later.stdout, /\n  class counts come after the dataset stage builds emoji-google into /);
   assert.equal(JSON.parse(run("--json").stdout).class_counts, null);
 });
 
