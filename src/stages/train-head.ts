@@ -6,6 +6,7 @@ import { buildAttentionHead } from "../training/attention-head";
 import { buildHead, headLoss } from "../training/head";
 import { FeatureStore, featureBatches, lossAndAccuracy, predictProbs } from "./features-data";
 import { deriveSeed } from "../util/rng";
+import { imbalanceWarning } from "../plan/class-counts";
 import { classBalance } from "./class-balance";
 import { readManifest } from "./prepare";
 import { input, type Stage } from "./types";
@@ -26,6 +27,8 @@ export const trainHead: Stage = {
       const val = store.split("val");
       const predict = (x: import("@tensorflow/tfjs").Tensor) => model.apply(x, { training: false }) as import("@tensorflow/tfjs").Tensor;
       const balance = classBalance(ctx.config, manifest.classes, store.split("train").labels);
+      const imbalanced = imbalanceWarning(manifest, ctx.config);
+      if (imbalanced) ctx.warn(imbalanced);
       const result = await fit({
         phaseName: "head",
         phase: train.head,
