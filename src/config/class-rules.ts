@@ -2,8 +2,8 @@ import { didYouMean, type Problem, type SourceLocation } from "../errors";
 import type { LoadedConfig, PipelineConfig } from "./types";
 
 /** Where a config path is, for a located problem; `locate` results may carry their own file (a `--set` argument). */
-export function locateIn(loaded: LoadedConfig, path: string): SourceLocation | undefined {
-  const p = loaded.locate(path) as (Partial<SourceLocation> & { line: number; col: number }) | undefined;
+export function locateIn(loaded: LoadedConfig, path: string, atKey?: boolean): SourceLocation | undefined {
+  const p = loaded.locate(path, atKey) as (Partial<SourceLocation> & { line: number; col: number }) | undefined;
   return p && { file: p.file ?? loaded.file, line: p.line, col: p.col };
 }
 
@@ -31,7 +31,7 @@ export function checkClassOptions(loaded: LoadedConfig, classes: readonly string
   const weights = c.train.class_weight;
   if (weights && weights !== "balanced")
     for (const name of Object.keys(weights).filter((n) => !classes.includes(n)))
-      problems.push({ location: locateIn(loaded, `train.class_weight.${name}`) ?? locateIn(loaded, "train.class_weight"), message: `train.class_weight names '${name}', which is not a class of this task (${known})`, hint: didYouMean(name, classes) || "use the class folder names of data.dir" });
+      problems.push({ location: locateIn(loaded, `train.class_weight.${name}`, true) ?? locateIn(loaded, "train.class_weight"), message: `train.class_weight names '${name}', which is not a class of this task (${known})`, hint: didYouMean(name, classes) || "use the class folder names of data.dir" });
   const binary = binaryOptions(c);
   if (binary.length && classes.length !== 2) {
     for (const [path, value] of binary)

@@ -109,7 +109,7 @@ test("checkArchitecture: explicit preprocessing must be the architecture's unles
 test("class options: class_weight names real classes, with did-you-mean and the known classes", () => {
   const loaded = load("train:\n  class_weight: { Normal: 1, Tuberculoss: 5 }\n");
   assert.deepEqual(summary(checkAgainstDataset(loaded, ["Normal", "Tuberculosis"])), [
-    "5:43 train.class_weight names 'Tuberculoss', which is not a class of this task (classes: Normal, Tuberculosis) | did you mean 'Tuberculosis'?",
+    "5:30 train.class_weight names 'Tuberculoss', which is not a class of this task (classes: Normal, Tuberculosis) | did you mean 'Tuberculosis'?",
   ]);
   assert.deepEqual(checkAgainstDataset(load("train:\n  class_weight: balanced\n"), ["a", "b"]), []);
   // an excluded class is not a class of the task

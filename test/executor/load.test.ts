@@ -43,7 +43,7 @@ test("validate checks the options that name classes against the data folder's cl
   for (const c of ["Normal", "Tuberculosis", "junk"]) mkdirSync(join(root, "d", c), { recursive: true });
   writeFileSync(file, "name: x\ndata:\n  dir: d\n  exclude_classes: [junk]\ntrain:\n  class_weight: { normal: 1 }\nevaluate:\n  positive_class: TB\n");
   assert.deepEqual(validatePipeline(file).problems.map(formatProblem), [
-    `${file}:6:27: error: train.class_weight names 'normal', which is not a class of this task (classes: Normal, Tuberculosis)\n  hint: did you mean 'Normal'?`,
+    `${file}:6:19: error: train.class_weight names 'normal', which is not a class of this task (classes: Normal, Tuberculosis)\n  hint: did you mean 'Normal'?`,
     `${file}:8:19: error: evaluate.positive_class is 'TB', which is not a class of this task (classes: Normal, Tuberculosis)\n  hint: write positive_class: Tuberculosis`,
   ]);
   assert.throws(() => loadPipeline(file), (err: unknown) => err instanceof ConfigError && err.exitCode === 2 && err.problems.length === 2);
