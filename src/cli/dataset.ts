@@ -1,17 +1,56 @@
 import { resolve } from "node:path";
-import { buildEmojiDataset } from "../data/emoji";
+import { SCREENING_RECIPE, buildEmojiDataset, type EmojiDatasetOptions } from "../data/emoji";
 import { EXIT, UsageError } from "../errors";
 import { parse } from "./args";
 
-/** `tlrun dataset emoji --vendor google --out DIR`: build a class-folder dataset from an npm package. */
+export const DATASET_HELP = `tlrun dataset emoji [--vendor google|twitter] [--out DIR] [--size PX] [--grayscale] [--format png|jpeg]
+                   [--positive CATEGORY [--ratio N] [--seed S]]
+tlrun dataset emoji-screening [--out DIR]
+
+Build a class-folder dataset from the emoji packages (installed on first use).
+  emoji             one class per emoji category, 64 px PNGs unless --size/--format say otherwise
+  --positive CAT    two classes instead: CAT against a seeded sample of N times as many others ('other')
+  emoji-screening   the built-in screening set: animals-nature against 5x as many others,
+                    grayscale 512 px JPEGs (same as --positive animals-nature --ratio 5 --grayscale
+                    --format jpeg --size 512)`;
+
+/** `tlrun dataset emoji|emoji-screening [options]`: build a class-folder dataset from an npm package. */
 export async function datasetCommand(argv: string[]): Promise<number> {
-  const { values, positionals } = parse(argv, { vendor: { type: "string" }, out: { type: "string" } }, 1);
-  if (positionals[0] !== "emoji") throw new UsageError(`unknown dataset '${positionals[0]}'; the built-in dataset is 'emoji'`);
-  const vendor = values.vendor ?? "google";
-  if (vendor !== "google" && vendor !== "twitter") throw new UsageError(`--vendor ${vendor}: write google or twitter`);
-  const out = resolve(values.out ?? `data/emoji-${vendor}`);
-  const result = await buildEmojiDataset({ vendor, out });
+  if (argv.includes("--help") || argv.includes("-h")) {
+    process.stdout.write(DATASET_HELP + "\n");
+    return EXIT.ok;
+  }
+  const { values, positionals } = parse(argv, {
+    vendor: { type: "string" }, out: { type: "string" }, size: { type: "string" }, grayscale: { type: "boolean" }, format: { type: "string" },
+    positive: { type: "string" }, ratio: { type: "string" }, seed: { type: "string" },
+  }, 1);
+  const kind = positionals[0];
+  if (kind !== "emoji" && kind !== "emoji-screening") throw new UsageError(`unknown dataset '${kind ?? ""}'; write emoji or emoji-screening\n${DATASET_HELP}`);
+  const opts = kind === "emoji-screening" ? { ...SCREENING_RECIPE, out: resolve(values.out ?? "data/emoji-screening") } : emojiOptions(values);
+  const result = await buildEmojiDataset(opts);
   process.stdout.write(`${result.total} images in ${Object.keys(result.classes).length} classes at ${result.out}\n`);
   for (const [name, n] of Object.entries(result.classes)) process.stdout.write(`  ${name.padEnd(20)} ${n}\n`);
   return EXIT.ok;
+}
+
+function number(flag: string, text: string | undefined, fallback: number, ok: (n: number) => boolean): number {
+  if (text === undefined) return fallback;
+  const n = Number(text);
+  if (!Number.isFinite(n) || !ok(n)) throw new UsageError(`--${flag} ${text}: not a valid value`);
+  return n;
+}
+
+function emojiOptions(values: Record<string, string | boolean | undefined>): EmojiDatasetOptions {
+  const vendor = (values.vendor as string | undefined) ?? "google";
+  if (vendor !== "google" && vendor !== "twitter") throw new UsageError(`--vendor ${vendor}: write google or twitter`);
+  const format = (values.format as string | undefined) ?? "png";
+  if (format !== "png" && format !== "jpeg") throw new UsageError(`--format ${format}: write png or jpeg`);
+  const positive = values.positive as string | undefined;
+  if (!positive && (values.ratio !== undefined || values.seed !== undefined)) throw new UsageError("--ratio and --seed go with --positive CATEGORY");
+  return {
+    vendor, format, grayscale: values.grayscale === true,
+    out: resolve((values.out as string | undefined) ?? `data/emoji-${vendor}${positive ? `-${positive}` : ""}`),
+    size: number("size", values.size as string | undefined, 64, (n) => Number.isInteger(n)),
+    ...(positive ? { oneVsRest: { positive, ratio: number("ratio", values.ratio as string | undefined, 5, (n) => n > 0 && n <= 100), seed: number("seed", values.seed as string | undefined, 19, Number.isInteger) } } : {}),
+  };
 }

@@ -1,6 +1,7 @@
 import { EXIT, TlrunError, didYouMean } from "../errors";
 import { datasetCommand } from "./dataset";
 import { doctorCommand } from "./doctor";
+import { exportCommand } from "./export";
 import { modelsCommand } from "./models";
 import { planCommand } from "./plan";
 import { runCommand } from "./run";
@@ -20,6 +21,7 @@ const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = {
   sweep: sweepCommand,
   worker: workerCommand,
   sync: syncCommand,
+  export: exportCommand,
   ui: uiCommand,
 };
 
@@ -41,9 +43,10 @@ usage:
   tlrun plan <pipeline.yaml> [--set ...] [--json]   list the stages and whether each is cached
   tlrun validate <pipeline.yaml> [--set ...]        check the file; exit 2 with located errors
   tlrun doctor [--json]                             backends, versions, weights
-  tlrun dataset emoji --vendor google|twitter --out DIR   build the emoji dataset
+  tlrun dataset emoji|emoji-screening [options]   build a dataset from the emoji packages (see --help)
   tlrun models [NAME] [--freeze-at X] [--json]      architectures; one's layers, blocks, params
   tlrun sync [<run-id> | --all] [--runs-dir DIR] [--uri URL]   send runs to MLflow (MLFLOW_TRACKING_URI); safe to repeat
+  tlrun export <run> --format tfjs|onnx|savedmodel --out DIR [--force]   the model with its model card (tlrun export -h)
   tlrun ui [--port N] [--runs-dir DIR]              MLflow UI on 127.0.0.1 over a SQLite file in runs/, with local runs synced
 
 exit codes: 0 ok, 1 run failed, 2 invalid config or usage, 130 interrupted`;

@@ -202,11 +202,20 @@ export function checkCut(loaded: LoadedConfig, layerNames: string[]): Problem[] 
   return v === "" ? [] : checkLayerRef(loaded, "base.cut", v, layerNames);
 }
 
+/** Checks evaluate.explain.layer, when heat maps are on and it is set, names a layer of the cut base. */
+export function checkExplainLayer(loaded: LoadedConfig, layerNames: string[]): Problem[] {
+  const { n, layer } = loaded.config.evaluate.explain;
+  return n > 0 && layer !== "" ? checkLayerRef(loaded, "evaluate.explain.layer", layer, layerNames) : [];
+}
+
+/** Paths that take a layer's name only; the others (`freeze.at`-like) also an index, block or fraction. */
+const NAME_ONLY = new Set(["base.cut", "evaluate.explain.layer"]);
+
 /** A layer reference: a name, or for `freeze.at`-like paths also an index, block or fraction. */
 function checkLayerRef(loaded: LoadedConfig, path: string, v: LayerRef, names: string[]): Problem[] {
   const n = names.length;
   const sample = names[Math.floor(n * 0.8)] ?? "block_13_expand";
-  const anyForm = path !== "base.cut";
+  const anyForm = !NAME_ONLY.has(path);
   if (typeof v === "number") {
     if (!Number.isInteger(v) || (v >= 0 && v < n)) return []; // fractions were checked in pass 2
     return [{ location: locateIn(loaded, path), message: `${path} ${v} is out of range: the base model has ${n} layers`, hint: `write an index from 0 to ${n - 1}, or a layer name such as '${sample}'` }];

@@ -136,12 +136,13 @@ export interface DataConfig {
   max_pixels: number;
   /**
    * A dataset tlrun can build from an installed npm package: `emoji-google` or `emoji-twitter`
-   * (emoji images from emoji-datasource-*, one class per emoji category). When set and `dir` does
-   * not exist yet, the prepare stage builds the dataset into `dir` first. Empty means `dir` holds
-   * your own images.
+   * (emoji images from emoji-datasource-*, one class per emoji category), or `emoji-screening` (a
+   * two-class, 1:5 imbalanced set shaped like a screening task: the `animals-nature` emoji against
+   * five times as many `other` emoji, grayscale 512 px JPEGs). When set and `dir` does not exist
+   * yet, the dataset stage builds it into `dir` first. Empty means `dir` holds your own images.
    * @default ""
    */
-  builtin: "" | "emoji-google" | "emoji-twitter";
+  builtin: "" | "emoji-google" | "emoji-twitter" | "emoji-screening";
   /**
    * Class folder names to leave out.
    * @default []

@@ -78,7 +78,7 @@ export interface BinaryReport {
   average_precision: number | null;
 }
 
-export type WarningKind = "collapse" | "low_recall" | "fine_tune_kept_head" | "threshold_unreached" | "small_split";
+export type WarningKind = "collapse" | "low_recall" | "fine_tune_kept_head" | "threshold_unreached" | "target_missed" | "small_split";
 
 export interface EvaluationWarning {
   kind: WarningKind;
@@ -107,7 +107,14 @@ export interface EvaluationReport {
   roc: Record<string, Curve>;
   pr: Record<string, Curve>;
   binary: BinaryReport | null;
-  bootstrap: { resamples: number; seed: number; confidence: number };
+  bootstrap: {
+    resamples: number;
+    seed: number;
+    confidence: number;
+    /** Per metric, resamples left out of its interval because the metric was undefined on them
+     *  (an AUC of a resample that drew no positive); absent when none were. */
+    skipped?: Record<string, number>;
+  };
   warnings: EvaluationWarning[];
   /** Which weights were evaluated: "fine-tune", or "head" when fine-tuning did not beat the head and tlrun kept the head's. */
   weights: "fine-tune" | "head";

@@ -1,5 +1,5 @@
 import { existsSync, statSync } from "node:fs";
-import { checkAgainstDataset, checkArchitecture, checkCut, checkFreezePoint, checkGraphBase, loadConfig, validateFile, type LoadOptions, type ValidateResult } from "../config";
+import { checkAgainstDataset, checkArchitecture, checkCut, checkExplainLayer, checkFreezePoint, checkGraphBase, loadConfig, validateFile, type LoadOptions, type ValidateResult } from "../config";
 import type { LoadedConfig } from "../config/types";
 import { ConfigError, TlrunError, type Problem } from "../errors";
 import { baseLayers, resolveCut } from "../models/layers";
@@ -22,7 +22,10 @@ export function checkPipeline(loaded: LoadedConfig): Problem[] {
     const a = baseShape(c.base.model, loaded.baseDir);
     if (a.graph) return checkGraphBase(loaded);
     problems = checkCut(loaded, functionalConfig(a.topology).layers.map((l) => l.name));
-    if (!problems.length) problems = checkFreezePoint(loaded, baseLayers(a, resolveCut(a, c.base.cut)).map((l) => l.name));
+    if (!problems.length) {
+      const names = baseLayers(a, resolveCut(a, c.base.cut)).map((l) => l.name);
+      problems = [...checkFreezePoint(loaded, names), ...checkExplainLayer(loaded, names)];
+    }
     const known = ARCHITECTURES[c.base.model]; // an architecture, or the embedded model of that name
     if (known) problems.push(...checkArchitecture(loaded, known));
   } catch (err) {

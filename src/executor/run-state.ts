@@ -50,6 +50,9 @@ export class RunState {
 
   stageEnd(event: StageEvent): void {
     this.infos.set(event.name as StageName, event.info);
+    // evaluate's warnings (a collapsed model, a missed class) are the run's, cached or not
+    const warnings = event.info.warnings;
+    if (event.name === "evaluate" && Array.isArray(warnings)) for (const w of warnings) if (typeof w === "string") this.warn(w);
     const { info: _info, ...entry } = event;
     this.summary.stages.push(entry);
     this.record.writeSummary(this.summary);

@@ -1,4 +1,4 @@
-import { buildEmojiDataset } from "../data/emoji";
+import { SCREENING_RECIPE, buildEmojiDataset } from "../data/emoji";
 import type { SourceStage } from "./types";
 
 /**
@@ -10,8 +10,8 @@ export const dataset: SourceStage = {
   async run(ctx) {
     const builtin = ctx.config.data.builtin;
     if (!builtin) throw new Error(`internal: the dataset stage ran for ${ctx.dataDir}, which is not a built-in dataset`);
-    const vendor = builtin === "emoji-twitter" ? "twitter" : "google";
     ctx.progress(`building the ${builtin} dataset into ${ctx.dataDir}`);
-    await buildEmojiDataset({ vendor, out: ctx.dataDir });
+    if (builtin === "emoji-screening") await buildEmojiDataset({ ...SCREENING_RECIPE, out: ctx.dataDir });
+    else await buildEmojiDataset({ vendor: builtin === "emoji-twitter" ? "twitter" : "google", out: ctx.dataDir });
   },
 };

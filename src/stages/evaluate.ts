@@ -1,69 +1,26 @@
-import * as tf from "@tensorflow/tfjs";
+import type * as tf from "@tensorflow/tfjs";
 import { join } from "node:path";
-import { batches } from "../data/loader";
-import { buildBase } from "../models/build";
-import { foldForInference } from "../models/fold";
-import { inferenceEngine } from "../models/engine";
-import { loadModel, saveModel } from "../models/io";
-import { saveGraphModel } from "../models/graph";
 import { resolveCut } from "../models/layers";
-import { ATTENTION_LAYER, rewire, spatialHead } from "../training/attention-head";
-import { ATTENTION_IMAGES, attentionOf, pickImages, writeAttentionPng } from "./attention-maps";
-import { evaluateClassifier } from "../training/metrics";
-import { writeFileAtomic } from "../util/atomic";
-import { imageOptions } from "./extract";
-import { FeatureStore, predictProbs, toClassProbs } from "./features-data";
+import { spatialHead } from "../training/attention-head";
+import { batches } from "../data/loader";
 import type { Manifest } from "../data/manifest";
+import { evaluationReport } from "../evaluation/report";
+import { flatMetrics } from "../evaluation/metrics-flat";
+import type { EvaluationReport, EvaluationWarning } from "../evaluation/types";
+import { saveModel } from "../models/io";
+import { writeFileAtomic } from "../util/atomic";
+import { ATTENTION_IMAGES, attentionOf, pickImages, writeAttentionPng } from "./attention-maps";
+import { assemble, graphClassifier, predictFromFeatures, predictImages, type AttentionModel } from "./classifier";
+import { imageOptions } from "./extract";
+import { FeatureStore } from "./features-data";
 import { readManifest } from "./prepare";
 import { input, type Stage, type StageContext } from "./types";
+import { explainImages, type ExplainResult } from "./explain";
 
 export const REPORT_FILE = "report.json";
 export const MODEL_DIR = "model";
 /** The attention figure an attention head's evaluate entry holds under plots/. */
 export const ATTENTION_PNG = "attention_maps.png";
-
-/** Images to attention maps [n, h*w], and the map's [h, w]. */
-interface AttentionModel {
-  model: tf.LayersModel;
-  size: [number, number];
-}
-
-/** Base plus head as one LayersModel (what a user loads with tf.loadLayersModel), and the attention map's output if the head has one. */
-async function assemble(ctx: StageContext): Promise<{ model: tf.LayersModel; head: tf.LayersModel; attention?: AttentionModel }> {
-  const a = ctx.artifacts();
-  const base = await buildBase(a, resolveCut(a, ctx.config.base.cut), ctx.config.base.input_size);
-  const tuned = ctx.inputs.get("fine-tune");
-  const head = await loadModel(join(tuned?.dir ?? input(ctx, "train-head").dir, "head"));
-  if (tuned) {
-    const top = await loadModel(join(tuned.dir, "top"));
-    for (const l of top.layers) if (l.weights.length) base.getLayer(l.name).setWeights(l.getWeights());
-    top.dispose();
-  }
-  let features = base.outputs[0]!;
-  if (!spatialHead(ctx.config)) {
-    const pooling = ctx.config.head.pooling === "avg" ? tf.layers.globalAveragePooling2d({ name: "head_pool" }) : tf.layers.globalMaxPooling2d({ name: "head_pool" });
-    features = pooling.apply(features) as tf.SymbolicTensor;
-  }
-  const outs = rewire(head, features);
-  const model = tf.model({ inputs: base.inputs, outputs: outs.get(head.layers[head.layers.length - 1]!.name)!, name: ctx.config.name.replace(/[^A-Za-z0-9_]/g, "_") });
-  const map = outs.get(ATTENTION_LAYER);
-  const [, h, w] = base.outputs[0]!.shape as number[];
-  return { model, head, attention: map && { model: tf.model({ inputs: base.inputs, outputs: map, name: "attention" }), size: [h!, w!] } };
-}
-
-/** A graph-model base (extraction only): the trained head, and how to save it with the graph beside it. */
-async function graphClassifier(ctx: StageContext): Promise<{ head: tf.LayersModel; save(dir: string): Promise<void>; dispose(): void }> {
-  const a = ctx.artifacts();
-  const head = await loadModel(join(input(ctx, "train-head").dir, "head"));
-  return {
-    head,
-    save: async (dir) => {
-      await saveModel(head, dir); // the head, on the pooled features
-      saveGraphModel(a, join(dir, "base")); // the graph model that computes them
-    },
-    dispose: () => head.dispose(),
-  };
-}
 
 /** The attention figure of a few held-out images, into `plots/attention_maps.png` of the entry. */
 async function attentionFigure(ctx: StageContext, manifest: Manifest, items: Manifest["items"], probs: Float32Array, attention: AttentionModel): Promise<string> {
@@ -88,34 +45,45 @@ async function attentionFigure(ctx: StageContext, manifest: Manifest, items: Man
   return path;
 }
 
-/** Class probabilities of `items` through `model`, and how its forward pass ran (the engine's runner). */
-async function predictImages(ctx: StageContext, model: tf.LayersModel, items: Manifest["items"], k: number, split: string): Promise<{ probs: Float32Array; forward: string }> {
-  const probs = new Float32Array(items.length * k);
-  const [h, w] = ctx.config.base.input_size;
-  // the saved model keeps its BatchNorm layers; on native the folded copy runs compiled
-  const folded = await inferenceEngine().forward(foldForInference(model), [32, h, w, 3]);
-  try {
-    let done = 0;
-    for await (const b of batches(items.map((it) => ({ abs: join(ctx.dataDir, it.rel) })), imageOptions(ctx, 32))) {
-      ctx.checkAbort();
-      const p = tf.tidy(() => toClassProbs(folded.predict(tf.tensor4d(b.x, [b.n, h, w, 3]))[0]!));
-      probs.set(p.dataSync(), done * k);
-      p.dispose();
-      done += b.n;
-      ctx.progress(`${done}/${items.length} ${split} images`);
-    }
-  } finally {
-    folded.dispose();
-  }
-  return { probs, forward: folded.runner };
+
+/** Grad-CAM panels of the images a reviewer should see first (`evaluate.explain`), into plots/ of the entry. */
+async function heatMaps(
+  ctx: StageContext,
+  o: { items: Manifest["items"]; probs: Float32Array; classes: string[]; report: EvaluationReport; head: tf.LayersModel; fineTunedModel?: tf.LayersModel },
+): Promise<ExplainResult> {
+  const { n, layer } = ctx.config.evaluate.explain;
+  const b = o.report.binary;
+  const { batchSize: _own, ...decode } = imageOptions(ctx, 8);
+  return explainImages({
+    artifacts: ctx.artifacts(), cut: resolveCut(ctx.artifacts(), ctx.config.base.cut), layer, inputSize: ctx.config.base.input_size,
+    head: o.head, pooling: spatialHead(ctx.config) ? "none" : ctx.config.head.pooling, ...(o.fineTunedModel ? { weightsFrom: o.fineTunedModel } : {}),
+    items: o.items.map((it) => ({ abs: join(ctx.dataDir, it.rel), label: it.label })), probs: o.probs, classes: o.classes,
+    ...(b ? { binary: { positive: o.classes.indexOf(b.positive_class), threshold: b.threshold } } : {}),
+    decode, out: ctx.out, n,
+  });
 }
 
-function predictFromFeatures(ctx: StageContext, manifest: Manifest, head: tf.LayersModel, split: "test" | "val", k: number): Float32Array {
-  const set = new FeatureStore(input(ctx, "extract").dir, manifest, ctx.config.head.pooling).split(split);
-  return predictProbs((x) => head.predict(x) as tf.Tensor, set, k);
+/** What fine-tune recorded about beating the head, when the pipeline fine-tunes. */
+function fineTuneOutcome(ctx: StageContext): { ran: boolean; keptHead: boolean; worse: boolean; head?: { loss: number; accuracy: number } } {
+  const info = ctx.inputs.get("fine-tune")?.meta.info;
+  if (!info) return { ran: false, keptHead: false, worse: false };
+  const head = typeof info.head_val_loss === "number" ? { loss: info.head_val_loss, accuracy: info.head_val_accuracy as number } : undefined;
+  return { ran: true, keptHead: info.kept_head === true, worse: info.worse_than_head === true, ...(head ? { head } : {}) };
 }
 
-/** evaluate: run the assembled model over the held-out images, report metrics, save the model. */
+/** The plain sentence for a fine-tune that did not beat the head. */
+function fineTuneWarning(ctx: StageContext, o: ReturnType<typeof fineTuneOutcome>): EvaluationWarning | undefined {
+  const es = ctx.config.train.fine_tune?.early_stopping;
+  const monitor = es?.monitor ?? "val_loss";
+  const headScore = o.head ? (monitor === "val_loss" ? `${o.head.loss.toFixed(4)}` : `${o.head.accuracy.toFixed(4)}`) : "";
+  if (o.keptHead)
+    return { kind: "fine_tune_kept_head", message: `fine-tuning did not beat the head on ${monitor} (head: ${headScore}) in any epoch, so tlrun kept the head's weights: these metrics are the head's, not a fine-tuned model's. Try a lower train.fine_tune.learning_rate, a later freeze.at, or drop fine-tuning.` };
+  if (o.worse)
+    return { kind: "fine_tune_kept_head", message: `fine-tuning ended worse than the head on ${monitor} (head: ${headScore}) and these metrics are the fine-tuned model's. Turn on train.fine_tune.early_stopping (restore_best keeps the head's weights when no epoch beats it), or lower train.fine_tune.learning_rate.` };
+  return undefined;
+}
+
+/** evaluate: run the final model over the held-out images, report metrics a decision can rest on, save the model. */
 export const evaluate: Stage = {
   name: "evaluate",
   needsTf: true,
@@ -123,30 +91,53 @@ export const evaluate: Stage = {
     const manifest = readManifest(input(ctx, "prepare").dir);
     const split = ctx.config.evaluate.split;
     const items = manifest.items.filter((it) => it.split === split);
+    const valItems = manifest.items.filter((it) => it.split === "val");
+    const outcome = fineTuneOutcome(ctx);
+    // A fine-tune that kept the head's weights left the base as extract ran it.
+    const fineTuned = outcome.ran && !outcome.keptHead;
     const graph = ctx.artifacts().graph ? await graphClassifier(ctx) : undefined;
-    const joined = graph ? undefined : await assemble(ctx);
+    const joined = graph ? undefined : await assemble(ctx, { fineTuned });
     try {
       const k = manifest.classes.length;
-      // Without fine-tuning the base is the one extract ran, so its cached un-augmented features
-      // of this split give the same predictions as running the images through the whole model.
-      // A graph-model base is never fine-tuned, so it always takes this route.
-      const source = ctx.inputs.has("fine-tune") ? "images" : "cached features";
+      // Without fine-tuned weights the base is the one extract ran, so its cached un-augmented
+      // features of a split give the same predictions as running the images through the whole
+      // model. A graph-model base is never fine-tuned, so it always takes this route.
+      const source = fineTuned ? "images" : "cached features";
       const head = graph?.head ?? joined!.head;
-      const { probs, forward } = source === "images" ? await predictImages(ctx, joined!.model, items, k, split) : { probs: predictFromFeatures(ctx, manifest, head, split, k), forward: undefined };
-      const report = evaluateClassifier(items.map((it) => it.label), probs, manifest.classes);
-      writeFileAtomic(join(ctx.out, REPORT_FILE), JSON.stringify({ split, source, ...report }, null, 2));
+      let forward: string | undefined;
+      const probsOf = async (part: Manifest["items"], name: "test" | "val"): Promise<Float32Array> => {
+        if (!part.length) return new Float32Array(0);
+        if (source === "cached features") return predictFromFeatures(store!, head, name, k);
+        const r = await predictImages(ctx, joined!.model, part, k, name);
+        forward = r.forward;
+        return r.probs;
+      };
+      const store = source === "cached features" ? new FeatureStore(input(ctx, "extract").dir, manifest, ctx.config.head.pooling) : undefined;
+      const probs = await probsOf(items, split);
+      const valProbs = split === "val" ? probs : await probsOf(valItems, "val");
+      const report: EvaluationReport = evaluationReport({
+        split, source, classes: manifest.classes,
+        labels: items.map((it) => it.label), probs,
+        val: { labels: valItems.map((it) => it.label), probs: valProbs },
+        config: ctx.config.evaluate, seed: ctx.config.seed, weights: outcome.keptHead ? "head" : outcome.ran ? "fine-tune" : "head",
+      });
+      const ftWarning = fineTuneWarning(ctx, outcome);
+      if (ftWarning) report.warnings.unshift(ftWarning);
       if (graph) await graph.save(join(ctx.out, MODEL_DIR));
       else await saveModel(joined!.model, join(ctx.out, MODEL_DIR));
       const figure = joined?.attention ? await attentionFigure(ctx, manifest, items, probs, joined.attention) : undefined;
+      const shown = await heatMaps(ctx, { items, probs, classes: manifest.classes, report, head, fineTunedModel: fineTuned ? joined?.model : undefined });
+      report.explain = shown.explain;
+      writeFileAtomic(join(ctx.out, REPORT_FILE), JSON.stringify(report, null, 2));
       return {
         info: {
           split,
-          test_accuracy: report.accuracy,
-          test_macro_f1: report.macro_f1,
-          test_macro_auc: report.macro_auc,
-          test_log_loss: report.log_loss,
-          test_images: report.n,
+          // every scalar of the report, named for the split (test_accuracy, test_sensitivity_low, ...)
+          metrics: flatMetrics(report),
+          images: report.n,
+          warnings: report.warnings.map((w) => w.message),
           ...(figure ? { attention_maps: `plots/${ATTENTION_PNG}` } : {}),
+          ...(shown.skipped ? { explain_skipped: shown.skipped } : {}),
           ...(forward ? { forward } : {}),
         },
       };

@@ -7,6 +7,7 @@ import { foldForInference, foldForTraining, type InferenceModel } from "../model
 import { inferenceEngine } from "../models/engine";
 import { loadModel, saveModel } from "../models/io";
 import { resolveCut } from "../models/layers";
+import type { FineTunePhaseConfig } from "../config/types";
 import { TlrunError } from "../errors";
 import { fit, type Batch } from "../training/fit";
 import { headLoss, targets } from "../training/head";
@@ -136,16 +137,19 @@ export const fineTune: Stage = {
         return lossAndAccuracy(probs, val.map((v) => v.label), k);
       };
       const groups = fineTuneGroups(spec, split.top, head);
+      // the head's own validation scores: fine-tuning has to beat them to be kept
+      const before = await validate();
       const result = await fit({
         phaseName: "fine_tune", phase, epochOffset: ctx.epochOffset, variables: groups.flatMap((g) => g.variables), groups, forward,
         loss: (y, probs, w) => headLoss(head, y, probs, w), batches: epochBatches,
-        batchesPerEpoch: Math.ceil(balance.epochRows / bs), validate, callbacks: ctx.callbacks, checkAbort: ctx.checkAbort,
+        batchesPerEpoch: Math.ceil(balance.epochRows / bs), validate, callbacks: ctx.callbacks, checkAbort: ctx.checkAbort, baseline: before,
       });
+      const outcome = fineTuneOutcome(phase, before, result);
       await saveModel(split.top, join(ctx.out, "top"));
       await saveModel(head, join(ctx.out, "head"));
       return {
         info: {
-          history: result.history, epochs_run: result.history.length, best_epoch: result.bestEpoch,
+          history: result.history, epochs_run: result.history.length, best_epoch: result.bestEpoch, ...outcome,
           stopped_early: result.stoppedEarly, frozen_forward: frozen.runner, training_step: result.steps, activation_views: cached ? fixedViews + 1 : 0, unfreeze_schedule: spec.blocks,
           class_balance: balance.info,
         },
@@ -161,3 +165,19 @@ export const fineTune: Stage = {
     }
   },
 };
+
+/**
+ * Whether fine-tuning beat the head on the monitored validation score. With restore_best and no
+ * epoch better than the head, fit() kept the head's weights (`kept_head`); without it the
+ * fine-tuned weights are kept even when worse, and `worse_than_head` says so.
+ */
+export function fineTuneOutcome(
+  phase: FineTunePhaseConfig, head: { loss: number; accuracy: number }, result: { history: Array<{ val_loss: number; val_accuracy: number }>; bestEpoch: number },
+): { head_val_loss: number; head_val_accuracy: number; kept_head: boolean; worse_than_head: boolean } {
+  const es = phase.early_stopping;
+  const kept = es.enabled && es.restore_best && result.bestEpoch === 0;
+  const last = result.history[result.history.length - 1];
+  const final = kept || !last ? undefined : es.enabled && es.restore_best ? result.history[result.bestEpoch - 1]! : last;
+  const worse = final !== undefined && (es.monitor === "val_accuracy" ? final.val_accuracy < head.accuracy : final.val_loss > head.loss);
+  return { head_val_loss: head.loss, head_val_accuracy: head.accuracy, kept_head: kept, worse_than_head: worse };
+}

@@ -98,6 +98,7 @@ export function metricsOf(j: Journal): Array<Keyed<Metric>> {
   }
   add("stages_cached", j.summary.stages.filter((s) => s.cached).length, 0, endMs(j));
   add("run_seconds", j.summary.seconds, 0, endMs(j));
+  add("warnings", (j.summary.warnings ?? []).length, 0, endMs(j));
   return out;
 }
 
@@ -169,6 +170,12 @@ export function tagsOf(j: Journal, ctx: TrackingContext, notes: string[]): Array
     ...Object.entries(ctx.target.tags),
   ];
   if (j.summary.error) pairs.push(["tlrun.error", j.summary.error]);
+  // what evaluate (and the run) warned about, where the run's page shows it: its description
+  const warnings = j.summary.warnings ?? [];
+  if (warnings.length) {
+    pairs.push(["tlrun.warnings", warnings.join("\n")]);
+    pairs.push(["mlflow.note.content", `**${warnings.length} warning${warnings.length === 1 ? "" : "s"}**\n\n${warnings.map((w) => `- ${w}`).join("\n")}`]);
+  }
   const present = pairs.filter((p): p is [string, string] => typeof p[1] === "string" && p[1] !== "");
   return fitted(present, LIMITS.tagValueLength, "tag", notes).map((t) => ({ ...t, id: `${t.key}=${sha256(t.value).slice(0, 16)}` }));
 }

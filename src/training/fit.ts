@@ -37,10 +37,17 @@ export interface FitSpec {
   callbacks: Callback;
   /** Throws when the run should stop (Ctrl-C); checked between batches. */
   checkAbort(): void;
+  /**
+   * Validation scores of the weights before the phase (the head's, for fine-tuning). With early
+   * stopping and restore_best, an epoch must beat them to count as best; when none does, the
+   * phase ends on the weights it started from, as Keras' `baseline` with restore would.
+   */
+  baseline?: { loss: number; accuracy: number };
 }
 
 export interface FitResult {
   history: EpochLogs[];
+  /** 1-based; 0 when no epoch beat `baseline` and the starting weights were kept. */
   bestEpoch: number;
   stoppedEarly: boolean;
   /** How the training steps ran: as a compiled TensorFlow graph (how many), or eagerly and why. */
@@ -71,9 +78,12 @@ export async function fit(spec: FitSpec): Promise<FitResult> {
   const es = phase.early_stopping;
   const better = (a: number, b: number): boolean =>
     es.monitor === "val_loss" ? a < b - es.min_delta : a > b + es.min_delta;
-  let best = es.monitor === "val_loss" ? Infinity : -Infinity;
+  const monitored = (v: { loss: number; accuracy: number }): number => (es.monitor === "val_loss" ? v.loss : v.accuracy);
+  const restoring = es.enabled && es.restore_best;
+  const fromBaseline = restoring && spec.baseline !== undefined;
+  let best = fromBaseline ? monitored(spec.baseline!) : es.monitor === "val_loss" ? Infinity : -Infinity;
   let bestEpoch = -1;
-  let bestWeights: tf.Tensor[] | undefined;
+  let bestWeights: tf.Tensor[] | undefined = fromBaseline ? spec.variables.map((v) => tf.keep(v.clone())) : undefined;
   let waited = 0;
   const history: EpochLogs[] = [];
   let stoppedEarly = false;
@@ -123,12 +133,12 @@ export async function fit(spec: FitSpec): Promise<FitResult> {
       };
       history.push(logs);
       spec.callbacks.onEpochEnd?.(logs);
-      const current = es.monitor === "val_loss" ? val.loss : val.accuracy;
-      if (bestEpoch < 0 || better(current, best)) {
+      const current = monitored(val);
+      if ((bestEpoch < 0 && !fromBaseline) || better(current, best)) {
         best = current;
         bestEpoch = epoch;
         waited = 0;
-        if (es.enabled && es.restore_best) {
+        if (restoring) {
           tf.dispose(bestWeights ?? []);
           bestWeights = spec.variables.map((v) => tf.keep(v.clone()));
         }

@@ -1,7 +1,11 @@
 /**
- * Classification metrics computed from labels and predicted probabilities, in plain JS so they
- * can be unit-tested against hand-worked examples.
+ * The quick per-class metrics train-head logs for the head it trained (argmax, no intervals). The
+ * arithmetic is evaluation/'s, so these figures are the same as report.json's for the same
+ * predictions; evaluation/report.ts builds the full report.
  */
+import { argmaxPredictions, classCounts, confusionMatrix, accuracyOf, mean } from "../evaluation/confusion";
+import { rocAuc } from "../evaluation/curves";
+import { logLoss } from "../evaluation/report";
 
 export interface ClassReport {
   precision: number;
@@ -11,7 +15,7 @@ export interface ClassReport {
   auc: number | null;
 }
 
-export interface EvaluationReport {
+export interface ClassifierMetrics {
   classes: string[];
   n: number;
   accuracy: number;
@@ -26,68 +30,32 @@ export interface EvaluationReport {
   confusion: number[][];
 }
 
-function argmax(row: ArrayLike<number>, offset: number, k: number): number {
-  let best = 0;
-  for (let j = 1; j < k; j++) if (row[offset + j]! > row[offset + best]!) best = j;
-  return best;
-}
-
-/** Area under the ROC curve for binary labels, with ties counted as half (Mann-Whitney U). */
-export function rocAuc(scores: number[], positive: boolean[]): number | null {
-  const pos = positive.filter(Boolean).length;
-  const neg = positive.length - pos;
-  if (pos === 0 || neg === 0) return null;
-  const order = scores.map((s, i) => [s, i] as const).sort((a, b) => a[0] - b[0]);
-  let rankSumPos = 0;
-  for (let i = 0; i < order.length; ) {
-    let j = i;
-    while (j + 1 < order.length && order[j + 1]![0] === order[i]![0]) j++;
-    const avgRank = (i + j) / 2 + 1;
-    for (let t = i; t <= j; t++) if (positive[order[t]![1]]) rankSumPos += avgRank;
-    i = j + 1;
-  }
-  return (rankSumPos - (pos * (pos + 1)) / 2) / (pos * neg);
-}
-
-/** Evaluate probabilities `probs` (n × k, row-major) against integer labels. */
-export function evaluateClassifier(labels: ArrayLike<number>, probs: ArrayLike<number>, classes: string[]): EvaluationReport {
+/** Evaluate probabilities `probs` (n × k, row-major) against integer labels, by argmax. */
+export function evaluateClassifier(labels: ArrayLike<number>, probs: ArrayLike<number>, classes: string[]): ClassifierMetrics {
   const k = classes.length;
   const n = labels.length;
-  const confusion = classes.map(() => new Array<number>(k).fill(0));
-  let correct = 0;
-  let logLoss = 0;
-  for (let i = 0; i < n; i++) {
-    const y = labels[i]!;
-    const p = argmax(probs, i * k, k);
-    confusion[y]![p]!++;
-    if (p === y) correct++;
-    logLoss -= Math.log(Math.max(probs[i * k + y]!, 1e-12));
-  }
+  const confusion = confusionMatrix(labels, argmaxPredictions(probs, n, k), k);
   const per_class: Record<string, ClassReport> = {};
   const aucs: number[] = [];
   classes.forEach((name, c) => {
-    const tp = confusion[c]![c]!;
-    const predicted = confusion.reduce((s, row) => s + row[c]!, 0);
-    const support = confusion[c]!.reduce((s, v) => s + v, 0);
-    const precision = predicted ? tp / predicted : 0;
-    const recall = support ? tp / support : 0;
-    const f1 = precision + recall ? (2 * precision * recall) / (precision + recall) : 0;
-    const scores = Array.from({ length: n }, (_, i) => probs[i * k + c]!);
-    const auc = rocAuc(scores, Array.from({ length: n }, (_, i) => labels[i] === c));
+    const { precision, recall, f1, support } = classCounts(confusion, c);
+    const auc = rocAuc(
+      Float64Array.from({ length: n }, (_, i) => probs[i * k + c]!),
+      Array.from({ length: n }, (_, i) => labels[i] === c),
+    );
     if (auc !== null) aucs.push(auc);
     per_class[name] = { precision, recall, f1, support, auc };
   });
-  const mean = (xs: number[]): number => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : 0);
   const reports = Object.values(per_class);
   return {
     classes,
     n,
-    accuracy: n ? correct / n : 0,
+    accuracy: accuracyOf(confusion),
     macro_precision: mean(reports.map((r) => r.precision)),
     macro_recall: mean(reports.map((r) => r.recall)),
     macro_f1: mean(reports.map((r) => r.f1)),
     macro_auc: aucs.length ? mean(aucs) : null,
-    log_loss: n ? logLoss / n : 0,
+    log_loss: logLoss(labels, probs, k),
     per_class,
     confusion,
   };

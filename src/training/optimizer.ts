@@ -11,9 +11,13 @@ export function makeOptimizer(name: OptimizerName, lr: number): TunableOptimizer
   const optimizer = name === "rmsprop" ? tf.train.rmsprop(lr) : tf.train.sgd(lr);
   return {
     applyGradients: (g) => optimizer.applyGradients(g),
-    // tfjs optimizers read `learningRate` on every step; it is not exposed as a setter.
+    // rmsprop reads `learningRate` on every step; sgd keeps its own copy of -rate as a tensor,
+    // which only its setLearningRate renews (setting the field alone left sgd at its first rate).
     setLearningRate(next: number) {
-      (optimizer as unknown as { learningRate: number }).learningRate = next;
+      // (tfjs' Symbol.hasInstance makes every optimizer `instanceof SGDOptimizer`: test the method)
+      const sgd = optimizer as unknown as { setLearningRate?: (lr: number) => void; learningRate: number };
+      if (typeof sgd.setLearningRate === "function") sgd.setLearningRate(next);
+      else sgd.learningRate = next;
     },
     dispose: () => optimizer.dispose(),
   };

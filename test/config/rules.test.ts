@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { checkAgainstDataset, checkArchitecture, checkCut, checkFreezePoint, loadConfig, RULES, validateFile } from "../../src/config";
+import { checkAgainstDataset, checkArchitecture, checkCut, checkExplainLayer, checkFreezePoint, loadConfig, RULES, validateFile } from "../../src/config";
 import type { LoadedConfig } from "../../src/config/types";
 
 function withYaml<T>(text: string, fn: (file: string) => T): T {
@@ -58,6 +58,16 @@ test("checkCut: only checked when set", () => {
   const [p] = checkCut(load("base: {cut: out_relu6}\n"), LAYERS);
   assert.equal(p?.hint, "did you mean 'out_relu'?");
   assert.equal(p?.location?.line, 4);
+});
+
+test("checkExplainLayer: a layer name of the cut base, checked only when heat maps are on", () => {
+  assert.deepEqual(checkExplainLayer(load(""), LAYERS), []);
+  assert.deepEqual(checkExplainLayer(load("evaluate: {explain: {n: 4, layer: block_13_expand}}\n"), LAYERS), []);
+  assert.deepEqual(checkExplainLayer(load("evaluate: {explain: {n: 0, layer: nope}}\n"), LAYERS), []);
+  assert.deepEqual(summary(checkExplainLayer(load("evaluate:\n  explain: {n: 4, layer: block_13_expnd}\n"), LAYERS)), [
+    "5:26 evaluate.explain.layer 'block_13_expnd' is not a layer of the base model (6 layers) | did you mean 'block_13_expand' or 'block_13_expand_BN'?",
+  ]);
+  assert.equal(checkExplainLayer(load("evaluate: {explain: {n: 4, layer: block_13}}\n"), LAYERS).length, 1, "a block is not a layer");
 });
 
 test("checkFreezePoint: blocks, fractions and block typos with the real names as hints", () => {

@@ -1,6 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { evaluateClassifier, rocAuc } from "../../src/training/metrics";
+import { evaluateClassifier } from "../../src/training/metrics";
+import { rocAuc } from "../../src/evaluation/curves";
 import { learningRateAt } from "../../src/training/schedule";
 
 test("rocAuc matches hand-worked values, ties count half", () => {
