@@ -89,6 +89,13 @@ export const RULES: readonly Rule[] = [
         : [],
   },
   {
+    name: "threshold-needs-positive-class",
+    check: ({ evaluate: e }) =>
+      e.threshold !== 0.5 && !e.positive_class && !e.negative_class
+        ? [{ path: "evaluate.threshold", message: `evaluate.threshold is set (${typeof e.threshold === "object" ? `target_sensitivity ${e.threshold.target_sensitivity}` : e.threshold}), but neither evaluate.positive_class nor negative_class names the class whose probability it thresholds`, hint: "add evaluate.positive_class: <the class a positive result means>, or remove threshold" }]
+        : [],
+  },
+  {
     name: "evaluate-split-not-empty",
     check: (c) =>
       c.data.split[c.evaluate.split] > 0

@@ -142,8 +142,15 @@ test("class options: binary options on a task without exactly two classes, each 
     "5:19 evaluate.positive_class is 'a', but the task has 3 classes (a, b, c); it applies only to a two-class task | remove positive_class (a multi-class task is scored per class with argmax), or keep two classes with data.exclude_classes",
     "6:3 evaluate.threshold is target_sensitivity 0.9, but the task has 3 classes (a, b, c); it applies only to a two-class task | remove threshold (a multi-class task is scored per class with argmax), or keep two classes with data.exclude_classes",
   ]);
-  assert.match(checkAgainstDataset(load("evaluate:\n  threshold: 0.3\n"), ["a", "b", "c"])[0]!.message, /^evaluate.threshold is 0.3, but the task has 3 classes/);
+  assert.match(checkAgainstDataset(load("evaluate:\n  negative_class: a\n  threshold: 0.3\n"), ["a", "b", "c"])[1]!.message, /^evaluate.threshold is 0.3, but the task has 3 classes/);
   assert.deepEqual(checkAgainstDataset(load("evaluate:\n  threshold: 0.5\n"), ["a", "b", "c"]), [], "the default threshold is argmax's");
+});
+
+test("pass 2: a threshold needs a positive (or negative) class", () => {
+  const text = "name: x\ndata: {dir: d}\nevaluate:\n  threshold: youden\n";
+  const problems = withYaml(text, (f) => validateFile(f).problems);
+  assert.deepEqual(problems.map((p) => `${p.location?.line}:${p.location?.col} ${p.message} | ${p.hint}`), ["4:14 evaluate.threshold is set (youden), but neither evaluate.positive_class nor negative_class names the class whose probability it thresholds | add evaluate.positive_class: <the class a positive result means>, or remove threshold"]);
+  assert.deepEqual(withYaml(text + "  negative_class: normal\n", (f) => validateFile(f).problems), []);
 });
 
 test("pass 2: positive and negative class the same", () => {
