@@ -1,5 +1,7 @@
 import { loadPipeline } from "../executor/load";
 import { EXIT } from "../errors";
+import type { PipelineConfig } from "../config/types";
+import { classWarnings, imbalance, planCounts, type PlanCounts } from "../plan/class-counts";
 import { resolve, type Plan, type PlannedStage } from "../plan/resolve";
 import { formatSweepPlan, planSweep } from "../sweep/plan";
 import { JSON_OPTION, SET_OPTION, parse } from "./args";
@@ -9,6 +11,31 @@ function status(s: PlannedStage, plan: Plan): string {
   if (s.name === "dataset") return plan.dataset.buildable ? "will build" : "missing";
   if (s.source) return "will fetch";
   return s.cached ? "cached" : "will run";
+}
+
+/** The class counts as `tlrun plan --json` prints them: per split and class, and the imbalance warning. */
+function countsJson(counts: PlanCounts, config: PipelineConfig): Record<string, unknown> {
+  const warnings = classWarnings(counts, config);
+  const known = counts.known ? { class_counts: counts.counts, imbalance_ratio: imbalance(counts)?.ratio ?? null } : { class_counts: null, class_counts_note: counts.note };
+  return { ...known, ...(warnings.length ? { warnings } : {}) };
+}
+
+/** Images per class and split, as a small table, and the imbalance warning when there is one. */
+function formatCounts(counts: PlanCounts, config: PipelineConfig): string {
+  const warnings = classWarnings(counts, config).map((w) => `  warning: ${w}`);
+  if (!counts.known) return [`  ${counts.note}`, ...warnings].join("\n") + "\n";
+  const splits = ["train", "val", "test"] as const;
+  const width = Math.max(5, ...counts.classes.map((c) => c.length));
+  const row = (name: string, cells: Array<number | string>): string => `    ${name.padEnd(width)} ${cells.map((n) => String(n).padStart(6)).join("")}`;
+  const total = (s: (typeof splits)[number]): number => Object.values(counts.counts[s]).reduce((a, b) => a + b, 0);
+  const lines = [
+    "  class counts (from the file names; prepare also drops images it cannot decode):",
+    row("class", [...splits]),
+    ...counts.classes.map((c) => row(c, splits.map((s) => counts.counts[s][c] ?? 0))),
+    row("total", splits.map(total)),
+    ...warnings,
+  ];
+  return lines.join("\n") + "\n";
 }
 
 /** The plan as `tlrun plan --json` prints it. */
@@ -39,11 +66,12 @@ export async function planCommand(argv: string[]): Promise<number> {
   const loaded = loadPipeline(positionals[0]!, { overrides: values.set ?? [] });
   const plan = resolve(loaded, undefined, { force: values.force });
   const sweep = loaded.config.sweep ? planSweep(loaded, values.set ?? []) : undefined;
+  const counts = planCounts(loaded);
   if (values.json) {
-    process.stdout.write(JSON.stringify({ ...planJson(plan), ...(sweep ? { sweep } : {}) }) + "\n");
+    process.stdout.write(JSON.stringify({ ...planJson(plan), ...countsJson(counts, loaded.config), ...(sweep ? { sweep } : {}) }) + "\n");
     return EXIT.ok;
   }
-  process.stdout.write(formatPlan(plan));
+  process.stdout.write(formatPlan(plan) + formatCounts(counts, loaded.config));
   if (sweep) process.stdout.write(formatSweepPlan(sweep));
   return EXIT.ok;
 }

@@ -52,7 +52,7 @@ export function validateFile(file: string, opts: LoadOptions = {}): ValidateResu
     if (!sweepProblems.length) sweepProblems.push(...checkSweepValues(file, config.sweep, opts.overrides ?? [], where));
     if (sweepProblems.length) return fail(sweepProblems);
   }
-  return { ok: true, problems: [], config: { config, file: abs, baseDir: dirname(abs), locate: (path) => where(path) } };
+  return { ok: true, problems: [], config: { config, file: abs, baseDir: dirname(abs), locate: (path, atKey) => where(path, atKey) } };
 }
 
 /** Loads a pipeline file into a validated config with defaults filled; throws ConfigError (exit 2) listing every problem. */

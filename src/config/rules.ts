@@ -1,7 +1,8 @@
-import { didYouMean, type Problem, type SourceLocation } from "../errors";
+import { didYouMean, type Problem } from "../errors";
 import { layerRefNames, resolveLayerRef } from "../models/freeze-point";
 import type { LayerRef, LoadedConfig, PhaseConfig, PipelineConfig, Preprocessing } from "./types";
 import type { Where } from "./load-yaml";
+import { checkClassOptions, locateIn } from "./class-rules";
 
 /** What a rule found: the config path to point at and a plain message. */
 export interface Finding {
@@ -81,6 +82,20 @@ export const RULES: readonly Rule[] = [
             .map(([at, p]) => ({ path: `${at}.early_stopping.enabled`, message: `${at}.early_stopping monitors ${p.early_stopping.monitor}, but data.split.val is 0 so there is no validation split`, hint: "set data.split.val above 0 (e.g. 0.15), or early_stopping.enabled: false" })),
   },
   {
+    name: "positive-is-not-negative",
+    check: ({ evaluate: e }) =>
+      e.positive_class && e.positive_class === e.negative_class
+        ? [{ path: "evaluate.negative_class", message: `evaluate.positive_class and evaluate.negative_class are both '${e.positive_class}'`, hint: "name the other class in one of them, or set only one: the other class is taken as its opposite" }]
+        : [],
+  },
+  {
+    name: "threshold-needs-positive-class",
+    check: ({ evaluate: e }) =>
+      e.threshold !== 0.5 && !e.positive_class && !e.negative_class
+        ? [{ path: "evaluate.threshold", message: `evaluate.threshold is set (${typeof e.threshold === "object" ? `target_sensitivity ${e.threshold.target_sensitivity}` : e.threshold}), but neither evaluate.positive_class nor negative_class names the class whose probability it thresholds`, hint: "add evaluate.positive_class: <the class a positive result means>, or remove threshold" }]
+        : [],
+  },
+  {
     name: "evaluate-split-not-empty",
     check: (c) =>
       c.data.split[c.evaluate.split] > 0
@@ -106,8 +121,10 @@ export function checkAgainstDataset(loaded: LoadedConfig, classNames: string[]):
   const kept = classNames.filter((c) => !data.exclude_classes.includes(c));
   if (kept.length < 2) {
     problems.push({ location: locateIn(loaded, "data.dir"), message: `${data.dir} has ${kept.length} class(es) after exclude_classes (${kept.join(", ") || "none"}); a classifier needs at least 2`, hint: "put each class's images in its own subfolder of data.dir" });
-  } else if (head.output === "sigmoid" && kept.length !== 2) {
-    problems.push({ location: locateIn(loaded, "head.output"), message: `head.output sigmoid needs exactly 2 classes, found ${kept.length}`, hint: "write output: softmax" });
+  } else {
+    if (head.output === "sigmoid" && kept.length !== 2)
+      problems.push({ location: locateIn(loaded, "head.output"), message: `head.output sigmoid needs exactly 2 classes, found ${kept.length}`, hint: "write output: softmax" });
+    problems.push(...checkClassOptions(loaded, [...kept].sort()));
   }
   return problems;
 }
@@ -216,8 +233,3 @@ function checkLayerRef(loaded: LoadedConfig, path: string, v: LayerRef, names: s
   return [{ location: locateIn(loaded, path), message: `${path} '${v}' is not ${what} the base model (${n} layers)`, hint }];
 }
 
-/** Location of a path; `locate` results may carry their own file (e.g. a `--set` argument). */
-function locateIn(loaded: LoadedConfig, path: string): SourceLocation | undefined {
-  const p = loaded.locate(path) as (Partial<SourceLocation> & { line: number; col: number }) | undefined;
-  return p && { file: p.file ?? loaded.file, line: p.line, col: p.col };
-}

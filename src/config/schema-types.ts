@@ -548,8 +548,10 @@ export interface TrainConfig {
    * Weights on each class's share of the training loss, used by train-head and fine-tune.
    * `balanced` weights a class by n_images / (n_classes * n_class_images), as scikit-learn and
    * Keras users know it. A map gives a weight per class folder name; classes left out weigh 1.
-   * Leave out or null for equal weights. On an imbalanced screening set, weighting (or
-   * `data.sampling`) is what keeps the model from ignoring the rare class.
+   * Leave out or null for equal weights. Each example's cross-entropy is multiplied by its class's
+   * weight and the batch's sum divided by the batch size, as Keras does with `class_weight`; the
+   * validation loss (early stopping's `val_loss`) stays unweighted. On an imbalanced screening set,
+   * weighting (or `data.sampling`) is what keeps the model from ignoring the rare class.
    * @default null
    */
   class_weight: ClassWeight;
@@ -569,8 +571,10 @@ export type SamplingPolicy = "none" | "oversample" | "undersample";
  * Weights on each class's share of the training loss, used by train-head and fine-tune. `balanced`
  * weights a class by n_images / (n_classes * n_class_images), as scikit-learn and Keras users know
  * it. A map gives a weight per class folder name; classes left out weigh 1. Leave out or null for
- * equal weights. On an imbalanced screening set, weighting (or `data.sampling`) is what keeps the
- * model from ignoring the rare class.
+ * equal weights. Each example's cross-entropy is multiplied by its class's weight and the batch's
+ * sum divided by the batch size, as Keras does with `class_weight`; the validation loss (early
+ * stopping's `val_loss`) stays unweighted. On an imbalanced screening set, weighting (or
+ * `data.sampling`) is what keeps the model from ignoring the rare class.
  */
 export type ClassWeight = null | "balanced" | Record<string, number>;
 

@@ -15,6 +15,6 @@ export interface LoadedConfig {
   file: string;
   /** Folder that relative paths in the config are resolved against. */
   baseDir: string;
-  /** Maps a JSON pointer-ish path (e.g. "head.layers.0.units") to a 1-based line and column. */
-  locate: (path: string) => SourceLocation | undefined;
+  /** Maps a JSON pointer-ish path (e.g. "head.layers.0.units") to a 1-based line and column: of its value, or of its key when `atKey`. */
+  locate: (path: string, atKey?: boolean) => SourceLocation | undefined;
 }

@@ -67,8 +67,7 @@ export async function buildManifest(scan: ScanResult, opts: ManifestOptions): Pr
     width: probe.ok ? probe.width : 0,
     height: probe.ok ? probe.height : 0,
   }));
-  items.sort((a, b) => (a.rel < b.rel ? -1 : a.rel > b.rel ? 1 : 0));
-  if (scan.layout === "classes") assignSplits(items, opts.split, deriveSeed(opts.seed, "split"), classes);
+  placeSplits(items, scan.layout, classes, opts.seed, opts.split);
   return { version: 1, classes, items, bad, skipped, counts: countSplits(classes, items) };
 }
 
@@ -77,7 +76,18 @@ export function manifestHash(m: Manifest): string {
   return hashRecord({ classes: m.classes, items: m.items.map((i) => [i.rel, i.label, i.split, i.sha256]) });
 }
 
-function countSplits(classes: string[], items: ManifestItem[]): Record<Split, Record<string, number>> {
+/**
+ * Sort items by path and, for a folder of class subfolders, assign the seeded split: a pure
+ * function of the paths, labels and seed. A presplit layout keeps the split of its folders.
+ * Shared by prepare and by `tlrun plan`'s class counts, which must agree.
+ */
+export function placeSplits<T extends { rel: string; label: number; split: Split }>(items: T[], layout: ScanResult["layout"], classes: string[], seed: number, ratios: SplitRatios): void {
+  items.sort((a, b) => (a.rel < b.rel ? -1 : a.rel > b.rel ? 1 : 0));
+  if (layout === "classes") assignSplits(items, ratios, deriveSeed(seed, "split"), classes);
+}
+
+/** Images per split and class name. */
+export function countSplits(classes: string[], items: ReadonlyArray<{ label: number; split: Split }>): Record<Split, Record<string, number>> {
   const counts = {} as Record<Split, Record<string, number>>;
   for (const s of SPLITS) counts[s] = Object.fromEntries(classes.map((c) => [c, 0]));
   for (const i of items) counts[i.split][classes[i.label]!]!++;

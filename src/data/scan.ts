@@ -1,4 +1,4 @@
-import { lstatSync, readdirSync, realpathSync, statSync } from "node:fs";
+import { existsSync, lstatSync, readdirSync, realpathSync, statSync } from "node:fs";
 import { extname, join, relative, sep } from "node:path";
 import { TlrunError, didYouMean } from "../errors";
 
@@ -78,6 +78,16 @@ export function scanDataset(dir: string, opts: { excludeClasses: string[] }): Sc
   out.items.sort((a, b) => cmp(a.rel, b.rel));
   out.skipped.sort((a, b) => cmp(a.rel, b.rel));
   return out;
+}
+
+/**
+ * Class folder names of a data folder (of its train/ folder when split into train/, val/ and
+ * test/), before `exclude_classes`: what the config's class names are checked against. Reads
+ * only folder names.
+ */
+export function classFolders(dir: string): string[] {
+  const root = existsSync(join(dir, "train")) ? join(dir, "train") : dir;
+  return readdirSync(root).filter((n) => !n.startsWith(".") && statSync(join(root, n)).isDirectory()).sort();
 }
 
 const EXCLUDED = "excluded by data.exclude_classes";

@@ -1,5 +1,5 @@
-import { existsSync } from "node:fs";
-import { checkArchitecture, checkCut, checkExplainLayer, checkFreezePoint, checkGraphBase, loadConfig, validateFile, type LoadOptions, type ValidateResult } from "../config";
+import { existsSync, statSync } from "node:fs";
+import { checkAgainstDataset, checkArchitecture, checkCut, checkExplainLayer, checkFreezePoint, checkGraphBase, loadConfig, validateFile, type LoadOptions, type ValidateResult } from "../config";
 import type { LoadedConfig } from "../config/types";
 import { ConfigError, TlrunError, type Problem } from "../errors";
 import { baseLayers, resolveCut } from "../models/layers";
@@ -8,6 +8,7 @@ import { weightsFile } from "../models/weights/sources";
 import { ARCHITECTURES } from "../models/zoo";
 import { functionalConfig } from "../models/topology";
 import { dataDirOf } from "../plan/paths";
+import { classFolders } from "../data/scan";
 
 /**
  * Checks that need more than the file: `base.cut`, `freeze.at` and the lr_multipliers ranges must
@@ -44,6 +45,17 @@ export function checkPipeline(loaded: LoadedConfig): Problem[] {
   return problems;
 }
 
+/**
+ * Checks against the data folder's classes, before any stage runs: `exclude_classes`, the class
+ * count, and the options that name classes (`train.class_weight`, the binary evaluate options).
+ * Skipped while the folder does not exist (a built-in dataset not built yet): prepare runs the
+ * same checks once it is there.
+ */
+export function checkData(loaded: LoadedConfig): Problem[] {
+  const dir = dataDirOf(loaded);
+  return existsSync(dir) && statSync(dir).isDirectory() ? checkAgainstDataset(loaded, classFolders(dir)) : [];
+}
+
 /** Problems only a run cares about: the data folder must exist unless a built-in dataset creates it. */
 export function checkRunnable(loaded: LoadedConfig): Problem[] {
   const c = loaded.config;
@@ -60,7 +72,7 @@ export function checkRunnable(loaded: LoadedConfig): Problem[] {
 /** Load, validate and check a pipeline against its model (and data, to run it); throws ConfigError. */
 export function loadPipeline(file: string, opts: LoadOptions & { toRun?: boolean } = {}): LoadedConfig {
   const loaded = loadConfig(file, opts);
-  const problems = [...checkPipeline(loaded), ...(opts.toRun ? checkRunnable(loaded) : [])];
+  const problems = [...checkPipeline(loaded), ...checkData(loaded), ...(opts.toRun ? checkRunnable(loaded) : [])];
   if (problems.length) throw new ConfigError(problems);
   return loaded;
 }
@@ -69,6 +81,6 @@ export function loadPipeline(file: string, opts: LoadOptions & { toRun?: boolean
 export function validatePipeline(file: string, opts: LoadOptions = {}): ValidateResult {
   const result = validateFile(file, opts);
   if (!result.ok || !result.config) return result;
-  const problems = checkPipeline(result.config);
+  const problems = [...checkPipeline(result.config), ...checkData(result.config)];
   return problems.length ? { ok: false, problems, config: result.config } : result;
 }

@@ -19,6 +19,8 @@ export interface RunSummary {
   stages: Array<{ name: string; cached: boolean; seconds: number; key?: string; info?: Record<string, string | number | boolean | null> }>;
   metrics: Record<string, number | null>;
   data?: Record<string, unknown>;
+  /** Per training stage: `data.sampling`, the train counts, the rows drawn per class each epoch, the class weights used. */
+  class_balance?: Record<string, Record<string, unknown>>;
   warnings: string[];
   error?: string;
   /** The process and host that ran it, so a killed run can be told from a live one. */

@@ -3,9 +3,9 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { readFeatures } from "../cache/features";
 import type { Manifest } from "../data/manifest";
-import { Rng, deriveSeed } from "../util/rng";
 import type { Batch } from "../training/fit";
 import { targets } from "../training/head";
+import { exampleWeights } from "../training/class-weight";
 import { FEATURE_INDEX, type FeatureIndex } from "./extract";
 
 /** Cached features of one split, pooled the way the head asks (or whole maps for a spatial head). */
@@ -77,16 +77,19 @@ export class FeatureStore {
   }
 }
 
-/** Shuffled mini-batches of a feature set, seeded by (seed, epoch). */
+/**
+ * Mini-batches of a feature set's rows in `order` (repeats allowed: oversampling), with
+ * per-example loss weights when `weights` (per class) is given.
+ */
 export async function* featureBatches(
-  set: FeatureSet, batchSize: number, seed: number, epoch: number, classes: number, sigmoid: boolean,
+  set: FeatureSet, order: readonly number[], batchSize: number, classes: number, sigmoid: boolean, weights?: readonly number[],
 ): AsyncGenerator<Batch> {
-  const order = new Rng(deriveSeed(seed, `head-epoch-${epoch}`)).shuffle(set.labels.map((_, i) => i));
   for (let start = 0; start < order.length; start += batchSize) {
     const idx = order.slice(start, start + batchSize);
     const x = new Float32Array(idx.length * set.dim);
     idx.forEach((r, i) => x.set(set.x.subarray(r * set.dim, (r + 1) * set.dim), i * set.dim));
-    yield { x: tf.tensor(x, [idx.length, ...set.shape]), y: targets(idx.map((r) => set.labels[r]!), classes, sigmoid), n: idx.length };
+    const labels = idx.map((r) => set.labels[r]!);
+    yield { x: tf.tensor(x, [idx.length, ...set.shape]), y: targets(labels, classes, sigmoid), ...(weights ? { w: exampleWeights(labels, weights) } : {}), n: idx.length };
   }
 }
 

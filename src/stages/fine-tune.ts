@@ -12,7 +12,9 @@ import { TlrunError } from "../errors";
 import { fit, type Batch } from "../training/fit";
 import { headLoss, targets } from "../training/head";
 import { hashRecord } from "../util/hash";
-import { Rng, deriveSeed } from "../util/rng";
+import { deriveSeed } from "../util/rng";
+import { exampleWeights } from "../training/class-weight";
+import { classBalance } from "./class-balance";
 import { ActivationViews } from "./activation-views";
 import { spatialHead } from "../training/attention-head";
 import { fineTuneGroups } from "./fine-tune-groups";
@@ -101,14 +103,19 @@ export const fineTune: Stage = {
       if (cached) await storeViews(ctx, frozen, train, trainViews, fixedViews, { cfg: augment, seed: viewSeed });
       const bs = phase.batch_size;
       const [h, w] = ctx.config.base.input_size;
-      const labelsOf = (idx: number[]): tf.Tensor => targets(idx.map((i) => train[i]!.label), k, sigmoid);
+      const balance = classBalance(ctx.config, manifest.classes, train.map((it) => it.label));
+      // Targets and, with class weights, per-example loss weights of train rows `idx`.
+      const labelsOf = (idx: number[]): Pick<Batch, "y" | "w"> => {
+        const labels = idx.map((i) => train[i]!.label);
+        return { y: targets(labels, k, sigmoid), ...(balance.weights ? { w: exampleWeights(labels, balance.weights) } : {}) };
+      };
       async function* epochBatches(epoch: number): AsyncGenerator<Batch> {
-        const order = new Rng(deriveSeed(seed, `fine-tune-epoch-${epoch}`)).shuffle(train.map((_, i) => i));
+        const order = balance.order(deriveSeed(seed, `fine-tune-epoch-${epoch}`));
         if (cached) {
           const view = epoch % (fixedViews + 1);
           for (let s = 0; s < order.length; s += bs) {
             const idx = order.slice(s, s + bs);
-            yield { x: trainViews.batch(view, idx), y: labelsOf(idx), n: idx.length };
+            yield { x: trainViews.batch(view, idx), ...labelsOf(idx), n: idx.length };
           }
           return;
         }
@@ -116,7 +123,7 @@ export const fineTune: Stage = {
         const aug = { cfg: augment, seed: deriveSeed(seed, "fine-tune-augment"), epoch };
         for await (const b of batches(items, { ...imageOptions(ctx, bs), augment: aug })) {
           const x = tf.tidy(() => frozen.predict(tf.tensor4d(b.x, [b.n, h, w, 3])));
-          yield { x, y: labelsOf(b.indices.map((i) => order[i]!)), n: b.n };
+          yield { x, ...labelsOf(b.indices.map((i) => order[i]!)), n: b.n };
         }
       }
       const validate = async (): Promise<{ loss: number; accuracy: number }> => {
@@ -134,8 +141,8 @@ export const fineTune: Stage = {
       const before = await validate();
       const result = await fit({
         phaseName: "fine_tune", phase, epochOffset: ctx.epochOffset, variables: groups.flatMap((g) => g.variables), groups, forward,
-        loss: (y, probs) => headLoss(head, y, probs), batches: epochBatches,
-        batchesPerEpoch: Math.ceil(train.length / bs), validate, callbacks: ctx.callbacks, checkAbort: ctx.checkAbort, baseline: before,
+        loss: (y, probs, w) => headLoss(head, y, probs, w), batches: epochBatches,
+        batchesPerEpoch: Math.ceil(balance.epochRows / bs), validate, callbacks: ctx.callbacks, checkAbort: ctx.checkAbort, baseline: before,
       });
       const outcome = fineTuneOutcome(phase, before, result);
       await saveModel(split.top, join(ctx.out, "top"));
@@ -144,6 +151,7 @@ export const fineTune: Stage = {
         info: {
           history: result.history, epochs_run: result.history.length, best_epoch: result.bestEpoch, ...outcome,
           stopped_early: result.stoppedEarly, frozen_forward: frozen.runner, training_step: result.steps, activation_views: cached ? fixedViews + 1 : 0, unfreeze_schedule: spec.blocks,
+          class_balance: balance.info,
         },
       };
     } finally {

@@ -1,11 +1,10 @@
-import { existsSync, readFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { buildManifest, manifestHash, type Manifest } from "../data/manifest";
-import { scanDataset } from "../data/scan";
+import { classFolders, scanDataset } from "../data/scan";
 import { writeFileAtomic } from "../util/atomic";
 import { checkAgainstDataset } from "../config";
 import { ConfigError } from "../errors";
-import { readdirSync, statSync } from "node:fs";
 import type { Stage, StageContext } from "./types";
 
 export const MANIFEST_FILE = "manifest.json";
@@ -15,12 +14,6 @@ export function readManifest(dir: string): Manifest {
   return JSON.parse(readFileSync(join(dir, MANIFEST_FILE), "utf8")) as Manifest;
 }
 
-/** Class folder names before `exclude_classes` is applied. */
-function allClassFolders(dir: string): string[] {
-  const root = existsSync(join(dir, "train")) ? join(dir, "train") : dir;
-  return readdirSync(root).filter((n) => !n.startsWith(".") && statSync(join(root, n)).isDirectory());
-}
-
 /** prepare: scan the images, hash them, split them, and report class counts and bad images. */
 export const prepare: Stage = {
   name: "prepare",
@@ -28,7 +21,7 @@ export const prepare: Stage = {
   async run(ctx) {
     const { data, seed } = ctx.config;
     ctx.progress(`scanning ${ctx.dataDir}`);
-    const problems = checkAgainstDataset(ctx.loaded, allClassFolders(ctx.dataDir));
+    const problems = checkAgainstDataset(ctx.loaded, classFolders(ctx.dataDir));
     if (problems.length) throw new ConfigError(problems);
     const scan = scanDataset(ctx.dataDir, { excludeClasses: data.exclude_classes });
     ctx.progress(`hashing and checking ${scan.items.length} images`);

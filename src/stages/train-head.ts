@@ -5,6 +5,9 @@ import { fit } from "../training/fit";
 import { buildAttentionHead } from "../training/attention-head";
 import { buildHead, headLoss } from "../training/head";
 import { FeatureStore, featureBatches, lossAndAccuracy, predictProbs } from "./features-data";
+import { deriveSeed } from "../util/rng";
+import { imbalanceWarning } from "../plan/class-counts";
+import { classBalance } from "./class-balance";
 import { readManifest } from "./prepare";
 import { input, type Stage } from "./types";
 
@@ -23,16 +26,18 @@ export const trainHead: Stage = {
     try {
       const val = store.split("val");
       const predict = (x: import("@tensorflow/tfjs").Tensor) => model.apply(x, { training: false }) as import("@tensorflow/tfjs").Tensor;
-      const trainRows = store.split("train").labels.length;
+      const balance = classBalance(ctx.config, manifest.classes, store.split("train").labels);
+      const imbalanced = imbalanceWarning(manifest, ctx.config);
+      if (imbalanced) ctx.warn(imbalanced);
       const result = await fit({
         phaseName: "head",
         phase: train.head,
         epochOffset: ctx.epochOffset,
         variables: model.trainableWeights.map((w) => w.read() as import("@tensorflow/tfjs").Variable),
         forward: (x, training) => model.apply(x, { training }) as import("@tensorflow/tfjs").Tensor,
-        loss: (y, probs) => headLoss(model, y, probs),
-        batches: (epoch) => featureBatches(store.trainView(epoch), train.head.batch_size, seed, epoch, k, sigmoid),
-        batchesPerEpoch: Math.ceil(trainRows / train.head.batch_size),
+        loss: (y, probs, w) => headLoss(model, y, probs, w),
+        batches: (epoch) => featureBatches(store.trainView(epoch), balance.order(deriveSeed(seed, `head-epoch-${epoch}`)), train.head.batch_size, k, sigmoid, balance.weights),
+        batchesPerEpoch: Math.ceil(balance.epochRows / train.head.batch_size),
         validate: async () => lossAndAccuracy(predictProbs(predict, val, k), val.labels, k),
         callbacks: ctx.callbacks,
         checkAbort: ctx.checkAbort,
@@ -47,6 +52,7 @@ export const trainHead: Stage = {
           best_epoch: result.bestEpoch,
           stopped_early: result.stoppedEarly,
           training_step: result.steps,
+          class_balance: balance.info,
           head_test_accuracy: report.accuracy,
           head_test_macro_f1: report.macro_f1,
           head_test_macro_auc: report.macro_auc,

@@ -4,8 +4,11 @@ import { checkPrivateApi, installed, type Probe, type Refusal } from "../models/
 import { watchingDraws, type NoiseSource } from "../models/seeded-dropout";
 import { hostRelativeError, nativeBackend, recordOps, TRACE_HOOK, Unsupported } from "../models/trace";
 
-/** One training step as the eager loop runs it: updates the weights, returns the loss and the correct count. */
-export type EagerStep = (x: tf.Tensor | tf.Tensor[], y: tf.Tensor) => [tf.Scalar, tf.Tensor];
+/**
+ * One training step as the eager loop runs it: updates the weights, returns the loss and the
+ * correct count. `w`: the batch's per-example loss weights, when it has them.
+ */
+export type EagerStep = (x: tf.Tensor | tf.Tensor[], y: tf.Tensor, w?: tf.Tensor) => [tf.Scalar, tf.Tensor];
 
 /**
  * What a step reads and writes besides its batch: the variables it trains and the optimizer
@@ -28,6 +31,18 @@ interface Graph {
   checked: boolean;
   /** The random draws the step makes (dropout masks), in order: the graph's last inputs. */
   draws: Array<{ source: NoiseSource; shape: number[] }>;
+}
+
+/** A step's batch: model input(s), targets and, when weighted, per-example loss weights. */
+interface StepBatch {
+  x: tf.Tensor | tf.Tensor[];
+  y: tf.Tensor;
+  w?: tf.Tensor;
+}
+
+/** The batch's tensors as graph inputs, in order: x..., y, then w when there is one. */
+function batchTensors(b: StepBatch): tf.Tensor[] {
+  return [...[b.x].flat(), b.y, ...(b.w ? [b.w] : [])];
 }
 
 let hookChecked: Refusal | undefined | null = null;
@@ -89,20 +104,25 @@ export class CompiledSteps {
 
   constructor(private readonly eager: EagerStep, private readonly state: () => StepState | string) {}
 
-  async step(x: tf.Tensor | tf.Tensor[], y: tf.Tensor): Promise<[tf.Scalar, tf.Tensor]> {
+  /**
+   * One step on a batch. Per-example loss weights `w` are an input of the graph like the batch
+   * itself (never a constant baked into the recording), so each batch's own weights apply.
+   */
+  async step(x: tf.Tensor | tf.Tensor[], y: tf.Tensor, w?: tf.Tensor): Promise<[tf.Scalar, tf.Tensor]> {
+    const b: StepBatch = { x, y, w };
     const state = this.refusal ?? this.state();
-    if (typeof state === "string") return this.eagerly(x, y, state);
-    const key = [...[x].flat(), y].map((t) => t.shape.join("x")).join(",") + "|" + state.variables.map((v) => v.name).join(",");
+    if (typeof state === "string") return this.eagerly(b, state);
+    const key = batchTensors(b).map((t) => t.shape.join("x")).join(",") + "|" + state.variables.map((v) => v.name).join(",");
     const graph = this.graphs.get(key);
-    if (typeof graph === "string") return this.eagerly(x, y, graph);
-    if (graph && !graph.checked) return this.check(key, state, x, y, graph);
+    if (typeof graph === "string") return this.eagerly(b, graph);
+    if (graph && !graph.checked) return this.check(key, state, b, graph);
     if (graph) {
       this.counts.compiled++;
-      return this.run(graph, state, x, y);
+      return this.run(graph, state, b);
     }
     const first = !this.seen.has(key);
     this.seen.add(key);
-    return first ? this.eagerly(x, y) : this.record(key, state, x, y);
+    return first ? this.eagerly(b) : this.record(key, state, b);
   }
 
   /** How the steps ran, for the stage's report: `tensorflow graph, 303 ops: 40 of 42 steps` (and why any set stayed eager), or why none compiled. */
@@ -118,22 +138,22 @@ export class CompiledSteps {
     this.graphs.clear();
   }
 
-  private eagerly(x: tf.Tensor | tf.Tensor[], y: tf.Tensor, why?: string): [tf.Scalar, tf.Tensor] {
+  private eagerly(b: StepBatch, why?: string): [tf.Scalar, tf.Tensor] {
     this.counts.eager++;
     this.reason ??= why;
-    return this.eager(x, y);
+    return this.eager(b.x, b.y, b.w);
   }
 
-  private inputs(state: StepState, x: tf.Tensor | tf.Tensor[], y: tf.Tensor): tf.Tensor[] {
-    return [...[x].flat(), y, ...state.variables, ...state.updated, ...state.read];
+  private inputs(state: StepState, b: StepBatch): tf.Tensor[] {
+    return [...batchTensors(b), ...state.variables, ...state.updated, ...state.read];
   }
 
   /** Run this step eagerly while recording it, then compile and check the recording on the next one. */
-  private async record(key: string, state: StepState, x: tf.Tensor | tf.Tensor[], y: tf.Tensor): Promise<[tf.Scalar, tf.Tensor]> {
+  private async record(key: string, state: StepState, b: StepBatch): Promise<[tf.Scalar, tf.Tensor]> {
     const backend = nativeBackend();
-    if (typeof backend === "string") return this.eagerly(x, y, backend);
-    const names = [...[x].flat().map((_, i) => `x${i}`), "y", ...state.variables.map((_, i) => `w${i}`), ...state.updated.map((_, i) => `s${i}`), ...state.read.map((_, i) => `r${i}`)];
-    const inputs = this.inputs(state, x, y);
+    if (typeof backend === "string") return this.eagerly(b, backend);
+    const names = [...[b.x].flat().map((_, i) => `x${i}`), "y", ...(b.w ? ["sw"] : []), ...state.variables.map((_, i) => `w${i}`), ...state.updated.map((_, i) => `s${i}`), ...state.read.map((_, i) => `r${i}`)];
+    const inputs = this.inputs(state, b);
     const draws: Graph["draws"] = [];
     const carried = new Set([...state.variables, ...state.updated].map((v) => v.name));
     const before = new Map(Object.values(tf.engine().registeredVariables).map((v) => [v.name, v.dataId]));
@@ -141,7 +161,7 @@ export class CompiledSteps {
     this.counts.eager++;
     try {
       const trace = recordOps(backend, Object.fromEntries(names.map((n, i) => [n, inputs[i]!])), (input) => {
-        const [cost, hits] = watchingDraws((source, shape, t) => input(`d${draws.push({ source, shape }) - 1}`, t), () => this.eager(x, y));
+        const [cost, hits] = watchingDraws((source, shape, t) => input(`d${draws.push({ source, shape }) - 1}`, t), () => this.eager(b.x, b.y, b.w));
         result = [tf.keep(cost), tf.keep(hits)];
         return [cost, hits, ...state.variables, ...state.updated];
       });
@@ -162,11 +182,11 @@ export class CompiledSteps {
   }
 
   /** A compiled step: the graph's new weights and state replace the variables' values. */
-  private run(graph: Graph, state: StepState, x: tf.Tensor | tf.Tensor[], y: tf.Tensor): [tf.Scalar, tf.Tensor] {
+  private run(graph: Graph, state: StepState, b: StepBatch): [tf.Scalar, tf.Tensor] {
     const noise = graph.draws.map((d) => d.source.next(d.shape));
     let outs: tf.Tensor[];
     try {
-      outs = graph.call(...this.inputs(state, x, y), ...noise);
+      outs = graph.call(...this.inputs(state, b), ...noise);
     } finally {
       tf.dispose(noise);
     }
@@ -177,18 +197,18 @@ export class CompiledSteps {
   }
 
   /** The first compiled step of `key`: run both ways from the same state and keep the graph only if they agree. */
-  private check(key: string, state: StepState, x: tf.Tensor | tf.Tensor[], y: tf.Tensor, graph: Graph): [tf.Scalar, tf.Tensor] {
+  private check(key: string, state: StepState, b: StepBatch, graph: Graph): [tf.Scalar, tf.Tensor] {
     const assigned = [...state.variables, ...state.updated];
     const start = assigned.map((v) => tf.keep(v.clone()));
     const sources = [...new Set(graph.draws.map((d) => d.source))];
     const drawn = sources.map((s) => s.draws);
     try {
-      const compiled = this.run(graph, state, x, y);
+      const compiled = this.run(graph, state, b);
       const got = [...compiled, ...assigned].map((t) => t.dataSync().slice());
       tf.dispose(compiled);
       assigned.forEach((v, i) => v.assign(start[i]!));
       sources.forEach((s, i) => (s.draws = drawn[i]!)); // the eager step draws the same masks
-      const eager = this.eagerly(x, y);
+      const eager = this.eagerly(b);
       const want = [...eager, ...assigned].map((t) => t.dataSync());
       const err = hostRelativeError(want, got);
       if (err <= TOLERANCE) graph.checked = true;

@@ -9,6 +9,8 @@ import { learningRateAt } from "./schedule";
 export interface Batch {
   x: tf.Tensor | tf.Tensor[];
   y: tf.Tensor;
+  /** Per-example loss weights ([n]), from `train.class_weight`; absent: every example weighs 1. */
+  w?: tf.Tensor;
   n: number;
 }
 
@@ -25,7 +27,8 @@ export interface FitSpec {
   groups?: ParamGroup[];
   /** Model output (probabilities) for a batch; called inside the gradient tape. */
   forward(x: tf.Tensor | tf.Tensor[], training: boolean): tf.Tensor;
-  loss(y: tf.Tensor, probs: tf.Tensor): tf.Scalar;
+  /** The training loss of a batch; `w` is the batch's per-example weights when it has them. */
+  loss(y: tf.Tensor, probs: tf.Tensor, w?: tf.Tensor): tf.Scalar;
   /** The batches of one epoch; each batch's tensors are disposed by the loop. */
   batches(epoch: number): AsyncIterable<Batch>;
   batchesPerEpoch: number;
@@ -62,6 +65,7 @@ function correctCount(y: tf.Tensor, probs: tf.Tensor): tf.Tensor {
 function disposeBatch(b: Batch): void {
   tf.dispose(b.x);
   b.y.dispose();
+  b.w?.dispose();
 }
 
 /**
@@ -83,12 +87,12 @@ export async function fit(spec: FitSpec): Promise<FitResult> {
   let waited = 0;
   const history: EpochLogs[] = [];
   let stoppedEarly = false;
-  const steps = new CompiledSteps((x, y) => {
+  const steps = new CompiledSteps((x, y, w) => {
     let hits: tf.Tensor | undefined;
     const cost = opt.minimize(() => {
       const probs = spec.forward(x, true);
       hits = tf.keep(correctCount(y, probs));
-      return spec.loss(y, probs);
+      return spec.loss(y, probs, w);
     });
     return [cost, hits!];
   }, () => opt.stepState());
@@ -103,7 +107,7 @@ export async function fit(spec: FitSpec): Promise<FitResult> {
       let batchIndex = 0;
       for await (const batch of spec.batches(epoch)) {
         spec.checkAbort();
-        const [cost, hits] = await steps.step(batch.x, batch.y);
+        const [cost, hits] = await steps.step(batch.x, batch.y, batch.w);
         const [lossValue, hitValue] = await Promise.all([cost.data(), hits.data()]);
         // Native ops and data() resolve without reaching the event loop; yield once per batch
         // so signals, progress rendering and the tracker's uploads keep running.

@@ -33,14 +33,21 @@ export function denseLayers(head: HeadConfig, classes: number, seed: number): tf
   return out;
 }
 
-/** Cross-entropy matching the output activation, plus the head's L2 penalty. */
-export function headLoss(model: tf.LayersModel, y: tf.Tensor, probs: tf.Tensor): tf.Scalar {
+/**
+ * Cross-entropy matching the output activation, plus the head's L2 penalty. With per-example
+ * weights `w` ([n], from `train.class_weight`) the cross-entropy is sum_i(w_i * ce_i) / n, as
+ * Keras reduces a loss with sample weights (SUM_OVER_BATCH_SIZE: divided by the batch size, not
+ * by the sum of the weights), so `balanced` weights keep the loss on the unweighted scale on
+ * average. Without `w` it is the plain mean.
+ */
+export function headLoss(model: tf.LayersModel, y: tf.Tensor, probs: tf.Tensor, w?: tf.Tensor): tf.Scalar {
   return tf.tidy(() => {
     const p = tf.clipByValue(probs, 1e-7, 1 - 1e-7);
-    const ce =
+    const perExample =
       probs.shape[1] === 1
-        ? tf.neg(tf.mean(tf.add(tf.mul(y, tf.log(p)), tf.mul(tf.sub(1, y), tf.log(tf.sub(1, p))))))
-        : tf.neg(tf.mean(tf.sum(tf.mul(y, tf.log(p)), 1)));
+        ? tf.neg(tf.sum(tf.add(tf.mul(y, tf.log(p)), tf.mul(tf.sub(1, y), tf.log(tf.sub(1, p)))), 1))
+        : tf.neg(tf.sum(tf.mul(y, tf.log(p)), 1));
+    const ce = tf.mean(w ? tf.mul(perExample, w) : perExample);
     const penalties = model.calculateLosses();
     return (penalties.length ? tf.addN([ce, ...penalties]) : ce) as tf.Scalar;
   });

@@ -115,3 +115,46 @@ test("checkArchitecture: explicit preprocessing must be the architecture's unles
     "5:8 base.input_size [64, 299] is below inception_v3's minimum input of 75 x 75 pixels | write input_size: [75, 299] or larger",
   ]);
 });
+
+test("class options: class_weight names real classes, with did-you-mean and the known classes", () => {
+  const loaded = load("train:\n  class_weight: { Normal: 1, Tuberculoss: 5 }\n");
+  assert.deepEqual(summary(checkAgainstDataset(loaded, ["Normal", "Tuberculosis"])), [
+    "5:30 train.class_weight names 'Tuberculoss', which is not a class of this task (classes: Normal, Tuberculosis) | did you mean 'Tuberculosis'?",
+  ]);
+  assert.deepEqual(checkAgainstDataset(load("train:\n  class_weight: balanced\n"), ["a", "b"]), []);
+  // an excluded class is not a class of the task
+  const excluded = load("  exclude_classes: [c]\ntrain:\n  class_weight: { c: 2 }\n");
+  assert.match(checkAgainstDataset(excluded, ["a", "b", "c"])[0]!.message, /names 'c', which is not a class of this task \(classes: a, b\)/);
+});
+
+test("class options: positive and negative classes must name a class", () => {
+  const loaded = load("evaluate:\n  positive_class: tuberculosis\n");
+  assert.deepEqual(summary(checkAgainstDataset(loaded, ["Normal", "Tuberculosis"])), [
+    "5:19 evaluate.positive_class is 'tuberculosis', which is not a class of this task (classes: Normal, Tuberculosis) | did you mean 'Tuberculosis'?",
+  ]);
+  assert.match(summary(checkAgainstDataset(load("evaluate:\n  negative_class: healthy\n"), ["Normal", "Tuberculosis"]))[0]!, /^5:19 evaluate.negative_class is 'healthy', which is not a class .* \| write negative_class: Tuberculosis$/);
+  assert.deepEqual(checkAgainstDataset(load("evaluate:\n  positive_class: b\n  threshold: youden\n"), ["a", "b"]), []);
+});
+
+test("class options: binary options on a task without exactly two classes, each located", () => {
+  const loaded = load("evaluate:\n  positive_class: a\n  threshold: { target_sensitivity: 0.9 }\n");
+  assert.deepEqual(summary(checkAgainstDataset(loaded, ["a", "b", "c"])), [
+    "5:19 evaluate.positive_class is 'a', but the task has 3 classes (a, b, c); it applies only to a two-class task | remove positive_class (a multi-class task is scored per class with argmax), or keep two classes with data.exclude_classes",
+    "6:3 evaluate.threshold is target_sensitivity 0.9, but the task has 3 classes (a, b, c); it applies only to a two-class task | remove threshold (a multi-class task is scored per class with argmax), or keep two classes with data.exclude_classes",
+  ]);
+  assert.match(checkAgainstDataset(load("evaluate:\n  negative_class: a\n  threshold: 0.3\n"), ["a", "b", "c"])[1]!.message, /^evaluate.threshold is 0.3, but the task has 3 classes/);
+  assert.deepEqual(checkAgainstDataset(load("evaluate:\n  threshold: 0.5\n"), ["a", "b", "c"]), [], "the default threshold is argmax's");
+});
+
+test("pass 2: a threshold needs a positive (or negative) class", () => {
+  const text = "name: x\ndata: {dir: d}\nevaluate:\n  threshold: youden\n";
+  const problems = withYaml(text, (f) => validateFile(f).problems);
+  assert.deepEqual(problems.map((p) => `${p.location?.line}:${p.location?.col} ${p.message} | ${p.hint}`), ["4:14 evaluate.threshold is set (youden), but neither evaluate.positive_class nor negative_class names the class whose probability it thresholds | add evaluate.positive_class: <the class a positive result means>, or remove threshold"]);
+  assert.deepEqual(withYaml(text + "  negative_class: normal\n", (f) => validateFile(f).problems), []);
+});
+
+test("pass 2: positive and negative class the same", () => {
+  const text = "name: x\ndata: {dir: d}\nevaluate:\n  positive_class: TB\n  negative_class: TB\n";
+  const problems = withYaml(text, (f) => validateFile(f).problems);
+  assert.deepEqual(problems.map((p) => `${p.location?.line}:${p.location?.col} ${p.message}`), ["5:19 evaluate.positive_class and evaluate.negative_class are both 'TB'"]);
+});

@@ -110,3 +110,25 @@ test("the fine-tune views setting re-runs fine-tune only", () => {
   for (const s of ["prepare", "extract", "train-head", "unfreeze"] as const) assert.equal(a.get(s), b.get(s), s);
   assert.notEqual(a.get("fine-tune"), b.get("fine-tune"));
 });
+
+test("class_weight and sampling re-run train-head and fine-tune only, and at their defaults keys stay as without them", () => {
+  const a = chainKeys(compile(defaultConfig()), ext);
+  // At the defaults the params are those of a config written before the two keys existed.
+  for (const node of compile(defaultConfig()).stages) assert.ok(!("class_weight" in node.params) && !("sampling" in node.params), node.name);
+  const edits: Array<(c: ReturnType<typeof defaultConfig>) => void> = [
+    (c) => (c.train.class_weight = "balanced"),
+    (c) => (c.train.class_weight = { cats: 2 }),
+    (c) => (c.data.sampling = "oversample"),
+    (c) => (c.data.sampling = "undersample"),
+  ];
+  const seen = new Set<string>();
+  for (const edit of edits) {
+    const c = defaultConfig();
+    edit(c);
+    const b = chainKeys(compile(c), ext);
+    for (const s of ["prepare", "extract"] as const) assert.equal(a.get(s), b.get(s), `${s}: ${edit}`);
+    for (const s of ["train-head", "fine-tune", "evaluate"] as const) assert.notEqual(a.get(s), b.get(s), `${s}: ${edit}`);
+    seen.add(b.get("train-head")!);
+  }
+  assert.equal(seen.size, edits.length, "each setting has its own key");
+});
