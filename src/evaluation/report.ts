@@ -151,6 +151,6 @@ function targetMissed(rule: EvaluateConfig["threshold"], b: BinaryReport, split:
   const band = s.low !== null && s.high !== null ? ` (95% CI ${s.low.toFixed(2)}–${s.high.toFixed(2)})` : "";
   return {
     kind: "target_missed",
-    message: `The threshold ${b.threshold.toPrecision(3)} reached sensitivity ${b.val?.sensitivity.value?.toFixed(2) ?? "?"} on validation but ${s.value.toFixed(2)}${band} on ${split}, short of the ${target} target: ${b.test.fn} '${b.positive_class}' images were missed. The validation split may be too small, or too unlike ${split}, to set the threshold reliably: enlarge data.split.val, or weight the positive class (train.class_weight: balanced).`,
+    message: `The threshold ${b.threshold.toPrecision(3)} reached sensitivity ${b.val?.sensitivity.value?.toFixed(2) ?? "?"} on validation but ${s.value.toFixed(2)}${band} on ${split}, short of the ${target} target: ${b.test.fn} '${b.positive_class}' images were missed. The validation split may be too small, or too unlike ${split}, to set the threshold reliably: enlarge data.split.val so the threshold rests on more positives, or make the model separate the classes better (a larger base.input_size, fine-tuning, train.class_weight: balanced).`,
   };
 }
