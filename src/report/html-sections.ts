@@ -11,7 +11,8 @@ const table = (head: string[], rows: string[][], cls = ""): string =>
 
 /** Every warning the run gave: the evaluation's (collapse, low recall, kept head) first, then the run's. */
 export function warningsHtml(run: RunFolder): string {
-  const items = [...(run.report?.warnings ?? []).map((w) => w.message), ...(run.summary?.warnings ?? [])];
+  // summary.json holds evaluate's warnings too: each once
+  const items = [...new Set([...(run.report?.warnings ?? []).map((w) => w.message), ...(run.summary?.warnings ?? [])])];
   if (run.summary?.error) items.unshift(`the run ${run.summary.status}: ${run.summary.error}`);
   if (!items.length) return `<p class="ok">No warnings.</p>`;
   return `<ul class="warnings">${items.map((m) => `<li><span aria-hidden="true">⚠</span> ${h(m)}</li>`).join("")}</ul>`;

@@ -39,6 +39,9 @@ function charts(run: RunFolder): Array<[key: keyof PageInput["figures"], file: s
   return out;
 }
 
+/** The grid of every Grad-CAM panel that the evaluate stage also writes. */
+const EXPLAIN_GRID = "explain_grid.png";
+
 /** Grad-CAM panels listed in report.json, and any other figure a stage put under plots/ (attention maps). */
 function panels(run: RunFolder): Pick<PageInput, "panels" | "others"> {
   const plots = join(run.dir, "plots");
@@ -48,7 +51,9 @@ function panels(run: RunFolder): Pick<PageInput, "panels" | "others"> {
     png: readFileSync(e.path!), alt: `Grad-CAM of a ${e.truth} image`,
     caption: `${e.kind.replace("_", " ")}: true ${e.truth}, predicted ${e.predicted} (p = ${e.probability.toFixed(3)})`,
   }));
-  const others = existsSync(plots) ? readdirSync(plots).filter((f) => f.endsWith(".png") && !(REPORT_PLOTS as readonly string[]).includes(f) && !seen.has(join(plots, f))).sort() : [];
+  // the Grad-CAM grid repeats the panels shown one by one (it is for MLflow's artifact view)
+  const drawn = (f: string): boolean => (REPORT_PLOTS as readonly string[]).includes(f) || seen.has(join(plots, f)) || (listed.length > 0 && f === EXPLAIN_GRID);
+  const others = existsSync(plots) ? readdirSync(plots).filter((f) => f.endsWith(".png") && !drawn(f)).sort() : [];
   return { panels: explain, others: others.map((f) => ({ png: readFileSync(join(plots, f)), alt: f, caption: `${f}, drawn by the evaluate stage` })) };
 }
 
