@@ -3,6 +3,7 @@ import { datasetCommand } from "./dataset";
 import { doctorCommand } from "./doctor";
 import { modelsCommand } from "./models";
 import { planCommand } from "./plan";
+import { predictCommand } from "./predict";
 import { runCommand } from "./run";
 import { syncCommand } from "./sync";
 import { sweepCommand, workerCommand } from "./sweep";
@@ -20,6 +21,7 @@ const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = {
   sweep: sweepCommand,
   worker: workerCommand,
   sync: syncCommand,
+  predict: predictCommand,
   ui: uiCommand,
 };
 
@@ -43,6 +45,9 @@ usage:
   tlrun doctor [--json]                             backends, versions, weights
   tlrun dataset emoji --vendor google|twitter --out DIR   build the emoji dataset
   tlrun models [NAME] [--freeze-at X] [--json]      architectures; one's layers, blocks, params
+  tlrun predict <run-id | run folder> <image | folder | glob>... [--csv | --json] [--threshold T] [--top-k K]
+                     [--batch-size B] [--runs-dir DIR] [--out FILE]   score images with a run's model
+                     (exit 1 when some files could not be read; see tlrun predict --help)
   tlrun sync [<run-id> | --all] [--runs-dir DIR] [--uri URL]   send runs to MLflow (MLFLOW_TRACKING_URI); safe to repeat
   tlrun ui [--port N] [--runs-dir DIR]              MLflow UI on 127.0.0.1 over a SQLite file in runs/, with local runs synced
 
