@@ -108,7 +108,7 @@ export async function predictCommand(argv: string[]): Promise<number> {
     });
     progress.end();
     if (result.skipped || result.scored >= 1000 || process.env.TLRUN_PREDICT_STATS)
-      process.stderr.write(`${result.scored} scored, ${result.skipped} skipped in ${result.seconds.toFixed(1)}s (${(result.scored / result.seconds).toFixed(0)} images/s; ${result.runner})\n`);
+      process.stderr.write(`${result.scored} scored, ${result.skipped} skipped in ${result.seconds.toFixed(1)}s (${result.setupSeconds.toFixed(1)}s loading the model; ${(result.scored / result.seconds).toFixed(0)} images/s; ${result.runner})\n`);
     return result.skipped ? EXIT.runFailed : EXIT.ok;
   } finally {
     if (fd !== undefined) closeSync(fd);

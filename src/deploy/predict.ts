@@ -33,6 +33,8 @@ export interface PredictResult {
   /** How the forward pass ran ("onnxruntime ..." or "eager: <why>"). */
   runner: string;
   seconds: number;
+  /** Of `seconds`, loading and compiling the model before the first batch. */
+  setupSeconds: number;
 }
 
 /** Paths pulled per loader stream; the inference queue carries over from one chunk to the next. */
@@ -58,6 +60,7 @@ export async function predictFiles(run: RunModel, paths: Iterable<string>, opts:
   const pool = poolSettings();
   warmPixelCache(chunk, run.decode); // decodes while the model loads and compiles
   const model = await loadClassifier(run, pool.batch, pool);
+  const setupSeconds = (performance.now() - started) / 1000;
   const queue: Array<{ out: Promise<Float32Array[]>; paths: string[]; failed: Set<number> }> = [];
   let scored = 0;
   let skipped = 0;
@@ -94,5 +97,5 @@ export async function predictFiles(run: RunModel, paths: Iterable<string>, opts:
     queue.length = 0;
     model.dispose();
   }
-  return { scored, skipped, runner: model.runner, seconds: (performance.now() - started) / 1000 };
+  return { scored, skipped, runner: model.runner, seconds: (performance.now() - started) / 1000, setupSeconds };
 }
