@@ -27,7 +27,8 @@ export interface OnnxTensor {
 export interface OnnxValueInfo {
   name: string;
   dtype: number;
-  dims: readonly number[];
+  /** Sizes; a string is a symbolic dim (dim_param), such as a batch of any size. */
+  dims: ReadonlyArray<number | string>;
 }
 
 export interface OnnxGraph {
@@ -66,9 +67,9 @@ function tensor(t: OnnxTensor): Buffer {
   return Buffer.concat([...t.dims.map((d) => int(1, d)), int(2, t.dtype), bytes(8, t.name), bytes(9, t.raw)]);
 }
 
-/** ValueInfoProto { name (1), type (2): TypeProto { tensor_type (1): { elem_type (1), shape (2) } } }. */
+/** ValueInfoProto { name (1), type (2): TypeProto { tensor_type (1): { elem_type (1), shape (2): { dim (1): dim_value (1) | dim_param (2) } } } }. */
 function valueInfo(v: OnnxValueInfo): Buffer {
-  const shape = Buffer.concat(v.dims.map((d) => bytes(1, int(1, d))));
+  const shape = Buffer.concat(v.dims.map((d) => bytes(1, typeof d === "string" ? bytes(2, d) : int(1, d))));
   const tensorType = Buffer.concat([int(1, v.dtype), bytes(2, shape)]);
   return Buffer.concat([bytes(1, v.name), bytes(2, bytes(1, tensorType))]);
 }
