@@ -61,7 +61,7 @@ function progressReporter(): { update(scored: number, skipped: number): void; en
   return {
     update(scored, skipped) {
       if (tty) {
-        if (performance.now() - started < 2000) return; // a few files need no progress line
+        if (scored + skipped < 256) return; // a few files need no progress line
         process.stderr.write(`\r${text(scored, skipped)}\x1b[K`);
         shownLine = true;
       } else if (scored - lastLine >= 5000) {
@@ -107,8 +107,9 @@ export async function predictCommand(argv: string[]): Promise<number> {
       onProgress: (scored, skipped) => progress.update(scored, skipped),
     });
     progress.end();
-    if (result.skipped || result.scored >= 1000 || process.env.TLRUN_PREDICT_STATS)
-      process.stderr.write(`${result.scored} scored, ${result.skipped} skipped in ${result.seconds.toFixed(1)}s (${result.setupSeconds.toFixed(1)}s loading the model; ${(result.scored / result.seconds).toFixed(0)} images/s; ${result.runner})\n`);
+    const timing = result.scored >= 1000 || process.env.TLRUN_PREDICT_STATS
+      ? ` in ${result.seconds.toFixed(1)}s (${result.setupSeconds.toFixed(1)}s loading the model, then ${((result.scored + result.skipped) / Math.max(result.seconds - result.setupSeconds, 1e-3)).toFixed(0)} images/s; ${result.runner})` : "";
+    if (result.skipped || timing) process.stderr.write(`${result.scored} scored, ${result.skipped} skipped${timing}\n`);
     return result.skipped ? EXIT.runFailed : EXIT.ok;
   } finally {
     if (fd !== undefined) closeSync(fd);
