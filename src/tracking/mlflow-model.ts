@@ -102,7 +102,9 @@ export async function buildMlflowModel(runDir: string): Promise<BuiltModel> {
   const size = () => FILES.reduce((n, f) => n + statSync(join(dir, f)).size, 0);
   if (FILES.every((f) => existsSync(join(dir, f))) && existsSync(join(dir, "MLmodel"))) return { run, dir, sizeBytes: size() };
   if (run.graphBase) throw new TlrunError("its base is a tfjs graph model, which has no ONNX form here");
-  if (!activeBackend()) await selectBackend("auto");
+  // the ONNX recording runs on the native backend: switch to it for the conversion if it loads
+  const before = activeBackend();
+  if (before?.tfBackend !== "tensorflow") await selectBackend("native").catch(() => (before ? undefined : selectBackend("auto")));
   const model = await loadModel(run.modelDir);
   try {
     const bytes = await onnxModelBytes(model, { inputSize: run.decode.size, name: run.id });
@@ -111,6 +113,7 @@ export async function buildMlflowModel(runDir: string): Promise<BuiltModel> {
     writeFileSync(join(dir, "model.onnx"), bytes);
   } finally {
     model.dispose();
+    if (before && activeBackend() !== before) await selectBackend(before.name);
   }
   writeFileAtomic(join(dir, "MLmodel"), mlmodelYaml(run, size())); // last: its presence means the folder is whole
   return { run, dir, sizeBytes: size() };

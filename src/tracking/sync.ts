@@ -208,8 +208,7 @@ class Pass {
       return;
     }
     try {
-      const known = this.s.model?.id ? await this.client.getLoggedModel(this.s.model.id) : undefined;
-      const model = known ?? (await this.client.createLoggedModel(this.s.experiment_id!, MLFLOW_MODEL_NAME, runId, [{ key: "tlrun.run_id", value: this.j.runId }], "classifier"));
+      const model = this.s.model?.id ? await this.client.getLoggedModel(this.s.model.id) : await this.findOrCreateModel(runId);
       this.s.model = { id: model.model_id, status: "pending" };
       this.save();
       for (const f of modelUploads(built, { modelId: model.model_id, runId, artifactUri: model.artifact_uri }))
@@ -225,6 +224,25 @@ class Pass {
       this.reject("model", e);
     }
     this.save();
+  }
+
+  /**
+   * The run's logged model: one the server already has (made by a sync that crashed before saving
+   * its id), or a new one. Creating is not idempotent, so a failed create is retried only after a
+   * search shows it did not happen; the conversion before it can leave an idle socket the server
+   * has closed.
+   */
+  async findOrCreateModel(runId: string) {
+    const find = async () => (await this.client.searchLoggedModels([this.s.experiment_id!], `name = '${MLFLOW_MODEL_NAME}'`)).find((m) => m.source_run_id === runId);
+    const create = () => this.client.createLoggedModel(this.s.experiment_id!, MLFLOW_MODEL_NAME, runId, [{ key: "tlrun.run_id", value: this.j.runId }], "classifier");
+    const found = await find();
+    if (found) return found;
+    try {
+      return await create();
+    } catch (e) {
+      if (!(e instanceof MlflowError) || !e.retryable) throw e;
+      return (await find()) ?? (await create());
+    }
   }
 
   async sendInputs(runId: string): Promise<void> {
