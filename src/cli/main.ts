@@ -1,6 +1,7 @@
 import { EXIT, TlrunError, didYouMean } from "../errors";
 import { datasetCommand } from "./dataset";
 import { doctorCommand } from "./doctor";
+import { exportCommand } from "./export";
 import { modelsCommand } from "./models";
 import { planCommand } from "./plan";
 import { predictCommand } from "./predict";
@@ -22,6 +23,7 @@ const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = {
   worker: workerCommand,
   sync: syncCommand,
   predict: predictCommand,
+  export: exportCommand,
   ui: uiCommand,
 };
 
@@ -49,6 +51,7 @@ usage:
                      [--batch-size B] [--runs-dir DIR] [--out FILE]   score images with a run's model
                      (exit 1 when some files could not be read; see tlrun predict --help)
   tlrun sync [<run-id> | --all] [--runs-dir DIR] [--uri URL]   send runs to MLflow (MLFLOW_TRACKING_URI); safe to repeat
+  tlrun export <run> --format tfjs|onnx|savedmodel --out DIR [--force]   the model with its model card (tlrun export -h)
   tlrun ui [--port N] [--runs-dir DIR]              MLflow UI on 127.0.0.1 over a SQLite file in runs/, with local runs synced
 
 exit codes: 0 ok, 1 run failed, 2 invalid config or usage, 130 interrupted`;
