@@ -99,14 +99,16 @@ export async function predictCommand(argv: string[]): Promise<number> {
   const progress = progressReporter();
   try {
     await selectBackend("auto");
-    write(fmt.header());
+    let headed = false;
+    const header = (): void => void (headed || (write(fmt.header()), (headed = true)));
     const result = await predictFiles(run, expandInputs(inputs), {
       batchSize,
-      onRow: (p) => write(fmt.row({ ...p, path: shown(p.path) })),
+      onRow: (p) => (header(), write(fmt.row({ ...p, path: shown(p.path) }))),
       onSkip: (path, reason) => process.stderr.write(`skipped ${shown(path)}: ${reason.replace(`cannot decode ${path}: `, "")}\n`),
       onProgress: (scored, skipped) => progress.update(scored, skipped),
     });
     progress.end();
+    header(); // written after the model loaded, so a refused model leaves no half output
     const timing = result.scored >= 1000 || process.env.TLRUN_PREDICT_STATS
       ? ` in ${result.seconds.toFixed(1)}s (${result.setupSeconds.toFixed(1)}s loading the model, then ${((result.scored + result.skipped) / Math.max(result.seconds - result.setupSeconds, 1e-3)).toFixed(0)} images/s; ${result.runner})` : "";
     if (result.skipped || timing) process.stderr.write(`${result.scored} scored, ${result.skipped} skipped${timing}\n`);

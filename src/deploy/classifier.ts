@@ -6,7 +6,8 @@
 import * as tf from "@tensorflow/tfjs";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { UsageError } from "../errors";
+import { EXIT, TlrunError, UsageError } from "../errors";
+import { loadOrt, ortSession } from "../models/onnx/runtime";
 import { inferenceEngine, type FastInference } from "../models/engine";
 import { foldForInference, type InferenceModel } from "../models/fold";
 import { buildGraphBase, poolFeatures } from "../models/graph";
@@ -21,7 +22,7 @@ function checkInput(run: RunModel, model: tf.LayersModel): void {
   const [, h, w, c] = model.inputs[0]!.shape;
   const [eh, ew] = run.decode.size;
   if ((h != null && h !== eh) || (w != null && w !== ew) || (c != null && c !== 3))
-    throw new UsageError(`run ${run.id}: its model takes [${h}, ${w}, ${c}] images but its config decodes them to [${eh}, ${ew}, 3]; the model folder does not belong to this run`);
+    throw new UsageError(`run ${run.id}: its model takes [${h}, ${w}, ${c}] images but ${run.dir.endsWith(run.id) ? "its config decodes them" : "its model card says"} [${eh}, ${ew}, 3]; the model does not belong with these files`);
 }
 
 /** Base graph, pooling and head as one model for a run whose base is a tfjs graph model. */
@@ -42,8 +43,28 @@ async function layersModel(run: RunModel): Promise<InferenceModel> {
   return { predict: (x) => folded.predict(x), folded: folded.folded, dispose: () => (folded.dispose(), model.dispose()) };
 }
 
+/** An exported ONNX file on an ONNX Runtime session, on this thread. */
+function onnxClassifier(run: RunModel, file: string): FastInference {
+  const ort = loadOrt();
+  if (typeof ort === "string") throw new TlrunError(`cannot run ${file}: ${ort}`, EXIT.usage);
+  const session = ortSession(ort, new Uint8Array(readFileSync(file)));
+  const predictHost = (x: Float32Array, n: number, shape: readonly number[]): Float32Array[] => {
+    try {
+      return [session.run(x.subarray(0, n * shape.reduce((a, b) => a * b, 1)), [n, ...shape])[0]!.data];
+    } catch (err) {
+      throw new UsageError(`${file} did not take a batch of [${n}, ${shape.join(", ")}] (the size its model card gives): ${(err as Error).message.split("\n")[0]}`);
+    }
+  };
+  return {
+    predict: () => { throw new Error("an ONNX classifier runs on host arrays"); },
+    predictHost, predictHostAsync: async (x, n, shape) => predictHost(x, n, shape),
+    folded: { batchNorms: 0, activations: 0, convs: 0 }, runner: `onnxruntime ${ort.version} (exported ${file.split("/").pop()})`, dispose: () => session.dispose(),
+  };
+}
+
 /** The run's classifier for batches of up to `batch` images, compiled when the engine can. */
 export async function loadClassifier(run: RunModel, batch: number, workers?: WorkerSettings): Promise<FastInference> {
+  if (run.onnxFile) return onnxClassifier(run, run.onnxFile);
   const inner = run.graphBase ? await graphModel(run) : await layersModel(run);
   const [h, w] = run.decode.size;
   // the compiled graph is cached by what it computes: these exact model files at this batch

@@ -12,6 +12,7 @@ import type { DecodeOptions } from "../data/decode-options";
 import type { PreprocessMode } from "../data/preprocess";
 import type { EvaluationReport } from "../evaluation/types";
 import { UsageError } from "../errors";
+import { CARD_FILE, readModelCard } from "./model-card";
 import { ARCHITECTURES } from "../models/zoo";
 
 /** The binary decision of a two-class run: P(positive) >= threshold means `positive`. */
@@ -36,6 +37,8 @@ export interface RunModel {
   binary?: BinaryRule;
   /** The saved model: a LayersModel of base and head, or (graph-model base) the head with the base in `base/`. */
   modelDir: string;
+  /** An exported folder's ONNX file (tlrun export --format onnx), run on ONNX Runtime instead of tfjs. */
+  onnxFile?: string;
   graphBase: boolean;
   /** How the head's features were pooled from a graph base's map. */
   pooling: "avg" | "max";
@@ -43,10 +46,10 @@ export interface RunModel {
 
 const readJson = <T>(file: string): T => JSON.parse(readFileSync(file, "utf8")) as T;
 
-/** A run id under `runsDir` (or its unique prefix or part), or a path to a run folder. */
+/** A run id under `runsDir` (or its unique part), a path to a run folder, or a folder `tlrun export` wrote. */
 export function findRunDir(runsDir: string, idOrPath: string): string {
   const direct = isAbsolute(idOrPath) || idOrPath.includes("/") || idOrPath.startsWith(".") ? resolve(idOrPath) : join(runsDir, idOrPath);
-  if (existsSync(join(direct, "summary.json"))) return direct;
+  for (const d of [direct, resolve(idOrPath)]) if (existsSync(join(d, "summary.json")) || existsSync(join(d, CARD_FILE))) return d;
   const ids = existsSync(runsDir) ? readdirSync(runsDir).filter((n) => existsSync(join(runsDir, n, "summary.json"))) : [];
   const near = ids.filter((n) => n.includes(idOrPath));
   if (near.length === 1) return join(runsDir, near[0]!);
@@ -74,8 +77,33 @@ function binaryRule(classes: string[], report: Partial<EvaluationReport> | undef
   return { positive: classes[1]!, negative: classes[0]!, positiveIndex: 1, threshold: 0.5, rule: "default 0.5" };
 }
 
-/** Read a run folder and check it can predict: completed, with a saved model and its class names. */
+/**
+ * A folder `tlrun export` wrote, from its model card: tfjs (the same LayersModel as the run's) or
+ * onnx (run on ONNX Runtime). A SavedModel needs TensorFlow, which predict does not load.
+ */
+export function readExported(dir: string): RunModel {
+  const card = readModelCard(dir);
+  const e = card.export;
+  if (!e || (e.format !== "tfjs" && e.format !== "onnx"))
+    throw new UsageError(`${dir} holds a ${e?.format ?? "model of no known"} export; tlrun predict reads the tfjs and onnx exports (or the run folder itself)`);
+  const d = card.decision;
+  const classes = card.classes;
+  return {
+    dir, id: card.run_id, classes, modelDir: dir,
+    ...(e.format === "onnx" ? { onnxFile: join(dir, e.file) } : {}),
+    decode: { size: [card.input.height, card.input.width], colorMode: card.input.color_mode, maxPixels: 50_000_000, interpolation: card.input.interpolation as DecodeOptions["interpolation"] },
+    preprocessing: card.input.preprocessing.mode,
+    binary: d.kind === "threshold"
+      ? { positive: d.positive_class, negative: d.negative_class, positiveIndex: d.positive_index, threshold: d.threshold, rule: d.rule }
+      : binaryRule(classes, undefined),
+    graphBase: false,
+    pooling: "avg",
+  };
+}
+
+/** Read a run folder (or an exported one) and check it can predict: completed, with a saved model and its class names. */
 export function readRun(dir: string): RunModel {
+  if (!existsSync(join(dir, "summary.json")) && existsSync(join(dir, CARD_FILE))) return readExported(dir);
   const id = basename(dir);
   const summary = readJson<{ status?: string; error?: string }>(join(dir, "summary.json"));
   if (summary.status !== "completed") {

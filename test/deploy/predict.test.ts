@@ -1,7 +1,7 @@
 import * as tf from "@tensorflow/tfjs";
 import { strict as assert } from "node:assert";
 import { spawnSync } from "node:child_process";
-import { mkdirSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
 import { selectBackend } from "../../src/backend/select";
@@ -127,4 +127,27 @@ test("globs: * stays in a folder, ** spans folders, [..] and ? match one charact
   assert.ok(globRegExp("/d/im?.[pj]ng").test("/d/im1.png"));
   assert.ok(!globRegExp("/d/im?.[pj]ng").test("/d/im1.gif"));
   assert.ok(globRegExp("/d/a+b (1).png").test("/d/a+b (1).png"));
+});
+
+test("an exported folder (tfjs or onnx) predicts as its run does; a model card with another input size is refused (exit 2)", async (t) => {
+  const root = tempDir(t, "tlrun-predict-");
+  const run = await writeFixtureRun(join(root, "runs"), "20260101-000000-exp-aaaa0005", ["a", "b", "c"]);
+  tinyEmojiDataset(join(root, "imgs"), 3, ["flags"]);
+  const fromRun = parseCsv(tlrun(root, run.dir, "imgs", "--csv").stdout);
+  for (const format of ["tfjs", "onnx"]) {
+    const out = join(root, `export-${format}`);
+    const ex = spawnSync(process.execPath, [BIN, "export", run.dir, "--format", format, "--out", out], { cwd: root, encoding: "utf8" });
+    assert.equal(ex.status, 0, ex.stderr);
+    const r = tlrun(root, `export-${format}`, "imgs", "--csv");
+    assert.equal(r.code, 0, r.stderr);
+    const rows = parseCsv(r.stdout);
+    assert.equal(rows.length, fromRun.length);
+    rows.forEach((row, i) => ["p_a", "p_b", "p_c"].forEach((c) => assert.ok(Math.abs(Number(row[c]) - Number(fromRun[i]![c])) < 1e-4, `${format} ${row.path} ${c}`)));
+    const cardFile = join(out, "model-card.json");
+    const card = JSON.parse(readFileSync(cardFile, "utf8"));
+    writeFileSync(cardFile, JSON.stringify({ ...card, input: { ...card.input, height: 32 } }));
+    const bad = tlrun(root, out, "imgs", "--csv");
+    assert.equal(bad.code, 2, `${format}: ${bad.stderr}`);
+    assert.equal(bad.stdout, ""); // no header before the refusal
+  }
 });
