@@ -47,7 +47,7 @@ usage:
   tlrun doctor [--json]                             backends, versions, weights
   tlrun dataset emoji --vendor google|twitter --out DIR   build the emoji dataset
   tlrun models [NAME] [--freeze-at X] [--json]      architectures; one's layers, blocks, params
-  tlrun predict <run-id | run folder> <image | folder | glob>... [--csv | --json] [--threshold T] [--top-k K]
+  tlrun predict <run-id | run folder | export> <image | folder | glob>... [--csv | --json] [--threshold T] [--top-k K]
                      [--batch-size B] [--runs-dir DIR] [--out FILE]   score images with a run's model
                      (exit 1 when some files could not be read; see tlrun predict --help)
   tlrun sync [<run-id> | --all] [--runs-dir DIR] [--uri URL]   send runs to MLflow (MLFLOW_TRACKING_URI); safe to repeat

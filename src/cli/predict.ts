@@ -8,9 +8,10 @@ import { findRunDir, readRun, withThreshold } from "../deploy/load-run";
 import { predictFiles } from "../deploy/predict";
 import { EXIT, UsageError } from "../errors";
 
-export const PREDICT_HELP = `tlrun predict <run-id | run folder> <image | folder | glob>... [options]
-  score images with a finished run's model; class names, decoding, preprocessing, input size and
-  the binary threshold all come from the run
+export const PREDICT_HELP = `tlrun predict <run-id | run folder | exported folder> <image | folder | glob>... [options]
+  score images with a finished run's model (or a tfjs/onnx folder from 'tlrun export'); class
+  names, decoding, preprocessing, input size and the binary threshold all come from the run (or
+  the export's model card)
       --csv              CSV on stdout: path, p_<class> per class, predicted[, threshold, decision]
       --json             one JSON object per line
                          (default: CSV when stdout is not a terminal, a readable table when it is)
