@@ -113,4 +113,8 @@ test("a synced run's model loads with mlflow.pyfunc from runs:/<id>/model and pr
   assert.equal(models[0]!.info.source_run_id, state.run_id);
   assert.equal(models[0]!.info.status, "LOGGED_MODEL_READY");
   assert.equal(models[0]!.info.model_id, got.model_id);
+  // and the run page's "Logged models": the run names it among its outputs
+  const runRes = await fetch(`${server!.uri}/api/2.0/mlflow/runs/get?run_id=${state.run_id}`);
+  const outputs = ((await runRes.json()) as { run: { outputs?: { model_outputs?: Array<{ model_id: string }> } } }).run.outputs?.model_outputs ?? [];
+  assert.deepEqual(outputs.map((o) => o.model_id), [got.model_id]);
 });
