@@ -141,11 +141,14 @@ export class MlflowClient {
   }
 
   /** A logged model (status PENDING until finalized) produced by run `sourceRunId`. Not retried: a retry could make two. */
-  async createLoggedModel(experimentId: string, name: string, sourceRunId: string, tags: KeyValue[], modelType?: string): Promise<LoggedModelInfo> {
+  async createLoggedModel(experimentId: string, name: string, sourceRunId: string, tags: KeyValue[], modelType?: string, params: KeyValue[] = []): Promise<LoggedModelInfo> {
     const r = await call<{ model: { info: LoggedModelInfo } }>(this.server, {
       method: "POST", path: `${API}/logged-models`, retry: false,
-      json: { experiment_id: experimentId, name, source_run_id: sourceRunId, tags, model_type: modelType },
+      json: { experiment_id: experimentId, name, source_run_id: sourceRunId, tags, model_type: modelType, params: params.slice(0, 100) },
     });
+    // the server takes up to 100 params per request, as MLflow's own client sends them
+    for (let i = 100; i < params.length; i += 100)
+      await call(this.server, { method: "POST", path: `${API}/logged-models/${encodeURIComponent(r.model.info.model_id)}/params`, json: { model_id: r.model.info.model_id, params: params.slice(i, i + 100) } });
     return r.model.info;
   }
 

@@ -234,7 +234,8 @@ class Pass {
    */
   async findOrCreateModel(runId: string) {
     const find = async () => (await this.client.searchLoggedModels([this.s.experiment_id!], `name = '${MLFLOW_MODEL_NAME}'`)).find((m) => m.source_run_id === runId);
-    const create = () => this.client.createLoggedModel(this.s.experiment_id!, MLFLOW_MODEL_NAME, runId, [{ key: "tlrun.run_id", value: this.j.runId }], "classifier");
+    const create = () => this.client.createLoggedModel(this.s.experiment_id!, MLFLOW_MODEL_NAME, runId, [{ key: "tlrun.run_id", value: this.j.runId }], "classifier",
+      paramsOf(this.j, []).map(({ key, value }) => ({ key, value }))); // the run's params on the model too, as mlflow's log_model copies them
     const found = await find();
     if (found) return found;
     try {
