@@ -7,6 +7,8 @@ import { test } from "node:test";
 import { selectBackend } from "../../src/backend/select";
 import { batches } from "../../src/data/loader";
 import { expandInputs, globRegExp } from "../../src/deploy/inputs";
+import { readRun } from "../../src/deploy/load-run";
+import { predictFiles } from "../../src/deploy/predict";
 import { tempDir, tinyEmojiDataset } from "../helpers";
 import { FIXTURE_SIZE, writeFixtureRun } from "./run-fixture";
 
@@ -150,4 +152,22 @@ test("an exported folder (tfjs or onnx) predicts as its run does; a model card w
     assert.equal(bad.code, 2, `${format}: ${bad.stderr}`);
     assert.equal(bad.stdout, ""); // no header before the refusal
   }
+});
+
+test("predictFiles leaks no tensors and streams rows in input order", async (t) => {
+  await selectBackend("auto");
+  const root = tempDir(t, "tlrun-predict-");
+  const run = await writeFixtureRun(join(root, "runs"), "20260101-000000-leak-aaaa0006", ["a", "b", "c"]);
+  const images = tinyEmojiDataset(join(root, "imgs"), 5, ["flags"]);
+  const paths = [...expandInputs([images])];
+  const once = async (): Promise<string[]> => {
+    const seen: string[] = [];
+    const r = await predictFiles(readRun(run.dir), paths, { batchSize: 2, onRow: (p) => seen.push(p.path), onSkip: () => assert.fail("nothing to skip") });
+    assert.equal(r.scored, 5);
+    return seen;
+  };
+  await once(); // the first call may set up kernels and caches
+  const before = tf.memory().numTensors;
+  assert.deepEqual(await once(), paths);
+  assert.equal(tf.memory().numTensors, before);
 });
