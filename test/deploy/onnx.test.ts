@@ -4,7 +4,11 @@
  */
 import { before, test } from "node:test";
 import assert from "node:assert/strict";
-import { resolve } from "node:path";
+import { spawnSync } from "node:child_process";
+import { existsSync, writeFileSync } from "node:fs";
+import { homedir } from "node:os";
+import { join, resolve } from "node:path";
+import { tempDir } from "../helpers";
 import * as tf from "@tensorflow/tfjs";
 import { selectBackend } from "../../src/backend/select";
 import { buildBase } from "../../src/models/build";
@@ -66,4 +70,19 @@ test("MobileNetV2 + head at 96 px exports to ONNX matching tfjs", async () => {
   } finally {
     model.dispose();
   }
+});
+
+test("the ONNX model passes onnx's own checker with shape inference (what MLflow's onnx flavor runs)", async (t) => {
+  const venv = process.env.TLRUN_MLFLOW_VENV || join(homedir(), ".cache", "tlrun", "mlflow-3.17.2");
+  const python = join(venv, "bin", "python");
+  if (!existsSync(python)) return t.skip(`no MLflow venv at ${venv} (scripts/mlflow/setup.mjs makes it), so no onnx package to check with`);
+  const model = tinyClassifier({ classes: 3, flatten: true });
+  const path = join(tempDir(t), "model.onnx");
+  writeFileSync(path, await onnxModelBytes(model, { inputSize: [16, 16], name: "tiny" }));
+  model.dispose();
+  const script = "import onnx,sys; m=onnx.load(sys.argv[1]); onnx.checker.check_model(m, full_check=True); print([[d.dim_param or d.dim_value for d in v.type.tensor_type.shape.dim] for v in list(m.graph.input)+list(m.graph.output)])";
+  const r = spawnSync(python, ["-c", script, path], { encoding: "utf8" });
+  if (r.status !== 0 && /No module named 'onnx'/.test(r.stderr)) return t.skip("the MLflow venv has no onnx package");
+  assert.equal(r.status, 0, r.stderr);
+  assert.equal(r.stdout.trim(), "[['batch', 16, 16, 3], ['batch', 3]]");
 });
