@@ -12,6 +12,7 @@ import { stringify } from "yaml";
 import { activeBackend, selectBackend } from "../backend/select";
 import { readRun, type RunModel } from "../deploy/load-run";
 import { ONNX_INPUT, ONNX_OUTPUT, onnxModelBytes } from "../deploy/onnx";
+import { describePreprocessing } from "../deploy/preprocessing";
 import { TlrunError } from "../errors";
 import { loadModel } from "../models/io";
 import { writeFileAtomic } from "../util/atomic";
@@ -29,7 +30,7 @@ const FILES = ["model.onnx", "conda.yaml", "python_env.yaml", "requirements.txt"
 /** What a user needs to turn an image into the model's input, and what the output means. */
 export function modelMetadata(run: RunModel): Record<string, unknown> {
   const [h, w] = run.decode.size;
-  const scale = { tf: "x / 127.5 - 1 (RGB)", caffe: "BGR order, minus ImageNet means [103.939, 116.779, 123.68], no scaling", torch: "x / 255, minus [0.485, 0.456, 0.406], divided by [0.229, 0.224, 0.225] (RGB)", none: "raw 0-255 RGB values as float" }[run.preprocessing];
+  const p = describePreprocessing(run.preprocessing);
   return {
     tlrun_version: TLRUN_VERSION,
     tlrun_run_id: run.id,
@@ -37,10 +38,14 @@ export function modelMetadata(run: RunModel): Record<string, unknown> {
     output: `${ONNX_OUTPUT}: one probability per class, in the order of 'classes'`,
     preprocessing: {
       mode: run.preprocessing,
+      formula: p.formula,
+      channel_order: p.channel_order,
+      mean: p.mean,
+      std: p.std,
       input_size: [h, w],
       color_mode: run.decode.colorMode,
       interpolation: run.decode.interpolation,
-      description: `decode the image (EXIF orientation applied, transparency flattened onto white), ${run.decode.colorMode === "grayscale" ? "convert to grayscale (ITU-R 601 luma) and repeat it over 3 channels, " : ""}resize to ${h}x${w} (height x width, aspect ratio not kept) with ${run.decode.interpolation} interpolation, then scale each pixel: ${scale}. Input '${ONNX_INPUT}' is float32 [batch, ${h}, ${w}, 3], channels last. 'tlrun predict' does all of this from the image file.`,
+      description: `decode the image (EXIF orientation applied, transparency flattened onto white), ${run.decode.colorMode === "grayscale" ? "convert to grayscale (ITU-R 601 luma) and repeat it over 3 channels, " : ""}resize to ${h}x${w} (height x width, aspect ratio not kept) with ${run.decode.interpolation} interpolation, then out[..., k] = (pixel[..., channel_order[k]] - mean[k]) / std[k] on 0..255 values (${p.formula}). Input '${ONNX_INPUT}' is float32 [batch, ${h}, ${w}, 3], channels last. 'tlrun predict' does all of this from the image file.`,
     },
     ...(run.binary ? { binary: { positive_class: run.binary.positive, negative_class: run.binary.negative, threshold: run.binary.threshold, rule: run.binary.rule } } : {}),
   };
