@@ -4,6 +4,7 @@ import { doctorCommand } from "./doctor";
 import { exportCommand } from "./export";
 import { modelsCommand } from "./models";
 import { planCommand } from "./plan";
+import { predictCommand } from "./predict";
 import { runCommand } from "./run";
 import { syncCommand } from "./sync";
 import { sweepCommand, workerCommand } from "./sweep";
@@ -21,6 +22,7 @@ const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = {
   sweep: sweepCommand,
   worker: workerCommand,
   sync: syncCommand,
+  predict: predictCommand,
   export: exportCommand,
   ui: uiCommand,
 };
@@ -45,6 +47,9 @@ usage:
   tlrun doctor [--json]                             backends, versions, weights
   tlrun dataset emoji|emoji-screening [options]   build a dataset from the emoji packages (see --help)
   tlrun models [NAME] [--freeze-at X] [--json]      architectures; one's layers, blocks, params
+  tlrun predict <run-id | run folder | export> <image | folder | glob>... [--csv | --json] [--threshold T] [--top-k K]
+                     [--batch-size B] [--runs-dir DIR] [--out FILE]   score images with a run's model
+                     (exit 1 when some files could not be read; see tlrun predict --help)
   tlrun sync [<run-id> | --all] [--runs-dir DIR] [--uri URL]   send runs to MLflow (MLFLOW_TRACKING_URI); safe to repeat
   tlrun export <run> --format tfjs|onnx|savedmodel --out DIR [--force]   the model with its model card (tlrun export -h)
   tlrun ui [--port N] [--runs-dir DIR]              MLflow UI on 127.0.0.1 over a SQLite file in runs/, with local runs synced

@@ -1,3 +1,4 @@
+import { TlrunError } from "../errors";
 import type { AugmentConfig, Interpolation } from "../config/types";
 import { Rng, deriveSeed } from "../util/rng";
 import { sampleAugment, type AugmentParams } from "./augment";
@@ -34,6 +35,12 @@ export interface BatchOptions {
    * than the JS decoder did.
    */
   reuseBuffers?: boolean;
+  /**
+   * Skip an image that does not decode instead of ending the stream: its slot is zero-filled,
+   * its index listed in the batch's `failed`, and this told why (the decoder's one-line reason).
+   * For `tlrun predict`, where one bad file among many is reported and the rest still scored.
+   */
+  onBadImage?: (index: number, reason: string) => void;
 }
 
 /** One batch: `x` is [n, h, w, 3] float32 (always three channels); `indices` point into `items`. */
@@ -41,6 +48,8 @@ export interface Batch {
   x: Float32Array;
   n: number;
   indices: number[];
+  /** Indices (into `items`) that did not decode; only with `onBadImage`. Their rows are zeros. */
+  failed?: number[];
 }
 
 /**
@@ -99,15 +108,25 @@ async function loadBatch(
   const n = to - from;
   const per = h * w * 3;
   const indices = Array.from({ length: n }, (_, i) => from + i);
+  const failed: number[] = [];
+  const bad = opts.onBadImage;
   await Promise.all(
     indices.map((index, slot) =>
       limit(async () => {
         if (state.stopped) return;
-        await loadInto(items[index]!.abs, index, opts, h, w, x, slot * per);
+        if (!bad) return loadInto(items[index]!.abs, index, opts, h, w, x, slot * per);
+        try {
+          await loadInto(items[index]!.abs, index, opts, h, w, x, slot * per);
+        } catch (err) {
+          if (!(err instanceof TlrunError)) throw err;
+          x.fill(0, slot * per, (slot + 1) * per);
+          failed.push(index);
+          bad(index, err.message.split("\n")[0]!);
+        }
       }),
     ),
   );
-  return { x, n, indices };
+  return bad ? { x, n, indices, failed: failed.sort((a, b) => a - b) } : { x, n, indices };
 }
 
 /**

@@ -29,6 +29,16 @@ export interface DatasetInput {
   tags?: KeyValue[];
 }
 
+/** An MLflow 3 logged model (the entity the UI lists under a run's models); `artifact_location` is where its files go. */
+export interface LoggedModelInfo {
+  model_id: string;
+  experiment_id: string;
+  name: string;
+  artifact_uri: string;
+  status: string;
+  source_run_id?: string;
+}
+
 export interface ArtifactFile { path: string; is_dir: boolean; file_size?: number }
 
 const API = "/api/2.0/mlflow";
@@ -128,6 +138,38 @@ export class MlflowClient {
     if (!m) throw new MlflowError(`the run's artifact location ${run.artifact_uri} is not served by the tracking server; start it with --artifacts-destination (or --serve-artifacts) so tlrun can upload through its proxy`, 400);
     const path = `/api/2.0/mlflow-artifacts/artifacts/${m[1]!.replace(/\/+$/, "")}/${artifactPath.split("/").map(encodeURIComponent).join("/")}`;
     await call(this.server, { method: "PUT", path, body: data, timeoutSeconds: Math.max(this.server.timeoutSeconds, 600) });
+  }
+
+  /** A logged model (status PENDING until finalized) produced by run `sourceRunId`. Not retried: a retry could make two. */
+  async createLoggedModel(experimentId: string, name: string, sourceRunId: string, tags: KeyValue[], modelType?: string, params: KeyValue[] = []): Promise<LoggedModelInfo> {
+    const r = await call<{ model: { info: LoggedModelInfo } }>(this.server, {
+      method: "POST", path: `${API}/logged-models`, retry: false,
+      json: { experiment_id: experimentId, name, source_run_id: sourceRunId, tags, model_type: modelType, params: params.slice(0, 100) },
+    });
+    // the server takes up to 100 params per request, as MLflow's own client sends them
+    for (let i = 100; i < params.length; i += 100)
+      await call(this.server, { method: "POST", path: `${API}/logged-models/${encodeURIComponent(r.model.info.model_id)}/params`, json: { model_id: r.model.info.model_id, params: params.slice(i, i + 100) } });
+    return r.model.info;
+  }
+
+  async finalizeLoggedModel(modelId: string, status: "LOGGED_MODEL_READY" | "LOGGED_MODEL_UPLOAD_FAILED"): Promise<LoggedModelInfo> {
+    const r = await call<{ model: { info: LoggedModelInfo } }>(this.server, { method: "PATCH", path: `${API}/logged-models/${encodeURIComponent(modelId)}`, json: { model_id: modelId, status } });
+    return r.model.info;
+  }
+
+  async getLoggedModel(modelId: string): Promise<LoggedModelInfo> {
+    return (await call<{ model: { info: LoggedModelInfo } }>(this.server, { method: "GET", path: `${API}/logged-models/${encodeURIComponent(modelId)}` })).model.info;
+  }
+
+  /** Logged models of the experiments matching an MLflow filter ("name = 'model'"); first page of up to 100. */
+  async searchLoggedModels(experimentIds: string[], filter = ""): Promise<LoggedModelInfo[]> {
+    const r = await call<{ models?: Array<{ info: LoggedModelInfo }> }>(this.server, { method: "POST", path: `${API}/logged-models/search`, json: { experiment_ids: experimentIds, filter, max_results: 100 } });
+    return (r.models ?? []).map((m) => m.info);
+  }
+
+  /** Record `modelId` as an output of the run (what the run page's "Logged models" lists). */
+  async logOutputs(runId: string, modelId: string, step = 0): Promise<void> {
+    await call(this.server, { method: "POST", path: `${API}/runs/outputs`, json: { run_id: runId, models: [{ model_id: modelId, step }] } });
   }
 
   async listArtifacts(runId: string, path = ""): Promise<ArtifactFile[]> {

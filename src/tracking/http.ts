@@ -21,7 +21,7 @@ export class MlflowError extends Error {
 }
 
 export interface RequestOptions {
-  method: "GET" | "POST" | "PUT";
+  method: "GET" | "POST" | "PUT" | "PATCH";
   /** Path under the server root, e.g. /api/2.0/mlflow/runs/create. */
   path: string;
   query?: Record<string, string | number>;

@@ -26,6 +26,8 @@ export interface ServerState {
   rejected: Array<{ id: string; message: string }>;
   last_error?: string;
   updated_at?: string;
+  /** The run's MLflow Model (mlflow-model.ts): the logged model's id once created, ready once finalized, or skipped with why. */
+  model?: { id?: string; status: "pending" | "ready" | "skipped"; note?: string };
 }
 
 /** runs/<run-id>/mlflow.json: per server (keyed by URI without credentials), what it holds. */

@@ -5,6 +5,8 @@ import { join } from "node:path";
 import type { TrackingConfig } from "../config/types";
 import { MlflowError } from "./http";
 import type { KeyValue, Metric, MlflowClient, RunStatus } from "./client";
+import { buildMlflowModel, MLFLOW_MODEL_NAME, modelUploads } from "./mlflow-model";
+import { TlrunError } from "../errors";
 import { artifactsOf, datasetOf, metricsOf, paramsOf, readJournal, tagsOf, type Journal, type Keyed } from "./journal";
 import { chunkBatches } from "./limits";
 import { renderPlots } from "./plots";
@@ -17,7 +19,7 @@ export { TLRUN_VERSION };
 export interface SyncResult {
   runId: string;
   serverRunId?: string;
-  sent: { metrics: number; params: number; tags: number; artifacts: number; inputs: number };
+  sent: { metrics: number; params: number; tags: number; artifacts: number; inputs: number; models: number };
   rejected: string[];
   notes: string[];
   pending: number;
@@ -56,7 +58,7 @@ class Pass {
   constructor(readonly j: Journal, readonly state: TrackingState, readonly client: MlflowClient) {
     this.s = serverState(state, client.server.key ?? client.server.uri);
     this.ctx = state.context ?? contextFor(j);
-    this.result = { runId: j.runId, sent: { metrics: 0, params: 0, tags: 0, artifacts: 0, inputs: 0 }, rejected: [], notes: [], pending: 0 };
+    this.result = { runId: j.runId, sent: { metrics: 0, params: 0, tags: 0, artifacts: 0, inputs: 0, models: 0 }, rejected: [], notes: [], pending: 0 };
   }
 
   save(): void {
@@ -181,6 +183,69 @@ class Pass {
     }
   }
 
+  /** Whether the run has a model to log as an MLflow Model that this server does not hold yet. */
+  modelPending(): boolean {
+    const m = this.s.model;
+    return this.j.summary.status === "completed" && existsSync(join(this.j.dir, "model", "model.json")) && m?.status !== "ready" && m?.status !== "skipped";
+  }
+
+  /**
+   * Log the run's model as an MLflow Model (mlflow-model.ts): a logged model named "model" made by
+   * this run, its files uploaded to the model's artifact location, recorded as the run's output,
+   * then finalized. `runs:/<id>/model` resolves to it. A model with no ONNX form is skipped with
+   * a note, once.
+   */
+  async sendModel(runId: string): Promise<void> {
+    if (!this.modelPending()) return;
+    let built;
+    try {
+      built = await buildMlflowModel(this.j.dir);
+    } catch (e) {
+      if (!(e instanceof TlrunError)) throw e;
+      this.s.model = { status: "skipped", note: `the model was not logged as an MLflow Model: ${e.message}` };
+      this.result.notes.push(this.s.model.note!);
+      this.save();
+      return;
+    }
+    try {
+      const model = this.s.model?.id ? await this.client.getLoggedModel(this.s.model.id) : await this.findOrCreateModel(runId);
+      this.s.model = { id: model.model_id, status: "pending" };
+      this.save();
+      for (const f of modelUploads(built, { modelId: model.model_id, runId, artifactUri: model.artifact_uri }))
+        await this.client.uploadArtifact({ artifact_uri: model.artifact_uri }, f.path, f.data);
+      await this.client.logOutputs(runId, model.model_id);
+      await this.client.finalizeLoggedModel(model.model_id, "LOGGED_MODEL_READY");
+      this.s.model = { id: model.model_id, status: "ready" };
+      this.result.sent.models++;
+    } catch (e) {
+      if (!(e instanceof MlflowError) || e.retryable) throw e; // stays pending: the next sync tries again
+      // refused for good, e.g. a server before MLflow 3 has no logged-models API
+      this.s.model = { ...this.s.model, status: "skipped", note: `the server refused the MLflow Model: ${e.message}` };
+      this.reject("model", e);
+    }
+    this.save();
+  }
+
+  /**
+   * The run's logged model: one the server already has (made by a sync that crashed before saving
+   * its id), or a new one. Creating is not idempotent, so a failed create is retried only after a
+   * search shows it did not happen; the conversion before it can leave an idle socket the server
+   * has closed.
+   */
+  async findOrCreateModel(runId: string) {
+    const find = async () => (await this.client.searchLoggedModels([this.s.experiment_id!], `name = '${MLFLOW_MODEL_NAME}'`)).find((m) => m.source_run_id === runId);
+    const create = () => this.client.createLoggedModel(this.s.experiment_id!, MLFLOW_MODEL_NAME, runId, [{ key: "tlrun.run_id", value: this.j.runId }], "classifier",
+      paramsOf(this.j, []).map(({ key, value }) => ({ key, value }))); // the run's params on the model too, as mlflow's log_model copies them
+    const found = await find();
+    if (found) return found;
+    try {
+      return await create();
+    } catch (e) {
+      if (!(e instanceof MlflowError) || !e.retryable) throw e;
+      return (await find()) ?? (await create());
+    }
+  }
+
   async sendInputs(runId: string): Promise<void> {
     const d = datasetOf(this.j);
     if (!d || this.s.acked.inputs.includes(d.dataset.digest)) return;
@@ -208,7 +273,7 @@ class Pass {
   countPending(): number {
     const n = this.unacked(metricsOf(this.j), this.s.acked.metrics).length + this.unacked(paramsOf(this.j, []), this.s.acked.params).length
       + this.unacked(tagsOf(this.j, this.ctx, []), this.s.acked.tags).length + this.unacked(artifactsOf(this.j), this.s.acked.artifacts).length;
-    return n + (STATUS[this.j.summary.status] && this.s.acked.status !== STATUS[this.j.summary.status] ? 1 : 0);
+    return n + (STATUS[this.j.summary.status] && this.s.acked.status !== STATUS[this.j.summary.status] ? 1 : 0) + (this.modelPending() ? 1 : 0);
   }
 
   /** A sweep trial names its parent run by MLflow id: make sure the parent exists on this server first. */
@@ -234,6 +299,7 @@ class Pass {
           await this.sendMetrics(runId, batch.metrics as Array<Keyed<Metric>>);
         if (this.j.summary.status !== "running") await this.sendInputs(runId);
         await this.sendArtifacts();
+        await this.sendModel(runId);
       } finally {
         await this.endRun(runId); // never leave a finished local run RUNNING on the server
       }
