@@ -12,7 +12,8 @@ export const PREDICT_HELP = `tlrun predict <run-id | run folder | exported folde
   score images with a finished run's model (or a tfjs/onnx folder from 'tlrun export'); class
   names, decoding, preprocessing, input size and the binary threshold all come from the run (or
   the export's model card)
-      --csv              CSV on stdout: path, p_<class> per class, predicted[, threshold, decision]
+      --csv              CSV on stdout: path, p_<class> per class, predicted[, threshold]
+                         (a two-class run predicts at its threshold, not by argmax)
       --json             one JSON object per line
                          (default: CSV when stdout is not a terminal, a readable table when it is)
       --threshold T      a two-class run's threshold on P(positive) instead of the run's own

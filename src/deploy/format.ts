@@ -31,17 +31,21 @@ function decisionOf(binary: BinaryRule | undefined, probs: Float32Array): string
   return probs[binary.positiveIndex]! >= binary.threshold ? binary.positive : binary.negative;
 }
 
-/** A formatter for the run's classes; `topK` adds the K most probable classes to each row. */
+/**
+ * A formatter for the run's classes; `topK` adds the K most probable classes to each row. For a
+ * binary run `predicted` is the decision at the run's threshold, never the argmax, which would
+ * quietly undo the threshold chosen for screening; the threshold sits beside it.
+ */
 export function rowFormatter(format: OutputFormat, classes: readonly string[], binary: BinaryRule | undefined, topK?: number): RowFormatter {
   const top = (p: Prediction) => ranked(classes, p.probs, topK ?? 1);
   if (format === "csv") {
     const topCols = topK ? Array.from({ length: topK }, (_, i) => [`top${i + 1}`, `p_top${i + 1}`]).flat() : [];
-    const cols = ["path", ...classes.map((c) => `p_${c}`), "predicted", ...(binary ? ["threshold", "decision"] : []), ...topCols];
+    const cols = ["path", ...classes.map((c) => `p_${c}`), "predicted", ...(binary ? ["threshold"] : []), ...topCols];
     return {
       header: () => cols.map(csvField).join(",") + "\n",
       row: (p) => {
         const t = top(p);
-        const fields = [p.path, ...Array.from(p.probs, num), t[0]!.class, ...(binary ? [num(binary.threshold), decisionOf(binary, p.probs)!] : [])];
+        const fields = [p.path, ...Array.from(p.probs, num), decisionOf(binary, p.probs) ?? t[0]!.class, ...(binary ? [num(binary.threshold)] : [])];
         if (topK) for (const r of t) fields.push(r.class, num(r.p));
         return fields.map(csvField).join(",") + "\n";
       },
@@ -53,9 +57,9 @@ export function rowFormatter(format: OutputFormat, classes: readonly string[], b
       row: (p) => {
         const t = top(p);
         const probs = Object.fromEntries(classes.map((c, i) => [c, Number(num(p.probs[i]!))]));
-        const bin = binary ? { threshold: binary.threshold, decision: decisionOf(binary, p.probs) } : {};
+        const bin = binary ? { threshold: binary.threshold } : {};
         const k = topK ? { top_k: t.map((r) => ({ class: r.class, p: Number(num(r.p)) })) } : {};
-        return JSON.stringify({ path: p.path, probs, predicted: t[0]!.class, ...bin, ...k }) + "\n";
+        return JSON.stringify({ path: p.path, probs, predicted: decisionOf(binary, p.probs) ?? t[0]!.class, ...bin, ...k }) + "\n";
       },
     };
   }

@@ -110,15 +110,15 @@ test("a binary run's decision uses report.json's threshold on the positive class
   assert.equal(r.code, 0, r.stderr);
   const rows = parseCsv(r.stdout);
   assert.equal(rows.length, 12);
-  assert.deepEqual(Object.keys(rows[0]!), ["path", "p_tb", "p_normal", "predicted", "threshold", "decision"]);
+  assert.deepEqual(Object.keys(rows[0]!), ["path", "p_tb", "p_normal", "predicted", "threshold"]);
   for (const row of rows) {
     const sig = want.get(join(root, row.path!))![0]!;
     assert.ok(Math.abs(Number(row.p_normal) - sig) < 1e-4 && Math.abs(Number(row.p_tb) - (1 - sig)) < 1e-4, `${row.path}: ${row.p_tb},${row.p_normal} vs sigmoid ${sig}`);
     assert.equal(row.threshold, "0.37");
-    assert.equal(row.decision, 1 - sig >= 0.37 ? "tb" : "normal");
+    assert.equal(row.predicted, 1 - sig >= 0.37 ? "tb" : "normal", "a binary run predicts at its threshold, not by argmax");
   }
   const all = parseCsv(tlrun(root, run.id, "imgs", "--csv", "--threshold", "0").stdout);
-  assert.ok(all.every((row) => row.decision === "tb" && row.threshold === "0"));
+  assert.ok(all.every((row) => row.predicted === "tb" && row.threshold === "0"));
 });
 
 test("globs: * stays in a folder, ** spans folders, [..] and ? match one character", () => {
