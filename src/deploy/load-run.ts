@@ -4,15 +4,15 @@
  * (config.resolved.yaml, manifest.json, report.json, summary.json), never from the user, so a
  * prediction sees exactly what evaluation saw.
  */
-import { existsSync, readFileSync, readdirSync } from "node:fs";
-import { basename, isAbsolute, join, resolve } from "node:path";
-import { parse } from "yaml";
+import { existsSync, readdirSync } from "node:fs";
+import { isAbsolute, join, resolve } from "node:path";
 import type { PipelineConfig } from "../config/types";
 import type { DecodeOptions } from "../data/decode-options";
 import type { PreprocessMode } from "../data/preprocess";
 import type { EvaluationReport } from "../evaluation/types";
 import { UsageError } from "../errors";
 import { CARD_FILE, readModelCard } from "./model-card";
+import { readRun as readRunFiles } from "./run-folder";
 import { ARCHITECTURES } from "../models/zoo";
 
 /** The binary decision of a two-class run: P(positive) >= threshold means `positive`. */
@@ -43,8 +43,6 @@ export interface RunModel {
   /** How the head's features were pooled from a graph base's map. */
   pooling: "avg" | "max";
 }
-
-const readJson = <T>(file: string): T => JSON.parse(readFileSync(file, "utf8")) as T;
 
 /** A run id under `runsDir` (or its unique part), a path to a run folder, or a folder `tlrun export` wrote. */
 export function findRunDir(runsDir: string, idOrPath: string): string {
@@ -104,27 +102,15 @@ export function readExported(dir: string): RunModel {
 /** Read a run folder (or an exported one) and check it can predict: completed, with a saved model and its class names. */
 export function readRun(dir: string): RunModel {
   if (!existsSync(join(dir, "summary.json")) && existsSync(join(dir, CARD_FILE))) return readExported(dir);
-  const id = basename(dir);
-  const summary = readJson<{ status?: string; error?: string }>(join(dir, "summary.json"));
-  if (summary.status !== "completed") {
-    const why = summary.error ? ` (${summary.error.split("\n")[0]})` : "";
-    throw new UsageError(`run ${id} is ${summary.status ?? "unfinished"}${why}; only a completed run has a model to predict with`);
-  }
-  const modelDir = join(dir, "model");
-  if (!existsSync(join(modelDir, "model.json")))
-    throw new UsageError(`run ${id} has no model (${modelDir}/model.json is missing); its pipeline may have no evaluate stage`);
-  for (const f of ["config.resolved.yaml", "manifest.json"])
-    if (!existsSync(join(dir, f))) throw new UsageError(`run ${id} lacks ${f}, which says how to read images for its model`);
-  const config = parse(readFileSync(join(dir, "config.resolved.yaml"), "utf8")) as PipelineConfig;
-  const classes = readJson<{ classes: string[] }>(join(dir, "manifest.json")).classes;
-  const report = existsSync(join(dir, "report.json")) ? readJson<Partial<EvaluationReport>>(join(dir, "report.json")) : undefined;
+  const run = readRunFiles(dir, "predict with");
+  const { config, manifest: { classes } } = run;
   const d = config.data;
   return {
-    dir, id, classes, modelDir,
+    dir, id: run.id, classes, modelDir: run.modelDir,
     decode: { size: config.base.input_size, colorMode: d.color_mode, maxPixels: d.max_pixels, interpolation: d.interpolation },
     preprocessing: runPreprocessing(config),
-    binary: binaryRule(classes, report),
-    graphBase: existsSync(join(modelDir, "base", "model.json")),
+    binary: binaryRule(classes, run.report ?? undefined),
+    graphBase: run.graphModel,
     pooling: config.head.pooling === "max" ? "max" : "avg",
   };
 }

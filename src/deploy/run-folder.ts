@@ -3,7 +3,7 @@ import { basename, join } from "node:path";
 import { parse } from "yaml";
 import type { PipelineConfig } from "../config/types";
 import type { Manifest } from "../data/manifest";
-import { TlrunError } from "../errors";
+import { UsageError } from "../errors";
 import type { EvaluationReport } from "../evaluation/types";
 import type { RunSummary } from "../runs/record";
 import { sha256 } from "../util/hash";
@@ -27,31 +27,32 @@ export interface RunFiles {
 }
 
 /**
- * Read a run folder for export, refusing one that did not complete or has no model with a
- * message that says which and what to do.
+ * Read a run folder to put its model to use (`purpose`: "export", "predict with"), refusing one
+ * that did not complete or has no model with a message that says which and what to do. The
+ * refusals are usage errors (exit 2): the run is fine, it is the wrong one to ask.
  */
-export function readRun(dir: string): RunFiles {
+export function readRun(dir: string, purpose = "export"): RunFiles {
   const json = <T>(file: string): T | undefined => {
     const path = join(dir, file);
     if (!existsSync(path)) return undefined;
     try {
       return JSON.parse(readFileSync(path, "utf8")) as T;
     } catch (err) {
-      throw new TlrunError(`${path} is not valid JSON: ${(err as Error).message}`);
+      throw new UsageError(`${path} is not valid JSON: ${(err as Error).message}`);
     }
   };
   const summary = json<RunSummary>("summary.json");
-  if (!summary) throw new TlrunError(`${dir} is not a run folder: it has no summary.json`);
+  if (!summary) throw new UsageError(`${dir} is not a run folder: it has no summary.json`);
   const id = summary.run_id ?? basename(dir);
   if (summary.status !== "completed") {
-    throw new TlrunError(`run ${id} is ${summary.status}${summary.error ? ` (${summary.error.split("\n")[0]})` : ""}; only a completed run has a model to export`);
+    throw new UsageError(`run ${id} is ${summary.status ?? "unfinished"}${summary.error ? ` (${summary.error.split("\n")[0]})` : ""}; only a completed run has a model to ${purpose}`);
   }
   const modelDir = join(dir, "model");
-  if (!existsSync(join(modelDir, "model.json"))) throw new TlrunError(`run ${id} has no model (${modelDir}/model.json is missing); its evaluate stage did not save one`);
+  if (!existsSync(join(modelDir, "model.json"))) throw new UsageError(`run ${id} has no model (${modelDir}/model.json is missing); its evaluate stage did not save one`);
   const configPath = join(dir, "config.resolved.yaml");
-  if (!existsSync(configPath)) throw new TlrunError(`run ${id} has no config.resolved.yaml`);
+  if (!existsSync(configPath)) throw new UsageError(`run ${id} has no config.resolved.yaml, which says how to read images for its model`);
   const manifestPath = join(dir, "manifest.json");
-  if (!existsSync(manifestPath)) throw new TlrunError(`run ${id} has no manifest.json, so its classes are unknown`);
+  if (!existsSync(manifestPath)) throw new UsageError(`run ${id} has no manifest.json, so its classes are unknown`);
   const manifestBytes = readFileSync(manifestPath);
   return {
     dir, id, summary,

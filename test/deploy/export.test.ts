@@ -275,6 +275,6 @@ test("export refuses a run that did not complete, has no model, or has a graph-m
   await assert.rejects(exportRun(graph.dir, { format: "tfjs", out: join(root, "o") }), /graph-model base .* exports in none of tfjs, onnx or savedmodel/);
   assert.ok(!existsSync(join(root, "o")));
   const r = await cli(["export", failed.dir, "--format", "onnx", "--out", join(root, "o")]);
-  assert.equal(r.code, 1);
+  assert.equal(r.code, 2, "the wrong run to ask is a usage error");
   assert.match(r.err, /^tlrun: run failed is failed/);
 });
