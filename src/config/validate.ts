@@ -37,8 +37,11 @@ function pickErrors(errors: ErrorObject[]): ErrorObject[] {
   let out = errors;
   for (const any of errors.filter((e) => e.keyword === "anyOf" || e.keyword === "oneOf")) {
     const inner = out.filter((e) => e.schemaPath.startsWith(`${any.schemaPath}/`));
-    const applies = inner.filter((e) => !(e.keyword === "type" && e.instancePath === any.instancePath));
-    const branch = applies[0]?.schemaPath.slice(any.schemaPath.length + 1).split("/")[0];
+    // a branch whose type does not match the value does not apply, whatever else it says (enum)
+    const branchOf = (e: ErrorObject): string => e.schemaPath.slice(any.schemaPath.length + 1).split("/")[0]!;
+    const mistyped = new Set(inner.filter((e) => e.keyword === "type" && e.instancePath === any.instancePath).map(branchOf));
+    const applies = inner.filter((e) => !mistyped.has(branchOf(e)));
+    const branch = applies[0] && branchOf(applies[0]);
     const keep = branch === undefined ? [] : applies.filter((e) => e.schemaPath.startsWith(`${any.schemaPath}/${branch}/`));
     const merged: ErrorObject = { ...any, keyword: "type", params: { type: inner.map((e) => e.params.type).filter(Boolean) } };
     out = out.filter((e) => e !== any && !inner.includes(e)).concat(keep.length ? keep : [merged]);
