@@ -120,3 +120,14 @@ test("defaults are filled, input_size is normalised, and paths stay relative", (
     assert.deepEqual(loaded.locate("freeze.at"), { file, line: 6, col: 14 });
   });
 });
+
+test("a value of one of several shapes is judged by the shape it has: a mapping threshold by its target", () => {
+  withYaml(`${OK}evaluate:\n  threshold: { target_sensitivity: 1.2 }\n`, (file) => {
+    assert.deepEqual(validateFile(file).problems.map((p) => p.message), ["evaluate.threshold.target_sensitivity must be < 1, found number 1.2"]);
+  });
+  withYaml(`${OK}evaluate:\n  threshold: yuden\ntrain:\n  class_weight: { other: -1 }\n`, (file) => {
+    const problems = validateFile(file).problems;
+    assert.deepEqual(problems.map((p) => p.message), ['evaluate.threshold must be one of youden; found string "yuden"', "train.class_weight.other must be > 0, found number -1"]);
+    assert.match(problems[0]!.hint ?? "", /did you mean 'youden'/);
+  });
+});
