@@ -58,9 +58,10 @@ export class RunState {
 
   stageEnd(event: StageEvent): void {
     this.infos.set(event.name as StageName, event.info);
-    // evaluate's warnings (a collapsed model, a missed class) are the run's, cached or not
+    // a stage's warnings about its result (an imbalanced train split, a collapsed model, a
+    // missed class) are the run's, whether the stage ran or came from the cache
     const warnings = event.info.warnings;
-    if (event.name === "evaluate" && Array.isArray(warnings)) for (const w of warnings) if (typeof w === "string") this.warn(w);
+    if (Array.isArray(warnings)) for (const w of warnings) if (typeof w === "string" && !this.summary.warnings.includes(w)) this.warn(w);
     const { info, ...entry } = event;
     const facts = scalars(info);
     this.summary.stages.push(Object.keys(facts).length ? { ...entry, info: facts } : entry);

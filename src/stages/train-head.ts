@@ -27,8 +27,8 @@ export const trainHead: Stage = {
       const val = store.split("val");
       const predict = (x: import("@tensorflow/tfjs").Tensor) => model.apply(x, { training: false }) as import("@tensorflow/tfjs").Tensor;
       const balance = classBalance(ctx.config, manifest.classes, store.split("train").labels);
+      // kept in the entry's info, so that a cached train-head still warns (RunState lifts it)
       const imbalanced = imbalanceWarning(manifest, ctx.config);
-      if (imbalanced) ctx.warn(imbalanced);
       const result = await fit({
         phaseName: "head",
         phase: train.head,
@@ -53,6 +53,7 @@ export const trainHead: Stage = {
           stopped_early: result.stoppedEarly,
           training_step: result.steps,
           class_balance: balance.info,
+          ...(imbalanced ? { warnings: [imbalanced] } : {}),
           head_test_accuracy: report.accuracy,
           head_test_macro_f1: report.macro_f1,
           head_test_macro_auc: report.macro_auc,
