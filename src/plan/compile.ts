@@ -56,6 +56,15 @@ function balance(c: PipelineConfig): Record<string, unknown> {
   };
 }
 
+/**
+ * Until 2026-12-05 sgd trained at its first rate whatever the phase's learning rate said
+ * (training/optimizer.ts). Entries trained with sgd before the fix must not be reused; the marker
+ * renews their keys without touching the keys of adam and rmsprop runs.
+ */
+function sgdRate(phase: { optimizer: string }): Record<string, unknown> {
+  return phase.optimizer === "sgd" ? { sgd_rate: 2 } : {};
+}
+
 function stageNodes(c: PipelineConfig): StageNode[] {
   const { data, base, augment, head, train, freeze, seed } = c;
   const fineTune = train.fine_tune;
@@ -72,12 +81,12 @@ function stageNodes(c: PipelineConfig): StageNode[] {
       deps: ["prepare", "weights"],
       params: { seed, base, color_mode: data.color_mode, interpolation: data.interpolation, preprocessing: data.preprocessing, max_pixels: data.max_pixels, augment: extractAugment(augment) },
     },
-    { name: "train-head", deps: ["extract"], params: { seed, head, phase: train.head, ...balance(c) } },
+    { name: "train-head", deps: ["extract"], params: { seed, head, phase: train.head, ...balance(c), ...sgdRate(train.head) } },
   ];
   if (fineTune) {
     nodes.push(
       { name: "unfreeze", deps: ["train-head", "weights"], params: { freeze, cut: base.cut, input_size: base.input_size, fine_tune: { epochs: fineTune.epochs, lr_decay: fineTune.lr_decay, lr_multipliers: fineTune.lr_multipliers } } },
-      { name: "fine-tune", deps: ["unfreeze", "prepare"], params: { seed, phase: fineTune, augment, batchnorm: freeze.batchnorm, gradual: freeze.gradual, ...balance(c) } },
+      { name: "fine-tune", deps: ["unfreeze", "prepare"], params: { seed, phase: fineTune, augment, batchnorm: freeze.batchnorm, gradual: freeze.gradual, ...balance(c), ...sgdRate(fineTune) } },
     );
   }
   nodes.push({

@@ -132,3 +132,13 @@ test("class_weight and sampling re-run train-head and fine-tune only, and at the
   }
   assert.equal(seen.size, edits.length, "each setting has its own key");
 });
+
+test("sgd phases get new keys after the learning-rate fix; adam's keys stay what they were", () => {
+  const params = (c: ReturnType<typeof defaultConfig>) => Object.fromEntries(compile(c).stages.map((s) => [s.name, JSON.stringify(s.params)]));
+  const adam = params(defaultConfig());
+  const sgd = defaultConfig();
+  sgd.train.head = { ...sgd.train.head, optimizer: "sgd" };
+  assert.match(params(sgd)["train-head"]!, /"sgd_rate":2/);
+  assert.doesNotMatch(adam["train-head"]!, /sgd_rate/);
+  assert.doesNotMatch(adam["fine-tune"]!, /sgd_rate/);
+});
