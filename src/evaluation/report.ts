@@ -31,6 +31,8 @@ export interface EvaluationInput {
   config: Pick<EvaluateConfig, "positive_class" | "negative_class" | "threshold" | "bootstrap" | "recall_floor">;
   seed: number;
   weights: EvaluationReport["weights"];
+  /** Training already weighted or resampled the classes: the warnings then suggest other fixes. */
+  balanced?: boolean;
 }
 
 export function evaluationReport(input: EvaluationInput): EvaluationReport {
@@ -59,7 +61,7 @@ export function evaluationReport(input: EvaluationInput): EvaluationReport {
   classes.forEach((name, c) => (per_class[name] = { ...counts[c]!, auc: aucs[c]! }));
   const warnings: EvaluationWarning[] = [
     ...(chosen?.warning ? [chosen.warning] : []),
-    ...evaluationWarnings({ split: input.split, classes, labels, predicted, perClass: counts, recallFloor: config.recall_floor, binary }),
+    ...evaluationWarnings({ split: input.split, classes, labels, predicted, perClass: counts, recallFloor: config.recall_floor, binary, balanced: input.balanced ?? false }),
   ];
   const binaryPart = binary && chosen && test ? binaryReport(input, binary, chosen, test, aucs[binary.positive]!, ci, opts) : null;
   const missed = binaryPart ? targetMissed(config.threshold, binaryPart, input.split) : undefined;

@@ -21,10 +21,15 @@ export interface WarningInput {
   /** `evaluate.recall_floor`; 0 turns the low-recall warning off. */
   recallFloor: number;
   binary: BinaryClasses | null;
+  /** Training already weighted or resampled the classes (train.class_weight, data.sampling). */
+  balanced: boolean;
 }
 
 const pct = (x: number): string => `${Math.round(x * 100)}%`;
 const REBALANCE = "set train.class_weight: balanced or data.sampling: oversample";
+/** When the classes are already balanced in training, what is left to try. */
+const BEYOND_BALANCE = "the classes are already weighted or resampled, so look at that class's training images (too few, or unlike its test images), a larger base.input_size, or fine-tuning from an earlier freeze.at";
+const fixOf = (w: WarningInput): string => (w.balanced ? BEYOND_BALANCE : REBALANCE);
 
 export function evaluationWarnings(w: WarningInput): EvaluationWarning[] {
   return [...collapse(w), ...lowRecall(w), ...smallSplit(w)];
@@ -42,7 +47,7 @@ function collapse(w: WarningInput): EvaluationWarning[] {
   const name = w.classes[top]!;
   const missed = w.binary ? w.binary.positive : w.classes.length === 2 ? 1 - top : -1;
   const threshold = missed < 0 ? "" : thresholdFix(w, missed);
-  return [{ kind: "collapse", message: `The model predicted '${name}' for ${pct(predictedShare)} of the ${n} ${w.split} images, while only ${pct(trueShare)} of them are '${name}', so it has collapsed onto one class: ${REBALANCE}${threshold}.` }];
+  return [{ kind: "collapse", message: `The model predicted '${name}' for ${pct(predictedShare)} of the ${n} ${w.split} images, while only ${pct(trueShare)} of them are '${name}', so it has collapsed onto one class: ${fixOf(w)}${threshold}.` }];
 }
 
 function lowRecall(w: WarningInput): EvaluationWarning[] {
@@ -51,7 +56,7 @@ function lowRecall(w: WarningInput): EvaluationWarning[] {
     if (!c.support || c.recall >= w.recallFloor) return [];
     const found = Math.round(c.recall * c.support);
     const threshold = w.classes.length === 2 ? thresholdFix(w, i) : "";
-    return [{ kind: "low_recall" as const, message: `Recall of '${w.classes[i]}' on the ${w.split} split is ${c.recall.toFixed(2)} (${found} of ${c.support} found), under evaluate.recall_floor ${w.recallFloor}: ${REBALANCE}${threshold}.` }];
+    return [{ kind: "low_recall" as const, message: `Recall of '${w.classes[i]}' on the ${w.split} split is ${c.recall.toFixed(2)} (${found} of ${c.support} found), under evaluate.recall_floor ${w.recallFloor}: ${fixOf(w)}${threshold}.` }];
   });
 }
 

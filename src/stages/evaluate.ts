@@ -121,7 +121,7 @@ export const evaluate: Stage = {
         split, source, classes: manifest.classes,
         labels: items.map((it) => it.label), probs,
         val: { labels: valItems.map((it) => it.label), probs: valProbs },
-        config: ctx.config.evaluate, seed: ctx.config.seed, weights: outcome.keptHead ? "head-kept" : outcome.ran ? "fine-tune" : "head",
+        config: ctx.config.evaluate, seed: ctx.config.seed, balanced: ctx.config.train.class_weight !== null || ctx.config.data.sampling !== "none", weights: outcome.keptHead ? "head-kept" : outcome.ran ? "fine-tune" : "head",
       });
       const ftWarning = fineTuneWarning(ctx, outcome);
       if (ftWarning) report.warnings.unshift(ftWarning);

@@ -6,9 +6,9 @@ import { evaluationWarnings } from "../../src/evaluation/warnings";
 const classes = ["Normal", "Tuberculosis"];
 const binary = { positive: 1, negative: 0 };
 
-function warn(labels: number[], predicted: number[], recallFloor = 0.5, b: typeof binary | null = binary) {
+function warn(labels: number[], predicted: number[], recallFloor = 0.5, b: typeof binary | null = binary, balanced = false) {
   const m = confusionMatrix(labels, predicted, 2);
-  return evaluationWarnings({ split: "test", classes, labels, predicted, perClass: [0, 1].map((c) => classCounts(m, c)), recallFloor, binary: b });
+  return evaluationWarnings({ split: "test", classes, labels, predicted, perClass: [0, 1].map((c) => classCounts(m, c)), recallFloor, binary: b, balanced });
 }
 const repeat = (v: number, n: number): number[] => new Array<number>(n).fill(v);
 
@@ -44,6 +44,14 @@ test("a multi-class task's warnings suggest no threshold", () => {
   const labels = [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2];
   const predicted = labels.map((y) => (y === 2 ? 0 : y));
   const m = confusionMatrix(labels, predicted, 3);
-  const w = evaluationWarnings({ split: "val", classes: ["a", "b", "c"], labels, predicted, perClass: [0, 1, 2].map((c) => classCounts(m, c)), recallFloor: 0.5, binary: null });
+  const w = evaluationWarnings({ split: "val", classes: ["a", "b", "c"], labels, predicted, perClass: [0, 1, 2].map((c) => classCounts(m, c)), recallFloor: 0.5, binary: null, balanced: false });
   assert.deepEqual(w, [{ kind: "low_recall", message: "Recall of 'c' on the val split is 0.00 (0 of 10 found), under evaluate.recall_floor 0.5: set train.class_weight: balanced or data.sampling: oversample." }]);
+});
+
+test("when training already balanced the classes, the warnings suggest what is left to try", () => {
+  const w = warn([...repeat(0, 90), ...repeat(1, 10)], repeat(0, 100), 0.5, binary, true);
+  for (const x of w) {
+    assert.doesNotMatch(x.message, /set train.class_weight: balanced/);
+    assert.match(x.message, /already weighted or resampled, so look at that class's training images/);
+  }
 });
