@@ -79,9 +79,9 @@ function fineTuneWarning(ctx: StageContext, o: ReturnType<typeof fineTuneOutcome
   const monitor = es?.monitor ?? "val_loss";
   const headScore = o.head ? (monitor === "val_loss" ? `${o.head.loss.toFixed(4)}` : `${o.head.accuracy.toFixed(4)}`) : "";
   if (o.keptHead)
-    return { kind: "fine_tune_kept_head", message: `fine-tuning did not beat the head on ${monitor} (head: ${headScore}) in any epoch, so tlrun kept the head's weights: these metrics are the head's, not a fine-tuned model's. Try a lower train.fine_tune.learning_rate, a later freeze.at, or drop fine-tuning.` };
+    return { kind: "fine_tune_kept_head", message: `Fine-tuning did not beat the head on ${monitor} (head: ${headScore}) in any epoch, so tlrun kept the head's weights: these metrics are the head's, not a fine-tuned model's. Try a lower train.fine_tune.learning_rate, a later freeze.at, or drop fine-tuning.` };
   if (o.worse)
-    return { kind: "fine_tune_kept_head", message: `fine-tuning ended worse than the head on ${monitor} (head: ${headScore}) and these metrics are the fine-tuned model's. Turn on train.fine_tune.early_stopping (restore_best keeps the head's weights when no epoch beats it), or lower train.fine_tune.learning_rate.` };
+    return { kind: "fine_tune_kept_head", message: `Fine-tuning ended worse than the head on ${monitor} (head: ${headScore}) and these metrics are the fine-tuned model's. Turn on train.fine_tune.early_stopping (restore_best keeps the head's weights when no epoch beats it), or lower train.fine_tune.learning_rate.` };
   return undefined;
 }
 
