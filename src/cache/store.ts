@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { FileLock, type LockOptions } from "../util/lock";
-import { commitDir, tempPathFor, writeFileAtomic } from "../util/atomic";
+import { HOST_TAG, commitDir, tempPathFor, temporaryOwner, writeFileAtomic } from "../util/atomic";
 
 /** What a committed cache entry records about itself; written last, so its presence means complete. */
 export interface EntryMeta {
@@ -86,22 +86,40 @@ export class StageCache {
     return FileLock.acquire(`${this.entryDir(stage, key)}.lock`, opts);
   }
 
-  /** Remove temporary folders left by runs that were killed. */
-  sweepTemporaries(): number {
+  /**
+   * Remove temporary folders left by runs that were killed: this machine's whose process is gone.
+   * Another machine sharing the folder may be writing its own right now, so its temporaries (and
+   * unattributed ones from before host tags) are removed only once they are a day old.
+   */
+  sweepTemporaries(now = Date.now()): number {
     let n = 0;
     if (!existsSync(this.root)) return 0;
     for (const stage of readdirSync(this.root)) {
       const sdir = join(this.root, stage);
       if (!statSync(sdir).isDirectory()) continue;
       for (const name of readdirSync(sdir)) {
-        const m = /\.tmp-(\d+)-/.exec(name);
-        if (m && !pidAlive(Number(m[1]))) {
-          rmSync(join(sdir, name), { recursive: true, force: true });
+        const owner = temporaryOwner(name);
+        if (!owner) continue;
+        const path = join(sdir, name);
+        const abandoned = owner.host === HOST_TAG ? !pidAlive(owner.pid) : now - mtimeOf(path) > FOREIGN_TEMP_MS;
+        if (abandoned) {
+          rmSync(path, { recursive: true, force: true });
           n++;
         }
       }
     }
     return n;
+  }
+}
+
+/** How old another machine's temporary must be before it counts as abandoned. */
+const FOREIGN_TEMP_MS = 24 * 3600_000;
+
+function mtimeOf(path: string): number {
+  try {
+    return statSync(path).mtimeMs;
+  } catch {
+    return Date.now(); // gone already
   }
 }
 

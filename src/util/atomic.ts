@@ -1,11 +1,30 @@
 import { closeSync, fsyncSync, openSync, renameSync, writeSync, mkdirSync, rmSync } from "node:fs";
+import { hostname } from "node:os";
 import { dirname } from "node:path";
 
 let counter = 0;
 
-/** A temporary path beside `path`, unique to this process, on the same filesystem. */
+/**
+ * This machine's name as it appears in temporary names: letters, digits and dots only, so that
+ * `<host>-<pid>-…` parses back unambiguously. Several machines may share one runs/ folder; a pid
+ * alone says nothing about another machine's processes.
+ */
+export const HOST_TAG = hostname().replace(/[^A-Za-z0-9.]/g, "_") || "host";
+
+/** A temporary path beside `path`, unique to this process on this machine, on the same filesystem. */
 export function tempPathFor(path: string): string {
-  return `${path}.tmp-${process.pid}-${Date.now()}-${counter++}`;
+  return `${path}.tmp-${HOST_TAG}-${process.pid}-${Date.now()}-${counter++}`;
+}
+
+/**
+ * Who made a temporary name of tempPathFor: its host tag and pid. A name from before host tags
+ * (`.tmp-<pid>-<ms>-<n>`) has host undefined; anything else is not a temporary (undefined).
+ */
+export function temporaryOwner(name: string): { host?: string; pid: number } | undefined {
+  const tagged = /\.tmp-([A-Za-z0-9._]+)-(\d+)-\d+-\d+$/.exec(name);
+  if (tagged && !/^\d+$/.test(tagged[1]!)) return { host: tagged[1]!, pid: Number(tagged[2]) };
+  const legacy = /\.tmp-(\d+)-\d+-\d+$/.exec(name);
+  return legacy ? { pid: Number(legacy[1]) } : undefined;
 }
 
 /** Write a file so that readers see either the old content or the whole new content. */
@@ -27,9 +46,33 @@ export function writeFileAtomic(path: string, data: string | Uint8Array): void {
   }
 }
 
-/** Replace folder `dest` with the fully written folder `tmpDir` in one rename. */
+/**
+ * Put the fully written folder `tmpDir` at `dest`. An existing `dest` is renamed aside first and
+ * removed only once the new folder is in place, so nothing is deleted before its replacement
+ * exists: a crash in between leaves the old folder (as a temporary the next sweep removes, and
+ * `dest` missing, which reads as a cache miss), never a half-deleted one. If the new folder cannot
+ * be moved in, the old one is moved back.
+ */
 export function commitDir(tmpDir: string, dest: string): void {
   mkdirSync(dirname(dest), { recursive: true });
-  rmSync(dest, { recursive: true, force: true });
-  renameSync(tmpDir, dest);
+  try {
+    renameSync(tmpDir, dest);
+    return;
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code !== "ENOTEMPTY" && code !== "EEXIST" && code !== "EISDIR") throw err;
+  }
+  const aside = tempPathFor(dest);
+  renameSync(dest, aside);
+  try {
+    renameSync(tmpDir, dest);
+  } catch (err) {
+    try {
+      renameSync(aside, dest);
+    } catch {
+      // another process put a folder at dest meanwhile; ours stays aside for the sweep
+    }
+    throw err;
+  }
+  rmSync(aside, { recursive: true, force: true });
 }

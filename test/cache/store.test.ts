@@ -1,8 +1,9 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { existsSync, readdirSync, truncateSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, readdirSync, truncateSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { StageCache } from "../../src/cache/store";
+import { HOST_TAG, commitDir, tempPathFor, temporaryOwner } from "../../src/util/atomic";
 import { tempDir } from "../helpers";
 
 test("an entry is invisible until committed, then found with its info", (t) => {
@@ -31,13 +32,45 @@ test("a truncated or damaged entry is a miss with a warning, never a throw", (t)
   assert.equal(cache.lookup("extract", "k2").hit, false);
 });
 
-test("temporaries of dead processes are swept, live ones kept", (t) => {
+test("this machine's temporaries of dead processes are swept; live ones and other machines' recent ones are kept", (t) => {
   const root = tempDir(t);
   const cache = new StageCache(root);
   const mine = cache.begin("prepare", "k");
-  const dead = join(root, "prepare", "k.tmp-999999-1-0");
+  assert.match(mine, new RegExp(`k\\.tmp-${HOST_TAG.replace(/\./g, "\\.")}-${process.pid}-`), "named by host and pid");
   writeFileSync(join(mine, "x"), "1");
-  require("node:fs").mkdirSync(dead);
+  const dir = (name: string): string => (mkdirSync(join(root, "prepare", name)), name);
+  const dead = dir(`k.tmp-${HOST_TAG}-999999999-1-0`);
+  const otherHost = dir("k.tmp-build_host.example-999999999-1-0"); // another machine, pid meaningless here
+  const legacy = dir("k.tmp-999999999-1-0"); // from before host tags: whose it is, nobody knows
   assert.equal(cache.sweepTemporaries(), 1);
+  assert.deepEqual(readdirSync(join(root, "prepare")).sort(), [mine.split("/").pop(), otherHost, legacy].sort());
+  assert.ok(!readdirSync(join(root, "prepare")).includes(dead));
+  // a day later the other machine's and the unattributed ones count as abandoned too
+  assert.equal(cache.sweepTemporaries(Date.now() + 25 * 3600_000), 2);
   assert.deepEqual(readdirSync(join(root, "prepare")), [mine.split("/").pop()]);
+});
+
+test("temporary names parse back to host and pid, whatever the host name holds", () => {
+  assert.deepEqual(temporaryOwner(`x.tmp-${HOST_TAG}-42-1700000000000-3`), { host: HOST_TAG, pid: 42 });
+  assert.deepEqual(temporaryOwner("x.tmp-42-1700000000000-3"), { pid: 42 });
+  assert.equal(temporaryOwner("x.lock"), undefined);
+  assert.match(HOST_TAG, /^[A-Za-z0-9._]+$/);
+  assert.match(tempPathFor("/a/b"), /^\/a\/b\.tmp-[A-Za-z0-9._]+-\d+-\d+-\d+$/);
+});
+
+test("committing over an existing entry replaces it without deleting it first, and a failed move puts it back", (t) => {
+  const root = tempDir(t);
+  const dest = join(root, "entry");
+  mkdirSync(dest);
+  writeFileSync(join(dest, "f"), "old");
+  const next = join(root, "next");
+  mkdirSync(next);
+  writeFileSync(join(next, "f"), "new");
+  commitDir(next, dest);
+  assert.equal(readFileSync(join(dest, "f"), "utf8"), "new");
+  assert.deepEqual(readdirSync(root), ["entry"], "no aside folder left");
+  // the new folder vanished before the move: the old entry is restored, not lost
+  assert.throws(() => commitDir(join(root, "missing"), dest));
+  assert.equal(readFileSync(join(dest, "f"), "utf8"), "new");
+  assert.deepEqual(readdirSync(root), ["entry"]);
 });
