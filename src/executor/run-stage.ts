@@ -81,7 +81,12 @@ async function runCached(stage: PlannedStage, env: RunEnv, show: Show, onWait: (
   if (!key) throw new Error(`internal: stage ${stage.name} ran before its inputs`);
   const t0 = performance.now();
   let found = env.force ? { hit: false as const } : plan.cache.lookup(stage.name, key);
-  const lock = found.hit ? undefined : await plan.cache.lock(stage.name, key, { checkAbort: env.checkAbort, onWait: (who) => onWait(`waiting for ${who}, which is computing this stage`) });
+  const lock = found.hit ? undefined : await plan.cache.lock(stage.name, key, {
+    checkAbort: env.checkAbort,
+    onWait: (who) => onWait(`waiting for ${who}, which is computing this stage`),
+    // the entry is still committed whole (one rename); another process may compute it as well
+    onLost: () => run.warn(`the lock on ${stage.name}'s cache entry was taken over as stale while this run computed it (a paused process, or a clock far off on a shared folder); the entry stays whole, another process may compute it too`),
+  });
   let meta: EntryMeta;
   try {
     if (lock && !env.force) found = plan.cache.lookup(stage.name, key);

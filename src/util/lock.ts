@@ -1,12 +1,15 @@
-import { closeSync, mkdirSync, openSync, readFileSync, rmSync, statSync, utimesSync, writeSync } from "node:fs";
+import { randomUUID } from "node:crypto";
+import { closeSync, linkSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, statSync, utimesSync, writeSync } from "node:fs";
 import { hostname } from "node:os";
 import { dirname } from "node:path";
+import { tempPathFor } from "./atomic";
 
-/** Who holds a lock, written into the lock file. */
+/** Who holds a lock, written into the lock file; `token` tells one holding from the next. */
 interface Holder {
   pid: number;
   host: string;
   at: string;
+  token?: string;
 }
 
 export interface LockOptions {
@@ -18,17 +21,30 @@ export interface LockOptions {
   checkAbort?: () => void;
   /** Told once when the wait starts, with the holder. */
   onWait?: (holder: string) => void;
+  /** Told if the lock file stops being ours while held (another process judged it stale). */
+  onLost?: () => void;
 }
 
 /**
  * An exclusive lock between processes, as a file created with O_EXCL. It works on one machine
  * and on a shared filesystem: the holder touches the file every few seconds, and a waiter takes
  * over a lock whose holder is dead on this host or whose file has gone stale.
+ *
+ * Taking over is not check-then-delete, which lets two waiters that both saw the stale file
+ * delete each other's fresh lock: the waiter renames the file aside (only one rename of it can
+ * succeed), checks that what it moved is the holding it judged stale, and otherwise puts it
+ * back. The holder's heartbeat checks its token, so a lock lost anyway is noticed (`lost`).
  */
 export class FileLock {
   private beat?: NodeJS.Timeout;
+  private lostFlag = false;
 
-  private constructor(readonly path: string) {}
+  private constructor(readonly path: string, private readonly token: string) {}
+
+  /** True once the lock file stopped being this holder's while held. */
+  get lost(): boolean {
+    return this.lostFlag;
+  }
 
   static async acquire(path: string, opts: LockOptions = {}): Promise<FileLock> {
     const pollMs = opts.pollMs ?? 250;
@@ -37,15 +53,16 @@ export class FileLock {
     let told = false;
     for (;;) {
       opts.checkAbort?.();
-      if (tryCreate(path)) {
-        const lock = new FileLock(path);
-        lock.beat = setInterval(() => { try { utimesSync(path, new Date(), new Date()); } catch { /* released */ } }, Math.max(1000, staleMs / 6));
+      const token = randomUUID();
+      if (tryCreate(path, token)) {
+        const lock = new FileLock(path, token);
+        lock.beat = setInterval(() => lock.heartbeat(opts.onLost), Math.max(1000, staleMs / 6));
         lock.beat.unref();
         return lock;
       }
       const holder = readHolder(path);
       if (isStale(path, holder, staleMs)) {
-        rmSync(path, { force: true });
+        takeOver(path, holder, staleMs);
         continue;
       }
       if (!told && holder) opts.onWait?.(`pid ${holder.pid} on ${holder.host}`), (told = true);
@@ -53,16 +70,55 @@ export class FileLock {
     }
   }
 
+  /** Touch the file while it is still ours; otherwise stop and say the lock was lost. */
+  private heartbeat(onLost?: () => void): void {
+    if (readHolder(this.path)?.token !== this.token) {
+      clearInterval(this.beat);
+      if (!this.lostFlag) (this.lostFlag = true), onLost?.();
+      return;
+    }
+    try {
+      utimesSync(this.path, new Date(), new Date());
+    } catch {
+      // released meanwhile
+    }
+  }
+
+  /** Remove the lock file if it is still this holder's (never another's that took over). */
   release(): void {
     clearInterval(this.beat);
-    rmSync(this.path, { force: true });
+    if (readHolder(this.path)?.token === this.token) rmSync(this.path, { force: true });
   }
 }
 
-function tryCreate(path: string): boolean {
+/**
+ * Move a lock judged stale out of the way, atomically: rename it aside, then make sure the file
+ * moved is the holding that was judged (same token, still stale). If another waiter replaced it
+ * in between, the fresh lock is put back where it was, unless the place was taken again.
+ */
+function takeOver(path: string, judged: Holder | undefined, staleMs: number): void {
+  const aside = tempPathFor(path);
+  try {
+    renameSync(path, aside);
+  } catch {
+    return; // another waiter moved it first, or it was released
+  }
+  const moved = readHolder(aside);
+  const same = moved?.token === judged?.token && moved?.pid === judged?.pid && moved?.host === judged?.host;
+  if (!same || !isStale(aside, moved, staleMs)) {
+    try {
+      linkSync(aside, path); // back in place only if nobody created a lock meanwhile
+    } catch {
+      // taken again: the holder we moved finds its token gone and reports the loss
+    }
+  }
+  rmSync(aside, { force: true });
+}
+
+function tryCreate(path: string, token: string): boolean {
   try {
     const fd = openSync(path, "wx");
-    writeSync(fd, JSON.stringify({ pid: process.pid, host: hostname(), at: new Date().toISOString() } satisfies Holder));
+    writeSync(fd, JSON.stringify({ pid: process.pid, host: hostname(), at: new Date().toISOString(), token } satisfies Holder));
     closeSync(fd);
     return true;
   } catch (err) {

@@ -1,0 +1,76 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { readFileSync, readdirSync, utimesSync, writeFileSync } from "node:fs";
+import { hostname } from "node:os";
+import { join } from "node:path";
+import { FileLock } from "../../src/util/lock";
+import { tempDir } from "../helpers";
+
+const old = (path: string): void => utimesSync(path, new Date(Date.now() - 3600_000), new Date(Date.now() - 3600_000));
+
+test("a lock is exclusive, released by its holder, and a stale one is taken over", async (t) => {
+  const dir = tempDir(t);
+  const path = join(dir, "k.lock");
+  const a = await FileLock.acquire(path, { staleMs: 60_000 });
+  let second: FileLock | undefined;
+  const waiting = FileLock.acquire(path, { pollMs: 20, staleMs: 60_000 }).then((l) => (second = l));
+  await new Promise((r) => setTimeout(r, 100));
+  assert.equal(second, undefined, "held: the second waits");
+  a.release();
+  await waiting;
+  second!.release();
+  // a lock file of another machine untouched for an hour is stale
+  writeFileSync(path, JSON.stringify({ pid: 1, host: "elsewhere", at: "2026-01-01T00:00:00Z", token: "t0" }));
+  old(path);
+  const taken = await FileLock.acquire(path, { pollMs: 20, staleMs: 60_000 });
+  assert.notEqual(JSON.parse(readFileSync(path, "utf8")).token, "t0");
+  taken.release();
+  assert.deepEqual(readdirSync(dir), [], "no lock file and no aside file left");
+});
+
+test("a holder whose lock was taken over notices, and its release leaves the new holder's file alone", async (t) => {
+  const dir = tempDir(t);
+  const path = join(dir, "k.lock");
+  let lost = 0;
+  const a = await FileLock.acquire(path, { staleMs: 6000, onLost: () => lost++ });
+  old(path); // paused for longer than staleMs
+  const b = await FileLock.acquire(path, { pollMs: 20, staleMs: 6000 });
+  await new Promise((r) => setTimeout(r, 1100)); // a's heartbeat (every staleMs / 6 = 1 s)
+  assert.equal(a.lost, true);
+  assert.equal(lost, 1);
+  a.release();
+  assert.equal(JSON.parse(readFileSync(path, "utf8")).host, hostname(), "b's lock is still there");
+  assert.equal(b.lost, false);
+  b.release();
+});
+
+test("processes racing for one stale lock hold it one at a time", async (t) => {
+  const dir = tempDir(t);
+  const path = join(dir, "k.lock");
+  writeFileSync(path, JSON.stringify({ pid: 1, host: "elsewhere", at: "2026-01-01T00:00:00Z", token: "t0" }));
+  old(path);
+  const log = join(dir, "held.log");
+  const script = `
+    const { FileLock } = require(${JSON.stringify(join(__dirname, "../../src/util/lock.js"))});
+    const { appendFileSync } = require("node:fs");
+    (async () => {
+      for (let i = 0; i < 3; i++) {
+        const l = await FileLock.acquire(${JSON.stringify(path)}, { pollMs: 5, staleMs: 60000 });
+        appendFileSync(${JSON.stringify(log)}, "in " + process.pid + "\\n");
+        await new Promise((r) => setTimeout(r, 15));
+        appendFileSync(${JSON.stringify(log)}, "out " + process.pid + "\\n");
+        l.release();
+      }
+    })();`;
+  await Promise.all(Array.from({ length: 4 }, () => new Promise<void>((resolve, reject) => {
+    const p = spawn(process.execPath, ["-e", script], { stdio: "inherit" });
+    p.on("exit", (code) => (code === 0 ? resolve() : reject(new Error(`exit ${code}`))));
+  })));
+  const lines = readFileSync(log, "utf8").trim().split("\n");
+  assert.equal(lines.length, 24);
+  for (let i = 0; i < lines.length; i += 2) {
+    const [inn, out] = [lines[i]!.split(" "), lines[i + 1]!.split(" ")];
+    assert.deepEqual([inn[0], out[0], out[1]], ["in", "out", inn[1]], `lines ${i}-${i + 1}: one holder at a time`);
+  }
+});
