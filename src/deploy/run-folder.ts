@@ -6,7 +6,7 @@ import type { Manifest } from "../data/manifest";
 import { UsageError } from "../errors";
 import type { EvaluationReport } from "../evaluation/types";
 import type { RunSummary } from "../runs/record";
-import { sha256 } from "../util/hash";
+import { modelWeightsSha256 } from "../models/weights-digest";
 
 /** What a finished run folder (runs/<id>/) holds that export and the model card read. */
 export interface RunFiles {
@@ -62,18 +62,10 @@ export function readRun(dir: string, purpose = "export"): RunFiles {
     manifestBytes,
     modelDir,
     graphModel: existsSync(join(modelDir, "base")),
-    modelWeightsSha256: weightFilesSha256(modelDir),
+    modelWeightsSha256: modelWeightsSha256(modelDir),
     baseWeightsSha256: recordedBaseSha256(summary, dir),
     tlrunVersion: json<{ context?: { tlrun_version?: string } }>("mlflow.json")?.context?.tlrun_version,
   };
-}
-
-/** sha256 of a tfjs model folder's weight files in model.json order (the run's tlrun.weights_sha256 tag). */
-function weightFilesSha256(modelDir: string): string | undefined {
-  const manifest = (JSON.parse(readFileSync(join(modelDir, "model.json"), "utf8")).weightsManifest ?? []) as Array<{ paths: string[] }>;
-  const paths = manifest.flatMap((g) => g.paths).map((p) => join(modelDir, p));
-  if (!paths.length || !paths.every(existsSync)) return undefined;
-  return sha256(Buffer.concat(paths.map((p) => readFileSync(p))));
 }
 
 /**

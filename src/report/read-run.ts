@@ -1,10 +1,10 @@
-import { spawnSync } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import { basename, join } from "node:path";
 import { parse } from "yaml";
 import type { EvaluationReport } from "../evaluation/types";
 import type { RunSummary } from "../runs/record";
-import { sha256 } from "../util/hash";
+import { modelWeightsSha256 } from "../models/weights-digest";
+import { gitCommit } from "../util/git";
 import { normalizeReport } from "./normalize";
 import type { EpochRecord } from "./svg-curves";
 
@@ -50,19 +50,6 @@ function readEpochs(path: string): EpochRecord[] {
   return out;
 }
 
-function modelSha(dir: string): string | undefined {
-  const manifest = readJson<{ weightsManifest?: Array<{ paths: string[] }> }>(join(dir, "model", "model.json"));
-  const paths = (manifest?.weightsManifest ?? []).flatMap((g) => g.paths).map((p) => join(dir, "model", p));
-  if (!paths.length || !paths.every(existsSync)) return undefined;
-  return sha256(Buffer.concat(paths.map((p) => readFileSync(p))));
-}
-
-/** The commit checked out where the run folder lives, when that is inside a git work tree. */
-function gitCommit(dir: string): string | undefined {
-  const r = spawnSync("git", ["rev-parse", "HEAD"], { cwd: dir, encoding: "utf8", timeout: 5000 });
-  return r.status === 0 ? r.stdout.trim() || undefined : undefined;
-}
-
 /** Read a run folder for the report: config, summary, epoch journal, report.json, manifest counts. */
 export function readRunFolder(dir: string): RunFolder {
   const configPath = join(dir, "config.resolved.yaml");
@@ -80,7 +67,7 @@ export function readRunFolder(dir: string): RunFolder {
     epochs: readEpochs(join(dir, "metrics.jsonl")),
     report: normalizeReport(readJson<unknown>(join(dir, "report.json"))),
     counts: manifest?.counts, classes: manifest?.classes,
-    modelSha256: modelSha(dir),
+    modelSha256: modelWeightsSha256(join(dir, "model")),
     gitCommit: gitCommit(dir),
   };
 }

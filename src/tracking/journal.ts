@@ -3,6 +3,7 @@ import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { basename, join } from "node:path";
 import { parse } from "yaml";
 import type { RunSummary } from "../runs/record";
+import { modelWeightsSha256 } from "../models/weights-digest";
 import { sha256 } from "../util/hash";
 import type { DatasetInput, KeyValue, Metric } from "./client";
 import { LIMITS, sanitizeKey, truncate } from "./limits";
@@ -144,15 +145,6 @@ function filesUnder(dir: string): string[] {
 
 const fileSha = (path: string): string | undefined => (existsSync(path) ? sha256(readFileSync(path)) : undefined);
 
-/** The sha256 of the final model's weight files, in model.json order. */
-export function weightsSha256(dir: string): string | undefined {
-  const modelJson = join(dir, "model", "model.json");
-  if (!existsSync(modelJson)) return undefined;
-  const manifest = (JSON.parse(readFileSync(modelJson, "utf8")).weightsManifest ?? []) as Array<{ paths: string[] }>;
-  const parts = manifest.flatMap((g) => g.paths).map((p) => readFileSync(join(dir, "model", p)));
-  return parts.length ? sha256(Buffer.concat(parts)) : undefined;
-}
-
 /** Run tags: MLflow's system tags, provenance hashes and the user's own. */
 export function tagsOf(j: Journal, ctx: TrackingContext, notes: string[]): Array<Keyed<KeyValue>> {
   const pairs: Array<[string, string | undefined]> = [
@@ -166,7 +158,7 @@ export function tagsOf(j: Journal, ctx: TrackingContext, notes: string[]): Array
     ["tlrun.status", j.summary.status],
     ["tlrun.config_sha256", fileSha(join(j.dir, "config.resolved.yaml"))],
     ["tlrun.dataset_manifest_sha256", fileSha(join(j.dir, "manifest.json"))],
-    ["tlrun.weights_sha256", j.summary.status === "running" ? undefined : weightsSha256(j.dir)],
+    ["tlrun.weights_sha256", j.summary.status === "running" ? undefined : modelWeightsSha256(join(j.dir, "model"))],
     ...Object.entries(ctx.target.tags),
   ];
   if (j.summary.error) pairs.push(["tlrun.error", j.summary.error]);

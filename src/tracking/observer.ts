@@ -1,4 +1,3 @@
-import { spawnSync } from "node:child_process";
 import { dirname } from "node:path";
 import type { LoadedConfig } from "../config/types";
 import type { RunObserver } from "../executor/observer";
@@ -6,6 +5,7 @@ import type { RunRecord } from "../runs/record";
 import { MlflowClient } from "./client";
 import { serverFromEnv, targetFrom, type ServerSettings } from "./settings";
 import { loadState } from "./state";
+import { gitCommit } from "../util/git";
 import { safeUser, syncRun, TLRUN_VERSION, writeContext, type SyncResult } from "./sync";
 
 export interface TrackerOptions {
@@ -18,11 +18,6 @@ export interface TrackerOptions {
   parentDir?: string;
   /** Extra tags for this run (sweep id, trial number). */
   tags?: Record<string, string>;
-}
-
-function gitCommit(dir: string): string | undefined {
-  const r = spawnSync("git", ["rev-parse", "HEAD"], { cwd: dir, encoding: "utf8", timeout: 5000 });
-  return r.status === 0 ? r.stdout.trim() || undefined : undefined;
 }
 
 /**
