@@ -1,6 +1,5 @@
 import type * as tf from "@tensorflow/tfjs";
 import { join } from "node:path";
-import { resolveCut } from "../models/layers";
 import { spatialHead } from "../training/attention-head";
 import { batches } from "../data/loader";
 import type { Manifest } from "../data/manifest";
@@ -15,7 +14,7 @@ import { imageOptions } from "./extract";
 import { FeatureStore } from "./features-data";
 import { readManifest } from "./prepare";
 import { input, type Stage, type StageContext } from "./types";
-import { GRAPH_SKIPPED, explainImages, type ExplainResult } from "./explain";
+import { explainImages, type ExplainResult } from "./explain";
 
 export const REPORT_FILE = "report.json";
 export const MODEL_DIR = "model";
@@ -52,12 +51,10 @@ async function heatMaps(
   o: { items: Manifest["items"]; probs: Float32Array; classes: string[]; report: EvaluationReport; head: tf.LayersModel; fineTunedModel?: tf.LayersModel },
 ): Promise<ExplainResult> {
   const { n, layer } = ctx.config.evaluate.explain;
-  const a = ctx.artifacts();
-  if (a.graph) return { explain: [], ...(n > 0 ? { skipped: GRAPH_SKIPPED } : {}) };
   const b = o.report.binary;
   const { batchSize: _own, ...decode } = imageOptions(ctx, 8);
   return explainImages({
-    artifacts: a, cut: resolveCut(a, ctx.config.base.cut), layer, inputSize: ctx.config.base.input_size,
+    artifacts: ctx.artifacts(), cut: ctx.config.base.cut, layer, inputSize: ctx.config.base.input_size,
     head: o.head, pooling: spatialHead(ctx.config) ? "none" : ctx.config.head.pooling, ...(o.fineTunedModel ? { weightsFrom: o.fineTunedModel } : {}),
     items: o.items.map((it) => ({ abs: join(ctx.dataDir, it.rel), label: it.label })), probs: o.probs, classes: o.classes,
     ...(b ? { binary: { positive: o.classes.indexOf(b.positive_class), threshold: b.threshold } } : {}),

@@ -1,4 +1,5 @@
 import * as tf from "@tensorflow/tfjs";
+import { resolveCut } from "../models/layers";
 import { batches, type BatchOptions } from "../data/loader";
 import type { EvaluationReport } from "../evaluation/types";
 import type { ModelArtifacts } from "../models/artifacts";
@@ -12,7 +13,7 @@ const CAM_BATCH = 8;
 
 export interface ExplainOptions {
   artifacts: ModelArtifacts;
-  /** The resolved cut (models/layers.ts resolveCut). */
+  /** `base.cut` as the config has it (empty: the base's default); resolved here, after the graph-model check. */
   cut: string;
   /** `evaluate.explain.layer`: a layer of the cut base; "" explains the cut. */
   layer: string;
@@ -39,7 +40,7 @@ export interface ExplainOptions {
 }
 
 /** Why a graph-model base gets no heat maps. */
-export const GRAPH_SKIPPED = "no Grad-CAM heat maps: the base is a graph model, which has no layers to take gradients through";
+const GRAPH_SKIPPED = "no Grad-CAM heat maps: the base is a graph model, which has no layers to take gradients through";
 
 export interface ExplainResult {
   explain: EvaluationReport["explain"];
@@ -56,7 +57,7 @@ export async function explainImages(o: ExplainOptions): Promise<ExplainResult> {
   if (o.artifacts.graph) return { explain: [], skipped: GRAPH_SKIPPED };
   const k = o.classes.length;
   const picks = explainOrder(o.items.map((it) => it.label), o.probs, k, o.n, o.binary);
-  const cam = await camBase(o.artifacts, o.cut, o.inputSize, o.layer, o.weightsFrom);
+  const cam = await camBase(o.artifacts, resolveCut(o.artifacts, o.cut), o.inputSize, o.layer, o.weightsFrom);
   const panels: Panel[] = [];
   try {
     const [h, w] = o.inputSize;
