@@ -6,14 +6,13 @@
  */
 import { existsSync, readdirSync } from "node:fs";
 import { isAbsolute, join, resolve } from "node:path";
-import type { PipelineConfig } from "../config/types";
 import type { DecodeOptions } from "../data/decode-options";
 import type { PreprocessMode } from "../data/preprocess";
 import type { EvaluationReport } from "../evaluation/types";
 import { UsageError } from "../errors";
 import { CARD_FILE, readModelCard } from "./model-card";
 import { readRun as readRunFiles } from "./run-folder";
-import { ARCHITECTURES } from "../models/zoo";
+import { runPreprocessing } from "./preprocessing";
 
 /** The binary decision of a two-class run: P(positive) >= threshold means `positive`. */
 export interface BinaryRule {
@@ -53,17 +52,6 @@ export function findRunDir(runsDir: string, idOrPath: string): string {
   if (near.length === 1) return join(runsDir, near[0]!);
   const hint = near.length ? `; it matches ${near.length} runs: ${near.slice(0, 3).join(", ")}${near.length > 3 ? ", ..." : ""}` : ` (pass --runs-dir, or a path to a run folder)`;
   throw new UsageError(`no run '${idOrPath}' in ${runsDir}${hint}`);
-}
-
-/**
- * The preprocessing the run trained with. `auto` means the base's own: a zoo architecture names
- * it, and every other base tlrun loads (the embedded MobileNetV2, tfjs folders and URLs) is "tf"
- * (models/model-folder.ts' finish), the same rule as extract's resolvePreprocessing, without
- * loading the base's weights.
- */
-export function runPreprocessing(config: PipelineConfig): PreprocessMode {
-  const p = config.data.preprocessing;
-  return p === "auto" ? (ARCHITECTURES[config.base.model]?.preprocessing ?? "tf") : p;
 }
 
 /** The binary rule of a two-class run: report.json's when evaluation wrote one, else P(second class) >= 0.5 (argmax). */
@@ -108,7 +96,7 @@ export function readRun(dir: string): RunModel {
   return {
     dir, id: run.id, classes, modelDir: run.modelDir,
     decode: { size: config.base.input_size, colorMode: d.color_mode, maxPixels: d.max_pixels, interpolation: d.interpolation },
-    preprocessing: runPreprocessing(config),
+    preprocessing: runPreprocessing(config, dir),
     binary: binaryRule(classes, run.report ?? undefined),
     graphBase: run.graphModel,
     pooling: config.head.pooling === "max" ? "max" : "avg",

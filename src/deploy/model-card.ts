@@ -1,13 +1,10 @@
 import { existsSync, readFileSync } from "node:fs";
-import { dirname, join } from "node:path";
-import type { PipelineConfig } from "../config/types";
-import { TlrunError, UsageError } from "../errors";
+import { join } from "node:path";
+import { UsageError } from "../errors";
 import type { Estimate, EvaluationReport } from "../evaluation/types";
-import { baseShape } from "../models/source";
-import { ARCHITECTURES } from "../models/zoo";
 import { sha256 } from "../util/hash";
 import { TLRUN_VERSION } from "../util/version";
-import { describePreprocessing, type Preprocessing } from "./preprocessing";
+import { describePreprocessing, runPreprocessing, type Preprocessing } from "./preprocessing";
 import { readRun, type RunFiles } from "./run-folder";
 
 /** The file an exported folder's card is in; README.md beside it says the same for people. */
@@ -107,7 +104,7 @@ export function cardOf(run: RunFiles): ModelCard {
       color_mode: c.data.color_mode,
       interpolation: c.data.interpolation,
       resize: `decode (EXIF orientation applied, transparency flattened onto white), ${c.data.color_mode === "grayscale" ? "convert to ITU-R 601 luma (PIL convert('L')) and repeat it in all three channels, " : ""}then resize to exactly ${c.base.input_size[1]}x${c.base.input_size[0]} (width x height; the aspect ratio is not kept, as Keras' load_img) with ${c.data.interpolation} interpolation, antialiased when shrinking`,
-      preprocessing: describePreprocessing(preprocessingMode(c, run.dir)),
+      preprocessing: describePreprocessing(runPreprocessing(c, run.dir)),
     },
     decision: binary
       ? { kind: "threshold", positive_class: binary.positive_class, negative_class: binary.negative_class, threshold: binary.threshold, rule: binary.rule, positive_index: classes.indexOf(binary.positive_class) }
@@ -122,18 +119,6 @@ export function cardOf(run: RunFiles): ModelCard {
       model_weights_sha256: run.modelWeightsSha256 ?? null,
     },
   };
-}
-
-/** `data.preprocessing`, with `auto` resolved to the base model's own mode. */
-function preprocessingMode(c: PipelineConfig, runDir: string): Preprocessing["mode"] {
-  if (c.data.preprocessing !== "auto") return c.data.preprocessing;
-  const arch = ARCHITECTURES[c.base.model];
-  if (arch) return arch.preprocessing; // the embedded mobilenet_v2 shares its zoo entry's "tf"
-  try {
-    return baseShape(c.base.model, dirname(runDir)).preprocessing;
-  } catch (err) {
-    throw new TlrunError(`cannot tell the preprocessing of base ${c.base.model} (data.preprocessing is auto): ${(err as Error).message.split("\n")[0]}`);
-  }
 }
 
 /** A report value as an Estimate: runs from before intervals wrote bare numbers. */

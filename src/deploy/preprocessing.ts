@@ -1,3 +1,9 @@
+import { dirname } from "node:path";
+import type { PipelineConfig } from "../config/types";
+import { TlrunError } from "../errors";
+import { baseShape } from "../models/source";
+import { ARCHITECTURES } from "../models/zoo";
+
 /**
  * The preprocessing modes (data/preprocess.ts, Keras' preprocess_input) written out so that
  * someone without tlrun can apply them: one formula per mode, and the same as numbers,
@@ -28,4 +34,20 @@ export function describePreprocessing(mode: Preprocessing["mode"]): Preprocessin
     none: { channel_order: "RGB", mean: same(0), std: same(1) },
   };
   return { mode, formula: FORMULA[mode], ...numbers[mode] };
+}
+
+/**
+ * The preprocessing a finished run trained with: `data.preprocessing`, with `auto` resolved to the
+ * base model's own mode as extract resolved it (a zoo architecture's, otherwise what the base's
+ * source says), without loading its weights. Predict and the model card both read it here.
+ */
+export function runPreprocessing(c: PipelineConfig, runDir: string): Preprocessing["mode"] {
+  if (c.data.preprocessing !== "auto") return c.data.preprocessing;
+  const arch = ARCHITECTURES[c.base.model];
+  if (arch) return arch.preprocessing; // the embedded mobilenet_v2 shares its zoo entry's "tf"
+  try {
+    return baseShape(c.base.model, dirname(runDir)).preprocessing;
+  } catch (err) {
+    throw new TlrunError(`cannot tell the preprocessing of base ${c.base.model} (data.preprocessing is auto): ${(err as Error).message.split("\n")[0]}`);
+  }
 }
