@@ -52,8 +52,14 @@ export class UsageError extends TlrunError {
 
 /** The run was interrupted by a signal; completed stages stay cached. */
 export class InterruptedError extends TlrunError {
-  constructor(signal: string) {
-    super(`interrupted by ${signal}; completed stages are cached, run the same command to resume`, EXIT.interrupted);
+  /** `resume`: the exact command that continues the run, when the caller knows how it was started. */
+  constructor(signal: string, resume?: string) {
+    super(
+      resume
+        ? `interrupted by ${signal}; what finished is kept. To resume, run:\n  ${resume}`
+        : `interrupted by ${signal}; what finished is kept, and the same command without --force resumes`,
+      EXIT.interrupted,
+    );
   }
 }
 

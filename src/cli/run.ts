@@ -6,6 +6,7 @@ import { JSON_OPTION, SET_OPTION, parse } from "./args";
 import { trackerFromEnv } from "../tracking/observer";
 import { readRunFolder } from "../report/read-run";
 import { formatRunEnd } from "../report/terminal";
+import { resumeRunCommand } from "./resume-command";
 
 /** Colour only on a terminal, and never when NO_COLOR is set (no-color.org). */
 const useColor = (s: NodeJS.WriteStream): boolean => !!s.isTTY && !process.env.NO_COLOR;
@@ -40,6 +41,7 @@ export async function runCommand(argv: string[]): Promise<number> {
       signal: controller.signal,
       stream: process.stderr,
       observers: [tracker],
+      resumeCommand: resumeRunCommand(argv),
     });
     if (values.json) process.stdout.write(JSON.stringify(summary) + "\n");
     else process.stdout.write(formatRunEnd(readRunFolder(summary.run_dir).report, summary, { color: useColor(process.stdout), mlflowUrl: tracker.runUrl() }));

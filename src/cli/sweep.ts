@@ -3,6 +3,7 @@ import { EXIT, UsageError } from "../errors";
 import { serveQueue, DEFAULT_QUEUE } from "../sweep/queue";
 import { runSweep } from "../sweep/run";
 import { JSON_OPTION, SET_OPTION, parse } from "./args";
+import { resumeSweepCommand } from "./resume-command";
 import { BACKENDS } from "./run";
 
 /** Ctrl-C once stops after the current batch of every trial; twice stops now. */
@@ -39,6 +40,7 @@ export async function sweepCommand(argv: string[]): Promise<number> {
     const out = await runSweep(positionals[0]!, {
       overrides: values.set ?? [], resume: values.resume ? values.id ?? true : false, queue: values.queue, queueName: values["queue-name"],
       parallel: positiveInt("--parallel", values.parallel), backend: values.backend as BackendChoice | undefined, signal,
+      resumeCommand: (sweepId) => resumeSweepCommand(["sweep", ...argv], sweepId),
     });
     if (values.json) process.stdout.write(JSON.stringify(out) + "\n");
     else {

@@ -31,6 +31,8 @@ export interface ExecuteOptions {
   checkLeaks?: boolean;
   /** The sweep and trial this run belongs to, recorded in its summary. */
   sweep?: { id: string; trial: number };
+  /** The command that resumes this run, recorded and printed when it is interrupted. */
+  resumeCommand?: string;
 }
 
 /**
@@ -40,6 +42,13 @@ export interface ExecuteOptions {
 function pinWarnings(backend: BackendInfo): string[] {
   if (backend.tfBackend !== "tensorflow") return []; // neither compiles on another backend
   return [inferenceEngine().warning, compiledStepWarning()].filter((l): l is string => l !== undefined);
+}
+
+/** An interruption as the task tree shows it, "interrupted", carrying the full error. */
+class ShortInterruption extends Error {
+  constructor(override readonly cause: InterruptedError) {
+    super("interrupted");
+  }
 }
 
 /**
@@ -68,7 +77,7 @@ export async function execute(loaded: LoadedConfig, opts: ExecuteOptions = {}): 
     const env: RunEnv = {
       loaded, plan, run, backend, explicit: choice !== "auto", force: opts.force ?? false, checkLeaks: opts.checkLeaks ?? false,
       checkAbort: () => {
-        if (opts.signal?.aborted) throw new InterruptedError(String(opts.signal.reason ?? "SIGINT"));
+        if (opts.signal?.aborted) throw new InterruptedError(String(opts.signal.reason ?? "SIGINT"), opts.resumeCommand);
       },
       digests: new Map(), entries: new Map(), epochOffset: 0,
     };
@@ -76,14 +85,17 @@ export async function execute(loaded: LoadedConfig, opts: ExecuteOptions = {}): 
       title: stage.name,
       run: async (view: { title: string; output: string }) => {
         const show = throttle((line) => (view.output = line), renderer === "default" ? 100 : 5000);
-        const outcome = await runStage(stage, env, show, (line) => (view.output = line));
+        const outcome = await runStage(stage, env, show, (line) => (view.output = line)).catch((err: unknown) => {
+          // the tree marks the stage; the full message, with the resume command, is printed once at the end
+          throw err instanceof InterruptedError ? new ShortInterruption(err) : err;
+        });
         if (outcome.cached) view.title = `${stage.name} (${stage.source ? "present" : "cached"})`;
       },
     }));
     await renderSteps(steps, renderer, stream);
     run.keepOutputs(env.entries.get("evaluate")!.dir, env.entries.get("prepare")!.dir);
   } catch (err) {
-    failure = err ?? new Error("undefined thrown");
+    failure = err instanceof ShortInterruption ? err.cause : err ?? new Error("undefined thrown");
   } finally {
     const rethrow = run.settle(failure, opts.signal);
     await run.end();

@@ -11,6 +11,7 @@ import { serverFromEnv, targetFrom } from "../tracking/settings";
 import { safeUser, syncRun, TLRUN_VERSION, writeContext } from "../tracking/sync";
 import { hashRecord } from "../util/hash";
 import { deriveSeed, Rng } from "../util/rng";
+import { shellQuote } from "../util/shell-quote";
 import { MemoryRungs, type AshaRule } from "./asha";
 import { applyResult, bestTrial, findUnfinished, loadState, saveState, writeArtifacts, type SweepState, type TrialState } from "./record";
 import { InProcessRunner, ProcessPoolRunner, type TrialRunner } from "./runners";
@@ -32,6 +33,8 @@ export interface SweepOptions {
   stream?: NodeJS.WriteStream;
   renderer?: "default" | "simple" | "silent";
   signal?: AbortSignal;
+  /** The command that resumes this sweep, printed when it is interrupted; by default built from the file and overrides. */
+  resumeCommand?: (sweepId: string) => string;
 }
 
 /** What `tlrun sweep --json` prints. */
@@ -222,7 +225,7 @@ export async function runSweep(file: string, opts: SweepOptions = {}): Promise<S
           if (controller.signal.aborted) {
             t.status = "pending";
             saveState(record.dir, state);
-            return task.skip(`${head}: interrupted; 'tlrun sweep ${file} --resume' runs it again`);
+            return task.skip(`${head}: interrupted; resuming the sweep runs it again`);
           }
           applyResult(t, { index, status: "failed", runId: "", runDir: "", value: null, metrics: {}, epochs: 0, seconds: 0, error: err instanceof Error ? err.message : String(err) });
         } finally {
@@ -261,15 +264,20 @@ export async function runSweep(file: string, opts: SweepOptions = {}): Promise<S
   };
   summary.ended_at = new Date().toISOString();
   summary.seconds = (Date.now() - started) / 1000;
-  if (interrupted) summary.error = "interrupted; resume with 'tlrun sweep --resume'";
+  const resume = (opts.resumeCommand ?? defaultResumeCommand(file, opts.overrides ?? []))(state.sweep_id);
+  if (interrupted) summary.error = `interrupted; resume with: ${resume}`;
   record.writeSummary(summary);
   record.appendMetrics({ type: "final", ...summary.metrics, sweep_seconds: summary.seconds });
   const bestTags: Record<string, string> = best ? Object.fromEntries(Object.entries(best.assignment).map(([k, v]) => [`tlrun.best.${k}`, typeof v === "string" ? v : JSON.stringify(v)])) : {};
   writeContext(record.dir, context({ ...bestTags, ...(best?.run_id ? { "tlrun.best.run_id": best.run_id } : {}) }));
   await syncParent();
-  if (interrupted) throw new InterruptedError(String(controller.signal.reason ?? "SIGINT"));
+  if (interrupted) throw new InterruptedError(String(controller.signal.reason ?? "SIGINT"), resume);
   return outcome(state, record, sweep, maximize, started);
 }
+
+/** `tlrun sweep <file> --set … --resume --id <id>`: what resumes a sweep started through the API. */
+const defaultResumeCommand = (file: string, overrides: readonly string[]) => (sweepId: string): string =>
+  ["tlrun", "sweep", file, ...overrides.flatMap((o) => ["--set", o]), "--resume", "--id", sweepId].map(shellQuote).join(" ");
 
 function describe(t: TrialState, metric: string): string {
   const v = typeof t.value === "number" ? `${metric} ${t.value.toFixed(4)}` : "";

@@ -100,12 +100,14 @@ test("a bad TLRUN_INFERENCE or TLRUN_INFERENCE_WORKERS is refused before the run
 });
 
 /** Start a run, wait until the journal shows training, signal it; the next run resumes. */
-async function interruptDuringHead(t: import("node:test").TestContext, signal: NodeJS.Signals) {
+async function interruptDuringHead(t: import("node:test").TestContext, signal: NodeJS.Signals, args: string[] = []) {
   const { root, file } = setup(t, "");
   writeFileSync(file, readFileSync(file, "utf8").replace("head: { epochs: 2,", "head: { epochs: 300,"));
-  const child = spawn(process.execPath, [BIN, file, "--json"], { cwd: root, env: { ...process.env, CI: "true" } });
+  const child = spawn(process.execPath, [BIN, file, "--json", ...args], { cwd: root, env: { ...process.env, CI: "true" } });
   let stdout = "";
+  let stderr = "";
   child.stdout.on("data", (d) => (stdout += d));
+  child.stderr.on("data", (d) => (stderr += d));
   const runsDir = join(root, "runs");
   const deadline = Date.now() + 120_000;
   for (;;) {
@@ -117,11 +119,11 @@ async function interruptDuringHead(t: import("node:test").TestContext, signal: N
   }
   child.kill(signal);
   const code = await new Promise<number | null>((r) => child.on("close", r));
-  return { root, file, code, stdout };
+  return { root, file, code, stdout, stderr };
 }
 
-test("Ctrl-C stops cleanly with exit 130 and the next run resumes from the last completed stage", async (t) => {
-  const { root, file, code } = await interruptDuringHead(t, "SIGINT");
+test("Ctrl-C stops cleanly with exit 130 and prints the command that resumes from the last completed stage", async (t) => {
+  const { root, file, code, stderr } = await interruptDuringHead(t, "SIGINT", ["--set", "head.dropout=0.25", "--force"]);
   assert.equal(code, 130);
   const runs = require("node:fs").readdirSync(join(root, "runs")).filter((n: string) => !n.startsWith("."));
   const summary = JSON.parse(readFileSync(join(root, "runs", runs[0], "summary.json"), "utf8"));
@@ -129,7 +131,13 @@ test("Ctrl-C stops cleanly with exit 130 and the next run resumes from the last 
   assert.match(summary.error, /interrupted by SIGINT/);
   const completed = summary.stages.map((s: { name: string }) => s.name);
   assert.ok(completed.includes("extract") && !completed.includes("evaluate"), completed.join(","));
-  const again = tlrun([file, "--json"], root);
+  // the hint keeps the user's --set and drops --force, which would recompute everything
+  const hint = /To resume, run:\n {2}(.+)\n/.exec(stderr)?.[1];
+  assert.ok(hint, stderr);
+  assert.match(hint, /p\.yaml --json --set head\.dropout=0\.25$/);
+  assert.ok(summary.error.includes(hint), "the run record keeps the same command");
+  const pasted = spawnSync("sh", ["-c", hint], { cwd: root, encoding: "utf8", env: { ...process.env, CI: "true" } });
+  const again = { code: pasted.status, stderr: pasted.stderr, json: () => JSON.parse(pasted.stdout) };
   assert.equal(again.code, 0, again.stderr);
   for (const s of again.json().stages as Array<{ name: string; cached: boolean }>)
     assert.equal(s.cached, completed.includes(s.name), `${s.name} cached=${s.cached}`);

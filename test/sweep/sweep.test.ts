@@ -115,7 +115,8 @@ test("an interrupted sweep resumes where it stopped, keeping finished trials", T
     head.layers.0.dropout: { values: [0.0, 0.2, 0.4] }
     train.head.epochs: { values: [150] }
 `);
-  const child = spawn(process.execPath, [BIN, "sweep", file], { cwd: root, env: { ...process.env, CI: "true", MLFLOW_TRACKING_URI: "" }, stdio: ["ignore", "ignore", "pipe"] });
+  // a --set flag changes the sweep's fingerprint, so the resume command must carry it
+  const child = spawn(process.execPath, [BIN, "sweep", file, "--set", "train.head.batch_size=16"], { cwd: root, env: { ...process.env, CI: "true", MLFLOW_TRACKING_URI: "" }, stdio: ["ignore", "ignore", "pipe"] });
   let stderr = "";
   child.stderr.on("data", (d) => (stderr += d));
   const exited = new Promise<number | null>((r) => child.on("exit", (code) => r(code)));
@@ -141,9 +142,14 @@ test("an interrupted sweep resumes where it stopped, keeping finished trials", T
   assert.equal(before.trials[0]!.status, "completed");
   assert.equal(before.trials[1]!.status, "pending");
 
-  const r = tlrun(["sweep", file, "--resume", "--json"], root);
-  assert.equal(r.code, 0, r.stderr);
-  const out = JSON.parse(r.stdout) as SweepOutcome;
+  const without = tlrun(["sweep", file, "--resume"], root);
+  assert.equal(without.code, 2, "resuming without the --set flag is refused: " + without.stderr);
+  const hint = /To resume, run:\n {2}(.+)\n/.exec(stderr)?.[1];
+  assert.ok(hint, stderr);
+  assert.match(hint, new RegExp(`sweep \\S*p\\.yaml --set train\\.head\\.batch_size=16 --resume --id ${before.sweep_id}$`));
+  const pasted = spawnSync("sh", ["-c", `${hint} --json`], { cwd: root, encoding: "utf8", env: { ...process.env, CI: "true", MLFLOW_TRACKING_URI: "" } });
+  assert.equal(pasted.status, 0, pasted.stderr);
+  const out = JSON.parse(pasted.stdout) as SweepOutcome;
   assert.equal(out.sweep_id, before.sweep_id);
   assert.deepEqual(out.trials.map((x) => x.status), ["completed", "completed", "completed"]);
   assert.equal(out.trials[0]!.run_id, before.trials[0]!.run_id, "trial 1 was not run again");
