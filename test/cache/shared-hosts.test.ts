@@ -24,7 +24,7 @@ const ROOT = resolve(__dirname, "../../..");
 const BIN = join(ROOT, "bin/tlrun.js");
 const GATE = join(__dirname, "shared-hosts-gate.js");
 /** Short, so that a lock left by a process killed on the other host is taken over in seconds. */
-const STALE_MS = 4000;
+const STALE_MS = 5000;
 /** Two rounds keep the test near 50 s; TLRUN_SHARED_ROUNDS=10 makes a longer soak. */
 const ROUNDS = Number(process.env.TLRUN_SHARED_ROUNDS) || 2;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
