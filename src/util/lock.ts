@@ -43,6 +43,8 @@ export interface LockOptions {
 export class FileLock {
   private beat?: NodeJS.Timeout;
   private lostFlag = false;
+  /** The file was missing at the last beat. */
+  private missed = false;
 
   private constructor(readonly path: string, private readonly token: string) {}
 
@@ -76,9 +78,19 @@ export class FileLock {
     }
   }
 
-  /** Touch the file while it is still ours; otherwise stop and say the lock was lost. */
+  /**
+   * Touch the file while it is still ours; otherwise stop and say the lock was lost. A file
+   * missing at one beat is not yet lost: a waiter checking a stale lock renames the file aside
+   * and puts a live one back at once. Giving up then would stop the touches, and the lock would
+   * go stale under its live holder.
+   */
   private heartbeat(onLost?: () => void): void {
-    if (readHolder(this.path)?.token !== this.token) {
+    const holder = readHolder(this.path);
+    if (holder?.token !== this.token) {
+      if (!holder && !this.missed) {
+        this.missed = true;
+        return;
+      }
       clearInterval(this.beat);
       if (this.lostFlag) return;
       this.lostFlag = true;
@@ -86,6 +98,7 @@ export class FileLock {
       onLost?.();
       return;
     }
+    this.missed = false;
     try {
       utimesSync(this.path, new Date(), new Date());
     } catch {

@@ -1,7 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { readFileSync, readdirSync, rmSync, utimesSync, writeFileSync } from "node:fs";
+import { linkSync, readFileSync, readdirSync, renameSync, rmSync, statSync, utimesSync, writeFileSync } from "node:fs";
 import { hostname } from "node:os";
 import { join } from "node:path";
 import { FileLock } from "../../src/util/lock";
@@ -98,4 +98,27 @@ test("TLRUN_LOCK_STALE_MS sets when another host's untouched lock counts as stal
   const taken = await FileLock.acquire(path, { pollMs: 20 });
   assert.notEqual(JSON.parse(readFileSync(path, "utf8")).token, "t1");
   taken.release();
+});
+
+test("a holder whose file is briefly moved aside by a waiter's check (and put back) keeps its lock and its heartbeat", { timeout: 20_000 }, async (t) => {
+  const dir = tempDir(t);
+  const path = join(dir, "k.lock");
+  const a = await FileLock.acquire(path, { staleMs: 6000 }); // heartbeat every second
+  const aside = `${path}.aside`;
+  renameSync(path, aside); // a waiter's rename-aside-and-check, caught mid-way by a heartbeat
+  await new Promise((r) => setTimeout(r, 1100));
+  linkSync(aside, path); // the waiter found a fresh holding and puts it back
+  rmSync(aside);
+  old(path);
+  await new Promise((r) => setTimeout(r, 1100));
+  assert.equal(a.lost, false, "not lost: the file came back with its token");
+  assert.ok(Date.now() - statSync(path).mtimeMs < 1500, "and the heartbeat still touches it, so it never goes stale under a live holder");
+  a.release();
+  assert.deepEqual(readdirSync(dir), []);
+  // gone for two heartbeats in a row: lost
+  const b = await FileLock.acquire(path, { staleMs: 6000 });
+  rmSync(path);
+  await new Promise((r) => setTimeout(r, 2200));
+  assert.equal(b.lost, true);
+  b.release();
 });
