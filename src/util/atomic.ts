@@ -1,6 +1,7 @@
 import { closeSync, fsyncSync, openSync, renameSync, writeSync, mkdirSync, rmSync } from "node:fs";
 import { hostname } from "node:os";
 import { dirname } from "node:path";
+import { trace } from "./trace";
 
 let counter = 0;
 
@@ -57,6 +58,7 @@ export function commitDir(tmpDir: string, dest: string): void {
   mkdirSync(dirname(dest), { recursive: true });
   try {
     renameSync(tmpDir, dest);
+    trace("commit", dest);
     return;
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
@@ -74,5 +76,6 @@ export function commitDir(tmpDir: string, dest: string): void {
     }
     throw err;
   }
+  trace("commit", dest, "over-old");
   rmSync(aside, { recursive: true, force: true });
 }

@@ -2,7 +2,9 @@ import { randomUUID } from "node:crypto";
 import { closeSync, linkSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, statSync, utimesSync, writeSync } from "node:fs";
 import { hostname } from "node:os";
 import { dirname } from "node:path";
+import { UsageError } from "../errors";
 import { tempPathFor } from "./atomic";
+import { trace } from "./trace";
 
 /** Who holds a lock, written into the lock file; `token` tells one holding from the next. */
 interface Holder {
@@ -15,7 +17,10 @@ interface Holder {
 export interface LockOptions {
   /** Polling interval while another process holds the lock. */
   pollMs?: number;
-  /** A lock whose file has not been touched for this long is taken over (its holder is gone). */
+  /**
+   * A lock whose file has not been touched for this long is taken over (its holder is gone).
+   * Default: `$TLRUN_LOCK_STALE_MS`, else 60 s; the holder touches it every sixth of that.
+   */
   staleMs?: number;
   /** Called while waiting; throw from it to stop waiting (e.g. on Ctrl-C). */
   checkAbort?: () => void;
@@ -38,6 +43,8 @@ export interface LockOptions {
 export class FileLock {
   private beat?: NodeJS.Timeout;
   private lostFlag = false;
+  /** The file was missing at the last beat. */
+  private missed = false;
 
   private constructor(readonly path: string, private readonly token: string) {}
 
@@ -48,7 +55,7 @@ export class FileLock {
 
   static async acquire(path: string, opts: LockOptions = {}): Promise<FileLock> {
     const pollMs = opts.pollMs ?? 250;
-    const staleMs = opts.staleMs ?? 60_000;
+    const staleMs = opts.staleMs ?? staleMsFromEnv() ?? 60_000;
     mkdirSync(dirname(path), { recursive: true });
     let told = false;
     for (;;) {
@@ -58,6 +65,7 @@ export class FileLock {
         const lock = new FileLock(path, token);
         lock.beat = setInterval(() => lock.heartbeat(opts.onLost), Math.max(1000, staleMs / 6));
         lock.beat.unref();
+        trace("acquire", path, token);
         return lock;
       }
       const holder = readHolder(path);
@@ -70,13 +78,27 @@ export class FileLock {
     }
   }
 
-  /** Touch the file while it is still ours; otherwise stop and say the lock was lost. */
+  /**
+   * Touch the file while it is still ours; otherwise stop and say the lock was lost. A file
+   * missing at one beat is not yet lost: a waiter checking a stale lock renames the file aside
+   * and puts a live one back at once. Giving up then would stop the touches, and the lock would
+   * go stale under its live holder.
+   */
   private heartbeat(onLost?: () => void): void {
-    if (readHolder(this.path)?.token !== this.token) {
+    const holder = readHolder(this.path);
+    if (holder?.token !== this.token) {
+      if (!holder && !this.missed) {
+        this.missed = true;
+        return;
+      }
       clearInterval(this.beat);
-      if (!this.lostFlag) (this.lostFlag = true), onLost?.();
+      if (this.lostFlag) return;
+      this.lostFlag = true;
+      trace("lost", this.path, this.token);
+      onLost?.();
       return;
     }
+    this.missed = false;
     try {
       utimesSync(this.path, new Date(), new Date());
     } catch {
@@ -87,7 +109,9 @@ export class FileLock {
   /** Remove the lock file if it is still this holder's (never another's that took over). */
   release(): void {
     clearInterval(this.beat);
-    if (readHolder(this.path)?.token === this.token) rmSync(this.path, { force: true });
+    if (readHolder(this.path)?.token !== this.token) return;
+    trace("release", this.path, this.token); // before the removal, so the trace never shows the next holder first
+    rmSync(this.path, { force: true });
   }
 }
 
@@ -105,7 +129,9 @@ function takeOver(path: string, judged: Holder | undefined, staleMs: number): vo
   }
   const moved = readHolder(aside);
   const same = moved?.token === judged?.token && moved?.pid === judged?.pid && moved?.host === judged?.host;
-  if (!same || !isStale(aside, moved, staleMs)) {
+  const taken = same && isStale(aside, moved, staleMs);
+  trace(taken ? "takeover" : "putback", path, `${moved?.host ?? "?"}:${moved?.pid ?? "?"}:${moved?.token ?? "?"}`);
+  if (!taken) {
     try {
       linkSync(aside, path); // back in place only if nobody created a lock meanwhile
     } catch {
@@ -113,6 +139,15 @@ function takeOver(path: string, judged: Holder | undefined, staleMs: number): vo
     }
   }
   rmSync(aside, { force: true });
+}
+
+/** TLRUN_LOCK_STALE_MS, for a shared filesystem whose clocks or pauses need another staleness. */
+function staleMsFromEnv(): number | undefined {
+  const raw = process.env.TLRUN_LOCK_STALE_MS;
+  if (raw === undefined || raw === "") return undefined;
+  const ms = Number(raw);
+  if (!Number.isInteger(ms) || ms < 1000) throw new UsageError(`TLRUN_LOCK_STALE_MS=${raw} is not a whole number of milliseconds of at least 1000\n  hint: unset it for the default (60000), or set e.g. TLRUN_LOCK_STALE_MS=120000 on a filesystem with slow clocks`);
+  return ms;
 }
 
 function tryCreate(path: string, token: string): boolean {

@@ -1,7 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { readFileSync, readdirSync, utimesSync, writeFileSync } from "node:fs";
+import { linkSync, readFileSync, readdirSync, renameSync, rmSync, statSync, utimesSync, writeFileSync } from "node:fs";
 import { hostname } from "node:os";
 import { join } from "node:path";
 import { FileLock } from "../../src/util/lock";
@@ -73,4 +73,52 @@ test("processes racing for one stale lock hold it one at a time", async (t) => {
     const [inn, out] = [lines[i]!.split(" "), lines[i + 1]!.split(" ")];
     assert.deepEqual([inn[0], out[0], out[1]], ["in", "out", inn[1]], `lines ${i}-${i + 1}: one holder at a time`);
   }
+});
+
+test("TLRUN_LOCK_STALE_MS sets when another host's untouched lock counts as stale; a bad value is a usage error", { timeout: 20_000 }, async (t) => {
+  const dir = tempDir(t);
+  const path = join(dir, "k.lock");
+  const before = process.env.TLRUN_LOCK_STALE_MS;
+  t.after(() => (before === undefined ? delete process.env.TLRUN_LOCK_STALE_MS : (process.env.TLRUN_LOCK_STALE_MS = before)));
+  process.env.TLRUN_LOCK_STALE_MS = "soon";
+  await assert.rejects(FileLock.acquire(path), (err: Error) => err.name === "UsageError" && /TLRUN_LOCK_STALE_MS=soon is not a whole number of milliseconds/.test(err.message));
+  // another machine's lock, last touched 3 s ago: held under the default minute, stale under 2 s
+  writeFileSync(path, JSON.stringify({ pid: 1, host: "elsewhere", at: "2026-01-01T00:00:00Z", token: "t0" }));
+  utimesSync(path, new Date(Date.now() - 3000), new Date(Date.now() - 3000));
+  delete process.env.TLRUN_LOCK_STALE_MS;
+  let waited = "";
+  const held = FileLock.acquire(path, { pollMs: 20, onWait: (who) => (waited = who) }).then((l) => l.release(), () => undefined);
+  await new Promise((r) => setTimeout(r, 100));
+  assert.equal(waited, "pid 1 on elsewhere", "the default staleness waits");
+  rmSync(path); // let the waiter go
+  await held;
+  writeFileSync(path, JSON.stringify({ pid: 1, host: "elsewhere", at: "2026-01-01T00:00:00Z", token: "t1" }));
+  utimesSync(path, new Date(Date.now() - 3000), new Date(Date.now() - 3000));
+  process.env.TLRUN_LOCK_STALE_MS = "2000";
+  const taken = await FileLock.acquire(path, { pollMs: 20 });
+  assert.notEqual(JSON.parse(readFileSync(path, "utf8")).token, "t1");
+  taken.release();
+});
+
+test("a holder whose file is briefly moved aside by a waiter's check (and put back) keeps its lock and its heartbeat", { timeout: 20_000 }, async (t) => {
+  const dir = tempDir(t);
+  const path = join(dir, "k.lock");
+  const a = await FileLock.acquire(path, { staleMs: 6000 }); // heartbeat every second
+  const aside = `${path}.aside`;
+  renameSync(path, aside); // a waiter's rename-aside-and-check, caught mid-way by a heartbeat
+  await new Promise((r) => setTimeout(r, 1100));
+  linkSync(aside, path); // the waiter found a fresh holding and puts it back
+  rmSync(aside);
+  old(path);
+  await new Promise((r) => setTimeout(r, 1100));
+  assert.equal(a.lost, false, "not lost: the file came back with its token");
+  assert.ok(Date.now() - statSync(path).mtimeMs < 1500, "and the heartbeat still touches it, so it never goes stale under a live holder");
+  a.release();
+  assert.deepEqual(readdirSync(dir), []);
+  // gone for two heartbeats in a row: lost
+  const b = await FileLock.acquire(path, { staleMs: 6000 });
+  rmSync(path);
+  await new Promise((r) => setTimeout(r, 2200));
+  assert.equal(b.lost, true);
+  b.release();
 });
