@@ -3,6 +3,9 @@ import { join } from "node:path";
 import { HOST_TAG, temporaryOwner } from "../util/atomic";
 import { DAMAGED_MARK, META, readEntryMeta, type EntryMeta } from "./store";
 
+/** Past this size `tlrun plan` suggests `tlrun cache gc`: a sweep's trials add entries quietly. */
+export const LARGE_CACHE_BYTES = 10e9;
+
 /** One committed entry of the stage cache, as `tlrun cache` lists it. */
 export interface EntryInfo {
   stage: string;
