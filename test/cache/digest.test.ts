@@ -1,28 +1,13 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { closeSync, openSync, readFileSync, readSync, writeFileSync, writeSync, fstatSync, utimesSync, statSync } from "node:fs";
+import { readFileSync, writeFileSync, utimesSync, statSync } from "node:fs";
+import { flipMiddle } from "./flip";
 import { join } from "node:path";
 import { StageCache, type EntryMeta } from "../../src/cache/store";
 import { CacheDamagedError } from "../../src/cache/damage";
 import { readFeatures } from "../../src/cache/features";
 import { digestFile } from "../../src/cache/digest";
 import { tempDir } from "../helpers";
-
-/** Invert 64 bytes in the middle of a file, leaving its size (and the rest) as it was. */
-export function flipMiddle(path: string, at?: number): void {
-  const fd = openSync(path, "r+");
-  try {
-    const size = fstatSync(fd).size;
-    const n = Math.min(64, size);
-    const pos = at ?? Math.max(0, Math.floor(size / 2) - 32);
-    const b = Buffer.alloc(n);
-    readSync(fd, b, 0, n, pos);
-    for (let i = 0; i < n; i++) b[i] ^= 0xff;
-    writeSync(fd, b, 0, n, pos);
-  } finally {
-    closeSync(fd);
-  }
-}
 
 const floats = (n: number): Buffer => Buffer.from(new Float32Array(Array.from({ length: n }, (_, i) => Math.sin(i))).buffer);
 
