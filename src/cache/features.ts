@@ -1,7 +1,7 @@
 import { closeSync, fstatSync, openSync, writeSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
-import { sha256 } from "../util/hash";
 import { CacheDamagedError } from "./damage";
+import { blockChecker, parallelCheckFrom } from "./block-check";
 import { BLOCK_BYTES, readFull, type FileDigest } from "./digest";
 import { readEntryMeta } from "./store";
 
@@ -54,16 +54,22 @@ export function readFeatures(entryDir: string, file: string, width: number): Flo
     const size = fstatSync(fd).size;
     if (size !== expected.size) throw damaged(expected.size < 0 ? "not in the entry's record" : `${size} bytes, expected ${expected.size}`);
     if (size % (width * 4) !== 0) throw new Error(`${file} does not hold whole rows of ${width} floats`);
-    const out = new Float32Array(size / 4);
-    const bytes = new Uint8Array(out.buffer);
     const { digest, blockBytes } = expected;
     const blocks = digest ? (digest.blocks ?? [digest.sha256]) : undefined;
+    // shared memory lets a worker thread hash each block while the next is read
+    const out = new Float32Array(blocks && size >= parallelCheckFrom() ? new SharedArrayBuffer(size) : new ArrayBuffer(size));
+    const bytes = new Uint8Array(out.buffer);
+    const check = blocks && blockChecker(bytes, blockBytes, blocks);
     for (let pos = 0, i = 0; pos < size; pos += blockBytes, i++) {
       const n = Math.min(blockBytes, size - pos);
-      if (readFull(fd, bytes, n, pos, pos) !== n) throw damaged("shorter than its record");
-      if (blocks && sha256(bytes.subarray(pos, pos + n)) !== blocks[i])
-        throw damaged(`block ${i + 1} of ${blocks.length} does not match its digest`);
+      if (readFull(fd, bytes, n, pos, pos) !== n) {
+        check?.finish();
+        throw damaged("shorter than its record");
+      }
+      check?.blockRead(i);
     }
+    const bad = check ? check.finish() : -1;
+    if (bad >= 0) throw damaged(`block ${bad + 1} of ${blocks!.length} does not match its digest`);
     return out;
   } finally {
     closeSync(fd);
