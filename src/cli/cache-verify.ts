@@ -1,3 +1,4 @@
+import type { LoadedConfig } from "../config/types";
 import { EXIT, UsageError } from "../errors";
 import { listEntries, type EntryInfo } from "../cache/inventory";
 import { formatBytes } from "../cache/size";
@@ -12,11 +13,11 @@ import { throttle } from "../util/progress";
 import { CACHE_HELP, cacheOptions, cachePlaces, shown } from "./cache-args";
 
 /** The entries to check: all, or a run's (from its summary), or a pipeline's (its planned keys). */
-function selectEntries(all: EntryInfo[], runsDir: string, opts: { run?: string; pipeline?: string; set?: string[] }): EntryInfo[] {
+function selectEntries(all: EntryInfo[], runsDir: string, opts: { run?: string; loaded?: LoadedConfig; root: string }): EntryInfo[] {
   let wanted: Set<string> | undefined;
   if (opts.run) wanted = new Set(runEntries(findRun(runsDir, opts.run)));
-  if (opts.pipeline) {
-    const plan = resolve(loadPipeline(opts.pipeline, { overrides: opts.set ?? [] }));
+  if (opts.loaded) {
+    const plan = resolve(opts.loaded, new StageCache(opts.root));
     wanted = new Set(plan.stages.filter((s) => !s.source && s.key).map((s) => entryId(s.name, s.key!)));
   }
   return wanted ? all.filter((e) => wanted.has(entryId(e.stage, e.key))) : all;
@@ -27,10 +28,9 @@ export async function cacheVerify(argv: string[]): Promise<number> {
   const { values, positionals } = cacheOptions(argv, { run: { type: "string" }, remove: { type: "boolean" }, set: { type: "string", multiple: true } });
   if (values.help) return void process.stdout.write(CACHE_HELP + "\n"), EXIT.ok;
   if (positionals.length > 1 || (positionals.length && values.run)) throw new UsageError(`give one pipeline file or --run ID, not both\nusage: ${CACHE_HELP}`);
-  const pipeline = positionals[0];
-  const runsDefault = pipeline && !values["runs-dir"] ? runsDirOf(loadPipeline(pipeline, { overrides: values.set ?? [] })) : "runs";
-  const { runsDir, root } = cachePlaces(values, runsDefault);
-  const entries = selectEntries(listEntries(root), runsDir, { run: values.run, pipeline, set: values.set });
+  const loaded = positionals[0] ? loadPipeline(positionals[0], { overrides: values.set ?? [] }) : undefined;
+  const { runsDir, root } = cachePlaces(values, loaded ? runsDirOf(loaded) : "runs");
+  const entries = selectEntries(listEntries(root), runsDir, { run: values.run, loaded, root });
   const total = entries.reduce((a, e) => a + e.bytes, 0);
   const tty = !!process.stderr.isTTY && !values.json;
   const t0 = performance.now();
