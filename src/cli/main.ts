@@ -1,4 +1,5 @@
 import { EXIT, TlrunError, didYouMean } from "../errors";
+import { cacheCommand } from "./cache";
 import { datasetCommand } from "./dataset";
 import { doctorCommand } from "./doctor";
 import { exportCommand } from "./export";
@@ -25,6 +26,7 @@ const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = {
   predict: predictCommand,
   export: exportCommand,
   ui: uiCommand,
+  cache: cacheCommand,
 };
 
 const HELP = `tlrun ${TLRUN_VERSION}: declarative transfer learning for image classifiers
@@ -53,6 +55,7 @@ usage:
   tlrun sync [<run-id> | --all] [--runs-dir DIR] [--uri URL]   send runs to MLflow (MLFLOW_TRACKING_URI); safe to repeat
   tlrun export <run> --format tfjs|onnx|savedmodel --out DIR [--force]   the model with its model card (tlrun export -h)
   tlrun ui [--port N] [--runs-dir DIR]              MLflow UI on 127.0.0.1 over a SQLite file in runs/, with local runs synced
+  tlrun cache ls|verify|gc [--runs-dir DIR]         the stage cache: entries and their runs, a full digest check, drop what no run needs
 
 exit codes: 0 ok, 1 run failed, 2 invalid config or usage, 130 interrupted`;
 

@@ -5,6 +5,24 @@ import { classWarnings, imbalance, planCounts, type PlanCounts } from "../plan/c
 import { resolve, type Plan, type PlannedStage } from "../plan/resolve";
 import { formatSweepPlan, planSweep } from "../sweep/plan";
 import { JSON_OPTION, SET_OPTION, parse } from "./args";
+import { LARGE_CACHE_BYTES, listEntries } from "../cache/inventory";
+import { formatBytes } from "../cache/size";
+import { shown } from "./cache-args";
+
+/** How big the stage cache is and how much of it this plan reuses. */
+function cacheUse(plan: Plan): { dir: string; bytes: number; entries: number; reused_entries: number; reused_bytes: number } {
+  const entries = listEntries(plan.cache.root);
+  const hits = new Set(plan.stages.filter((s) => !s.source && s.cached && s.key).map((s) => `${s.name}/${s.key}`));
+  const reused = entries.filter((e) => hits.has(`${e.stage}/${e.key}`));
+  const sum = (xs: Array<{ bytes: number }>): number => xs.reduce((a, e) => a + e.bytes, 0);
+  return { dir: plan.cache.root, bytes: sum(entries), entries: entries.length, reused_entries: reused.length, reused_bytes: sum(reused) };
+}
+
+/** One line on the cache, and a hint to collect it once it is large. */
+function formatCacheUse(c: ReturnType<typeof cacheUse>): string {
+  const line = `cache: ${formatBytes(c.bytes)} in ${c.entries} entr${c.entries === 1 ? "y" : "ies"} (${shown(c.dir)}/); this plan reuses ${c.reused_entries} entr${c.reused_entries === 1 ? "y" : "ies"}, ${formatBytes(c.reused_bytes)}\n`;
+  return c.bytes > LARGE_CACHE_BYTES ? `${line}  the cache is over ${formatBytes(LARGE_CACHE_BYTES)}: 'tlrun cache gc' drops the entries no run in runs/ needs ('tlrun cache ls' lists them)\n` : line;
+}
 
 function status(s: PlannedStage, plan: Plan): string {
   if (s.source && s.cached) return "present";
@@ -67,11 +85,12 @@ export async function planCommand(argv: string[]): Promise<number> {
   const plan = resolve(loaded, undefined, { force: values.force });
   const sweep = loaded.config.sweep ? planSweep(loaded, values.set ?? []) : undefined;
   const counts = planCounts(loaded);
+  const cache = cacheUse(plan);
   if (values.json) {
-    process.stdout.write(JSON.stringify({ ...planJson(plan), ...countsJson(counts, loaded.config), ...(sweep ? { sweep } : {}) }) + "\n");
+    process.stdout.write(JSON.stringify({ ...planJson(plan), ...countsJson(counts, loaded.config), cache, ...(sweep ? { sweep } : {}) }) + "\n");
     return EXIT.ok;
   }
-  process.stdout.write(formatPlan(plan) + formatCounts(counts, loaded.config));
+  process.stdout.write(formatPlan(plan) + formatCacheUse(cache) + formatCounts(counts, loaded.config));
   if (sweep) process.stdout.write(formatSweepPlan(sweep));
   return EXIT.ok;
 }

@@ -1,5 +1,6 @@
 import type { BackendInfo } from "../backend/select";
 import { selectBackend } from "../backend/select";
+import { CacheDamagedError } from "../cache/damage";
 import type { EntryMeta } from "../cache/store";
 import type { LoadedConfig } from "../config/types";
 import type { StageName } from "../plan/compile";
@@ -91,15 +92,56 @@ async function runCached(stage: PlannedStage, env: RunEnv, show: Show, onWait: (
   try {
     if (lock && !env.force) found = plan.cache.lookup(stage.name, key);
     if (!found.hit && "warning" in found && found.warning) run.warn(found.warning);
-    meta = found.hit ? found.meta : await compute(stage, key, env, show, t0);
+    meta = found.hit ? found.meta : await computeRepairing(stage, key, env, show, onWait, t0);
   } finally {
     lock?.release();
   }
+  if (found.hit) plan.cache.markUsed(stage.name, key);
   if (found.hit) for (const e of (meta.info.history as EpochLogs[] | undefined) ?? []) run.epoch(e, true);
   env.epochOffset += (meta.info.history as unknown[] | undefined)?.length ?? 0;
   env.digests.set(stage.name, meta.digest);
   env.entries.set(stage.name, { dir: plan.cache.entryDir(stage.name, key), meta });
   return { cached: found.hit, key, info: meta.info };
+}
+
+/**
+ * Compute a stage; when it finds one of its inputs' entries damaged as it reads it (a feature
+ * file's block that does not match its digest), warn, move that entry aside, recompute it and run
+ * the stage once more. A second damage is an error, as is damage to anything but this run's input.
+ */
+async function computeRepairing(stage: PlannedStage, key: string, env: RunEnv, show: Show, onWait: (line: string) => void, t0: number): Promise<EntryMeta> {
+  try {
+    return await compute(stage, key, env, show, t0);
+  } catch (err) {
+    if (!(err instanceof CacheDamagedError)) throw err;
+    const input = [...env.entries].find(([, e]) => e.dir === err.dir)?.[0];
+    const planned = input && env.plan.stages.find((s) => s.name === input);
+    if (!planned || planned.source) throw err;
+    env.run.warn(`${err.message}, found while ${stage.name} read it; moved aside and recomputing ${input}`);
+    show.now(`recomputing ${input}: its cache entry is damaged`);
+    await repairEntry(planned, err, env, show, onWait);
+    return await compute(stage, key, env, show, performance.now());
+  }
+}
+
+/** Replace a damaged input entry with a recomputed one, under its lock (another process may have done it already). */
+async function repairEntry(stage: PlannedStage, damage: CacheDamagedError, env: RunEnv, show: Show, onWait: (line: string) => void): Promise<void> {
+  const { plan } = env;
+  const old = env.entries.get(stage.name)!;
+  const lock = await plan.cache.lock(stage.name, damage.key, { checkAbort: env.checkAbort, onWait: (who) => onWait(`waiting for ${who}, which is computing ${stage.name}`) });
+  let meta: EntryMeta;
+  try {
+    plan.cache.moveAside(stage.name, damage.key, old.meta.createdAt);
+    const found = plan.cache.lookup(stage.name, damage.key);
+    const offset = env.epochOffset;
+    meta = found.hit ? found.meta : await compute(stage, damage.key, env, show, performance.now());
+    env.epochOffset = offset;
+  } finally {
+    lock.release();
+  }
+  if (meta.digest !== old.meta.digest)
+    throw new Error(`${stage.name} was recomputed after its cache entry was found damaged, but its output differs from the entry's; run the same command again`);
+  env.entries.set(stage.name, { dir: old.dir, meta });
 }
 
 /** Run a stage into a temporary entry and commit it; a failure leaves the cache as it was. */

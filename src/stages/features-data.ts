@@ -27,8 +27,9 @@ export class FeatureStore {
   constructor(dir: string, private readonly manifest: Manifest, private readonly pooling: "avg" | "max") {
     this.index = JSON.parse(readFileSync(join(dir, FEATURE_INDEX), "utf8")) as FeatureIndex;
     const width = this.width();
-    this.plain = readFeatures(join(dir, "plain.f32"), width);
-    for (let c = 1; c <= this.index.copies; c++) this.copies.push(readFeatures(join(dir, `aug-${c}.f32`), width));
+    // each block is checked against the entry's digests as it is read (CacheDamagedError otherwise)
+    this.plain = readFeatures(dir, "plain.f32", width);
+    for (let c = 1; c <= this.index.copies; c++) this.copies.push(readFeatures(dir, `aug-${c}.f32`, width));
     if (this.plain.length !== this.index.rows * width) throw new Error("plain.f32 does not match features.json");
   }
 
