@@ -9,6 +9,7 @@ import { loadArtifacts } from "../models/source";
 import { SOURCES, STAGES } from "../stages";
 import type { Stage, StageInput } from "../stages/types";
 import type { EpochLogs } from "../training/callbacks";
+import { removeCheckpoint } from "../training/checkpoint";
 import { progressLine, type Throttled } from "../util/progress";
 import type { RunState } from "./run-state";
 
@@ -113,8 +114,11 @@ async function compute(stage: PlannedStage, key: string, env: RunEnv, show: Show
     const result = await withLeakCheck(stage.name, env.checkLeaks, () => impl.run({
       loaded, config: loaded.config, node: stage, plan, key, out: tmp, inputs: env.entries, dataDir: dataDirOf(loaded),
       artifacts: () => loadArtifacts(loaded.config.base.model, loaded.baseDir, loaded.config.base.weights), backend: stageBackend, epochOffset: env.epochOffset,
-      progress: show, warn: (m) => run.warn(m), checkAbort: env.checkAbort,
+      progress: show, note: (line) => show.now(line), warn: (m) => run.warn(m), checkAbort: env.checkAbort,
+      checkpoint: { dir: plan.cache.checkpointDir(stage.name, key), resume: !env.force },
       callbacks: {
+        // epochs an interrupted run finished, replayed from its checkpoint like a cache hit's history
+        onEpochRestored: (e) => run.epoch(e, true),
         onBatchEnd: (b) => show(progressLine(b, lastVal)),
         onEpochEnd: (e) => {
           lastVal = e.val_accuracy;
@@ -124,7 +128,9 @@ async function compute(stage: PlannedStage, key: string, env: RunEnv, show: Show
       },
     }));
     const seconds = (performance.now() - t0) / 1000;
-    return plan.cache.commit(tmp, { stage: stage.name, key, digest: result.digest ?? key, seconds, info: result.info });
+    const meta = plan.cache.commit(tmp, { stage: stage.name, key, digest: result.digest ?? key, seconds, info: result.info });
+    removeCheckpoint(plan.cache.checkpointDir(stage.name, key)); // the entry holds the result now
+    return meta;
   } catch (err) {
     plan.cache.abandon(tmp);
     throw err;

@@ -1,0 +1,64 @@
+import { readCheckpoint, removeCheckpoint, writeCheckpoint, type FitState } from "../training/checkpoint";
+import type { FitCheckpointing } from "../training/fit-resume";
+import type { StageContext } from "./types";
+
+/** How many checkpoints a stage wrote and the time they took, for its info (the cost per epoch). */
+export interface CheckpointCost {
+  written: number;
+  ms: number;
+  /** The epoch training went on after (0: from the start). */
+  resumedAfter: number;
+}
+
+/**
+ * A training stage's end-of-epoch checkpoints at ctx.checkpoint.dir (beside its cache entry,
+ * keyed like it: the same config finds it, another never does). A checkpoint found there
+ * continues the stage, said on the terminal; a damaged or foreign one is a warning, is removed,
+ * and the stage starts from epoch 1. The executor removes the checkpoint once the entry is committed.
+ */
+export function stageCheckpointing(ctx: StageContext, epochs: number): { checkpoint?: FitCheckpointing; cost: CheckpointCost } {
+  const cost: CheckpointCost = { written: 0, ms: 0, resumedAfter: 0 };
+  const where = ctx.checkpoint;
+  if (!where) return { cost };
+  const stage = ctx.node.name;
+  const owner = { stage, key: ctx.key };
+  const restart = (why: string): void => {
+    const line = `${stage}: the checkpoint of an interrupted run is unusable (${why}); training starts again from epoch 1`;
+    ctx.warn(line);
+    ctx.note(`warning: ${line}`);
+    cost.resumedAfter = 0;
+  };
+  let resume: FitState | undefined;
+  if (where.resume) {
+    const found = readCheckpoint(where.dir, owner);
+    if (found.found) {
+      resume = found.state;
+      cost.resumedAfter = resume.epochsDone;
+      const done = resume.epochsDone >= epochs || resume.early.stoppedEarly;
+      ctx.note(done
+        ? `${stage}: all ${resume.epochsDone} epochs were done before the interruption; finishing from a checkpoint`
+        : `${stage}: resuming at epoch ${resume.epochsDone + 1} of ${epochs} from a checkpoint`);
+    } else if ("damaged" in found) {
+      restart(found.damaged);
+      removeCheckpoint(where.dir);
+    }
+  }
+  return {
+    cost,
+    checkpoint: {
+      resume,
+      save(state) {
+        const t0 = performance.now();
+        writeCheckpoint(where.dir, owner, state);
+        cost.ms += performance.now() - t0;
+        cost.written++;
+      },
+      refused: (why) => restart(`it does not fit this model: ${why}`),
+    },
+  };
+}
+
+/** The stage info's account of its checkpoints. */
+export function checkpointInfo(cost: CheckpointCost): Record<string, number> {
+  return { resumed_after_epoch: cost.resumedAfter, checkpoints_written: cost.written, checkpoint_ms: Math.round(cost.ms) };
+}
