@@ -1,6 +1,6 @@
 import * as tf from "@tensorflow/tfjs";
 import type { NoiseSource } from "../models/seeded-dropout";
-import type { FitState } from "./checkpoint";
+import type { FitState, StepsState } from "./checkpoint";
 import { fromHost, mismatch, toHost } from "./host-tensor";
 import type { GroupOptimizer } from "./param-groups";
 
@@ -57,4 +57,18 @@ export async function captureFrom(t: FitTarget, bestWeights: tf.Tensor[] | undef
     optimizers: await t.opt.saveState(),
     noise: t.noise.map((n) => n.draws),
   };
+}
+
+/**
+ * A compiled-step key names the variables it trains (`shapes|name,name`); tfjs names variables
+ * by a per-process counter, so a checkpoint keeps their positions in `variables` instead, and a
+ * resumed process maps them back to its own names.
+ */
+export function portableSteps(s: StepsState, variables: tf.Variable[], toLocal = false): StepsState {
+  const from = new Map(variables.map((v, i) => (toLocal ? [`#${i}`, v.name] : [v.name, `#${i}`])));
+  const key = (k: string): string => {
+    const bar = k.lastIndexOf("|");
+    return `${k.slice(0, bar)}|${k.slice(bar + 1).split(",").map((n) => from.get(n) ?? n).join(",")}`;
+  };
+  return { ...s, seen: s.seen.map(key), graphs: Object.fromEntries(Object.entries(s.graphs).map(([k, g]) => [key(k), g])) };
 }

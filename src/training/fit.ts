@@ -4,7 +4,7 @@ import type { NoiseSource } from "../models/seeded-dropout";
 import type { Callback, EpochLogs } from "./callbacks";
 import type { FitState } from "./checkpoint";
 import { CompiledSteps } from "./compiled-step";
-import { captureFrom, keptTensors, restoreInto, type FitCheckpointing, type FitTarget } from "./fit-resume";
+import { captureFrom, keptTensors, portableSteps, restoreInto, type FitCheckpointing, type FitTarget } from "./fit-resume";
 import { GroupOptimizer, type ParamGroup } from "./param-groups";
 import { learningRateAt } from "./schedule";
 
@@ -109,7 +109,7 @@ export async function fit(spec: FitSpec): Promise<FitResult> {
       return spec.loss(y, probs, w);
     });
     return [cost, hits!];
-  }, () => target.opt.stepState(), resumed?.steps, target.noise);
+  }, () => target.opt.stepState(), resumed && portableSteps(resumed.steps, spec.variables, true), target.noise);
   try {
     for (let epoch = history.length; epoch < phase.epochs && !stoppedEarly; epoch++) {
       const lr = learningRateAt(phase.learning_rate, phase.schedule, epoch, phase.epochs);
@@ -161,7 +161,7 @@ export async function fit(spec: FitSpec): Promise<FitResult> {
       }
       if (spec.checkpoint) {
         const early = { best, bestEpoch, waited, stoppedEarly };
-        await spec.checkpoint.save({ epochsDone: epoch + 1, history: [...history], early, ...(await captureFrom(target, bestWeights)), steps: steps.snapshot() });
+        await spec.checkpoint.save({ epochsDone: epoch + 1, history: [...history], early, ...(await captureFrom(target, bestWeights)), steps: portableSteps(steps.snapshot(), spec.variables) });
       }
     }
     if (bestWeights) spec.variables.forEach((v, i) => v.assign(bestWeights![i]!));

@@ -53,9 +53,15 @@ export class FlatAdam implements TunableOptimizer {
     return { names: l.names, tensors: await Promise.all([l.m, l.v, this.accBeta1, this.accBeta2].map(toHost)) };
   }
 
-  async loadState(state: OptimizerState): Promise<void> {
+  /**
+   * The moments are laid out by `variables` (the group's, in order), not by the saved names:
+   * tfjs names variables by a per-process counter, so another process (a sweep worker's
+   * next trial) names the same weights differently.
+   */
+  async loadState(state: OptimizerState, variables: tf.Variable[]): Promise<void> {
     if (!state.names.length) return;
-    const layout = (this.layout ??= this.lay(state.names));
+    if (state.names.length !== variables.length) throw new Error(`adam state for ${state.names.length} variables, the group has ${variables.length}`);
+    const layout = (this.layout ??= this.lay(variables.map((v) => v.name)));
     const slots = [layout.m, layout.v, this.accBeta1, this.accBeta2];
     const wrong = mismatch("adam state", state.tensors, slots);
     if (wrong) throw new Error(wrong);

@@ -70,7 +70,7 @@ export class GroupOptimizer {
   /** Put back saveState's result on fresh optimizers; throws when it does not fit these groups. */
   async loadState(states: OptimizerState[]): Promise<void> {
     if (states.length !== this.optimizers.length) throw new Error(`${states.length} optimizer states saved, ${this.optimizers.length} groups now`);
-    for (const [i, s] of states.entries()) await this.optimizers[i]!.loadState(s);
+    for (const [i, s] of states.entries()) await this.optimizers[i]!.loadState(s, this.groups[i]!.variables);
   }
 
   dispose(): void {

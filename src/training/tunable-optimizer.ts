@@ -13,6 +13,6 @@ export interface TunableOptimizer {
   state?(): { updated: tf.Variable[]; read: tf.Variable[] };
   /** Every slot and counter a step reads and replaces, copied to the host for a checkpoint. */
   saveState(): Promise<OptimizerState>;
-  /** Put back what saveState gave, on a fresh optimizer of the same variables, before its first step. */
-  loadState(state: OptimizerState): Promise<void>;
+  /** Put back what saveState gave, on a fresh optimizer of `variables` (its group's, in order), before its first step. */
+  loadState(state: OptimizerState, variables: tf.Variable[]): Promise<void>;
 }
