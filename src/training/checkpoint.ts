@@ -25,6 +25,8 @@ export interface StepsState {
   graphs: Record<string, "recorded" | "checked" | { refused: string }>;
   counts: { compiled: number; eager: number };
   reason?: string;
+  /** The size of the first graph that passed its check. */
+  ops?: number;
 }
 
 /** Everything fit() carries from one epoch to the next, after `epochsDone` epochs. */

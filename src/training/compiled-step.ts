@@ -100,6 +100,8 @@ export class CompiledSteps {
   readonly counts = { compiled: 0, eager: 0 };
   /** Why no step compiles here at all (the backend, TLRUN_COMPILED_STEP). */
   private readonly refusal = compiledStepsRefusal();
+  /** The size of the first graph that passed its check, for describe(). */
+  private ops?: number;
   /** The first reason some step stayed eager, for describe(). */
   private reason = this.refusal;
 
@@ -114,6 +116,7 @@ export class CompiledSteps {
     for (const [k, g] of Object.entries(resume.graphs)) typeof g === "string" ? this.restored.set(k, g) : this.graphs.set(k, g.refused);
     Object.assign(this.counts, resume.counts);
     this.reason = resume.reason;
+    this.ops = resume.ops;
   }
 
   /**
@@ -123,7 +126,7 @@ export class CompiledSteps {
   snapshot(): StepsState {
     const graphs: StepsState["graphs"] = Object.fromEntries(this.restored);
     for (const [k, g] of this.graphs) graphs[k] = typeof g === "string" ? { refused: g } : g.checked ? "checked" : "recorded";
-    return { seen: [...this.seen], graphs, counts: { ...this.counts }, ...(this.reason !== undefined ? { reason: this.reason } : {}) };
+    return { seen: [...this.seen], graphs, counts: { ...this.counts }, ...(this.reason !== undefined ? { reason: this.reason } : {}), ...(this.ops !== undefined ? { ops: this.ops } : {}) };
   }
 
   /**
@@ -151,7 +154,7 @@ export class CompiledSteps {
   /** How the steps ran, for the stage's report: `tensorflow graph, 303 ops: 40 of 42 steps` (and why any set stayed eager), or why none compiled. */
   describe(): string {
     const total = this.counts.compiled + this.counts.eager;
-    const ops = [...this.graphs.values()].find((g): g is Graph => typeof g !== "string" && g.checked)?.ops;
+    const { ops } = this;
     if (ops !== undefined) return `tensorflow graph, ${ops} ops: ${this.counts.compiled} of ${total} steps${this.reason ? `; some eager: ${this.reason}` : ""}`;
     return `eager: ${this.reason ?? "no set of steps was long enough to compile"}`;
   }
@@ -260,7 +263,10 @@ export class CompiledSteps {
       const eager = this.eagerly(b);
       const want = [...eager, ...assigned].map((t) => t.dataSync());
       const err = hostRelativeError(want, got);
-      if (err <= TOLERANCE) graph.checked = true;
+      if (err <= TOLERANCE) {
+        graph.checked = true;
+        this.ops ??= graph.ops;
+      }
       else {
         graph.dispose();
         this.graphs.set(key, `the compiled step differs from the eager one by ${err.toExponential(1)} relative`);
