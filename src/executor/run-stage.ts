@@ -24,6 +24,8 @@ export interface RunEnv {
   force: boolean;
   checkLeaks: boolean;
   checkAbort(): void;
+  /** The run was stopped by its sweep's pruning: it will not be resumed, so its checkpoints go. */
+  pruned(): boolean;
   /** Digests of the stages done so far, which later keys hash. */
   digests: Map<StageName, string>;
   /** Committed outputs of the stages done so far. */
@@ -133,6 +135,8 @@ async function compute(stage: PlannedStage, key: string, env: RunEnv, show: Show
     return meta;
   } catch (err) {
     plan.cache.abandon(tmp);
+    // a checkpoint stays for the re-run of an interrupted or failed run, but no one re-runs a pruned trial
+    if (env.pruned()) removeCheckpoint(plan.cache.checkpointDir(stage.name, key));
     throw err;
   } finally {
     if (stageBackend !== env.backend) await selectBackend(env.backend.name);
