@@ -1,0 +1,50 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { loadConfig } from "../../src/config";
+import { execute, PRUNED } from "../../src/executor/execute";
+import type { RunObserver } from "../../src/executor/observer";
+import { tempDir, tinyEmojiDataset, tinyPipeline } from "../helpers";
+
+const checkpoints = (runs: string): string[] => readdirSync(join(runs, ".cache", "fine-tune")).filter((n) => n.endsWith(".ckpt"));
+
+/** An observer that stops the run with `reason` once fine-tune has finished epoch 2. */
+function stopAfterSecondEpoch(reason: string): { signal: AbortSignal; observer: RunObserver } {
+  const c = new AbortController();
+  return { signal: c.signal, observer: { onEpochEnd: (e) => void (e.phase === "fine_tune" && e.epoch === 2 && !e.cached && c.abort(reason)) } };
+}
+
+test("an interrupted fine-tune keeps its checkpoint, the re-run replays epochs 1-2 once (as cached) and trains from 3 without leaking tensors; a pruned trial's checkpoint is removed", async (t) => {
+  const root = tempDir(t);
+  const data = tinyEmojiDataset(join(root, "data"));
+  const runs = join(root, "runs");
+  const file = join(root, "p.yaml");
+  writeFileSync(file, tinyPipeline(data, runs));
+  const overrides = ["train.fine_tune.epochs=4"];
+
+  const stop = stopAfterSecondEpoch("SIGINT");
+  await assert.rejects(execute(loadConfig(file, { overrides }), { renderer: "silent", signal: stop.signal, observers: [stop.observer] }), /interrupted|SIGINT/i);
+  const [ckpt] = checkpoints(runs);
+  assert.ok(ckpt, "the interrupted run left its checkpoint");
+  assert.equal(JSON.parse(readFileSync(join(runs, ".cache", "fine-tune", ckpt, "checkpoint.json"), "utf8")).epoch, 2);
+
+  const seen: Array<[number, boolean]> = [];
+  const summary = await execute(loadConfig(file, { overrides }), {
+    renderer: "silent", checkLeaks: true, observers: [{ onEpochEnd: (e) => void (e.phase === "fine_tune" && seen.push([e.epoch, e.cached])) }],
+  });
+  assert.equal(summary.status, "completed");
+  assert.deepEqual(seen, [[1, true], [2, true], [3, false], [4, false]], "each epoch reported once; the checkpoint's as replayed");
+  const stage = summary.stages.find((s) => s.name === "fine-tune")!;
+  assert.equal(stage.info?.resumed_after_epoch, 2);
+  assert.equal(stage.info?.checkpoints_written, 2);
+  const journal = readFileSync(join(summary.run_dir, "metrics.jsonl"), "utf8").trim().split("\n").map((l) => JSON.parse(l)).filter((e) => e.phase === "fine_tune");
+  assert.deepEqual(journal.map((e) => e.epoch), [1, 2, 3, 4]);
+  assert.deepEqual(checkpoints(runs), [], "removed once the entry is committed");
+
+  const prune = stopAfterSecondEpoch(PRUNED);
+  const pruned = await execute(loadConfig(file, { overrides: [...overrides, "train.fine_tune.learning_rate=0.0003"] }), { renderer: "silent", signal: prune.signal, observers: [prune.observer] });
+  assert.equal(pruned.status, "pruned");
+  assert.deepEqual(checkpoints(runs), [], "a pruned trial is never resumed: no checkpoint is kept");
+  assert.ok(!existsSync(join(runs, ".cache", "fine-tune", `${stage.key}.ckpt`)));
+});
