@@ -1,6 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { createHash } from "node:crypto";
+import { existsSync, readdirSync, readFileSync, rmSync, truncateSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { loadConfig } from "../../src/config";
 import { execute, PRUNED } from "../../src/executor/execute";
@@ -15,7 +16,14 @@ function stopAfterSecondEpoch(reason: string): { signal: AbortSignal; observer: 
   return { signal: c.signal, observer: { onEpochEnd: (e) => void (e.phase === "fine_tune" && e.epoch === 2 && !e.cached && c.abort(reason)) } };
 }
 
-test("an interrupted fine-tune keeps its checkpoint, the re-run replays epochs 1-2 once (as cached) and trains from 3 without leaking tensors; a pruned trial's checkpoint is removed", async (t) => {
+/** sha256 of the fine-tuned top's and head's weights in the committed entry `key`. */
+function weightsHash(runs: string, key: string): string {
+  const h = createHash("sha256");
+  for (const part of ["top", "head"]) h.update(readFileSync(join(runs, ".cache", "fine-tune", key, part, "weights.bin")));
+  return h.digest("hex");
+}
+
+test("an interrupted fine-tune keeps its checkpoint, the re-run replays epochs 1-2 once (as cached) and trains from 3 without leaking tensors, to the weights a restart gives; a truncated checkpoint warns and restarts; a pruned trial's checkpoint is removed", async (t) => {
   const root = tempDir(t);
   const data = tinyEmojiDataset(join(root, "data"));
   const runs = join(root, "runs");
@@ -29,6 +37,18 @@ test("an interrupted fine-tune keeps its checkpoint, the re-run replays epochs 1
   assert.ok(ckpt, "the interrupted run left its checkpoint");
   assert.equal(JSON.parse(readFileSync(join(runs, ".cache", "fine-tune", ckpt, "checkpoint.json"), "utf8")).epoch, 2);
 
+  // truncated: a warning, and fine-tune from epoch 1
+  truncateSync(join(runs, ".cache", "fine-tune", ckpt, "tensors.bin"), 100);
+  const restarted = await execute(loadConfig(file, { overrides }), { renderer: "silent", checkLeaks: true });
+  assert.ok(restarted.warnings.some((w) => /^fine-tune: the checkpoint of an interrupted run is unusable \(tensors\.bin is 100 bytes, expected \d+\); training starts again from epoch 1$/.test(w)), JSON.stringify(restarted.warnings));
+  const key = restarted.stages.find((s) => s.name === "fine-tune")!.key!;
+  assert.equal(restarted.stages.find((s) => s.name === "fine-tune")!.info?.resumed_after_epoch, 0);
+  const clean = weightsHash(runs, key);
+
+  // the entry dropped, the stage interrupted again after epoch 2 and resumed
+  rmSync(join(runs, ".cache", "fine-tune", key), { recursive: true });
+  const again = stopAfterSecondEpoch("SIGINT");
+  await assert.rejects(execute(loadConfig(file, { overrides }), { renderer: "silent", signal: again.signal, observers: [again.observer] }), /interrupted|SIGINT/i);
   const seen: Array<[number, boolean]> = [];
   const summary = await execute(loadConfig(file, { overrides }), {
     renderer: "silent", checkLeaks: true, observers: [{ onEpochEnd: (e) => void (e.phase === "fine_tune" && seen.push([e.epoch, e.cached])) }],
@@ -41,6 +61,7 @@ test("an interrupted fine-tune keeps its checkpoint, the re-run replays epochs 1
   const journal = readFileSync(join(summary.run_dir, "metrics.jsonl"), "utf8").trim().split("\n").map((l) => JSON.parse(l)).filter((e) => e.phase === "fine_tune");
   assert.deepEqual(journal.map((e) => e.epoch), [1, 2, 3, 4]);
   assert.deepEqual(checkpoints(runs), [], "removed once the entry is committed");
+  assert.equal(weightsHash(runs, key), clean, "resumed after epoch 2, the same weights as from epoch 1");
 
   const prune = stopAfterSecondEpoch(PRUNED);
   const pruned = await execute(loadConfig(file, { overrides: [...overrides, "train.fine_tune.learning_rate=0.0003"] }), { renderer: "silent", signal: prune.signal, observers: [prune.observer] });
