@@ -29,6 +29,7 @@ export function stageCheckpointing(ctx: StageContext, epochs: number): { checkpo
     cost.resumedAfter = 0;
   };
   let resume: FitState | undefined;
+  let failed = false;
   if (where.resume) {
     const found = readCheckpoint(where.dir, owner);
     if (found.found) {
@@ -47,11 +48,18 @@ export function stageCheckpointing(ctx: StageContext, epochs: number): { checkpo
     cost,
     checkpoint: {
       resume,
+      // A checkpoint that cannot be written (a full disk) never stops training: an older one
+      // stays valid, and without any an interruption costs the stage's epochs, as before.
       save(state) {
         const t0 = performance.now();
-        writeCheckpoint(where.dir, owner, state);
+        try {
+          writeCheckpoint(where.dir, owner, state);
+          cost.written++;
+        } catch (err) {
+          if (!failed) ctx.warn(`${stage}: a checkpoint could not be written (${(err as Error).message}); training goes on, and an interruption resumes from an earlier epoch or epoch 1`);
+          failed = true;
+        }
         cost.ms += performance.now() - t0;
-        cost.written++;
       },
       refused: (why) => restart(`it does not fit this model: ${why}`),
     },

@@ -82,7 +82,9 @@ function disposeBatch(b: Batch): void {
 
 /**
  * A Keras-style fit loop with a learning-rate schedule, early stopping with best-weight
- * restore, per-epoch callbacks, and no tensor left behind.
+ * restore, per-epoch callbacks, and no tensor left behind. With `checkpoint`, it hands over its
+ * whole state after every epoch and can start from such a state, ending on the same bits as a
+ * run that was never stopped (docs/resume.md); it does no file I/O itself.
  */
 export async function fit(spec: FitSpec): Promise<FitResult> {
   const { phase } = spec;
