@@ -6,6 +6,9 @@ import { join } from "node:path";
 import { loadConfig } from "../../src/config";
 import { execute, PRUNED } from "../../src/executor/execute";
 import type { RunObserver } from "../../src/executor/observer";
+import { checkpointInfo, stageCheckpointing } from "../../src/stages/checkpointing";
+import type { StageContext } from "../../src/stages/types";
+import type { FitState } from "../../src/training/checkpoint";
 import { tempDir, tinyEmojiDataset, tinyPipeline } from "../helpers";
 
 const checkpoints = (runs: string): string[] => readdirSync(join(runs, ".cache", "fine-tune")).filter((n) => n.endsWith(".ckpt"));
@@ -68,4 +71,41 @@ test("an interrupted fine-tune keeps its checkpoint, the re-run replays epochs 1
   assert.equal(pruned.status, "pruned");
   assert.deepEqual(checkpoints(runs), [], "a pruned trial is never resumed: no checkpoint is kept");
   assert.ok(!existsSync(join(runs, ".cache", "fine-tune", `${stage.key}.ckpt`)));
+});
+
+/** The least FitState: one epoch, no tensors. */
+const tinyState = (): FitState => ({
+  epochsDone: 1, history: [{ phase: "fine_tune", epoch: 1, epochs: 3, global_epoch: 1, loss: 1, accuracy: 0, val_loss: 1, val_accuracy: 0, learning_rate: 0.1, images_per_second: 1, seconds: 1 }],
+  early: { best: Infinity, bestEpoch: 0, waited: 0, stoppedEarly: false }, weights: [], optimizers: [], noise: [], steps: { seen: [], graphs: {}, counts: { compiled: 0, eager: 0 } },
+});
+
+function fakeContext(dir: string, warnings: string[], notes: string[]): StageContext {
+  return { node: { name: "fine-tune" }, key: "a".repeat(64), checkpoint: { dir, resume: true }, warn: (m: string) => warnings.push(m), note: (l: string) => notes.push(l) } as unknown as StageContext;
+}
+
+test("a stage's checkpointing: says where it resumes, warns once when a checkpoint cannot be written and goes on, and removes a damaged one", (t) => {
+  const root = tempDir(t);
+  const warnings: string[] = [];
+  const notes: string[] = [];
+  const dir = join(root, "x.ckpt");
+  const first = stageCheckpointing(fakeContext(dir, warnings, notes), 3);
+  assert.equal(first.checkpoint?.resume, undefined, "none yet");
+  first.checkpoint!.save(tinyState());
+  const second = stageCheckpointing(fakeContext(dir, warnings, notes), 3);
+  assert.equal(second.checkpoint?.resume?.epochsDone, 1);
+  assert.deepEqual(notes, ["fine-tune: resuming at epoch 2 of 3 from a checkpoint"]);
+  assert.deepEqual(checkpointInfo(second.cost).resumed_after_epoch, 1);
+
+  writeFileSync(join(dir, "state.json"), readFileSync(join(dir, "state.json"), "utf8").replace("fine_tune", "fine_tone"));
+  const damaged = stageCheckpointing(fakeContext(dir, warnings, notes), 3);
+  assert.equal(damaged.checkpoint?.resume, undefined);
+  assert.match(warnings.join("\n"), /^fine-tune: the checkpoint of an interrupted run is unusable \(state\.json does not match its sha256\); training starts again from epoch 1$/);
+  assert.ok(!existsSync(dir), "removed");
+
+  writeFileSync(join(root, "file"), "not a folder");
+  const blocked = stageCheckpointing(fakeContext(join(root, "file", "y.ckpt"), warnings, notes), 3);
+  blocked.checkpoint!.save(tinyState());
+  blocked.checkpoint!.save(tinyState());
+  assert.equal(warnings.filter((w) => /a checkpoint could not be written/.test(w)).length, 1, "warned once");
+  assert.equal(blocked.cost.written, 0);
 });
