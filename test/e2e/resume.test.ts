@@ -11,6 +11,7 @@ import { Rng } from "../../src/util/rng";
  * Resume inside a stage, through the real CLI: a run is killed with SIGKILL once its training
  * stage has checkpointed a random epoch, then run again; the final weights' sha256 and the
  * metrics must equal an uninterrupted run's in another runs folder. Slow: skipped with TLRUN_FAST.
+ * (Damaged checkpoints, in process: test/stages/checkpointing.test.ts.)
  */
 const BIN = join(resolve(__dirname, "../../.."), "bin/tlrun.js");
 const SLOW = { skip: process.env.TLRUN_FAST ? "slow: TLRUN_FAST is set" : false, timeout: 5 * 60_000 };
@@ -75,10 +76,11 @@ async function killAfter(file: string, runs: string, stage: Trained, k: number):
   return checkpointEpoch(runs, stage);
 }
 
-test("kill -9 inside train-head and inside fine-tune at a random epoch, then re-run: it resumes there, and the weights' sha256 and metrics equal an uninterrupted run's; a damaged checkpoint warns and restarts", SLOW, async (t) => {
+test("kill -9 inside train-head and inside fine-tune at a random epoch, then re-run: it resumes there, and the weights' sha256 and metrics equal an uninterrupted run's", SLOW, async (t) => {
   const { root, file } = setup(t);
   tlrun(file, join(root, "clean"));
   const want = outcome(join(root, "clean"));
+  t.diagnostic(`uninterrupted: ${Object.entries(want.hashes).map(([k, h]) => `${k} ${h.slice(0, 16)}`).join(", ")}`);
   const seed = Number(process.env.TLRUN_RESUME_SEED ?? Date.now() % 100_000);
   const rng = new Rng(seed);
   for (const stage of ["train-head", "fine-tune"] as const) {
@@ -93,17 +95,4 @@ test("kill -9 inside train-head and inside fine-tune at a random epoch, then re-
     assert.deepEqual(readdirSync(join(runs, ".cache", stage)).filter((n) => n.includes(".ckpt")), [], "the checkpoint is removed once the entry is committed");
   }
 
-  // a same-size byte flip in the checkpoint's tensors: a warning, fine-tune from epoch 1, the same weights
-  const runs = join(root, "damaged");
-  const at = await killAfter(file, runs, "fine-tune", 2);
-  const ckpt = readdirSync(join(runs, ".cache", "fine-tune")).find((n) => n.endsWith(".ckpt"))!;
-  const bin = join(runs, ".cache", "fine-tune", ckpt, "tensors.bin");
-  const bytes = readFileSync(bin);
-  for (let i = 0; i < 64; i++) bytes[(bytes.length >> 1) + i] ^= 0xff;
-  writeFileSync(bin, bytes);
-  const out = tlrun(file, runs);
-  t.diagnostic(`damaged checkpoint of epoch ${at}: ${out.split("\n").find((l) => /unusable/.test(l))}`);
-  assert.match(out, /fine-tune: the checkpoint of an interrupted run is unusable \(tensors\.bin does not match its sha256\); training starts again from epoch 1/);
-  assert.doesNotMatch(out, /resuming at epoch/);
-  assert.deepEqual(outcome(runs), want);
 });

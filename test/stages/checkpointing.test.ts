@@ -26,7 +26,7 @@ function weightsHash(runs: string, key: string): string {
   return h.digest("hex");
 }
 
-test("an interrupted fine-tune keeps its checkpoint, the re-run replays epochs 1-2 once (as cached) and trains from 3 without leaking tensors, to the weights a restart gives; a truncated checkpoint warns and restarts; a pruned trial's checkpoint is removed", async (t) => {
+test("an interrupted fine-tune keeps its checkpoint, the re-run replays epochs 1-2 once (as cached) and trains from 3 without leaking tensors, to the weights a restart gives; a truncated or byte-flipped checkpoint warns and restarts, to the same weights; a pruned trial's checkpoint is removed", async (t) => {
   const root = tempDir(t);
   const data = tinyEmojiDataset(join(root, "data"));
   const runs = join(root, "runs");
@@ -48,10 +48,24 @@ test("an interrupted fine-tune keeps its checkpoint, the re-run replays epochs 1
   assert.equal(restarted.stages.find((s) => s.name === "fine-tune")!.info?.resumed_after_epoch, 0);
   const clean = weightsHash(runs, key);
 
-  // the entry dropped, the stage interrupted again after epoch 2 and resumed
-  rmSync(join(runs, ".cache", "fine-tune", key), { recursive: true });
-  const again = stopAfterSecondEpoch("SIGINT");
-  await assert.rejects(execute(loadConfig(file, { overrides }), { renderer: "silent", signal: again.signal, observers: [again.observer] }), /interrupted|SIGINT/i);
+  // the entry dropped and the stage interrupted again after epoch 2; 64 bytes of the checkpoint
+  // inverted, its size unchanged: a warning, fine-tune from epoch 1, the same weights
+  const interrupt = async (): Promise<string> => {
+    rmSync(join(runs, ".cache", "fine-tune", key), { recursive: true });
+    const again = stopAfterSecondEpoch("SIGINT");
+    await assert.rejects(execute(loadConfig(file, { overrides }), { renderer: "silent", signal: again.signal, observers: [again.observer] }), /interrupted|SIGINT/i);
+    return join(runs, ".cache", "fine-tune", checkpoints(runs)[0]!);
+  };
+  const bin = join(await interrupt(), "tensors.bin");
+  const bytes = readFileSync(bin);
+  for (let i = 0; i < 64; i++) bytes[(bytes.length >> 1) + i] ^= 0xff;
+  writeFileSync(bin, bytes);
+  const flipped = await execute(loadConfig(file, { overrides }), { renderer: "silent" });
+  assert.ok(flipped.warnings.some((w) => /^fine-tune: the checkpoint of an interrupted run is unusable \(tensors\.bin does not match its sha256\); training starts again from epoch 1$/.test(w)), JSON.stringify(flipped.warnings));
+  assert.equal(weightsHash(runs, key), clean, "a flipped checkpoint: the weights of a clean run");
+
+  // and resumed from a whole one
+  await interrupt();
   const seen: Array<[number, boolean]> = [];
   const summary = await execute(loadConfig(file, { overrides }), {
     renderer: "silent", checkLeaks: true, observers: [{ onEpochEnd: (e) => void (e.phase === "fine_tune" && seen.push([e.epoch, e.cached])) }],
