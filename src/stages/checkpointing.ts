@@ -35,10 +35,12 @@ export function stageCheckpointing(ctx: StageContext, epochs: number): { checkpo
     if (found.found) {
       resume = found.state;
       cost.resumedAfter = resume.epochsDone;
-      const done = resume.epochsDone >= epochs || resume.early.stoppedEarly;
-      ctx.note(done
-        ? `${stage}: all ${resume.epochsDone} epochs were done before the interruption; finishing from a checkpoint`
-        : `${stage}: resuming at epoch ${resume.epochsDone + 1} of ${epochs} from a checkpoint`);
+      const n = resume.epochsDone;
+      ctx.note(resume.early.stoppedEarly
+        ? `${stage}: early stopping had ended training after epoch ${n} of ${epochs} before the interruption; finishing from a checkpoint`
+        : n >= epochs
+          ? `${stage}: all ${n} epochs were done before the interruption; finishing from a checkpoint`
+          : `${stage}: resuming at epoch ${n + 1} of ${epochs} from a checkpoint`);
     } else if ("damaged" in found) {
       restart(found.damaged);
       removeCheckpoint(where.dir);
