@@ -266,8 +266,7 @@ export class CompiledSteps {
       if (err <= TOLERANCE) {
         graph.checked = true;
         this.ops ??= graph.ops;
-      }
-      else {
+      } else {
         graph.dispose();
         this.graphs.set(key, `the compiled step differs from the eager one by ${err.toExponential(1)} relative`);
         this.reason ??= this.graphs.get(key) as string;
