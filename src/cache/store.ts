@@ -102,6 +102,15 @@ export class StageCache {
     return join(this.root, stage, key);
   }
 
+  /**
+   * Where a training stage keeps its end-of-epoch checkpoint while it computes the entry
+   * `<stage>/<key>`: beside it, so only a run of the same key finds it. The entry's lock
+   * covers it; its temporaries are swept like the entry's.
+   */
+  checkpointDir(stage: string, key: string): string {
+    return `${this.entryDir(stage, key)}.ckpt`;
+  }
+
   /** Look up an entry; a damaged one is reported as a miss with a warning, never thrown. */
   lookup(stage: string, key: string): Lookup {
     const dir = this.entryDir(stage, key);

@@ -10,7 +10,7 @@ import type { RunObserver } from "./observer";
 import { throttle } from "../util/progress";
 import { pickRenderer, renderSteps, type RendererName } from "./render";
 import { runStage, type RunEnv } from "./run-stage";
-import { RunState } from "./run-state";
+import { PRUNED, RunState } from "./run-state";
 
 export { PRUNED } from "./run-state";
 export type { RendererName } from "./render";
@@ -79,6 +79,7 @@ export async function execute(loaded: LoadedConfig, opts: ExecuteOptions = {}): 
       checkAbort: () => {
         if (opts.signal?.aborted) throw new InterruptedError(String(opts.signal.reason ?? "SIGINT"), opts.resumeCommand);
       },
+      pruned: () => opts.signal?.aborted === true && opts.signal.reason === PRUNED,
       digests: new Map(), entries: new Map(), epochOffset: 0,
     };
     const steps = plan.stages.map((stage) => ({
@@ -90,6 +91,7 @@ export async function execute(loaded: LoadedConfig, opts: ExecuteOptions = {}): 
           throw err instanceof InterruptedError ? new ShortInterruption(err) : err;
         });
         if (outcome.cached) view.title = `${stage.name} (${stage.source ? "present" : "cached"})`;
+        else if (Number(outcome.info.resumed_after_epoch) > 0) view.title = `${stage.name} (resumed after epoch ${outcome.info.resumed_after_epoch}, from a checkpoint)`;
       },
     }));
     await renderSteps(steps, renderer, stream);

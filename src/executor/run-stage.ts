@@ -10,6 +10,7 @@ import { loadArtifacts } from "../models/source";
 import { SOURCES, STAGES } from "../stages";
 import type { Stage, StageInput } from "../stages/types";
 import type { EpochLogs } from "../training/callbacks";
+import { removeCheckpoint } from "../training/checkpoint";
 import { progressLine, type Throttled } from "../util/progress";
 import type { RunState } from "./run-state";
 
@@ -24,6 +25,8 @@ export interface RunEnv {
   force: boolean;
   checkLeaks: boolean;
   checkAbort(): void;
+  /** The run was stopped by its sweep's pruning: it will not be resumed, so its checkpoints go. */
+  pruned(): boolean;
   /** Digests of the stages done so far, which later keys hash. */
   digests: Map<StageName, string>;
   /** Committed outputs of the stages done so far. */
@@ -155,8 +158,11 @@ async function compute(stage: PlannedStage, key: string, env: RunEnv, show: Show
     const result = await withLeakCheck(stage.name, env.checkLeaks, () => impl.run({
       loaded, config: loaded.config, node: stage, plan, key, out: tmp, inputs: env.entries, dataDir: dataDirOf(loaded),
       artifacts: () => loadArtifacts(loaded.config.base.model, loaded.baseDir, loaded.config.base.weights), backend: stageBackend, epochOffset: env.epochOffset,
-      progress: show, warn: (m) => run.warn(m), checkAbort: env.checkAbort,
+      progress: show, note: (line) => show.now(line), warn: (m) => run.warn(m), checkAbort: env.checkAbort,
+      checkpoint: { dir: plan.cache.checkpointDir(stage.name, key), resume: !env.force },
       callbacks: {
+        // epochs an interrupted run finished, replayed from its checkpoint like a cache hit's history
+        onEpochRestored: (e) => run.epoch(e, true),
         onBatchEnd: (b) => show(progressLine(b, lastVal)),
         onEpochEnd: (e) => {
           lastVal = e.val_accuracy;
@@ -166,9 +172,13 @@ async function compute(stage: PlannedStage, key: string, env: RunEnv, show: Show
       },
     }));
     const seconds = (performance.now() - t0) / 1000;
-    return plan.cache.commit(tmp, { stage: stage.name, key, digest: result.digest ?? key, seconds, info: result.info });
+    const meta = plan.cache.commit(tmp, { stage: stage.name, key, digest: result.digest ?? key, seconds, info: result.info });
+    removeCheckpoint(plan.cache.checkpointDir(stage.name, key)); // the entry holds the result now
+    return meta;
   } catch (err) {
     plan.cache.abandon(tmp);
+    // a checkpoint stays for the re-run of an interrupted or failed run, but no one re-runs a pruned trial
+    if (env.pruned()) removeCheckpoint(plan.cache.checkpointDir(stage.name, key));
     throw err;
   } finally {
     if (stageBackend !== env.backend) await selectBackend(env.backend.name);

@@ -55,7 +55,8 @@ export class SeededDropout extends tf.layers.Layer {
   private readonly rate: number;
   private readonly seed: number;
   private readonly noiseShape: Array<number | null> | null;
-  private readonly noise: NoiseSource;
+  /** This layer's draws; a checkpoint saves its count (training/fit-resume.ts). */
+  readonly noise: NoiseSource;
 
   constructor(args: DropoutArgs) {
     super({ name: args.name });
@@ -90,6 +91,11 @@ export class SeededDropout extends tf.layers.Layer {
   }
 }
 tf.serialization.registerClass(SeededDropout);
+
+/** The noise sources of `model`'s seeded dropout layers, in layer order: what a resumed fit must restore. */
+export function noiseSources(model: tf.LayersModel): NoiseSource[] {
+  return model.layers.flatMap((l) => (l instanceof SeededDropout ? [l.noise] : []));
+}
 
 /**
  * A saved model topology with every seeded `Dropout` (as saveModel writes SeededDropout) turned

@@ -22,6 +22,8 @@ import { augmentEnabled, imageOptions } from "./extract";
 import { lossAndAccuracy, toClassProbs } from "./features-data";
 import { readManifest } from "./prepare";
 import { readUnfreeze } from "./unfreeze";
+import { noiseSources } from "../models/seeded-dropout";
+import { checkpointInfo, stageCheckpointing } from "./checkpointing";
 import { input, type Stage, type StageContext } from "./types";
 import { chunkImages, imageBytes, viewAugment, viewOrder, viewRuns, type ViewDraws } from "./view-order";
 
@@ -139,10 +141,15 @@ export const fineTune: Stage = {
       const groups = fineTuneGroups(spec, split.top, head);
       // the head's own validation scores: fine-tuning has to beat them to be kept
       const before = await validate();
+      const { checkpoint, cost } = stageCheckpointing(ctx, phase.epochs);
       const result = await fit({
         phaseName: "fine_tune", phase, epochOffset: ctx.epochOffset, variables: groups.flatMap((g) => g.variables), groups, forward,
         loss: (y, probs, w) => headLoss(head, y, probs, w), batches: epochBatches,
         batchesPerEpoch: Math.ceil(balance.epochRows / bs), validate, callbacks: ctx.callbacks, checkAbort: ctx.checkAbort, baseline: before,
+        // BatchNorm's moving statistics change too when it trains
+        state: [...split.top.weights, ...head.weights].map((w) => w.read() as tf.Variable),
+        noise: [...noiseSources(split.top), ...noiseSources(head)],
+        checkpoint,
       });
       const outcome = fineTuneOutcome(phase, before, result);
       await saveModel(split.top, join(ctx.out, "top"));
@@ -150,7 +157,7 @@ export const fineTune: Stage = {
       return {
         info: {
           history: result.history, epochs_run: result.history.length, best_epoch: result.bestEpoch, ...outcome,
-          stopped_early: result.stoppedEarly, frozen_forward: frozen.runner, training_step: result.steps, activation_views: cached ? fixedViews + 1 : 0, unfreeze_schedule: spec.blocks,
+          stopped_early: result.stoppedEarly, frozen_forward: frozen.runner, training_step: result.steps, ...checkpointInfo(cost), activation_views: cached ? fixedViews + 1 : 0, unfreeze_schedule: spec.blocks,
           class_balance: balance.info,
         },
       };

@@ -9,6 +9,8 @@ import { deriveSeed } from "../util/rng";
 import { imbalanceWarning } from "../plan/class-counts";
 import { classBalance } from "./class-balance";
 import { readManifest } from "./prepare";
+import { noiseSources } from "../models/seeded-dropout";
+import { checkpointInfo, stageCheckpointing } from "./checkpointing";
 import { input, type Stage } from "./types";
 
 /** train-head: train the new head on cached features (plain and augmented views in turn). */
@@ -29,6 +31,7 @@ export const trainHead: Stage = {
       const balance = classBalance(ctx.config, manifest.classes, store.split("train").labels);
       // kept in the entry's info, so that a cached train-head still warns (RunState lifts it)
       const imbalanced = imbalanceWarning(manifest, ctx.config);
+      const { checkpoint, cost } = stageCheckpointing(ctx, train.head.epochs);
       const result = await fit({
         phaseName: "head",
         phase: train.head,
@@ -41,6 +44,9 @@ export const trainHead: Stage = {
         validate: async () => lossAndAccuracy(predictProbs(predict, val, k), val.labels, k),
         callbacks: ctx.callbacks,
         checkAbort: ctx.checkAbort,
+        state: model.weights.map((w) => w.read() as import("@tensorflow/tfjs").Variable),
+        noise: noiseSources(model),
+        checkpoint,
       });
       await saveModel(model, join(ctx.out, "head"));
       const test = store.split(ctx.config.evaluate.split);
@@ -52,6 +58,7 @@ export const trainHead: Stage = {
           best_epoch: result.bestEpoch,
           stopped_early: result.stoppedEarly,
           training_step: result.steps,
+          ...checkpointInfo(cost),
           class_balance: balance.info,
           ...(imbalanced ? { warnings: [imbalanced] } : {}),
           head_test_accuracy: report.accuracy,

@@ -31,6 +31,13 @@ export interface StageContext {
   epochOffset: number;
   /** The live progress line of this stage. */
   progress(line: string): void;
+  /** A line the user must see now (resuming from a checkpoint), not overwritten by the next progress update within the throttle. */
+  note(line: string): void;
+  /**
+   * Where a training stage keeps its end-of-epoch checkpoint (beside its cache entry, under its
+   * key), and whether to continue from one found there (not with --force); absent: none kept.
+   */
+  checkpoint?: { dir: string; resume: boolean };
   warn(message: string): void;
   callbacks: Callback;
   /** Throws InterruptedError once the run has been asked to stop. */

@@ -23,6 +23,8 @@ export interface BatchLogs extends BatchProgress {
 export interface Callback {
   onEpochEnd?(logs: EpochLogs): void;
   onBatchEnd?(logs: BatchLogs): void;
+  /** An epoch finished by an earlier, interrupted process, replayed from a checkpoint before training goes on. */
+  onEpochRestored?(logs: EpochLogs): void;
 }
 
 /** Fan one event out to many callbacks; a failing callback is reported once and never stops training. */
@@ -48,5 +50,9 @@ export class CallbackList implements Callback {
 
   onBatchEnd(logs: BatchLogs): void {
     this.each((cb) => cb.onBatchEnd?.(logs));
+  }
+
+  onEpochRestored(logs: EpochLogs): void {
+    this.each((cb) => cb.onEpochRestored?.(logs));
   }
 }

@@ -2,6 +2,7 @@ import * as tf from "@tensorflow/tfjs";
 import { tensorflowSession } from "../models/native-graph";
 import { checkPrivateApi, installed, type Probe, type Refusal } from "../models/pins";
 import { watchingDraws, type NoiseSource } from "../models/seeded-dropout";
+import type { StepsState } from "./checkpoint";
 import { hostRelativeError, nativeBackend, recordOps, TRACE_HOOK, Unsupported } from "../models/trace";
 
 /**
@@ -99,10 +100,34 @@ export class CompiledSteps {
   readonly counts = { compiled: 0, eager: 0 };
   /** Why no step compiles here at all (the backend, TLRUN_COMPILED_STEP). */
   private readonly refusal = compiledStepsRefusal();
+  /** The size of the first graph that passed its check, for describe(). */
+  private ops?: number;
   /** The first reason some step stayed eager, for describe(). */
   private reason = this.refusal;
 
-  constructor(private readonly eager: EagerStep, private readonly state: () => StepState | string) {}
+  /** Per key, how far an interrupted run had got (a checkpoint's): its graph is recorded again when the key comes up. */
+  private readonly restored = new Map<string, "recorded" | "checked">();
+
+  constructor(
+    private readonly eager: EagerStep, private readonly state: () => StepState | string, resume?: StepsState, private readonly noise: NoiseSource[] = [],
+  ) {
+    if (!resume) return;
+    for (const k of resume.seen) this.seen.add(k);
+    for (const [k, g] of Object.entries(resume.graphs)) typeof g === "string" ? this.restored.set(k, g) : this.graphs.set(k, g.refused);
+    Object.assign(this.counts, resume.counts);
+    this.reason = resume.reason;
+    this.ops = resume.ops;
+  }
+
+  /**
+   * Where every set of steps stands, for a checkpoint: a run resumed from it steps each set as
+   * this one would have (eager, recorded, checked or compiled), so its weights come out the same.
+   */
+  snapshot(): StepsState {
+    const graphs: StepsState["graphs"] = Object.fromEntries(this.restored);
+    for (const [k, g] of this.graphs) graphs[k] = typeof g === "string" ? { refused: g } : g.checked ? "checked" : "recorded";
+    return { seen: [...this.seen], graphs, counts: { ...this.counts }, ...(this.reason !== undefined ? { reason: this.reason } : {}), ...(this.ops !== undefined ? { ops: this.ops } : {}) };
+  }
 
   /**
    * One step on a batch. Per-example loss weights `w` are an input of the graph like the batch
@@ -113,6 +138,7 @@ export class CompiledSteps {
     const state = this.refusal ?? this.state();
     if (typeof state === "string") return this.eagerly(b, state);
     const key = batchTensors(b).map((t) => t.shape.join("x")).join(",") + "|" + state.variables.map((v) => v.name).join(",");
+    if (this.restored.has(key)) await this.rerecord(key, state, b);
     const graph = this.graphs.get(key);
     if (typeof graph === "string") return this.eagerly(b, graph);
     if (graph && !graph.checked) return this.check(key, state, b, graph);
@@ -128,7 +154,7 @@ export class CompiledSteps {
   /** How the steps ran, for the stage's report: `tensorflow graph, 303 ops: 40 of 42 steps` (and why any set stayed eager), or why none compiled. */
   describe(): string {
     const total = this.counts.compiled + this.counts.eager;
-    const ops = [...this.graphs.values()].find((g): g is Graph => typeof g !== "string" && g.checked)?.ops;
+    const { ops } = this;
     if (ops !== undefined) return `tensorflow graph, ${ops} ops: ${this.counts.compiled} of ${total} steps${this.reason ? `; some eager: ${this.reason}` : ""}`;
     return `eager: ${this.reason ?? "no set of steps was long enough to compile"}`;
   }
@@ -136,6 +162,32 @@ export class CompiledSteps {
   dispose(): void {
     for (const g of this.graphs.values()) if (typeof g !== "string") g.dispose();
     this.graphs.clear();
+  }
+
+  /**
+   * The graph an interrupted run had recorded for `key`, recorded again on this batch without
+   * its step taking effect: the weights, the optimizer's state, the dropout draws and the step
+   * counts are put back as they were.
+   */
+  private async rerecord(key: string, state: StepState, b: StepBatch): Promise<void> {
+    const stage = this.restored.get(key)!;
+    this.restored.delete(key);
+    const assigned = [...state.variables, ...state.updated];
+    const start = assigned.map((v) => tf.keep(v.clone()));
+    const counts = { ...this.counts };
+    const reason = this.reason;
+    const drawn = this.noise.map((n) => n.draws);
+    try {
+      tf.dispose(await this.record(key, state, b));
+      const graph = this.graphs.get(key);
+      if (graph && typeof graph !== "string") graph.checked = stage === "checked";
+    } finally {
+      assigned.forEach((v, i) => v.assign(start[i]!));
+      this.noise.forEach((n, i) => (n.draws = drawn[i]!));
+      tf.dispose(start);
+      Object.assign(this.counts, counts);
+      this.reason = reason;
+    }
   }
 
   private eagerly(b: StepBatch, why?: string): [tf.Scalar, tf.Tensor] {
@@ -211,8 +263,10 @@ export class CompiledSteps {
       const eager = this.eagerly(b);
       const want = [...eager, ...assigned].map((t) => t.dataSync());
       const err = hostRelativeError(want, got);
-      if (err <= TOLERANCE) graph.checked = true;
-      else {
+      if (err <= TOLERANCE) {
+        graph.checked = true;
+        this.ops ??= graph.ops;
+      } else {
         graph.dispose();
         this.graphs.set(key, `the compiled step differs from the eager one by ${err.toExponential(1)} relative`);
         this.reason ??= this.graphs.get(key) as string;

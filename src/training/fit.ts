@@ -1,7 +1,10 @@
 import * as tf from "@tensorflow/tfjs";
 import type { PhaseConfig } from "../config/types";
+import type { NoiseSource } from "../models/seeded-dropout";
 import type { Callback, EpochLogs } from "./callbacks";
+import type { FitState } from "./checkpoint";
 import { CompiledSteps } from "./compiled-step";
+import { captureFrom, keptTensors, portableSteps, restoreInto, type FitCheckpointing, type FitTarget } from "./fit-resume";
 import { GroupOptimizer, type ParamGroup } from "./param-groups";
 import { learningRateAt } from "./schedule";
 
@@ -43,6 +46,15 @@ export interface FitSpec {
    * phase ends on the weights it started from, as Keras' `baseline` with restore would.
    */
   baseline?: { loss: number; accuracy: number };
+  /**
+   * Every weight training changes, trainable or not (BatchNorm's moving statistics), for a
+   * checkpoint; defaults to `variables`.
+   */
+  state?: tf.Variable[];
+  /** The dropout noise sources the forward pass draws from, whose counts a checkpoint keeps. */
+  noise?: NoiseSource[];
+  /** End-of-epoch checkpoints and resuming from one; absent: neither. */
+  checkpoint?: FitCheckpointing;
 }
 
 export interface FitResult {
@@ -70,36 +82,40 @@ function disposeBatch(b: Batch): void {
 
 /**
  * A Keras-style fit loop with a learning-rate schedule, early stopping with best-weight
- * restore, per-epoch callbacks, and no tensor left behind.
+ * restore, per-epoch callbacks, and no tensor left behind. With `checkpoint`, it hands over its
+ * whole state after every epoch and can start from such a state, ending on the same bits as a
+ * run that was never stopped (docs/resume.md); it does no file I/O itself.
  */
 export async function fit(spec: FitSpec): Promise<FitResult> {
   const { phase } = spec;
-  const opt = new GroupOptimizer(phase.optimizer, spec.groups ?? [{ variables: spec.variables, lrFactor: 1, fromEpoch: 0 }]);
+  const newOptimizer = (): GroupOptimizer => new GroupOptimizer(phase.optimizer, spec.groups ?? [{ variables: spec.variables, lrFactor: 1, fromEpoch: 0 }]);
+  const target: FitTarget = { state: spec.state ?? spec.variables, variables: spec.variables, noise: spec.noise ?? [], opt: newOptimizer() };
   const es = phase.early_stopping;
   const better = (a: number, b: number): boolean =>
     es.monitor === "val_loss" ? a < b - es.min_delta : a > b + es.min_delta;
   const monitored = (v: { loss: number; accuracy: number }): number => (es.monitor === "val_loss" ? v.loss : v.accuracy);
   const restoring = es.enabled && es.restore_best;
   const fromBaseline = restoring && spec.baseline !== undefined;
-  let best = fromBaseline ? monitored(spec.baseline!) : es.monitor === "val_loss" ? Infinity : -Infinity;
-  let bestEpoch = -1;
-  let bestWeights: tf.Tensor[] | undefined = fromBaseline ? spec.variables.map((v) => tf.keep(v.clone())) : undefined;
-  let waited = 0;
-  const history: EpochLogs[] = [];
-  let stoppedEarly = false;
+  const resumed = await resume(spec, target, newOptimizer);
+  let best = resumed ? resumed.early.best : fromBaseline ? monitored(spec.baseline!) : es.monitor === "val_loss" ? Infinity : -Infinity;
+  let bestEpoch = resumed ? resumed.early.bestEpoch : -1;
+  let bestWeights: tf.Tensor[] | undefined = resumed ? keptTensors(resumed.bestWeights) : fromBaseline ? spec.variables.map((v) => tf.keep(v.clone())) : undefined;
+  let waited = resumed?.early.waited ?? 0;
+  const history: EpochLogs[] = resumed ? [...resumed.history] : [];
+  let stoppedEarly = resumed?.early.stoppedEarly ?? false;
   const steps = new CompiledSteps((x, y, w) => {
     let hits: tf.Tensor | undefined;
-    const cost = opt.minimize(() => {
+    const cost = target.opt.minimize(() => {
       const probs = spec.forward(x, true);
       hits = tf.keep(correctCount(y, probs));
       return spec.loss(y, probs, w);
     });
     return [cost, hits!];
-  }, () => opt.stepState());
+  }, () => target.opt.stepState(), resumed && portableSteps(resumed.steps, spec.variables, true), target.noise);
   try {
-    for (let epoch = 0; epoch < phase.epochs; epoch++) {
+    for (let epoch = history.length; epoch < phase.epochs && !stoppedEarly; epoch++) {
       const lr = learningRateAt(phase.learning_rate, phase.schedule, epoch, phase.epochs);
-      opt.startEpoch(epoch, lr);
+      target.opt.startEpoch(epoch, lr);
       const started = performance.now();
       let seen = 0;
       let lossSum = 0;
@@ -144,7 +160,10 @@ export async function fit(spec: FitSpec): Promise<FitResult> {
         }
       } else if (es.enabled && ++waited > es.patience) {
         stoppedEarly = true;
-        break;
+      }
+      if (spec.checkpoint) {
+        const early = { best, bestEpoch, waited, stoppedEarly };
+        await spec.checkpoint.save({ epochsDone: epoch + 1, history: [...history], early, ...(await captureFrom(target, bestWeights)), steps: portableSteps(steps.snapshot(), spec.variables) });
       }
     }
     if (bestWeights) spec.variables.forEach((v, i) => v.assign(bestWeights![i]!));
@@ -152,8 +171,26 @@ export async function fit(spec: FitSpec): Promise<FitResult> {
   } finally {
     steps.dispose();
     tf.dispose(bestWeights ?? []);
-    opt.dispose();
+    target.opt.dispose();
   }
+}
+
+/**
+ * The checkpoint's state put into `target` and its epochs replayed to the callbacks, or
+ * undefined (none, or refused: then `target` is as it was, with a fresh optimizer).
+ */
+async function resume(spec: FitSpec, target: FitTarget, newOptimizer: () => GroupOptimizer): Promise<FitState | undefined> {
+  const saved = spec.checkpoint?.resume;
+  if (!saved) return undefined;
+  const refused = saved.history.length !== saved.epochsDone ? "its history does not match its epoch" : await restoreInto(saved, target);
+  if (refused) {
+    target.opt.dispose();
+    target.opt = newOptimizer();
+    spec.checkpoint!.refused(refused);
+    return undefined;
+  }
+  for (const logs of saved.history) spec.callbacks.onEpochRestored?.(logs);
+  return saved;
 }
 
 /**

@@ -1,4 +1,6 @@
 import * as tf from "@tensorflow/tfjs";
+import type { OptimizerState } from "./checkpoint";
+import { fromHost, mismatch, toHost } from "./host-tensor";
 import type { TunableOptimizer } from "./tunable-optimizer";
 
 /**
@@ -42,6 +44,28 @@ export class FlatAdam implements TunableOptimizer {
   state(): { updated: tf.Variable[]; read: tf.Variable[] } {
     const l = this.layout;
     return l ? { updated: [l.m, l.v, this.accBeta1, this.accBeta2], read: [this.negativeRate] } : { updated: [], read: [] };
+  }
+
+  /** The moments and beta powers, with the variables' names that lay the moments out; none before the first step. */
+  async saveState(): Promise<OptimizerState> {
+    const l = this.layout;
+    if (!l) return { names: [], tensors: [] };
+    return { names: l.names, tensors: await Promise.all([l.m, l.v, this.accBeta1, this.accBeta2].map(toHost)) };
+  }
+
+  /**
+   * The moments are laid out by `variables` (the group's, in order), not by the saved names:
+   * tfjs names variables by a per-process counter, so another process (a sweep worker's
+   * next trial) names the same weights differently.
+   */
+  async loadState(state: OptimizerState, variables: tf.Variable[]): Promise<void> {
+    if (!state.names.length) return;
+    if (state.names.length !== variables.length) throw new Error(`adam state for ${state.names.length} variables, the group has ${variables.length}`);
+    const layout = (this.layout ??= this.lay(variables.map((v) => v.name)));
+    const slots = [layout.m, layout.v, this.accBeta1, this.accBeta2];
+    const wrong = mismatch("adam state", state.tensors, slots);
+    if (wrong) throw new Error(wrong);
+    slots.forEach((v, i) => tf.tidy(() => v.assign(fromHost(state.tensors[i]!))));
   }
 
   applyGradients(grads: tf.NamedTensorMap): void {

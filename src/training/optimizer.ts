@@ -1,6 +1,7 @@
 import * as tf from "@tensorflow/tfjs";
 import type { OptimizerName } from "../config/types";
 import { FlatAdam } from "./flat-adam";
+import { fromHost, toHost } from "./host-tensor";
 import type { TunableOptimizer } from "./tunable-optimizer";
 
 export type { TunableOptimizer };
@@ -18,6 +19,21 @@ export function makeOptimizer(name: OptimizerName, lr: number): TunableOptimizer
       const sgd = optimizer as unknown as { setLearningRate?: (lr: number) => void; learningRate: number };
       if (typeof sgd.setLearningRate === "function") sgd.setLearningRate(next);
       else sgd.learningRate = next;
+    },
+    // tfjs' own: the iteration count first, then each accumulator (rmsprop), by position
+    async saveState() {
+      const weights = await optimizer.getWeights();
+      const tensors = await Promise.all(weights.map((w) => toHost(w.tensor)));
+      weights[0]?.tensor.dispose(); // the count is a scalar made for this call; the rest are the optimizer's own
+      return { names: weights.map((w) => w.name), tensors };
+    },
+    async loadState(s) {
+      const tensors = s.tensors.map(fromHost);
+      try {
+        await optimizer.setWeights(s.names.map((name, i) => ({ name, tensor: tensors[i]! })));
+      } finally {
+        tf.dispose(tensors);
+      }
     },
     dispose: () => optimizer.dispose(),
   };

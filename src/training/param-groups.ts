@@ -1,5 +1,6 @@
 import * as tf from "@tensorflow/tfjs";
 import type { OptimizerName } from "../config/types";
+import type { OptimizerState } from "./checkpoint";
 import type { StepState } from "./compiled-step";
 import { makeOptimizer, type TunableOptimizer } from "./optimizer";
 
@@ -59,6 +60,17 @@ export class GroupOptimizer {
     }
     tf.dispose(grads);
     return value;
+  }
+
+  /** Each group's optimizer state, in group order. */
+  saveState(): Promise<OptimizerState[]> {
+    return Promise.all(this.optimizers.map((o) => o.saveState()));
+  }
+
+  /** Put back saveState's result on fresh optimizers; throws when it does not fit these groups. */
+  async loadState(states: OptimizerState[]): Promise<void> {
+    if (states.length !== this.optimizers.length) throw new Error(`${states.length} optimizer states saved, ${this.optimizers.length} groups now`);
+    for (const [i, s] of states.entries()) await this.optimizers[i]!.loadState(s, this.groups[i]!.variables);
   }
 
   dispose(): void {

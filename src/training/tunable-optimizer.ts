@@ -1,4 +1,5 @@
 import type * as tf from "@tensorflow/tfjs";
+import type { OptimizerState } from "./checkpoint";
 
 /** An optimizer whose learning rate can change between epochs. */
 export interface TunableOptimizer {
@@ -10,4 +11,8 @@ export interface TunableOptimizer {
    * (compiled-step.ts); absent when the optimizer keeps state a recording cannot carry.
    */
   state?(): { updated: tf.Variable[]; read: tf.Variable[] };
+  /** Every slot and counter a step reads and replaces, copied to the host for a checkpoint. */
+  saveState(): Promise<OptimizerState>;
+  /** Put back what saveState gave, on a fresh optimizer of `variables` (its group's, in order), before its first step. */
+  loadState(state: OptimizerState, variables: tf.Variable[]): Promise<void>;
 }
