@@ -2,13 +2,19 @@ import { existsSync, renameSync, rmSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { tempPathFor } from "../util/atomic";
 import { temporaryLive, type EntryInfo, type Leftover } from "./inventory";
-import { META } from "./store";
+import { CHECKPOINT_SUFFIX, META } from "./store";
 
 /**
  * An entry used this recently is kept whatever the mode: a run between a cache hit and the line
  * in its summary that records it, or a plan about to run, may be about to read it.
  */
 export const GC_GRACE_MS = 15 * 60_000;
+
+/**
+ * A checkpoint lets an interrupted training stage resume; one untouched this long belongs to a
+ * run nobody went back to, and gc drops it. One whose entry is committed is dropped at once.
+ */
+export const CHECKPOINT_KEEP_MS = 7 * 24 * 3600_000;
 
 export interface GcOptions {
   /** Entries (`<stage>/<key>`) some kept run recorded; the others go. */
@@ -28,6 +34,8 @@ export interface GcPlan {
   leftovers: Leftover[];
   /** Temporaries left alone: another machine's, or a live process's. */
   foreign: Leftover[];
+  /** Checkpoints kept: a stage computing now, or an interrupted run that may still be resumed. */
+  resumable: Leftover[];
 }
 
 /** Decide what `tlrun cache gc` removes; touches nothing. */
@@ -35,7 +43,7 @@ export function planGc(entries: EntryInfo[], leftovers: Leftover[], opts: GcOpti
   const now = opts.now ?? Date.now();
   const grace = opts.graceMs ?? GC_GRACE_MS;
   const alive = opts.pidAlive ?? pidAlive;
-  const plan: GcPlan = { drop: [], spared: [], leftovers: [], foreign: [] };
+  const plan: GcPlan = { drop: [], spared: [], leftovers: [], foreign: [], resumable: [] };
   const unwanted = new Set<EntryInfo>();
   if (opts.keepBytes !== undefined) {
     let kept = 0;
@@ -53,7 +61,8 @@ export function planGc(entries: EntryInfo[], leftovers: Leftover[], opts: GcOpti
     else plan.drop.push(e);
   }
   for (const l of leftovers) {
-    if (l.kind === "damaged" || !temporaryLive(l, alive)) plan.leftovers.push(l);
+    if (l.kind === "checkpoint") (!l.locked && (l.obsolete || now - l.mtime > CHECKPOINT_KEEP_MS) ? plan.leftovers : plan.resumable).push(l);
+    else if (l.kind === "damaged" || !temporaryLive(l, alive)) plan.leftovers.push(l);
     else plan.foreign.push(l);
   }
   return plan;
@@ -83,7 +92,10 @@ export function applyGc(plan: GcPlan, graceMs = GC_GRACE_MS): { removed: number;
     else if (usedSince(e, graceMs)) skipped.push(`${e.stage}/${e.key.slice(0, 12)}: used meanwhile`);
     else remove(e.dir, e.bytes);
   }
-  for (const l of plan.leftovers) remove(l.path, l.bytes);
+  for (const l of plan.leftovers) {
+    if (l.kind === "checkpoint" && existsSync(`${l.path.slice(0, -CHECKPOINT_SUFFIX.length)}.lock`)) skipped.push(`${l.path}: its stage started meanwhile`);
+    else remove(l.path, l.bytes);
+  }
   return { removed, freed, skipped };
 }
 

@@ -1,7 +1,7 @@
 import { existsSync, lstatSync, readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { HOST_TAG, temporaryOwner } from "../util/atomic";
-import { DAMAGED_MARK, META, readEntryMeta, type EntryMeta } from "./store";
+import { CHECKPOINT_SUFFIX, DAMAGED_MARK, META, readEntryMeta, type EntryMeta } from "./store";
 
 /** Past this size `tlrun plan` suggests `tlrun cache gc`: a sweep's trials add entries quietly. */
 export const LARGE_CACHE_BYTES = 10e9;
@@ -24,9 +24,12 @@ export interface EntryInfo {
   locked: boolean;
 }
 
-/** Something beside the entries: a damaged entry moved aside, or a temporary of a stage being written. */
+/**
+ * Something beside the entries: a damaged entry moved aside, a temporary of a stage being written,
+ * or the checkpoint (`<key>.ckpt`) of a training stage that was interrupted before its entry was committed.
+ */
 export interface Leftover {
-  kind: "damaged" | "temporary";
+  kind: "damaged" | "temporary" | "checkpoint";
   stage: string;
   path: string;
   bytes: number;
@@ -34,6 +37,10 @@ export interface Leftover {
   /** The host and pid a temporary's name gives (damaged folders carry them too). */
   host?: string;
   pid?: number;
+  /** A checkpoint's stage is being computed right now (its entry's lock is there). */
+  locked?: boolean;
+  /** A checkpoint whose entry is committed: nothing will resume from it. */
+  obsolete?: boolean;
 }
 
 /** Bytes under a path (files only; links not followed). */
@@ -89,21 +96,32 @@ export function listLeftovers(root: string): Leftover[] {
     const sdir = join(root, stage);
     for (const name of readdirSync(sdir)) {
       const path = join(sdir, name);
+      if (name.endsWith(CHECKPOINT_SUFFIX)) {
+        const entry = path.slice(0, -CHECKPOINT_SUFFIX.length);
+        const mtime = mtimeMs(path);
+        if (mtime === undefined) continue;
+        out.push({ kind: "checkpoint", stage, path, bytes: pathBytes(path), mtime, locked: existsSync(`${entry}.lock`), obsolete: existsSync(join(entry, META)) });
+        continue;
+      }
       const aside = name.indexOf(DAMAGED_MARK);
       const owner = aside >= 0 ? /^(.+)-(\d+)-\d+$/.exec(name.slice(aside + DAMAGED_MARK.length)) : undefined;
       const temp = aside < 0 ? temporaryOwner(name) : undefined;
       if (aside < 0 && !temp) continue;
-      let mtime: number;
-      try {
-        mtime = statSync(path).mtimeMs;
-      } catch {
-        continue;
-      }
+      const mtime = mtimeMs(path);
+      if (mtime === undefined) continue;
       const who = temp ?? (owner ? { host: owner[1], pid: Number(owner[2]) } : {});
       out.push({ kind: aside >= 0 ? "damaged" : "temporary", stage, path, bytes: pathBytes(path), mtime, ...who });
     }
   }
   return out;
+}
+
+function mtimeMs(path: string): number | undefined {
+  try {
+    return statSync(path).mtimeMs;
+  } catch {
+    return undefined; // removed meanwhile
+  }
 }
 
 /** Whether a temporary belongs to a live process of this machine (another machine's: unknown, so treated as live). */

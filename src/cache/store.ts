@@ -36,6 +36,8 @@ export const META = "meta.json";
 
 /** Where a damaged entry was moved: beside the entries, for `tlrun cache gc` to delete. */
 export const DAMAGED_MARK = ".damaged-";
+/** A training stage's checkpoint folder is its entry's path with this suffix. */
+export const CHECKPOINT_SUFFIX = ".ckpt";
 
 /**
  * Read and check an entry's meta.json: valid JSON that matches its own digest (when it has one).
@@ -108,7 +110,7 @@ export class StageCache {
    * covers it; its temporaries are swept like the entry's.
    */
   checkpointDir(stage: string, key: string): string {
-    return `${this.entryDir(stage, key)}.ckpt`;
+    return `${this.entryDir(stage, key)}${CHECKPOINT_SUFFIX}`;
   }
 
   /** Look up an entry; a damaged one is reported as a miss with a warning, never thrown. */

@@ -41,6 +41,7 @@ async function cacheLs(argv: string[]): Promise<number> {
   const unused = entries.filter((e) => !usersOf(e).length);
   const aside = leftovers.filter((l) => l.kind === "damaged");
   const temps = leftovers.filter((l) => l.kind === "temporary");
+  const checkpoints = leftovers.filter((l) => l.kind === "checkpoint");
   const sum = (xs: Array<{ bytes: number }>): number => xs.reduce((a, x) => a + x.bytes, 0);
   if (values.json) {
     process.stdout.write(JSON.stringify({
@@ -49,7 +50,7 @@ async function cacheLs(argv: string[]): Promise<number> {
         stage: e.stage, key: e.key, bytes: e.bytes, created: e.createdAt ?? null, last_used: new Date(e.lastUsed).toISOString(),
         runs: usersOf(e), digests: e.digests, locked: e.locked, ...(e.problem ? { problem: e.problem } : {}),
       })),
-      totals: { entries: entries.length, bytes, unused_entries: unused.length, unused_bytes: sum(unused), damaged_aside: aside.length, damaged_aside_bytes: sum(aside), temporaries: temps.length, temporary_bytes: sum(temps) },
+      totals: { entries: entries.length, bytes, unused_entries: unused.length, unused_bytes: sum(unused), damaged_aside: aside.length, damaged_aside_bytes: sum(aside), temporaries: temps.length, temporary_bytes: sum(temps), checkpoints: checkpoints.length, checkpoint_bytes: sum(checkpoints) },
     }) + "\n");
     return EXIT.ok;
   }
@@ -71,6 +72,7 @@ async function cacheLs(argv: string[]): Promise<number> {
   out.push(`total: ${entries.length} entries, ${formatBytes(bytes)} in ${shown(root)}/; ${usage}`);
   if (aside.length) out.push(`${aside.length} damaged entr${aside.length === 1 ? "y" : "ies"} moved aside (${formatBytes(sum(aside))}); tlrun cache gc deletes ${aside.length === 1 ? "it" : "them"}`);
   if (temps.length) out.push(`${temps.length} temporar${temps.length === 1 ? "y" : "ies"} of stages being written or abandoned (${formatBytes(sum(temps))})`);
+  if (checkpoints.length) out.push(`${checkpoints.length} checkpoint${checkpoints.length === 1 ? "" : "s"} of interrupted training (${formatBytes(sum(checkpoints))}): re-running the run resumes from ${checkpoints.length === 1 ? "it" : "them"}`);
   if (entries.some((e) => !e.digests && !e.problem)) out.push("* recorded before digests: checked by size only (tlrun cache verify cannot check their content)");
   process.stdout.write(out.join("\n") + "\n");
   return EXIT.ok;

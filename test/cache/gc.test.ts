@@ -66,3 +66,31 @@ test("sizes parse and print in decimal units", () => {
   assert.equal(formatBytes(210_000_000), "210 MB");
   assert.equal(formatBytes(512), "512 B");
 });
+
+test("gc drops a checkpoint whose entry is committed or that nobody resumed for a week, never one whose stage is running", (t) => {
+  const root = tempDir(t);
+  const cache = new StageCache(root);
+  entry(cache, "fine-tune", "done", 100, 120);
+  const ckpt = (key: string, ageDays: number, locked = false): string => {
+    const dir = cache.checkpointDir("fine-tune", key);
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, "tensors.bin"), Buffer.alloc(64));
+    const when = new Date(Date.now() - ageDays * 86_400_000);
+    utimesSync(dir, when, when);
+    if (locked) writeFileSync(`${cache.entryDir("fine-tune", key)}.lock`, "{}");
+    return dir;
+  };
+  const obsolete = ckpt("done", 0);
+  const interrupted = ckpt("half", 1);
+  const abandoned = ckpt("old", 8);
+  const running = ckpt("busy", 8, true);
+  const leftovers = listLeftovers(root);
+  assert.deepEqual(leftovers.filter((l) => l.kind === "checkpoint").map((l) => l.path).sort(), [obsolete, interrupted, abandoned, running].sort());
+  const plan = planGc(listEntries(root), leftovers, { needed: new Set(["fine-tune/done"]) });
+  assert.deepEqual(plan.leftovers.map((l) => l.path).sort(), [obsolete, abandoned].sort());
+  assert.deepEqual(plan.resumable.map((l) => l.path).sort(), [interrupted, running].sort());
+  applyGc(plan);
+  assert.ok(!existsSync(obsolete) && !existsSync(abandoned));
+  assert.ok(existsSync(interrupted) && existsSync(running));
+  assert.ok(cache.lookup("fine-tune", "done").hit, "the entry itself stays");
+});
