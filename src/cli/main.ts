@@ -41,7 +41,8 @@ usage:
       --queue URL        send trials to a BullMQ queue on Redis, served by 'tlrun worker'
       --resume [--id ID] continue the newest (or the named) unfinished sweep of this file
       --set, --backend, --json as for run
-  tlrun worker --queue redis://HOST:PORT [--name Q] [--lock-seconds S]   run sweep trials from the queue
+  tlrun worker --queue redis://HOST:PORT [--allow DIR]... [--name Q] [--lock-seconds S]
+                     run sweep trials from the queue, only those under the --allow folders (tlrun worker -h)
   tlrun plan <pipeline.yaml> [--set ...] [--json]   list the stages and whether each is cached
   tlrun validate <pipeline.yaml> [--set ...]        check the file; exit 2 with located errors
   tlrun doctor [--json]                             backends, versions, weights
