@@ -30,11 +30,12 @@ export function connect(url: string): RedisClient {
 const FATAL = /WRONGPASS|NOAUTH|invalid password|invalid username|certificate|self[- ]signed|SSL|TLS|EPROTO/i;
 
 /** What to do about a connection error, for the message that ends the command. */
-function advice(message: string): string {
+function advice(message: string, url: string): string {
   if (/NOAUTH/i.test(message)) return `the server needs a password: write redis://:PASSWORD@host:port, or set ${PASSWORD_ENV}`;
   if (/WRONGPASS|invalid password|invalid username/i.test(message)) return `the server refused the password: check the one in the URL or in ${PASSWORD_ENV}`;
   if (/certificate|self[- ]signed/i.test(message)) return `the server's TLS certificate is not trusted: set ${CA_ENV} to the PEM file of the CA that signed it`;
   if (/SSL|TLS|EPROTO/i.test(message)) return "TLS failed: use rediss:// only for a server's TLS port, and redis:// for its plain port";
+  if (/^rediss:/i.test(url) && /no answer/.test(message)) return "no TLS answer: is this the server's --tls-port? (redis:// is for its plain port)";
   return "start it (e.g. 'redis-server --port 6379') or pass another --queue URL";
 }
 
@@ -52,7 +53,7 @@ export async function ping(conn: RedisClient, url: string): Promise<void> {
   } catch (err) {
     conn.disconnect();
     const message = (err as Error).message;
-    throw new UsageError(redactText(`cannot use Redis at ${url} (${message}); ${advice(message)}`, url));
+    throw new UsageError(redactText(`cannot use Redis at ${url} (${message}); ${advice(message, url)}`, url));
   } finally {
     conn.off("error", onError);
   }

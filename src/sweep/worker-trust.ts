@@ -65,6 +65,13 @@ export function requireWithin(what: string, path: string, roots: readonly string
   throw new JobRefused(`refused: the ${what} ${shown} is outside this worker's allowed folders (${roots.join(", ")}); start 'tlrun worker' with --allow <folder> to allow it`);
 }
 
+/**
+ * The config values that name files, each checked here: data.dir, base.model and base.weights by
+ * `configPaths`, runtime.runs_dir through the job's runsDir (a trial records there, whatever the
+ * file says). A test compares this list with the schema's path fields, so a new one is not missed.
+ */
+export const CHECKED_CONFIG_PATHS: readonly string[] = ["data.dir", "base.model", "base.weights", "runtime.runs_dir"];
+
 /** The paths a resolved config makes a trial read or write, besides the runs folder the job names. */
 export function configPaths(loaded: LoadedConfig): Array<[string, string]> {
   const { model, weights } = loaded.config.base;
