@@ -356,7 +356,10 @@ test("workers refuse jobs outside their --allow folders or badly signed, keep se
   mark("raw jobs refused");
   // Good jobs: worker A completes one after all those refusals; worker B two signed ones it cannot check.
   // They are tracked live in MLflow, once it is up.
-  if (mlflowStarting) await mlflowStarting, mark("mlflow up");
+  if (mlflowStarting) {
+    await mlflowStarting;
+    mark("mlflow up");
+  }
   const goodA = sweepA([p], SECRET, tracked);
   const goodB = tlrun(["sweep", join(root, "p2.yaml"), "--queue", bUrl, "--queue-name", qb, "--json"], root, { ...bEnv, TLRUN_QUEUE_SECRET: SECRET, ...tracked });
   for (const [name, proc, n] of [["A", goodA, 1], ["B", goodB, 2]] as const) {
