@@ -48,7 +48,8 @@ export async function ping(conn: RedisClient, url: string): Promise<void> {
   } catch (err) {
     conn.disconnect();
     const message = (err as Error).message;
-    throw new UsageError(redactText(`cannot use Redis at ${url} (${message}); ${advice(message, url)}`, url));
+    const verb = /WRONGPASS|NOAUTH|invalid password|invalid username/i.test(message) ? "cannot use" : "cannot reach";
+    throw new UsageError(redactText(`${verb} Redis at ${url} (${message}); ${advice(message, url)}`, url));
   } finally {
     conn.off("error", onError);
   }
