@@ -41,9 +41,11 @@ usage:
   tlrun sweep <pipeline.yaml> [options]  run the file's sweep: block; trials share cached stages
       --parallel N       trials at once (overrides sweep.parallel), each in a worker process
       --queue URL        send trials to a BullMQ queue on Redis, served by 'tlrun worker'
+                         (redis://:PASSWORD@HOST:PORT or rediss:// for TLS; see tlrun worker -h)
       --resume [--id ID] continue the newest (or the named) unfinished sweep of this file
       --set, --backend, --json as for run
-  tlrun worker --queue redis://HOST:PORT [--name Q] [--lock-seconds S]   run sweep trials from the queue
+  tlrun worker --queue redis://HOST:PORT [--allow DIR]... [--name Q] [--lock-seconds S]
+                     run sweep trials from the queue, only those under the --allow folders (tlrun worker -h)
   tlrun plan <pipeline.yaml> [--set ...] [--json]   list the stages and whether each is cached
   tlrun validate <pipeline.yaml> [--set ...]        check the file; exit 2 with located errors
   tlrun doctor [--json]                             backends, versions, weights

@@ -1,7 +1,9 @@
 import type { BackendChoice } from "../config/types";
 import { EXIT, UsageError } from "../errors";
 import { serveQueue, DEFAULT_QUEUE } from "../sweep/queue";
+import { secretFrom } from "../sweep/job-signature";
 import { runSweep } from "../sweep/run";
+import { allowedRoots } from "../sweep/worker-trust";
 import { JSON_OPTION, SET_OPTION, parse } from "./args";
 import { resumeSweepCommand } from "./resume-command";
 import { BACKENDS } from "./run";
@@ -55,14 +57,46 @@ export async function sweepCommand(argv: string[]): Promise<number> {
   }
 }
 
+export const WORKER_HELP = `tlrun worker --queue URL [--allow DIR]... [--name Q] [--lock-seconds S]
+
+Run sweep trials from a BullMQ queue on Redis, one at a time, until stopped (Ctrl-C).
+
+  --queue URL         redis://[:PASSWORD@]HOST:PORT[/DB], or rediss://… for TLS
+  --allow DIR         a folder jobs may read and write under (repeatable; default: the
+                      working directory). A job whose pipeline file, data folder, runs
+                      folder, base model or weights file (after its --set overrides, with
+                      symbolic links followed) lies outside every --allow folder is refused:
+                      the trial fails with the reason and the worker goes on serving.
+  --name Q            the queue's name (default ${DEFAULT_QUEUE}); as 'tlrun sweep --queue-name'
+  --lock-seconds S    a trial whose worker stops renewing its lock this long is retried (60)
+
+Trust: anyone who can write to the Redis can queue jobs, so put a password on it
+(redis-server --requirepass) and, across a network, TLS. The worker runs only jobs that
+name paths under its --allow folders, and with TLRUN_QUEUE_SECRET set (on the sweep and
+the workers, never as a flag) only jobs signed with that secret (HMAC-SHA256).
+
+Environment:
+  TLRUN_REDIS_PASSWORD  the Redis password, when it is not in the URL (keeps it out of ps)
+  TLRUN_REDIS_CA        a PEM file of the CA that signed a rediss:// server's certificate
+  TLRUN_QUEUE_SECRET    the shared secret jobs are signed with
+The password is shown as *** wherever a URL is printed.`;
+
 /** `tlrun worker --queue redis://…`: run sweep trials from a BullMQ queue until stopped. */
 export async function workerCommand(argv: string[]): Promise<number> {
-  const { values } = parse(argv, { queue: { type: "string" }, name: { type: "string" }, "lock-seconds": { type: "string" } }, 0);
-  if (!values.queue) throw new UsageError("tlrun worker needs --queue redis://host:port (the Redis a 'tlrun sweep --queue' uses)");
+  const { values } = parse(argv, {
+    queue: { type: "string" }, name: { type: "string" }, "lock-seconds": { type: "string" }, allow: { type: "string", multiple: true }, help: { type: "boolean", short: "h" },
+  }, 0);
+  if (values.help) {
+    process.stdout.write(WORKER_HELP + "\n");
+    return EXIT.ok;
+  }
+  if (!values.queue) throw new UsageError("tlrun worker needs --queue redis://host:port (the Redis a 'tlrun sweep --queue' uses); see tlrun worker --help");
+  const roots = allowedRoots(values.allow ?? []);
+  const lockSeconds = positiveInt("--lock-seconds", values["lock-seconds"]) ?? 60;
   const { signal, dispose } = interruptible();
   try {
     await serveQueue(values.queue, {
-      name: values.name ?? DEFAULT_QUEUE, lockSeconds: positiveInt("--lock-seconds", values["lock-seconds"]) ?? 60, signal,
+      name: values.name ?? DEFAULT_QUEUE, lockSeconds, roots, secret: secretFrom(), signal,
       log: (line) => void process.stderr.write(`tlrun worker ${process.pid}: ${line}\n`),
     });
     return EXIT.ok;

@@ -5,6 +5,7 @@
 
 export interface RedisClient {
   on(event: "error", listener: (err: Error) => void): this;
+  off(event: "error", listener: (err: Error) => void): this;
   ping(): Promise<string>;
   duplicate(): RedisClient;
   disconnect(): void;
@@ -18,7 +19,7 @@ export interface RedisMulti {
 }
 
 export interface IORedisModule {
-  Redis: new (url: string, opts: { maxRetriesPerRequest: null; lazyConnect: boolean }) => RedisClient;
+  Redis: new (url: string, opts: { maxRetriesPerRequest: null; lazyConnect: boolean; password?: string; tls?: { ca?: Buffer } }) => RedisClient;
 }
 
 export interface Job<T> {
@@ -64,5 +65,7 @@ export interface Worker {
 export interface BullMQModule {
   Queue: new (name: string, opts: { connection: RedisClient }) => Queue;
   QueueEvents: new (name: string, opts: { connection: RedisClient }) => QueueEvents;
+  /** Thrown by a processor: the job fails at once, without the retries its options allow. */
+  UnrecoverableError: new (message: string) => Error;
   Worker: new <T>(name: string, processor: (job: Job<T>) => Promise<unknown>, opts: WorkerSettings) => Worker;
 }

@@ -1,33 +1,18 @@
-import { UsageError } from "../errors";
 import { requireExtra } from "../util/extras";
-import type { BullMQModule, IORedisModule, Job, Queue, QueueEvents, RedisClient } from "./queue-api";
+import type { BullMQModule, Job, Queue, QueueEvents, RedisClient } from "./queue-api";
 import { promotable, type RungStore } from "./asha";
 import type { TrialRunner } from "./runners";
+import { JobRefused } from "./job-spec";
+import { envelope, SECRET_ENV, secretFrom } from "./job-signature";
+import { connect, ping } from "./redis-connection";
+import { redactText, redactUrl } from "./redis-url";
 import { runTrial, type TrialEvent, type TrialResult, type TrialSpec } from "./trial";
+import { admitJob } from "./worker-trust";
+
+export { connect, ping };
 
 /** The BullMQ queue name sweeps and workers meet on, unless `--name` says otherwise. */
 export const DEFAULT_QUEUE = "tlrun-trials";
-
-/** A Redis connection for BullMQ from `redis://[user:pass@]host:port[/db]`; bullmq and ioredis are installed on first use. */
-export function connect(url: string): RedisClient {
-  if (!/^rediss?:\/\//.test(url)) throw new UsageError(`--queue takes a Redis URL such as redis://127.0.0.1:6379, found '${url}'`);
-  const { Redis } = requireExtra<IORedisModule>("ioredis");
-  const conn = new Redis(url, { maxRetriesPerRequest: null, lazyConnect: false });
-  // Connection errors are retried by ioredis and reported by ping() or BullMQ; never as a stack.
-  conn.on("error", () => undefined);
-  return conn;
-}
-
-/** Check the server answers before anything is enqueued, with a message that says what to start. */
-export async function ping(conn: RedisClient, url: string): Promise<void> {
-  const timeout = new Promise<never>((_, reject) => setTimeout(() => reject(new Error("no answer in 5 s")), 5000).unref());
-  try {
-    await Promise.race([conn.ping(), timeout]);
-  } catch (err) {
-    conn.disconnect();
-    throw new UsageError(`cannot reach Redis at ${url} (${(err as Error).message}); start it (e.g. 'redis-server --port 6379') or pass another --queue URL`);
-  }
-}
 
 /**
  * ASHA rungs in Redis, shared by workers on every machine: one hash per sweep and rung, trial →
@@ -52,6 +37,8 @@ export class QueueRunner implements TrialRunner {
   private readonly queue: Queue;
   private readonly events: QueueEvents;
   private readonly eventsConn: RedisClient;
+  /** TLRUN_QUEUE_SECRET: when set, each job is signed for the workers that check. */
+  private readonly secret = secretFrom();
 
   constructor(private readonly conn: RedisClient, name: string, private readonly jobSuffix: string) {
     const bullmq = requireExtra<BullMQModule>("bullmq");
@@ -64,7 +51,7 @@ export class QueueRunner implements TrialRunner {
   async run(spec: TrialSpec, onEvent: (e: TrialEvent) => void, signal: AbortSignal): Promise<TrialResult> {
     await this.events.waitUntilReady();
     const jobId = `${spec.sweepId}-t${spec.index}-${this.jobSuffix}`;
-    const job = await this.queue.add("trial", spec, { jobId, attempts: 2, removeOnComplete: { age: 7 * 24 * 3600 }, removeOnFail: { age: 7 * 24 * 3600 } });
+    const job = await this.queue.add("trial", envelope(spec, jobId, this.secret), { jobId, attempts: 2, removeOnComplete: { age: 7 * 24 * 3600 }, removeOnFail: { age: 7 * 24 * 3600 } });
     const onProgress = ({ jobId: id, data }: { jobId: string; data: unknown }): void => void (id === jobId && onEvent(data as TrialEvent));
     this.events.on("progress", onProgress);
     const aborted = new Promise<never>((_, reject) => signal.addEventListener("abort", () => reject(new Error(`interrupted by ${String(signal.reason)}`)), { once: true }));
@@ -88,22 +75,44 @@ export interface WorkerOptions {
   name: string;
   /** How long a job's lock lasts without renewal; a killed worker's trial is retried after this. */
   lockSeconds: number;
+  /** Real paths of the folders a job may read and write under (worker-trust.ts). */
+  roots: string[];
+  /** TLRUN_QUEUE_SECRET: when set, only jobs signed with it run. */
+  secret?: string;
   log: (line: string) => void;
   signal: AbortSignal;
 }
 
-/** `tlrun worker`: take trials from the queue one at a time until stopped. */
+/** The worker's first line: what it trusts, so a wrong --allow or a missing secret shows at once. */
+export function trustLine(url: string, opts: Pick<WorkerOptions, "name" | "roots" | "secret">): string {
+  const sig = opts.secret ? `runs only jobs signed with ${SECRET_ENV}` : `does not check job signatures (no ${SECRET_ENV})`;
+  return `waiting for trials on ${opts.name} at ${redactUrl(url)}; jobs may use only ${opts.roots.join(", ")}; ${sig}`;
+}
+
+/** `tlrun worker`: take trials from the queue one at a time until stopped, refusing jobs it should not run. */
 export async function serveQueue(url: string, opts: WorkerOptions): Promise<void> {
   const conn = connect(url);
   await ping(conn, url);
   let current: AbortController | undefined;
+  let warned = false;
+  const unchecked = (): void => {
+    if (!warned) opts.log(`warning: jobs on this queue are signed, but this worker does not check signatures; set ${SECRET_ENV} here too`);
+    warned = true;
+  };
   const workerConn = conn.duplicate();
   workerConn.on("error", () => undefined);
   const bullmq = requireExtra<BullMQModule>("bullmq");
   const worker = new bullmq.Worker(
     opts.name,
-    async (job: Job<TrialSpec>) => {
-      const spec = job.data;
+    async (job: Job<unknown>) => {
+      let spec: TrialSpec;
+      try {
+        spec = admitJob(job.data, job.id ?? "", opts.roots, opts.secret, unchecked);
+      } catch (err) {
+        if (!(err instanceof JobRefused)) throw err;
+        opts.log(`job ${job.id}: ${err.message}`);
+        throw new bullmq.UnrecoverableError(err.message);
+      }
       current = new AbortController();
       opts.log(`trial ${spec.index} of sweep ${spec.sweepId} (job ${job.id}, attempt ${job.attemptsMade + 1})`);
       const result = await runTrial(spec, {
@@ -117,8 +126,8 @@ export async function serveQueue(url: string, opts: WorkerOptions): Promise<void
     },
     { connection: workerConn, concurrency: 1, lockDuration: opts.lockSeconds * 1000, stalledInterval: Math.max(1000, (opts.lockSeconds * 1000) / 2), maxStalledCount: 2 },
   );
-  worker.on("error", (err) => opts.log(`queue error: ${err.message}`));
-  opts.log(`waiting for trials on ${opts.name} at ${url.replace(/\/\/[^@]*@/, "//***@")}`);
+  worker.on("error", (err) => opts.log(`queue error: ${redactText(err.message, url)}`));
+  opts.log(trustLine(url, opts));
   await new Promise<void>((resolve) => opts.signal.addEventListener("abort", () => resolve(), { once: true }));
   current?.abort(String(opts.signal.reason ?? "SIGTERM"));
   await worker.close();
