@@ -17,6 +17,7 @@ import { mkdirSync, readdirSync, readFileSync, statSync, utimesSync, writeFileSy
 import { join, resolve } from "node:path";
 import { StageCache } from "../../src/cache/store";
 import { temporaryOwner } from "../../src/util/atomic";
+import { isLockClaim } from "../../src/util/lock-claim";
 import { isSource, tempDir, tinyEmojiDataset, tinyPipeline } from "../helpers";
 import { judge, readTrace, type Attempt } from "./shared-hosts-check";
 
@@ -135,10 +136,10 @@ function temporaries(cacheRoot: string): Array<{ path: string; host?: string; pi
   return out;
 }
 
-/** Every entry folder in the cache (not a temporary, not a lock). */
+/** Every entry folder in the cache (not a temporary, not a lock, not a lock's takeover claim). */
 function entries(cacheRoot: string): Array<{ stage: string; key: string }> {
   return readdirSync(cacheRoot).flatMap((stage) =>
-    readdirSync(join(cacheRoot, stage)).filter((n) => !temporaryOwner(n) && !n.endsWith(".lock")).map((key) => ({ stage, key })));
+    readdirSync(join(cacheRoot, stage)).filter((n) => !temporaryOwner(n) && !n.endsWith(".lock") && !isLockClaim(n)).map((key) => ({ stage, key })));
 }
 
 async function waitExit(p: Proc): Promise<void> {
