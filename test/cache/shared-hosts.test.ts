@@ -317,12 +317,13 @@ test("two hosts share one runs/ folder: 4 workers, random kills; nothing lost, c
   assert.deepEqual(entries(cacheRoot).filter((e) => !cache.lookup(e.stage, e.key).hit), [], "damaged entries after the sweep phase");
 
   const staleLocks = readdirSync(cacheRoot).flatMap((s) => readdirSync(join(cacheRoot, s)).filter((n) => n.endsWith(".lock")));
+  const claims = readdirSync(cacheRoot).flatMap((s) => readdirSync(join(cacheRoot, s)).filter(isLockClaim));
   const crossHost = after.takeovers.filter((e) => !e.detail.startsWith(`${e.host}:`)).length;
   for (const line of [
     `workers 4 on 2 hosts (pids used on both hosts: ${shared.join(", ") || "none"}), rounds ${ROUNDS} + sweep phase`,
     `processes ${all.length}, kills ${kills} (${killsHolding} while holding a lock, ${after.killedComputing.length} mid-computation)`,
     `entries ${entries(cacheRoot).length} (${used.size} used by the rounds' runs), computations finished ${after.commits.size}, lock holds ${after.holds.length}`,
-    `takeovers ${after.takeovers.length} (${crossHost} of another host's lock), lost locks ${after.lost.length}, overlaps ${after.overlaps.length}, double commits ${after.doubleCommits.length}`,
+    `takeovers ${after.takeovers.length} (${crossHost} of another host's lock; takeover claims left ${claims.length}), lost locks ${after.lost.length}, overlaps ${after.overlaps.length}, double commits ${after.doubleCommits.length}`,
     `lost entries 0, damaged 0, stale lock files left by killed holders ${staleLocks.length}, ${((performance.now() - started) / 1000).toFixed(1)} s`,
   ]) t.diagnostic(line);
 });
