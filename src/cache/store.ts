@@ -1,6 +1,7 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, utimesSync } from "node:fs";
 import { join } from "node:path";
-import { FileLock, type LockOptions } from "../util/lock";
+import { FileLock, lockStaleMs, type LockOptions } from "../util/lock";
+import { sweepClaims } from "../util/lock-claim";
 import { HOST_TAG, commitDir, tempPathFor, temporaryOwner, writeFileAtomic } from "../util/atomic";
 import { BLOCK_BYTES, digestFile, digestMismatch, isFeatureFile, metaSelfDigest, smallFileBytes, type FileDigest } from "./digest";
 
@@ -201,14 +202,17 @@ export class StageCache {
   /**
    * Remove temporary folders left by runs that were killed: this machine's whose process is gone.
    * Another machine sharing the folder may be writing its own right now, so its temporaries (and
-   * unattributed ones from before host tags) are removed only once they are a day old.
+   * unattributed ones from before host tags) are removed only once they are a day old. Lock
+   * takeover claims go once old and no longer guarding a holding (lock-claim.ts).
    */
   sweepTemporaries(now = Date.now()): number {
     let n = 0;
     if (!existsSync(this.root)) return 0;
+    const staleMs = lockStaleMs();
     for (const stage of readdirSync(this.root)) {
       const sdir = join(this.root, stage);
       if (!statSync(sdir).isDirectory()) continue;
+      n += sweepClaims(sdir, staleMs, undefined, now);
       for (const name of readdirSync(sdir)) {
         const owner = temporaryOwner(name);
         if (!owner) continue;

@@ -1,18 +1,12 @@
 import { randomUUID } from "node:crypto";
-import { closeSync, linkSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, statSync, utimesSync, writeSync } from "node:fs";
+import { closeSync, linkSync, mkdirSync, openSync, renameSync, rmSync, utimesSync, writeSync } from "node:fs";
 import { hostname } from "node:os";
-import { dirname } from "node:path";
+import { basename, dirname } from "node:path";
 import { UsageError } from "../errors";
 import { tempPathFor } from "./atomic";
+import { claimHolding, supersededClaim, sweepClaims } from "./lock-claim";
+import { holdingAt, isStale, type Holder, type Holding } from "./lock-holding";
 import { trace } from "./trace";
-
-/** Who holds a lock, written into the lock file; `token` tells one holding from the next. */
-interface Holder {
-  pid: number;
-  host: string;
-  at: string;
-  token?: string;
-}
 
 export interface LockOptions {
   /** Polling interval while another process holds the lock. */
@@ -36,9 +30,8 @@ export interface LockOptions {
  * over a lock whose holder is dead on this host or whose file has gone stale.
  *
  * Taking over is not check-then-delete, which lets two waiters that both saw the stale file
- * delete each other's fresh lock: the waiter renames the file aside (only one rename of it can
- * succeed), checks that what it moved is the holding it judged stale, and otherwise puts it
- * back. The holder's heartbeat checks its token, so a lock lost anyway is noticed (`lost`).
+ * delete each other's fresh lock: see takeOver. The holder's heartbeat checks its token, so a
+ * lock lost anyway (its holder paused past the stale time) is noticed (`lost`).
  */
 export class FileLock {
   private beat?: NodeJS.Timeout;
@@ -55,7 +48,7 @@ export class FileLock {
 
   static async acquire(path: string, opts: LockOptions = {}): Promise<FileLock> {
     const pollMs = opts.pollMs ?? 250;
-    const staleMs = opts.staleMs ?? staleMsFromEnv() ?? 60_000;
+    const staleMs = opts.staleMs ?? lockStaleMs();
     mkdirSync(dirname(path), { recursive: true });
     let told = false;
     for (;;) {
@@ -68,11 +61,9 @@ export class FileLock {
         trace("acquire", path, token);
         return lock;
       }
-      const holder = readHolder(path);
-      if (isStale(path, holder, staleMs)) {
-        takeOver(path, holder, staleMs);
-        continue;
-      }
+      const seen = holdingAt(path);
+      if (seen && isStale(seen, staleMs) && takeOver(path, seen, staleMs)) continue;
+      const holder = seen?.holder;
       if (!told && holder) opts.onWait?.(`pid ${holder.pid} on ${holder.host}`), (told = true);
       await new Promise((r) => setTimeout(r, pollMs));
     }
@@ -116,21 +107,31 @@ export class FileLock {
 }
 
 /**
- * Move a lock judged stale out of the way, atomically: rename it aside, then make sure the file
- * moved is the holding that was judged (same token, still stale). If another waiter replaced it
- * in between, the fresh lock is put back where it was, unless the place was taken again.
+ * Move a holding judged stale out of the way; true if this waiter acted on it (the caller then
+ * tries to create its lock at once), false if another waiter has claimed it (poll on).
+ *
+ * Only the waiter that creates the holding's claim (lock-claim.ts) may move the file, and only
+ * after re-reading it as that same holding, still stale: another waiter that judged the same
+ * holding cannot claim it, and the holding cannot leave the path meanwhile except by its own
+ * holder's release, so what is renamed aside is the judged holding. Should its holder have
+ * released it or touched it anyway (alive, but paused past the stale time), the file moved is
+ * put back unless the place was taken again. Exported for tests that drive a race step by step.
  */
-function takeOver(path: string, judged: Holder | undefined, staleMs: number): void {
+export function takeOver(path: string, judged: Holding, staleMs: number): boolean {
+  const claim = claimHolding(path, judged.id, staleMs);
+  if (!claim) return false;
+  trace("claim", path, basename(claim).slice(basename(path).length + 1));
+  const now = holdingAt(path);
+  if (now?.id !== judged.id || !isStale(now, staleMs) || supersededClaim(claim)) return true; // gone or alive meanwhile: look again
   const aside = tempPathFor(path);
   try {
     renameSync(path, aside);
   } catch {
-    return; // another waiter moved it first, or it was released
+    return true; // released meanwhile
   }
-  const moved = readHolder(aside);
-  const same = moved?.token === judged?.token && moved?.pid === judged?.pid && moved?.host === judged?.host;
-  const taken = same && isStale(aside, moved, staleMs);
-  trace(taken ? "takeover" : "putback", path, `${moved?.host ?? "?"}:${moved?.pid ?? "?"}:${moved?.token ?? "?"}`);
+  const moved = holdingAt(aside);
+  const taken = moved?.id === judged.id && isStale(moved, staleMs);
+  trace(taken ? "takeover" : "putback", path, `${moved?.holder?.host ?? "?"}:${moved?.holder?.pid ?? "?"}:${moved?.holder?.token ?? "?"}`);
   if (!taken) {
     try {
       linkSync(aside, path); // back in place only if nobody created a lock meanwhile
@@ -139,6 +140,13 @@ function takeOver(path: string, judged: Holder | undefined, staleMs: number): vo
     }
   }
   rmSync(aside, { force: true });
+  sweepClaims(dirname(path), staleMs, basename(path));
+  return true;
+}
+
+/** The staleness of locks: `$TLRUN_LOCK_STALE_MS`, else a minute. */
+export function lockStaleMs(): number {
+  return staleMsFromEnv() ?? 60_000;
 }
 
 /** TLRUN_LOCK_STALE_MS, for a shared filesystem whose clocks or pauses need another staleness. */
@@ -163,24 +171,5 @@ function tryCreate(path: string, token: string): boolean {
 }
 
 function readHolder(path: string): Holder | undefined {
-  try {
-    return JSON.parse(readFileSync(path, "utf8")) as Holder;
-  } catch {
-    return undefined; // being written or just released
-  }
-}
-
-function isStale(path: string, holder: Holder | undefined, staleMs: number): boolean {
-  if (holder && holder.host === hostname() && holder.pid !== process.pid) {
-    try {
-      process.kill(holder.pid, 0);
-    } catch {
-      return true;
-    }
-  }
-  try {
-    return Date.now() - statSync(path).mtimeMs > staleMs;
-  } catch {
-    return false;
-  }
+  return holdingAt(path)?.holder;
 }

@@ -17,6 +17,7 @@ import { mkdirSync, readdirSync, readFileSync, statSync, utimesSync, writeFileSy
 import { join, resolve } from "node:path";
 import { StageCache } from "../../src/cache/store";
 import { temporaryOwner } from "../../src/util/atomic";
+import { isLockClaim } from "../../src/util/lock-claim";
 import { isSource, tempDir, tinyEmojiDataset, tinyPipeline } from "../helpers";
 import { judge, readTrace, type Attempt } from "./shared-hosts-check";
 
@@ -135,10 +136,10 @@ function temporaries(cacheRoot: string): Array<{ path: string; host?: string; pi
   return out;
 }
 
-/** Every entry folder in the cache (not a temporary, not a lock). */
+/** Every entry folder in the cache (not a temporary, not a lock, not a lock's takeover claim). */
 function entries(cacheRoot: string): Array<{ stage: string; key: string }> {
   return readdirSync(cacheRoot).flatMap((stage) =>
-    readdirSync(join(cacheRoot, stage)).filter((n) => !temporaryOwner(n) && !n.endsWith(".lock")).map((key) => ({ stage, key })));
+    readdirSync(join(cacheRoot, stage)).filter((n) => !temporaryOwner(n) && !n.endsWith(".lock") && !isLockClaim(n)).map((key) => ({ stage, key })));
 }
 
 async function waitExit(p: Proc): Promise<void> {
@@ -316,12 +317,13 @@ test("two hosts share one runs/ folder: 4 workers, random kills; nothing lost, c
   assert.deepEqual(entries(cacheRoot).filter((e) => !cache.lookup(e.stage, e.key).hit), [], "damaged entries after the sweep phase");
 
   const staleLocks = readdirSync(cacheRoot).flatMap((s) => readdirSync(join(cacheRoot, s)).filter((n) => n.endsWith(".lock")));
+  const claims = readdirSync(cacheRoot).flatMap((s) => readdirSync(join(cacheRoot, s)).filter(isLockClaim));
   const crossHost = after.takeovers.filter((e) => !e.detail.startsWith(`${e.host}:`)).length;
   for (const line of [
     `workers 4 on 2 hosts (pids used on both hosts: ${shared.join(", ") || "none"}), rounds ${ROUNDS} + sweep phase`,
     `processes ${all.length}, kills ${kills} (${killsHolding} while holding a lock, ${after.killedComputing.length} mid-computation)`,
     `entries ${entries(cacheRoot).length} (${used.size} used by the rounds' runs), computations finished ${after.commits.size}, lock holds ${after.holds.length}`,
-    `takeovers ${after.takeovers.length} (${crossHost} of another host's lock), lost locks ${after.lost.length}, overlaps ${after.overlaps.length}, double commits ${after.doubleCommits.length}`,
+    `takeovers ${after.takeovers.length} (${crossHost} of another host's lock; takeover claims left ${claims.length}), lost locks ${after.lost.length}, overlaps ${after.overlaps.length}, double commits ${after.doubleCommits.length}`,
     `lost entries 0, damaged 0, stale lock files left by killed holders ${staleLocks.length}, ${((performance.now() - started) / 1000).toFixed(1)} s`,
   ]) t.diagnostic(line);
 });

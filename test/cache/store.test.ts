@@ -1,7 +1,8 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { existsSync, mkdirSync, readFileSync, readdirSync, truncateSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, readdirSync, truncateSync, utimesSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { listEntries, listLeftovers } from "../../src/cache/inventory";
 import { StageCache } from "../../src/cache/store";
 import { HOST_TAG, commitDir, tempPathFor, temporaryOwner } from "../../src/util/atomic";
 import { tempDir } from "../helpers";
@@ -73,4 +74,26 @@ test("committing over an existing entry replaces it without deleting it first, a
   assert.throws(() => commitDir(join(root, "missing"), dest));
   assert.equal(readFileSync(join(dest, "f"), "utf8"), "new");
   assert.deepEqual(readdirSync(root), ["entry"]);
+});
+
+test("lock takeover claims are neither entries nor temporaries; the sweep removes them once old and no longer guarding a holding", (t) => {
+  const root = tempDir(t);
+  const cache = new StageCache(root);
+  const tmp = cache.begin("prepare", "k");
+  cache.commit(tmp, { stage: "prepare", key: "k", digest: "d", seconds: 1, info: {} });
+  const sdir = join(root, "prepare");
+  const claim = (name: string, ageMs: number): void => {
+    writeFileSync(join(sdir, name), "");
+    utimesSync(join(sdir, name), new Date(Date.now() - ageMs), new Date(Date.now() - ageMs));
+  };
+  claim("k.lock.takeover-gone-0", 2 * 3600_000); // its holding was taken over long ago: goes
+  writeFileSync(join(sdir, "k2.lock"), JSON.stringify({ pid: 1, host: "elsewhere", at: "", token: "held" }));
+  claim("k2.lock.takeover-held-0", 2 * 3600_000); // its claimer died, the holding is still there: stays
+  claim("k3.lock.takeover-x-0", 2 * 3600_000);
+  claim("k3.lock.takeover-x-1", 0); // superseded just now by a live claimer: the series stays
+  claim("k4.lock.takeover-ino12-345-0", 0); // fresh
+  assert.deepEqual(listEntries(root).map((e) => e.key), ["k"]);
+  assert.deepEqual(listLeftovers(root), []);
+  assert.equal(cache.sweepTemporaries(), 1);
+  assert.deepEqual(readdirSync(sdir).filter((n) => n.includes(".takeover-")).sort(), ["k2.lock.takeover-held-0", "k3.lock.takeover-x-0", "k3.lock.takeover-x-1", "k4.lock.takeover-ino12-345-0"]);
 });
