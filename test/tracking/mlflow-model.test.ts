@@ -106,7 +106,7 @@ test("a synced run's model loads with mlflow.pyfunc from runs:/<id>/model and pr
   });
 
   // the MLflow UI's list of logged models: the search API shows it, made by this run and ready
-  const res = await fetch(`${server!.uri}/api/2.0/mlflow/logged-models/search`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ experiment_ids: [state.experiment_id] }) });
+  const res = await fetchAgain(`${server!.uri}/api/2.0/mlflow/logged-models/search`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ experiment_ids: [state.experiment_id] }) });
   const models = ((await res.json()) as { models?: Array<{ info: Record<string, string> }> }).models ?? [];
   assert.equal(models.length, 1);
   assert.equal(models[0]!.info.name, "model");
@@ -114,7 +114,23 @@ test("a synced run's model loads with mlflow.pyfunc from runs:/<id>/model and pr
   assert.equal(models[0]!.info.status, "LOGGED_MODEL_READY");
   assert.equal(models[0]!.info.model_id, got.model_id);
   // and the run page's "Logged models": the run names it among its outputs
-  const runRes = await fetch(`${server!.uri}/api/2.0/mlflow/runs/get?run_id=${state.run_id}`);
+  const runRes = await fetchAgain(`${server!.uri}/api/2.0/mlflow/runs/get?run_id=${state.run_id}`);
   const outputs = ((await runRes.json()) as { run: { outputs?: { model_outputs?: Array<{ model_id: string }> } } }).run.outputs?.model_outputs ?? [];
   assert.deepEqual(outputs.map((o) => o.model_id), [got.model_id]);
 });
+
+/**
+ * fetch, tried again when the connection itself fails: on a loaded machine the server's single
+ * worker can be restarting after the Python client's long requests (seen once in CI as "fetch
+ * failed"). Only connection errors are retried; every answer is checked as it comes.
+ */
+async function fetchAgain(url: string, init?: RequestInit): Promise<Response> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await fetch(url, init);
+    } catch (err) {
+      if (attempt >= 5) throw err;
+      await new Promise((r) => setTimeout(r, 2000));
+    }
+  }
+}
