@@ -101,11 +101,14 @@ export function judge(attempts: Attempt[]): Verdict {
         if (hs[j]!.start < hs[i]!.end)
           overlaps.push(`${lock}: ${hs[j]!.host} pid ${hs[j]!.pid} (${hs[j]!.attempt}) took it ${ms(hs[i]!.end - hs[j]!.start)} ms before ${hs[i]!.host} pid ${hs[i]!.pid} (${hs[i]!.attempt}) let go (${hs[i]!.ended})`);
   }
+  // a training stage's checkpoint (<entry>.ckpt) is committed after every epoch, under its entry's lock
+  const entryOf = (path: string): string => (path.endsWith(".ckpt") ? path.slice(0, -".ckpt".length) : path);
+  const allCommits = events.filter((x) => x.kind === "commit");
   const commits = new Map<string, TraceEvent[]>();
-  for (const e of events.filter((x) => x.kind === "commit")) commits.set(e.path, [...(commits.get(e.path) ?? []), e]);
+  for (const e of allCommits.filter((x) => !x.path.endsWith(".ckpt"))) commits.set(e.path, [...(commits.get(e.path) ?? []), e]);
   const doubleCommits = [...commits].filter(([, cs]) => cs.length > 1).map(([p, cs]) => `${p}: committed ${cs.length} times (${cs.map((c) => c.attempt).join(", ")})`);
-  const unlockedCommits = [...commits.values()].flat()
-    .filter((c) => !holds.some((h) => h.attempt === c.attempt && h.lock === `${c.path}.lock` && h.start < c.t && c.t < h.end))
+  const unlockedCommits = allCommits
+    .filter((c) => !holds.some((h) => h.attempt === c.attempt && h.lock === `${entryOf(c.path)}.lock` && h.start < c.t && c.t < h.end))
     .map((c) => `${c.path}: committed by ${c.attempt} outside its hold of the lock`);
   const killedComputing = holds.filter((h) => h.ended === "killed" && !(commits.get(h.lock.replace(/\.lock$/, "")) ?? []).some((c) => c.attempt === h.attempt));
   return {
