@@ -1,4 +1,4 @@
-import { EXIT, TlrunError, didYouMean } from "../errors";
+import { EXIT, HelpRequested, TlrunError, didYouMean } from "../errors";
 import { cacheCommand } from "./cache";
 import { datasetCommand } from "./dataset";
 import { doctorCommand } from "./doctor";
@@ -13,7 +13,8 @@ import { uiCommand } from "./ui";
 import { validateCommand } from "./validate";
 import { TLRUN_VERSION } from "../util/version";
 
-const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = {
+/** Every subcommand by name; each takes `--help` through `parse` (test/cli/help.test.ts holds every one to it). */
+export const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = {
   run: runCommand,
   plan: planCommand,
   validate: validateCommand,
@@ -84,6 +85,10 @@ export async function main(argv: string[]): Promise<number> {
 
 /** Print an error the way its kind deserves and return the exit code. */
 export function reportError(err: unknown): number {
+  if (err instanceof HelpRequested) {
+    process.stdout.write(err.usage.replace(/\n?$/, "\n"));
+    return EXIT.ok;
+  }
   if (err instanceof TlrunError) {
     process.stderr.write(`${err.message.startsWith("/") || /^\S+:\d+:\d+/.test(err.message) ? "" : "tlrun: "}${err.message}\n`);
     return err.exitCode;

@@ -78,9 +78,16 @@ function formatPlan(plan: Plan): string {
   return lines.join("\n") + "\n";
 }
 
+export const PLAN_USAGE = `tlrun plan <pipeline.yaml> [--set path=value]... [--force] [--json]
+  list the stages in run order and whether each is cached, with its cache key, the cache's size,
+  the class counts per split (from the file names) and, for a sweep: block, the trials
+    --set path=value   override a config value (repeatable), as for tlrun run
+    --force            show the plan of a forced run (every stage runs)
+    --json             the plan as one JSON object on stdout`;
+
 /** `tlrun plan <file>`: the stages in run order and whether each will hit the cache. */
 export async function planCommand(argv: string[]): Promise<number> {
-  const { values, positionals } = parse(argv, { ...SET_OPTION, ...JSON_OPTION, force: { type: "boolean" } }, 1);
+  const { values, positionals } = parse(argv, { ...SET_OPTION, ...JSON_OPTION, force: { type: "boolean" } }, 1, PLAN_USAGE);
   const loaded = loadPipeline(positionals[0]!, { overrides: values.set ?? [] });
   const plan = resolve(loaded, undefined, { force: values.force });
   const sweep = loaded.config.sweep ? planSweep(loaded, values.set ?? []) : undefined;

@@ -13,6 +13,17 @@ const useColor = (s: NodeJS.WriteStream): boolean => !!s.isTTY && !process.env.N
 
 export const BACKENDS = ["auto", "native", "native-gpu", "wasm", "cpu"];
 
+export const RUN_USAGE = `tlrun run <pipeline.yaml> [--set path=value]... [--force] [--backend NAME] [--json]
+tlrun <pipeline.yaml> [options]   (the same)
+  run the pipeline's stages in order, taking each from the stage cache when its inputs are unchanged
+    --set path=value   override a config value (repeatable), e.g. --set train.head.epochs=5; validated again
+    --force            re-run every stage, ignoring the cache
+    --backend NAME     ${BACKENDS.join(" | ")} (default auto: the fastest that loads)
+    --json             print the run summary as one JSON object on stdout; on failure, one object
+                       with status "failed" (or "interrupted"), the error and the exit code
+  Ctrl-C stops after the current batch and keeps what finished; the same command resumes.
+  exit codes: 0 ok, 1 run failed, 2 invalid config or usage, 130 interrupted`;
+
 /** `tlrun run <file>`: run the pipeline; Ctrl-C stops it cleanly and the next run resumes. */
 export async function runCommand(argv: string[]): Promise<number> {
   const args = argv[0] === "run" ? argv.slice(1) : argv;
@@ -20,6 +31,7 @@ export async function runCommand(argv: string[]): Promise<number> {
     args,
     { ...SET_OPTION, ...JSON_OPTION, force: { type: "boolean" }, backend: { type: "string" } },
     1,
+    RUN_USAGE,
   );
   if (values.backend && !BACKENDS.includes(values.backend))
     throw new UsageError(`--backend ${values.backend} is not a backend; write one of ${BACKENDS.join(", ")}`);
