@@ -12,6 +12,7 @@ import { sweepCommand, workerCommand } from "./sweep";
 import { uiCommand } from "./ui";
 import { validateCommand } from "./validate";
 import { TLRUN_VERSION } from "../util/version";
+import { printFailureJson } from "./json-failure";
 
 /** Every subcommand by name; each takes `--help` through `parse` (test/cli/help.test.ts holds every one to it). */
 export const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = {
@@ -79,7 +80,9 @@ export async function main(argv: string[]): Promise<number> {
     if (/\.ya?ml$/i.test(first)) return await runCommand(argv);
     throw new TlrunError(`unknown command '${first}'. ${didYouMean(first, Object.keys(COMMANDS))} (see tlrun --help)`, EXIT.usage);
   } catch (err) {
-    return reportError(err);
+    const code = reportError(err);
+    printFailureJson(argv, err, code);
+    return code;
   }
 }
 

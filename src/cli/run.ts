@@ -7,6 +7,8 @@ import { trackerFromEnv } from "../tracking/observer";
 import { readRunFolder } from "../report/read-run";
 import { formatRunEnd } from "../report/terminal";
 import { resumeRunCommand } from "./resume-command";
+import { attachRun } from "./json-failure";
+import type { RunSummary } from "../runs/record";
 
 /** Colour only on a terminal, and never when NO_COLOR is set (no-color.org). */
 const useColor = (s: NodeJS.WriteStream): boolean => !!s.isTTY && !process.env.NO_COLOR;
@@ -46,18 +48,21 @@ export async function runCommand(argv: string[]): Promise<number> {
   process.on("SIGINT", onSignal);
   process.on("SIGTERM", onSignal);
   const tracker = trackerFromEnv((m) => void process.stderr.write(`tlrun: ${m}\n`));
+  let ended: RunSummary | undefined; // the recorded run, for --json's failure object
   try {
     const summary = await execute(loaded, {
       force: values.force,
       backend: values.backend as BackendChoice | undefined,
       signal: controller.signal,
       stream: process.stderr,
-      observers: [tracker],
+      observers: [tracker, { onRunEnd: (s) => void (ended = s) }],
       resumeCommand: resumeRunCommand(argv),
     });
     if (values.json) process.stdout.write(JSON.stringify(summary) + "\n");
     else process.stdout.write(formatRunEnd(readRunFolder(summary.run_dir).report, summary, { color: useColor(process.stdout), mlflowUrl: tracker.runUrl() }));
     return EXIT.ok;
+  } catch (err) {
+    throw attachRun(err, ended);
   } finally {
     process.off("SIGINT", onSignal);
     process.off("SIGTERM", onSignal);

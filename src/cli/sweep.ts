@@ -56,14 +56,15 @@ export async function sweepCommand(argv: string[]): Promise<number> {
       parallel: positiveInt("--parallel", values.parallel), backend: values.backend as BackendChoice | undefined, signal,
       resumeCommand: (sweepId) => resumeSweepCommand(["sweep", ...argv], sweepId),
     });
-    if (values.json) process.stdout.write(JSON.stringify(out) + "\n");
+    const failed = out.status === "failed";
+    if (values.json) process.stdout.write(JSON.stringify(failed ? { ...out, error: "every trial failed", exit_code: EXIT.runFailed } : out) + "\n");
     else {
       const b = out.best;
       process.stderr.write(`sweep ${out.sweep_id} ${out.status}: ${out.trials.length} trials in ${out.seconds.toFixed(1)}s\n`);
       process.stderr.write(b ? `  best: trial ${b.trial} ${out.metric} ${b.value.toFixed(4)} with ${JSON.stringify(b.params)}\n  run ${b.run_id}\n` : "  no trial completed\n");
       process.stderr.write(`  ${out.sweep_dir}/sweep/trials.csv\n`);
     }
-    return out.status === "failed" ? EXIT.runFailed : EXIT.ok;
+    return failed ? EXIT.runFailed : EXIT.ok;
   } finally {
     dispose();
   }
