@@ -847,8 +847,10 @@ export interface SweepConfig {
  */
 export interface PipelineConfig {
   /**
-   * Name of the pipeline, used in run records and output folder names. Letters, digits, '.', '_'
-   * and '-', starting with a letter or digit.
+   * Name of the pipeline, kept whole in the run record (summary.json) and shown in reports and
+   * MLflow. Any text: folder names use a cleaned, shortened form of it (accents dropped, other
+   * characters than letters, digits, '.', '_' and '-' replaced by '-', at most 64 characters; e.g.
+   * runs/<time>-<cleaned name>-<8 hex>/).
    */
   name: string;
   /**
