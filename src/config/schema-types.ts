@@ -400,7 +400,9 @@ export interface EarlyStoppingConfig {
    */
   monitor: "val_loss" | "val_accuracy";
   /**
-   * Epochs without improvement before stopping.
+   * Epochs without improvement after which training stops, as in Keras' EarlyStopping: with
+   * patience 4 and the best epoch 6, training stops after epoch 10 (and restore_best goes back to
+   * epoch 6's weights).
    * @default 3
    */
   patience: number;
