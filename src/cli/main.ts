@@ -61,6 +61,7 @@ usage:
   tlrun ui [--port N] [--runs-dir DIR]              MLflow UI on 127.0.0.1 over a SQLite file in runs/, with local runs synced
   tlrun cache ls|verify|gc [--runs-dir DIR]         the stage cache: entries and their runs, a full digest check, drop what no run needs
 
+every command takes --help (or -h) for its own usage, e.g. tlrun run --help
 exit codes: 0 ok, 1 run failed, 2 invalid config or usage, 130 interrupted`;
 
 /** Entry point of the CLI; returns the exit code. User errors print without a stack trace. */
