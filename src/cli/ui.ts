@@ -11,7 +11,7 @@ import { syncRuns } from "./sync";
 
 export const UI_USAGE = `tlrun ui [--port N] [--runs-dir DIR] [--exit]
   the MLflow UI on 127.0.0.1, over a SQLite file in <runs-dir>/mlflow-ui/, with every local run
-  synced into it first; runs until Ctrl-C (needs mlflow installed: pip install mlflow)
+  synced into it first; runs until Ctrl-C (needs mlflow: 'npm run mlflow:dev' installs it once)
     --port N         the port (default: a free one)
     --runs-dir DIR   the runs folder (default ./runs)
     --exit           stop the server again right after printing its URL`;
