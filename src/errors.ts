@@ -50,6 +50,13 @@ export class UsageError extends TlrunError {
   }
 }
 
+/** `--help` was asked for: the CLI prints `usage` on stdout and exits 0, and the command does nothing else. */
+export class HelpRequested extends TlrunError {
+  constructor(readonly usage: string) {
+    super(usage, EXIT.ok);
+  }
+}
+
 /** The run was interrupted by a signal; completed stages stay cached. */
 export class InterruptedError extends TlrunError {
   /** `resume`: the exact command that continues the run, when the caller knows how it was started. */

@@ -1,7 +1,6 @@
-import { parseArgs, type ParseArgsConfig } from "node:util";
+import type { ParseArgsConfig } from "node:util";
 import { relative, resolve } from "node:path";
-import { UsageError } from "../errors";
-import type { Values } from "./args";
+import { parse, type Arity, type Values } from "./args";
 
 export const CACHE_HELP = `tlrun cache ls|verify|gc [options]   the stage cache (runs/.cache): what is in it, whether it is whole, what can go
   tlrun cache ls [--json]                      entries per stage: size, created, last use, the runs that used them
@@ -19,16 +18,11 @@ export const CACHE_HELP = `tlrun cache ls|verify|gc [options]   the stage cache 
 
 type Options = NonNullable<ParseArgsConfig["options"]>;
 
-const COMMON = { "runs-dir": { type: "string" }, "cache-dir": { type: "string" }, json: { type: "boolean" }, help: { type: "boolean", short: "h" } } as const;
+const COMMON = { "runs-dir": { type: "string" }, "cache-dir": { type: "string" }, json: { type: "boolean" } } as const;
 
-/** The flags every subcommand takes, plus its own. */
-export function cacheOptions<T extends Options>(argv: string[], own: T): { values: Values<typeof COMMON & T>; positionals: string[] } {
-  try {
-    const out = parseArgs({ args: argv, allowPositionals: true, strict: true, options: { ...COMMON, ...own } });
-    return { values: out.values as Values<typeof COMMON & T>, positionals: out.positionals };
-  } catch (e) {
-    throw new UsageError(`${(e as Error).message}\nusage: ${CACHE_HELP}`);
-  }
+/** The flags every subcommand takes, plus its own; `--help` prints CACHE_HELP. */
+export function cacheOptions<T extends Options>(argv: string[], own: T, positionals: Arity): { values: Values<typeof COMMON & T>; positionals: string[] } {
+  return parse(argv, { ...COMMON, ...own }, positionals, CACHE_HELP) as { values: Values<typeof COMMON & T>; positionals: string[] };
 }
 
 /** Where the runs and the cache are, from the flags (relative to the working directory, as `tlrun run` resolves runs_dir). */

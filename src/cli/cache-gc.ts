@@ -8,8 +8,7 @@ import { CACHE_HELP, cacheOptions, cachePlaces, shown, stamp } from "./cache-arg
 
 /** `tlrun cache gc`: drop what no kept run needs (or what exceeds --keep-size), and say what it freed. */
 export async function cacheGc(argv: string[]): Promise<number> {
-  const { values, positionals } = cacheOptions(argv, { "keep-size": { type: "string" }, "dry-run": { type: "boolean" } });
-  if (values.help) return void process.stdout.write(CACHE_HELP + "\n"), EXIT.ok;
+  const { values, positionals } = cacheOptions(argv, { "keep-size": { type: "string" }, "dry-run": { type: "boolean" } }, { min: 0 });
   if (positionals.length) throw new UsageError(`tlrun cache gc takes no arguments, got ${positionals.join(" ")}\nusage: ${CACHE_HELP}`);
   const keepBytes = values["keep-size"] === undefined ? undefined : parseBytes(values["keep-size"]);
   if (values["keep-size"] !== undefined && keepBytes === undefined)

@@ -25,8 +25,7 @@ function selectEntries(all: EntryInfo[], runsDir: string, opts: { run?: string; 
 
 /** `tlrun cache verify`: hash every file of the selected entries against their recorded digests. */
 export async function cacheVerify(argv: string[]): Promise<number> {
-  const { values, positionals } = cacheOptions(argv, { run: { type: "string" }, remove: { type: "boolean" }, set: { type: "string", multiple: true } });
-  if (values.help) return void process.stdout.write(CACHE_HELP + "\n"), EXIT.ok;
+  const { values, positionals } = cacheOptions(argv, { run: { type: "string" }, remove: { type: "boolean" }, set: { type: "string", multiple: true } }, { min: 0 });
   if (positionals.length > 1 || (positionals.length && values.run)) throw new UsageError(`give one pipeline file or --run ID, not both\nusage: ${CACHE_HELP}`);
   const loaded = positionals[0] ? loadPipeline(positionals[0], { overrides: values.set ?? [] }) : undefined;
   const { runsDir, root } = cachePlaces(values, loaded ? runsDirOf(loaded) : "runs");

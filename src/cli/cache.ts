@@ -29,8 +29,7 @@ function runsCell(ids: string[]): string {
 
 /** `tlrun cache ls`: every entry with its size, dates and users, and the totals. */
 async function cacheLs(argv: string[]): Promise<number> {
-  const { values, positionals } = cacheOptions(argv, {});
-  if (values.help) return void process.stdout.write(CACHE_HELP + "\n"), EXIT.ok;
+  const { values, positionals } = cacheOptions(argv, {}, { min: 0 });
   if (positionals.length) throw new UsageError(`tlrun cache ls takes no arguments, got ${positionals.join(" ")}\nusage: ${CACHE_HELP}`);
   const { runsDir, root } = cachePlaces(values);
   const entries = listEntries(root);

@@ -16,14 +16,10 @@ Build a class-folder dataset from the emoji packages (installed on first use).
 
 /** `tlrun dataset emoji|emoji-screening [options]`: build a class-folder dataset from an npm package. */
 export async function datasetCommand(argv: string[]): Promise<number> {
-  if (argv.includes("--help") || argv.includes("-h")) {
-    process.stdout.write(DATASET_HELP + "\n");
-    return EXIT.ok;
-  }
   const { values, positionals } = parse(argv, {
     vendor: { type: "string" }, out: { type: "string" }, size: { type: "string" }, grayscale: { type: "boolean" }, format: { type: "string" },
     positive: { type: "string" }, ratio: { type: "string" }, seed: { type: "string" },
-  }, 1);
+  }, 1, DATASET_HELP);
   const kind = positionals[0];
   if (kind !== "emoji" && kind !== "emoji-screening") throw new UsageError(`unknown dataset '${kind ?? ""}'; write emoji or emoji-screening\n${DATASET_HELP}`);
   const opts = kind === "emoji-screening" ? { ...SCREENING_RECIPE, out: resolve(values.out ?? "data/emoji-screening") } : emojiOptions(values);

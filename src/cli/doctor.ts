@@ -97,9 +97,14 @@ async function compiledInference(): Promise<{ compiled: { ok: boolean; engine: E
   return { compiled: { ok: ort.engine.ok, engine: engine.name, reason: engine.reason, detail: ort.engine.detail }, workers };
 }
 
+export const DOCTOR_USAGE = `tlrun doctor [--json]
+  which tfjs backends load here, the versions in use, the inference engine, and where each
+  embedded base model's weights come from
+    --json   the same as one JSON object on stdout`;
+
 /** `tlrun doctor`: which backends load, versions, and where the base weights come from. */
 export async function doctorCommand(argv: string[]): Promise<number> {
-  const { values } = parse(argv, { ...JSON_OPTION }, 0);
+  const { values } = parse(argv, { ...JSON_OPTION }, 0, DOCTOR_USAGE);
   const backends = Object.fromEntries((["native-gpu", "native", "wasm", "cpu"] as BackendName[]).map((b) => [b, probe(b)]));
   const chosen = await selectBackend("auto");
   const extras = Object.values(EXTRAS).map((p) => ({ name: p.name, version: p.version, location: locateExtra(p)?.dir ?? null }));

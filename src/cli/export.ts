@@ -1,4 +1,4 @@
-import { parseArgs } from "node:util";
+import { parse } from "./args";
 import { relative, resolve } from "node:path";
 import { selectBackend } from "../backend/select";
 import { didYouMean, EXIT, UsageError } from "../errors";
@@ -13,24 +13,13 @@ export const EXPORT_HELP = `tlrun export <run-id | run dir> --format tfjs|onnx|s
     --force        replace DIR when it exists and is not empty
     --runs-dir D   where run ids are looked up (default ./runs)`;
 
-function options(argv: string[]) {
-  try {
-    return parseArgs({ args: argv, allowPositionals: true, strict: true, options: {
-      format: { type: "string" }, out: { type: "string" }, force: { type: "boolean" }, "runs-dir": { type: "string" },
-      json: { type: "boolean" }, help: { type: "boolean", short: "h" },
-    } });
-  } catch (e) {
-    throw new UsageError(`${(e as Error).message}\nusage: ${EXPORT_HELP}`);
-  }
-}
+const OPTIONS = {
+  format: { type: "string" }, out: { type: "string" }, force: { type: "boolean" }, "runs-dir": { type: "string" }, json: { type: "boolean" },
+} as const;
 
 /** `tlrun export`: one run's model in one format, checked against the tfjs model, with its card. */
 export async function exportCommand(argv: string[]): Promise<number> {
-  const { values, positionals } = options(argv);
-  if (values.help) {
-    process.stdout.write(EXPORT_HELP + "\n");
-    return EXIT.ok;
-  }
+  const { values, positionals } = parse(argv, OPTIONS, { min: 0, max: Infinity }, EXPORT_HELP);
   if (positionals.length !== 1) throw new UsageError(`give one run id or run folder\nusage: ${EXPORT_HELP}`);
   const format = values.format;
   if (!format) throw new UsageError(`missing --format (${FORMATS.join(", ")})\nusage: ${EXPORT_HELP}`);

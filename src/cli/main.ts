@@ -1,4 +1,4 @@
-import { EXIT, TlrunError, didYouMean } from "../errors";
+import { EXIT, HelpRequested, TlrunError, didYouMean } from "../errors";
 import { cacheCommand } from "./cache";
 import { datasetCommand } from "./dataset";
 import { doctorCommand } from "./doctor";
@@ -12,8 +12,10 @@ import { sweepCommand, workerCommand } from "./sweep";
 import { uiCommand } from "./ui";
 import { validateCommand } from "./validate";
 import { TLRUN_VERSION } from "../util/version";
+import { printFailureJson } from "./json-failure";
 
-const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = {
+/** Every subcommand by name; each takes `--help` through `parse` (test/cli/help.test.ts holds every one to it). */
+export const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = {
   run: runCommand,
   plan: planCommand,
   validate: validateCommand,
@@ -59,6 +61,7 @@ usage:
   tlrun ui [--port N] [--runs-dir DIR]              MLflow UI on 127.0.0.1 over a SQLite file in runs/, with local runs synced
   tlrun cache ls|verify|gc [--runs-dir DIR]         the stage cache: entries and their runs, a full digest check, drop what no run needs
 
+every command takes --help (or -h) for its own usage, e.g. tlrun run --help
 exit codes: 0 ok, 1 run failed, 2 invalid config or usage, 130 interrupted`;
 
 /** Entry point of the CLI; returns the exit code. User errors print without a stack trace. */
@@ -78,12 +81,18 @@ export async function main(argv: string[]): Promise<number> {
     if (/\.ya?ml$/i.test(first)) return await runCommand(argv);
     throw new TlrunError(`unknown command '${first}'. ${didYouMean(first, Object.keys(COMMANDS))} (see tlrun --help)`, EXIT.usage);
   } catch (err) {
-    return reportError(err);
+    const code = reportError(err);
+    printFailureJson(argv, err, code);
+    return code;
   }
 }
 
 /** Print an error the way its kind deserves and return the exit code. */
 export function reportError(err: unknown): number {
+  if (err instanceof HelpRequested) {
+    process.stdout.write(err.usage.replace(/\n?$/, "\n"));
+    return EXIT.ok;
+  }
   if (err instanceof TlrunError) {
     process.stderr.write(`${err.message.startsWith("/") || /^\S+:\d+:\d+/.test(err.message) ? "" : "tlrun: "}${err.message}\n`);
     return err.exitCode;

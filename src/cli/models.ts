@@ -8,11 +8,16 @@ import { JSON_OPTION, parse } from "./args";
 
 const OPTIONS = { ...JSON_OPTION, "freeze-at": { type: "string" } } as const;
 
+export const MODELS_USAGE = `tlrun models [NAME] [--freeze-at LAYER|INDEX|BLOCK|FRACTION] [--json]
+  without NAME: the architectures, their preprocessing, input sizes, default cut and whether
+  their ImageNet weights are here; with NAME: its layers, blocks and parameter counts
+    --freeze-at X   mark which layers would train with freeze.at: X (a layer name, index, block or fraction)
+    --json          the same as one JSON object on stdout`;
+
 /** `tlrun models [name] [--freeze-at X] [--json]`: the architectures, or one architecture's layers. */
 export async function modelsCommand(argv: string[]): Promise<number> {
-  const named = argv.length > 0 && !argv[0]!.startsWith("-");
-  const { values, positionals } = parse(argv, OPTIONS, named ? 1 : 0);
-  if (!named) return listArchitectures(Boolean(values.json));
+  const { values, positionals } = parse(argv, OPTIONS, { min: 0, max: 1 }, MODELS_USAGE);
+  if (!positionals.length) return listArchitectures(Boolean(values.json));
   const arch = ARCHITECTURES[positionals[0]!];
   if (!arch) throw new UsageError(`unknown architecture '${positionals[0]}'. ${didYouMean(positionals[0]!, Object.keys(ARCHITECTURES))} (see tlrun models)`.trim());
   await selectBackend("auto"); // counting parameters builds the model

@@ -8,6 +8,7 @@ import { JSON_OPTION, SET_OPTION, parse } from "./args";
 import { LARGE_CACHE_BYTES, listEntries } from "../cache/inventory";
 import { formatBytes } from "../cache/size";
 import { shown } from "./cache-args";
+import { stackedDropout } from "../training/head";
 
 /** How big the stage cache is and how much of it this plan reuses. */
 function cacheUse(plan: Plan): { dir: string; bytes: number; entries: number; reused_entries: number; reused_bytes: number } {
@@ -56,6 +57,15 @@ function formatCounts(counts: PlanCounts, config: PipelineConfig): string {
   return lines.join("\n") + "\n";
 }
 
+/** Notes on settings that do something a reader may not expect (nothing wrong: no exit code). */
+function configNotes(config: PipelineConfig): string[] {
+  const d = stackedDropout(config.head);
+  if (!d) return [];
+  const r = (x: number): string => String(Number(x.toFixed(2)));
+  return [`head.layers[${d.index}].dropout ${r(d.layer)} and head.dropout ${r(d.head)} both act on the last hidden layer's units, one after the other: ` +
+    `about ${r(d.effective)} of them are dropped in training (1 - ${r(1 - d.layer)} x ${r(1 - d.head)}); for a single dropout, set one of them to 0`];
+}
+
 /** The plan as `tlrun plan --json` prints it. */
 function planJson(plan: Plan): Record<string, unknown> {
   const stages = plan.stages.map((s) => ({ name: s.name, deps: s.deps, source: s.source, cached: s.cached, key: s.key ?? null, ...(s.note ? { note: s.note } : {}) }));
@@ -78,19 +88,28 @@ function formatPlan(plan: Plan): string {
   return lines.join("\n") + "\n";
 }
 
+export const PLAN_USAGE = `tlrun plan <pipeline.yaml> [--set path=value]... [--force] [--json]
+  list the stages in run order and whether each is cached, with its cache key, the cache's size,
+  the class counts per split (from the file names) and, for a sweep: block, the trials
+    --set path=value   override a config value (repeatable), as for tlrun run
+    --force            show the plan of a forced run (every stage runs)
+    --json             the plan as one JSON object on stdout`;
+
 /** `tlrun plan <file>`: the stages in run order and whether each will hit the cache. */
 export async function planCommand(argv: string[]): Promise<number> {
-  const { values, positionals } = parse(argv, { ...SET_OPTION, ...JSON_OPTION, force: { type: "boolean" } }, 1);
+  const { values, positionals } = parse(argv, { ...SET_OPTION, ...JSON_OPTION, force: { type: "boolean" } }, 1, PLAN_USAGE);
   const loaded = loadPipeline(positionals[0]!, { overrides: values.set ?? [] });
   const plan = resolve(loaded, undefined, { force: values.force });
   const sweep = loaded.config.sweep ? planSweep(loaded, values.set ?? []) : undefined;
   const counts = planCounts(loaded);
   const cache = cacheUse(plan);
   if (values.json) {
-    process.stdout.write(JSON.stringify({ ...planJson(plan), ...countsJson(counts, loaded.config), cache, ...(sweep ? { sweep } : {}) }) + "\n");
+    const notes = configNotes(loaded.config);
+    process.stdout.write(JSON.stringify({ ...planJson(plan), ...(notes.length ? { notes } : {}), ...countsJson(counts, loaded.config), cache, ...(sweep ? { sweep } : {}) }) + "\n");
     return EXIT.ok;
   }
-  process.stdout.write(formatPlan(plan) + formatCacheUse(cache) + formatCounts(counts, loaded.config));
+  const notes = configNotes(loaded.config).map((n) => `  note: ${n}\n`).join("");
+  process.stdout.write(formatPlan(plan) + notes + formatCacheUse(cache) + formatCounts(counts, loaded.config));
   if (sweep) process.stdout.write(formatSweepPlan(sweep));
   return EXIT.ok;
 }

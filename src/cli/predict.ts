@@ -1,6 +1,6 @@
 import { closeSync, openSync, writeSync } from "node:fs";
 import { isAbsolute, relative, resolve } from "node:path";
-import { parseArgs } from "node:util";
+import { parse } from "./args";
 import { selectBackend } from "../backend/select";
 import { checkInputs, expandInputs } from "../deploy/inputs";
 import { rowFormatter, type OutputFormat } from "../deploy/format";
@@ -26,16 +26,10 @@ export const PREDICT_HELP = `tlrun predict <run-id | run folder | exported folde
   exit codes: 0 every image scored; 1 some files could not be read (each named on stderr, the rest
   scored); 2 usage error (no such run, a run that did not complete, no images, bad option)`;
 
-function options(argv: string[]) {
-  try {
-    return parseArgs({ args: argv, allowPositionals: true, strict: true, options: {
-      csv: { type: "boolean" }, json: { type: "boolean" }, threshold: { type: "string" }, "top-k": { type: "string" },
-      "batch-size": { type: "string" }, "runs-dir": { type: "string" }, out: { type: "string" }, help: { type: "boolean", short: "h" },
-    } });
-  } catch (e) {
-    throw new UsageError(`${(e as Error).message}\nusage: ${PREDICT_HELP}`);
-  }
-}
+const OPTIONS = {
+  csv: { type: "boolean" }, json: { type: "boolean" }, threshold: { type: "string" }, "top-k": { type: "string" },
+  "batch-size": { type: "string" }, "runs-dir": { type: "string" }, out: { type: "string" },
+} as const;
 
 function positiveInt(flag: string, v: string | undefined): number | undefined {
   if (v === undefined) return undefined;
@@ -77,11 +71,7 @@ function progressReporter(): { update(scored: number, skipped: number): void; en
 
 /** `tlrun predict`: score images with a finished run's model and stream one row per image. */
 export async function predictCommand(argv: string[]): Promise<number> {
-  const { values, positionals } = options(argv);
-  if (values.help) {
-    process.stdout.write(PREDICT_HELP + "\n");
-    return EXIT.ok;
-  }
+  const { values, positionals } = parse(argv, OPTIONS, { min: 0 }, PREDICT_HELP);
   if (values.csv && values.json) throw new UsageError("give --csv or --json, not both");
   const [target, ...inputs] = positionals;
   if (!target) throw new UsageError(`name a run and the images to score\nusage: ${PREDICT_HELP}`);

@@ -29,12 +29,24 @@ const positiveInt = (flag: string, v: string | undefined): number | undefined =>
   return n;
 };
 
+export const SWEEP_USAGE = `tlrun sweep <pipeline.yaml> [options]
+  run the file's sweep: block; trials share every cached stage they have in common
+    --parallel N       trials at once (overrides sweep.parallel), each in a worker process
+    --queue URL        send trials to a BullMQ queue on Redis, served by 'tlrun worker'
+                       (redis://:PASSWORD@HOST:PORT, or rediss:// for TLS; see tlrun worker -h)
+    --queue-name Q     the queue's name (default ${DEFAULT_QUEUE})
+    --resume [--id ID] continue the newest (or the named) unfinished sweep of this file
+    --set path=value   override a config value (repeatable), as for tlrun run
+    --backend NAME     ${BACKENDS.join(" | ")}
+    --json             the sweep's result as one JSON object on stdout; on failure, one object
+                       with status "failed" (or "interrupted"), the error and the exit code`;
+
 /** `tlrun sweep <file>`: run the file's sweep block; `--resume` continues an interrupted one. */
 export async function sweepCommand(argv: string[]): Promise<number> {
   const { values, positionals } = parse(argv, {
     ...SET_OPTION, ...JSON_OPTION, resume: { type: "boolean" }, id: { type: "string" }, queue: { type: "string" }, "queue-name": { type: "string" },
     parallel: { type: "string" }, backend: { type: "string" },
-  }, 1);
+  }, 1, SWEEP_USAGE);
   if (values.backend && !BACKENDS.includes(values.backend)) throw new UsageError(`--backend ${values.backend} is not a backend; write one of ${BACKENDS.join(", ")}`);
   if (values.id && !values.resume) throw new UsageError("--id names the sweep to resume; use it with --resume");
   const { signal, dispose } = interruptible();
@@ -44,14 +56,15 @@ export async function sweepCommand(argv: string[]): Promise<number> {
       parallel: positiveInt("--parallel", values.parallel), backend: values.backend as BackendChoice | undefined, signal,
       resumeCommand: (sweepId) => resumeSweepCommand(["sweep", ...argv], sweepId),
     });
-    if (values.json) process.stdout.write(JSON.stringify(out) + "\n");
+    const failed = out.status === "failed";
+    if (values.json) process.stdout.write(JSON.stringify(failed ? { ...out, error: "every trial failed", exit_code: EXIT.runFailed } : out) + "\n");
     else {
       const b = out.best;
       process.stderr.write(`sweep ${out.sweep_id} ${out.status}: ${out.trials.length} trials in ${out.seconds.toFixed(1)}s\n`);
       process.stderr.write(b ? `  best: trial ${b.trial} ${out.metric} ${b.value.toFixed(4)} with ${JSON.stringify(b.params)}\n  run ${b.run_id}\n` : "  no trial completed\n");
       process.stderr.write(`  ${out.sweep_dir}/sweep/trials.csv\n`);
     }
-    return out.status === "failed" ? EXIT.runFailed : EXIT.ok;
+    return failed ? EXIT.runFailed : EXIT.ok;
   } finally {
     dispose();
   }
@@ -84,12 +97,8 @@ The password is shown as *** wherever a URL is printed.`;
 /** `tlrun worker --queue redis://…`: run sweep trials from a BullMQ queue until stopped. */
 export async function workerCommand(argv: string[]): Promise<number> {
   const { values } = parse(argv, {
-    queue: { type: "string" }, name: { type: "string" }, "lock-seconds": { type: "string" }, allow: { type: "string", multiple: true }, help: { type: "boolean", short: "h" },
-  }, 0);
-  if (values.help) {
-    process.stdout.write(WORKER_HELP + "\n");
-    return EXIT.ok;
-  }
+    queue: { type: "string" }, name: { type: "string" }, "lock-seconds": { type: "string" }, allow: { type: "string", multiple: true },
+  }, 0, WORKER_HELP);
   if (!values.queue) throw new UsageError("tlrun worker needs --queue redis://host:port (the Redis a 'tlrun sweep --queue' uses); see tlrun worker --help");
   const roots = allowedRoots(values.allow ?? []);
   const lockSeconds = positiveInt("--lock-seconds", values["lock-seconds"]) ?? 60;

@@ -1,4 +1,4 @@
-import { parseArgs } from "node:util";
+import { parse } from "./args";
 import { resolve } from "node:path";
 import { EXIT, UsageError } from "../errors";
 import { MlflowClient } from "../tracking/client";
@@ -8,17 +8,15 @@ import { serverFromEnv } from "../tracking/settings";
 import { syncRun, type SyncResult } from "../tracking/sync";
 
 export const SYNC_HELP = `tlrun sync [<run-id> | --all] [--runs-dir DIR] [--uri URL] [--json]
-  send what the MLflow server has not acknowledged yet; safe to repeat`;
+  send a run's record in runs/<id>/ (params, metrics, artifacts, the model) to the MLflow server
+  in MLFLOW_TRACKING_URI: only what the server has not acknowledged yet, so it is safe to repeat
+    --all            every run in the runs folder
+    --runs-dir DIR   where run ids are looked up (default ./runs)
+    --uri URL        the server, instead of MLFLOW_TRACKING_URI
+    --json           one JSON result per run on stdout
+  exit 1 when a run could not be sent in full`;
 
-function options(argv: string[]) {
-  try {
-    return parseArgs({ args: argv, allowPositionals: true, strict: true, options: {
-      all: { type: "boolean" }, "runs-dir": { type: "string" }, uri: { type: "string" }, json: { type: "boolean" },
-    } });
-  } catch (e) {
-    throw new UsageError(`${(e as Error).message}\nusage: ${SYNC_HELP}`);
-  }
-}
+const OPTIONS = { all: { type: "boolean" }, "runs-dir": { type: "string" }, uri: { type: "string" }, json: { type: "boolean" } } as const;
 
 /** Sync runs to a server and return one result per run; errors per run are collected, not thrown. */
 export async function syncRuns(dirs: string[], client: MlflowClient): Promise<Array<SyncResult | { runId: string; error: string }>> {
@@ -36,7 +34,7 @@ export async function syncRuns(dirs: string[], client: MlflowClient): Promise<Ar
 
 /** `tlrun sync`: replay runs/<id>/ to the MLflow server in MLFLOW_TRACKING_URI (or --uri). */
 export async function syncCommand(argv: string[]): Promise<number> {
-  const { values, positionals } = options(argv);
+  const { values, positionals } = parse(argv, OPTIONS, { min: 0 }, SYNC_HELP);
   if (positionals.length > 1 || (positionals.length === 1) === !!values.all)
     throw new UsageError(`give one run id or --all\nusage: ${SYNC_HELP}`);
   const server = serverFromEnv(process.env, values.uri);

@@ -1,7 +1,7 @@
-import { parseArgs } from "node:util";
+import { parse } from "./args";
 import { existsSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { EXIT, UsageError } from "../errors";
+import { EXIT } from "../errors";
 import { MlflowClient } from "../tracking/client";
 import { runFolders } from "../tracking/local-runs";
 import { findMlflow, freePort, INSTALL_HINT, startLocalServer } from "../tracking/local-server";
@@ -9,17 +9,19 @@ import { serverFromEnv } from "../tracking/settings";
 import { loadState, saveState } from "../tracking/state";
 import { syncRuns } from "./sync";
 
+export const UI_USAGE = `tlrun ui [--port N] [--runs-dir DIR] [--exit]
+  the MLflow UI on 127.0.0.1, over a SQLite file in <runs-dir>/mlflow-ui/, with every local run
+  synced into it first; runs until Ctrl-C (needs mlflow: 'npm run mlflow:dev' installs it once)
+    --port N         the port (default: a free one)
+    --runs-dir DIR   the runs folder (default ./runs)
+    --exit           stop the server again right after printing its URL`;
+
 /**
  * `tlrun ui`: the MLflow UI on 127.0.0.1 over runs/mlflow-ui/mlflow.db, with every local run
  * synced into it; runs until Ctrl-C (or, with --exit, right after printing the URL).
  */
 export async function uiCommand(argv: string[]): Promise<number> {
-  let values: { port?: string; "runs-dir"?: string; exit?: boolean };
-  try {
-    values = parseArgs({ args: argv, strict: true, options: { port: { type: "string" }, "runs-dir": { type: "string" }, exit: { type: "boolean" } } }).values;
-  } catch (e) {
-    throw new UsageError(`${(e as Error).message}\nusage: tlrun ui [--port N] [--runs-dir DIR]`);
-  }
+  const { values } = parse(argv, { port: { type: "string" }, "runs-dir": { type: "string" }, exit: { type: "boolean" } }, 0, UI_USAGE);
   const bin = findMlflow();
   if (!bin) {
     process.stderr.write(`tlrun: ${INSTALL_HINT}\n`);

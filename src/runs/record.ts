@@ -30,6 +30,24 @@ export interface RunSummary {
   sweep?: { id: string; trial: number };
 }
 
+/** The longest pipeline name a folder name carries; with the time and the random suffix, ids stay near 90 characters. */
+export const FOLDER_NAME_MAX = 64;
+
+/**
+ * A pipeline name as it may appear in a folder name: accents dropped, anything but letters,
+ * digits, '.', '_' and '-' (slashes, spaces, other scripts) turned into '-', at most `max`
+ * characters. A long name keeps its start and its end (where "-sweep" or a variant tends to
+ * be), so the folder stays recognisable; the whole name stays in summary.json.
+ */
+export function folderName(name: string, max = FOLDER_NAME_MAX): string {
+  const clean = (s: string): string => s.replace(/^[-._]+|[-._]+$/g, "");
+  const ascii = clean(name.normalize("NFKD").replace(/\p{M}/gu, "").replace(/[^A-Za-z0-9._-]+/g, "-").replace(/-{2,}/g, "-"));
+  if (!ascii) return "run";
+  if (ascii.length <= max) return ascii;
+  const tail = Math.floor(max / 4);
+  return `${clean(ascii.slice(0, max - tail - 1))}-${clean(ascii.slice(-tail))}`;
+}
+
 /**
  * A run's folder under runs/: resolved config, per-epoch metrics (JSONL, appended line by
  * line), the summary (rewritten atomically), the model and the evaluation report.
@@ -38,9 +56,10 @@ export class RunRecord {
   readonly id: string;
   readonly dir: string;
 
+  /** `name` is the pipeline's name as written; the folder gets its `folderName`. */
   constructor(runsDir: string, name: string, existing?: string) {
     const stamp = new Date().toISOString().replace(/[-:]/g, "").replace("T", "-").slice(0, 15);
-    this.id = existing ?? `${stamp}-${name}-${randomBytes(4).toString("hex")}`;
+    this.id = existing ?? `${stamp}-${folderName(name)}-${randomBytes(4).toString("hex")}`;
     this.dir = join(runsDir, this.id);
     mkdirSync(this.dir, { recursive: true });
   }

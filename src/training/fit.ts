@@ -158,7 +158,9 @@ export async function fit(spec: FitSpec): Promise<FitResult> {
           tf.dispose(bestWeights ?? []);
           bestWeights = spec.variables.map((v) => tf.keep(v.clone()));
         }
-      } else if (es.enabled && ++waited > es.patience) {
+      } else if (es.enabled && ++waited >= es.patience) {
+        // as Keras' EarlyStopping: `waited` counts the epochs since the best, and patience N
+        // stops after the Nth of them (the checkpoint keeps `waited` with this meaning)
         stoppedEarly = true;
       }
       if (spec.checkpoint) {

@@ -34,6 +34,18 @@ export function denseLayers(head: HeadConfig, classes: number, seed: number): tf
 }
 
 /**
+ * The last hidden layer's own dropout and head.dropout, when both act on its units one after the
+ * other (so a user who reads them as Keras' one Dropout layer each sees what they add up to): the
+ * two rates and the share of units dropped in effect, 1 - (1 - a)(1 - b).
+ */
+export function stackedDropout(head: HeadConfig): { layer: number; index: number; head: number; effective: number } | undefined {
+  const index = head.layers.length - 1;
+  const last = head.layers[index];
+  if (!last || !(last.dropout > 0) || !(head.dropout > 0)) return undefined;
+  return { layer: last.dropout, index, head: head.dropout, effective: 1 - (1 - last.dropout) * (1 - head.dropout) };
+}
+
+/**
  * Cross-entropy matching the output activation, plus the head's L2 penalty. With per-example
  * weights `w` ([n], from `train.class_weight`) the cross-entropy is sum_i(w_i * ce_i) / n, as
  * Keras reduces a loss with sample weights (SUM_OVER_BATCH_SIZE: divided by the batch size, not

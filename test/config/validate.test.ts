@@ -41,7 +41,7 @@ const CASES: Case[] = [
   { name: "--set with a bad interpolation", yaml: OK, sets: ["data.interpolation=area"], at: "--set data.interpolation=area:1:20", message: "data.interpolation must be one of bilinear, nearest, bicubic, lanczos3" },
   { name: "out of range", yaml: `${OK}head: {dropout: 1.5}\n`, at: ":3:17", message: "head.dropout must be < 1, found number 1.5", hint: "0 <= value < 1" },
   { name: "input_size of the wrong type", yaml: `${OK}base: {input_size: big}\n`, at: ":3:20", message: 'base.input_size must be an integer or a list, found string "big"' },
-  { name: "bad name", yaml: "name: my run\ndata: {dir: d}\n", at: ":1:7", message: "name may only use letters", hint: "name: my-run" },
+  { name: "empty name", yaml: "name: ''\ndata: {dir: d}\n", at: ":1:7", message: "name must not be empty", hint: "name: flowers-mobilenet" },
   { name: "missing required top-level key", yaml: "name: x\n", at: ":1:1", message: "missing required key 'data' at the top level", hint: "add data: {dir: data/flowers}" },
   { name: "missing data.dir", yaml: "name: x\ndata:\n  split: {train: 0.8, val: 0.1, test: 0.1}\n", at: ":2:1", message: "missing required key 'dir' in data" },
   { name: "tab indentation", yaml: "name: x\ndata:\n\tdir: d\n", at: ":3:1", message: "tab character used for indentation", hint: "indent with spaces" },

@@ -123,8 +123,11 @@ async function interruptDuringHead(t: import("node:test").TestContext, signal: N
 }
 
 test("Ctrl-C stops cleanly with exit 130 and prints the command that resumes from the last completed stage", async (t) => {
-  const { root, file, code, stderr } = await interruptDuringHead(t, "SIGINT", ["--set", "head.dropout=0.25", "--force"]);
+  const { root, file, code, stderr, stdout } = await interruptDuringHead(t, "SIGINT", ["--set", "head.dropout=0.25", "--force"]);
   assert.equal(code, 130);
+  const out = JSON.parse(stdout) as { status: string; exit_code: number; run_id: string; error: string };
+  assert.deepEqual([out.status, out.exit_code], ["interrupted", 130], "--json prints the interrupted run as one object");
+  assert.match(out.error, /To resume, run:/);
   const runs = require("node:fs").readdirSync(join(root, "runs")).filter((n: string) => !n.startsWith("."));
   const summary = JSON.parse(readFileSync(join(root, "runs", runs[0], "summary.json"), "utf8"));
   assert.equal(summary.status, "interrupted");
