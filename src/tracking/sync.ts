@@ -172,7 +172,7 @@ class Pass {
     await renderPlots(this.j);
     for (const a of this.unacked(artifactsOf(this.j), this.s.acked.artifacts)) {
       try {
-        await this.client.uploadArtifact({ artifact_uri: this.s.artifact_uri! }, a.path, readFileSync(a.file));
+        await this.client.uploadArtifact({ artifact_uri: this.s.artifact_uri! }, a.path, a.data ?? readFileSync(a.file));
         this.result.sent.artifacts++;
       } catch (e) {
         if (!(e instanceof MlflowError) || e.retryable) throw e;

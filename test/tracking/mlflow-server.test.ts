@@ -100,7 +100,7 @@ async function expectComplete(runDir: string, status = "FINISHED"): Promise<{ ru
   for (const k of ["mlflow.source.name", "mlflow.user", "tlrun.version", "tlrun.config_sha256", "tlrun.run_id"]) assert.ok(tags[k], `tag ${k}`);
   assert.equal(tags.team, "vision");
   const epochs = readFileSync(join(runDir, "metrics.jsonl"), "utf8").split("\n").filter((l) => l.includes('"epoch"')).length;
-  for (const key of ["train_loss", "val_accuracy", "learning_rate", "images_per_second"]) {
+  for (const key of ["epoch/train_loss", "epoch/val_accuracy", "epoch/learning_rate", "images_per_second"]) {
     const h = await history(runId, key);
     assert.deepEqual(h.map((m) => m.step).sort((a, b) => a - b), Array.from({ length: epochs }, (_, i) => i + 1), `${key} has one point per epoch`);
   }
@@ -116,7 +116,15 @@ test("a run logs params, tags, per-epoch history, test metrics, dataset and arti
   assert.equal((await history(runId, "test_accuracy"))[0]!.value, summary.metrics.test_accuracy);
   assert.equal(run.info.run_name, summary.run_id);
   assert.equal(run.inputs.dataset_inputs.length, 1);
+  // stage timings are tags and a table, never metric charts ahead of the training curves
+  const metricKeys = run.data.metrics.map((m: { key: string }) => m.key) as string[];
+  assert.deepEqual(metricKeys.filter((k) => k.startsWith("stage") || k === "run_seconds"), []);
+  const tags = Object.fromEntries(run.data.tags.map((x: { key: string; value: string }) => [x.key, x.value]));
+  assert.match(tags["tlrun.stages_cached"], new RegExp(`^\\d of ${summary.stages.length}$`));
+  for (const s of summary.stages as Array<{ name: string }>) assert.match(tags[`tlrun.stage.${s.name}`], /^(\d+\.\d s|cached)$/, s.name);
   const files = await artifacts(runId);
+  const table = await fetchAgain(`${server!.uri}/api/2.0/mlflow-artifacts/artifacts/${run.info.experiment_id}/${runId}/artifacts/stages.json`);
+  assert.deepEqual(((await table.json()) as { stages: Array<{ stage: string }> }).stages.map((r) => r.stage), summary.stages.map((s: { name: string }) => s.name));
   for (const f of ["config.resolved.yaml", "manifest.json", "report.json", "report.html", "plots/confusion_matrix.png", "plots/training_curves.png", "model/model.json", "model/weights.bin"]) assert.ok(files.includes(f), `${f} in ${files}`);
   const png = await fetchAgain(`${server!.uri}/api/2.0/mlflow-artifacts/artifacts/${run.info.experiment_id}/${runId}/artifacts/plots/training_curves.png`);
   assert.deepEqual([...new Uint8Array(await png.arrayBuffer()).slice(1, 4)], [0x50, 0x4e, 0x47]);
@@ -130,7 +138,7 @@ c = MlflowClient()
 rid = runs["run_id"][0]
 print(json.dumps({"n": len(runs), "status": runs["status"][0], "lr": runs["params.train.head.learning_rate"][0],
   "test_accuracy": float(runs["metrics.test_accuracy"][0]),
-  "history": [m.step for m in c.get_metric_history(rid, "val_loss")],
+  "history": [m.step for m in c.get_metric_history(rid, "epoch/val_loss")],
   "artifacts": sorted(a.path for a in c.list_artifacts(rid)), "plots": sorted(a.path for a in c.list_artifacts(rid, "plots"))}))`;
   const py = spawnSync(python, ["-c", script], { encoding: "utf8", env: { ...process.env, MLFLOW_TRACKING_URI: server!.uri } });
   assert.equal(py.status, 0, py.stderr);
@@ -167,7 +175,7 @@ test("server down during the run: the run finishes, sync sends everything exactl
   assert.equal(sync1.code, 0, sync1.stderr);
   const { runId } = await expectComplete(runDir);
   const before = await artifacts(runId);
-  const counts = async () => Promise.all(["train_loss", "val_loss", "test_accuracy", "stage/train-head/seconds"].map(async (k) => (await history(runId, k)).length));
+  const counts = async () => Promise.all(["epoch/train_loss", "epoch/val_loss", "test_accuracy", "epoch_seconds"].map(async (k) => (await history(runId, k)).length));
   const n1 = await counts();
 
   const sync2 = tlrun(["sync", JSON.parse(r.stdout).run_id, "--runs-dir", join(root, "runs")], root);
@@ -177,7 +185,7 @@ test("server down during the run: the run finishes, sync sends everything exactl
   // A batch the server applied but whose answer was lost: its points are in flight, not acknowledged.
   const state = loadState(runDir);
   const s = Object.values(state.servers)[0]!;
-  s.inflight = s.acked.metrics.filter((id) => id.startsWith("train_loss@") || id.startsWith("test_accuracy@"));
+  s.inflight = s.acked.metrics.filter((id) => id.startsWith("epoch/train_loss@") || id.startsWith("test_accuracy@"));
   s.acked.metrics = s.acked.metrics.filter((id) => !s.inflight.includes(id));
   saveState(runDir, state);
   const sync3 = tlrun(["sync", runDir], root);
@@ -249,7 +257,7 @@ test("server stopped mid-run: the run finishes; after a restart, sync leaves eve
   assert.equal(sync.code, 0, sync.stderr);
   const { runId } = await expectComplete(runDir);
   const epochs = readFileSync(join(runDir, "metrics.jsonl"), "utf8").split("\n").filter((l) => l.includes('"epoch"')).length;
-  assert.equal((await history(runId, "val_loss")).length, epochs);
+  assert.equal((await history(runId, "epoch/val_loss")).length, epochs);
   assert.equal((await history(runId, "test_accuracy")).length, 1);
   assert.ok((await artifacts(runId)).includes("model/model.json"));
   const again = tlrun(["sync", runDir], root);
