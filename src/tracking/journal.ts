@@ -7,6 +7,7 @@ import { modelWeightsSha256 } from "../models/weights-digest";
 import { sha256 } from "../util/hash";
 import type { DatasetInput, KeyValue, Metric } from "./client";
 import { LIMITS, sanitizeKey, truncate } from "./limits";
+import { resultKey } from "./held-run";
 import { stagesTable, stageTags } from "./stages";
 import type { TrackingContext } from "./state";
 
@@ -157,6 +158,7 @@ export function tagsOf(j: Journal, ctx: TrackingContext, notes: string[]): Array
     ["tlrun.backend", j.summary.backend || undefined],
     ["tlrun.status", j.summary.status],
     ["tlrun.config_sha256", fileSha(join(j.dir, "config.resolved.yaml"))],
+    ["tlrun.result_key", resultKey(j)],
     ["tlrun.dataset_manifest_sha256", fileSha(join(j.dir, "manifest.json"))],
     ["tlrun.weights_sha256", j.summary.status === "running" ? undefined : modelWeightsSha256(join(j.dir, "model"))],
     ...stageTags(j),

@@ -160,7 +160,23 @@ print(json.dumps({"n": len(runs), "status": runs["status"][0], "lr": runs["param
   const linked = await fetchAgain(`${server!.uri}/api/2.0/mlflow/runs/get?run_id=${url[3]}`);
   assert.equal(linked.status, 200, "the linked run exists");
   assert.equal(((await linked.json()) as { run: { data: { tags: Array<{ key: string; value: string }> } } }).run.data.tags.find((tag) => tag.key === "tlrun.status")?.value, "completed");
+  // that re-run was fully cached: no second MLflow run, and the terminal names the one that holds it
+  assert.equal(url[3], runId);
+  assert.match(again.stderr, new RegExp(`every stage was cached, so no new MLflow run: run .*/runs/${runId}.* already holds this result`));
+  assert.equal((await runsOf("tlrun-e2e")).length, 1);
+  // a partly cached run still logs
+  const partly = tlrun([file, "--set", "train.fine_tune.epochs=2"], root);
+  assert.equal(partly.code, 0, partly.stderr);
+  assert.doesNotMatch(partly.stderr, /no new MLflow run/);
+  assert.equal((await runsOf("tlrun-e2e")).length, 2);
 });
+
+/** The runs of an experiment, by name. */
+async function runsOf(experiment: string): Promise<Array<{ info: { run_id: string; run_name: string; status: string }; data: { tags?: Array<{ key: string; value: string }> } }>> {
+  const { experiment_id } = (await api("experiments/get-by-name", { experiment_name: experiment })).experiment;
+  const res = await fetchAgain(`${server!.uri}/api/2.0/mlflow/runs/search`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ experiment_ids: [experiment_id] }) });
+  return ((await res.json()) as { runs?: [] }).runs ?? [];
+}
 
 test("server down during the run: the run finishes, sync sends everything exactly once, twice is a no-op", SLOW, async (t) => {
   const { root, file } = setup(t, "tlrun-outage");
