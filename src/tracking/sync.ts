@@ -11,6 +11,7 @@ import { artifactsOf, datasetOf, metricsOf, paramsOf, readJournal, tagsOf, type 
 import { chunkBatches } from "./limits";
 import { findHolder, fullyCached, heldNote, type HeldBy } from "./held-run";
 import { renderPlots } from "./plots";
+import { runNameFor } from "./run-name";
 import { targetFrom } from "./settings";
 import { loadState, saveState, serverState, type ServerState, type TrackingContext, type TrackingState } from "./state";
 
@@ -106,7 +107,7 @@ class Pass {
     }
     const parent = this.ctx.target.tags["mlflow.parentRunId"];
     const tags = [{ key: "tlrun.run_id", value: this.j.runId }, { key: "mlflow.user", value: this.ctx.user }, ...(parent ? [{ key: "mlflow.parentRunId", value: parent }] : [])];
-    const info = found[0]?.info ?? (await this.client.createRun(experimentId, runName, Date.parse(this.j.summary.started_at), tags, this.ctx.user));
+    const info = found[0]?.info ?? (await this.client.createRun(experimentId, await runNameFor(this.client, experimentId, this.j, runName), Date.parse(this.j.summary.started_at), tags, this.ctx.user));
     Object.assign(this.s, { experiment_id: experimentId, run_id: info.run_id, artifact_uri: info.artifact_uri });
     this.save();
     return info.run_id;

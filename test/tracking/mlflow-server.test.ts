@@ -114,7 +114,8 @@ test("a run logs params, tags, per-epoch history, test metrics, dataset and arti
   const summary = JSON.parse(r.stdout);
   const { runId, run } = await expectComplete(summary.run_dir);
   assert.equal((await history(runId, "test_accuracy"))[0]!.value, summary.metrics.test_accuracy);
-  assert.equal(run.info.run_name, summary.run_id);
+  const configSha = run.data.tags.find((x: { key: string }) => x.key === "tlrun.config_sha256").value as string;
+  assert.equal(run.info.run_name, `tiny-${configSha.slice(0, 7)}-1`, "named <pipeline>-<config hash>-<n>");
   assert.equal(run.inputs.dataset_inputs.length, 1);
   // stage timings are tags and a table, never metric charts ahead of the training curves
   const metricKeys = run.data.metrics.map((m: { key: string }) => m.key) as string[];
@@ -169,6 +170,10 @@ print(json.dumps({"n": len(runs), "status": runs["status"][0], "lr": runs["param
   assert.equal(partly.code, 0, partly.stderr);
   assert.doesNotMatch(partly.stderr, /no new MLflow run/);
   assert.equal((await runsOf("tlrun-e2e")).length, 2);
+  // a forced run of the first config is its second run; MLFLOW_RUN_NAME is a template too
+  const forced = tlrun([file, "--force"], root, { MLFLOW_RUN_NAME: "{name}-{hash}-s{seed}-{n}" });
+  assert.equal(forced.code, 0, forced.stderr);
+  assert.ok((await runsOf("tlrun-e2e")).some((x) => x.info.run_name === `tiny-${configSha.slice(0, 7)}-s7-2`), "n counts runs of the config");
 });
 
 /** The runs of an experiment, by name. */
