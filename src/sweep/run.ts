@@ -233,6 +233,8 @@ export async function runSweep(file: string, opts: SweepOptions = {}): Promise<S
         }
         saveState(record.dir, state);
         record_(t);
+        // a pruned trial is marked apart from a finished one: listr's skip mark, ↓, and ✂
+        if ((t.status as TrialState["status"]) === "pruned") return task.skip(renderer === "default" ? `${head}: ${describe(t, sweep.metric)}` : describe(t, sweep.metric));
         task.title = `${head}: ${describe(t, sweep.metric)}`;
       },
     })),
@@ -281,7 +283,7 @@ const defaultResumeCommand = (file: string, overrides: readonly string[]) => (sw
 
 function describe(t: TrialState, metric: string): string {
   const v = typeof t.value === "number" ? `${metric} ${t.value.toFixed(4)}` : "";
-  if (t.status === "pruned") return `pruned after ${t.epochs} epochs ${v}`.trim();
+  if (t.status === "pruned") return `✂ pruned after ${t.epochs} epochs ${v}`.trim();
   if (t.status === "failed") return `failed: ${t.error ?? "unknown error"}`;
   return `${v} in ${t.seconds?.toFixed(1)}s`;
 }

@@ -30,8 +30,12 @@ export interface SyncResult {
   heldBy?: HeldBy;
 }
 
-/** A pruned sweep trial ended as planned, so it is FINISHED; its tlrun.status tag says pruned. */
-const STATUS: Record<string, RunStatus | undefined> = { completed: "FINISHED", pruned: "FINISHED", failed: "FAILED", interrupted: "KILLED" };
+/**
+ * MLflow has no "pruned": a trial ASHA stopped early is KILLED (stopped before its planned end,
+ * not FAILED, and not FINISHED, which would pass it for a full run in the runs table); its
+ * tlrun.status tag, "pruned", tells it apart from a run stopped with Ctrl-C ("interrupted").
+ */
+const STATUS: Record<string, RunStatus | undefined> = { completed: "FINISHED", pruned: "KILLED", failed: "FAILED", interrupted: "KILLED" };
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms).unref?.());
 
 /** The context a run folder implies when the run was not made with a tracker attached. */

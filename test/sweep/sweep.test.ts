@@ -98,6 +98,10 @@ test("ASHA stops a trial that lags at a rung, and keeps it as pruned", TIMEOUT, 
   const out = JSON.parse(r.stdout) as SweepOutcome;
   assert.deepEqual(out.trials.map((x) => x.status), ["completed", "pruned"]);
   assert.equal(out.goal, "minimize");
+  // the task list marks the pruned trial apart from a finished one
+  assert.match(r.stderr, /^✔ trial 1 .*: val_loss \d/m);
+  assert.match(r.stderr, /^↓ trial 2 .*✂ pruned after 2 epochs val_loss \d/m);
+  assert.doesNotMatch(r.stderr, /^✔ trial 2/m);
   const pruned = out.trials[1]!;
   const s = summaryOf(join(root, "runs", pruned.run_id!));
   assert.equal(s.status, "pruned");

@@ -369,3 +369,20 @@ test("a batch the server refuses is split: the bad item is reported, the rest is
   assert.equal(params.seed, "7");
   assert.equal(params.extra_note, "hello");
 });
+
+test("a sweep's pruned trial ends KILLED with tlrun.status pruned; the finished one FINISHED", SLOW, async (t) => {
+  const { root, file } = setup(t, "tlrun-pruned");
+  writeFileSync(file, readFileSync(file, "utf8").replace("  fine_tune: { epochs: 1, batch_size: 8 }", "  fine_tune: null") + `sweep:
+  method: grid
+  metric: val_loss
+  asha: { enabled: true, min_epochs: 2, reduction_factor: 2 }
+  parameters:
+    train.head.learning_rate: { values: [0.01, 0.000001] }
+    train.head.epochs: { values: [8] }
+`);
+  const r = tlrun(["sweep", file, "--json"], root);
+  assert.equal(r.code, 0, r.stderr);
+  assert.deepEqual(JSON.parse(r.stdout).trials.map((x: { status: string }) => x.status), ["completed", "pruned"]);
+  const seen = (await runsOf("tlrun-pruned")).map((x) => [x.info.run_name, x.info.status, x.data.tags?.find((tag) => tag.key === "tlrun.status")?.value]);
+  assert.deepEqual(seen.filter((x) => /trial/.test(String(x[0]))).sort(), [["tiny-trial-1", "FINISHED", "completed"], ["tiny-trial-2", "KILLED", "pruned"]]);
+});
