@@ -218,7 +218,9 @@ export async function runSweep(file: string, opts: SweepOptions = {}): Promise<S
         saveState(record.dir, state);
         try {
           const r = await runner.run(specFor(t), (e) => {
-            task.output = e.type === "stage" ? `${e.stage}${e.cached ? " (cached)" : ""}` : `epoch ${e.epoch}: ${sweep.metric} ${e.value.toFixed(4)}`;
+            const line = e.type === "stage" ? `${e.stage}${e.cached ? " (cached)" : ""}` : `epoch ${e.epoch}: ${sweep.metric} ${e.value.toFixed(4)}`;
+            task.output = renderer === "default" ? line : `trial ${index}: ${line}`; // outside a TTY, parallel trials' lines interleave
+
           }, controller.signal);
           applyResult(t, r);
         } catch (err) {

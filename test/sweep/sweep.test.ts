@@ -80,6 +80,10 @@ test("a grid sweep extracts once, runs one head per trial, and records the compa
   assert.equal(par.code, 0, par.stderr);
   const p = JSON.parse(par.stdout) as SweepOutcome;
   assert.deepEqual(p.trials.map((x) => [x.trial, x.params, x.value]), out.trials.map((x) => [x.trial, x.params, x.value]));
+  // outside a TTY the lines of parallel trials interleave, so each carries its trial
+  const progress = par.stderr.split("\n").filter((l) => l.startsWith("›"));
+  assert.ok(progress.length >= 6, par.stderr);
+  for (const l of progress) assert.match(l, /^› trial \d: /);
   const pids = new Set(p.trials.map((x) => summaryOf(join(fresh, x.run_id!)).pid));
   assert.equal(pids.size, 2, "trials ran in two worker processes");
 });
