@@ -3,6 +3,7 @@ import { layerRefNames, resolveLayerRef } from "../models/freeze-point";
 import type { LayerRef, LoadedConfig, PhaseConfig, PipelineConfig, Preprocessing } from "./types";
 import type { Where } from "./load-yaml";
 import { checkClassOptions, locateIn } from "./class-rules";
+import { checkRunName } from "./run-name";
 
 /** What a rule found: the config path to point at and a plain message. */
 export interface Finding {
@@ -102,6 +103,7 @@ export const RULES: readonly Rule[] = [
         ? []
         : [{ path: "evaluate.split", message: `evaluate.split is ${c.evaluate.split}, but data.split.${c.evaluate.split} is 0`, hint: `give data.split.${c.evaluate.split} a share above 0, or evaluate the other split` }],
   },
+  { name: "run-name-placeholders", check: checkRunName },
 ];
 
 /** Pass 2: runs every rule on a schema-valid config and locates what they find. */

@@ -703,8 +703,11 @@ export interface TrackingConfig {
    */
   experiment: string;
   /**
-   * Display name of the MLflow run. Empty means the local run id (runs/<run-id>), which makes the
-   * two easy to match.
+   * Display name of the MLflow run, a template. Placeholders: {name} (the pipeline's name), {hash}
+   * (first 7 hex digits of the resolved config's sha256, the run's tlrun.config_sha256 tag), {n} (1
+   * for the first MLflow run of this config in the experiment, 2 for the next), {seed}, {run_id}
+   * (the local run id, runs/<run-id>). Empty means "{name}-{hash}-{n}": short enough that the
+   * MLflow UI does not cut it, and runs of one config share a prefix. MLFLOW_RUN_NAME overrides it.
    * @default ""
    */
   run_name: string;

@@ -8,6 +8,7 @@ import { runsDirOf } from "../plan/paths";
 import { RunRecord, type RunSummary } from "../runs/record";
 import { MlflowClient } from "../tracking/client";
 import { serverFromEnv, targetFrom } from "../tracking/settings";
+import { writeBestConfig } from "./best-config";
 import { safeUser, syncRun, TLRUN_VERSION, writeContext } from "../tracking/sync";
 import { hashRecord } from "../util/hash";
 import { deriveSeed, Rng } from "../util/rng";
@@ -111,7 +112,7 @@ function openSweep(loaded: LoadedConfig, opts: SweepOptions, sweep: SweepConfig,
  * trial shares (prepare, extract for a head sweep) are computed once; the rest run `parallel` at
  * a time and take those stages from the cache. The sweep is a run folder of its own
  * (runs/<sweep-id>/), the MLflow parent of every trial, holding sweep.json for `--resume` and,
- * at the end, trials.csv, trials.png and best.json.
+ * at the end, trials.csv, trials.png, best.json and best.yaml (the best trial's config, ready to run).
  */
 export async function runSweep(file: string, opts: SweepOptions = {}): Promise<SweepOutcome> {
   const started = Date.now();
@@ -218,7 +219,9 @@ export async function runSweep(file: string, opts: SweepOptions = {}): Promise<S
         saveState(record.dir, state);
         try {
           const r = await runner.run(specFor(t), (e) => {
-            task.output = e.type === "stage" ? `${e.stage}${e.cached ? " (cached)" : ""}` : `epoch ${e.epoch}: ${sweep.metric} ${e.value.toFixed(4)}`;
+            const line = e.type === "stage" ? `${e.stage}${e.cached ? " (cached)" : ""}` : `epoch ${e.epoch}: ${sweep.metric} ${e.value.toFixed(4)}`;
+            task.output = renderer === "default" ? line : `trial ${index}: ${line}`; // outside a TTY, parallel trials' lines interleave
+
           }, controller.signal);
           applyResult(t, r);
         } catch (err) {
@@ -233,6 +236,8 @@ export async function runSweep(file: string, opts: SweepOptions = {}): Promise<S
         }
         saveState(record.dir, state);
         record_(t);
+        // a pruned trial is marked apart from a finished one: listr's skip mark, ↓, and ✂
+        if ((t.status as TrialState["status"]) === "pruned") return task.skip(renderer === "default" ? `${head}: ${describe(t, sweep.metric)}` : describe(t, sweep.metric));
         task.title = `${head}: ${describe(t, sweep.metric)}`;
       },
     })),
@@ -256,6 +261,7 @@ export async function runSweep(file: string, opts: SweepOptions = {}): Promise<S
   saveState(record.dir, state);
   await writeArtifacts(record.dir, state);
   const best = bestTrial(state);
+  writeBestConfig(record.dir, best, sweep.metric, loaded.baseDir);
   const count = (s: TrialState["status"]): number => state.trials.filter((t) => t.status === s).length;
   summary.status = interrupted ? "interrupted" : state.status === "failed" ? "failed" : "completed";
   summary.metrics = {
@@ -281,7 +287,7 @@ const defaultResumeCommand = (file: string, overrides: readonly string[]) => (sw
 
 function describe(t: TrialState, metric: string): string {
   const v = typeof t.value === "number" ? `${metric} ${t.value.toFixed(4)}` : "";
-  if (t.status === "pruned") return `pruned after ${t.epochs} epochs ${v}`.trim();
+  if (t.status === "pruned") return `✂ pruned after ${t.epochs} epochs ${v}`.trim();
   if (t.status === "failed") return `failed: ${t.error ?? "unknown error"}`;
   return `${v} in ${t.seconds?.toFixed(1)}s`;
 }

@@ -7,6 +7,8 @@ import { modelWeightsSha256 } from "../models/weights-digest";
 import { sha256 } from "../util/hash";
 import type { DatasetInput, KeyValue, Metric } from "./client";
 import { LIMITS, sanitizeKey, truncate } from "./limits";
+import { resultKey } from "./held-run";
+import { stagesTable, stageTags } from "./stages";
 import type { TrackingContext } from "./state";
 
 /**
@@ -65,15 +67,20 @@ export function readJournal(dir: string): Journal {
 /** An item plus the id its acknowledgement is stored under. */
 export type Keyed<T> = T & { id: string };
 
+/**
+ * The training curves go under `epoch/`: MLflow's run page shows sections of prefixed keys (sorted)
+ * before its unprefixed "Model metrics", and the per-class results (`test_recall/<class>`) are
+ * such sections, so only a prefix that sorts first makes the page open on loss, accuracy and rate.
+ */
 const EPOCH_METRICS: Array<[string, string]> = [
-  ["loss", "train_loss"], ["accuracy", "train_accuracy"], ["val_loss", "val_loss"], ["val_accuracy", "val_accuracy"],
-  ["learning_rate", "learning_rate"], ["images_per_second", "images_per_second"], ["seconds", "epoch_seconds"],
+  ["loss", "epoch/train_loss"], ["accuracy", "epoch/train_accuracy"], ["val_loss", "epoch/val_loss"], ["val_accuracy", "epoch/val_accuracy"],
+  ["learning_rate", "epoch/learning_rate"], ["images_per_second", "images_per_second"], ["seconds", "epoch_seconds"],
 ];
 
 const startMs = (j: Journal): number => Date.parse(j.summary.started_at);
 const endMs = (j: Journal): number => (j.summary.ended_at ? Date.parse(j.summary.ended_at) : startMs(j) + Math.round((j.summary.seconds ?? 0) * 1000));
 
-/** Per-epoch metrics on one global step, then final test metrics and stage timings once the run ended. */
+/** Per-epoch metrics on one global step, then final test metrics once the run ended (stage timings are tags: stages.ts). */
 export function metricsOf(j: Journal): Array<Keyed<Metric>> {
   const out: Array<Keyed<Metric>> = [];
   const add = (key: string, value: unknown, step: number, timestamp: number): void => {
@@ -93,12 +100,6 @@ export function metricsOf(j: Journal): Array<Keyed<Metric>> {
   for (const p of j.points) add(p.key, p.value, p.step, Date.parse(p.at));
   if (j.summary.status === "running") return out;
   for (const [k, v] of Object.entries(j.final ?? {})) if (k !== "type") add(k, v, lastStep, endMs(j));
-  for (const s of j.summary.stages) {
-    add(`stage/${s.name}/seconds`, s.seconds, 0, endMs(j));
-    add(`stage/${s.name}/cached`, s.cached ? 1 : 0, 0, endMs(j));
-  }
-  add("stages_cached", j.summary.stages.filter((s) => s.cached).length, 0, endMs(j));
-  add("run_seconds", j.summary.seconds, 0, endMs(j));
   add("warnings", (j.summary.warnings ?? []).length, 0, endMs(j));
   return out;
 }
@@ -157,8 +158,10 @@ export function tagsOf(j: Journal, ctx: TrackingContext, notes: string[]): Array
     ["tlrun.backend", j.summary.backend || undefined],
     ["tlrun.status", j.summary.status],
     ["tlrun.config_sha256", fileSha(join(j.dir, "config.resolved.yaml"))],
+    ["tlrun.result_key", resultKey(j)],
     ["tlrun.dataset_manifest_sha256", fileSha(join(j.dir, "manifest.json"))],
     ["tlrun.weights_sha256", j.summary.status === "running" ? undefined : modelWeightsSha256(join(j.dir, "model"))],
+    ...stageTags(j),
     ...Object.entries(ctx.target.tags),
   ];
   if (j.summary.error) pairs.push(["tlrun.error", j.summary.error]);
@@ -172,9 +175,10 @@ export function tagsOf(j: Journal, ctx: TrackingContext, notes: string[]): Array
   return fitted(present, LIMITS.tagValueLength, "tag", notes).map((t) => ({ ...t, id: `${t.key}=${sha256(t.value).slice(0, 16)}` }));
 }
 
-export interface ArtifactItem { id: string; path: string; file: string }
+/** An artifact to upload: a file of the run folder, or content made here (`data`). */
+export interface ArtifactItem { id: string; path: string; file: string; data?: Buffer }
 
-/** Files to upload: config, manifest, report (json and html), plots and the model, once the run has ended. */
+/** Files to upload: config, manifest, report (json and html), the stage table, plots and the model, once the run has ended. */
 export function artifactsOf(j: Journal): ArtifactItem[] {
   const items: Array<[string, string]> = [["config.resolved.yaml", join(j.dir, "config.resolved.yaml")]];
   if (j.summary.status !== "running") {
@@ -183,7 +187,10 @@ export function artifactsOf(j: Journal): ArtifactItem[] {
     for (const f of filesUnder(join(j.dir, "sweep"))) items.push([`sweep/${f}`, join(j.dir, "sweep", f)]);
     for (const f of filesUnder(join(j.dir, "model"))) items.push([`model/${f}`, join(j.dir, "model", f)]);
   }
-  return items.filter(([, f]) => existsSync(f)).map(([path, file]) => ({ path, file, id: `${path}:${statSync(file).size}:${fileSha(file)!.slice(0, 16)}` }));
+  const out: ArtifactItem[] = items.filter(([, f]) => existsSync(f)).map(([path, file]) => ({ path, file, id: `${path}:${statSync(file).size}:${fileSha(file)!.slice(0, 16)}` }));
+  const table = stagesTable(j);
+  if (table) out.push({ path: "stages.json", file: "", data: table, id: `stages.json:${table.length}:${sha256(table).slice(0, 16)}` });
+  return out;
 }
 
 /** The dataset as an MLflow dataset input, from the run's manifest. */

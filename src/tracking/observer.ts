@@ -4,6 +4,7 @@ import type { RunObserver } from "../executor/observer";
 import type { RunRecord } from "../runs/record";
 import { MlflowClient } from "./client";
 import { serverFromEnv, targetFrom, type ServerSettings } from "./settings";
+import { runPageUrl } from "./held-run";
 import { loadState } from "./state";
 import { gitCommit } from "../util/git";
 import { safeUser, syncRun, TLRUN_VERSION, writeContext, type SyncResult } from "./sync";
@@ -29,6 +30,8 @@ export class MlflowTracker implements RunObserver {
   private readonly client?: MlflowClient;
   private dir = "";
   private dirty = false;
+  /** Set once the run computed something (see onEpochEnd). */
+  private live = false;
   private ending = false;
   private pump?: Promise<void>;
   private wake?: () => void;
@@ -55,15 +58,21 @@ export class MlflowTracker implements RunObserver {
       target: { ...targetFrom(config.tracking, config.name, record.id), ...(this.opts.tags ? { tags: { ...config.tracking.tags, ...this.opts.tags } } : {}) },
       ...(this.opts.parentDir ? { parent_dir: this.opts.parentDir } : {}),
     });
-    this.kick();
   }
 
-  onEpochEnd(): void {
-    this.kick();
+  /**
+   * Nothing is sent until the run computes something: a run whose every stage is a cache hit
+   * makes no MLflow run (held-run.ts), so the first pass waits for an epoch or a stage that was
+   * not cached, or for the run's end.
+   */
+  onEpochEnd(logs: { cached: boolean }): void {
+    if (!logs.cached) this.live = true;
+    if (this.live) this.kick();
   }
 
-  onStageEnd(): void {
-    this.kick();
+  onStageEnd(stage: { cached: boolean }): void {
+    if (!stage.cached) this.live = true;
+    if (this.live) this.kick();
   }
 
   async onRunEnd(): Promise<void> {
@@ -81,18 +90,12 @@ export class MlflowTracker implements RunObserver {
     this.report(timedOut, seconds);
   }
 
-  /** The run's page in the MLflow UI once the server holds it (credentials left out of the address). */
+  /** The run's page in the MLflow UI once the server holds it, or the page of the run that already holds a fully cached run's result. */
   runUrl(): string | undefined {
     if (!this.client || !this.dir) return undefined;
     const s = loadState(this.dir).servers[this.client.server.key ?? this.client.server.uri];
-    if (!s?.run_id || !s.experiment_id) return undefined;
-    try {
-      const u = new URL(this.client.server.uri);
-      u.username = u.password = "";
-      return `${u.toString().replace(/\/+$/, "")}/#/experiments/${s.experiment_id}/runs/${s.run_id}`;
-    } catch {
-      return undefined;
-    }
+    const at = s?.held_by ?? (s?.run_id && s.experiment_id ? { run_id: s.run_id, experiment_id: s.experiment_id } : undefined);
+    return at && runPageUrl(this.client.server.uri, at.experiment_id, at.run_id);
   }
 
   private kick(): void {

@@ -64,7 +64,7 @@ export function serverFromEnv(env: Env = process.env, uriOverride?: string): Ser
 export function targetFrom(tracking: TrackingConfig | undefined, pipelineName: string, runId: string, env: Env = process.env): RunTarget {
   return {
     experiment: env.MLFLOW_EXPERIMENT_NAME || tracking?.experiment || pipelineName,
-    runName: env.MLFLOW_RUN_NAME || tracking?.run_name || runId,
+    runName: env.MLFLOW_RUN_NAME || tracking?.run_name || "", // a template, filled in when the run is created (run-name.ts)
     tags: { ...(tracking?.tags ?? {}) },
   };
 }

@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { writeFileAtomic } from "../util/atomic";
+import type { HeldBy } from "./held-run";
 import type { RunTarget } from "./settings";
 
 /** What the run folder alone cannot tell: where it came from and where it should go. */
@@ -28,6 +29,8 @@ export interface ServerState {
   updated_at?: string;
   /** The run's MLflow Model (mlflow-model.ts): the logged model's id once created, ready once finalized, or skipped with why. */
   model?: { id?: string; status: "pending" | "ready" | "skipped"; note?: string };
+  /** A fully cached run: the MLflow run that already holds its result (held-run.ts); nothing is sent. */
+  held_by?: HeldBy;
 }
 
 /** runs/<run-id>/mlflow.json: per server (keyed by URI without credentials), what it holds. */

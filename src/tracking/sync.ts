@@ -9,7 +9,9 @@ import { buildMlflowModel, MLFLOW_MODEL_NAME, modelUploads } from "./mlflow-mode
 import { TlrunError } from "../errors";
 import { artifactsOf, datasetOf, metricsOf, paramsOf, readJournal, tagsOf, type Journal, type Keyed } from "./journal";
 import { chunkBatches } from "./limits";
+import { findHolder, fullyCached, heldNote, type HeldBy } from "./held-run";
 import { renderPlots } from "./plots";
+import { runNameFor } from "./run-name";
 import { targetFrom } from "./settings";
 import { loadState, saveState, serverState, type ServerState, type TrackingContext, type TrackingState } from "./state";
 
@@ -24,10 +26,16 @@ export interface SyncResult {
   notes: string[];
   pending: number;
   status?: RunStatus;
+  /** A fully cached run sends nothing: this MLflow run already holds its result. */
+  heldBy?: HeldBy;
 }
 
-/** A pruned sweep trial ended as planned, so it is FINISHED; its tlrun.status tag says pruned. */
-const STATUS: Record<string, RunStatus | undefined> = { completed: "FINISHED", pruned: "FINISHED", failed: "FAILED", interrupted: "KILLED" };
+/**
+ * MLflow has no "pruned": a trial ASHA stopped early is KILLED (stopped before its planned end,
+ * not FAILED, and not FINISHED, which would pass it for a full run in the runs table); its
+ * tlrun.status tag, "pruned", tells it apart from a run stopped with Ctrl-C ("interrupted").
+ */
+const STATUS: Record<string, RunStatus | undefined> = { completed: "FINISHED", pruned: "KILLED", failed: "FAILED", interrupted: "KILLED" };
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms).unref?.());
 
 /** The context a run folder implies when the run was not made with a tracker attached. */
@@ -78,9 +86,13 @@ class Pass {
     this.save();
   }
 
-  /** The MLflow run for this local run: found by its tlrun.run_id tag, or created. */
-  async ensureRun(): Promise<string> {
+  /**
+   * The MLflow run for this local run: found by its tlrun.run_id tag, or created; undefined for a
+   * fully cached run whose result another run already holds (held-run.ts).
+   */
+  async ensureRun(): Promise<string | undefined> {
     if (this.s.run_id) return this.s.run_id;
+    if (this.s.held_by) return undefined;
     const { experiment, runName } = this.ctx.target;
     let exp = await this.client.getExperimentByName(experiment);
     if (exp?.lifecycle_stage === "deleted")
@@ -91,9 +103,15 @@ class Pass {
       return exp.experiment_id;
     }));
     const found = await this.client.searchRuns([experimentId], `tags.\`tlrun.run_id\` = '${this.j.runId}'`);
+    const holder = !found[0] && fullyCached(this.j) ? await findHolder(this.client, experimentId, this.j) : undefined;
+    if (holder) {
+      this.s.held_by = holder;
+      this.save();
+      return undefined;
+    }
     const parent = this.ctx.target.tags["mlflow.parentRunId"];
     const tags = [{ key: "tlrun.run_id", value: this.j.runId }, { key: "mlflow.user", value: this.ctx.user }, ...(parent ? [{ key: "mlflow.parentRunId", value: parent }] : [])];
-    const info = found[0]?.info ?? (await this.client.createRun(experimentId, runName, Date.parse(this.j.summary.started_at), tags, this.ctx.user));
+    const info = found[0]?.info ?? (await this.client.createRun(experimentId, await runNameFor(this.client, experimentId, this.j, runName), Date.parse(this.j.summary.started_at), tags, this.ctx.user));
     Object.assign(this.s, { experiment_id: experimentId, run_id: info.run_id, artifact_uri: info.artifact_uri });
     this.save();
     return info.run_id;
@@ -172,7 +190,7 @@ class Pass {
     await renderPlots(this.j);
     for (const a of this.unacked(artifactsOf(this.j), this.s.acked.artifacts)) {
       try {
-        await this.client.uploadArtifact({ artifact_uri: this.s.artifact_uri! }, a.path, readFileSync(a.file));
+        await this.client.uploadArtifact({ artifact_uri: this.s.artifact_uri! }, a.path, a.data ?? readFileSync(a.file));
         this.result.sent.artifacts++;
       } catch (e) {
         if (!(e instanceof MlflowError) || e.retryable) throw e;
@@ -271,6 +289,7 @@ class Pass {
   }
 
   countPending(): number {
+    if (this.s.held_by) return 0;
     const n = this.unacked(metricsOf(this.j), this.s.acked.metrics).length + this.unacked(paramsOf(this.j, []), this.s.acked.params).length
       + this.unacked(tagsOf(this.j, this.ctx, []), this.s.acked.tags).length + this.unacked(artifactsOf(this.j), this.s.acked.artifacts).length;
     return n + (STATUS[this.j.summary.status] && this.s.acked.status !== STATUS[this.j.summary.status] ? 1 : 0) + (this.modelPending() ? 1 : 0);
@@ -290,6 +309,12 @@ class Pass {
     try {
       await this.linkParent();
       const runId = await this.ensureRun();
+      if (!runId) {
+        this.result.heldBy = this.s.held_by;
+        this.result.serverRunId = this.s.held_by!.run_id;
+        this.result.notes.push(heldNote(this.s.held_by!, this.client.server.uri));
+        return this.result;
+      }
       this.result.serverRunId = runId;
       try {
         await this.reconcile(runId);

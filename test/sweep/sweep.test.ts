@@ -5,7 +5,8 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawn, spawnSync } from "node:child_process";
-import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import type { RunSummary } from "../../src/runs/record";
 import type { SweepOutcome } from "../../src/sweep/run";
@@ -67,6 +68,18 @@ test("a grid sweep extracts once, runs one head per trial, and records the compa
   assert.match(csv[0]!, /^trial,status,head.layers.0.dropout,train.head.learning_rate,val_accuracy,/);
   assert.ok(readFileSync(join(out.sweep_dir, "sweep", "trials.png")).subarray(1, 4).equals(Buffer.from("PNG")));
   assert.equal(JSON.parse(readFileSync(join(out.sweep_dir, "sweep", "best.json"), "utf8")).trial, out.best!.trial);
+  // best.yaml: the best trial's full config, runnable from any folder, every stage from the cache
+  const bestYaml = join(out.sweep_dir, "sweep", "best.yaml");
+  assert.match(readFileSync(bestYaml, "utf8"), /^sweep: null$/m);
+  assert.match(readFileSync(bestYaml, "utf8"), new RegExp(`^ {6}dropout: ${out.best!.params["head.layers.0.dropout"]}$`, "m"));
+  const elsewhere = mkdtempSync(join(tmpdir(), "tlrun-best-"));
+  t.after(() => rmSync(elsewhere, { recursive: true, force: true }));
+  assert.equal(tlrun(["validate", bestYaml], elsewhere).code, 0);
+  const rerun = tlrun(["run", bestYaml, "--json"], elsewhere);
+  assert.equal(rerun.code, 0, rerun.stderr);
+  const rerunSummary = JSON.parse(rerun.stdout) as RunSummary;
+  assert.ok(rerunSummary.stages.every((s) => s.cached), "the best trial's stages, from the cache");
+  assert.equal(rerunSummary.metrics.test_accuracy, out.best!.metrics.test_accuracy);
   assert.equal(summaryOf(out.sweep_dir).status, "completed");
 
   // The same sweep again: every stage of every trial comes from the cache.
@@ -80,6 +93,10 @@ test("a grid sweep extracts once, runs one head per trial, and records the compa
   assert.equal(par.code, 0, par.stderr);
   const p = JSON.parse(par.stdout) as SweepOutcome;
   assert.deepEqual(p.trials.map((x) => [x.trial, x.params, x.value]), out.trials.map((x) => [x.trial, x.params, x.value]));
+  // outside a TTY the lines of parallel trials interleave, so each carries its trial
+  const progress = par.stderr.split("\n").filter((l) => l.startsWith("›"));
+  assert.ok(progress.length >= 6, par.stderr);
+  for (const l of progress) assert.match(l, /^› trial \d: /);
   const pids = new Set(p.trials.map((x) => summaryOf(join(fresh, x.run_id!)).pid));
   assert.equal(pids.size, 2, "trials ran in two worker processes");
 });
@@ -98,6 +115,10 @@ test("ASHA stops a trial that lags at a rung, and keeps it as pruned", TIMEOUT, 
   const out = JSON.parse(r.stdout) as SweepOutcome;
   assert.deepEqual(out.trials.map((x) => x.status), ["completed", "pruned"]);
   assert.equal(out.goal, "minimize");
+  // the task list marks the pruned trial apart from a finished one
+  assert.match(r.stderr, /^✔ trial 1 .*: val_loss \d/m);
+  assert.match(r.stderr, /^↓ trial 2 .*✂ pruned after 2 epochs val_loss \d/m);
+  assert.doesNotMatch(r.stderr, /^✔ trial 2/m);
   const pruned = out.trials[1]!;
   const s = summaryOf(join(root, "runs", pruned.run_id!));
   assert.equal(s.status, "pruned");

@@ -100,7 +100,7 @@ async function expectComplete(runDir: string, status = "FINISHED"): Promise<{ ru
   for (const k of ["mlflow.source.name", "mlflow.user", "tlrun.version", "tlrun.config_sha256", "tlrun.run_id"]) assert.ok(tags[k], `tag ${k}`);
   assert.equal(tags.team, "vision");
   const epochs = readFileSync(join(runDir, "metrics.jsonl"), "utf8").split("\n").filter((l) => l.includes('"epoch"')).length;
-  for (const key of ["train_loss", "val_accuracy", "learning_rate", "images_per_second"]) {
+  for (const key of ["epoch/train_loss", "epoch/val_accuracy", "epoch/learning_rate", "images_per_second"]) {
     const h = await history(runId, key);
     assert.deepEqual(h.map((m) => m.step).sort((a, b) => a - b), Array.from({ length: epochs }, (_, i) => i + 1), `${key} has one point per epoch`);
   }
@@ -114,9 +114,18 @@ test("a run logs params, tags, per-epoch history, test metrics, dataset and arti
   const summary = JSON.parse(r.stdout);
   const { runId, run } = await expectComplete(summary.run_dir);
   assert.equal((await history(runId, "test_accuracy"))[0]!.value, summary.metrics.test_accuracy);
-  assert.equal(run.info.run_name, summary.run_id);
+  const configSha = run.data.tags.find((x: { key: string }) => x.key === "tlrun.config_sha256").value as string;
+  assert.equal(run.info.run_name, `tiny-${configSha.slice(0, 7)}-1`, "named <pipeline>-<config hash>-<n>");
   assert.equal(run.inputs.dataset_inputs.length, 1);
+  // stage timings are tags and a table, never metric charts ahead of the training curves
+  const metricKeys = run.data.metrics.map((m: { key: string }) => m.key) as string[];
+  assert.deepEqual(metricKeys.filter((k) => k.startsWith("stage") || k === "run_seconds"), []);
+  const tags = Object.fromEntries(run.data.tags.map((x: { key: string; value: string }) => [x.key, x.value]));
+  assert.match(tags["tlrun.stages_cached"], new RegExp(`^\\d of ${summary.stages.length}$`));
+  for (const s of summary.stages as Array<{ name: string }>) assert.match(tags[`tlrun.stage.${s.name}`], /^(\d+\.\d s|cached)$/, s.name);
   const files = await artifacts(runId);
+  const table = await fetchAgain(`${server!.uri}/api/2.0/mlflow-artifacts/artifacts/${run.info.experiment_id}/${runId}/artifacts/stages.json`);
+  assert.deepEqual(((await table.json()) as { stages: Array<{ stage: string }> }).stages.map((r) => r.stage), summary.stages.map((s: { name: string }) => s.name));
   for (const f of ["config.resolved.yaml", "manifest.json", "report.json", "report.html", "plots/confusion_matrix.png", "plots/training_curves.png", "model/model.json", "model/weights.bin"]) assert.ok(files.includes(f), `${f} in ${files}`);
   const png = await fetchAgain(`${server!.uri}/api/2.0/mlflow-artifacts/artifacts/${run.info.experiment_id}/${runId}/artifacts/plots/training_curves.png`);
   assert.deepEqual([...new Uint8Array(await png.arrayBuffer()).slice(1, 4)], [0x50, 0x4e, 0x47]);
@@ -130,7 +139,7 @@ c = MlflowClient()
 rid = runs["run_id"][0]
 print(json.dumps({"n": len(runs), "status": runs["status"][0], "lr": runs["params.train.head.learning_rate"][0],
   "test_accuracy": float(runs["metrics.test_accuracy"][0]),
-  "history": [m.step for m in c.get_metric_history(rid, "val_loss")],
+  "history": [m.step for m in c.get_metric_history(rid, "epoch/val_loss")],
   "artifacts": sorted(a.path for a in c.list_artifacts(rid)), "plots": sorted(a.path for a in c.list_artifacts(rid, "plots"))}))`;
   const py = spawnSync(python, ["-c", script], { encoding: "utf8", env: { ...process.env, MLFLOW_TRACKING_URI: server!.uri } });
   assert.equal(py.status, 0, py.stderr);
@@ -152,7 +161,27 @@ print(json.dumps({"n": len(runs), "status": runs["status"][0], "lr": runs["param
   const linked = await fetchAgain(`${server!.uri}/api/2.0/mlflow/runs/get?run_id=${url[3]}`);
   assert.equal(linked.status, 200, "the linked run exists");
   assert.equal(((await linked.json()) as { run: { data: { tags: Array<{ key: string; value: string }> } } }).run.data.tags.find((tag) => tag.key === "tlrun.status")?.value, "completed");
+  // that re-run was fully cached: no second MLflow run, and the terminal names the one that holds it
+  assert.equal(url[3], runId);
+  assert.match(again.stderr, new RegExp(`every stage was cached, so no new MLflow run: run .*/runs/${runId}.* already holds this result`));
+  assert.equal((await runsOf("tlrun-e2e")).length, 1);
+  // a partly cached run still logs
+  const partly = tlrun([file, "--set", "train.fine_tune.epochs=2"], root);
+  assert.equal(partly.code, 0, partly.stderr);
+  assert.doesNotMatch(partly.stderr, /no new MLflow run/);
+  assert.equal((await runsOf("tlrun-e2e")).length, 2);
+  // a forced run of the first config is its second run; MLFLOW_RUN_NAME is a template too
+  const forced = tlrun([file, "--force"], root, { MLFLOW_RUN_NAME: "{name}-{hash}-s{seed}-{n}" });
+  assert.equal(forced.code, 0, forced.stderr);
+  assert.ok((await runsOf("tlrun-e2e")).some((x) => x.info.run_name === `tiny-${configSha.slice(0, 7)}-s7-2`), "n counts runs of the config");
 });
+
+/** The runs of an experiment, by name. */
+async function runsOf(experiment: string): Promise<Array<{ info: { run_id: string; run_name: string; status: string }; data: { tags?: Array<{ key: string; value: string }> } }>> {
+  const { experiment_id } = (await api("experiments/get-by-name", { experiment_name: experiment })).experiment;
+  const res = await fetchAgain(`${server!.uri}/api/2.0/mlflow/runs/search`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ experiment_ids: [experiment_id] }) });
+  return ((await res.json()) as { runs?: [] }).runs ?? [];
+}
 
 test("server down during the run: the run finishes, sync sends everything exactly once, twice is a no-op", SLOW, async (t) => {
   const { root, file } = setup(t, "tlrun-outage");
@@ -167,7 +196,7 @@ test("server down during the run: the run finishes, sync sends everything exactl
   assert.equal(sync1.code, 0, sync1.stderr);
   const { runId } = await expectComplete(runDir);
   const before = await artifacts(runId);
-  const counts = async () => Promise.all(["train_loss", "val_loss", "test_accuracy", "stage/train-head/seconds"].map(async (k) => (await history(runId, k)).length));
+  const counts = async () => Promise.all(["epoch/train_loss", "epoch/val_loss", "test_accuracy", "epoch_seconds"].map(async (k) => (await history(runId, k)).length));
   const n1 = await counts();
 
   const sync2 = tlrun(["sync", JSON.parse(r.stdout).run_id, "--runs-dir", join(root, "runs")], root);
@@ -177,7 +206,7 @@ test("server down during the run: the run finishes, sync sends everything exactl
   // A batch the server applied but whose answer was lost: its points are in flight, not acknowledged.
   const state = loadState(runDir);
   const s = Object.values(state.servers)[0]!;
-  s.inflight = s.acked.metrics.filter((id) => id.startsWith("train_loss@") || id.startsWith("test_accuracy@"));
+  s.inflight = s.acked.metrics.filter((id) => id.startsWith("epoch/train_loss@") || id.startsWith("test_accuracy@"));
   s.acked.metrics = s.acked.metrics.filter((id) => !s.inflight.includes(id));
   saveState(runDir, state);
   const sync3 = tlrun(["sync", runDir], root);
@@ -249,7 +278,7 @@ test("server stopped mid-run: the run finishes; after a restart, sync leaves eve
   assert.equal(sync.code, 0, sync.stderr);
   const { runId } = await expectComplete(runDir);
   const epochs = readFileSync(join(runDir, "metrics.jsonl"), "utf8").split("\n").filter((l) => l.includes('"epoch"')).length;
-  assert.equal((await history(runId, "val_loss")).length, epochs);
+  assert.equal((await history(runId, "epoch/val_loss")).length, epochs);
   assert.equal((await history(runId, "test_accuracy")).length, 1);
   assert.ok((await artifacts(runId)).includes("model/model.json"));
   const again = tlrun(["sync", runDir], root);
@@ -339,4 +368,21 @@ test("a batch the server refuses is split: the bad item is reported, the rest is
   const params = Object.fromEntries(run.data.params.map((p: { key: string; value: string }) => [p.key, p.value]));
   assert.equal(params.seed, "7");
   assert.equal(params.extra_note, "hello");
+});
+
+test("a sweep's pruned trial ends KILLED with tlrun.status pruned; the finished one FINISHED", SLOW, async (t) => {
+  const { root, file } = setup(t, "tlrun-pruned");
+  writeFileSync(file, readFileSync(file, "utf8").replace("  fine_tune: { epochs: 1, batch_size: 8 }", "  fine_tune: null") + `sweep:
+  method: grid
+  metric: val_loss
+  asha: { enabled: true, min_epochs: 2, reduction_factor: 2 }
+  parameters:
+    train.head.learning_rate: { values: [0.01, 0.000001] }
+    train.head.epochs: { values: [8] }
+`);
+  const r = tlrun(["sweep", file, "--json"], root);
+  assert.equal(r.code, 0, r.stderr);
+  assert.deepEqual(JSON.parse(r.stdout).trials.map((x: { status: string }) => x.status), ["completed", "pruned"]);
+  const seen = (await runsOf("tlrun-pruned")).map((x) => [x.info.run_name, x.info.status, x.data.tags?.find((tag) => tag.key === "tlrun.status")?.value]);
+  assert.deepEqual(seen.filter((x) => /trial/.test(String(x[0]))).sort(), [["tiny-trial-1", "FINISHED", "completed"], ["tiny-trial-2", "KILLED", "pruned"]]);
 });
