@@ -23,7 +23,8 @@ tlrun <pipeline.yaml> [options]   (the same)
     --backend NAME     ${BACKENDS.join(" | ")} (default auto: the fastest that loads)
     --json             print the run summary as one JSON object on stdout; on failure, one object
                        with status "failed" (or "interrupted"), the error and the exit code
-  Ctrl-C stops after the current batch and keeps what finished; the same command resumes.
+  Ctrl-C stops after the current batch and keeps what finished; it prints the command that resumes
+  (yours, without --force), which goes on from the last finished epoch.
   exit codes: 0 ok, 1 run failed, 2 invalid config or usage, 130 interrupted`;
 
 /** `tlrun run <file>`: run the pipeline; Ctrl-C stops it cleanly and the next run resumes. */
