@@ -139,7 +139,7 @@ sweep:
   assert.equal(parentMetrics.best_val_accuracy, out.best!.value);
   assert.equal(parentMetrics.trials_completed, 5);
   const listed = await api<{ files?: Array<{ path: string }> }>("artifacts/list", undefined, { run_id: parent.info.run_id, path: "sweep" });
-  assert.deepEqual((listed.files ?? []).map((f) => f.path).sort(), ["sweep/best.json", "sweep/trials.csv", "sweep/trials.png"]);
+  assert.deepEqual((listed.files ?? []).map((f) => f.path).sort(), ["sweep/best.json", "sweep/best.yaml", "sweep/trials.csv", "sweep/trials.png"]);
   assert.equal(tags(parent)["tlrun.best.run_id"], out.best!.run_id);
 
   // A serial run of the same sweep, in its own runs folder, without MLflow: the same trials and results.
