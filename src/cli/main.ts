@@ -11,6 +11,7 @@ import { syncCommand } from "./sync";
 import { sweepCommand, workerCommand } from "./sweep";
 import { uiCommand } from "./ui";
 import { validateCommand } from "./validate";
+import { weightsCommand } from "./weights";
 import { TLRUN_VERSION } from "../util/version";
 
 const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = {
@@ -27,6 +28,7 @@ const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = {
   export: exportCommand,
   ui: uiCommand,
   cache: cacheCommand,
+  weights: weightsCommand,
 };
 
 const HELP = `tlrun ${TLRUN_VERSION}: declarative transfer learning for image classifiers

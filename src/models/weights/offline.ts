@@ -34,7 +34,9 @@ export function offlineAdvice(arch: Architecture | undefined, w: WantedFile, rea
   const imagenet = arch !== undefined && w.url !== undefined && basename(w.path) === arch.imagenet.file;
   const size = imagenet && arch.imagenet.bytes ? ` (${megabytes(arch.imagenet.bytes)})` : "";
   const ways = [
-    `copy the file from a machine that has it to ${w.path}`,
+    imagenet
+      ? `copy the file from a machine that has it and run \`tlrun weights import ${file} --model ${arch.name}\`, which checks it and puts it at ${w.path}`
+      : `copy the file from a machine that has it to ${w.path} (it is checked against the hash above)`,
     ...(imagenet ? [`set ${MIRROR_VARIABLE} to a server that holds Keras' files in the same layout`] : []),
     `write \`base.weights: path/to/${file}\` in the pipeline to use a local copy`,
   ];
