@@ -11,6 +11,7 @@ import { syncCommand } from "./sync";
 import { sweepCommand, workerCommand } from "./sweep";
 import { uiCommand } from "./ui";
 import { validateCommand } from "./validate";
+import { weightsCommand } from "./weights";
 import { TLRUN_VERSION } from "../util/version";
 import { printFailureJson } from "./json-failure";
 
@@ -29,6 +30,7 @@ export const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = {
   export: exportCommand,
   ui: uiCommand,
   cache: cacheCommand,
+  weights: weightsCommand,
 };
 
 const HELP = `tlrun ${TLRUN_VERSION}: declarative transfer learning for image classifiers

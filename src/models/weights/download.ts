@@ -33,11 +33,42 @@ export interface DownloadResult {
 /** A failure worth another attempt (the partial file is kept, so the next one resumes). */
 class Transient extends Error {}
 
+/** Network error codes that mean the host cannot be reached at all: retrying in seconds will not help. */
+const UNREACHABLE = new Set(["ENOTFOUND", "EAI_AGAIN", "EAI_NONAME", "ECONNREFUSED", "ENETUNREACH", "EHOSTUNREACH", "ENETDOWN", "UND_ERR_CONNECT_TIMEOUT"]);
+
+/**
+ * The server cannot be reached (no DNS, connection refused, no route): the download stops at
+ * once instead of retrying, and callers turn it into advice on getting the file another way.
+ * Any partial file is kept, so a later download resumes.
+ */
+export class Unreachable extends TlrunError {
+  constructor(
+    readonly url: string,
+    /** "tlrun-offline.invalid cannot be resolved (getaddrinfo ENOTFOUND)". */
+    readonly reason: string,
+  ) {
+    super(`cannot download ${url}: ${reason}`, 1);
+  }
+}
+
+/** Why `url` cannot be reached, when `e` (a rejected fetch) says it cannot; undefined for other failures. */
+export function unreachableReason(url: string, e: Error): string | undefined {
+  const cause = (e as Error & { cause?: Error & { code?: string } }).cause;
+  const code = cause?.code ?? (e as Error & { code?: string }).code;
+  if (!code || !UNREACHABLE.has(code)) return undefined;
+  const host = new URL(url).host;
+  if (code.startsWith("EAI_") || code === "ENOTFOUND") return `${new URL(url).hostname} cannot be resolved (${cause?.message ?? code}); this machine looks offline`;
+  if (code === "ECONNREFUSED") return `${host} refused the connection (${code})`;
+  if (code === "UND_ERR_CONNECT_TIMEOUT") return `${host} did not answer the connection (${code}); this machine looks offline`;
+  return `${host} cannot be reached (${code}); this machine looks offline`;
+}
+
 /**
  * Fetch `url` into `dest` once: a cached file whose hash matches is returned without a request;
  * otherwise the download resumes from `<dest>.partial` with an HTTP Range request, retries
  * transient failures with exponential backoff, checks the hash, and renames into place.
- * A hash mismatch deletes the file and throws.
+ * A hash mismatch deletes the file and throws; a server that cannot be reached throws
+ * `Unreachable` at once.
  */
 export async function download(opts: DownloadOptions): Promise<DownloadResult> {
   const { dest, url } = opts;
@@ -82,7 +113,8 @@ async function fetchInto(partial: string, opts: DownloadOptions): Promise<void> 
   let fd: number | undefined;
   try {
     const res = await fetch(opts.url, { headers: have ? { range: `bytes=${have}-` } : {}, signal: ctrl.signal, redirect: "follow" }).catch((e: Error) => {
-      throw new Transient(describe(e));
+      const unreachable = unreachableReason(opts.url, e);
+      throw unreachable ? new Unreachable(opts.url, unreachable) : new Transient(describe(e));
     });
     if (res.status === 416) {
       rmSync(partial, { force: true }); // the partial file is longer than the file: start over

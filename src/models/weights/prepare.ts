@@ -12,7 +12,7 @@ import { sha256Sync } from "./verify";
 /** Fetch (once) and convert (once) an architecture's weights; returns the bundle's folder. */
 export async function prepareArchitecture(arch: Architecture, weights: string, baseDir: string, onProgress?: Progress): Promise<string> {
   const w = weightsFile(arch, weights, baseDir);
-  const path = await fetchWeightsFile(w, onProgress);
+  const path = await fetchWeightsFile(w, onProgress, arch);
   const dir = bundleDir(arch, sha256Sync(path));
   if (!readBundle(dir)) await convertH5(arch, path, dir);
   return dir;

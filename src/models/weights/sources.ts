@@ -2,7 +2,8 @@ import { existsSync } from "node:fs";
 import { basename, join, resolve } from "node:path";
 import { TlrunError } from "../../errors";
 import { cacheRoot, imagenetUrl, type Architecture } from "../zoo";
-import { download, type Progress } from "./download";
+import { download, Unreachable, type Progress } from "./download";
+import { offlineAdvice } from "./offline";
 import { hashKind, sha256Sync, stampedSha256 } from "./verify";
 
 /** Where an architecture's `.h5` weights come from, and where they are (or will be) on disk. */
@@ -53,11 +54,19 @@ export function weightsIdentity(arch: Architecture, w: WeightsFile): string {
   return `${arch.name}:${sha ? `sha256:${sha}` : w.url ?? w.path}`;
 }
 
-/** Make sure the file is on disk and checked, downloading it once if needed; returns its path. */
-export async function fetchWeightsFile(w: WeightsFile, onProgress?: Progress): Promise<string> {
+/**
+ * Make sure the file is on disk and checked, downloading it once if needed; returns its path.
+ * A server that cannot be reached fails at once with the ways to get the file without it.
+ */
+export async function fetchWeightsFile(w: WeightsFile, onProgress?: Progress, arch?: Architecture): Promise<string> {
   if (w.kind === "file") {
     if (!existsSync(w.path)) throw new TlrunError(`weights file not found: ${w.path}`, 1);
     return w.path;
   }
-  return (await download({ url: w.url!, dest: w.path, hash: w.hash, onProgress })).path;
+  try {
+    return (await download({ url: w.url!, dest: w.path, hash: w.hash, onProgress })).path;
+  } catch (err) {
+    if (err instanceof Unreachable) throw new TlrunError(offlineAdvice(arch, w, err.reason), err.exitCode);
+    throw err;
+  }
 }

@@ -20,8 +20,11 @@ export interface Architecture {
   defaultCut: string;
   defaultInput: number;
   minInput: number;
-  /** Keras' official notop weights; `hash` is Keras' published `file_hash` (md5 or sha256), if any. */
-  imagenet: { file: string; url: string; hash?: string };
+  /**
+   * Keras' official notop weights; `hash` is Keras' published `file_hash` (md5 or sha256), if any;
+   * `bytes` the file's size as Keras' downloads report it, shown before a download or when offline.
+   */
+  imagenet: { file: string; url: string; hash?: string; bytes?: number };
 }
 
 /** Where Keras publishes the keras.applications weights. */
@@ -31,7 +34,37 @@ export const KERAS_WEIGHTS_EFFICIENTNET = "https://storage.googleapis.com/keras-
 
 /** An official keras.applications weights file: its folder under KERAS_WEIGHTS, name and file_hash. */
 function kerasWeights(folder: string, file: string, hash?: string): Architecture["imagenet"] {
-  return { file, url: `${KERAS_WEIGHTS}/${folder}/${file}`, ...(hash ? { hash } : {}) };
+  return { file, url: `${KERAS_WEIGHTS}/${folder}/${file}`, ...(hash ? { hash } : {}), ...sizeOf(file) };
+}
+
+/** Sizes of the notop files, in bytes, as `keras.utils.get_file` prints them when it downloads each. */
+const KERAS_FILE_BYTES: Record<string, number> = {
+  "vgg16_weights_tf_dim_ordering_tf_kernels_notop.h5": 58889256,
+  "vgg19_weights_tf_dim_ordering_tf_kernels_notop.h5": 80134624,
+  "mobilenet_1_0_224_tf_no_top.h5": 17225924,
+  "mobilenet_v2_weights_tf_dim_ordering_tf_kernels_1.0_224_no_top.h5": 9406464,
+  "resnet50_weights_tf_dim_ordering_tf_kernels_notop.h5": 94765736,
+  "resnet101_weights_tf_dim_ordering_tf_kernels_notop.h5": 171446536,
+  "resnet152_weights_tf_dim_ordering_tf_kernels_notop.h5": 234698864,
+  "resnet50v2_weights_tf_dim_ordering_tf_kernels_notop.h5": 94668760,
+  "resnet101v2_weights_tf_dim_ordering_tf_kernels_notop.h5": 171317808,
+  "resnet152v2_weights_tf_dim_ordering_tf_kernels_notop.h5": 234545216,
+  "densenet121_weights_tf_dim_ordering_tf_kernels_notop.h5": 29084464,
+  "densenet169_weights_tf_dim_ordering_tf_kernels_notop.h5": 51877672,
+  "densenet201_weights_tf_dim_ordering_tf_kernels_notop.h5": 74836368,
+  "inception_v3_weights_tf_dim_ordering_tf_kernels_notop.h5": 87910968,
+  "xception_weights_tf_dim_ordering_tf_kernels_notop.h5": 83683744,
+  "inception_resnet_v2_weights_tf_dim_ordering_tf_kernels_notop.h5": 219055592,
+  "NASNet-mobile-no-top.h5": 19993432,
+  "efficientnetb0_notop.h5": 16705208,
+  "efficientnetb1_notop.h5": 27018416,
+  "efficientnetb2_notop.h5": 31790344,
+  "efficientnetb3_notop.h5": 43941136,
+};
+
+function sizeOf(file: string): { bytes?: number } {
+  const bytes = KERAS_FILE_BYTES[file];
+  return bytes === undefined ? {} : { bytes };
 }
 
 /** NASNetMobile's last layer: Keras leaves its final ReLU unnamed, so a fresh session numbers it. */
@@ -51,7 +84,7 @@ function efficientnet(variant: "b0" | "b1" | "b2" | "b3", defaultInput: number, 
   const file = `efficientnet${variant}_notop.h5`;
   return {
     name, topology: () => efficientnetTopology(name), preprocessing: "none", defaultCut: "top_activation",
-    defaultInput, minInput: 32, imagenet: { file, url: `${KERAS_WEIGHTS_EFFICIENTNET}/${file}`, hash },
+    defaultInput, minInput: 32, imagenet: { file, url: `${KERAS_WEIGHTS_EFFICIENTNET}/${file}`, hash, ...sizeOf(file) },
   };
 }
 
