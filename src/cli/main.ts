@@ -62,6 +62,7 @@ usage:
   tlrun export <run> --format tfjs|onnx|savedmodel --out DIR [--force]   the model with its model card (tlrun export -h)
   tlrun ui [--port N] [--runs-dir DIR]              MLflow UI on 127.0.0.1 over a SQLite file in runs/, with local runs synced
   tlrun cache ls|verify|gc [--runs-dir DIR]         the stage cache: entries and their runs, a full digest check, drop what no run needs
+  tlrun weights import <file.h5> [--model NAME]     put base weights brought by hand (offline) into the cache, checked against Keras' hash
 
 every command takes --help (or -h) for its own usage, e.g. tlrun run --help
 exit codes: 0 ok, 1 run failed, 2 invalid config or usage, 130 interrupted`;

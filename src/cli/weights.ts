@@ -11,7 +11,7 @@ export const WEIGHTS_HELP = `tlrun weights import <file.h5> [--model NAME] [--js
       -h, --help     this help
 exit codes: 0 imported (or already there), 1 the file is not the expected one, 2 usage`;
 
-const OPTIONS = { ...JSON_OPTION, model: { type: "string" }, help: { type: "boolean", short: "h" } } as const;
+const OPTIONS = { ...JSON_OPTION, model: { type: "string" } } as const;
 
 /** `tlrun weights import <file>`: the hand-carried weights file, checked, into the cache. */
 export async function weightsCommand(argv: string[]): Promise<number> {
@@ -21,11 +21,7 @@ export async function weightsCommand(argv: string[]): Promise<number> {
     return sub ? EXIT.ok : EXIT.usage;
   }
   if (sub !== "import") throw new UsageError(`unknown weights command '${sub}'. ${didYouMean(sub, ["import"])}\nusage: ${WEIGHTS_HELP}`);
-  if (rest.includes("--help") || rest.includes("-h")) {
-    process.stdout.write(WEIGHTS_HELP + "\n");
-    return EXIT.ok;
-  }
-  const { values, positionals } = parse(rest, OPTIONS, 1);
+  const { values, positionals } = parse(rest, OPTIONS, 1, WEIGHTS_HELP);
   const r = await importWeights(positionals[0]!, { model: values.model });
   if (values.json) {
     process.stdout.write(JSON.stringify({ model: r.arch.name, path: r.path, sha256: r.sha256, checked: r.checked, already: r.already }) + "\n");

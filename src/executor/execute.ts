@@ -44,10 +44,14 @@ function pinWarnings(backend: BackendInfo): string[] {
   return [inferenceEngine().warning, compiledStepWarning()].filter((l): l is string => l !== undefined);
 }
 
-/** An interruption as the task tree shows it, "interrupted", carrying the full error. */
-class ShortInterruption extends Error {
-  constructor(override readonly cause: InterruptedError) {
-    super("interrupted");
+/**
+ * A stage's failure as the task tree shows it: "interrupted", or the first line of the message
+ * (a multi-line message, such as the offline-weights paragraph, would otherwise print twice).
+ */
+class ShortFailure extends Error {
+  constructor(override readonly cause: unknown) {
+    const first = cause instanceof InterruptedError ? "interrupted" : (cause instanceof Error ? cause.message : String(cause)).split("\n")[0]!;
+    super(first.length > 160 ? `${first.slice(0, 157)}...` : first);
   }
 }
 
@@ -87,8 +91,8 @@ export async function execute(loaded: LoadedConfig, opts: ExecuteOptions = {}): 
       run: async (view: { title: string; output: string }) => {
         const show = throttle((line) => (view.output = line), renderer === "default" ? 100 : 5000);
         const outcome = await runStage(stage, env, show, (line) => (view.output = line)).catch((err: unknown) => {
-          // the tree marks the stage; the full message, with the resume command, is printed once at the end
-          throw err instanceof InterruptedError ? new ShortInterruption(err) : err;
+          // the tree marks the stage with one short line; the full message is printed once, at the end
+          throw new ShortFailure(err);
         });
         if (outcome.cached) view.title = `${stage.name} (${stage.source ? "present" : "cached"})`;
         else if (Number(outcome.info.resumed_after_epoch) > 0) view.title = `${stage.name} (resumed after epoch ${outcome.info.resumed_after_epoch}, from a checkpoint)`;
@@ -97,7 +101,7 @@ export async function execute(loaded: LoadedConfig, opts: ExecuteOptions = {}): 
     await renderSteps(steps, renderer, stream);
     run.keepOutputs(env.entries.get("evaluate")!.dir, env.entries.get("prepare")!.dir);
   } catch (err) {
-    failure = err instanceof ShortInterruption ? err.cause : err ?? new Error("undefined thrown");
+    failure = err instanceof ShortFailure ? err.cause : err ?? new Error("undefined thrown");
   } finally {
     const rethrow = run.settle(failure, opts.signal);
     await run.end();
