@@ -2,7 +2,7 @@ import { existsSync, renameSync, rmSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { tempPathFor } from "../util/atomic";
 import { temporaryLive, type EntryInfo, type Leftover } from "./inventory";
-import { CHECKPOINT_SUFFIX, META } from "./store";
+import { CHECKPOINT_SUFFIX, META, pidAlive } from "./store";
 
 /**
  * An entry used this recently is kept whatever the mode: a run between a cache hit and the line
@@ -103,16 +103,6 @@ function usedSince(e: EntryInfo, graceMs: number): boolean {
   try {
     const t = statSync(join(e.dir, META)).mtimeMs;
     return t > e.lastUsed && Date.now() - t < graceMs;
-  } catch {
-    return false;
-  }
-}
-
-function pidAlive(pid: number): boolean {
-  if (pid === process.pid) return true;
-  try {
-    process.kill(pid, 0);
-    return true;
   } catch {
     return false;
   }

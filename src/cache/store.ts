@@ -239,7 +239,8 @@ function mtimeOf(path: string): number {
   }
 }
 
-function pidAlive(pid: number): boolean {
+/** Whether a process of this machine is still running (a signal 0 reaches it). */
+export function pidAlive(pid: number): boolean {
   if (pid === process.pid) return true;
   try {
     process.kill(pid, 0);
