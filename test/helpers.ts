@@ -36,6 +36,19 @@ export function tinyEmojiDataset(dest: string, perClass = 8, classes = ["flags",
   return dest;
 }
 
+/**
+ * A two-trial grid sweep in which ASHA prunes the second trial at its first rung: a learning
+ * rate of 1e-6 cannot keep up with 0.01 on val_loss.
+ */
+export const PRUNING_SWEEP = `sweep:
+  method: grid
+  metric: val_loss
+  asha: { enabled: true, min_epochs: 2, reduction_factor: 2 }
+  parameters:
+    train.head.learning_rate: { values: [0.01, 0.000001] }
+    train.head.epochs: { values: [8] }
+`;
+
 /** The pipeline YAML used by stage and end-to-end tests: tiny images, few epochs. */
 export function tinyPipeline(dataDir: string, runsDir: string, extra = ""): string {
   return `name: tiny

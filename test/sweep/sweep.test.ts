@@ -11,7 +11,7 @@ import { join, resolve } from "node:path";
 import type { RunSummary } from "../../src/runs/record";
 import type { SweepOutcome } from "../../src/sweep/run";
 import type { SweepState } from "../../src/sweep/record";
-import { tempDir, tinyEmojiDataset, tinyPipeline } from "../helpers";
+import { PRUNING_SWEEP, tempDir, tinyEmojiDataset, tinyPipeline } from "../helpers";
 
 const ROOT = resolve(__dirname, "../../..");
 const BIN = join(ROOT, "bin/tlrun.js");
@@ -102,14 +102,7 @@ test("a grid sweep extracts once, runs one head per trial, and records the compa
 });
 
 test("ASHA stops a trial that lags at a rung, and keeps it as pruned", TIMEOUT, (t) => {
-  const { root, file } = setup(t, `sweep:
-  method: grid
-  metric: val_loss
-  asha: { enabled: true, min_epochs: 2, reduction_factor: 2 }
-  parameters:
-    train.head.learning_rate: { values: [0.01, 0.000001] }
-    train.head.epochs: { values: [8] }
-`);
+  const { root, file } = setup(t, PRUNING_SWEEP);
   const r = tlrun(["sweep", file, "--json"], root);
   assert.equal(r.code, 0, r.stderr);
   const out = JSON.parse(r.stdout) as SweepOutcome;

@@ -12,7 +12,7 @@ import { dirname, join, resolve } from "node:path";
 import { findMlflow, freePort, startLocalServer, type LocalServer } from "../../src/tracking/local-server";
 import { loadState, saveState } from "../../src/tracking/state";
 import { runFolders } from "../../src/tracking/local-runs";
-import { tempDir, tinyEmojiDataset, tinyPipeline } from "../helpers";
+import { PRUNING_SWEEP, tempDir, tinyEmojiDataset, tinyPipeline } from "../helpers";
 
 const SLOW = { skip: process.env.TLRUN_FAST ? "slow: TLRUN_FAST is set" : false, timeout: 10 * 60_000 };
 const ROOT = resolve(__dirname, "../../..");
@@ -372,14 +372,7 @@ test("a batch the server refuses is split: the bad item is reported, the rest is
 
 test("a sweep's pruned trial ends KILLED with tlrun.status pruned; the finished one FINISHED", SLOW, async (t) => {
   const { root, file } = setup(t, "tlrun-pruned");
-  writeFileSync(file, readFileSync(file, "utf8").replace("  fine_tune: { epochs: 1, batch_size: 8 }", "  fine_tune: null") + `sweep:
-  method: grid
-  metric: val_loss
-  asha: { enabled: true, min_epochs: 2, reduction_factor: 2 }
-  parameters:
-    train.head.learning_rate: { values: [0.01, 0.000001] }
-    train.head.epochs: { values: [8] }
-`);
+  writeFileSync(file, readFileSync(file, "utf8").replace("  fine_tune: { epochs: 1, batch_size: 8 }", "  fine_tune: null") + PRUNING_SWEEP);
   const r = tlrun(["sweep", file, "--json"], root);
   assert.equal(r.code, 0, r.stderr);
   assert.deepEqual(JSON.parse(r.stdout).trials.map((x: { status: string }) => x.status), ["completed", "pruned"]);
