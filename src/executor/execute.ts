@@ -49,9 +49,10 @@ function pinWarnings(backend: BackendInfo): string[] {
  * (a multi-line message, such as the offline-weights paragraph, would otherwise print twice).
  */
 class ShortFailure extends Error {
-  constructor(override readonly cause: unknown) {
+  /** `stage` leads the line: on a terminal the tree shows the message in place of the stage's title. */
+  constructor(stage: string, override readonly cause: unknown) {
     const first = cause instanceof InterruptedError ? "interrupted" : (cause instanceof Error ? cause.message : String(cause)).split("\n")[0]!;
-    super(first.length > 160 ? `${first.slice(0, 157)}...` : first);
+    super(`${stage}: ${first.length > 160 ? `${first.slice(0, 157)}...` : first}`);
   }
 }
 
@@ -92,7 +93,7 @@ export async function execute(loaded: LoadedConfig, opts: ExecuteOptions = {}): 
         const show = throttle((line) => (view.output = line), renderer === "default" ? 100 : 5000);
         const outcome = await runStage(stage, env, show, (line) => (view.output = line)).catch((err: unknown) => {
           // the tree marks the stage with one short line; the full message is printed once, at the end
-          throw new ShortFailure(err);
+          throw new ShortFailure(stage.name, err);
         });
         if (outcome.cached) view.title = `${stage.name} (${stage.source ? "present" : "cached"})`;
         else if (Number(outcome.info.resumed_after_epoch) > 0) view.title = `${stage.name} (resumed after epoch ${outcome.info.resumed_after_epoch}, from a checkpoint)`;
