@@ -1,4 +1,5 @@
 import { basename, relative } from "node:path";
+import { redactUrl } from "../sweep/redis-url";
 import { shellQuote } from "../util/shell-quote";
 
 /**
@@ -17,18 +18,6 @@ export function invocation(env: NodeJS.ProcessEnv = process.env, script = proces
   if (basename(script) === "tlrun") return "tlrun";
   const rel = relative(cwd, script);
   return `node ${shellQuote(rel.startsWith("..") || rel === "" ? script : rel)}`;
-}
-
-/** A Redis URL's password replaced, so a hint on screen never shows it. */
-function hidePassword(value: string): { value: string; hidden: boolean } {
-  try {
-    const url = new URL(value);
-    if (!url.password) return { value, hidden: false };
-    url.password = "PASSWORD";
-    return { value: url.toString(), hidden: true };
-  } catch {
-    return { value, hidden: false };
-  }
 }
 
 /** `argv` without the flags named in `drop` (boolean flags, in `--flag` or `--flag=value` form). */
@@ -57,9 +46,9 @@ function render(prefix: string, args: readonly string[]): string {
   const words = args.map((a) => {
     const m = /^(--queue=)?(rediss?:\/\/.*)$/.exec(a);
     if (!m) return shellQuote(a);
-    const url = hidePassword(m[2]!);
-    hidden ||= url.hidden;
-    return shellQuote((m[1] ?? "") + url.value);
+    const url = redactUrl(m[2]!, "PASSWORD");
+    hidden ||= url !== m[2];
+    return shellQuote((m[1] ?? "") + url);
   });
   return `${prefix} ${words.join(" ")}${hidden ? "   (with the Redis password in place of PASSWORD)" : ""}`;
 }

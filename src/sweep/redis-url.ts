@@ -18,11 +18,14 @@ export interface RedisConnectOptions {
 
 const AUTH = /^([a-z][a-z0-9+.-]*:\/\/)([^@/?#]*)@/i;
 
-/** `redis://user:secret@host:port` → `redis://user:***@host:port`; a URL without a password as it is. */
-export function redactUrl(url: string): string {
+/**
+ * `redis://user:secret@host:port` → `redis://user:***@host:port`; a URL without a password as it
+ * is. `mask` replaces the secret (a resume hint shows a word the user can see to replace).
+ */
+export function redactUrl(url: string, mask = "***"): string {
   return url.replace(AUTH, (_, scheme: string, auth: string) => {
     const colon = auth.indexOf(":");
-    return `${scheme}${colon < 0 ? "***" : `${auth.slice(0, colon)}:***`}@`;
+    return `${scheme}${colon < 0 ? mask : `${auth.slice(0, colon)}:${mask}`}@`;
   });
 }
 

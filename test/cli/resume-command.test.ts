@@ -21,6 +21,7 @@ test("a Redis password never reaches the screen in a hint", () => {
   assert.doesNotMatch(cmd, /s3cret/);
   assert.match(cmd, /--queue redis:\/\/:PASSWORD@10\.0\.0\.5:6379\/0 .*in place of PASSWORD/);
   assert.doesNotMatch(resumeSweepCommand(["sweep", "p.yaml", "--queue=rediss://u:s3cret@h"], "s1", "tlrun"), /s3cret/);
+  assert.doesNotMatch(resumeSweepCommand(["sweep", "p.yaml", "--queue", "redis://s3cret@h:6379"], "s1", "tlrun"), /s3cret/, "a password written without a colon");
 });
 
 test("the command starts the way the user started tlrun", () => {
