@@ -24,12 +24,17 @@ export function hashRecord(value: unknown): string {
   return sha256(canonicalJson(value));
 }
 
-export function sha256File(path: string): Promise<string> {
+export async function sha256File(path: string): Promise<string> {
+  return (await fileDigests(path, ["sha256"])).sha256!;
+}
+
+/** Several digests of a file (hex), in one streaming read. */
+export function fileDigests<K extends "md5" | "sha256">(path: string, kinds: readonly K[]): Promise<Record<K, string>> {
+  const hashes = kinds.map((k) => [k, createHash(k)] as const);
   return new Promise((resolve, reject) => {
-    const h = createHash("sha256");
     createReadStream(path)
-      .on("data", (chunk) => h.update(chunk))
+      .on("data", (chunk) => hashes.forEach(([, h]) => h.update(chunk)))
       .on("error", reject)
-      .on("end", () => resolve(h.digest("hex")));
+      .on("end", () => resolve(Object.fromEntries(hashes.map(([k, h]) => [k, h.digest("hex")])) as Record<K, string>));
   });
 }

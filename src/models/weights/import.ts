@@ -1,7 +1,7 @@
-import { createHash } from "node:crypto";
-import { copyFileSync, createReadStream, existsSync, mkdirSync, renameSync, rmSync, statSync } from "node:fs";
+import { copyFileSync, existsSync, mkdirSync, renameSync, rmSync, statSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
 import { TlrunError, UsageError, didYouMean } from "../../errors";
+import { fileDigests } from "../../util/hash";
 import { readWeightsFile } from "../keras-archive";
 import { ARCHITECTURES, cacheRoot, type Architecture } from "../zoo";
 import { expectedWeights, mapWeights } from "./map";
@@ -25,18 +25,6 @@ export interface ImportResult {
   checked: "md5" | "sha256" | "layers";
   /** The same file was already in the cache; nothing was copied. */
   already: boolean;
-}
-
-/** md5 and sha256 of a file in one read. */
-function digests(path: string): Promise<{ md5: string; sha256: string }> {
-  const md5 = createHash("md5");
-  const sha = createHash("sha256");
-  return new Promise((resolve, reject) =>
-    createReadStream(path)
-      .on("data", (c) => (md5.update(c), sha.update(c)))
-      .on("error", reject)
-      .on("end", () => resolve({ md5: md5.digest("hex"), sha256: sha.digest("hex") })),
-  );
 }
 
 /** What `arch`'s pinned file is: "vgg16_…_notop.h5 (58.9 MB, md5 6d6b…)". */
@@ -79,7 +67,7 @@ export async function importWeights(file: string, opts: ImportOptions = {}): Pro
   const tmp = join(folder, `.import-${process.pid}-${basename(file)}`);
   try {
     copyFileSync(file, tmp);
-    const sums = await digests(tmp);
+    const sums = await fileDigests(tmp, ["md5", "sha256"]);
     const arch = pickArchitecture(file, sums, opts);
     const checked = await check(file, tmp, arch, sums, opts);
     const dest = weightsFile(arch, "imagenet", dirname(file)).path;

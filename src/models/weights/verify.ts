@@ -1,6 +1,7 @@
 import { createHash } from "node:crypto";
-import { createReadStream, existsSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { TlrunError } from "../../errors";
+import { fileDigests } from "../../util/hash";
 
 export type HashKind = "md5" | "sha256";
 
@@ -11,14 +12,8 @@ export function hashKind(hex: string): HashKind {
   throw new TlrunError(`'${hex}' is not an md5 (32 hex digits) or sha256 (64 hex digits) hash`, 2);
 }
 
-export function fileDigest(path: string, kind: HashKind): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const h = createHash(kind);
-    createReadStream(path)
-      .on("data", (chunk) => h.update(chunk))
-      .on("error", reject)
-      .on("end", () => resolve(h.digest("hex")));
-  });
+export async function fileDigest(path: string, kind: HashKind): Promise<string> {
+  return (await fileDigests(path, [kind]))[kind];
 }
 
 /** The record beside a cached file that lets later calls skip re-hashing it. */
