@@ -24,10 +24,6 @@ export function hashRecord(value: unknown): string {
   return sha256(canonicalJson(value));
 }
 
-export async function sha256File(path: string): Promise<string> {
-  return (await fileDigests(path, ["sha256"])).sha256!;
-}
-
 /** Several digests of a file (hex), in one streaming read. */
 export function fileDigests<K extends "md5" | "sha256">(path: string, kinds: readonly K[]): Promise<Record<K, string>> {
   const hashes = kinds.map((k) => [k, createHash(k)] as const);
