@@ -99,6 +99,8 @@ export const extract: Stage = {
     const manifest: Manifest = readManifest(input(ctx, "prepare").dir);
     const items = manifest.items.map((it) => ({ abs: join(ctx.dataDir, it.rel), train: it.split === "train" }));
     const workers = poolSettings();
+    // the base loads and compiles before the first batch: on a loaded machine, tens of seconds with no count to show
+    ctx.note(`loading and compiling ${ctx.config.base.model}`);
     warmPixelCache(items.map((it) => it.abs), decodeOptions(ctx.config)); // decodes while the model loads and compiles
     const a = ctx.artifacts();
     const [h, w] = ctx.config.base.input_size;
