@@ -36,6 +36,8 @@ export interface ManifestOptions {
   maxPixels: number;
   onBadImage: "skip" | "fail";
   concurrency?: number;
+  /** Told after each file is hashed and probed: files done so far and the bytes they held. */
+  onProgress?(files: number, bytes: number): void;
 }
 
 /**
@@ -43,10 +45,13 @@ export interface ManifestOptions {
  * otherwise a seeded (optionally stratified) split that depends only on the seed and file paths.
  */
 export async function buildManifest(scan: ScanResult, opts: ManifestOptions): Promise<Manifest> {
+  let files = 0;
+  let bytes = 0;
   const checked = await mapLimit(scan.items, opts.concurrency ?? 16, async (item) => {
-    const buf = await readFile(item.abs).catch((err: NodeJS.ErrnoException) => err);
-    if (buf instanceof Error) return { item, hash: "", probe: { ok: false as const, reason: `cannot read file (${buf.code ?? "error"})` } };
-    return { item, hash: sha256(buf), probe: await probeBuffer(buf, opts.maxPixels) };
+    const c = await checkFile(item, opts.maxPixels);
+    bytes += c.bytes;
+    opts.onProgress?.(++files, bytes);
+    return c;
   });
   const bad = checked.flatMap((c) => (c.probe.ok ? [] : [{ rel: c.item.rel, reason: c.probe.reason }]));
   if (bad.length > 0 && opts.onBadImage === "fail") throw badImagesError(bad);
@@ -69,6 +74,13 @@ export async function buildManifest(scan: ScanResult, opts: ManifestOptions): Pr
   }));
   placeSplits(items, scan.layout, classes, opts.seed, opts.split);
   return { version: 1, classes, items, bad, skipped, counts: countSplits(classes, items) };
+}
+
+/** Read one image, hash it and probe its header. */
+async function checkFile(item: ScanResult["items"][number], maxPixels: number) {
+  const buf = await readFile(item.abs).catch((err: NodeJS.ErrnoException) => err);
+  if (buf instanceof Error) return { item, bytes: 0, hash: "", probe: { ok: false as const, reason: `cannot read file (${buf.code ?? "error"})` } };
+  return { item, bytes: buf.length, hash: sha256(buf), probe: await probeBuffer(buf, maxPixels) };
 }
 
 /** Hash of what training depends on: class names and each item's path, label, split and content. */

@@ -11,7 +11,7 @@ import { SOURCES, STAGES } from "../stages";
 import type { Stage, StageInput } from "../stages/types";
 import type { EpochLogs } from "../training/callbacks";
 import { removeCheckpoint } from "../training/checkpoint";
-import { progressLine, type Throttled } from "../util/progress";
+import { Eta, etaToken, progressLine, trainingWork, type PreviousEpoch, type Throttled } from "../util/progress";
 import type { RunState } from "./run-state";
 
 /** What every stage of one run shares. */
@@ -153,7 +153,10 @@ async function compute(stage: PlannedStage, key: string, env: RunEnv, show: Show
   const impl = STAGES[stage.name as keyof typeof STAGES];
   const stageBackend = await backendFor(impl, env);
   const tmp = plan.cache.begin(stage.name, key);
-  let lastVal: number | undefined;
+  let previous: PreviousEpoch | undefined;
+  // made at the first batch, so the stage's loading and fine-tune's frozen activations are not taken for training time
+  let eta: Eta | undefined;
+  let batchesDone = 0;
   try {
     const result = await withLeakCheck(stage.name, env.checkLeaks, () => impl.run({
       loaded, config: loaded.config, node: stage, plan, key, out: tmp, inputs: env.entries, dataDir: dataDirOf(loaded),
@@ -162,12 +165,21 @@ async function compute(stage: PlannedStage, key: string, env: RunEnv, show: Show
       checkpoint: { dir: plan.cache.checkpointDir(stage.name, key), resume: !env.force },
       callbacks: {
         // epochs an interrupted run finished, replayed from its checkpoint like a cache hit's history
-        onEpochRestored: (e) => run.epoch(e, true),
-        onBatchEnd: (b) => show(progressLine(b, lastVal)),
+        onEpochRestored: (e) => {
+          previous = { epoch: e.epoch, valAccuracy: e.val_accuracy };
+          run.epoch(e, true);
+        },
+        onBatchEnd: (b) => {
+          const work = trainingWork(b);
+          eta ??= new Eta(work.total);
+          eta.update((batchesDone = work.done));
+          show(progressLine(b, eta.seconds, previous));
+        },
         onEpochEnd: (e) => {
-          lastVal = e.val_accuracy;
+          previous = { epoch: e.epoch, valAccuracy: e.val_accuracy };
           run.epoch(e, false);
-          show.now(`epoch ${e.epoch}/${e.epochs} loss ${e.loss.toFixed(4)} val_acc ${e.val_accuracy.toFixed(4)} ${e.images_per_second.toFixed(1)} img/s`);
+          eta?.update(batchesDone); // the time validation took counts toward the rate, as it does in the time left
+          show.now(`epoch ${e.epoch}/${e.epochs} loss ${e.loss.toFixed(4)} val_acc ${e.val_accuracy.toFixed(4)} ${e.images_per_second.toFixed(1)} img/s${e.epoch < e.epochs ? etaToken(eta?.seconds) : ""}`);
         },
       },
     }));

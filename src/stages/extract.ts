@@ -11,7 +11,7 @@ import type { ModelArtifacts } from "../models/source";
 import { writeFileAtomic } from "../util/atomic";
 import { deriveSeed } from "../util/rng";
 import { readManifest } from "./prepare";
-import { formatSeconds } from "../util/progress";
+import { Eta } from "../util/progress";
 import { input, type Stage, type StageContext } from "./types";
 import { chunkImages, imageBytes, viewAugment, viewOrder, viewRuns, type ViewDraws, type ViewRow } from "./view-order";
 
@@ -64,7 +64,7 @@ async function featuresFor(
   ctx: StageContext, base: FeatureExtractor, inFlight: number, rows: ViewRow[], writers: FeatureWriter[], draws: ViewDraws,
 ): Promise<void> {
   let done = 0;
-  const started = performance.now();
+  const eta = new Eta(rows.length);
   const views = writers.length - 1;
   const queue: Array<{ out: Promise<Float32Array>; indices: number[] }> = [];
   const settle = async (): Promise<void> => {
@@ -73,9 +73,9 @@ async function featuresFor(
     const width = features.length / indices.length;
     for (const [from, to, view] of viewRuns(rows, indices)) writers[view]!.append(features.subarray(from * width, to * width));
     done += indices.length;
-    const rate = done / ((performance.now() - started) / 1000);
+    eta.update(done);
     const what = views > 0 ? ` (with ${views} augmented view${views > 1 ? "s" : ""} of each training image)` : "";
-    ctx.progress(`features ${done}/${rows.length}${what}, ${rate.toFixed(1)} img/s, ETA ${formatSeconds((rows.length - done) / rate)}`);
+    ctx.progress([`features ${done}/${rows.length}${what}`, ...eta.parts("img/s")].join(", "));
   };
   try {
     for await (const batch of batches(rows, { ...imageOptions(ctx, 32), augmentFor: viewAugment(rows, draws) })) {
@@ -99,6 +99,8 @@ export const extract: Stage = {
     const manifest: Manifest = readManifest(input(ctx, "prepare").dir);
     const items = manifest.items.map((it) => ({ abs: join(ctx.dataDir, it.rel), train: it.split === "train" }));
     const workers = poolSettings();
+    // the base loads and compiles before the first batch: on a loaded machine, tens of seconds with no count to show
+    ctx.note(`loading and compiling ${ctx.config.base.model}`);
     warmPixelCache(items.map((it) => it.abs), decodeOptions(ctx.config)); // decodes while the model loads and compiles
     const a = ctx.artifacts();
     const [h, w] = ctx.config.base.input_size;

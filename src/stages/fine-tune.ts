@@ -24,10 +24,26 @@ import { readManifest } from "./prepare";
 import { readUnfreeze } from "./unfreeze";
 import { noiseSources } from "../models/seeded-dropout";
 import { checkpointInfo, stageCheckpointing } from "./checkpointing";
+import { Eta } from "../util/progress";
 import { input, type Stage, type StageContext } from "./types";
 import { chunkImages, imageBytes, viewAugment, viewOrder, viewRuns, type ViewDraws } from "./view-order";
 
 type Item = { abs: string; label: number };
+
+/** One count over every activation fine-tune computes (validation, then the training views), with its rate and ETA. */
+interface ActivationCounter {
+  done: number;
+  total: number;
+  /** What the total is made of, for the line. */
+  what: string;
+  eta: Eta;
+}
+
+function activationCounter(val: number, train: number, trainViews: number): ActivationCounter {
+  const total = val + train * trainViews;
+  const training = trainViews === 0 ? "" : trainViews === 1 ? ` + ${train} training images` : ` + ${trainViews} views of ${train} training images`;
+  return { done: 0, total, what: `${val} validation images${training}`, eta: new Eta(total) };
+}
 
 /**
  * Run the frozen part over `items` and store their activations: view 0 plain, views 1..`copies`
@@ -35,11 +51,10 @@ type Item = { abs: string; label: number };
  * views decode from the pixel cache however many images there are.
  */
 async function storeViews(
-  ctx: StageContext, bottom: InferenceModel, items: Item[], views: ActivationViews, copies: number, augment?: ViewDraws,
+  ctx: StageContext, bottom: InferenceModel, items: Item[], views: ActivationViews, copies: number, counter: ActivationCounter, augment?: ViewDraws,
 ): Promise<void> {
   const [h, w] = ctx.config.base.input_size;
   const rows = viewOrder(items.map((it) => ({ abs: it.abs, train: true })), copies, chunkImages(items.length, copies, imageBytes(ctx.config)));
-  let done = 0;
   for await (const b of batches(rows, { ...imageOptions(ctx, 32), augmentFor: augment && viewAugment(rows, augment) })) {
     ctx.checkAbort();
     const outs = tf.tidy(() => bottom.predict(tf.tensor4d(b.x, [b.n, h, w, 3])));
@@ -47,8 +62,9 @@ async function storeViews(
     tf.dispose(outs);
     for (const [from, to, view] of viewRuns(rows, b.indices))
       views.append(view, parts.map((p) => p.subarray((from * p.length) / b.n, (to * p.length) / b.n)));
-    done += b.n;
-    ctx.progress(`frozen activations: ${done}/${rows.length} (${copies + 1} view${copies ? "s" : ""} of ${items.length} images)`);
+    counter.done += b.n;
+    counter.eta.update(counter.done);
+    ctx.progress([`frozen activations ${counter.done}/${counter.total} (${counter.what})`, ...counter.eta.parts("img/s")].join(", "));
   }
   for (let v = 0; v <= copies; v++) views.seal(v);
 }
@@ -97,12 +113,13 @@ export const fineTune: Stage = {
         manifest.items.filter((it) => it.split === s).map((it) => ({ abs: join(ctx.dataDir, it.rel), label: it.label }));
       const train = pick("train");
       const val = pick("val");
-      await storeViews(ctx, frozen, val, valViews, 0);
       const augmenting = augmentEnabled(augment);
       const fixedViews = augmenting ? augment.fine_tune_views : 0;
       const viewSeed = deriveSeed(seed, "fine-tune-view");
       const cached = !augmenting || fixedViews > 0;
-      if (cached) await storeViews(ctx, frozen, train, trainViews, fixedViews, { cfg: augment, seed: viewSeed });
+      const counter = activationCounter(val.length, train.length, cached ? fixedViews + 1 : 0);
+      await storeViews(ctx, frozen, val, valViews, 0, counter);
+      if (cached) await storeViews(ctx, frozen, train, trainViews, fixedViews, counter, { cfg: augment, seed: viewSeed });
       const bs = phase.batch_size;
       const [h, w] = ctx.config.base.input_size;
       const balance = classBalance(ctx.config, manifest.classes, train.map((it) => it.label));

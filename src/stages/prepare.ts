@@ -3,6 +3,7 @@ import { join } from "node:path";
 import { buildManifest, manifestHash, type Manifest } from "../data/manifest";
 import { classFolders, scanDataset } from "../data/scan";
 import { writeFileAtomic } from "../util/atomic";
+import { Eta } from "../util/progress";
 import { checkAgainstDataset } from "../config";
 import { ConfigError } from "../errors";
 import type { Stage, StageContext } from "./types";
@@ -14,22 +15,34 @@ export function readManifest(dir: string): Manifest {
   return JSON.parse(readFileSync(join(dir, MANIFEST_FILE), "utf8")) as Manifest;
 }
 
+/** "hashing and checking 1200/30000 images, 412.0 files/s, 38.2 MB/s, ETA 1m10s": each rate and the ETA once measured. */
+function hashingLine(files: number, total: number, eta: Eta): string {
+  const bytes = eta.byteRate === undefined ? [] : [`${(eta.byteRate / 1e6).toFixed(1)} MB/s`];
+  return [`hashing and checking ${files}/${total} images`, ...eta.parts("files/s", bytes)].join(", ");
+}
+
 /** prepare: scan the images, hash them, split them, and report class counts and bad images. */
 export const prepare: Stage = {
   name: "prepare",
   needsTf: false,
   async run(ctx) {
     const { data, seed } = ctx.config;
-    ctx.progress(`scanning ${ctx.dataDir}`);
+    ctx.note(`scanning ${ctx.dataDir}`);
     const problems = checkAgainstDataset(ctx.loaded, classFolders(ctx.dataDir));
     if (problems.length) throw new ConfigError(problems);
     const scan = scanDataset(ctx.dataDir, { excludeClasses: data.exclude_classes });
-    ctx.progress(`hashing and checking ${scan.items.length} images`);
+    const total = scan.items.length;
+    ctx.note(`hashing and checking ${total} images`);
+    const eta = new Eta(total);
     const manifest = await buildManifest(scan, {
       seed,
       split: data.split,
       maxPixels: data.max_pixels,
       onBadImage: data.on_bad_image,
+      onProgress: (files, bytes) => {
+        eta.update(files, bytes);
+        ctx.progress(hashingLine(files, total, eta));
+      },
     });
     for (const b of manifest.bad) ctx.warn(`bad image ${b.rel}: ${b.reason} (skipped)`);
     writeFileAtomic(join(ctx.out, MANIFEST_FILE), JSON.stringify(manifest));

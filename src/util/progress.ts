@@ -32,12 +32,29 @@ export function throttle(fn: (line: string) => void, ms: number): Throttled {
   return t;
 }
 
-/** The live line of a training stage: epoch, batch, loss, throughput and time left. */
-export function progressLine(b: BatchProgress, valAccuracy?: number): string {
-  const left = b.batches - b.batch + (b.epochs - b.epoch) * b.batches;
-  const eta = b.batch > 0 ? formatSeconds((b.seconds / b.batch) * left) : "?";
-  const val = valAccuracy === undefined ? "" : ` val_acc ${valAccuracy.toFixed(4)}`;
-  return `epoch ${b.epoch}/${b.epochs} batch ${b.batch}/${b.batches} loss ${b.loss.toFixed(4)}${val} ${b.images_per_second.toFixed(1)} img/s ETA ${eta}`;
+/** The validation accuracy of the last finished epoch, shown on the next epoch's batch lines. */
+export interface PreviousEpoch {
+  epoch: number;
+  valAccuracy: number;
+}
+
+/**
+ * The live line of a training stage: epoch, batch, loss, throughput and time left. The
+ * validation accuracy on a batch line is the previous epoch's, so it says which epoch it is from.
+ */
+export function progressLine(b: BatchProgress, etaSeconds?: number, previous?: PreviousEpoch): string {
+  const val = previous === undefined ? "" : ` val_acc(ep${previous.epoch}) ${previous.valAccuracy.toFixed(4)}`;
+  return `epoch ${b.epoch}/${b.epochs} batch ${b.batch}/${b.batches} loss ${b.loss.toFixed(4)}${val} ${b.images_per_second.toFixed(1)} img/s${etaToken(etaSeconds)}`;
+}
+
+/** Batches of a training stage done and in all, counting every epoch: what its ETA is measured in. */
+export function trainingWork(b: BatchProgress): { done: number; total: number } {
+  return { done: (b.epoch - 1) * b.batches + Math.min(b.batch, b.batches), total: b.epochs * b.batches };
+}
+
+/** " ETA 1m15s", or "" while there is no estimate: the token is left out, never shown as "?". */
+export function etaToken(seconds: number | undefined): string {
+  return seconds === undefined ? "" : ` ETA ${formatSeconds(seconds)}`;
 }
 
 /** 75 -> "1m15s", 3700 -> "1h01m". */
@@ -46,4 +63,142 @@ export function formatSeconds(s: number): string {
   if (t < 60) return `${t}s`;
   if (t < 3600) return `${Math.floor(t / 60)}m${String(t % 60).padStart(2, "0")}s`;
   return `${Math.floor(t / 3600)}h${String(Math.floor((t % 3600) / 60)).padStart(2, "0")}m`;
+}
+
+/** Milliseconds on a monotonic clock: performance.now in use, a fake one in tests. */
+export type Clock = () => number;
+
+export interface EtaOptions {
+  /** Reports that are warm-up whatever their timing (graph building, worker start, decode pools). */
+  warmupReports?: number;
+  /** Seconds after the first report that are still warm-up. */
+  warmupSeconds?: number;
+  /** Seconds of progress measured after the warm-up before an estimate is shown. */
+  settleSeconds?: number;
+  clock?: Clock;
+}
+
+interface Sample {
+  t: number;
+  done: number;
+  bytes: number;
+}
+
+/** Samples closer together than this, or than a thousandth of the time measured, are not kept: a window needs only so many points. */
+const SAMPLE_MS = 50;
+
+/**
+ * Time left of a stage, estimated from the rate measured after its warm-up. The first batches
+ * of a stage pay for graph building, worker start and decode pools, and a rate averaged over
+ * them made the first ETAs 4–20× too long; so nothing before the warm-up's end counts, and no
+ * estimate is given until some steady progress has been measured. The rate is taken over the
+ * later half of the time since the warm-up: long enough to smooth batch-to-batch noise, recent
+ * enough to follow a stage that changes pace (augmented views, more layers unfrozen).
+ */
+export class Eta {
+  private readonly warmupReports: number;
+  private readonly warmupMs: number;
+  private readonly settleMs: number;
+  private readonly clock: Clock;
+  private reports = 0;
+  private first?: Sample;
+  private last?: Sample;
+  /** Samples since the warm-up ended, oldest first; [0] is the anchor until the window moves past it. */
+  private samples: Sample[] = [];
+  private anchorT?: number;
+
+  constructor(private total: number, opts: EtaOptions = {}) {
+    this.warmupReports = opts.warmupReports ?? 3;
+    this.warmupMs = (opts.warmupSeconds ?? 2) * 1000;
+    this.settleMs = (opts.settleSeconds ?? 3) * 1000;
+    this.clock = opts.clock ?? (() => performance.now());
+  }
+
+  /** Record that `done` units of the total are finished (and `bytes` read so far, for a byte rate). */
+  update(done: number, bytes = 0): void {
+    const s: Sample = { t: this.clock(), done, bytes };
+    this.reports++;
+    this.first ??= s;
+    this.last = s;
+    if (this.anchorT === undefined) {
+      if (this.reports > this.warmupReports && s.t - this.first.t >= this.warmupMs) {
+        this.anchorT = s.t;
+        this.samples.push(s);
+      }
+      return;
+    }
+    const prev = this.samples[this.samples.length - 1]!;
+    if (s.t - prev.t >= Math.max(SAMPLE_MS, (s.t - this.anchorT) / 1000)) this.samples.push(s);
+    this.dropBefore(this.windowStart(s.t));
+  }
+
+  /** Change the total when the work turns out larger or smaller than announced. */
+  setTotal(total: number): void {
+    this.total = total;
+  }
+
+  /** Seconds left, once the estimate is stable; undefined before. */
+  get seconds(): number | undefined {
+    const r = this.windowRates();
+    if (!r || r.units <= 0) return undefined;
+    return Math.max(0, this.total - this.last!.done) / r.units;
+  }
+
+  /** Units per second: over the window once it is stable, since the first report before that. */
+  get rate(): number | undefined {
+    return this.windowRates()?.units ?? this.sinceFirst()?.units;
+  }
+
+  /** Bytes per second, measured like `rate`. */
+  get byteRate(): number | undefined {
+    return this.windowRates()?.bytes ?? this.sinceFirst()?.bytes;
+  }
+
+  /**
+   * The rate and ETA tokens of a progress line ("412.0 img/s", then `also`, then "ETA 1m15s"), the
+   * rate and the ETA each left out while unknown.
+   */
+  parts(unit: string, also: string[] = []): string[] {
+    const rate = this.rate;
+    const left = this.seconds;
+    return [...(rate === undefined ? [] : [`${rate.toFixed(1)} ${unit}`]), ...also, ...(left === undefined ? [] : [`ETA ${formatSeconds(left)}`])];
+  }
+
+  private sinceFirst(): { units: number; bytes: number } | undefined {
+    return this.first && this.last && this.last.t > this.first.t ? rates(this.first, this.last) : undefined;
+  }
+
+  private windowRates(): { units: number; bytes: number } | undefined {
+    const now = this.last;
+    if (this.anchorT === undefined || !now || now.t - this.anchorT < this.settleMs) return undefined;
+    const start = this.startSample(this.windowStart(now.t));
+    return start && now.t > start.t ? rates(start, now) : undefined;
+  }
+
+  /** Where the window opens: it spans the later half of the time since the warm-up, or the settle time if that is longer; it never moves back. */
+  private windowStart(t: number): number {
+    return Math.min(t - this.settleMs, (t + this.anchorT!) / 2);
+  }
+
+  /** The latest kept sample at or before `t`. */
+  private startSample(t: number): Sample | undefined {
+    let found: Sample | undefined;
+    for (const s of this.samples) {
+      if (s.t > t) break;
+      found = s;
+    }
+    return found;
+  }
+
+  /** Forget samples older than the one the window opens at: the window's start only moves forward. */
+  private dropBefore(t: number): void {
+    let i = 0;
+    while (i + 1 < this.samples.length && this.samples[i + 1]!.t <= t) i++;
+    if (i > 0) this.samples.splice(0, i);
+  }
+}
+
+function rates(a: Sample, b: Sample): { units: number; bytes: number } {
+  const secs = (b.t - a.t) / 1000;
+  return { units: (b.done - a.done) / secs, bytes: (b.bytes - a.bytes) / secs };
 }

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { cpSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
@@ -106,5 +106,17 @@ describe("buildManifest", () => {
     const m = await build(root, opts(1));
     assert.deepEqual(m.classes, ["a"]);
     assert.ok(m.skipped.some((s) => s.rel === "b" && /no readable images/.test(s.reason)));
+  });
+  it("reports its progress after every file: files done and the bytes read, bad files included", async () => {
+    const root = temp();
+    await images(root, rels);
+    writeFileSync(join(root, "a", "broken.png"), "not a png");
+    const seen: Array<[number, number]> = [];
+    await build(root, opts(1, { onProgress: (files, bytes) => seen.push([files, bytes]) }));
+    const scanned = scanDataset(root, { excludeClasses: [] }).items;
+    const total = scanned.reduce((sum, it) => sum + statSync(it.abs).size, 0);
+    assert.deepEqual(seen.map(([f]) => f), scanned.map((_, i) => i + 1));
+    assert.equal(seen[seen.length - 1]![1], total);
+    assert.ok(seen.every(([, b], i) => i === 0 || b >= seen[i - 1]![1]), "bytes only grow");
   });
 });
