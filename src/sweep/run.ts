@@ -116,7 +116,7 @@ function openSweep(loaded: LoadedConfig, opts: SweepOptions, sweep: SweepConfig,
  */
 export async function runSweep(file: string, opts: SweepOptions = {}): Promise<SweepOutcome> {
   const started = Date.now();
-  const loaded = loadPipeline(file, { overrides: opts.overrides ?? [], toRun: true });
+  const loaded = loadPipeline(file, { overrides: opts.overrides ?? [] });
   const sweep = loaded.config.sweep;
   if (!sweep) throw new UsageError(`${loaded.file} has no sweep: block; add one (see 'sweep' in schemas/pipeline.schema.json), or run it once with 'tlrun run'`);
   const stream = opts.stream ?? process.stderr;
