@@ -4,6 +4,8 @@ import { resolve } from "node:path";
 import type { BackendChoice, LoadedConfig, SweepConfig } from "../config/types";
 import { InterruptedError, UsageError } from "../errors";
 import { loadPipeline } from "../executor/load";
+import { checkWeightsFetchable } from "../plan/fetchable";
+import { weightsStatus } from "../plan/sources";
 import { runsDirOf } from "../plan/paths";
 import { RunRecord, type RunSummary } from "../runs/record";
 import { MlflowClient } from "../tracking/client";
@@ -125,6 +127,7 @@ export async function runSweep(file: string, opts: SweepOptions = {}): Promise<S
   // Reach the queue before writing anything, so a wrong URL leaves no half-made sweep behind.
   const conn = opts.queue ? connect(opts.queue) : undefined;
   if (conn) await ping(conn, opts.queue!);
+  else await checkWeightsFetchable(weightsStatus(loaded)); // trials run here: they need the weights from here
   const { record, state } = openSweep(loaded, opts, sweep, fingerprint);
   const maximize = state.maximize;
   const warnings: string[] = [];
