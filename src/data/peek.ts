@@ -10,6 +10,8 @@ export interface FolderPeek {
   withImages: string[];
   /** Images lying directly in the data folder, outside any class folder: a common mistake worth naming. */
   looseImages: boolean;
+  /** Split folders (train/, ...) beside other folders: neither layout, which prepare refuses. */
+  mixed?: { splits: string[]; others: string[] };
 }
 
 const SPLITS = new Set(["train", "val", "validation", "test"]);
@@ -35,7 +37,8 @@ export function peekClasses(dir: string): FolderPeek {
       if (!withImages.has(name) && holdsImage(join(root, name), 0)) withImages.add(name);
     }
   const looseImages = top.some((n) => isImage(n) && !isDir(join(dir, n)));
-  return { folders: [...folders].sort(), withImages: [...withImages].sort(), looseImages };
+  const mixed = topDirs.includes("train") && !presplit ? { splits: topDirs.filter((n) => SPLITS.has(n)), others: topDirs.filter((n) => !SPLITS.has(n)) } : undefined;
+  return { folders: [...folders].sort(), withImages: [...withImages].sort(), looseImages, ...(mixed ? { mixed } : {}) };
 }
 
 function holdsImage(dir: string, depth: number): boolean {

@@ -60,6 +60,12 @@ export function checkData(loaded: LoadedConfig): Problem[] {
   const dir = dataDirOf(loaded);
   if (existsSync(dir) && statSync(dir).isDirectory()) {
     const peek = peekClasses(dir);
+    if (peek.mixed)
+      return [{
+        location: loaded.locate("data.dir"),
+        message: `data.dir '${c.data.dir}' mixes split folders (${peek.mixed.splits.join(", ")}) with other folders (${peek.mixed.others.join(", ")})`,
+        hint: "use either class subfolders only, or only train/, val/ and test/ folders that each hold class subfolders",
+      }];
     return checkAgainstDataset(loaded, peek.folders, peek);
   }
   if (c.data.builtin) return [];

@@ -54,6 +54,8 @@ test("validate refuses a single class, counting only folders with images, in bot
   refuses(pipeline(root, "one"), root, "3:8", /data\.dir 'one' has one class with images, 'cat' \(dog\/ holds no images\); a classifier needs at least 2/, /hint: add a subfolder of images for each other class beside cat\//);
   refuses(pipeline(root, "pre"), root, "3:8", /data\.dir 'pre' has one class with images, 'cat' \(dog\/ holds no images\)/, /hint: add a subfolder/);
   assert.equal(tlrun(["validate", pipeline(root, "pre2")], root).code, 0, "a class with images in any split folder counts");
+  writeTree(root, { "mixed/train/cat/1.png": "", "mixed/dog/2.png": "" });
+  refuses(pipeline(root, "mixed"), root, "3:8", /data\.dir 'mixed' mixes split folders \(train\) with other folders \(dog\)/, /hint: use either class subfolders only, or only train\/, val\/ and test\/ folders/);
   assert.equal(tlrun(["validate", pipeline(root, "nested")], root).code, 0, "images in nested folders and upper-case extensions count");
   refuses(pipeline(root, "nested\n  exclude_classes: [dog]"), root, "3:8", /has one class with images, 'cat' \(exclude_classes leaves out dog\/\)/, /or remove names from data\.exclude_classes/);
 });
