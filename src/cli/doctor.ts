@@ -107,18 +107,15 @@ async function compiledInference(): Promise<{ compiled: { ok: boolean; engine: E
 function weightsReport() {
   return Object.values(ARCHITECTURES).map((arch) => {
     const s = imagenetStatus(arch);
-    let origin: string = s.status === "cached" ? s.path : s.url;
-    let sha256: string | null = null;
-    if (s.status === "embedded" && s.offline)
-      try {
-        const a = loadArtifacts(arch.name, process.cwd());
-        [origin, sha256] = [a.origin, a.weightsSha256];
-      } catch (err) {
-        origin = (err as Error).message.split("\n")[0]!;
-        s.offline = false;
-      }
-    const shown = s.status === "embedded" && s.offline ? `${describeStatus(s)}: ${origin}${sha256 ? ` sha256 ${sha256.slice(0, 16)}…` : ""}` : describeStatus(s);
-    return { model: arch.name, ...s, origin, sha256, shown };
+    const row = { model: arch.name, ...s, origin: s.status === "cached" ? s.path : s.url, sha256: null as string | null, shown: describeStatus(s) };
+    if (s.status !== "embedded" || !s.offline) return row;
+    try {
+      const a = loadArtifacts(arch.name, process.cwd());
+      return { ...row, origin: a.origin, sha256: a.weightsSha256, shown: `${row.shown}: ${a.origin} sha256 ${a.weightsSha256.slice(0, 16)}…` };
+    } catch (err) {
+      const why = (err as Error).message.split("\n")[0]!;
+      return { ...row, offline: false, origin: why, shown: `embedded, but it does not load: ${why}` };
+    }
   });
 }
 
