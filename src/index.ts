@@ -37,7 +37,7 @@ export function plan(file: string, opts: FileOptions & { force?: boolean } = {})
 
 /** Run a pipeline file (or an already loaded config) and return its summary. */
 export async function run(file: string | LoadedConfig, opts: FileOptions & ExecuteOptions = {}): Promise<RunSummary> {
-  const loaded = typeof file === "string" ? loadPipeline(file, { ...opts, toRun: true }) : file;
+  const loaded = typeof file === "string" ? loadPipeline(file, opts) : file;
   return execute(loaded, { renderer: "silent", ...opts });
 }
 

@@ -8,7 +8,9 @@ import { compileForward, type WorkerSettings } from "../models/compiled";
 import { inferenceEngine, type EngineName } from "../models/engine";
 import { poolSettings } from "../models/onnx/workers";
 import { compiledStepCheck } from "../training/fit";
-import { embeddedModels, loadArtifacts } from "../models/source";
+import { loadArtifacts } from "../models/source";
+import { describeStatus, imagenetStatus } from "../models/weights/status";
+import { ARCHITECTURES } from "../models/zoo";
 import { EXTRAS, locateExtra } from "../util/extras";
 import { JSON_OPTION, parse } from "./args";
 
@@ -97,9 +99,29 @@ async function compiledInference(): Promise<{ compiled: { ok: boolean; engine: E
   return { compiled: { ok: ort.engine.ok, engine: engine.name, reason: engine.reason, detail: ort.engine.detail }, workers };
 }
 
+/**
+ * Every architecture's ImageNet weights (cached, missing with the file and its size, or embedded),
+ * and for the embedded model where its weights come from and their sha256, which doctor reports
+ * without installing nsfwjs.
+ */
+function weightsReport() {
+  return Object.values(ARCHITECTURES).map((arch) => {
+    const s = imagenetStatus(arch);
+    const row = { model: arch.name, ...s, origin: s.status === "cached" ? s.path : s.url, sha256: null as string | null, shown: describeStatus(s) };
+    if (s.status !== "embedded" || !s.offline) return row;
+    try {
+      const a = loadArtifacts(arch.name, process.cwd());
+      return { ...row, origin: a.origin, sha256: a.weightsSha256, shown: `${row.shown}: ${a.origin} sha256 ${a.weightsSha256.slice(0, 16)}…` };
+    } catch (err) {
+      const why = (err as Error).message.split("\n")[0]!;
+      return { ...row, offline: false, origin: why, shown: `embedded, but it does not load: ${why}` };
+    }
+  });
+}
+
 export const DOCTOR_USAGE = `tlrun doctor [--json]
-  which tfjs backends load here, the versions in use, the inference engine, and where each
-  embedded base model's weights come from
+  which tfjs backends load here, the versions in use, the inference engine, and for every
+  architecture whether its ImageNet weights are cached, embedded (offline) or missing
     --json   the same as one JSON object on stdout`;
 
 /** `tlrun doctor`: which backends load, versions, and where the base weights come from. */
@@ -108,16 +130,7 @@ export async function doctorCommand(argv: string[]): Promise<number> {
   const backends = Object.fromEntries((["native-gpu", "native", "wasm", "cpu"] as BackendName[]).map((b) => [b, probe(b)]));
   const chosen = await selectBackend("auto");
   const extras = Object.values(EXTRAS).map((p) => ({ name: p.name, version: p.version, location: locateExtra(p)?.dir ?? null }));
-  const weights = embeddedModels.map((m) => {
-    // the embedded weights come from nsfwjs; doctor reports them without installing it
-    if (!locateExtra(EXTRAS.nsfwjs)) return { model: m, origin: `${EXTRAS.nsfwjs.name}@${EXTRAS.nsfwjs.version}, installed on first use`, sha256: null, offline: false };
-    try {
-      const a = loadArtifacts(m, process.cwd());
-      return { model: m, origin: a.origin, sha256: a.weightsSha256, offline: true };
-    } catch (err) {
-      return { model: m, origin: (err as Error).message, sha256: null, offline: false };
-    }
-  });
+  const weights = weightsReport();
   const inference = await compiledInference();
   const trainingStep = await compiledStepCheck();
   const report = {
@@ -138,7 +151,7 @@ export async function doctorCommand(argv: string[]): Promise<number> {
     inference_workers: inference.workers,
     compiled_training_step: trainingStep,
     threads: { TF_NUM_INTRAOP_THREADS: process.env.TF_NUM_INTRAOP_THREADS ?? null, TF_NUM_INTEROP_THREADS: process.env.TF_NUM_INTEROP_THREADS ?? null },
-    weights,
+    weights: weights.map(({ shown: _, ...w }) => w),
     extras,
   };
   if (values.json) {
@@ -154,7 +167,9 @@ export async function doctorCommand(argv: string[]): Promise<number> {
   lines.push(`inference workers: ${report.inference_workers.ok ? "ok" : "no"} (${report.inference_workers.detail})`);
   lines.push(`compiled training step: ${trainingStep.ok ? "ok" : "no"} (${trainingStep.detail})`);
   lines.push("weights:");
-  for (const w of weights) lines.push(`  ${w.model}: ${w.origin}${w.sha256 ? ` sha256 ${w.sha256.slice(0, 16)}…` : ""}`);
+  const width = Math.max(...weights.map((w) => w.model.length));
+  for (const w of weights) lines.push(`  ${w.model.padEnd(width)}  ${w.shown}`);
+  if (weights.some((w) => w.status === "missing")) lines.push(`  a missing file is downloaded on first use; offline, see 'tlrun weights import --help'`);
   lines.push("extras:");
   for (const e of extras) lines.push(`  ${`${e.name}@${e.version}`.padEnd(31)} ${e.location ?? "installed on first use"}`);
   process.stdout.write(lines.join("\n") + "\n");

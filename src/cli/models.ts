@@ -1,6 +1,6 @@
 import { selectBackend } from "../backend/select";
 import { EXIT, UsageError, didYouMean } from "../errors";
-import { isAvailable, weightsFile } from "../models/weights/sources";
+import { describeStatus, imagenetStatus } from "../models/weights/status";
 import { ARCHITECTURES } from "../models/zoo";
 import { layerRefNames, resolveLayerRef } from "../models/freeze-point";
 import { zooLayers, type ZooLayer } from "../models/zoo/describe";
@@ -10,7 +10,7 @@ const OPTIONS = { ...JSON_OPTION, "freeze-at": { type: "string" } } as const;
 
 export const MODELS_USAGE = `tlrun models [NAME] [--freeze-at LAYER|INDEX|BLOCK|FRACTION] [--json]
   without NAME: the architectures, their preprocessing, input sizes, default cut and whether
-  their ImageNet weights are here; with NAME: its layers, blocks and parameter counts
+  their ImageNet weights are here (cached, embedded, or missing with the file a run downloads); with NAME: its layers, blocks and parameter counts
     --freeze-at X   mark which layers would train with freeze.at: X (a layer name, index, block or fraction)
     --json          the same as one JSON object on stdout`;
 
@@ -50,19 +50,20 @@ function freezePoint(layers: ZooLayer[], at: string): number {
 
 function listArchitectures(json: boolean): number {
   const rows = Object.values(ARCHITECTURES).map((a) => {
-    const w = weightsFile(a, "imagenet", process.cwd());
+    const s = imagenetStatus(a);
     return {
       name: a.name, preprocessing: a.preprocessing, default_input: a.defaultInput, min_input: a.minInput, default_cut: a.defaultCut,
-      imagenet: { url: w.url!, cached: isAvailable(w), path: w.path, hash: a.imagenet.hash ?? null },
+      imagenet: { url: s.url, cached: s.status === "cached", status: s.status, offline: s.offline, file: s.file, bytes: s.bytes, path: s.path, hash: a.imagenet.hash ?? null },
+      shown: describeStatus(s),
     };
   });
   if (json) {
-    process.stdout.write(JSON.stringify({ architectures: rows }) + "\n");
+    process.stdout.write(JSON.stringify({ architectures: rows.map(({ shown: _, ...r }) => r) }) + "\n");
     return EXIT.ok;
   }
   process.stdout.write(`${"name".padEnd(20)} ${"preprocess".padEnd(10)} ${"input".padEnd(9)} ${"default cut".padEnd(22)} imagenet weights\n`);
   for (const r of rows)
-    process.stdout.write(`${r.name.padEnd(20)} ${r.preprocessing.padEnd(10)} ${`${r.default_input} (≥${r.min_input})`.padEnd(9)} ${r.default_cut.padEnd(22)} ${r.imagenet.cached ? "cached" : "not cached"}\n`);
+    process.stdout.write(`${r.name.padEnd(20)} ${r.preprocessing.padEnd(10)} ${`${r.default_input} (≥${r.min_input})`.padEnd(9)} ${r.default_cut.padEnd(22)} ${r.shown}\n`);
   process.stdout.write("\ntlrun models <name> [--freeze-at LAYER|INDEX|BLOCK|FRACTION] lists its layers\n");
   return EXIT.ok;
 }

@@ -38,7 +38,7 @@ export async function runCommand(argv: string[]): Promise<number> {
   );
   if (values.backend && !BACKENDS.includes(values.backend))
     throw new UsageError(`--backend ${values.backend} is not a backend; write one of ${BACKENDS.join(", ")}`);
-  const loaded = loadPipeline(positionals[0]!, { overrides: values.set ?? [], toRun: true });
+  const loaded = loadPipeline(positionals[0]!, { overrides: values.set ?? [] });
   const controller = new AbortController();
   let signals = 0;
   const onSignal = (sig: NodeJS.Signals): void => {

@@ -10,7 +10,7 @@ import { flowValue } from "./sweep-space";
 import type { SweepConfig } from "./types";
 
 export type { LoadedConfig, PipelineConfig } from "./types";
-export { checkAgainstDataset, checkArchitecture, checkCut, checkExplainLayer, checkFreezePoint, checkGraphBase, RULES, type ArchitectureFacts } from "./rules";
+export { checkAgainstDataset, checkArchitecture, checkCut, checkExplainLayer, checkFreezePoint, checkGraphBase, RULES, type ArchitectureFacts, type FolderContents } from "./rules";
 
 export interface LoadOptions {
   /** `path=value` strings from repeatable `--set` flags, applied in order before validation. */

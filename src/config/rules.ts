@@ -111,8 +111,19 @@ export function checkRules(config: PipelineConfig, where: Where): Problem[] {
   return RULES.flatMap((r) => r.check(config)).map((f) => ({ location: where(f.path), message: f.message, hint: f.hint }));
 }
 
-/** Checks the config against the class folders found in data.dir (before exclude_classes). */
-export function checkAgainstDataset(loaded: LoadedConfig, classNames: string[]): Problem[] {
+/** What is known of the data folder beyond its class folder names (data/peek.ts). */
+export interface FolderContents {
+  /** Class folders that hold at least one image; the others are left out, as prepare leaves them out. */
+  withImages: readonly string[];
+  /** Images lying directly in data.dir, outside any class folder. */
+  looseImages?: boolean;
+}
+
+/**
+ * Checks the config against the class folders found in data.dir (before exclude_classes): the
+ * names exclude_classes gives, at least two classes holding images, and the options naming classes.
+ */
+export function checkAgainstDataset(loaded: LoadedConfig, classNames: string[], contents?: FolderContents): Problem[] {
   const { data, head } = loaded.config;
   const problems: Problem[] = [];
   data.exclude_classes.forEach((name, i) => {
@@ -120,9 +131,10 @@ export function checkAgainstDataset(loaded: LoadedConfig, classNames: string[]):
     const hint = didYouMean(name, classNames) || `classes found: ${classNames.join(", ") || "none"}`;
     problems.push({ location: locateIn(loaded, `data.exclude_classes.${i}`), message: `data.exclude_classes lists '${name}', which is not a class folder in ${data.dir}`, hint });
   });
-  const kept = classNames.filter((c) => !data.exclude_classes.includes(c));
+  const empty = contents ? classNames.filter((c) => !contents.withImages.includes(c) && !data.exclude_classes.includes(c)) : [];
+  const kept = classNames.filter((c) => !data.exclude_classes.includes(c) && !empty.includes(c));
   if (kept.length < 2) {
-    problems.push({ location: locateIn(loaded, "data.dir"), message: `${data.dir} has ${kept.length} class(es) after exclude_classes (${kept.join(", ") || "none"}); a classifier needs at least 2`, hint: "put each class's images in its own subfolder of data.dir" });
+    problems.push(tooFewClasses(loaded, kept, empty, contents));
   } else {
     if (head.output === "sigmoid" && kept.length !== 2)
       problems.push({ location: locateIn(loaded, "head.output"), message: `head.output sigmoid needs exactly 2 classes, found ${kept.length}`, hint: "write output: softmax" });
@@ -130,6 +142,30 @@ export function checkAgainstDataset(loaded: LoadedConfig, classNames: string[]):
   }
   return problems;
 }
+
+/** Why data.dir cannot train a classifier: no images at all, or one class; with the fix. */
+function tooFewClasses(loaded: LoadedConfig, kept: string[], empty: string[], contents: FolderContents | undefined): Problem {
+  const { dir, exclude_classes: excluded } = loaded.config.data;
+  const location = locateIn(loaded, "data.dir");
+  const also = [
+    ...(empty.length ? [`${list(empty)} ${empty.length === 1 ? "holds" : "hold"} no images`] : []),
+    ...(excluded.length ? [`exclude_classes leaves out ${list(excluded)}`] : []),
+  ];
+  const why = also.length ? ` (${also.join("; ")})` : "";
+  if (!kept.length) {
+    const hint = contents?.looseImages
+      ? `the images lie directly in ${dir}; move each class's images into its own subfolder, e.g. ${dir}/cat/*.png and ${dir}/dog/*.png`
+      : `put each class's images in its own subfolder, e.g. ${dir}/cat/*.png and ${dir}/dog/*.png (or train/, val/, test/ folders of class subfolders)`;
+    return { location, message: `data.dir '${dir}' holds no ${contents ? "images in " : ""}class subfolders${why}`, hint };
+  }
+  return {
+    location,
+    message: `data.dir '${dir}' has one class${contents ? " with images" : ""}, '${kept[0]}'${why}; a classifier needs at least 2`,
+    hint: `add a subfolder of images for each other class beside ${kept[0]}/ (the folder name is the class)${excluded.length ? ", or remove names from data.exclude_classes" : ""}`,
+  };
+}
+
+const list = (names: readonly string[]): string => names.map((n) => `${n}/`).join(", ");
 
 /**
  * Checks that freeze.at and each lr_multipliers `from` point at a layer of the base (a name,

@@ -3,6 +3,7 @@ import type { BackendChoice, LoadedConfig } from "../config/types";
 import { InterruptedError } from "../errors";
 import { inferenceEngine, inferenceSetting } from "../models/engine";
 import { poolSettings } from "../models/onnx/workers";
+import { checkWeightsFetchable } from "../plan/fetchable";
 import { resolve } from "../plan/resolve";
 import type { RunSummary } from "../runs/record";
 import { compiledStepWarning } from "../training/compiled-step";
@@ -68,6 +69,7 @@ export async function execute(loaded: LoadedConfig, opts: ExecuteOptions = {}): 
   const stream = opts.stream ?? process.stderr;
   const renderer = pickRenderer(stream, opts.renderer);
   const plan = resolve(loaded, undefined, { force: opts.force });
+  await checkWeightsFetchable(plan.weights); // offline without the weights: stop before a run record exists
   plan.cache.sweepTemporaries();
   const run = new RunState(loaded, opts.observers ?? [], opts.sweep);
   let failure: unknown;

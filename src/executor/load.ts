@@ -8,7 +8,8 @@ import { weightsFile } from "../models/weights/sources";
 import { ARCHITECTURES } from "../models/zoo";
 import { functionalConfig } from "../models/topology";
 import { dataDirOf } from "../plan/paths";
-import { classFolders } from "../data/scan";
+import { peekClasses } from "../data/peek";
+import { checkModelName, checkWeightsPath } from "../config/base-rules";
 
 /**
  * Checks that need more than the file: `base.cut`, `freeze.at` and the lr_multipliers ranges must
@@ -17,6 +18,8 @@ import { classFolders } from "../data/scan";
  */
 export function checkPipeline(loaded: LoadedConfig): Problem[] {
   const c = loaded.config;
+  const unknown = checkModelName(loaded);
+  if (unknown) return [unknown];
   let problems: Problem[] = [];
   try {
     const a = baseShape(c.base.model, loaded.baseDir);
@@ -37,7 +40,8 @@ export function checkPipeline(loaded: LoadedConfig): Problem[] {
     problems.push({ location: loaded.locate("base.weights") ?? loaded.locate("base.model"), message: `${c.base.model} has no weights of its own; found weights: '${c.base.weights}'`, hint: "write weights: imagenet, a path to a Keras .h5 or .keras file, or https://…/file.h5#sha256=<hex>" });
   else if (arch)
     try {
-      weightsFile(arch, c.base.weights, loaded.baseDir);
+      const missing = checkWeightsPath(loaded, weightsFile(arch, c.base.weights, loaded.baseDir));
+      if (missing) problems.push(missing);
     } catch (err) {
       if (!(err instanceof TlrunError)) throw err;
       problems.push({ location: loaded.locate("base.weights"), message: err.message });
@@ -46,33 +50,37 @@ export function checkPipeline(loaded: LoadedConfig): Problem[] {
 }
 
 /**
- * Checks against the data folder's classes, before any stage runs: `exclude_classes`, the class
- * count, and the options that name classes (`train.class_weight`, the binary evaluate options).
- * Skipped while the folder does not exist (a built-in dataset not built yet): prepare runs the
- * same checks once it is there.
+ * Checks against the data folder, before any stage runs: that it exists (unless a built-in
+ * dataset creates it), holds images in at least two class folders, and suits `exclude_classes`
+ * and the options that name classes (`train.class_weight`, the binary evaluate options). Reads
+ * folder listings only. A built-in dataset not built yet is checked by prepare once it is there.
  */
 export function checkData(loaded: LoadedConfig): Problem[] {
-  const dir = dataDirOf(loaded);
-  return existsSync(dir) && statSync(dir).isDirectory() ? checkAgainstDataset(loaded, classFolders(dir)) : [];
-}
-
-/** Problems only a run cares about: the data folder must exist unless a built-in dataset creates it. */
-export function checkRunnable(loaded: LoadedConfig): Problem[] {
   const c = loaded.config;
-  const problems: Problem[] = [];
-  if (!c.data.builtin && !existsSync(dataDirOf(loaded)))
-    problems.push({
-      location: loaded.locate("data.dir"),
-      message: `data.dir '${c.data.dir}' does not exist (resolved to ${dataDirOf(loaded)})`,
-      hint: "paths are relative to the pipeline file; for the emoji quickstart data write data.builtin: emoji-google",
-    });
-  return problems;
+  const dir = dataDirOf(loaded);
+  if (existsSync(dir) && statSync(dir).isDirectory()) {
+    const peek = peekClasses(dir);
+    if (peek.mixed)
+      return [{
+        location: loaded.locate("data.dir"),
+        message: `data.dir '${c.data.dir}' mixes split folders (${peek.mixed.splits.join(", ")}) with other folders (${peek.mixed.others.join(", ")})`,
+        hint: "use either class subfolders only, or only train/, val/ and test/ folders that each hold class subfolders",
+      }];
+    return checkAgainstDataset(loaded, peek.folders, peek);
+  }
+  if (c.data.builtin) return [];
+  const what = existsSync(dir) ? "is a file, not a folder" : "does not exist";
+  return [{
+    location: loaded.locate("data.dir"),
+    message: `data.dir '${c.data.dir}' ${what} (resolved to ${dir})`,
+    hint: "paths are relative to the pipeline file; point data.dir at a folder of class subfolders, or for the emoji quickstart data write data.builtin: emoji-google",
+  }];
 }
 
-/** Load, validate and check a pipeline against its model (and data, to run it); throws ConfigError. */
-export function loadPipeline(file: string, opts: LoadOptions & { toRun?: boolean } = {}): LoadedConfig {
+/** Load, validate and check a pipeline against its model and data; throws ConfigError. */
+export function loadPipeline(file: string, opts: LoadOptions = {}): LoadedConfig {
   const loaded = loadConfig(file, opts);
-  const problems = [...checkPipeline(loaded), ...checkData(loaded), ...(opts.toRun ? checkRunnable(loaded) : [])];
+  const problems = [...checkPipeline(loaded), ...checkData(loaded)];
   if (problems.length) throw new ConfigError(problems);
   return loaded;
 }

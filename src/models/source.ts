@@ -5,7 +5,7 @@ import { finish, loadModelFolder, loadRemoteModel, remoteShape, type ModelJson }
 import type { Progress } from "./weights/download";
 import { fetchRemoteModel, isRemoteModelCached, remoteModelRef } from "./remote-model";
 import { loadArchitectureArtifacts, prepareArchitecture } from "./weights/prepare";
-import { isAvailable, weightsFile, weightsIdentity } from "./weights/sources";
+import { isAvailable, weightsFile, weightsIdentity, type WeightsFile } from "./weights/sources";
 import { ARCHITECTURES, type Architecture } from "./zoo";
 
 export type { GraphSpec, ModelArtifacts, WeightSpec } from "./artifacts";
@@ -40,6 +40,8 @@ export interface BaseDescription {
   weightsId: string;
   offline: boolean;
   note: string;
+  /** An architecture's weights file still to download (not cached): what a run checks it can fetch before starting. */
+  download?: { arch: Architecture; file: WeightsFile };
 }
 
 /** The zoo architecture `base.model` names; an embedded model of the same name wins when no weights are given. */
@@ -60,7 +62,7 @@ export function describeBase(model: string, weights: string, baseDir: string): B
       : w.kind === "url"
         ? `${arch.name} weights are not cached; they must be downloaded from ${w.url} (to ${w.path})${hashNote}`
         : `${arch.name} weights file not found: ${w.path}`;
-    return { kind: "architecture", weightsId: weightsIdentity(arch, w), offline, note };
+    return { kind: "architecture", weightsId: weightsIdentity(arch, w), offline, note, ...(!offline && w.kind === "url" ? { download: { arch, file: w } } : {}) };
   }
   if (EMBEDDED[model]) {
     const a = loadArtifacts(model, baseDir);

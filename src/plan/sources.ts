@@ -1,7 +1,7 @@
 import { existsSync } from "node:fs";
 import { datasetFingerprint } from "../cache/fingerprint";
 import type { LoadedConfig } from "../config/types";
-import { baseShape, describeBase } from "../models/source";
+import { baseShape, describeBase, type BaseDescription } from "../models/source";
 import { resolveCut } from "../models/layers";
 import { hashRecord } from "../util/hash";
 import { dataDirOf } from "./paths";
@@ -17,6 +17,8 @@ export interface SourceStatus {
   offline?: boolean;
   /** The dataset stage: whether running it can make the folder (a built-in dataset). */
   buildable?: boolean;
+  /** The weights stage: the file it will download, when they are not here. */
+  download?: BaseDescription["download"];
 }
 
 /** The data folder: present (fingerprinted by paths, sizes and mtimes), or a built-in dataset to build. */
@@ -36,7 +38,7 @@ export function datasetStatus(loaded: LoadedConfig): SourceStatus {
 export function weightsStatus(loaded: LoadedConfig): SourceStatus {
   const c = loaded.config;
   const d = describeBase(c.base.model, c.base.weights, loaded.baseDir);
-  if (!d.offline) return { ready: false, note: d.note, offline: false };
+  if (!d.offline) return { ready: false, note: d.note, offline: false, ...(d.download ? { download: d.download } : {}) };
   const shape = baseShape(c.base.model, loaded.baseDir);
   const cut = shape.graph ? "graph" : resolveCut(shape, c.base.cut);
   return { ready: true, digest: hashRecord({ weights: d.weightsId, cut, topology: hashRecord(shape.graph?.modelTopology ?? shape.topology) }), note: d.note, offline: true };

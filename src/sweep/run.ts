@@ -4,6 +4,8 @@ import { resolve } from "node:path";
 import type { BackendChoice, LoadedConfig, SweepConfig } from "../config/types";
 import { InterruptedError, UsageError } from "../errors";
 import { loadPipeline } from "../executor/load";
+import { checkWeightsFetchable } from "../plan/fetchable";
+import { weightsStatus } from "../plan/sources";
 import { runsDirOf } from "../plan/paths";
 import { RunRecord, type RunSummary } from "../runs/record";
 import { MlflowClient } from "../tracking/client";
@@ -116,7 +118,7 @@ function openSweep(loaded: LoadedConfig, opts: SweepOptions, sweep: SweepConfig,
  */
 export async function runSweep(file: string, opts: SweepOptions = {}): Promise<SweepOutcome> {
   const started = Date.now();
-  const loaded = loadPipeline(file, { overrides: opts.overrides ?? [], toRun: true });
+  const loaded = loadPipeline(file, { overrides: opts.overrides ?? [] });
   const sweep = loaded.config.sweep;
   if (!sweep) throw new UsageError(`${loaded.file} has no sweep: block; add one (see 'sweep' in schemas/pipeline.schema.json), or run it once with 'tlrun run'`);
   const stream = opts.stream ?? process.stderr;
@@ -125,6 +127,7 @@ export async function runSweep(file: string, opts: SweepOptions = {}): Promise<S
   // Reach the queue before writing anything, so a wrong URL leaves no half-made sweep behind.
   const conn = opts.queue ? connect(opts.queue) : undefined;
   if (conn) await ping(conn, opts.queue!);
+  else await checkWeightsFetchable(weightsStatus(loaded)); // trials run here: they need the weights from here
   const { record, state } = openSweep(loaded, opts, sweep, fingerprint);
   const maximize = state.maximize;
   const warnings: string[] = [];

@@ -79,7 +79,7 @@ export function metricValue(metric: string, maximize: boolean, epochs: readonly 
 export async function runTrial(spec: TrialSpec, hooks: TrialHooks = {}): Promise<TrialResult> {
   const started = performance.now();
   await settleEarlierAttempts(spec, hooks.warn);
-  const loaded = loadPipeline(spec.file, { overrides: [...spec.overrides, ...toOverrides(spec.assignment)], toRun: true, skipSweep: true });
+  const loaded = loadPipeline(spec.file, { overrides: [...spec.overrides, ...toOverrides(spec.assignment)], skipSweep: true });
   loaded.config.sweep = null;
   loaded.config.runtime.runs_dir = spec.runsDir;
   if (!loaded.config.tracking.run_name) loaded.config.tracking.run_name = `${loaded.config.name}-trial-${spec.index}`;

@@ -36,7 +36,7 @@ test("checkAgainstDataset: too few classes, unknown exclusions, sigmoid needs tw
     "4:21 data.exclude_classes lists 'dgo', which is not a class folder in d | did you mean 'dog'?",
     "6:11 head.output sigmoid needs exactly 2 classes, found 3 | write output: softmax",
   ]);
-  assert.match(checkAgainstDataset(loaded, ["cat"])[1]!.message, /1 class\(es\) after exclude_classes \(cat\); a classifier needs at least 2/);
+  assert.match(checkAgainstDataset(loaded, ["cat"])[1]!.message, /has one class, 'cat' \(exclude_classes leaves out dgo\/\); a classifier needs at least 2/);
   assert.deepEqual(checkAgainstDataset(load(""), ["cat", "dog"]), []);
 });
 

@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { spawn, spawnSync } from "node:child_process";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { isSource, tempDir, tinyEmojiDataset, tinyPipeline } from "../helpers";
+import { isSource, tempDir, tinyEmojiDataset, tinyPipeline, writeTree } from "../helpers";
 
 const ROOT = resolve(__dirname, "../../..");
 const BIN = join(ROOT, "bin/tlrun.js");
@@ -176,10 +176,13 @@ runtime: { runs_dir: ${JSON.stringify(join(root, "runs"))} }
 });
 
 test("skin-resnet50.yaml validates, and an offline plan says the ResNet50 weights must be downloaded, and from where", (t) => {
-  const cache = join(tempDir(t), "cache");
-  const ok = tlrun(["validate", "pipelines/skin-resnet50.yaml"], ROOT, { TLRUN_CACHE: cache });
+  const root = tempDir(t);
+  const cache = join(root, "cache");
+  writeTree(join(root, "data"), { "akiec/1.jpg": "", "bcc/1.jpg": "", "bkl/1.jpg": "", "df/1.jpg": "", "mel/1.jpg": "", "nv/1.jpg": "", "vasc/1.jpg": "" }); // listed, never decoded: validate needs the classes only
+  const data = ["--set", `data.dir=${join(root, "data")}`];
+  const ok = tlrun(["validate", "pipelines/skin-resnet50.yaml", ...data], ROOT, { TLRUN_CACHE: cache });
   assert.equal(ok.code, 0, ok.stderr);
-  const r = tlrun(["plan", "pipelines/skin-resnet50.yaml", "--json"], ROOT, { TLRUN_CACHE: cache });
+  const r = tlrun(["plan", "pipelines/skin-resnet50.yaml", ...data, "--json"], ROOT, { TLRUN_CACHE: cache });
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stdout, /resnet50 weights are not cached; they must be downloaded from https:\/\/storage\.googleapis\.com\/tensorflow\/keras-applications\/resnet\/resnet50_weights_tf_dim_ordering_tf_kernels_notop\.h5/);
   const weights = r.json().stages.find((s: { name: string }) => s.name === "weights");
@@ -190,14 +193,17 @@ test("skin-resnet50.yaml validates, and an offline plan says the ResNet50 weight
 });
 
 test("attention-vgg16.yaml validates, and an offline plan says VGG16's ImageNet weights must be downloaded, and from where", (t) => {
-  const cache = join(tempDir(t), "cache");
-  const ok = tlrun(["validate", "pipelines/attention-vgg16.yaml"], ROOT, { TLRUN_CACHE: cache });
+  const root = tempDir(t);
+  const cache = join(root, "cache");
+  writeTree(join(root, "data"), { "benign/1.jpg": "", "malignant/1.jpg": "" }); // listed, never decoded: validate needs the classes only
+  const data = ["--set", `data.dir=${join(root, "data")}`];
+  const ok = tlrun(["validate", "pipelines/attention-vgg16.yaml", ...data], ROOT, { TLRUN_CACHE: cache });
   assert.equal(ok.code, 0, ok.stderr);
-  const r = tlrun(["plan", "pipelines/attention-vgg16.yaml", "--json"], ROOT, { TLRUN_CACHE: cache });
+  const r = tlrun(["plan", "pipelines/attention-vgg16.yaml", ...data, "--json"], ROOT, { TLRUN_CACHE: cache });
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stdout, /attention_vgg16 weights are not cached; they must be downloaded from https:\/\/storage\.googleapis\.com\/tensorflow\/keras-applications\/vgg16\/vgg16_weights_tf_dim_ordering_tf_kernels_notop\.h5/);
   assert.deepEqual(r.json().stages.map((s: { name: string }) => s.name), ["dataset", "weights", "prepare", "extract", "train-head", "unfreeze", "fine-tune", "evaluate"]);
-  const typo = tlrun(["validate", "pipelines/attention-vgg16.yaml", "--set", "base.cut=block5_conv"], ROOT, { TLRUN_CACHE: cache });
+  const typo = tlrun(["validate", "pipelines/attention-vgg16.yaml", ...data, "--set", "base.cut=block5_conv"], ROOT, { TLRUN_CACHE: cache });
   assert.equal(typo.code, 2);
   assert.match(typo.stderr, /base\.cut 'block5_conv' is not a layer .*\n.*did you mean 'block5_conv1'/);
 });

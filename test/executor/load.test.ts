@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { mkdirSync, writeFileSync } from "node:fs";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { ConfigError, formatProblem } from "../../src/errors";
 import { loadPipeline, validatePipeline } from "../../src/executor/load";
@@ -8,7 +8,7 @@ import { baseShape, type ModelArtifacts } from "../../src/models/source";
 import { ARCHITECTURES } from "../../src/models/zoo";
 import { resolvePreprocessing } from "../../src/stages/extract";
 import { defaultConfig } from "../plan/fixtures";
-import { tempDir } from "../helpers";
+import { tempDir, writeTree } from "../helpers";
 
 test("preprocessing auto resolves to each architecture's own mode", () => {
   const config = defaultConfig();
@@ -21,6 +21,7 @@ test("preprocessing auto resolves to each architecture's own mode", () => {
 test("validate checks an explicit preprocessing against the architecture, located, unless overridden", (t) => {
   const root = tempDir(t);
   const file = join(root, "p.yaml");
+  writeTree(root, { "d/cat/1.png": "", "d/dog/1.png": "" }); // listed, never decoded
   const check = (data: string) => {
     writeFileSync(file, `name: x\ndata:\n  dir: d\n${data}base: {model: resnet50, weights: imagenet}\nfreeze: {at: conv5}\ntrain: {fine_tune: {lr_multipliers: [{from: conv5_block1, factor: 0.1}, {from: conv5_block3, factor: 0.5}]}}\n`);
     return validatePipeline(file).problems.map(formatProblem);
@@ -40,7 +41,7 @@ test("validate checks an explicit preprocessing against the architecture, locate
 test("validate checks the options that name classes against the data folder's classes, and skips them while the folder is absent", (t) => {
   const root = tempDir(t);
   const file = join(root, "p.yaml");
-  for (const c of ["Normal", "Tuberculosis", "junk"]) mkdirSync(join(root, "d", c), { recursive: true });
+  writeTree(root, { "d/Normal/1.png": "", "d/Tuberculosis/1.png": "", "d/junk/1.png": "" });
   writeFileSync(file, "name: x\ndata:\n  dir: d\n  exclude_classes: [junk]\ntrain:\n  class_weight: { normal: 1 }\nevaluate:\n  positive_class: TB\n");
   assert.deepEqual(validatePipeline(file).problems.map(formatProblem), [
     `${file}:6:19: error: train.class_weight names 'normal', which is not a class of this task (classes: Normal, Tuberculosis)\n  hint: did you mean 'Normal'?`,

@@ -2,7 +2,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { join, resolve } from "node:path";
-import { tempDir } from "../helpers";
+import { tempDir, writeTree } from "../helpers";
 
 const ROOT = resolve(__dirname, "../../..");
 const BIN = join(ROOT, "bin/tlrun.js");
@@ -66,10 +66,13 @@ test("tlrun models --freeze-at takes a layer name, an index, a block or a fracti
 });
 
 test("an offline plan of tb-vgg16.yaml says the weights must be downloaded, and from where", (t) => {
-  const r = tlrun(["plan", "pipelines/tb-vgg16.yaml"], { TLRUN_CACHE: join(tempDir(t), "cache") });
+  const root = tempDir(t);
+  writeTree(root, { "xray/Normal/a.png": "", "xray/Tuberculosis/b.png": "" }); // listed, never decoded
+  const data = `data.dir=${join(root, "xray")}`;
+  const r = tlrun(["plan", "pipelines/tb-vgg16.yaml", "--set", data], { TLRUN_CACHE: join(root, "cache") });
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stdout, /vgg16 weights are not cached; they must be downloaded from https:\/\/storage\.googleapis\.com\/tensorflow\/keras-applications\/vgg16\/vgg16_weights_tf_dim_ordering_tf_kernels_notop\.h5/);
-  const typo = tlrun(["validate", "pipelines/tb-vgg16.yaml", "--set", "freeze.at=block5_conv"]);
+  const typo = tlrun(["validate", "pipelines/tb-vgg16.yaml", "--set", data, "--set", "freeze.at=block5_conv"]);
   assert.equal(typo.code, 2);
   assert.match(typo.stderr + typo.stdout, /did you mean 'block5_conv1'/);
 });
