@@ -12,6 +12,7 @@ import { describe, it } from "node:test";
 import { etaErrors, parseEta, splitStages } from "../../bench/eta";
 import { linearFit } from "../../bench/linear-fit";
 import { dirBytes, treeRss } from "../../bench/sampler";
+import { peaksByStage } from "../../bench/stage-peaks";
 import { formatSeconds } from "../../src/util/progress";
 
 describe("ETA read-back", () => {
@@ -81,5 +82,14 @@ describe("sampler", () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe("peaksByStage", () => {
+  it("gives each stage the peaks of the samples taken while it ran", () => {
+    const lines = [{ t: 0, text: "❯ extract" }, { t: 1000, text: "✔ extract" }, { t: 1000, text: "❯ train-head" }, { t: 2000, text: "✔ train-head" }];
+    const sample = (t: number, mb: number, tmp = 0) => ({ t, tree_mb: mb, max_proc_mb: mb, procs: 1, bytes: { tmp } });
+    const peaks = peaksByStage([sample(500, 700), sample(900, 800, 2 ** 20), sample(1500, 1200), sample(2500, 900)], lines);
+    assert.deepEqual(peaks, { extract: { tree_mb: 800, tmp_mb: 1 }, "train-head": { tree_mb: 1200, tmp_mb: 0 }, "(outside stages)": { tree_mb: 900, tmp_mb: 0 } });
   });
 });
