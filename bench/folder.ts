@@ -11,6 +11,7 @@ import { etaErrors, type StageEta } from "./eta";
 import { generatedFolder } from "./folder-data";
 import { runOnFolder, type FolderRun } from "./folder-run";
 import { linearFit } from "./linear-fit";
+import { samplesToCsv } from "./sampler";
 import { peaksByStage, type StagePeak } from "./stage-peaks";
 
 const TARGET_IMAGES = 100_000;
@@ -43,7 +44,8 @@ export async function folderSection(ctx: Context): Promise<void> {
       if (!ctx.opts.keep) rmSync(work, { recursive: true, force: true });
     }
   }
-  ctx.raw.folder = { sizes, seed: SEED, generate_seconds: generate, ...addFolderRows(ctx, runs), runs };
+  const saved = runs.map((r) => ({ ...r, samples: samplesToCsv(r.samples) }));
+  ctx.raw.folder = { sizes, seed: SEED, generate_seconds: generate, ...addFolderRows(ctx, runs), runs: saved };
 }
 
 /** The section's rows from its runs (smallest first); also what a saved results file can be read back with. */

@@ -102,3 +102,25 @@ export function startSampler(pid: number, folders: Record<string, string>, ms = 
     },
   };
 }
+
+/**
+ * Samples as CSV text (one header line, one line a sample), which the results JSON holds as one
+ * string: 20 minutes of samples as objects, pretty-printed, made a 2 MB file.
+ */
+export function samplesToCsv(samples: Sample[]): string {
+  const folders = Object.keys(samples[0]?.bytes ?? {});
+  const head = ["t", "tree_mb", "max_proc_mb", "procs", ...folders.map((f) => `bytes_${f}`)].join(",");
+  const rows = samples.map((s) => [s.t, s.tree_mb.toFixed(1), s.max_proc_mb.toFixed(1), s.procs, ...folders.map((f) => s.bytes[f])].join(","));
+  return [head, ...rows].join("\n");
+}
+
+export function samplesFromCsv(csv: string): Sample[] {
+  const [head, ...rows] = csv.split("\n");
+  const cols = head!.split(",");
+  return rows.map((row) => {
+    const v = row.split(",").map(Number);
+    const get = (c: string): number => v[cols.indexOf(c)]!;
+    const bytes = Object.fromEntries(cols.filter((c) => c.startsWith("bytes_")).map((c) => [c.slice(6), get(c)]));
+    return { t: get("t"), tree_mb: get("tree_mb"), max_proc_mb: get("max_proc_mb"), procs: get("procs"), bytes };
+  });
+}

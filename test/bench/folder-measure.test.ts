@@ -11,7 +11,7 @@ import { join } from "node:path";
 import { describe, it } from "node:test";
 import { etaErrors, parseEta, splitStages } from "../../bench/eta";
 import { linearFit } from "../../bench/linear-fit";
-import { dirBytes, treeRss } from "../../bench/sampler";
+import { dirBytes, samplesFromCsv, samplesToCsv, treeRss } from "../../bench/sampler";
 import { peaksByStage } from "../../bench/stage-peaks";
 import { formatSeconds } from "../../src/util/progress";
 
@@ -91,5 +91,12 @@ describe("peaksByStage", () => {
     const sample = (t: number, mb: number, tmp = 0) => ({ t, tree_mb: mb, max_proc_mb: mb, procs: 1, bytes: { tmp } });
     const peaks = peaksByStage([sample(500, 700), sample(900, 800, 2 ** 20), sample(1500, 1200), sample(2500, 900)], lines);
     assert.deepEqual(peaks, { extract: { tree_mb: 800, tmp_mb: 1 }, "train-head": { tree_mb: 1200, tmp_mb: 0 }, "(outside stages)": { tree_mb: 900, tmp_mb: 0 } });
+  });
+});
+
+describe("samples as CSV", () => {
+  it("round-trips, to the 0.1 MB the CSV keeps", () => {
+    const samples = [{ t: 0, tree_mb: 312.46, max_proc_mb: 300.04, procs: 2, bytes: { tmp: 4096, scratch: 0 } }, { t: 251, tree_mb: 1200, max_proc_mb: 1200, procs: 1, bytes: { tmp: 0, scratch: 123 } }];
+    assert.deepEqual(samplesFromCsv(samplesToCsv(samples)), [{ ...samples[0], tree_mb: 312.5, max_proc_mb: 300 }, samples[1]]);
   });
 });
