@@ -22,6 +22,8 @@ export interface Options {
   rounds: number;
   quick: boolean;
   keep: boolean;
+  /** Image counts for the folder section (--folder-sizes 2500,10000); its default otherwise. */
+  folderSizes?: number[];
 }
 
 export class Context {

@@ -1,7 +1,8 @@
 /**
  * `npm run bench`: the benchmark suite. Runs the sections asked for (all by default), prints a
- * table and writes bench/results/<timestamp>.json. Flags: --only extract,finetune,decode,rss,quickstart,large
- * --rounds N (default 3) --quick (fewer rounds, 2k images for RSS) --keep (keep temp files)
+ * table and writes bench/results/<timestamp>.json. Flags: --only extract,finetune,decode,rss,quickstart,large,folder
+ * --rounds N (default 3) --quick (fewer rounds, 2k images for RSS, 1k and 2.5k for folder)
+ * --folder-sizes 2500,10000 (the folder section's image counts) --keep (keep temp files)
  * --python PATH (the venv's python; set by bench/run.sh).
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
@@ -13,10 +14,11 @@ import { Context } from "./context";
 import { openLog } from "./proc";
 import { table } from "./report";
 import { decodeSection, extractSection, finetuneSection } from "./sections";
+import { folderSection } from "./folder";
 import { largeImagesSection, quickstartSection, rssSection } from "./system";
 
 const SECTIONS: Record<string, (ctx: Context) => Promise<void>> = {
-  extract: extractSection, finetune: finetuneSection, decode: decodeSection, rss: rssSection, quickstart: quickstartSection, large: largeImagesSection,
+  extract: extractSection, finetune: finetuneSection, decode: decodeSection, rss: rssSection, quickstart: quickstartSection, large: largeImagesSection, folder: folderSection,
 };
 
 async function main(): Promise<number> {
@@ -31,7 +33,10 @@ async function main(): Promise<number> {
   // Every section reads the quickstart's dataset; on a fresh clone nothing has built it yet.
   await buildEmojiDataset({ vendor: "google", out: EMOJI_DIR });
   const tmp = mkdtempSync(join(tmpdir(), "tlrun-bench-"));
-  const ctx = new Context({ only, rounds: Number(args.rounds ?? (quick ? 1 : 3)), quick, keep: args.keep === "true" }, openLog(logPath), tmp, args.python ?? join(ROOT, "bench", ".venv", "bin", "python"));
+  const folderSizes = args["folder-sizes"]?.split(",").map(Number);
+  if (folderSizes && (folderSizes.length < 2 || folderSizes.some((n) => !Number.isInteger(n) || n < 100)))
+    throw new Error(`--folder-sizes wants two or more image counts of at least 100, e.g. 2500,10000; got '${args["folder-sizes"]}'`);
+  const ctx = new Context({ only, rounds: Number(args.rounds ?? (quick ? 1 : 3)), quick, keep: args.keep === "true", folderSizes }, openLog(logPath), tmp, args.python ?? join(ROOT, "bench", ".venv", "bin", "python"));
   const started = performance.now();
   const timings: Record<string, number> = {};
   const failures: Record<string, string> = {};
