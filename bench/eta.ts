@@ -60,9 +60,32 @@ export function splitStages(lines: StampedLine[]): Array<{ stage: string; start:
   return out;
 }
 
-/** The ETA's error in every stage, read at each fraction of the stage in `at` (e.g. 0.1, 0.25, 0.5). */
+/**
+ * A stage whose live line counts down one phase and then another is judged phase by phase:
+ * fine-tune's first lines estimate its frozen activations and cannot know how long the training
+ * epochs after them will take. The stage marks the end of the first phase with a note line.
+ */
+const PHASES: Record<string, { first: string; second: string; boundary: RegExp }> = {
+  "fine-tune": { first: "fine-tune (activations)", second: "fine-tune (training)", boundary: /^\s*›\s*frozen activations: \d+ in / },
+};
+
+/** `splitStages`, with a two-phase stage cut at its boundary line into its two phases. */
+export function splitPhases(lines: StampedLine[]): Array<{ stage: string; start: number; end: number; lines: StampedLine[] }> {
+  return splitStages(lines).flatMap((s) => {
+    const phases = PHASES[s.stage];
+    const cut = phases ? s.lines.findIndex((l) => phases.boundary.test(l.text)) : -1;
+    if (!phases || cut < 0) return [s];
+    const at = s.lines[cut]!.t;
+    return [
+      { stage: phases.first, start: s.start, end: at, lines: s.lines.slice(0, cut) },
+      { stage: phases.second, start: at, end: s.end, lines: s.lines.slice(cut + 1) },
+    ];
+  });
+}
+
+/** The ETA's error in every stage (and phase), read at each fraction of it in `at` (e.g. 0.1, 0.25, 0.5). */
 export function etaErrors(lines: StampedLine[], at: number[]): StageEta[] {
-  return splitStages(lines).map(({ stage, start, end, lines: inner }) => {
+  return splitPhases(lines).map(({ stage, start, end, lines: inner }) => {
     const total = end - start;
     const shown = inner.flatMap((l) => {
       const eta = parseEta(l.text);

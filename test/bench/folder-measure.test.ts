@@ -9,7 +9,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, it } from "node:test";
-import { etaErrors, parseEta, splitStages } from "../../bench/eta";
+import { etaErrors, parseEta, splitPhases, splitStages } from "../../bench/eta";
 import { linearFit } from "../../bench/linear-fit";
 import { dirBytes, samplesFromCsv, samplesToCsv, treeRss } from "../../bench/sampler";
 import { peaksByStage } from "../../bench/stage-peaks";
@@ -49,6 +49,27 @@ describe("ETA read-back", () => {
     assert.deepEqual(extract!.first, { shownAt: 0.05, error: 2.05 });
     assert.deepEqual(evaluate!.readings, [{ at: 0.1 }, { at: 0.25 }]);
     assert.equal(evaluate!.first, undefined);
+  });
+});
+
+describe("splitPhases", () => {
+  it("judges fine-tune's activations and its training apart, cut at the note that ends the first", () => {
+    const lines = [
+      { t: 0, text: "❯ fine-tune" },
+      { t: 5_000, text: "› frozen activations 900/4278 (…), 180.0 img/s, ETA 19s" },
+      { t: 24_000, text: "› frozen activations: 4278 in 24s, 178.3 img/s" },
+      { t: 40_000, text: "› epoch 1/8 loss 0.93 val_acc 0.66 227.2 img/s ETA 1m00s" },
+      { t: 100_000, text: "✔ fine-tune" },
+    ];
+    assert.deepEqual(splitPhases(lines).map((s) => [s.stage, s.start, s.end, s.lines.length]), [["fine-tune (activations)", 0, 24_000, 1], ["fine-tune (training)", 24_000, 100_000, 1]]);
+    const [act, train] = etaErrors(lines, [0.25]);
+    assert.ok(Math.abs(act!.readings[0]!.error!) < 1e-9); // 5 s + 19 s = 24 s, the phase's true end
+    assert.ok(Math.abs(train!.readings[0]!.error!) < 1e-9); // 16 s in + 60 s left = the 76 s the phase took
+  });
+
+  it("leaves a stage without the note whole", () => {
+    const lines = [{ t: 0, text: "❯ fine-tune" }, { t: 10, text: "› epoch 1/8 ETA 5s" }, { t: 20, text: "✔ fine-tune" }];
+    assert.deepEqual(splitPhases(lines).map((s) => s.stage), ["fine-tune"]);
   });
 });
 
