@@ -9,6 +9,16 @@ import { LARGE_CACHE_BYTES, listEntries } from "../cache/inventory";
 import { formatBytes } from "../cache/size";
 import { shown } from "./cache-args";
 import { stackedDropout } from "../training/head";
+import { runsDirOf } from "../plan/paths";
+import type { LoadedConfig } from "../config/types";
+
+/**
+ * Where the run records go: runtime.runs_dir is relative to the working directory, not the
+ * pipeline file, which a reader of the YAML may not expect; the line shows what it resolved to.
+ */
+function formatRunsDir(loaded: LoadedConfig): string {
+  return `runs: ${runsDirOf(loaded)}/ (runtime.runs_dir '${loaded.config.runtime.runs_dir}', relative to the working directory)\n`;
+}
 
 /** How big the stage cache is and how much of it this plan reuses. */
 function cacheUse(plan: Plan): { dir: string; bytes: number; entries: number; reused_entries: number; reused_bytes: number } {
@@ -105,11 +115,11 @@ export async function planCommand(argv: string[]): Promise<number> {
   const cache = cacheUse(plan);
   if (values.json) {
     const notes = configNotes(loaded.config);
-    process.stdout.write(JSON.stringify({ ...planJson(plan), ...(notes.length ? { notes } : {}), ...countsJson(counts, loaded.config), cache, ...(sweep ? { sweep } : {}) }) + "\n");
+    process.stdout.write(JSON.stringify({ ...planJson(plan), ...(notes.length ? { notes } : {}), ...countsJson(counts, loaded.config), runs_dir: runsDirOf(loaded), cache, ...(sweep ? { sweep } : {}) }) + "\n");
     return EXIT.ok;
   }
   const notes = configNotes(loaded.config).map((n) => `  note: ${n}\n`).join("");
-  process.stdout.write(formatPlan(plan) + notes + formatCacheUse(cache) + formatCounts(counts, loaded.config));
+  process.stdout.write(formatPlan(plan) + notes + formatRunsDir(loaded) + formatCacheUse(cache) + formatCounts(counts, loaded.config));
   if (sweep) process.stdout.write(formatSweepPlan(sweep));
   return EXIT.ok;
 }

@@ -684,7 +684,10 @@ export interface RuntimeConfig {
    */
   backend: BackendChoice;
   /**
-   * Folder for run records and the stage cache, relative to the YAML file.
+   * Folder for run records (`<runs_dir>/<run-id>/`) and the stage cache (`<runs_dir>/.cache/`).
+   * Relative to the working directory tlrun runs in, not to this file, like MLflow's `./mlruns`:
+   * runs land where you are, and pipelines kept together in one folder do not each grow a `runs/`
+   * beside them. `tlrun plan` prints the folder it resolves to.
    * @default "runs"
    */
   runs_dir: string;
