@@ -691,6 +691,18 @@ export interface RuntimeConfig {
    * @default "runs"
    */
   runs_dir: string;
+  /**
+   * Folder for fine-tune's scratch files: the frozen part's activations of every view of the
+   * training and validation images (images x views x the freeze point's activation size x 4 bytes;
+   * about 5.5 GB at 100k images and 128 px, 17 GB at 224 px; `tlrun plan` shows the estimate).
+   * Empty means `<runs_dir>/.scratch`, beside the stage cache, because the system temp folder is
+   * often in RAM (tmpfs). Relative to the working directory, as `runs_dir`. Each process writes its
+   * own subfolder, named with the host and process id, removed when the stage ends (on success,
+   * failure or Ctrl-C); a later run on this host removes those whose process is gone (after a kill
+   * -9), never another host's. Not part of any cache key.
+   * @default ""
+   */
+  scratch_dir: string;
 }
 
 /**

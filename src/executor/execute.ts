@@ -4,6 +4,8 @@ import { InterruptedError } from "../errors";
 import { inferenceEngine, inferenceSetting } from "../models/engine";
 import { poolSettings } from "../models/onnx/workers";
 import { resolve } from "../plan/resolve";
+import { scratchDirOf } from "../plan/paths";
+import { sweepScratch } from "../cache/scratch";
 import type { RunSummary } from "../runs/record";
 import { compiledStepWarning } from "../training/compiled-step";
 import type { RunObserver } from "./observer";
@@ -69,6 +71,7 @@ export async function execute(loaded: LoadedConfig, opts: ExecuteOptions = {}): 
   const renderer = pickRenderer(stream, opts.renderer);
   const plan = resolve(loaded, undefined, { force: opts.force });
   plan.cache.sweepTemporaries();
+  sweepScratch(scratchDirOf(loaded)); // fine-tune scratch of runs killed with -9
   const run = new RunState(loaded, opts.observers ?? [], opts.sweep);
   let failure: unknown;
   try {

@@ -1,0 +1,77 @@
+/**
+ * Scratch folders (src/cache/scratch.ts) and fine-tune's activation views in them
+ * (src/stages/activation-views.ts): named by host and pid, swept only when their owner on this
+ * machine is gone, and removed by the process itself on dispose or at process.exit.
+ */
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { existsSync, mkdirSync, readdirSync, writeFileSync } from "node:fs";
+import { basename, join } from "node:path";
+import { listScratch, makeScratch, sweepScratch } from "../../src/cache/scratch";
+import { ActivationViews } from "../../src/stages/activation-views";
+import { HOST_TAG } from "../../src/util/atomic";
+import { tempDir } from "../helpers";
+
+/** The pid of a process that has exited. */
+function deadPid(): number {
+  const r = spawnSync(process.execPath, ["-e", "process.stdout.write(String(process.pid))"], { encoding: "utf8" });
+  return Number(r.stdout);
+}
+
+test("a scratch folder names its host and pid; the sweep removes only this machine's whose process is gone", (t) => {
+  const root = join(tempDir(t), "scratch");
+  const mine = makeScratch(root, "views");
+  assert.match(basename(mine), new RegExp(`^views\\.tmp-${HOST_TAG.replace(/\./g, "\\.")}-${process.pid}-\\d+-\\d+$`));
+  const dead = deadPid();
+  const gone = join(root, `views.tmp-${HOST_TAG}-${dead}-1-0`);
+  const foreign = join(root, `views.tmp-other.host-${dead}-1-0`);
+  const untagged = join(root, `views.tmp-${dead}-1-0`); // no host: cannot tell whose
+  for (const d of [gone, foreign, untagged]) mkdirSync(d);
+  writeFileSync(join(gone, "view-0-0.f32"), Buffer.alloc(1000));
+  writeFileSync(join(root, "README"), "not a scratch folder");
+  const listed = listScratch(root);
+  assert.deepEqual(listed.map((l) => basename(l.path)).sort(), [gone, foreign, untagged, mine].map((p) => basename(p)).sort());
+  assert.equal(listed.find((l) => l.path === gone)!.bytes, 1000);
+  assert.ok(listed.every((l) => l.kind === "scratch"));
+  const swept = sweepScratch(root);
+  assert.deepEqual(swept, { removed: [gone], bytes: 1000 });
+  assert.deepEqual(readdirSync(root).sort(), ["README", basename(foreign), basename(untagged), basename(mine)].sort());
+  assert.deepEqual(sweepScratch(root, () => false).removed, [mine], "with its owner gone, this process's own goes too");
+  assert.deepEqual(sweepScratch(join(root, "absent")), { removed: [], bytes: 0 });
+});
+
+test("activation views are written and read back in their scratch folder, which dispose removes", (t) => {
+  const root = join(tempDir(t), "scratch");
+  const views = new ActivationViews([[2], [1, 3]], root);
+  assert.ok(views.dir.startsWith(root) && existsSync(views.dir));
+  views.append(0, [Float32Array.of(1, 2, 3, 4), Float32Array.of(1, 2, 3, 4, 5, 6)]);
+  views.append(0, [Float32Array.of(5, 6), Float32Array.of(7, 8, 9)]);
+  views.seal(0);
+  const [a, b] = views.batch(0, [2, 0]);
+  assert.deepEqual([...a!.dataSync()], [5, 6, 1, 2]);
+  assert.deepEqual(b!.shape, [2, 1, 3]);
+  assert.deepEqual([...b!.dataSync()], [7, 8, 9, 1, 2, 3]);
+  a!.dispose();
+  b!.dispose();
+  views.dispose();
+  assert.deepEqual(readdirSync(root), []);
+});
+
+test("a process that exits with views not disposed (a second Ctrl-C) still removes their folders", (t) => {
+  const root = join(tempDir(t), "scratch");
+  const module = join(__dirname, "../../src/stages/activation-views.js");
+  const script = `
+    const { ActivationViews } = require(${JSON.stringify(module)});
+    const a = new ActivationViews([[4]], ${JSON.stringify(root)});
+    const b = new ActivationViews([[4]], ${JSON.stringify(root)});
+    a.append(0, [new Float32Array(4)]);
+    a.dispose(); // one disposed, one not: the hook must still be there for b
+    b.append(0, [new Float32Array(4)]);
+    if (require("node:fs").readdirSync(${JSON.stringify(root)}).length !== 1) process.exit(3);
+    process.exit(130);
+  `;
+  const r = spawnSync(process.execPath, ["-e", script], { encoding: "utf8" });
+  assert.equal(r.status, 130, r.stderr);
+  assert.deepEqual(readdirSync(root), []);
+});
