@@ -6,7 +6,7 @@
  */
 import { test, type TestContext } from "node:test";
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, utimesSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { HOST_TAG } from "../../src/util/atomic";
@@ -27,7 +27,16 @@ function setup(t: TestContext) {
   return { root, data, scratch, file, tmp };
 }
 
-interface Outcome { code: number | null; signal: NodeJS.Signals | null; stderr: string; seen: Set<string>; pid: number }
+interface Outcome { code: number | null; signal: NodeJS.Signals | null; stderr: string; seen: Set<string>; pid: number; peakBytes: number }
+
+/** Bytes of the files under `dir` now (0 when it is gone). */
+function bytesUnder(dir: string): number {
+  try {
+    return readdirSync(dir, { withFileTypes: true }).reduce((a, e) => a + (e.isDirectory() ? bytesUnder(join(dir, e.name)) : statSync(join(dir, e.name)).size), 0);
+  } catch {
+    return 0; // removed meanwhile
+  }
+}
 
 /**
  * `tlrun run` with its own TMPDIR, watching the scratch folder: the folder names seen in it while
@@ -39,10 +48,12 @@ async function run(file: string, scratch: string, tmp: string, args: string[] = 
   child.stderr.on("data", (d) => (stderr += d));
   const seen = new Set<string>();
   let ended = false;
+  let peakBytes = 0;
   const exit = new Promise<[number | null, NodeJS.Signals | null]>((r) => child.on("close", (code, signal) => ((ended = true), r([code, signal]))));
   while (!ended) {
     const now = existsSync(scratch) ? readdirSync(scratch).filter((n) => n.startsWith("views.tmp-")) : [];
     now.forEach((n) => seen.add(n));
+    peakBytes = Math.max(peakBytes, bytesUnder(scratch));
     if (stop && now.length === 2 && child.exitCode === null) {
       child.kill(stop);
       stop = undefined;
@@ -50,16 +61,21 @@ async function run(file: string, scratch: string, tmp: string, args: string[] = 
     await new Promise((r) => setTimeout(r, 5));
   }
   const [code, signal] = await exit;
-  return { code, signal, stderr, seen, pid: child.pid! };
+  return { code, signal, stderr, seen, pid: child.pid!, peakBytes };
 }
 
 /** Every file under `dir`, recursively (its whole contents, dot files too). */
 const everything = (dir: string): string[] => readdirSync(dir, { recursive: true }) as string[];
 
 test("fine-tune's scratch goes under runtime.scratch_dir, nothing lands in TMPDIR, and it is removed after success, failure and Ctrl-C", async (t) => {
-  const { data, scratch, file, tmp } = setup(t);
+  const { root, data, scratch, file, tmp } = setup(t);
+  const planned = spawnSync(process.execPath, [BIN, "plan", file, "--json"], { cwd: root, encoding: "utf8" });
+  assert.equal(planned.status, 0, planned.stderr);
+  const estimate = (JSON.parse(planned.stdout) as { scratch: { dir: string; bytes: number } }).scratch;
+  assert.equal(estimate.dir, scratch);
   const ok = await run(file, scratch, tmp);
   assert.equal(ok.code, 0, ok.stderr);
+  assert.equal(ok.peakBytes, estimate.bytes, "tlrun plan's estimate is what fine-tune wrote (no image was dropped)");
   assert.equal(ok.seen.size, 2, `the validation and training views had their own folders under ${scratch}: saw ${[...ok.seen].join(", ")}`);
   for (const n of ok.seen) assert.match(n, new RegExp(`^views\\.tmp-${HOST_TAG.replace(/\./g, "\\.")}-${ok.pid}-\\d+-\\d+$`), "named by host and pid");
   assert.deepEqual(readdirSync(scratch), [], "removed after success");
