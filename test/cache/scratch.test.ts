@@ -75,3 +75,28 @@ test("a process that exits with views not disposed (a second Ctrl-C) still remov
   assert.equal(r.status, 130, r.stderr);
   assert.deepEqual(readdirSync(root), []);
 });
+
+test("tlrun cache ls counts the scratch folders and gc removes those of processes gone, not a live one's or another host's", (t) => {
+  const runs = join(tempDir(t), "runs");
+  mkdirSync(join(runs, ".cache"), { recursive: true });
+  const scratch = join(runs, ".scratch");
+  const dead = deadPid();
+  const names = { gone: `views.tmp-${HOST_TAG}-${dead}-1-0`, live: `views.tmp-${HOST_TAG}-${process.pid}-1-0`, foreign: `views.tmp-other.host-${dead}-1-0` };
+  for (const n of Object.values(names)) mkdirSync(join(scratch, n), { recursive: true });
+  writeFileSync(join(scratch, names.gone, "view-0-0.f32"), Buffer.alloc(2048));
+  const bin = join(__dirname, "../../../bin/tlrun.js");
+  const tlrun = (...args: string[]) => {
+    const r = spawnSync(process.execPath, [bin, "cache", ...args, "--runs-dir", runs], { encoding: "utf8" });
+    assert.equal(r.status, 0, r.stderr);
+    return r.stdout;
+  };
+  const ls = JSON.parse(tlrun("ls", "--json"));
+  assert.equal(ls.scratch_dir, scratch);
+  assert.deepEqual([ls.totals.scratch, ls.totals.scratch_bytes, ls.totals.scratch_abandoned], [3, 2048, 1]);
+  assert.match(tlrun("ls"), /^3 folders of fine-tune scratch in .*\.scratch\/ \(2\.0 kB\); 1 of processes gone \(2\.0 kB\), which tlrun cache gc or the next run removes$/m);
+  assert.match(tlrun("gc", "--dry-run"), new RegExp(`would remove .*${names.gone.replace(/\./g, "\\.")}  2\\.0 kB  \\(fine-tune scratch of a process gone\\)`));
+  assert.equal(readdirSync(scratch).length, 3, "--dry-run removes nothing");
+  const gc = JSON.parse(tlrun("gc", "--json"));
+  assert.deepEqual(gc.leftovers, [{ kind: "scratch", path: join(scratch, names.gone), bytes: 2048 }]);
+  assert.deepEqual(readdirSync(scratch).sort(), [names.foreign, names.live].sort());
+});
