@@ -1,5 +1,6 @@
-import { existsSync, mkdirSync, readdirSync, rmSync, statSync } from "node:fs";
+import { mkdirSync, readdirSync, rmSync, statSync } from "node:fs";
 import { join } from "node:path";
+import { TlrunError } from "../errors";
 import { HOST_TAG, tempPathFor, temporaryOwner } from "../util/atomic";
 import { pathBytes, temporaryLive, type Leftover } from "./inventory";
 import { pidAlive } from "./store";
@@ -18,17 +19,27 @@ export const SCRATCH_FOLDER = ".scratch";
  * owner still runs, and sweeps it when not.
  */
 export function makeScratch(root: string, what: string): string {
-  mkdirSync(root, { recursive: true });
   const dir = tempPathFor(join(root, what));
-  mkdirSync(dir);
+  try {
+    mkdirSync(root, { recursive: true });
+    mkdirSync(dir);
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException;
+    throw new TlrunError(`cannot make a scratch folder in ${root}: ${e.code ?? e.message}; set runtime.scratch_dir to a writable folder on a disk with room`, 1);
+  }
   return dir;
 }
 
 /** The scratch folders under `root`, with who made them, as leftovers for `tlrun cache ls` and `gc`. */
 export function listScratch(root: string): Leftover[] {
-  if (!existsSync(root)) return [];
+  let names: string[];
+  try {
+    names = readdirSync(root);
+  } catch {
+    return []; // absent, or not a folder: nothing of ours (a run that needs it says why)
+  }
   const out: Leftover[] = [];
-  for (const name of readdirSync(root)) {
+  for (const name of names) {
     const owner = temporaryOwner(name);
     if (!owner) continue; // not ours: never touched
     const path = join(root, name);

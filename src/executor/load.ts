@@ -1,4 +1,5 @@
 import { existsSync, statSync } from "node:fs";
+import { dirname } from "node:path";
 import { checkAgainstDataset, checkArchitecture, checkCut, checkExplainLayer, checkFreezePoint, checkGraphBase, loadConfig, validateFile, type LoadOptions, type ValidateResult } from "../config";
 import type { LoadedConfig } from "../config/types";
 import { ConfigError, TlrunError, type Problem } from "../errors";
@@ -7,7 +8,7 @@ import { architectureFor, baseShape } from "../models/source";
 import { weightsFile } from "../models/weights/sources";
 import { ARCHITECTURES } from "../models/zoo";
 import { functionalConfig } from "../models/topology";
-import { dataDirOf } from "../plan/paths";
+import { dataDirOf, scratchDirOf } from "../plan/paths";
 import { classFolders } from "../data/scan";
 
 /**
@@ -66,7 +67,19 @@ export function checkRunnable(loaded: LoadedConfig): Problem[] {
       message: `data.dir '${c.data.dir}' does not exist (resolved to ${dataDirOf(loaded)})`,
       hint: "paths are relative to the pipeline file; for the emoji quickstart data write data.builtin: emoji-google",
     });
+  const scratch = existingAncestor(scratchDirOf(loaded));
+  if (c.runtime.scratch_dir && !statSync(scratch).isDirectory())
+    problems.push({
+      location: loaded.locate("runtime.scratch_dir"),
+      message: `runtime.scratch_dir '${c.runtime.scratch_dir}' cannot be a folder: ${scratch} is a file`,
+      hint: "write a folder (relative to the working directory) on a disk with room for fine-tune's activations, or remove it for <runs_dir>/.scratch",
+    });
   return problems;
+}
+
+/** `path` itself, or its nearest parent that exists. */
+function existingAncestor(path: string): string {
+  return existsSync(path) || dirname(path) === path ? path : existingAncestor(dirname(path));
 }
 
 /** Load, validate and check a pipeline against its model (and data, to run it); throws ConfigError. */

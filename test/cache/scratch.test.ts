@@ -11,7 +11,8 @@ import { basename, join } from "node:path";
 import { listScratch, makeScratch, sweepScratch } from "../../src/cache/scratch";
 import { ActivationViews } from "../../src/stages/activation-views";
 import { HOST_TAG } from "../../src/util/atomic";
-import { tempDir } from "../helpers";
+import { TlrunError } from "../../src/errors";
+import { tempDir, tinyPipeline } from "../helpers";
 
 /** The pid of a process that has exited. */
 function deadPid(): number {
@@ -99,4 +100,20 @@ test("tlrun cache ls counts the scratch folders and gc removes those of processe
   const gc = JSON.parse(tlrun("gc", "--json"));
   assert.deepEqual(gc.leftovers, [{ kind: "scratch", path: join(scratch, names.gone), bytes: 2048 }]);
   assert.deepEqual(readdirSync(scratch).sort(), [names.foreign, names.live].sort());
+});
+
+test("a scratch folder that cannot be made is a clear error: tlrun run refuses a runtime.scratch_dir under a file, located, before any stage", (t) => {
+  const dir = tempDir(t);
+  writeFileSync(join(dir, "afile"), "");
+  assert.throws(() => makeScratch(join(dir, "afile", "sub"), "views"), (e: Error) => e instanceof TlrunError && /cannot make a scratch folder in .*afile\/sub: ENOTDIR; set runtime\.scratch_dir/.test(e.message));
+  assert.deepEqual(listScratch(join(dir, "afile")), [], "listing a file finds nothing, and does not throw");
+  const data = join(dir, "data");
+  for (const c of ["a", "b"]) mkdirSync(join(data, c), { recursive: true });
+  const file = join(dir, "p.yaml");
+  writeFileSync(file, tinyPipeline(data, join(dir, "runs"), `  scratch_dir: afile/sub\n`));
+  const r = spawnSync(process.execPath, [join(__dirname, "../../../bin/tlrun.js"), "run", file], { cwd: dir, encoding: "utf8" });
+  assert.equal(r.status, 2, r.stderr);
+  assert.match(r.stderr, /p\.yaml:\d+:\d+: error: runtime\.scratch_dir 'afile\/sub' cannot be a folder: .*afile is a file\n {2}hint: /);
+  assert.doesNotMatch(r.stderr, /\n\s+at /, "no stack trace");
+  assert.ok(!existsSync(join(dir, "runs")), "nothing ran");
 });
