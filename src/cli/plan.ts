@@ -26,7 +26,7 @@ function formatScratch(e: ScratchEstimate | undefined): string {
   if (!e) return "";
   const where = `${shown(e.dir)}/ (runtime.scratch_dir; removed when the stage ends)`;
   if (e.bytes === undefined) return `scratch: fine-tune's frozen activations go to ${where}; size unknown: ${e.note}\n`;
-  if (e.note) return `scratch: ${e.note} (${where})\n`;
+  if (e.note) return `scratch: none: ${e.note} (it would use ${shown(e.dir)}/, runtime.scratch_dir)\n`;
   const views = e.train_views ? `${e.images!.train} train images x ${e.train_views} view${e.train_views === 1 ? "" : "s"} + ${e.images!.val} val` : `${e.images!.val} val images (train views are augmented afresh each epoch)`;
   return `scratch: fine-tune writes about ${formatBytes(e.bytes)} of frozen activations to ${where}: ${views}, ${formatBytes(e.bytes_per_image!)} each\n`;
 }

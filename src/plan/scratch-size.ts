@@ -36,7 +36,7 @@ export function scratchEstimate(loaded: LoadedConfig, plan: Plan, counts: PlanCo
   const dir = scratchDirOf(loaded);
   const augmenting = augmentEnabled(config.augment);
   const trainViews = !augmenting ? 1 : config.augment.fine_tune_views > 0 ? config.augment.fine_tune_views + 1 : 0;
-  if (plan.stages.find((s) => s.name === "fine-tune")?.cached) return { dir, bytes: 0, train_views: trainViews, note: "fine-tune is cached: it writes none" };
+  if (plan.stages.find((s) => s.name === "fine-tune")?.cached) return { dir, bytes: 0, train_views: trainViews, note: "fine-tune is cached" };
   const shape = baseShape(config.base.model, loaded.baseDir);
   const shapes = outputShapes(baseTopology(shape, resolveCut(shape, config.base.cut), config.base.input_size), plan.freeze.frontier);
   const perImage = shapes && 4 * shapes.reduce((a, s) => a + s.reduce((x, y) => x * y, 1), 0);
