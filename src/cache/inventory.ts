@@ -26,10 +26,11 @@ export interface EntryInfo {
 
 /**
  * Something beside the entries: a damaged entry moved aside, a temporary of a stage being written,
- * or the checkpoint (`<key>.ckpt`) of a training stage that was interrupted before its entry was committed.
+ * the checkpoint (`<key>.ckpt`) of a training stage that was interrupted before its entry was
+ * committed, or a folder of fine-tune's scratch files (scratch.ts, under the runs folder's `.scratch`).
  */
 export interface Leftover {
-  kind: "damaged" | "temporary" | "checkpoint";
+  kind: "damaged" | "temporary" | "checkpoint" | "scratch";
   stage: string;
   path: string;
   bytes: number;

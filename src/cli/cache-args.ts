@@ -1,6 +1,7 @@
 import type { ParseArgsConfig } from "node:util";
 import { relative, resolve } from "node:path";
 import { parse, type Arity, type Values } from "./args";
+import { SCRATCH_FOLDER } from "../cache/scratch";
 
 export const CACHE_HELP = `tlrun cache ls|verify|gc [options]   the stage cache (runs/.cache): what is in it, whether it is whole, what can go
   tlrun cache ls [--json]                      entries per stage: size, created, last use, the runs that used them
@@ -14,21 +15,22 @@ export const CACHE_HELP = `tlrun cache ls|verify|gc [options]   the stage cache 
   common options:
     --runs-dir DIR    the runs folder whose runs count (default ./runs, as runtime.runs_dir)
     --cache-dir DIR   the stage cache (default <runs-dir>/.cache)
+    --scratch-dir DIR fine-tune's scratch folder (default <runs-dir>/.scratch, as runtime.scratch_dir)
     -h, --help        this help`;
 
 type Options = NonNullable<ParseArgsConfig["options"]>;
 
-const COMMON = { "runs-dir": { type: "string" }, "cache-dir": { type: "string" }, json: { type: "boolean" } } as const;
+const COMMON = { "runs-dir": { type: "string" }, "cache-dir": { type: "string" }, "scratch-dir": { type: "string" }, json: { type: "boolean" } } as const;
 
 /** The flags every subcommand takes, plus its own; `--help` prints CACHE_HELP. */
 export function cacheOptions<T extends Options>(argv: string[], own: T, positionals: Arity): { values: Values<typeof COMMON & T>; positionals: string[] } {
   return parse(argv, { ...COMMON, ...own }, positionals, CACHE_HELP) as { values: Values<typeof COMMON & T>; positionals: string[] };
 }
 
-/** Where the runs and the cache are, from the flags (relative to the working directory, as `tlrun run` resolves runs_dir). */
-export function cachePlaces(values: { "runs-dir"?: string; "cache-dir"?: string }, runsDefault = "runs"): { runsDir: string; root: string } {
+/** Where the runs, the cache and fine-tune's scratch are, from the flags (relative to the working directory, as `tlrun run` resolves runs_dir). */
+export function cachePlaces(values: { "runs-dir"?: string; "cache-dir"?: string; "scratch-dir"?: string }, runsDefault = "runs"): { runsDir: string; root: string; scratch: string } {
   const runsDir = resolve(values["runs-dir"] ?? runsDefault);
-  return { runsDir, root: resolve(values["cache-dir"] ?? resolve(runsDir, ".cache")) };
+  return { runsDir, root: resolve(values["cache-dir"] ?? resolve(runsDir, ".cache")), scratch: resolve(values["scratch-dir"] ?? resolve(runsDir, SCRATCH_FOLDER)) };
 }
 
 /** A path as the user would type it from here. */

@@ -2,6 +2,7 @@ import { existsSync } from "node:fs";
 import { EXIT, UsageError } from "../errors";
 import { CHECKPOINT_KEEP_MS, applyGc, planGc } from "../cache/gc";
 import { listEntries, listLeftovers, type Leftover } from "../cache/inventory";
+import { listScratch } from "../cache/scratch";
 import { formatBytes, parseBytes } from "../cache/size";
 import { entryId, entryUsers } from "../runs/cache-use";
 import { CACHE_HELP, cacheOptions, cachePlaces, shown, stamp } from "./cache-args";
@@ -13,12 +14,12 @@ export async function cacheGc(argv: string[]): Promise<number> {
   const keepBytes = values["keep-size"] === undefined ? undefined : parseBytes(values["keep-size"]);
   if (values["keep-size"] !== undefined && keepBytes === undefined)
     throw new UsageError(`--keep-size ${values["keep-size"]} is not a size; write e.g. 5GB, 500MB or 2GiB`);
-  const { runsDir, root } = cachePlaces(values);
+  const { runsDir, root, scratch } = cachePlaces(values);
   if (keepBytes === undefined && !existsSync(runsDir))
     throw new UsageError(`no runs folder at ${runsDir}: without it every entry would count as unneeded (pass --runs-dir, or --keep-size)`);
   const { users, runs } = entryUsers(runsDir);
   const entries = listEntries(root);
-  const plan = planGc(entries, listLeftovers(root), { needed: new Set(users.keys()), keepBytes });
+  const plan = planGc(entries, [...listLeftovers(root), ...listScratch(scratch)], { needed: new Set(users.keys()), keepBytes });
   const dry = !!values["dry-run"];
   const result = dry ? undefined : applyGc(plan);
   const dropBytes = [...plan.drop, ...plan.leftovers].reduce((a, x) => a + x.bytes, 0);
@@ -53,5 +54,6 @@ export async function cacheGc(argv: string[]): Promise<number> {
 function leftoverReason(l: Leftover): string {
   if (l.kind === "damaged") return "damaged entry moved aside";
   if (l.kind === "temporary") return "temporary of a process gone";
+  if (l.kind === "scratch") return "fine-tune scratch of a process gone";
   return l.obsolete ? "checkpoint of a stage whose entry is committed" : `checkpoint unused for ${CHECKPOINT_KEEP_MS / 86_400_000} days`;
 }

@@ -1,6 +1,8 @@
 import { existsSync } from "node:fs";
 import { EXIT, UsageError, didYouMean } from "../errors";
-import { listEntries, listLeftovers, type EntryInfo } from "../cache/inventory";
+import { listEntries, listLeftovers, temporaryLive, type EntryInfo } from "../cache/inventory";
+import { listScratch } from "../cache/scratch";
+import { pidAlive } from "../cache/store";
 import { formatBytes } from "../cache/size";
 import { entryId, entryUsers } from "../runs/cache-use";
 import { CACHE_HELP, cacheOptions, cachePlaces, shown, stamp } from "./cache-args";
@@ -31,9 +33,11 @@ function runsCell(ids: string[]): string {
 async function cacheLs(argv: string[]): Promise<number> {
   const { values, positionals } = cacheOptions(argv, {}, { min: 0 });
   if (positionals.length) throw new UsageError(`tlrun cache ls takes no arguments, got ${positionals.join(" ")}\nusage: ${CACHE_HELP}`);
-  const { runsDir, root } = cachePlaces(values);
+  const { runsDir, root, scratch: scratchDir } = cachePlaces(values);
   const entries = listEntries(root);
   const leftovers = listLeftovers(root);
+  const scratch = listScratch(scratchDir);
+  const scratchGone = scratch.filter((l) => !temporaryLive(l, pidAlive));
   const { users, runs } = entryUsers(runsDir);
   const usersOf = (e: EntryInfo): string[] => users.get(entryId(e.stage, e.key)) ?? [];
   const bytes = entries.reduce((a, e) => a + e.bytes, 0);
@@ -44,12 +48,12 @@ async function cacheLs(argv: string[]): Promise<number> {
   const sum = (xs: Array<{ bytes: number }>): number => xs.reduce((a, x) => a + x.bytes, 0);
   if (values.json) {
     process.stdout.write(JSON.stringify({
-      cache_dir: root, runs_dir: runsDir, runs,
+      cache_dir: root, runs_dir: runsDir, scratch_dir: scratchDir, runs,
       entries: entries.map((e) => ({
         stage: e.stage, key: e.key, bytes: e.bytes, created: e.createdAt ?? null, last_used: new Date(e.lastUsed).toISOString(),
         runs: usersOf(e), digests: e.digests, locked: e.locked, ...(e.problem ? { problem: e.problem } : {}),
       })),
-      totals: { entries: entries.length, bytes, unused_entries: unused.length, unused_bytes: sum(unused), damaged_aside: aside.length, damaged_aside_bytes: sum(aside), temporaries: temps.length, temporary_bytes: sum(temps), checkpoints: checkpoints.length, checkpoint_bytes: sum(checkpoints) },
+      totals: { entries: entries.length, bytes, unused_entries: unused.length, unused_bytes: sum(unused), damaged_aside: aside.length, damaged_aside_bytes: sum(aside), temporaries: temps.length, temporary_bytes: sum(temps), checkpoints: checkpoints.length, checkpoint_bytes: sum(checkpoints), scratch: scratch.length, scratch_bytes: sum(scratch), scratch_abandoned: scratchGone.length },
     }) + "\n");
     return EXIT.ok;
   }
@@ -72,6 +76,10 @@ async function cacheLs(argv: string[]): Promise<number> {
   if (aside.length) out.push(`${aside.length} damaged entr${aside.length === 1 ? "y" : "ies"} moved aside (${formatBytes(sum(aside))}); tlrun cache gc deletes ${aside.length === 1 ? "it" : "them"}`);
   if (temps.length) out.push(`${temps.length} temporar${temps.length === 1 ? "y" : "ies"} of stages being written or abandoned (${formatBytes(sum(temps))})`);
   if (checkpoints.length) out.push(`${checkpoints.length} checkpoint${checkpoints.length === 1 ? "" : "s"} of interrupted training (${formatBytes(sum(checkpoints))}): re-running the run resumes from ${checkpoints.length === 1 ? "it" : "them"}`);
+  if (scratch.length) {
+    const gone = scratchGone.length ? `; ${scratchGone.length} of processes gone (${formatBytes(sum(scratchGone))}), which tlrun cache gc or the next run removes` : "";
+    out.push(`${scratch.length} folder${scratch.length === 1 ? "" : "s"} of fine-tune scratch in ${shown(scratchDir)}/ (${formatBytes(sum(scratch))})${gone}`);
+  }
   if (entries.some((e) => !e.digests && !e.problem)) out.push("* recorded before digests: checked by size only (tlrun cache verify cannot check their content)");
   process.stdout.write(out.join("\n") + "\n");
   return EXIT.ok;

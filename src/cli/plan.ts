@@ -9,6 +9,27 @@ import { LARGE_CACHE_BYTES, listEntries } from "../cache/inventory";
 import { formatBytes } from "../cache/size";
 import { shown } from "./cache-args";
 import { stackedDropout } from "../training/head";
+import { runsDirOf } from "../plan/paths";
+import { scratchEstimate, type ScratchEstimate } from "../plan/scratch-size";
+import type { LoadedConfig } from "../config/types";
+
+/**
+ * Where the run records go: runtime.runs_dir is relative to the working directory, not the
+ * pipeline file, which a reader of the YAML may not expect; the line shows what it resolved to.
+ */
+function formatRunsDir(loaded: LoadedConfig): string {
+  return `runs: ${runsDirOf(loaded)}/ (runtime.runs_dir '${loaded.config.runtime.runs_dir}', relative to the working directory)\n`;
+}
+
+/** Where fine-tune's scratch files go and how large they get, from the freeze point's activations. */
+function formatScratch(e: ScratchEstimate | undefined): string {
+  if (!e) return "";
+  const where = `${shown(e.dir)}/ (runtime.scratch_dir; removed when the stage ends)`;
+  if (e.bytes === undefined) return `scratch: fine-tune's frozen activations go to ${where}; size unknown: ${e.note}\n`;
+  if (e.note) return `scratch: none: ${e.note} (it would use ${shown(e.dir)}/, runtime.scratch_dir)\n`;
+  const views = e.train_views ? `${e.images!.train} train images x ${e.train_views} view${e.train_views === 1 ? "" : "s"} + ${e.images!.val} val` : `${e.images!.val} val images (train views are augmented afresh each epoch)`;
+  return `scratch: fine-tune writes about ${formatBytes(e.bytes)} of frozen activations to ${where}: ${views}, ${formatBytes(e.bytes_per_image!)} each\n`;
+}
 
 /** How big the stage cache is and how much of it this plan reuses. */
 function cacheUse(plan: Plan): { dir: string; bytes: number; entries: number; reused_entries: number; reused_bytes: number } {
@@ -103,13 +124,14 @@ export async function planCommand(argv: string[]): Promise<number> {
   const sweep = loaded.config.sweep ? planSweep(loaded, values.set ?? []) : undefined;
   const counts = planCounts(loaded);
   const cache = cacheUse(plan);
+  const scratch = scratchEstimate(loaded, plan, counts);
   if (values.json) {
     const notes = configNotes(loaded.config);
-    process.stdout.write(JSON.stringify({ ...planJson(plan), ...(notes.length ? { notes } : {}), ...countsJson(counts, loaded.config), cache, ...(sweep ? { sweep } : {}) }) + "\n");
+    process.stdout.write(JSON.stringify({ ...planJson(plan), ...(notes.length ? { notes } : {}), ...countsJson(counts, loaded.config), runs_dir: runsDirOf(loaded), cache, ...(scratch ? { scratch } : {}), ...(sweep ? { sweep } : {}) }) + "\n");
     return EXIT.ok;
   }
   const notes = configNotes(loaded.config).map((n) => `  note: ${n}\n`).join("");
-  process.stdout.write(formatPlan(plan) + notes + formatCacheUse(cache) + formatCounts(counts, loaded.config));
+  process.stdout.write(formatPlan(plan) + notes + formatRunsDir(loaded) + formatCacheUse(cache) + formatScratch(scratch) + formatCounts(counts, loaded.config));
   if (sweep) process.stdout.write(formatSweepPlan(sweep));
   return EXIT.ok;
 }

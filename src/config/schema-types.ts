@@ -684,10 +684,25 @@ export interface RuntimeConfig {
    */
   backend: BackendChoice;
   /**
-   * Folder for run records and the stage cache, relative to the YAML file.
+   * Folder for run records (`<runs_dir>/<run-id>/`) and the stage cache (`<runs_dir>/.cache/`).
+   * Relative to the working directory tlrun runs in, not to this file, like MLflow's `./mlruns`:
+   * runs land where you are, and pipelines kept together in one folder do not each grow a `runs/`
+   * beside them. `tlrun plan` prints the folder it resolves to.
    * @default "runs"
    */
   runs_dir: string;
+  /**
+   * Folder for fine-tune's scratch files: the frozen part's activations of every view of the
+   * training and validation images (images x views x the freeze point's activation size x 4 bytes;
+   * about 5.5 GB at 100k images and 128 px, 17 GB at 224 px; `tlrun plan` shows the estimate).
+   * Empty means `<runs_dir>/.scratch`, beside the stage cache, because the system temp folder is
+   * often in RAM (tmpfs). Relative to the working directory, as `runs_dir`. Each process writes its
+   * own subfolder, named with the host and process id, removed when the stage ends (on success,
+   * failure or Ctrl-C); a later run on this host removes those whose process is gone (after a kill
+   * -9), never another host's. Not part of any cache key.
+   * @default ""
+   */
+  scratch_dir: string;
 }
 
 /**

@@ -5,6 +5,8 @@ import { inferenceEngine, inferenceSetting } from "../models/engine";
 import { poolSettings } from "../models/onnx/workers";
 import { checkWeightsFetchable } from "../plan/fetchable";
 import { resolve } from "../plan/resolve";
+import { scratchDirOf } from "../plan/paths";
+import { sweepScratch } from "../cache/scratch";
 import type { RunSummary } from "../runs/record";
 import { compiledStepWarning } from "../training/compiled-step";
 import type { RunObserver } from "./observer";
@@ -71,6 +73,7 @@ export async function execute(loaded: LoadedConfig, opts: ExecuteOptions = {}): 
   const plan = resolve(loaded, undefined, { force: opts.force });
   await checkWeightsFetchable(plan.weights); // offline without the weights: stop before a run record exists
   plan.cache.sweepTemporaries();
+  sweepScratch(scratchDirOf(loaded)); // fine-tune scratch of runs killed with -9
   const run = new RunState(loaded, opts.observers ?? [], opts.sweep);
   let failure: unknown;
   try {

@@ -1,4 +1,5 @@
 import { existsSync, statSync } from "node:fs";
+import { dirname } from "node:path";
 import { checkAgainstDataset, checkArchitecture, checkCut, checkExplainLayer, checkFreezePoint, checkGraphBase, loadConfig, validateFile, type LoadOptions, type ValidateResult } from "../config";
 import type { LoadedConfig } from "../config/types";
 import { ConfigError, TlrunError, type Problem } from "../errors";
@@ -7,7 +8,7 @@ import { architectureFor, baseShape } from "../models/source";
 import { weightsFile } from "../models/weights/sources";
 import { ARCHITECTURES } from "../models/zoo";
 import { functionalConfig } from "../models/topology";
-import { dataDirOf } from "../plan/paths";
+import { dataDirOf, scratchDirOf } from "../plan/paths";
 import { peekClasses } from "../data/peek";
 import { checkModelName, checkWeightsPath } from "../config/base-rules";
 
@@ -77,10 +78,28 @@ export function checkData(loaded: LoadedConfig): Problem[] {
   }];
 }
 
+/** `runtime.scratch_dir` must be able to become a folder: no file where it or a parent should be. */
+export function checkScratch(loaded: LoadedConfig): Problem[] {
+  const c = loaded.config;
+  if (!c.runtime.scratch_dir) return [];
+  const scratch = existingAncestor(scratchDirOf(loaded));
+  if (statSync(scratch).isDirectory()) return [];
+  return [{
+    location: loaded.locate("runtime.scratch_dir"),
+    message: `runtime.scratch_dir '${c.runtime.scratch_dir}' cannot be a folder: ${scratch} is a file`,
+    hint: "write a folder (relative to the working directory) on a disk with room for fine-tune's activations, or remove it for <runs_dir>/.scratch",
+  }];
+}
+
+/** `path` itself, or its nearest parent that exists. */
+function existingAncestor(path: string): string {
+  return existsSync(path) || dirname(path) === path ? path : existingAncestor(dirname(path));
+}
+
 /** Load, validate and check a pipeline against its model and data; throws ConfigError. */
 export function loadPipeline(file: string, opts: LoadOptions = {}): LoadedConfig {
   const loaded = loadConfig(file, opts);
-  const problems = [...checkPipeline(loaded), ...checkData(loaded)];
+  const problems = [...checkPipeline(loaded), ...checkData(loaded), ...checkScratch(loaded)];
   if (problems.length) throw new ConfigError(problems);
   return loaded;
 }
@@ -89,6 +108,6 @@ export function loadPipeline(file: string, opts: LoadOptions = {}): LoadedConfig
 export function validatePipeline(file: string, opts: LoadOptions = {}): ValidateResult {
   const result = validateFile(file, opts);
   if (!result.ok || !result.config) return result;
-  const problems = [...checkPipeline(result.config), ...checkData(result.config)];
+  const problems = [...checkPipeline(result.config), ...checkData(result.config), ...checkScratch(result.config)];
   return problems.length ? { ok: false, problems, config: result.config } : result;
 }

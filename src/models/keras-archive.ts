@@ -1,6 +1,7 @@
-import { closeSync, mkdtempSync, openSync, readFileSync, readSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { closeSync, openSync, readFileSync, readSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { makeScratch, sweepScratch } from "../cache/scratch";
+import { cacheRoot } from "../util/cache-root";
 import { unzipSync, strFromU8 } from "fflate";
 import { TlrunError } from "../errors";
 import { loadH5wasm, readKerasH5, toFloat32, type Group, type H5Weight, type KerasWeights } from "./h5-read";
@@ -81,7 +82,13 @@ export async function readKerasArchive(file: string): Promise<KerasWeights> {
   const layers = config.config?.layers;
   if (!Array.isArray(layers))
     throw new TlrunError(`${file}: config.json describes a ${config.class_name ?? "model"} without a layer list; tlrun reads .keras files of functional or sequential models`, 1);
-  const dir = mkdtempSync(join(tmpdir(), "tlrun-keras-"));
+  // h5wasm reads a file, so the archive's model.weights.h5 is written out: as large as the
+  // model's weights (0.5 GB for VGG16), so into tlrun's cache folder, on the disk that keeps the
+  // converted weights, not the temp folder, which is often RAM. Named by host and pid, so a
+  // conversion killed with -9 is swept by the next.
+  const scratch = join(cacheRoot(), ".scratch");
+  sweepScratch(scratch);
+  const dir = makeScratch(scratch, "keras");
   const h5file = join(dir, "model.weights.h5");
   writeFileSync(h5file, weights);
   const m = await loadH5wasm();

@@ -41,6 +41,9 @@ export function traceToGraphDef(trace: Trace): NodeDef[] {
 export async function tensorflowSession(trace: Trace): Promise<{ call(...xs: tf.Tensor[]): tf.Tensor[]; dispose(): void }> {
   let dir: string;
   try {
+    // The temp folder is fine here: tfjs-node loads a SavedModel only from a folder, which holds
+    // one training step's graph and its constants (2.7 MB for the quickstart's fine-tune step),
+    // and is deleted as soon as TensorFlow has read it (the finally below), not kept for the run.
     dir = mkdtempSync(join(tmpdir(), "tlrun-graph-"));
   } catch (err) {
     throw new Unsupported(`cannot write the graph: ${(err as Error).message}`);

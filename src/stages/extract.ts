@@ -1,4 +1,5 @@
 import { join } from "node:path";
+import { augmentEnabled } from "../config/augment";
 import { FeatureWriter } from "../cache/features";
 import type { PipelineConfig } from "../config/types";
 import { warmPixelCache, type DecodeOptions } from "../data/decode";
@@ -36,9 +37,7 @@ export function resolvePreprocessing(config: PipelineConfig, a: ModelArtifacts):
   return config.data.preprocessing === "auto" ? a.preprocessing : config.data.preprocessing;
 }
 
-export function augmentEnabled(c: PipelineConfig["augment"]): boolean {
-  return c.horizontal_flip || c.vertical_flip || c.rotation > 0 || c.zoom > 0 || c.shift > 0 || c.brightness > 0 || c.contrast > 0;
-}
+export { augmentEnabled };
 
 /** How the config decodes an image for the base (before augmentation and preprocessing). */
 function decodeOptions(config: PipelineConfig): DecodeOptions {

@@ -16,6 +16,7 @@ import { deriveSeed } from "../util/rng";
 import { exampleWeights } from "../training/class-weight";
 import { classBalance } from "./class-balance";
 import { ActivationViews } from "./activation-views";
+import { scratchDirOf } from "../plan/paths";
 import { spatialHead } from "../training/attention-head";
 import { fineTuneGroups } from "./fine-tune-groups";
 import { augmentEnabled, imageOptions } from "./extract";
@@ -91,8 +92,8 @@ export const fineTune: Stage = {
     const split = await buildSplitBase(a, cut, ctx.config.base.input_size, spec.index);
     const head = await loadModel(join(input(ctx, "train-head").dir, "head"));
     const shapes = split.top.inputs.map((t) => t.shape.slice(1) as number[]);
-    const trainViews = new ActivationViews(shapes);
-    const valViews = new ActivationViews(shapes);
+    const trainViews = new ActivationViews(shapes, scratchDirOf(ctx.loaded));
+    const valViews = new ActivationViews(shapes, scratchDirOf(ctx.loaded));
     // BatchNorm folded into a copy of the bottom's convs; on native it runs as one compiled graph.
     // The bottom is the pretrained base's up to the split, so its exported graph is kept between
     // runs (trials of a sweep, reruns with another head) under what it is a function of.

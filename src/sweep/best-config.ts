@@ -6,7 +6,7 @@ import type { TrialState } from "./record";
 
 type Config = Record<string, Record<string, unknown> | unknown>;
 
-/** A path field made absolute: data and base files are relative to the pipeline file, runs_dir to the working directory. */
+/** A path field made absolute: data and base files are relative to the pipeline file, runs_dir and scratch_dir to the working directory. */
 function absolute(value: unknown, from: string): unknown {
   return typeof value === "string" && value !== "" && !isAbsolute(value) ? resolve(from, value) : value;
 }
@@ -34,6 +34,7 @@ export function writeBestConfig(sweepDir: string, best: TrialState | undefined, 
   base.weights = absolute(base.weights, baseDir);
   if (looksLikeFile(base.model, baseDir)) base.model = absolute(base.model, baseDir);
   runtime.runs_dir = absolute(runtime.runs_dir, process.cwd());
+  runtime.scratch_dir = absolute(runtime.scratch_dir, process.cwd());
   if (tracking.run_name === `${String(c.name)}-trial-${best.index}`) tracking.run_name = "";
   c.sweep = null;
   const out = join(sweepDir, "sweep", "best.yaml");

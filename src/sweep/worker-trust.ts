@@ -12,7 +12,7 @@ import { loadConfig } from "../config";
 import type { LoadedConfig } from "../config/types";
 import { UsageError } from "../errors";
 import { architectureFor, embeddedModels } from "../models/source";
-import { dataDirOf } from "../plan/paths";
+import { dataDirOf, scratchDirOf } from "../plan/paths";
 import { JobRefused, parseJob } from "./job-spec";
 import { verify } from "./job-signature";
 import { toOverrides } from "./space";
@@ -70,7 +70,7 @@ export function requireWithin(what: string, path: string, roots: readonly string
  * `configPaths`, runtime.runs_dir through the job's runsDir (a trial records there, whatever the
  * file says). A test compares this list with the schema's path fields, so a new one is not missed.
  */
-export const CHECKED_CONFIG_PATHS: readonly string[] = ["data.dir", "base.model", "base.weights", "runtime.runs_dir"];
+export const CHECKED_CONFIG_PATHS: readonly string[] = ["data.dir", "base.model", "base.weights", "runtime.runs_dir", "runtime.scratch_dir"];
 
 /** The paths a resolved config makes a trial read or write, besides the runs folder the job names. */
 export function configPaths(loaded: LoadedConfig): Array<[string, string]> {
@@ -79,6 +79,8 @@ export function configPaths(loaded: LoadedConfig): Array<[string, string]> {
   const out: Array<[string, string]> = [["data folder (data.dir)", dataDirOf(loaded)]];
   if (!architectureFor(model, weights) && !embeddedModels.includes(model) && !url(model)) out.push(["base model (base.model)", resolve(loaded.baseDir, model)]);
   if (weights && weights !== "imagenet" && !url(weights)) out.push(["weights file (base.weights)", resolve(loaded.baseDir, weights)]);
+  // fine-tune writes gigabytes there and sweeps it; empty means under the runs folder, checked already
+  if (loaded.config.runtime.scratch_dir) out.push(["scratch folder (runtime.scratch_dir)", scratchDirOf(loaded)]);
   return out;
 }
 

@@ -6,7 +6,8 @@
 import { before, test } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { readFileSync, truncateSync, writeFileSync } from "node:fs";
+import { mkdirSync, readdirSync, readFileSync, truncateSync, watch, writeFileSync } from "node:fs";
+import { HOST_TAG } from "../../src/util/atomic";
 import { join, resolve } from "node:path";
 import * as tf from "@tensorflow/tfjs";
 import { zipSync, strToU8 } from "fflate";
@@ -88,6 +89,33 @@ test("a .keras archive maps by layer name like the .h5 route, in both key layout
     const data = new Float32Array(m.weightData);
     assert.ok(Math.abs(data[108]! - 0.108) < 1e-6 && Math.abs(data[185]! - 0.185) < 1e-6, file);
   }
+});
+
+test("an archive's weights are unpacked under $TLRUN_CACHE/.scratch, not TMPDIR, removed after, and a killed reader's are swept", async (t) => {
+  const dir = tempDir(t);
+  const saved = { cache: process.env.TLRUN_CACHE, tmp: process.env.TMPDIR };
+  t.after(() => {
+    for (const [k, v] of [["TLRUN_CACHE", saved.cache], ["TMPDIR", saved.tmp]] as const) if (v === undefined) delete process.env[k]; else process.env[k] = v;
+  });
+  process.env.TLRUN_CACHE = join(dir, "cache");
+  process.env.TMPDIR = join(dir, "tmp");
+  mkdirSync(process.env.TMPDIR);
+  const scratch = join(dir, "cache", ".scratch");
+  const dead = spawnSync(process.execPath, ["-e", "process.stdout.write(String(process.pid))"], { encoding: "utf8" }).stdout;
+  const killed = join(scratch, `keras.tmp-${HOST_TAG}-${dead}-1-0`);
+  mkdirSync(killed, { recursive: true });
+  await writeArchive(join(dir, "m.keras"), ["input_layer", "conv2d", "conv2d_1"]);
+  const seen: string[] = [];
+  const watcher = watch(scratch, (_, name) => name && seen.push(String(name)));
+  try {
+    assert.equal((await readWeightsFile(join(dir, "m.keras"))).layers.size, 3);
+    await new Promise((r) => setTimeout(r, 100)); // the watcher's events arrive on the event loop
+  } finally {
+    watcher.close();
+  }
+  assert.ok(seen.some((n) => n.startsWith(`keras.tmp-${HOST_TAG}-${process.pid}-`)), `written under ${scratch}: saw ${seen.join(", ")}`);
+  assert.deepEqual(readdirSync(scratch), [], "its own folder removed, the killed reader's swept");
+  assert.deepEqual(readdirSync(process.env.TMPDIR), []);
 });
 
 test("a damaged, incomplete or mismatched .keras archive is an error naming the file", async (t) => {

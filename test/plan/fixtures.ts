@@ -21,7 +21,7 @@ export function defaultConfig(): PipelineConfig {
     augment: { horizontal_flip: false, vertical_flip: false, rotation: 0, zoom: 0, shift: 0, brightness: 0, contrast: 0, feature_copies: 2, fine_tune_views: 0 },
     train: { head: phase, fine_tune: { ...phase, epochs: 5, learning_rate: 1e-5, lr_decay: 1, lr_multipliers: [] }, class_weight: null },
     evaluate: { split: "test", positive_class: "", negative_class: "", threshold: 0.5, bootstrap: 1000, recall_floor: 0.5, explain: { n: 8, layer: "" } },
-    runtime: { backend: "auto", runs_dir: "runs" },
+    runtime: { backend: "auto", runs_dir: "runs", scratch_dir: "" },
     tracking: { experiment: "", run_name: "", tags: {} },
     sweep: null,
   };

@@ -93,7 +93,7 @@ test("paths are checked by their real path: a symbolic link out of an allowed fo
   assert.deepEqual(allowedRoots([], join(base, "root")), [root]);
 });
 
-test("a job's config paths are checked after its --set overrides and assignment: data.dir, base.model, base.weights", (t) => {
+test("a job's config paths are checked after its --set overrides and assignment: data.dir, base.model, base.weights, runtime.scratch_dir", (t) => {
   const base = tempDir(t, "tlrun-trust-");
   writeTree(base, { "root/p.yaml": tinyPipeline("data", "runs"), "root/data/a/x.png": "", "root/data/b/y.png": "" });
   const root = allowedRoots([join(base, "root")]);
@@ -104,6 +104,8 @@ test("a job's config paths are checked after its --set overrides and assignment:
   assert.throws(() => checkTrialPaths(specIn(dir, { overrides: ["base.model=/opt/model/model.json"] }), root), refused(/base model \(base\.model\)/));
   assert.throws(() => checkTrialPaths(specIn(dir, { overrides: ["base.model=vgg16", "base.weights=/home/x/w.h5"] }), root), refused(/weights file \(base\.weights\)/));
   checkTrialPaths(specIn(dir, { overrides: ["base.model=vgg16", "base.weights=imagenet"] }), root);
+  assert.throws(() => checkTrialPaths(specIn(dir, { overrides: ["runtime.scratch_dir=/var/tmp/big"] }), root), refused(/scratch folder \(runtime\.scratch_dir\) \/var\/tmp\/big is outside/));
+  checkTrialPaths(specIn(dir, { overrides: [`runtime.scratch_dir=${join(dir, "scratch")}`] }), root);
   assert.throws(() => checkTrialPaths(specIn(dir, { file: "/etc/passwd" }), root), refused(/pipeline file \/etc\/passwd is outside/));
   assert.throws(() => checkTrialPaths(specIn(dir, { runsDir: "/tmp" }), root), refused(/runs folder \/tmp is outside/));
   assert.throws(() => checkTrialPaths(specIn(dir, { sweepDir: "/var/tmp/sweep" }), root), refused(/sweep folder/));

@@ -37,6 +37,17 @@ export const ORT_BINDING: PrivateApi = {
   },
 };
 
+/**
+ * ONNX Runtime 1.30's Linux build starts Microsoft's 1DS telemetry when its environment is made
+ * (initOrt): that writes an empty `mat-debug-<pid>.log` and a `.ses` session file into $TMPDIR on
+ * every run, and tries to upload usage events, which a run over medical images must not do.
+ * ORT_DISABLE_TELEMETRY, read by the native library when the environment is made, turns it off.
+ * It is set here, at import, because a worker thread's process.env is its own copy that the
+ * native library never sees: this module is imported on the main thread (workers.ts) before any
+ * inference worker starts. A value the user set is kept.
+ */
+process.env.ORT_DISABLE_TELEMETRY ??= "1";
+
 let loaded: Ort | string | undefined;
 
 /** onnxruntime-node if it is installed and its native library loads, or why not. */
