@@ -25,7 +25,7 @@ import { readManifest } from "./prepare";
 import { readUnfreeze } from "./unfreeze";
 import { noiseSources } from "../models/seeded-dropout";
 import { checkpointInfo, stageCheckpointing } from "./checkpointing";
-import { Eta } from "../util/progress";
+import { Eta, formatSeconds } from "../util/progress";
 import { input, type Stage, type StageContext } from "./types";
 import { chunkImages, imageBytes, viewAugment, viewOrder, viewRuns, type ViewDraws } from "./view-order";
 
@@ -119,8 +119,12 @@ export const fineTune: Stage = {
       const viewSeed = deriveSeed(seed, "fine-tune-view");
       const cached = !augmenting || fixedViews > 0;
       const counter = activationCounter(val.length, train.length, cached ? fixedViews + 1 : 0);
+      const storing = performance.now();
       await storeViews(ctx, frozen, val, valViews, 0, counter);
       if (cached) await storeViews(ctx, frozen, train, trainViews, fixedViews, counter, { cfg: augment, seed: viewSeed });
+      // The live line's ETA covered this phase only; say it is over before the epochs' ETA takes over.
+      const took = (performance.now() - storing) / 1000;
+      ctx.note(`frozen activations: ${counter.done} in ${formatSeconds(took)}, ${(counter.done / Math.max(took, 1e-3)).toFixed(1)} img/s`);
       const bs = phase.batch_size;
       const [h, w] = ctx.config.base.input_size;
       const balance = classBalance(ctx.config, manifest.classes, train.map((it) => it.label));
