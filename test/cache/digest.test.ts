@@ -126,21 +126,3 @@ test("moveAside leaves an entry that another process recomputed meanwhile, and a
   assert.match(cache.moveAside("prepare", "k", first.createdAt)!, /k\.damaged-/);
   assert.equal(cache.lookup("prepare", "k").hit, false);
 });
-
-test("the worker-thread block check finds the bad block of a shared buffer, and passes a whole one", () => {
-  const { blockChecker } = require("../../src/cache/block-check") as typeof import("../../src/cache/block-check");
-  const { createHash } = require("node:crypto") as typeof import("node:crypto");
-  const blockBytes = 1 << 20;
-  const bytes = new Uint8Array(new SharedArrayBuffer(8 * blockBytes + 100));
-  for (let i = 0; i < bytes.length; i++) bytes[i] = (i * 31) & 0xff;
-  const blocks = Array.from({ length: 9 }, (_, i) => createHash("sha256").update(bytes.subarray(i * blockBytes, (i + 1) * blockBytes)).digest("hex"));
-  const read = (parallelFrom: number): number => {
-    const c = blockChecker(bytes, blockBytes, blocks, parallelFrom);
-    for (let i = 0; i < blocks.length; i++) c.blockRead(i);
-    return c.finish();
-  };
-  assert.equal(read(0), -1);
-  bytes[5 * blockBytes + 7]! ^= 0xff;
-  assert.equal(read(0), 5, "on the worker");
-  assert.equal(read(Infinity), 5, "in line");
-});
