@@ -78,6 +78,7 @@ export class FeatureStore {
 
   /** Train features for an epoch: the plain view or one of the cached augmented views, in turn. */
   trainView(epoch: number): FeatureSet {
+    if (this.copies.length !== this.index.copies) throw new Error("internal: trainView of a FeatureStore opened without its augmented copies");
     const view = epoch % (this.copies.length + 1);
     if (view === 0) return this.split("train");
     const labels = this.manifest.items.filter((it) => it.split === "train").map((it) => it.label);

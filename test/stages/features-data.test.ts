@@ -78,6 +78,7 @@ test("a damaged augmented copy stops train-head's store before any training; eva
   flipMiddle(join(dir, "aug-1.f32"));
   assert.throws(() => new FeatureStore(dir, manifest, "avg", true), (err: unknown) => err instanceof CacheDamagedError && /aug-1\.f32: block \d of \d does not match its digest/.test(err.message));
   const plainOnly = new FeatureStore(dir, manifest, "avg");
+  assert.throws(() => plainOnly.trainView(1), /opened without its augmented copies/, "never the plain view in the copy's place");
   plainOnly.close();
   flipMiddle(join(dir, "plain.f32"));
   assert.throws(() => new FeatureStore(dir, manifest, "avg"), CacheDamagedError);
