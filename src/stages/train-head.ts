@@ -21,6 +21,7 @@ export const trainHead: Stage = {
   async run(ctx) {
     const manifest = readManifest(input(ctx, "prepare").dir);
     // read a batch at a time from the extract entry (checked when opened), so memory stays flat
+    ctx.progress("checking the cached features");
     const store = new FeatureStore(input(ctx, "extract").dir, manifest, ctx.config.head.pooling, true);
     try {
       return await trainOnFeatures(ctx, manifest, store);
