@@ -96,6 +96,7 @@ export const evaluate: Stage = {
     const fineTuned = outcome.ran && !outcome.keptHead;
     const graph = ctx.artifacts().graph ? await graphClassifier(ctx) : undefined;
     const joined = graph ? undefined : await assemble(ctx, { fineTuned });
+    let store: FeatureStore | undefined;
     try {
       const k = manifest.classes.length;
       // Without fine-tuned weights the base is the one extract ran, so its cached un-augmented
@@ -111,7 +112,7 @@ export const evaluate: Stage = {
         forward = r.forward;
         return r.probs;
       };
-      const store = source === "cached features" ? new FeatureStore(input(ctx, "extract").dir, manifest, ctx.config.head.pooling) : undefined;
+      store = source === "cached features" ? new FeatureStore(input(ctx, "extract").dir, manifest, ctx.config.head.pooling) : undefined;
       const probs = await probsOf(items, split);
       const valProbs = split === "val" ? probs : await probsOf(valItems, "val");
       const report: EvaluationReport = evaluationReport({
@@ -141,6 +142,7 @@ export const evaluate: Stage = {
         },
       };
     } finally {
+      store?.close();
       graph?.dispose();
       // joined.attention shares every layer with joined.model, which disposes them
       joined?.model.dispose();

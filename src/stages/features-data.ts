@@ -1,36 +1,49 @@
 import * as tf from "@tensorflow/tfjs";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { readFeatures } from "../cache/features";
+import { FeatureFile } from "../cache/features";
 import type { Manifest } from "../data/manifest";
 import type { Batch } from "../training/fit";
 import { targets } from "../training/head";
 import { exampleWeights } from "../training/class-weight";
 import { FEATURE_INDEX, type FeatureIndex } from "./extract";
 
-/** Cached features of one split, pooled the way the head asks (or whole maps for a spatial head). */
+/**
+ * Cached features of one split or view, pooled the way the head asks (or whole maps for a spatial
+ * head), read from the extract entry's files a batch at a time: only the labels are in memory.
+ */
 export interface FeatureSet {
-  x: Float32Array;
   labels: number[];
   /** Values per row. */
   dim: number;
   /** The shape of one row as the head takes it: [dim], or [h, w, c] for a spatial head. */
   shape: number[];
+  /** Rows `idx` of this set (positions in it, repeats allowed): idx.length × dim values. */
+  read(idx: readonly number[]): Float32Array;
 }
 
-/** The extract entry's features, split by the manifest and pooled as `pooling` says. */
+/**
+ * The extract entry's features, split by the manifest and pooled as `pooling` says. Every file it
+ * uses is opened and checked block by block when it is made (FeatureFile.open), so a damaged
+ * entry is found before any training; `close()` releases them.
+ */
 export class FeatureStore {
   readonly index: FeatureIndex;
-  private readonly plain: Float32Array;
-  private readonly copies: Float32Array[] = [];
+  private readonly plain: FeatureFile;
+  private readonly copies: FeatureFile[] = [];
 
-  constructor(dir: string, private readonly manifest: Manifest, private readonly pooling: "avg" | "max") {
+  /** `augmented`: also open the augmented copies, for trainView (train-head); evaluate needs only the plain view. */
+  constructor(dir: string, private readonly manifest: Manifest, private readonly pooling: "avg" | "max", augmented = false) {
     this.index = JSON.parse(readFileSync(join(dir, FEATURE_INDEX), "utf8")) as FeatureIndex;
     const width = this.width();
-    // each block is checked against the entry's digests as it is read (CacheDamagedError otherwise)
-    this.plain = readFeatures(dir, "plain.f32", width);
-    for (let c = 1; c <= this.index.copies; c++) this.copies.push(readFeatures(dir, `aug-${c}.f32`, width));
-    if (this.plain.length !== this.index.rows * width) throw new Error("plain.f32 does not match features.json");
+    this.plain = FeatureFile.open(dir, "plain.f32", width);
+    try {
+      if (this.plain.rows !== this.index.rows) throw new Error("plain.f32 does not match features.json");
+      if (augmented) for (let c = 1; c <= this.index.copies; c++) this.copies.push(FeatureFile.open(dir, `aug-${c}.f32`, width));
+    } catch (err) {
+      this.close();
+      throw err;
+    }
   }
 
   /** Values per row on disk: [avg | max] pooled, or the whole h*w*c map. */
@@ -45,18 +58,12 @@ export class FeatureStore {
     return spatial ? [spatial[0], spatial[1], dim] : [dim];
   }
 
-  private pick(source: Float32Array, rows: number[]): Float32Array {
-    if (this.index.spatial) {
-      const width = this.width();
-      const out = new Float32Array(rows.length * width);
-      rows.forEach((r, i) => out.set(source.subarray(r * width, (r + 1) * width), i * width));
-      return out;
-    }
-    const { dim } = this.index;
-    const offset = this.pooling === "avg" ? 0 : dim;
-    const out = new Float32Array(rows.length * dim);
-    rows.forEach((r, i) => out.set(source.subarray(r * 2 * dim + offset, r * 2 * dim + offset + dim), i * dim));
-    return out;
+  /** The set of `rows` of `file` (its row numbers, in the set's order) with their labels. */
+  private set(file: FeatureFile, rows: readonly number[], labels: number[]): FeatureSet {
+    const { dim, spatial } = this.index;
+    // a pooled row on disk is [avg | max]; the head takes one half
+    const [from, count] = spatial ? [0, file.width] : [this.pooling === "avg" ? 0 : dim, dim];
+    return { labels, dim: count, shape: this.rowShape, read: (idx) => file.read(idx.map((i) => rows[i]!), from, count) };
   }
 
   /** Un-augmented features of a split. */
@@ -66,15 +73,22 @@ export class FeatureStore {
     this.manifest.items.forEach((it, i) => {
       if (it.split === name) rows.push(i), labels.push(it.label);
     });
-    return { x: this.pick(this.plain, rows), labels, dim: this.rowShape.reduce((a, b) => a * b, 1), shape: this.rowShape };
+    return this.set(this.plain, rows, labels);
   }
 
   /** Train features for an epoch: the plain view or one of the cached augmented views, in turn. */
   trainView(epoch: number): FeatureSet {
+    if (this.copies.length !== this.index.copies) throw new Error("internal: trainView of a FeatureStore opened without its augmented copies");
     const view = epoch % (this.copies.length + 1);
     if (view === 0) return this.split("train");
     const labels = this.manifest.items.filter((it) => it.split === "train").map((it) => it.label);
-    return { x: this.pick(this.copies[view - 1]!, labels.map((_, i) => i)), labels, dim: this.rowShape.reduce((a, b) => a * b, 1), shape: this.rowShape };
+    // an augmented copy holds the train rows only, in manifest order
+    return this.set(this.copies[view - 1]!, labels.map((_, i) => i), labels);
+  }
+
+  close(): void {
+    this.plain.close();
+    for (const f of this.copies) f.close();
   }
 }
 
@@ -87,8 +101,7 @@ export async function* featureBatches(
 ): AsyncGenerator<Batch> {
   for (let start = 0; start < order.length; start += batchSize) {
     const idx = order.slice(start, start + batchSize);
-    const x = new Float32Array(idx.length * set.dim);
-    idx.forEach((r, i) => x.set(set.x.subarray(r * set.dim, (r + 1) * set.dim), i * set.dim));
+    const x = set.read(idx);
     const labels = idx.map((r) => set.labels[r]!);
     yield { x: tf.tensor(x, [idx.length, ...set.shape]), y: targets(labels, classes, sigmoid), ...(weights ? { w: exampleWeights(labels, weights) } : {}), n: idx.length };
   }
@@ -99,7 +112,8 @@ export function predictProbs(predict: (x: tf.Tensor) => tf.Tensor, set: FeatureS
   const out = new Float32Array(set.labels.length * classes);
   for (let start = 0; start < set.labels.length; start += 256) {
     const n = Math.min(256, set.labels.length - start);
-    const probs = tf.tidy(() => toClassProbs(predict(tf.tensor(set.x.subarray(start * set.dim, (start + n) * set.dim), [n, ...set.shape]))));
+    const x = set.read(Array.from({ length: n }, (_, i) => start + i));
+    const probs = tf.tidy(() => toClassProbs(predict(tf.tensor(x, [n, ...set.shape]))));
     out.set(probs.dataSync(), start * classes);
     probs.dispose();
   }

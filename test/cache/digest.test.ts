@@ -1,13 +1,23 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { readFileSync, writeFileSync, utimesSync, statSync } from "node:fs";
+import { readFileSync, writeFileSync, utimesSync, statSync, truncateSync } from "node:fs";
 import { flipMiddle } from "./flip";
 import { join } from "node:path";
 import { StageCache, type EntryMeta } from "../../src/cache/store";
 import { CacheDamagedError } from "../../src/cache/damage";
-import { readFeatures } from "../../src/cache/features";
+import { FeatureFile } from "../../src/cache/features";
 import { digestFile } from "../../src/cache/digest";
 import { tempDir } from "../helpers";
+
+/** Every row of a feature file, through FeatureFile as a reader sees it. */
+function readFeatures(dir: string, file: string, width: number): Float32Array {
+  const f = FeatureFile.open(dir, file, width);
+  try {
+    return f.read(Array.from({ length: f.rows }, (_, i) => i));
+  } finally {
+    f.close();
+  }
+}
 
 const floats = (n: number): Buffer => Buffer.from(new Float32Array(Array.from({ length: n }, (_, i) => Math.sin(i))).buffer);
 
@@ -74,6 +84,26 @@ test("a large feature file is left to its reader, which finds the damaged block 
   assert.throws(() => readFeatures(dir, "plain.f32", width), CacheDamagedError);
 });
 
+test("a feature file gives any rows in any order, whole or a slice of each, and a file cut short after it was checked is damage", (t) => {
+  const cache = new StageCache(tempDir(t), { smallFileBytes: 1000, blockBytes: 4096 });
+  const width = 16;
+  const data = new Float32Array(floats(width * 200).buffer.slice(0));
+  entry(cache, "extract", "rows", { "plain.f32": Buffer.from(data.buffer) });
+  const dir = cache.entryDir("extract", "rows");
+  const f = FeatureFile.open(dir, "plain.f32", width);
+  t.after(() => f.close());
+  assert.equal(f.rows, 200);
+  const row = (r: number, from = 0, count = width): number[] => Array.from(data.subarray(r * width + from, r * width + from + count));
+  const idx = [7, 8, 9, 199, 0, 7, 3, 4];
+  assert.deepEqual(Array.from(f.read(idx)), idx.flatMap((r) => row(r)), "runs of consecutive rows, repeats and any order");
+  assert.deepEqual(Array.from(f.read(idx, 8, 8)), idx.flatMap((r) => row(r, 8, 8)), "the second half of each row");
+  assert.deepEqual(Array.from(f.read([])), []);
+  assert.throws(() => f.read([200]), /row 200 asked of a feature file of 200 rows/);
+  truncateSync(join(dir, "plain.f32"), 100 * width * 4);
+  assert.deepEqual(Array.from(f.read([99])), row(99));
+  assert.throws(() => f.read([98, 99, 100]), (err: unknown) => err instanceof CacheDamagedError && /plain\.f32: shorter than its record/.test(err.message));
+});
+
 test("the digests of a file are its sha256 and one per block", (t) => {
   const dir = tempDir(t);
   const p = join(dir, "f");
@@ -95,22 +125,4 @@ test("moveAside leaves an entry that another process recomputed meanwhile, and a
   assert.ok(cache.lookup("prepare", "k").hit);
   assert.match(cache.moveAside("prepare", "k", first.createdAt)!, /k\.damaged-/);
   assert.equal(cache.lookup("prepare", "k").hit, false);
-});
-
-test("the worker-thread block check finds the bad block of a shared buffer, and passes a whole one", () => {
-  const { blockChecker } = require("../../src/cache/block-check") as typeof import("../../src/cache/block-check");
-  const { createHash } = require("node:crypto") as typeof import("node:crypto");
-  const blockBytes = 1 << 20;
-  const bytes = new Uint8Array(new SharedArrayBuffer(8 * blockBytes + 100));
-  for (let i = 0; i < bytes.length; i++) bytes[i] = (i * 31) & 0xff;
-  const blocks = Array.from({ length: 9 }, (_, i) => createHash("sha256").update(bytes.subarray(i * blockBytes, (i + 1) * blockBytes)).digest("hex"));
-  const read = (parallelFrom: number): number => {
-    const c = blockChecker(bytes, blockBytes, blocks, parallelFrom);
-    for (let i = 0; i < blocks.length; i++) c.blockRead(i);
-    return c.finish();
-  };
-  assert.equal(read(0), -1);
-  bytes[5 * blockBytes + 7]! ^= 0xff;
-  assert.equal(read(0), 5, "on the worker");
-  assert.equal(read(Infinity), 5, "in line");
 });
