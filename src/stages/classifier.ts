@@ -8,6 +8,7 @@ import { inferenceEngine } from "../models/engine";
 import { loadModel, saveModel } from "../models/io";
 import { saveGraphModel } from "../models/graph";
 import { resolveCut } from "../models/layers";
+import { Eta } from "../util/progress";
 import { ATTENTION_LAYER, rewire, spatialHead } from "../training/attention-head";
 import { imageOptions } from "./extract";
 import { FeatureStore, predictProbs, toClassProbs } from "./features-data";
@@ -70,13 +71,15 @@ export async function predictImages(ctx: StageContext, model: tf.LayersModel, it
   const folded = await inferenceEngine().forward(foldForInference(model), [32, h, w, 3]);
   try {
     let done = 0;
+    const eta = new Eta(items.length);
     for await (const b of batches(items.map((it) => ({ abs: join(ctx.dataDir, it.rel) })), imageOptions(ctx, 32))) {
       ctx.checkAbort();
       const p = tf.tidy(() => toClassProbs(folded.predict(tf.tensor4d(b.x, [b.n, h, w, 3]))[0]!));
       probs.set(p.dataSync(), done * k);
       p.dispose();
       done += b.n;
-      ctx.progress(`${done}/${items.length} ${split} images`);
+      eta.update(done);
+      ctx.progress([`${done}/${items.length} ${split} images`, ...eta.parts("img/s")].join(", "));
     }
   } finally {
     folded.dispose();
