@@ -8,6 +8,7 @@ import { existsSync, mkdirSync, readdirSync, renameSync, rmSync } from "node:fs"
 import { join } from "node:path";
 import { EMOJI_DIR, ROOT, listImages } from "./common";
 import { generateImages } from "./gen-images";
+import { pidAlive } from "../src/util/pid";
 
 export const FOLDER_DATA = join(ROOT, "bench", ".data");
 
@@ -33,15 +34,7 @@ export async function generatedFolder(count: number, seed: number): Promise<{ di
 function removeDeadPartials(): void {
   for (const name of readdirSync(FOLDER_DATA)) {
     const m = /\.partial-(\d+)$/.exec(name);
-    if (m && !alive(Number(m[1]))) rmSync(join(FOLDER_DATA, name), { recursive: true, force: true });
+    if (m && !pidAlive(Number(m[1]))) rmSync(join(FOLDER_DATA, name), { recursive: true, force: true });
   }
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === "EPERM";
-  }
-}

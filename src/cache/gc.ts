@@ -2,7 +2,8 @@ import { existsSync, renameSync, rmSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { tempPathFor } from "../util/atomic";
 import { temporaryLive, type EntryInfo, type Leftover } from "./inventory";
-import { CHECKPOINT_SUFFIX, META, pidAlive } from "./store";
+import { CHECKPOINT_SUFFIX, META } from "./store";
+import { pidAlive } from "../util/pid";
 
 /**
  * An entry used this recently is kept whatever the mode: a run between a cache hit and the line

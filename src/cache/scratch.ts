@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { TlrunError } from "../errors";
 import { HOST_TAG, tempPathFor, temporaryOwner } from "../util/atomic";
 import { pathBytes, temporaryLive, type Leftover } from "./inventory";
-import { pidAlive } from "./store";
+import { pidAlive } from "../util/pid";
 
 /**
  * The scratch folder's name under the runs folder, beside `.cache`: fine-tune's frozen

@@ -4,6 +4,7 @@ import { FileLock, lockStaleMs, type LockOptions } from "../util/lock";
 import { sweepClaims } from "../util/lock-claim";
 import { HOST_TAG, commitDir, tempPathFor, temporaryOwner, writeFileAtomic } from "../util/atomic";
 import { BLOCK_BYTES, digestFile, digestMismatch, isFeatureFile, metaSelfDigest, smallFileBytes, type FileDigest } from "./digest";
+import { pidAlive } from "../util/pid";
 
 /** What a committed cache entry records about itself; written last, so its presence means complete. */
 export interface EntryMeta {
@@ -236,16 +237,5 @@ function mtimeOf(path: string): number {
     return statSync(path).mtimeMs;
   } catch {
     return Date.now(); // gone already
-  }
-}
-
-/** Whether a process of this machine is still running (a signal 0 reaches it). */
-export function pidAlive(pid: number): boolean {
-  if (pid === process.pid) return true;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
   }
 }

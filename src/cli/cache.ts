@@ -2,7 +2,7 @@ import { existsSync } from "node:fs";
 import { EXIT, UsageError, didYouMean } from "../errors";
 import { listEntries, listLeftovers, temporaryLive, type EntryInfo } from "../cache/inventory";
 import { listScratch } from "../cache/scratch";
-import { pidAlive } from "../cache/store";
+import { pidAlive } from "../util/pid";
 import { formatBytes } from "../cache/size";
 import { entryId, entryUsers } from "../runs/cache-use";
 import { CACHE_HELP, cacheOptions, cachePlaces, shown, stamp } from "./cache-args";

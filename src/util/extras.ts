@@ -5,6 +5,7 @@ import { homedir, hostname } from "node:os";
 import { basename, dirname, join } from "node:path";
 import { TlrunError } from "../errors";
 import { cacheRoot } from "./cache-root";
+import { pidAlive } from "./pid";
 
 /** A package that only one feature needs, installed into tlrun's cache the first time it runs. */
 export interface ExtraPackage {
@@ -152,19 +153,11 @@ function removeAbandoned(home: string): void {
     const m = /^(.*)-(\d+)-\d+(-aside)?$/.exec(entry.slice(prefix.length));
     const path = join(dirname(home), entry);
     const mine = m?.[1] === hostname();
-    const gone = mine ? !alive(Number(m![2])) : Date.now() - mtime(path) > 24 * 3600_000;
+    const gone = mine ? !pidAlive(Number(m![2])) : Date.now() - mtime(path) > 24 * 3600_000;
     if (gone) rmSync(path, { recursive: true, force: true });
   }
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === "EPERM";
-  }
-}
 
 function mtime(path: string): number {
   try {
