@@ -62,6 +62,14 @@ describe("Eta", () => {
     }
   });
 
+  it("smooths work that arrives in bursts: within 15% once a tenth is done, where a few seconds' window was not", () => {
+    // a 4 s cycle: 39 quick units, then a 2.05 s stall (a decode queue refilling); 200 s in all
+    const total = 2000;
+    const seen = replay(total, (i) => (i % 40 === 39 ? 2.05 : 0.05));
+    const worst = Math.max(...seen.filter((v) => v.done >= total / 10 && v.truth > 20).map((v) => Math.abs(v.eta! / v.truth - 1)));
+    assert.ok(worst < 0.15, `worst error once a tenth is done: ${(worst * 100).toFixed(0)}%`);
+  });
+
   it("follows a change of pace: after the rate halves, the estimate moves to the new rate", () => {
     const total = 2000;
     const seen = replay(total, (i) => (i < 1000 ? 0.1 : 0.2));
