@@ -63,23 +63,40 @@ export async function graphClassifier(ctx: StageContext): Promise<{ head: tf.Lay
   };
 }
 
+/**
+ * A count of images over several `predictImages` calls (evaluate's test and validation splits),
+ * so the line's ETA is that of all of them, not of the split under way.
+ */
+export interface ImageCount {
+  done: number;
+  total: number;
+  eta: Eta;
+}
+
+export function imageCount(total: number): ImageCount {
+  return { done: 0, total, eta: new Eta(total) };
+}
+
 /** Class probabilities of `items` through `model`, and how its forward pass ran (the engine's runner). */
-export async function predictImages(ctx: StageContext, model: tf.LayersModel, items: Manifest["items"], k: number, split: string): Promise<{ probs: Float32Array; forward: string }> {
+export async function predictImages(
+  ctx: StageContext, model: tf.LayersModel, items: Manifest["items"], k: number, split: string, count: ImageCount = imageCount(items.length),
+): Promise<{ probs: Float32Array; forward: string }> {
   const probs = new Float32Array(items.length * k);
   const [h, w] = ctx.config.base.input_size;
   // the saved model keeps its BatchNorm layers; on native the folded copy runs compiled
   const folded = await inferenceEngine().forward(foldForInference(model), [32, h, w, 3]);
   try {
     let done = 0;
-    const eta = new Eta(items.length);
     for await (const b of batches(items.map((it) => ({ abs: join(ctx.dataDir, it.rel) })), imageOptions(ctx, 32))) {
       ctx.checkAbort();
       const p = tf.tidy(() => toClassProbs(folded.predict(tf.tensor4d(b.x, [b.n, h, w, 3]))[0]!));
       probs.set(p.dataSync(), done * k);
       p.dispose();
       done += b.n;
-      eta.update(done);
-      ctx.progress([`${done}/${items.length} ${split} images`, ...eta.parts("img/s")].join(", "));
+      count.done += b.n;
+      count.eta.update(count.done);
+      const overall = count.total === items.length ? "" : ` (${count.done}/${count.total} in all)`;
+      ctx.progress([`${done}/${items.length} ${split} images${overall}`, ...count.eta.parts("img/s")].join(", "));
     }
   } finally {
     folded.dispose();

@@ -9,7 +9,7 @@ import type { EvaluationReport, EvaluationWarning } from "../evaluation/types";
 import { saveModel } from "../models/io";
 import { writeFileAtomic } from "../util/atomic";
 import { ATTENTION_IMAGES, attentionOf, pickImages, writeAttentionPng } from "./attention-maps";
-import { assemble, graphClassifier, predictFromFeatures, predictImages, type AttentionModel } from "./classifier";
+import { assemble, graphClassifier, imageCount, predictFromFeatures, predictImages, type AttentionModel } from "./classifier";
 import { imageOptions } from "./extract";
 import { FeatureStore } from "./features-data";
 import { readManifest } from "./prepare";
@@ -105,10 +105,11 @@ export const evaluate: Stage = {
       const source = fineTuned ? "images" : "cached features";
       const head = graph?.head ?? joined!.head;
       let forward: string | undefined;
+      const count = imageCount(items.length + (split === "val" ? 0 : valItems.length));
       const probsOf = async (part: Manifest["items"], name: "test" | "val"): Promise<Float32Array> => {
         if (!part.length) return new Float32Array(0);
         if (source === "cached features") return predictFromFeatures(store!, head, name, k);
-        const r = await predictImages(ctx, joined!.model, part, k, name);
+        const r = await predictImages(ctx, joined!.model, part, k, name, count);
         forward = r.forward;
         return r.probs;
       };
