@@ -308,7 +308,8 @@ test("workers refuse jobs outside their --allow folders or badly signed, keep se
   const p = join(root, "p.yaml");
   const cases: Array<[string, Proc, RegExp]> = [
     ["pipeline outside", sweepA([join(outside, "p.yaml")]), /refused: the pipeline file \S+outside\/p\.yaml is outside this worker's allowed folders/],
-    ["--set data.dir=/etc", sweepA([p, "--set", "data.dir=/etc"]), /refused: the data folder \(data\.dir\) \/etc is outside/],
+    // a real dataset (the sweep's own checks refuse a folder without class images before queueing)
+    ["--set data.dir outside", sweepA([p, "--set", `data.dir=${join(outside, "data")}`]), /refused: the data folder \(data\.dir\) \S+outside\/data is outside/],
     ["runs folder outside", sweepA([p, "--set", `runtime.runs_dir=${join(outside, "runs2")}`]), /refused: the runs folder \S+outside\/runs2 is outside/],
     ["symlink escape", sweepA([p, "--set", `data.dir=${join(root, "link", "data")}`]), /refused: the data folder \(data\.dir\) \S+root\/link\/data \(really \S+outside\/data\) is outside/],
     ["unsigned", sweepA([p], ""), /refused: the job is not signed/],
