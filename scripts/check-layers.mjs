@@ -16,7 +16,7 @@ export const LAYERS = [
   { layer: 7, places: ["executor", "deploy"], why: "the only place that runs stages, in plan order; a finished run's model put to use (predict, export)" },
   { layer: 6, places: ["stages", "report"], why: "one file per stage, composed from data, training and models; a run folder drawn as plots and one HTML page" },
   { layer: 5, places: ["plan"], why: "compile a config and resolve it against the cache, data and base: keys, freeze plan, sources; no TensorFlow" },
-  { layer: 4, places: ["data", "training", "evaluation", "runs", "backend"], why: "the working parts a stage calls; may read the config's types" },
+  { layer: 4, places: ["data", "training", "evaluation", "audit", "runs", "backend"], why: "the working parts a stage calls; may read the config's types" },
   { layer: 3, places: ["config"], why: "load and validate the pipeline YAML; knows what a pipeline says, not how it runs" },
   { layer: 2, places: ["models"], why: "base models, zoo, weights and model formats; knows nothing of the pipeline config" },
   { layer: 1, places: ["cache", "util", "errors.ts"], why: "leaf helpers: they import only each other" },
