@@ -10,7 +10,7 @@ import { sweepScratch } from "../cache/scratch";
 import type { RunSummary } from "../runs/record";
 import { compiledStepWarning } from "../training/compiled-step";
 import type { RunObserver } from "./observer";
-import { throttle } from "../util/progress";
+import { hasEta, throttle } from "../util/progress";
 import { pickRenderer, renderSteps, type RendererName } from "./render";
 import { runStage, type RunEnv } from "./run-stage";
 import { PRUNED, RunState } from "./run-state";
@@ -95,7 +95,7 @@ export async function execute(loaded: LoadedConfig, opts: ExecuteOptions = {}): 
     const steps = plan.stages.map((stage) => ({
       title: stage.name,
       run: async (view: { title: string; output: string }) => {
-        const show = throttle((line) => (view.output = line), renderer === "default" ? 100 : 5000);
+        const show = throttle((line) => (view.output = line), renderer === "default" ? 100 : 5000, { promptly: hasEta });
         const outcome = await runStage(stage, env, show, (line) => (view.output = line)).catch((err: unknown) => {
           // the tree marks the stage with one short line; the full message is printed once, at the end
           throw new ShortFailure(stage.name, err);

@@ -16,19 +16,28 @@ export interface Throttled {
   now(line: string): void;
 }
 
-export function throttle(fn: (line: string) => void, ms: number): Throttled {
+export interface ThrottleOptions {
+  /**
+   * Lines that pass at once, throttle or not, when the line last forwarded did not match: a
+   * stage's first ETA is shown the moment it exists, not up to `ms` later. Outside a terminal
+   * lines come every 5 s, and a short stage's first estimate waited for the next of them.
+   */
+  promptly?: (line: string) => boolean;
+}
+
+export function throttle(fn: (line: string) => void, ms: number, opts: ThrottleOptions = {}): Throttled {
   let last = 0;
-  const t = ((line: string) => {
-    const now = Date.now();
-    if (now - last >= ms) {
-      last = now;
-      fn(line);
-    }
-  }) as Throttled;
-  t.now = (line: string) => {
+  let lastPrompt = false;
+  const forward = (line: string, prompt: boolean) => {
     last = Date.now();
+    lastPrompt = prompt;
     fn(line);
   };
+  const t = ((line: string) => {
+    const prompt = opts.promptly?.(line) ?? false;
+    if ((prompt && !lastPrompt) || Date.now() - last >= ms) forward(line, prompt);
+  }) as Throttled;
+  t.now = (line: string) => forward(line, opts.promptly?.(line) ?? false);
   return t;
 }
 
@@ -51,6 +60,9 @@ export function progressLine(b: BatchProgress, etaSeconds?: number, previous?: P
 export function trainingWork(b: BatchProgress): { done: number; total: number } {
   return { done: (b.epoch - 1) * b.batches + Math.min(b.batch, b.batches), total: b.epochs * b.batches };
 }
+
+/** Whether a progress line carries an estimate (the token `etaToken` writes). */
+export const hasEta = (line: string): boolean => / ETA \d/.test(line);
 
 /** " ETA 1m15s", or "" while there is no estimate: the token is left out, never shown as "?". */
 export function etaToken(seconds: number | undefined): string {

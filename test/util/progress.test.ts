@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { Eta, etaToken, formatSeconds, progressLine, trainingWork } from "../../src/util/progress";
+import { Eta, etaToken, formatSeconds, hasEta, progressLine, throttle, trainingWork } from "../../src/util/progress";
 
 /** A clock the test moves by hand, in milliseconds. */
 function fakeClock(): { now: () => number; advance: (seconds: number) => void } {
@@ -126,5 +126,28 @@ describe("progress lines", () => {
 
   it("counts a training stage's work in batches over all its epochs", () => {
     assert.deepEqual(trainingWork(b), { done: 58, total: 240 });
+  });
+});
+
+describe("throttle", () => {
+  it("lets a stage's first ETA through at once, then throttles again, and lets the next first one through after a line without", () => {
+    const shown: string[] = [];
+    const show = throttle((l) => shown.push(l), 60_000, { promptly: hasEta });
+    show("1/100 images"); // the first line always passes
+    show("2/100 images"); // throttled
+    show("3/100 images, 10 img/s, ETA 10s"); // the first estimate: at once
+    show("4/100 images, 10 img/s, ETA 9s"); // throttled again
+    show.now("frozen activations: 100 in 10s"); // a phase ends without an estimate
+    show("epoch 1/2 batch 1/10 loss 1.0000 1.0 img/s ETA 20s"); // the next phase's first estimate
+    show("epoch 1/2 batch 2/10 loss 1.0000 1.0 img/s ETA 19s");
+    assert.deepEqual(shown, ["1/100 images", "3/100 images, 10 img/s, ETA 10s", "frozen activations: 100 in 10s", "epoch 1/2 batch 1/10 loss 1.0000 1.0 img/s ETA 20s"]);
+  });
+
+  it("throttles every line alike without the option", () => {
+    const shown: string[] = [];
+    const show = throttle((l) => shown.push(l), 60_000);
+    show("a");
+    show("b ETA 3s");
+    assert.deepEqual(shown, ["a"]);
   });
 });
