@@ -72,6 +72,24 @@ export interface SplitConfig {
    * @default true
    */
   stratify: boolean;
+  /**
+   * A regular expression that finds each image's group (a patient, a lesion) in its file name, so
+   * that all images of a group land in the same split and none leaks from train into test. The
+   * first capture group is the group (the whole match when there is none): `^(\d+)_` makes
+   * ChestX-ray14's `00000013_005.png` patient 13. Searched in the file's name, or in its path
+   * relative to `dir` when the pattern contains a `/` (e.g. `^[^/]+/(p\d+)/` for a folder per
+   * patient). Every image must match. Set this or `group_by`, not both. Empty (the default): images
+   * are split one by one.
+   * @default ""
+   */
+  group_pattern: string;
+  /**
+   * A column of the labels file (`data.labels`) that names each image's group (a lesion id, a
+   * patient id), so that all images of a group land in the same split. Every row must give one. Set
+   * this or `group_pattern`, not both. Empty (the default): no grouping.
+   * @default ""
+   */
+  group_by: string;
 }
 
 /** Where the images are and how to read them. */

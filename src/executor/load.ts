@@ -11,6 +11,7 @@ import { functionalConfig } from "../models/topology";
 import { dataDirOf, scratchDirOf } from "../plan/paths";
 import { peekClasses } from "../data/peek";
 import { checkModelName, checkWeightsPath } from "../config/base-rules";
+import { checkGroups } from "./check-groups";
 
 /**
  * Checks that need more than the file: `base.cut`, `freeze.at` and the lr_multipliers ranges must
@@ -67,7 +68,8 @@ export function checkData(loaded: LoadedConfig): Problem[] {
         message: `data.dir '${c.data.dir}' mixes split folders (${peek.mixed.splits.join(", ")}) with other folders (${peek.mixed.others.join(", ")})`,
         hint: "use either class subfolders only, or only train/, val/ and test/ folders that each hold class subfolders",
       }];
-    return checkAgainstDataset(loaded, peek.folders, peek);
+    const problems = checkAgainstDataset(loaded, peek.folders, peek);
+    return problems.length ? problems : checkGroups(loaded, dir);
   }
   if (c.data.builtin) return [];
   const what = existsSync(dir) ? "is a file, not a folder" : "does not exist";

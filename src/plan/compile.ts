@@ -65,6 +65,12 @@ function sgdRate(phase: { optimizer: string }): Record<string, unknown> {
   return phase.optimizer === "sgd" ? { sgd_rate: 2 } : {};
 }
 
+/** data.split without the group settings while they are empty, so that ungrouped keys stay what they were. */
+function splitParams(split: PipelineConfig["data"]["split"]): Record<string, unknown> {
+  const { group_by, group_pattern, ...ratios } = split;
+  return { ...ratios, ...(group_by ? { group_by } : {}), ...(group_pattern ? { group_pattern } : {}) };
+}
+
 function stageNodes(c: PipelineConfig): StageNode[] {
   const { data, base, augment, head, train, freeze, seed } = c;
   const fineTune = train.fine_tune;
@@ -74,7 +80,7 @@ function stageNodes(c: PipelineConfig): StageNode[] {
     {
       name: "prepare",
       deps: ["dataset"],
-      params: { seed, split: data.split, on_bad_image: data.on_bad_image, max_pixels: data.max_pixels, exclude_classes: data.exclude_classes },
+      params: { seed, split: splitParams(data.split), on_bad_image: data.on_bad_image, max_pixels: data.max_pixels, exclude_classes: data.exclude_classes },
     },
     {
       name: "extract",
