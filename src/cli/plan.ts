@@ -117,7 +117,7 @@ function formatPlan(plan: Plan): string {
   return lines.join("\n") + "\n";
 }
 
-export const PLAN_USAGE = `tlrun plan <pipeline.yaml> [--set path=value]... [--force] [--json]
+export const PLAN_USAGE = `tlrun plan <pipeline.yaml> [--set path=value]... [--force] [--leaks-by <column> | --leaks-pattern <regex>] [--json]
   list the stages in run order and whether each is cached, with its cache key, the cache's size,
   the class counts per split (from the file names) and, for a sweep: block, the trials
     --set path=value   override a config value (repeatable), as for tlrun run
