@@ -4,7 +4,7 @@ import { sha256, hashRecord } from "../util/hash";
 import { deriveSeed } from "../util/rng";
 import { probeBuffer } from "./decode";
 import { mapLimit } from "./pool";
-import type { ScanResult, Split } from "./scan";
+import { splitsGiven, type ScanResult, type Split } from "./scan";
 import { assignSplits, type SplitRatios } from "./split";
 
 export const SPLITS: readonly Split[] = ["train", "val", "test"];
@@ -72,7 +72,7 @@ export async function buildManifest(scan: ScanResult, opts: ManifestOptions): Pr
     width: probe.ok ? probe.width : 0,
     height: probe.ok ? probe.height : 0,
   }));
-  placeSplits(items, scan.layout, classes, opts.seed, opts.split);
+  placeSplits(items, splitsGiven(scan), classes, opts.seed, opts.split);
   return { version: 1, classes, items, bad, skipped, counts: countSplits(classes, items) };
 }
 
@@ -89,13 +89,14 @@ export function manifestHash(m: Manifest): string {
 }
 
 /**
- * Sort items by path and, for a folder of class subfolders, assign the seeded split: a pure
- * function of the paths, labels and seed. A presplit layout keeps the split of its folders.
+ * Sort items by path and, unless the dataset gave each item its split (split folders, a labels
+ * table's split column: `given`), assign the seeded split: a pure function of the paths, labels
+ * and seed.
  * Shared by prepare and by `tlrun plan`'s class counts, which must agree.
  */
-export function placeSplits<T extends { rel: string; label: number; split: Split }>(items: T[], layout: ScanResult["layout"], classes: string[], seed: number, ratios: SplitRatios): void {
+export function placeSplits<T extends { rel: string; label: number; split: Split }>(items: T[], given: boolean, classes: string[], seed: number, ratios: SplitRatios): void {
   items.sort((a, b) => (a.rel < b.rel ? -1 : a.rel > b.rel ? 1 : 0));
-  if (layout === "classes") assignSplits(items, ratios, deriveSeed(seed, "split"), classes);
+  if (!given) assignSplits(items, ratios, deriveSeed(seed, "split"), classes);
 }
 
 /** Images per split and class name. */

@@ -1,6 +1,6 @@
 import type { SplitRatios } from "./split";
 import { countSplits, placeSplits } from "./manifest";
-import { scanDataset, type Split } from "./scan";
+import { splitsGiven, type ScanResult, type Split } from "./scan";
 
 /** Images per split and class, as prepare will split them. */
 export interface SplitCounts {
@@ -9,14 +9,13 @@ export interface SplitCounts {
 }
 
 /**
- * The class counts of each split, from the file list alone: no image is read or decoded. The
+ * The class counts of each split, from the scan alone: no image is read or decoded. The
  * split is prepare's (placeSplits), so the counts match the manifest's unless prepare finds
  * images it cannot decode and skips them.
  */
-export function splitCounts(dir: string, opts: { excludeClasses: string[]; seed: number; split: SplitRatios }): SplitCounts {
-  const scan = scanDataset(dir, { excludeClasses: opts.excludeClasses });
+export function splitCounts(scan: ScanResult, opts: { seed: number; split: SplitRatios }): SplitCounts {
   const labelOf = new Map(scan.classes.map((c, i) => [c, i]));
   const items = scan.items.map((it) => ({ rel: it.rel, label: labelOf.get(it.label)!, split: it.split ?? ("train" as Split) }));
-  placeSplits(items, scan.layout, scan.classes, opts.seed, opts.split);
+  placeSplits(items, splitsGiven(scan), scan.classes, opts.seed, opts.split);
   return { classes: scan.classes, counts: countSplits(scan.classes, items) };
 }
