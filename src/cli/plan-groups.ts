@@ -9,6 +9,7 @@ const pct = (x: number): string => String(Math.round(x * 100));
 export function splitSourceLine(c: SplitCounts, config: PipelineConfig): string {
   const s = config.data.split;
   if (c.layout === "presplit") return "split: from the data folder's train/, val/ and test/ folders";
+  if (c.layout === "table" && c.given) return "split: from the labels file's split column";
   const by = s.group_by ? ` by group ${s.group_by}` : s.group_pattern ? ` by group (group_pattern '${s.group_pattern}')` : "";
   return `split: seeded ${pct(s.train)}/${pct(s.val)}/${pct(s.test)}${by}${s.stratify ? ", stratified by class" : ""}`;
 }

@@ -92,6 +92,43 @@ export interface SplitConfig {
   group_by: string;
 }
 
+/**
+ * Which columns of `labels` hold what. Name the image with `path` (a column holding a path relative
+ * to `dir`) or with `path_template` (built from columns, for tables that hold an id without its
+ * folder or extension); not both.
+ */
+export interface LabelColumns {
+  /**
+   * Column holding each image's path relative to `dir`, with `/` between folders (e.g.
+   * `images/ISIC_0027419.jpg`).
+   */
+  path?: string;
+  /**
+   * Each image's path relative to `dir`, built from columns: every `{name}` is replaced by that
+   * column's value (HAM10000: `"{image_id}.jpg"`). Write `{{` and `}}` for literal braces.
+   */
+  path_template?: string;
+  /**
+   * Column holding the class. Its distinct values are the classes, sorted as class folder names
+   * are.
+   */
+  label: string;
+  /**
+   * Optional column holding an official split: `train`, `val` (or `validation`) or `test`,
+   * case-insensitive; every row must have one. When named, it wins over `data.split`'s ratios.
+   * Leave it out for the seeded split.
+   */
+  split?: string;
+}
+
+/**
+ * What to do with a row of `labels` whose image file is not there: `error` (default) stops before
+ * any stage runs and lists the rows; `skip` leaves them out, and prepare lists them with the run's
+ * skipped files. Defaults to `error` because a table that names missing files usually points at the
+ * wrong `dir` or `path_template`.
+ */
+export type MissingFilePolicy = "error" | "skip";
+
 /** Where the images are and how to read them. */
 export interface DataConfig {
   /**
@@ -99,6 +136,29 @@ export interface DataConfig {
    * class subfolders. Relative to the YAML file.
    */
   dir: string;
+  /**
+   * A table of labels instead of class folders: a `.csv`, `.tsv` or `.jsonl` file (one JSON object
+   * per line), relative to the YAML file like `dir`. Each row names one image (relative to `dir`)
+   * and its label, with `columns` saying which column is which; other columns (a lesion or patient
+   * id) are kept with the image. The shape HAM10000, the ISIC challenges and ChestX-ray14 ship in.
+   * Every row is checked before any stage runs: a file that is not there, an empty label, an
+   * unknown split or a file listed twice is an error at its line.
+   */
+  labels?: string;
+  /**
+   * Which columns of `labels` hold what. Name the image with `path` (a column holding a path
+   * relative to `dir`) or with `path_template` (built from columns, for tables that hold an id
+   * without its folder or extension); not both.
+   */
+  columns?: LabelColumns;
+  /**
+   * What to do with a row of `labels` whose image file is not there: `error` (default) stops before
+   * any stage runs and lists the rows; `skip` leaves them out, and prepare lists them with the
+   * run's skipped files. Defaults to `error` because a table that names missing files usually
+   * points at the wrong `dir` or `path_template`.
+   * @default "error"
+   */
+  on_missing: MissingFilePolicy;
   /**
    * Ratios used to split the images when `dir` is not already split into train/val/test folders.
    * They must sum to 1.

@@ -4,7 +4,7 @@ import { sha256, hashRecord } from "../util/hash";
 import { deriveSeed } from "../util/rng";
 import { probeBuffer } from "./decode";
 import { mapLimit } from "./pool";
-import type { ScanResult, Split } from "./scan";
+import { splitsGiven, type ScanResult, type Split } from "./scan";
 import { assignSplits, type SplitRatios } from "./split";
 import { assignGroupSplits } from "./group-split";
 import { groupsOf, isGrouped, missingGroupsMessage, type GroupSettings } from "./group-of";
@@ -78,7 +78,7 @@ export async function buildManifest(scan: ScanResult, opts: ManifestOptions): Pr
     height: probe.ok ? probe.height : 0,
     ...(groups ? { group: groups[k]! } : {}),
   }));
-  placeSplits(items, scan.layout, classes, opts.seed, opts.split);
+  placeSplits(items, splitsGiven(scan), classes, opts.seed, opts.split);
   return { version: 1, classes, items, bad, skipped, counts: countSplits(classes, items) };
 }
 
@@ -107,14 +107,14 @@ export function manifestHash(m: Manifest): string {
 }
 
 /**
- * Sort items by path and, for a folder of class subfolders, assign the seeded split: a pure
- * function of the paths, labels and seed, and of the groups when data.split names them (each
- * group whole in one split, group-split.ts). A presplit layout keeps the split of its folders.
- * Shared by prepare and by `tlrun plan`'s class counts, which must agree.
+ * Sort items by path and, unless the dataset gave each item its split (split folders, a labels
+ * table's split column: `given`), assign the seeded split: a pure function of the paths, labels
+ * and seed, and of the groups when data.split names them (each group whole in one split,
+ * group-split.ts). Shared by prepare and by `tlrun plan`'s class counts, which must agree.
  */
-export function placeSplits<T extends { rel: string; label: number; split: Split; group?: string }>(items: T[], layout: ScanResult["layout"], classes: string[], seed: number, ratios: SplitRatios): void {
+export function placeSplits<T extends { rel: string; label: number; split: Split; group?: string }>(items: T[], given: boolean, classes: string[], seed: number, ratios: SplitRatios): void {
   items.sort((a, b) => (a.rel < b.rel ? -1 : a.rel > b.rel ? 1 : 0));
-  if (layout !== "classes") return;
+  if (given) return;
   if (!isGrouped(ratios)) return assignSplits(items, ratios, deriveSeed(seed, "split"), classes);
   if (items.some((i) => i.group === undefined)) throw new Error("internal: a grouped split needs every item's group");
   assignGroupSplits(items as Array<T & { group: string }>, ratios, deriveSeed(seed, "group-split"), classes);

@@ -1,5 +1,6 @@
 import { existsSync } from "node:fs";
 import type { LoadedConfig, PipelineConfig } from "../config/types";
+import { scanImages } from "../data/scan-images";
 import { splitCounts, type SplitCounts } from "../data/split-counts";
 import { TlrunError } from "../errors";
 import { dataDirOf } from "./paths";
@@ -12,7 +13,7 @@ export const IMBALANCE_RATIO = 3;
 export type PlanCounts = ({ known: true } & SplitCounts) | { known: false; note: string };
 
 /**
- * Class counts per split for `tlrun plan`, from the data folder's file list and the seed: no
+ * Class counts per split for `tlrun plan`, from the data folder's file list (or labels table) and the seed: no
  * image is decoded. Absent while the folder is (a built-in dataset is built by the dataset stage).
  * `leaksBy` names groups to count the leak of an ungrouped split by (`tlrun plan --leaks-by`).
  */
@@ -21,7 +22,7 @@ export function planCounts(loaded: LoadedConfig, leaksBy?: GroupSettings): PlanC
   const { data, seed } = loaded.config;
   if (!existsSync(dir)) return { known: false, note: data.builtin ? `class counts come after the dataset stage builds ${data.builtin} into ${dir}` : `class counts unknown: ${dir} does not exist` };
   try {
-    return { known: true, ...splitCounts(dir, { excludeClasses: data.exclude_classes, seed, split: data.split, ...(leaksBy ? { leaksBy } : {}) }) };
+    return { known: true, ...splitCounts(scanImages(loaded, dir), { seed, split: data.split, ...(leaksBy ? { leaksBy } : {}) }) };
   } catch (err) {
     if (err instanceof TlrunError) return { known: false, note: `class counts unknown: ${err.message.split("\n")[0]!}` };
     throw err;

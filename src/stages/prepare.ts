@@ -1,7 +1,8 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { buildManifest, manifestHash, type Manifest } from "../data/manifest";
-import { classFolders, scanDataset } from "../data/scan";
+import { classFolders } from "../data/scan";
+import { scanImages } from "../data/scan-images";
 import { writeFileAtomic } from "../util/atomic";
 import { Eta } from "../util/progress";
 import { checkAgainstDataset } from "../config";
@@ -28,9 +29,13 @@ export const prepare: Stage = {
   async run(ctx) {
     const { data, seed } = ctx.config;
     ctx.note(`scanning ${ctx.dataDir}`);
-    const problems = checkAgainstDataset(ctx.loaded, classFolders(ctx.dataDir));
+    const table = data.labels !== undefined;
+    // A labels table is checked whole by scanImages (validate did so too, unless the dataset stage just wrote it).
+    const problems = table ? [] : checkAgainstDataset(ctx.loaded, classFolders(ctx.dataDir));
     if (problems.length) throw new ConfigError(problems);
-    const scan = scanDataset(ctx.dataDir, { excludeClasses: data.exclude_classes });
+    const scan = scanImages(ctx.loaded, ctx.dataDir);
+    const missing = scan.skipped.filter((s) => s.reason.startsWith("not found (")).length;
+    if (missing) ctx.warn(`${missing} row${missing === 1 ? "" : "s"} of ${data.labels} name${missing === 1 ? "s" : ""} a file that is not there (skipped, data.on_missing: skip); the run's summary lists them`);
     const total = scan.items.length;
     ctx.note(`hashing and checking ${total} images`);
     // Hashing reads files at a steady pace from its first one (no graph to build, no workers to

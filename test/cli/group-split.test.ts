@@ -87,7 +87,7 @@ test("prepare's manifest records each image's group and agrees with plan's split
   assert.ok(manifest.items.every((i) => i.group && i.rel.split("/").pop()!.startsWith(i.group)));
   const splitOf = new Map<string, string>();
   for (const i of manifest.items) assert.equal(splitOf.get(i.group!) ?? i.split, i.split, `group ${i.group} in one split`), splitOf.set(i.group!, i.split);
-  const counts = splitCounts(dir, { excludeClasses: [], seed: 5, split });
+  const counts = splitCounts(scanDataset(dir, { excludeClasses: [] }), { seed: 5, split });
   assert.deepEqual(counts.counts, manifest.counts);
   assert.equal(counts.groups?.leaked_test_images, 0);
   const plain = await buildManifest(scanDataset(dir, { excludeClasses: [] }), { seed: 5, split: { ...split, group_pattern: "" }, maxPixels: 1e8, onBadImage: "fail" });
