@@ -101,3 +101,63 @@ test("prepare's key names the grouping only when it is set, so ungrouped keys st
   c.data.split.group_pattern = "^(\\d+)_";
   assert.deepEqual(prepare().split, { train: 0.7, val: 0.15, test: 0.15, stratify: true, group_pattern: "^(\\d+)_" });
 });
+
+/** A HAM10000-shaped table: 30 lesions of 1-3 images, `lesion_id` empty on the rows in `blank`, an official split column when `official`. */
+function hamTable(root: string, blank: string[] = [], official = false): void {
+  const rows = ["image_id,dx,lesion_id" + (official ? ",set" : "")];
+  const files: Record<string, string> = {};
+  for (let l = 0; l < 30; l++)
+    for (let k = 0; k <= l % 3; k++) {
+      const id = `ISIC_${l}_${k}`;
+      files[`images/${id}.jpg`] = "";
+      rows.push(`${id},${l % 2 ? "mel" : "nv"},${blank.includes(id) ? "" : `HAM_${l}`}` + (official ? `,${k === 0 ? "test" : "train"}` : ""));
+    }
+  writeTree(root, { ...files, "meta.csv": rows.join("\n") + "\n" });
+}
+
+/** A pipeline over meta.csv whose data.split is on line 6. */
+function tablePipeline(root: string, name: string, split: string, columns = "{ path_template: '{image_id}.jpg', label: dx }"): string {
+  const file = join(root, `${name}.yaml`);
+  writeFileSync(file, `name: ${name}\ndata:\n  dir: images\n  labels: meta.csv\n  columns: ${columns}\n  split: ${split}\nbase:\n  model: mobilenet_v2\n`);
+  return file;
+}
+
+test("group_by on a labels table: empty cells, an unknown column and a missing table are located errors; plan shows the groups", async (t) => {
+  const root = tempDir(t, "tlrun-group-split-");
+  hamTable(root, ["ISIC_4_0", "ISIC_7_1"]);
+  const empty = tablePipeline(root, "empty", "{ group_by: lesion_id }");
+  const typo = tablePipeline(root, "typo", "{ group_by: lesion }");
+  const none = join(root, "none.yaml");
+  writeFileSync(none, "name: none\ndata:\n  dir: images\n  split: { group_by: lesion_id }\nbase:\n  model: mobilenet_v2\n");
+  const [e, ty, n] = await Promise.all([empty, typo, none].map((f) => tlrun(["validate", f], root)));
+  for (const [r, where, message] of [
+    [e!, `${empty}:6:`, /data\.split\.group_by column 'lesion_id' is empty for 2 of 60 images: ISIC_4_0\.jpg, ISIC_7_1\.jpg/],
+    [ty!, `${typo}:6:`, /data\.split\.group_by 'lesion' is not a column of meta\.csv; its other columns are image_id, lesion_id\. Did you mean 'lesion_id'\?/i],
+    [n!, `${none}:4:`, /data\.split\.group_by names a column of the labels file \('lesion_id'\), but data\.labels is not set/],
+  ] as const) {
+    assert.equal(r.code, 2, r.stdout + r.stderr);
+    assert.ok(r.stderr.startsWith(where), `${where}: ${r.stderr}`);
+    assert.match(r.stderr, message);
+    assert.doesNotMatch(r.stderr, /\n\s+at /);
+  }
+  const fixed = join(root, "fixed");
+  hamTable(fixed);
+  const grouped = tablePipeline(fixed, "grouped", "{ group_by: lesion_id }");
+  const p = await tlrun(["plan", grouped], fixed);
+  assert.equal(p.code, 0, p.stderr);
+  assert.match(p.stdout, /split: seeded 70\/15\/15 by group lesion_id, stratified by class\n/);
+  assert.match(p.stdout, /groups\s+\d+\s+\d+\s+\d+\n\s+test images whose group is also in train: 0 \(groups from group_by lesion_id\)/);
+});
+
+test("an official split column wins over the ratios, and plan counts its leak", async (t) => {
+  const root = tempDir(t, "tlrun-group-split-");
+  hamTable(root, [], true);
+  const file = tablePipeline(root, "official", "{ group_by: lesion_id }", "{ path_template: '{image_id}.jpg', label: dx, split: set }");
+  const p = await tlrun(["plan", file, "--json"], root);
+  assert.equal(p.code, 0, p.stderr);
+  const json = JSON.parse(p.stdout);
+  assert.equal(json.split_source, "from the labels file's split column");
+  // Lesions with 2 or 3 images put the first in test and the rest in train: 20 of the 30 leak.
+  assert.equal(json.groups.leaked_test_images, 20);
+  assert.deepEqual(json.groups.groups, { train: 20, val: 0, test: 30 });
+});
