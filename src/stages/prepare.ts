@@ -4,6 +4,8 @@ import { buildManifest, manifestHash, type Manifest } from "../data/manifest";
 import { classFolders } from "../data/scan";
 import { scanImages } from "../data/scan-images";
 import { writeFileAtomic } from "../util/atomic";
+import { groupCounts, groupingName, type GroupCounts } from "../data/group-counts";
+import { isGrouped, type GroupSettings } from "../data/group-of";
 import { Eta } from "../util/progress";
 import { checkAgainstDataset } from "../config";
 import { ConfigError } from "../errors";
@@ -20,6 +22,12 @@ export function readManifest(dir: string): Manifest {
 function hashingLine(files: number, total: number, eta: Eta): string {
   const bytes = eta.byteRate === undefined ? [] : [`${(eta.byteRate / 1e6).toFixed(1)} MB/s`];
   return [`hashing and checking ${files}/${total} images`, ...eta.parts("files/s", bytes)].join(", ");
+}
+
+/** With a grouped split: groups per split and the leak count, for the run's record (summary.json). */
+function groupInfo(manifest: Manifest, split: GroupSettings): GroupCounts | undefined {
+  if (!isGrouped(split)) return undefined;
+  return groupCounts(manifest.items as Array<Manifest["items"][number] & { group: string }>, manifest.classes, groupingName(split));
 }
 
 /** prepare: scan the images, hash them, split them, and report class counts and bad images. */
@@ -52,6 +60,8 @@ export const prepare: Stage = {
       },
     });
     for (const b of manifest.bad) ctx.warn(`bad image ${b.rel}: ${b.reason} (skipped)`);
+    const groups = groupInfo(manifest, data.split);
+    if (groups) ctx.note(`${groups.groups.train} groups in train, ${groups.groups.val} in val, ${groups.groups.test} in test (${groups.by}); test images whose group is also in train: ${groups.leaked_test_images}`);
     writeFileAtomic(join(ctx.out, MANIFEST_FILE), JSON.stringify(manifest));
     const count = (s: "train" | "val" | "test"): number => Object.values(manifest.counts[s] ?? {}).reduce((a, b) => a + b, 0);
     return {
@@ -67,6 +77,7 @@ export const prepare: Stage = {
         skipped_files: manifest.skipped.length,
         bad: manifest.bad.slice(0, 50),
         skipped: manifest.skipped.slice(0, 50),
+        ...(groups ? { groups, leaked_test_images: groups.leaked_test_images } : {}),
       },
     };
   },
