@@ -216,11 +216,15 @@ export interface DataConfig {
    * A dataset tlrun can build from an installed npm package: `emoji-google` or `emoji-twitter`
    * (emoji images from emoji-datasource-*, one class per emoji category), or `emoji-screening` (a
    * two-class, 1:5 imbalanced set shaped like a screening task: the `animals-nature` emoji against
-   * five times as many `other` emoji, grayscale 512 px JPEGs). When set and `dir` does not exist
-   * yet, the dataset stage builds it into `dir` first. Empty means `dir` holds your own images.
+   * five times as many `other` emoji, grayscale 512 px JPEGs). Or `emoji-grouped`, shaped like
+   * HAM10000: `images/` and a `labels.csv` (image_id, dx, lesion_id, vendor) in which the Google
+   * and Twitter drawings of one emoji share a lesion_id; read it with `labels: <dir>/labels.csv`
+   * and `columns: { path_template: "images/{image_id}.png", label: dx }`. When set and `dir` does
+   * not exist yet, the dataset stage builds it into `dir` first. Empty means `dir` holds your own
+   * images.
    * @default ""
    */
-  builtin: "" | "emoji-google" | "emoji-twitter" | "emoji-screening";
+  builtin: "" | "emoji-google" | "emoji-twitter" | "emoji-screening" | "emoji-grouped";
   /**
    * Class folder names to leave out.
    * @default []

@@ -3,6 +3,7 @@ import { join } from "node:path";
 import { buildManifest, manifestHash, type Manifest } from "../data/manifest";
 import { classFolders } from "../data/scan";
 import { scanImages } from "../data/scan-images";
+import { checkTable } from "../data/check-table";
 import { writeFileAtomic } from "../util/atomic";
 import { groupCounts, groupingName, type GroupCounts } from "../data/group-counts";
 import { isGrouped, type GroupSettings } from "../data/group-of";
@@ -37,9 +38,8 @@ export const prepare: Stage = {
   async run(ctx) {
     const { data, seed } = ctx.config;
     ctx.note(`scanning ${ctx.dataDir}`);
-    const table = data.labels !== undefined;
-    // A labels table is checked whole by scanImages (validate did so too, unless the dataset stage just wrote it).
-    const problems = table ? [] : checkAgainstDataset(ctx.loaded, classFolders(ctx.dataDir));
+    // Checked again here: validate could not see a labels table the dataset stage has just written.
+    const problems = data.labels !== undefined ? checkTable(ctx.loaded, ctx.dataDir) : checkAgainstDataset(ctx.loaded, classFolders(ctx.dataDir));
     if (problems.length) throw new ConfigError(problems);
     const scan = scanImages(ctx.loaded, ctx.dataDir);
     const missing = scan.skipped.filter((s) => s.reason.startsWith("not found (")).length;
