@@ -1,5 +1,5 @@
 import { loadPipeline } from "../executor/load";
-import { EXIT } from "../errors";
+import { EXIT, UsageError } from "../errors";
 import type { PipelineConfig } from "../config/types";
 import { classWarnings, imbalance, planCounts, type PlanCounts } from "../plan/class-counts";
 import { resolve, type Plan, type PlannedStage } from "../plan/resolve";
@@ -134,7 +134,9 @@ export async function planCommand(argv: string[]): Promise<number> {
   const loaded = loadPipeline(positionals[0]!, { overrides: values.set ?? [] });
   const plan = resolve(loaded, undefined, { force: values.force });
   const sweep = loaded.config.sweep ? planSweep(loaded, values.set ?? []) : undefined;
-  const counts = planCounts(loaded, leaksByOption(values));
+  const leaksBy = leaksByOption(values);
+  const counts = planCounts(loaded, leaksBy);
+  if (leaksBy && !counts.known) throw new UsageError(`cannot count the leak: ${counts.note.replace(/^class counts unknown: /, "")}`);
   const cache = cacheUse(plan);
   const scratch = scratchEstimate(loaded, plan, counts);
   if (values.json) {

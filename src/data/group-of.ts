@@ -41,5 +41,5 @@ export const isGrouped = (s: GroupSettings): boolean => !!s.group_pattern || !!s
 export function missingGroupsMessage(settings: GroupSettings, missing: readonly string[], total: number): string {
   const what = settings.group_pattern ? `data.split.group_pattern '${settings.group_pattern}' finds no group in` : `data.split.group_by column '${settings.group_by}' is empty for`;
   const shown = missing.slice(0, 3).join(", ") + (missing.length > 3 ? ", ..." : "");
-  return `${what} ${missing.length === total ? "any" : `${missing.length} of ${total}`} image${total === 1 ? "" : "s"}: ${shown}`;
+  return `${what} ${missing.length === total ? "any image" : `${missing.length} of ${total} images`}: ${shown}`;
 }

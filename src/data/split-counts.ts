@@ -1,4 +1,5 @@
 import type { SplitRatios } from "./split";
+import { TlrunError } from "../errors";
 import { countSplits, groupsOrThrow, placeSplits } from "./manifest";
 import { splitsGiven, type ScanResult, type Split } from "./scan";
 import { groupCounts, groupingName, type GroupCounts } from "./group-counts";
@@ -25,6 +26,8 @@ export interface SplitCounts {
 export function splitCounts(scan: ScanResult, opts: { seed: number; split: SplitRatios; leaksBy?: GroupSettings }): SplitCounts {
   const labelOf = new Map(scan.classes.map((c, i) => [c, i]));
   const counting = isGrouped(opts.split) ? opts.split : opts.leaksBy && isGrouped(opts.leaksBy) ? opts.leaksBy : undefined;
+  if (counting?.group_by && !scan.items.some((i) => i.columns && counting.group_by! in i.columns))
+    throw new TlrunError(`'${counting.group_by}' is not a column of ${scan.layout === "table" ? "the labels file" : "this dataset: it has no labels file (data.labels)"}`);
   const groups = counting && groupsOrThrow(scan.items, counting);
   const items = scan.items.map((it, k) => ({ rel: it.rel, label: labelOf.get(it.label)!, split: it.split ?? ("train" as Split), ...(groups ? { group: groups[k]! } : {}) }));
   const given = splitsGiven(scan);

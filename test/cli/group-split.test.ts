@@ -161,3 +161,18 @@ test("an official split column wins over the ratios, and plan counts its leak", 
   assert.equal(json.groups.leaked_test_images, 20);
   assert.deepEqual(json.groups.groups, { train: 20, val: 0, test: 30 });
 });
+
+test("plan --leaks-by a column the table lacks, or without a table: exit 2 with the reason", async (t) => {
+  const root = tempDir(t, "tlrun-group-split-");
+  hamTable(root);
+  xrayFolder(root);
+  const table = tablePipeline(root, "random", "{ train: 0.7, val: 0.15, test: 0.15 }");
+  const folders = pipeline(root, "folders", "{ train: 0.7, val: 0.15, test: 0.15 }");
+  const [typo, noTable, ok] = await Promise.all([tlrun(["plan", table, "--leaks-by", "lesion"], root), tlrun(["plan", folders, "--leaks-by", "patient"], root), tlrun(["plan", table, "--leaks-by", "lesion_id"], root)]);
+  assert.equal(typo.code, 2);
+  assert.match(typo.stderr, /cannot count the leak: 'lesion' is not a column of the labels file/);
+  assert.equal(noTable.code, 2);
+  assert.match(noTable.stderr, /'patient' is not a column of this dataset: it has no labels file/);
+  assert.equal(ok.code, 0, ok.stderr);
+  assert.match(ok.stdout, /test images whose group is also in train: \d+ \(groups from group_by lesion_id; this split does not keep them together\)/);
+});
