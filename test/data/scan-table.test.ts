@@ -14,7 +14,8 @@ import { encodePng } from "./png-fixtures";
 const PNG = encodePng({ width: 8, height: 8, colorType: 0, bitDepth: 8, samples: new Array(64).fill(128) });
 
 /** A flat image folder `img/` with a.png..f.png, and the spec of a table beside it. */
-function fixture(root: string, file: string, body: string, columns: TableSpec["columns"], more: Partial<TableSpec> = {}): TableSpec {
+function fixture(root: string, file: string, body: string, named: Partial<TableSpec["columns"]>, more: Partial<TableSpec> = {}): TableSpec {
+  const columns = { path: "", path_template: "", label: "", split: "", ...named };
   writeTree(root, Object.fromEntries("abcdef".split("").map((n) => [`img/${n}.png`, PNG])));
   writeFileSync(join(root, file), body);
   return { dir: join(root, "img"), file: join(root, file), shown: file, columns, onMissing: "error", excludeClasses: [], locate: () => undefined, ...more };
