@@ -84,12 +84,13 @@ export function scanTable(spec: TableSpec): TableScan {
       return;
     }
     firstLine.set(rel, { line, label });
+    // An excluded class is left out before its files are looked for: they need not be there.
+    if (spec.excludeClasses.includes(label)) return void skipped.push({ rel, reason: EXCLUDED });
     if (!listing.has(rel)) {
       if (spec.onMissing === "error") bad("missing", line, `file ${rel} not found`);
       else skipped.push({ rel, reason: `not found (${spec.shown}:${line}; data.on_missing: skip)` });
       return;
     }
-    if (spec.excludeClasses.includes(label)) return void skipped.push({ rel, reason: EXCLUDED });
     const columns = Object.fromEntries(reader.kept.map((k) => [table.header[k]!, row[k] ?? ""]));
     items.push({ rel, abs: join(spec.dir, rel), label, ...(split ? { split: split.split } : {}), ...(reader.kept.length ? { columns } : {}) });
   });
