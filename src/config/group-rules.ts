@@ -11,7 +11,7 @@ export function checkGroupSource({ data }: PipelineConfig): Finding[] {
   const { split } = data;
   if (split.group_by && split.group_pattern)
     return [{ path: "data.split.group_pattern", message: `data.split sets both group_by ('${split.group_by}') and group_pattern ('${split.group_pattern}'); a pipeline names its groups one way`, hint: "keep group_by for a column of the labels file, or group_pattern for a regular expression on the file name" }];
-  if (split.group_by && data.labels === undefined)
+  if (split.group_by && !data.labels)
     return [{ path: "data.split.group_by", message: `data.split.group_by names a column of the labels file ('${split.group_by}'), but data.labels is not set`, hint: "add data.labels (a CSV with a column per image's patient or lesion), or use group_pattern for a regular expression on the file name" }];
   if (!split.group_pattern) return [];
   try {

@@ -131,7 +131,7 @@ export function checkAgainstDataset(loaded: LoadedConfig, classNames: string[], 
   data.exclude_classes.forEach((name, i) => {
     if (classNames.includes(name)) return;
     const hint = didYouMean(name, classNames) || `classes found: ${classNames.join(", ") || "none"}`;
-    problems.push({ location: locateIn(loaded, `data.exclude_classes.${i}`), message: `data.exclude_classes lists '${name}', which is not a class ${data.labels === undefined ? `folder in ${data.dir}` : `in ${data.labels}`}`, hint });
+    problems.push({ location: locateIn(loaded, `data.exclude_classes.${i}`), message: `data.exclude_classes lists '${name}', which is not a class ${data.labels ? `in ${data.labels}` : `folder in ${data.dir}`}`, hint });
   });
   const empty = contents ? classNames.filter((c) => !contents.withImages.includes(c) && !data.exclude_classes.includes(c)) : [];
   const kept = classNames.filter((c) => !data.exclude_classes.includes(c) && !empty.includes(c));

@@ -100,25 +100,30 @@ export interface SplitConfig {
 export interface LabelColumns {
   /**
    * Column holding each image's path relative to `dir`, with `/` between folders (e.g.
-   * `images/ISIC_0027419.jpg`).
+   * `images/ISIC_0027419.jpg`). Empty when `path_template` is used.
+   * @default ""
    */
-  path?: string;
+  path: string;
   /**
    * Each image's path relative to `dir`, built from columns: every `{name}` is replaced by that
-   * column's value (HAM10000: `"{image_id}.jpg"`). Write `{{` and `}}` for literal braces.
+   * column's value (HAM10000: `"{image_id}.jpg"`). Write `{{` and `}}` for literal braces. Empty
+   * when `path` is used.
+   * @default ""
    */
-  path_template?: string;
+  path_template: string;
   /**
-   * Column holding the class. Its distinct values are the classes, sorted as class folder names
-   * are.
+   * Column holding the class; needed with `labels`. Its distinct values are the classes, sorted as
+   * class folder names are.
+   * @default ""
    */
   label: string;
   /**
-   * Optional column holding an official split: `train`, `val` (or `validation`) or `test`,
-   * case-insensitive; every row must have one. When named, it wins over `data.split`'s ratios.
-   * Leave it out for the seeded split.
+   * Column holding an official split: `train`, `val` (or `validation`) or `test`, case-insensitive;
+   * every row must have one. When named, it wins over `data.split`'s ratios. Empty (the default)
+   * for the seeded split.
+   * @default ""
    */
-  split?: string;
+  split: string;
 }
 
 /**
@@ -137,20 +142,23 @@ export interface DataConfig {
    */
   dir: string;
   /**
-   * A table of labels instead of class folders: a `.csv`, `.tsv` or `.jsonl` file (one JSON object
-   * per line), relative to the YAML file like `dir`. Each row names one image (relative to `dir`)
-   * and its label, with `columns` saying which column is which; other columns (a lesion or patient
-   * id) are kept with the image. The shape HAM10000, the ISIC challenges and ChestX-ray14 ship in.
-   * Every row is checked before any stage runs: a file that is not there, an empty label, an
-   * unknown split or a file listed twice is an error at its line.
+   * A table of labels instead of class folders (empty, the default: class folders): a `.csv`,
+   * `.tsv` or `.jsonl` file (one JSON object per line), relative to the YAML file like `dir`. Each
+   * row names one image (relative to `dir`) and its label, with `columns` saying which column is
+   * which; other columns (a lesion or patient id) are kept with the image. The shape HAM10000, the
+   * ISIC challenges and ChestX-ray14 ship in. Every row is checked before any stage runs: a file
+   * that is not there, an empty label, an unknown split or a file listed twice is an error at its
+   * line.
+   * @default ""
    */
-  labels?: string;
+  labels: string;
   /**
    * Which columns of `labels` hold what. Name the image with `path` (a column holding a path
    * relative to `dir`) or with `path_template` (built from columns, for tables that hold an id
    * without its folder or extension); not both.
+   * @default {}
    */
-  columns?: LabelColumns;
+  columns: LabelColumns;
   /**
    * What to do with a row of `labels` whose image file is not there: `error` (default) stops before
    * any stage runs and lists the rows; `skip` leaves them out, and prepare lists them with the

@@ -13,10 +13,10 @@ import { scanTable } from "./scan-table";
  */
 export function checkTable(loaded: LoadedConfig, dir: string): Problem[] {
   const { data } = loaded.config;
-  if (data.labels === undefined)
+  if (!data.labels)
     return [{ location: loaded.locate("data.columns", true), message: "data.columns is set without data.labels", hint: "add labels: <file.csv | .tsv | .jsonl>, or remove data.columns to read class folders" }];
-  if (!data.columns)
-    return [{ location: loaded.locate("data.labels"), message: "data.labels needs data.columns: which column names the image and which holds its label", hint: "write e.g. columns: { path_template: \"{image_id}.jpg\", label: dx }" }];
+  if (!data.columns.label)
+    return [{ location: Object.values(data.columns).some((v) => v) ? loaded.locate("data.columns", true) : loaded.locate("data.labels"), message: "data.labels needs data.columns.label: the column that holds each image's class", hint: "write e.g. columns: { path_template: \"{image_id}.jpg\", label: dx }" }];
   const file = labelsFileOf(loaded)!;
   if (!existsSync(file) || !statSync(file).isFile()) {
     if (data.builtin && !existsSync(dir)) return []; // the dataset stage writes it; prepare checks it then

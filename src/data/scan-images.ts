@@ -7,7 +7,7 @@ import { scanTable, type TableSpec } from "./scan-table";
 /** data.labels resolved against the YAML file's folder, as data.dir is; undefined for class folders. */
 export function labelsFileOf(loaded: LoadedConfig): string | undefined {
   const labels = loaded.config.data.labels;
-  return labels === undefined ? undefined : resolve(loaded.baseDir, labels);
+  return labels ? resolve(loaded.baseDir, labels) : undefined;
 }
 
 /** How messages name a file: relative to the working directory when it is below it, so editors can open `labels.csv:812`. */
@@ -16,12 +16,12 @@ export function shownPath(file: string): string {
   return rel && !rel.startsWith("..") ? rel : file;
 }
 
-/** The table scan's inputs for a config with data.labels and data.columns (checked by the caller). */
+/** The table scan's inputs for a config with data.labels. */
 export function tableSpec(loaded: LoadedConfig, dir: string): TableSpec {
   const { data } = loaded.config;
   const file = labelsFileOf(loaded)!;
   return {
-    dir, file, shown: shownPath(file), columns: data.columns!, onMissing: data.on_missing, excludeClasses: data.exclude_classes,
+    dir, file, shown: shownPath(file), columns: data.columns, onMissing: data.on_missing, excludeClasses: data.exclude_classes,
     locate: (path) => loaded.locate(path),
   };
 }
@@ -32,8 +32,7 @@ export function tableSpec(loaded: LoadedConfig, dir: string): TableSpec {
  * `tlrun plan`'s counts do not care which. A bad table throws its located problems (exit 2).
  */
 export function scanImages(loaded: LoadedConfig, dir: string): ScanResult {
-  if (loaded.config.data.labels === undefined) return scanDataset(dir, { excludeClasses: loaded.config.data.exclude_classes });
-  if (!loaded.config.data.columns) throw new ConfigError([{ location: loaded.locate("data.labels"), message: "data.labels needs data.columns", hint: "name the label column and the path column, e.g. columns: { path_template: \"{image_id}.jpg\", label: dx }" }]);
+  if (!loaded.config.data.labels) return scanDataset(dir, { excludeClasses: loaded.config.data.exclude_classes });
   const t = scanTable(tableSpec(loaded, dir));
   if (t.problems.length) throw new ConfigError(t.problems);
   return t.scan;

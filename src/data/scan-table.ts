@@ -84,12 +84,13 @@ export function scanTable(spec: TableSpec): TableScan {
       return;
     }
     firstLine.set(rel, { line, label });
+    // An excluded class is left out before its files are looked for: they need not be there.
+    if (spec.excludeClasses.includes(label)) return void skipped.push({ rel, reason: EXCLUDED });
     if (!listing.has(rel)) {
       if (spec.onMissing === "error") bad("missing", line, `file ${rel} not found`);
       else skipped.push({ rel, reason: `not found (${spec.shown}:${line}; data.on_missing: skip)` });
       return;
     }
-    if (spec.excludeClasses.includes(label)) return void skipped.push({ rel, reason: EXCLUDED });
     const columns = Object.fromEntries(reader.kept.map((k) => [table.header[k]!, row[k] ?? ""]));
     items.push({ rel, abs: join(spec.dir, rel), label, ...(split ? { split: split.split } : {}), ...(reader.kept.length ? { columns } : {}) });
   });
@@ -111,17 +112,17 @@ function columnReader(spec: TableSpec, table: LabelsTable): Reader | { problems:
     }
     return i;
   };
-  if ((c.path === undefined) === (c.path_template === undefined))
+  if (!c.path === !c.path_template)
     problems.push({ location: spec.locate("data.columns"), message: `data.columns needs ${c.path ? "either path or path_template, not both" : "path or path_template: where each row's image is"}`, hint: "write path: <column holding a path relative to data.dir>, or path_template: \"{image_id}.jpg\"" });
   let path: Reader["path"] = () => "";
   let pathColumns = "";
   let used: number[] = [];
-  if (c.path !== undefined && c.path_template === undefined) {
+  if (c.path && !c.path_template) {
     const p = index(c.path, "path");
     path = (row) => (row[p] ?? "").trim();
     pathColumns = c.path;
     used = [p];
-  } else if (c.path_template !== undefined && c.path === undefined) {
+  } else if (c.path_template && !c.path) {
     const t = parsePathTemplate(c.path_template);
     if ("error" in t) problems.push({ location: spec.locate("data.columns.path_template"), message: `data.columns.path_template '${c.path_template}': ${t.error}` });
     else {
@@ -134,8 +135,9 @@ function columnReader(spec: TableSpec, table: LabelsTable): Reader | { problems:
       pathColumns = t.fields.join(", ");
     }
   }
-  const label = index(c.label, "label");
-  const split = c.split === undefined ? undefined : index(c.split, "split");
+  const label = c.label ? index(c.label, "label") : -1;
+  if (!c.label) problems.push({ location: spec.locate("data.columns"), message: "data.columns.label is not set: which column holds each image's class", hint: "write label: <column>, e.g. label: dx" });
+  const split = c.split ? index(c.split, "split") : undefined;
   if (problems.length) return { problems };
   const notKept = new Set([...used, label, ...(split === undefined ? [] : [split])]);
   return { path, pathColumns, label, split, kept: table.header.map((_, k) => k).filter((k) => !notKept.has(k)) };

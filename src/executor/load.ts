@@ -62,7 +62,7 @@ export function checkPipeline(loaded: LoadedConfig): Problem[] {
 export function checkData(loaded: LoadedConfig): Problem[] {
   const c = loaded.config;
   const dir = dataDirOf(loaded);
-  if (c.data.labels !== undefined || c.data.columns) {
+  if (c.data.labels || Object.values(c.data.columns).some((v) => v)) {
     if (existsSync(dir) && statSync(dir).isDirectory()) {
       const problems = checkTable(loaded, dir);
       return problems.length ? problems : checkGroups(loaded, dir);

@@ -61,7 +61,7 @@ function balance(c: PipelineConfig): Record<string, unknown> {
  * stay what they were. The table's content enters through the dataset stage's digest (sources.ts).
  */
 function table(data: PipelineConfig["data"]): Record<string, unknown> {
-  return data.labels === undefined ? {} : { labels: data.labels, columns: data.columns, on_missing: data.on_missing };
+  return !data.labels ? {} : { labels: data.labels, columns: data.columns, on_missing: data.on_missing };
 }
 
 /**

@@ -39,7 +39,7 @@ export const prepare: Stage = {
     const { data, seed } = ctx.config;
     ctx.note(`scanning ${ctx.dataDir}`);
     // Checked again here: validate could not see a labels table the dataset stage has just written.
-    const problems = data.labels !== undefined ? checkTable(ctx.loaded, ctx.dataDir) : checkAgainstDataset(ctx.loaded, classFolders(ctx.dataDir));
+    const problems = data.labels ? checkTable(ctx.loaded, ctx.dataDir) : checkAgainstDataset(ctx.loaded, classFolders(ctx.dataDir));
     if (problems.length) throw new ConfigError(problems);
     const scan = scanImages(ctx.loaded, ctx.dataDir);
     const missing = scan.skipped.filter((s) => s.reason.startsWith("not found (")).length;

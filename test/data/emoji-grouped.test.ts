@@ -32,7 +32,7 @@ test("emoji-grouped is HAM10000-shaped: opaque ids in one folder, two vendors pe
   assert.ok(adjacent < r.groups / 20, `${adjacent} twins are neighbours`);
   assert.equal(readdirSync(join(out, "images")).length, r.images);
 
-  const scan = scanTable({ dir: out, file: join(out, "labels.csv"), shown: "labels.csv", columns: { path_template: "images/{image_id}.png", label: "dx" }, onMissing: "error", excludeClasses: [], locate: () => undefined });
+  const scan = scanTable({ dir: out, file: join(out, "labels.csv"), shown: "labels.csv", columns: { path: "", path_template: "images/{image_id}.png", label: "dx", split: "" }, onMissing: "error", excludeClasses: [], locate: () => undefined });
   assert.deepEqual(scan.problems, []);
   assert.equal(scan.scan.classes.length, 9);
   assert.deepEqual(Object.keys(scan.scan.items[0]!.columns!), ["image_id", "lesion_id", "vendor"], "the group column is kept on each item, for group_by");

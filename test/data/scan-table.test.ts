@@ -14,7 +14,8 @@ import { encodePng } from "./png-fixtures";
 const PNG = encodePng({ width: 8, height: 8, colorType: 0, bitDepth: 8, samples: new Array(64).fill(128) });
 
 /** A flat image folder `img/` with a.png..f.png, and the spec of a table beside it. */
-function fixture(root: string, file: string, body: string, columns: TableSpec["columns"], more: Partial<TableSpec> = {}): TableSpec {
+function fixture(root: string, file: string, body: string, named: Partial<TableSpec["columns"]>, more: Partial<TableSpec> = {}): TableSpec {
+  const columns = { path: "", path_template: "", label: "", split: "", ...named };
   writeTree(root, Object.fromEntries("abcdef".split("").map((n) => [`img/${n}.png`, PNG])));
   writeFileSync(join(root, file), body);
   return { dir: join(root, "img"), file: join(root, file), shown: file, columns, onMissing: "error", excludeClasses: [], locate: () => undefined, ...more };
@@ -79,12 +80,17 @@ test("each kind of bad row is reported at its line, five of a kind and then a co
 
 test("on_missing: skip leaves missing files out and lists them with their line; exclude_classes applies", (t) => {
   const root = tempDir(t);
-  const spec = fixture(root, "l.csv", "id,dx\na,x\ngone,x\nb,y\nc,z\n", { path_template: "{id}.png", label: "dx" }, { onMissing: "skip", excludeClasses: ["z"] });
+  const spec = fixture(root, "l.csv", "id,dx\na,x\ngone,x\nb,y\nc,z\nnever,z\n", { path_template: "{id}.png", label: "dx" }, { onMissing: "skip", excludeClasses: ["z"] });
   const { scan, problems, labels } = scanTable(spec);
   assert.deepEqual(problems, []);
   assert.deepEqual(labels, ["x", "y", "z"]);
   assert.deepEqual(scan.classes, ["x", "y"]);
-  assert.deepEqual(scan.skipped, [{ rel: "c.png", reason: "excluded by data.exclude_classes" }, { rel: "gone.png", reason: "not found (l.csv:3; data.on_missing: skip)" }]);
+  assert.deepEqual(scan.skipped, [
+    { rel: "c.png", reason: "excluded by data.exclude_classes" },
+    { rel: "gone.png", reason: "not found (l.csv:3; data.on_missing: skip)" },
+    { rel: "never.png", reason: "excluded by data.exclude_classes" },
+  ]);
+  assert.deepEqual(scanTable({ ...spec, onMissing: "error" }).problems.map((p) => p.message), ["file gone.png not found"], "an excluded class's files need not be there");
 });
 
 test("columns that name nothing, and malformed templates, are refused with the header's columns", (t) => {
