@@ -32,6 +32,8 @@ const NAMES = {
   OptimizerName: ["#/definitions/head_phase/properties/optimizer", "#/definitions/fine_tune_phase/properties/optimizer"],
   BackendChoice: ["#/properties/runtime/properties/backend"],
   SplitConfig: ["#/properties/data/properties/split"],
+  LabelColumns: ["#/properties/data/properties/columns"],
+  MissingFilePolicy: ["#/properties/data/properties/on_missing"],
   DataConfig: ["#/properties/data"],
   BaseConfig: ["#/properties/base"],
   LayerRef: ["#/properties/freeze/properties/at", "#/definitions/fine_tune_phase/properties/lr_multipliers/items/properties/from"],

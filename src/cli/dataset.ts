@@ -1,18 +1,23 @@
 import { resolve } from "node:path";
 import { SCREENING_RECIPE, buildEmojiDataset, type EmojiDatasetOptions } from "../data/emoji";
+import { GROUPED_IMAGES, GROUPED_LABELS, buildGroupedEmojiDataset } from "../data/emoji-grouped";
 import { EXIT, UsageError } from "../errors";
 import { parse } from "./args";
 
 export const DATASET_HELP = `tlrun dataset emoji [--vendor google|twitter] [--out DIR] [--size PX] [--grayscale] [--format png|jpeg]
                    [--positive CATEGORY [--ratio N] [--seed S]]
 tlrun dataset emoji-screening [--out DIR]
+tlrun dataset emoji-grouped [--out DIR]
 
 Build a class-folder dataset from the emoji packages (installed on first use).
   emoji             one class per emoji category, 64 px PNGs unless --size/--format say otherwise
   --positive CAT    two classes instead: CAT against a seeded sample of N times as many others ('other')
   emoji-screening   the built-in screening set: animals-nature against 5x as many others,
                     grayscale 512 px JPEGs (same as --positive animals-nature --ratio 5 --grayscale
-                    --format jpeg --size 512)`;
+                    --format jpeg --size 512)
+  emoji-grouped     shaped like HAM10000: images/EMJ_*.png and labels.csv (image_id, dx, lesion_id,
+                    vendor); the Google and Twitter drawings of one emoji share a lesion_id, as two
+                    photos of one lesion do (for data.labels and grouped splits)`;
 
 /** `tlrun dataset emoji|emoji-screening [options]`: build a class-folder dataset from an npm package. */
 export async function datasetCommand(argv: string[]): Promise<number> {
@@ -21,11 +26,22 @@ export async function datasetCommand(argv: string[]): Promise<number> {
     positive: { type: "string" }, ratio: { type: "string" }, seed: { type: "string" },
   }, 1, DATASET_HELP);
   const kind = positionals[0];
-  if (kind !== "emoji" && kind !== "emoji-screening") throw new UsageError(`unknown dataset '${kind ?? ""}'; write emoji or emoji-screening\n${DATASET_HELP}`);
+  if (kind === "emoji-grouped") return grouped(values);
+  if (kind !== "emoji" && kind !== "emoji-screening") throw new UsageError(`unknown dataset '${kind ?? ""}'; write emoji, emoji-screening or emoji-grouped\n${DATASET_HELP}`);
   const opts = kind === "emoji-screening" ? { ...SCREENING_RECIPE, out: resolve(values.out ?? "data/emoji-screening") } : emojiOptions(values);
   const result = await buildEmojiDataset(opts);
   process.stdout.write(`${result.total} images in ${Object.keys(result.classes).length} classes at ${result.out}\n`);
   for (const [name, n] of Object.entries(result.classes)) process.stdout.write(`  ${name.padEnd(20)} ${n}\n`);
+  return EXIT.ok;
+}
+
+async function grouped(values: Record<string, string | boolean | undefined>): Promise<number> {
+  const extra = Object.keys(values).filter((k) => k !== "out" && values[k] !== undefined);
+  if (extra.length) throw new UsageError(`emoji-grouped takes only --out, not ${extra.map((k) => `--${k}`).join(", ")}`);
+  const r = await buildGroupedEmojiDataset(resolve((values.out as string | undefined) ?? "data/emoji-grouped"));
+  process.stdout.write(`${r.images} images of ${r.groups} lesions (emoji drawn by both google and twitter) in ${Object.keys(r.classes).length} classes at ${r.out}\n`);
+  process.stdout.write(`  ${GROUPED_LABELS}: image_id, dx (the class), lesion_id (the group), vendor; images in ${GROUPED_IMAGES}/\n`);
+  for (const [name, n] of Object.entries(r.classes)) process.stdout.write(`  ${name.padEnd(20)} ${n}\n`);
   return EXIT.ok;
 }
 

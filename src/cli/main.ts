@@ -53,7 +53,7 @@ usage:
   tlrun plan <pipeline.yaml> [--set ...] [--json]   list the stages and whether each is cached
   tlrun validate <pipeline.yaml> [--set ...]        check the file; exit 2 with located errors
   tlrun doctor [--json]                             backends, versions, weights
-  tlrun dataset emoji|emoji-screening [options]   build a dataset from the emoji packages (see --help)
+  tlrun dataset emoji|emoji-screening|emoji-grouped [options]   build a dataset from the emoji packages (see --help)
   tlrun models [NAME] [--freeze-at X] [--json]      architectures; one's layers, blocks, params
   tlrun predict <run-id | run folder | export> <image | folder | glob>... [--csv | --json] [--threshold T] [--top-k K]
                      [--batch-size B] [--runs-dir DIR] [--out FILE]   score images with a run's model

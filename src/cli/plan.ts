@@ -1,5 +1,5 @@
 import { loadPipeline } from "../executor/load";
-import { EXIT } from "../errors";
+import { EXIT, UsageError } from "../errors";
 import type { PipelineConfig } from "../config/types";
 import { classWarnings, imbalance, planCounts, type PlanCounts } from "../plan/class-counts";
 import { resolve, type Plan, type PlannedStage } from "../plan/resolve";
@@ -12,6 +12,8 @@ import { stackedDropout } from "../training/head";
 import { runsDirOf } from "../plan/paths";
 import { scratchEstimate, type ScratchEstimate } from "../plan/scratch-size";
 import type { LoadedConfig } from "../config/types";
+import { groupLines, leaksByOption, splitSourceLine } from "./plan-groups";
+import { isGrouped } from "../data/group-of";
 
 /**
  * Where the run records go: runtime.runs_dir is relative to the working directory, not the
@@ -56,7 +58,9 @@ function status(s: PlannedStage, plan: Plan): string {
 /** The class counts as `tlrun plan --json` prints them: per split and class, and the imbalance warning. */
 function countsJson(counts: PlanCounts, config: PipelineConfig): Record<string, unknown> {
   const warnings = classWarnings(counts, config);
-  const known = counts.known ? { class_counts: counts.counts, imbalance_ratio: imbalance(counts)?.ratio ?? null } : { class_counts: null, class_counts_note: counts.note };
+  const known = counts.known
+    ? { split_source: splitSourceLine(counts, config).replace(/^split: /, ""), class_counts: counts.counts, imbalance_ratio: imbalance(counts)?.ratio ?? null, ...(counts.groups ? { groups: counts.groups } : {}) }
+    : { class_counts: null, class_counts_note: counts.note };
   return { ...known, ...(warnings.length ? { warnings } : {}) };
 }
 
@@ -68,11 +72,15 @@ function formatCounts(counts: PlanCounts, config: PipelineConfig): string {
   const width = Math.max(5, ...counts.classes.map((c) => c.length));
   const row = (name: string, cells: Array<number | string>): string => `    ${name.padEnd(width)} ${cells.map((n) => String(n).padStart(6)).join("")}`;
   const total = (s: (typeof splits)[number]): number => Object.values(counts.counts[s]).reduce((a, b) => a + b, 0);
+  const groups = counts.groups;
   const lines = [
+    `  ${splitSourceLine(counts, config)}`,
     "  class counts (from the file names; prepare also drops images it cannot decode):",
     row("class", [...splits]),
     ...counts.classes.map((c) => row(c, splits.map((s) => counts.counts[s][c] ?? 0))),
     row("total", splits.map(total)),
+    ...(groups ? [row("groups", splits.map((s) => groups.groups[s]))] : []),
+    ...groupLines(counts, isGrouped(config.data.split)),
     ...warnings,
   ];
   return lines.join("\n") + "\n";
@@ -109,20 +117,26 @@ function formatPlan(plan: Plan): string {
   return lines.join("\n") + "\n";
 }
 
-export const PLAN_USAGE = `tlrun plan <pipeline.yaml> [--set path=value]... [--force] [--json]
+export const PLAN_USAGE = `tlrun plan <pipeline.yaml> [--set path=value]... [--force] [--leaks-by <column> | --leaks-pattern <regex>] [--json]
   list the stages in run order and whether each is cached, with its cache key, the cache's size,
   the class counts per split (from the file names) and, for a sweep: block, the trials
     --set path=value   override a config value (repeatable), as for tlrun run
     --force            show the plan of a forced run (every stage runs)
+    --leaks-by <column>, --leaks-pattern <regex>
+                       count the test images whose group (a labels-file column, or a regex as
+                       data.split.group_pattern) also has an image in train, for a split that
+                       does not group (with group_by or group_pattern set, plan counts it anyway)
     --json             the plan as one JSON object on stdout`;
 
 /** `tlrun plan <file>`: the stages in run order and whether each will hit the cache. */
 export async function planCommand(argv: string[]): Promise<number> {
-  const { values, positionals } = parse(argv, { ...SET_OPTION, ...JSON_OPTION, force: { type: "boolean" } }, 1, PLAN_USAGE);
+  const { values, positionals } = parse(argv, { ...SET_OPTION, ...JSON_OPTION, force: { type: "boolean" }, "leaks-by": { type: "string" }, "leaks-pattern": { type: "string" } }, 1, PLAN_USAGE);
   const loaded = loadPipeline(positionals[0]!, { overrides: values.set ?? [] });
   const plan = resolve(loaded, undefined, { force: values.force });
   const sweep = loaded.config.sweep ? planSweep(loaded, values.set ?? []) : undefined;
-  const counts = planCounts(loaded);
+  const leaksBy = leaksByOption(values);
+  const counts = planCounts(loaded, leaksBy);
+  if (leaksBy && !counts.known) throw new UsageError(`cannot count the leak: ${counts.note.replace(/^class counts unknown: /, "")}`);
   const cache = cacheUse(plan);
   const scratch = scratchEstimate(loaded, plan, counts);
   if (values.json) {

@@ -4,6 +4,7 @@ import type { LayerRef, LoadedConfig, PhaseConfig, PipelineConfig, Preprocessing
 import type { Where } from "./load-yaml";
 import { checkClassOptions, locateIn } from "./class-rules";
 import { checkRunName } from "./run-name";
+import { checkGroupSource } from "./group-rules";
 
 /** What a rule found: the config path to point at and a plain message. */
 export interface Finding {
@@ -104,6 +105,7 @@ export const RULES: readonly Rule[] = [
         : [{ path: "evaluate.split", message: `evaluate.split is ${c.evaluate.split}, but data.split.${c.evaluate.split} is 0`, hint: `give data.split.${c.evaluate.split} a share above 0, or evaluate the other split` }],
   },
   { name: "run-name-placeholders", check: checkRunName },
+  { name: "one-group-source", check: checkGroupSource },
 ];
 
 /** Pass 2: runs every rule on a schema-valid config and locates what they find. */
@@ -129,7 +131,7 @@ export function checkAgainstDataset(loaded: LoadedConfig, classNames: string[], 
   data.exclude_classes.forEach((name, i) => {
     if (classNames.includes(name)) return;
     const hint = didYouMean(name, classNames) || `classes found: ${classNames.join(", ") || "none"}`;
-    problems.push({ location: locateIn(loaded, `data.exclude_classes.${i}`), message: `data.exclude_classes lists '${name}', which is not a class folder in ${data.dir}`, hint });
+    problems.push({ location: locateIn(loaded, `data.exclude_classes.${i}`), message: `data.exclude_classes lists '${name}', which is not a class ${data.labels ? `in ${data.labels}` : `folder in ${data.dir}`}`, hint });
   });
   const empty = contents ? classNames.filter((c) => !contents.withImages.includes(c) && !data.exclude_classes.includes(c)) : [];
   const kept = classNames.filter((c) => !data.exclude_classes.includes(c) && !empty.includes(c));

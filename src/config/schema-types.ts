@@ -72,7 +72,67 @@ export interface SplitConfig {
    * @default true
    */
   stratify: boolean;
+  /**
+   * A regular expression that finds each image's group (a patient, a lesion) in its file name, so
+   * that all images of a group land in the same split and none leaks from train into test. The
+   * first capture group is the group (the whole match when there is none): `^(\d+)_` makes
+   * ChestX-ray14's `00000013_005.png` patient 13. Searched in the file's name, or in its path
+   * relative to `dir` when the pattern contains a `/` (e.g. `^[^/]+/(p\d+)/` for a folder per
+   * patient). Every image must match. Set this or `group_by`, not both. Empty (the default): images
+   * are split one by one.
+   * @default ""
+   */
+  group_pattern: string;
+  /**
+   * A column of the labels file (`data.labels`) that names each image's group (a lesion id, a
+   * patient id), so that all images of a group land in the same split. Every row must give one. Set
+   * this or `group_pattern`, not both. Empty (the default): no grouping.
+   * @default ""
+   */
+  group_by: string;
 }
+
+/**
+ * Which columns of `labels` hold what. Name the image with `path` (a column holding a path relative
+ * to `dir`) or with `path_template` (built from columns, for tables that hold an id without its
+ * folder or extension); not both.
+ */
+export interface LabelColumns {
+  /**
+   * Column holding each image's path relative to `dir`, with `/` between folders (e.g.
+   * `images/ISIC_0027419.jpg`). Empty when `path_template` is used.
+   * @default ""
+   */
+  path: string;
+  /**
+   * Each image's path relative to `dir`, built from columns: every `{name}` is replaced by that
+   * column's value (HAM10000: `"{image_id}.jpg"`). Write `{{` and `}}` for literal braces. Empty
+   * when `path` is used.
+   * @default ""
+   */
+  path_template: string;
+  /**
+   * Column holding the class; needed with `labels`. Its distinct values are the classes, sorted as
+   * class folder names are.
+   * @default ""
+   */
+  label: string;
+  /**
+   * Column holding an official split: `train`, `val` (or `validation`) or `test`, case-insensitive;
+   * every row must have one. When named, it wins over `data.split`'s ratios. Empty (the default)
+   * for the seeded split.
+   * @default ""
+   */
+  split: string;
+}
+
+/**
+ * What to do with a row of `labels` whose image file is not there: `error` (default) stops before
+ * any stage runs and lists the rows; `skip` leaves them out, and prepare lists them with the run's
+ * skipped files. Defaults to `error` because a table that names missing files usually points at the
+ * wrong `dir` or `path_template`.
+ */
+export type MissingFilePolicy = "error" | "skip";
 
 /** Where the images are and how to read them. */
 export interface DataConfig {
@@ -81,6 +141,32 @@ export interface DataConfig {
    * class subfolders. Relative to the YAML file.
    */
   dir: string;
+  /**
+   * A table of labels instead of class folders (empty, the default: class folders): a `.csv`,
+   * `.tsv` or `.jsonl` file (one JSON object per line), relative to the YAML file like `dir`. Each
+   * row names one image (relative to `dir`) and its label, with `columns` saying which column is
+   * which; other columns (a lesion or patient id) are kept with the image. The shape HAM10000, the
+   * ISIC challenges and ChestX-ray14 ship in. Every row is checked before any stage runs: a file
+   * that is not there, an empty label, an unknown split or a file listed twice is an error at its
+   * line.
+   * @default ""
+   */
+  labels: string;
+  /**
+   * Which columns of `labels` hold what. Name the image with `path` (a column holding a path
+   * relative to `dir`) or with `path_template` (built from columns, for tables that hold an id
+   * without its folder or extension); not both.
+   * @default {}
+   */
+  columns: LabelColumns;
+  /**
+   * What to do with a row of `labels` whose image file is not there: `error` (default) stops before
+   * any stage runs and lists the rows; `skip` leaves them out, and prepare lists them with the
+   * run's skipped files. Defaults to `error` because a table that names missing files usually
+   * points at the wrong `dir` or `path_template`.
+   * @default "error"
+   */
+  on_missing: MissingFilePolicy;
   /**
    * Ratios used to split the images when `dir` is not already split into train/val/test folders.
    * They must sum to 1.
@@ -138,11 +224,15 @@ export interface DataConfig {
    * A dataset tlrun can build from an installed npm package: `emoji-google` or `emoji-twitter`
    * (emoji images from emoji-datasource-*, one class per emoji category), or `emoji-screening` (a
    * two-class, 1:5 imbalanced set shaped like a screening task: the `animals-nature` emoji against
-   * five times as many `other` emoji, grayscale 512 px JPEGs). When set and `dir` does not exist
-   * yet, the dataset stage builds it into `dir` first. Empty means `dir` holds your own images.
+   * five times as many `other` emoji, grayscale 512 px JPEGs). Or `emoji-grouped`, shaped like
+   * HAM10000: `images/` and a `labels.csv` (image_id, dx, lesion_id, vendor) in which the Google
+   * and Twitter drawings of one emoji share a lesion_id; read it with `labels: <dir>/labels.csv`
+   * and `columns: { path_template: "images/{image_id}.png", label: dx }`. When set and `dir` does
+   * not exist yet, the dataset stage builds it into `dir` first. Empty means `dir` holds your own
+   * images.
    * @default ""
    */
-  builtin: "" | "emoji-google" | "emoji-twitter" | "emoji-screening";
+  builtin: "" | "emoji-google" | "emoji-twitter" | "emoji-screening" | "emoji-grouped";
   /**
    * Class folder names to leave out.
    * @default []

@@ -4,8 +4,10 @@ import { sha256, hashRecord } from "../util/hash";
 import { deriveSeed } from "../util/rng";
 import { probeBuffer } from "./decode";
 import { mapLimit } from "./pool";
-import type { ScanResult, Split } from "./scan";
+import { splitsGiven, type ScanResult, type Split } from "./scan";
 import { assignSplits, type SplitRatios } from "./split";
+import { assignGroupSplits } from "./group-split";
+import { groupsOf, isGrouped, missingGroupsMessage, type GroupSettings } from "./group-of";
 
 export const SPLITS: readonly Split[] = ["train", "val", "test"];
 
@@ -18,6 +20,8 @@ export interface ManifestItem {
   sha256: string;
   width: number;
   height: number;
+  /** The group (patient, lesion) when data.split groups images; absent otherwise, so older manifests read the same. */
+  group?: string;
 }
 
 /** The prepare stage's output: which images exist, which split each belongs to, and what was left out. */
@@ -64,16 +68,30 @@ export async function buildManifest(scan: ScanResult, opts: ManifestOptions): Pr
     return has;
   });
   const labelOf = new Map(classes.map((c, i) => [c, i]));
-  const items: ManifestItem[] = good.map(({ item, hash, probe }) => ({
+  const groups = groupsOrThrow(good.map((c) => c.item), opts.split);
+  const items: ManifestItem[] = good.map(({ item, hash, probe }, k) => ({
     rel: item.rel,
     label: labelOf.get(item.label)!,
     split: item.split ?? "train",
     sha256: hash,
     width: probe.ok ? probe.width : 0,
     height: probe.ok ? probe.height : 0,
+    ...(groups ? { group: groups[k]! } : {}),
   }));
-  placeSplits(items, scan.layout, classes, opts.seed, opts.split);
+  placeSplits(items, splitsGiven(scan), classes, opts.seed, opts.split);
   return { version: 1, classes, items, bad, skipped, counts: countSplits(classes, items) };
+}
+
+/**
+ * Each item's group when data.split groups images (undefined otherwise). An image without a group
+ * stops prepare: leaving it out, or making it a group of its own, would hide the mistake that
+ * `validate` reports first (executor/load.ts:checkData).
+ */
+export function groupsOrThrow(items: ReadonlyArray<{ rel: string; columns?: Readonly<Record<string, string>> }>, settings: GroupSettings): string[] | undefined {
+  if (!isGrouped(settings)) return undefined;
+  const { groups, missing } = groupsOf(items, settings);
+  if (missing.length) throw new TlrunError(`${missingGroupsMessage(settings, missing, items.length)}\n  hint: every image needs a group; fix the pattern or the labels file`);
+  return groups as string[];
 }
 
 /** Read one image, hash it and probe its header. */
@@ -89,13 +107,17 @@ export function manifestHash(m: Manifest): string {
 }
 
 /**
- * Sort items by path and, for a folder of class subfolders, assign the seeded split: a pure
- * function of the paths, labels and seed. A presplit layout keeps the split of its folders.
- * Shared by prepare and by `tlrun plan`'s class counts, which must agree.
+ * Sort items by path and, unless the dataset gave each item its split (split folders, a labels
+ * table's split column: `given`), assign the seeded split: a pure function of the paths, labels
+ * and seed, and of the groups when data.split names them (each group whole in one split,
+ * group-split.ts). Shared by prepare and by `tlrun plan`'s class counts, which must agree.
  */
-export function placeSplits<T extends { rel: string; label: number; split: Split }>(items: T[], layout: ScanResult["layout"], classes: string[], seed: number, ratios: SplitRatios): void {
+export function placeSplits<T extends { rel: string; label: number; split: Split; group?: string }>(items: T[], given: boolean, classes: string[], seed: number, ratios: SplitRatios): void {
   items.sort((a, b) => (a.rel < b.rel ? -1 : a.rel > b.rel ? 1 : 0));
-  if (layout === "classes") assignSplits(items, ratios, deriveSeed(seed, "split"), classes);
+  if (given) return;
+  if (!isGrouped(ratios)) return assignSplits(items, ratios, deriveSeed(seed, "split"), classes);
+  if (items.some((i) => i.group === undefined)) throw new Error("internal: a grouped split needs every item's group");
+  assignGroupSplits(items as Array<T & { group: string }>, ratios, deriveSeed(seed, "group-split"), classes);
 }
 
 /** Images per split and class name. */

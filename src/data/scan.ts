@@ -10,10 +10,16 @@ export interface ScanItem {
   abs: string;
   label: string;
   split?: Split;
+  /** A labels table's other columns for this image (a lesion or patient id), as written. */
+  columns?: Readonly<Record<string, string>>;
 }
 
+/**
+ * The images of a dataset, whatever its layout: class subfolders, train/val/test folders of class
+ * subfolders ("presplit"), or a labels file naming each image ("table", `data/scan-table.ts`).
+ */
 export interface ScanResult {
-  layout: "classes" | "presplit";
+  layout: "classes" | "presplit" | "table";
   classes: string[];
   items: ScanItem[];
   skipped: Array<{ rel: string; reason: string }>;
@@ -21,7 +27,7 @@ export interface ScanResult {
 
 /** Extensions sharp can decode. BMP is listed apart: it is common, but libvips cannot read it. */
 export const IMAGE_EXTENSIONS = new Set([".png", ".jpg", ".jpeg", ".webp", ".gif", ".tif", ".tiff", ".avif"]);
-const SPLIT_DIRS: Record<string, Split> = { train: "train", val: "val", validation: "val", test: "test" };
+export const SPLIT_DIRS: Readonly<Record<string, Split>> = { train: "train", val: "val", validation: "val", test: "test" };
 
 interface Walk {
   root: string;
@@ -90,8 +96,16 @@ export function classFolders(dir: string): string[] {
   return readdirSync(root).filter((n) => !n.startsWith(".") && statSync(join(root, n)).isDirectory()).sort();
 }
 
-const EXCLUDED = "excluded by data.exclude_classes";
-const cmp = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
+/**
+ * Whether the scan fixed each image's split (split folders, or a labels table's split column);
+ * otherwise prepare draws the seeded split.
+ */
+export function splitsGiven(scan: Pick<ScanResult, "layout" | "items">): boolean {
+  return scan.layout === "presplit" || (scan.layout === "table" && scan.items.some((i) => i.split !== undefined));
+}
+
+export const EXCLUDED = "excluded by data.exclude_classes";
+export const cmp = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 const className = (rel: string): string => rel.replace(/\/$/, "").split("/").pop()!;
 
 function scanClasses(w: Walk, dir: string, prefix: string, classes: string[], exclude: string[], split: Split | undefined): void {

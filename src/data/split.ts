@@ -1,7 +1,9 @@
 import { Rng, deriveSeed } from "../util/rng";
 import type { Split } from "./scan";
+import type { GroupSettings } from "./group-of";
 
-export interface SplitRatios {
+/** `data.split`: the ratios and, when set, how images are grouped (`group-split.ts`). */
+export interface SplitRatios extends GroupSettings {
   train: number;
   val: number;
   test: number;

@@ -10,7 +10,9 @@ import { ARCHITECTURES } from "../models/zoo";
 import { functionalConfig } from "../models/topology";
 import { dataDirOf, scratchDirOf } from "../plan/paths";
 import { peekClasses } from "../data/peek";
+import { checkTable } from "../data/check-table";
 import { checkModelName, checkWeightsPath } from "../config/base-rules";
+import { checkGroups } from "./check-groups";
 
 /**
  * Checks that need more than the file: `base.cut`, `freeze.at` and the lr_multipliers ranges must
@@ -52,14 +54,21 @@ export function checkPipeline(loaded: LoadedConfig): Problem[] {
 
 /**
  * Checks against the data folder, before any stage runs: that it exists (unless a built-in
- * dataset creates it), holds images in at least two class folders, and suits `exclude_classes`
+ * dataset creates it), holds images in at least two class folders (or, with data.labels, that
+ * every row of the table is usable: data/check-table.ts), and suits `exclude_classes`
  * and the options that name classes (`train.class_weight`, the binary evaluate options). Reads
  * folder listings only. A built-in dataset not built yet is checked by prepare once it is there.
  */
 export function checkData(loaded: LoadedConfig): Problem[] {
   const c = loaded.config;
   const dir = dataDirOf(loaded);
-  if (existsSync(dir) && statSync(dir).isDirectory()) {
+  if (c.data.labels || Object.values(c.data.columns).some((v) => v)) {
+    if (existsSync(dir) && statSync(dir).isDirectory()) {
+      const problems = checkTable(loaded, dir);
+      return problems.length ? problems : checkGroups(loaded, dir);
+    }
+    if (c.data.builtin) return [];
+  } else if (existsSync(dir) && statSync(dir).isDirectory()) {
     const peek = peekClasses(dir);
     if (peek.mixed)
       return [{
@@ -67,7 +76,8 @@ export function checkData(loaded: LoadedConfig): Problem[] {
         message: `data.dir '${c.data.dir}' mixes split folders (${peek.mixed.splits.join(", ")}) with other folders (${peek.mixed.others.join(", ")})`,
         hint: "use either class subfolders only, or only train/, val/ and test/ folders that each hold class subfolders",
       }];
-    return checkAgainstDataset(loaded, peek.folders, peek);
+    const problems = checkAgainstDataset(loaded, peek.folders, peek);
+    return problems.length ? problems : checkGroups(loaded, dir);
   }
   if (c.data.builtin) return [];
   const what = existsSync(dir) ? "is a file, not a folder" : "does not exist";

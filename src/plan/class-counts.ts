@@ -1,8 +1,10 @@
 import { existsSync } from "node:fs";
 import type { LoadedConfig, PipelineConfig } from "../config/types";
+import { scanImages } from "../data/scan-images";
 import { splitCounts, type SplitCounts } from "../data/split-counts";
 import { TlrunError } from "../errors";
 import { dataDirOf } from "./paths";
+import type { GroupSettings } from "../data/group-of";
 
 /** Above this largest/smallest ratio of train images per class, `tlrun plan` warns when nothing corrects for it. */
 export const IMBALANCE_RATIO = 3;
@@ -11,15 +13,16 @@ export const IMBALANCE_RATIO = 3;
 export type PlanCounts = ({ known: true } & SplitCounts) | { known: false; note: string };
 
 /**
- * Class counts per split for `tlrun plan`, from the data folder's file list and the seed: no
+ * Class counts per split for `tlrun plan`, from the data folder's file list (or labels table) and the seed: no
  * image is decoded. Absent while the folder is (a built-in dataset is built by the dataset stage).
+ * `leaksBy` names groups to count the leak of an ungrouped split by (`tlrun plan --leaks-by`).
  */
-export function planCounts(loaded: LoadedConfig): PlanCounts {
+export function planCounts(loaded: LoadedConfig, leaksBy?: GroupSettings): PlanCounts {
   const dir = dataDirOf(loaded);
   const { data, seed } = loaded.config;
   if (!existsSync(dir)) return { known: false, note: data.builtin ? `class counts come after the dataset stage builds ${data.builtin} into ${dir}` : `class counts unknown: ${dir} does not exist` };
   try {
-    return { known: true, ...splitCounts(dir, { excludeClasses: data.exclude_classes, seed, split: data.split }) };
+    return { known: true, ...splitCounts(scanImages(loaded, dir), { seed, split: data.split, ...(leaksBy ? { leaksBy } : {}) }) };
   } catch (err) {
     if (err instanceof TlrunError) return { known: false, note: `class counts unknown: ${err.message.split("\n")[0]!}` };
     throw err;

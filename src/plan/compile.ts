@@ -57,12 +57,26 @@ function balance(c: PipelineConfig): Record<string, unknown> {
 }
 
 /**
+ * How prepare reads a labels table, for its key; nothing for class folders, so that their keys
+ * stay what they were. The table's content enters through the dataset stage's digest (sources.ts).
+ */
+function table(data: PipelineConfig["data"]): Record<string, unknown> {
+  return !data.labels ? {} : { labels: data.labels, columns: data.columns, on_missing: data.on_missing };
+}
+
+/**
  * Until 2026-12-05 sgd trained at its first rate whatever the phase's learning rate said
  * (training/optimizer.ts). Entries trained with sgd before the fix must not be reused; the marker
  * renews their keys without touching the keys of adam and rmsprop runs.
  */
 function sgdRate(phase: { optimizer: string }): Record<string, unknown> {
   return phase.optimizer === "sgd" ? { sgd_rate: 2 } : {};
+}
+
+/** data.split without the group settings while they are empty, so that ungrouped keys stay what they were. */
+function splitParams(split: PipelineConfig["data"]["split"]): Record<string, unknown> {
+  const { group_by, group_pattern, ...ratios } = split;
+  return { ...ratios, ...(group_by ? { group_by } : {}), ...(group_pattern ? { group_pattern } : {}) };
 }
 
 function stageNodes(c: PipelineConfig): StageNode[] {
@@ -74,7 +88,7 @@ function stageNodes(c: PipelineConfig): StageNode[] {
     {
       name: "prepare",
       deps: ["dataset"],
-      params: { seed, split: data.split, on_bad_image: data.on_bad_image, max_pixels: data.max_pixels, exclude_classes: data.exclude_classes },
+      params: { seed, split: splitParams(data.split), on_bad_image: data.on_bad_image, max_pixels: data.max_pixels, exclude_classes: data.exclude_classes, ...table(data) },
     },
     {
       name: "extract",

@@ -1,9 +1,10 @@
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { datasetFingerprint } from "../cache/fingerprint";
 import type { LoadedConfig } from "../config/types";
 import { baseShape, describeBase, type BaseDescription } from "../models/source";
 import { resolveCut } from "../models/layers";
-import { hashRecord } from "../util/hash";
+import { hashRecord, sha256 } from "../util/hash";
+import { labelsFileOf } from "../data/scan-images";
 import { dataDirOf } from "./paths";
 
 /** Where a source stage (dataset, weights) stands: ready with the identity of its output, or to run. */
@@ -21,10 +22,16 @@ export interface SourceStatus {
   download?: BaseDescription["download"];
 }
 
-/** The data folder: present (fingerprinted by paths, sizes and mtimes), or a built-in dataset to build. */
+/**
+ * The data folder: present (fingerprinted by paths, sizes and mtimes, and by the content of its
+ * labels table, which may live elsewhere and whose edits must reach prepare's key even when size
+ * and mtime do not change), or a built-in dataset to build.
+ */
 export function datasetStatus(loaded: LoadedConfig): SourceStatus {
   const dir = dataDirOf(loaded);
   const builtin = loaded.config.data.builtin;
+  const labels = labelsFileOf(loaded);
+  if (existsSync(dir) && labels && existsSync(labels)) return { ready: true, digest: hashRecord({ dir: datasetFingerprint(dir), labels: sha256(readFileSync(labels)) }), note: `${dir}, labels from ${labels}` };
   if (existsSync(dir)) return { ready: true, digest: datasetFingerprint(dir), note: dir };
   if (builtin) return { ready: false, buildable: true, note: `builds the ${builtin} dataset into ${dir}` };
   return { ready: false, note: `${dir} does not exist` };

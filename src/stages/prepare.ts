@@ -1,8 +1,12 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { buildManifest, manifestHash, type Manifest } from "../data/manifest";
-import { classFolders, scanDataset } from "../data/scan";
+import { classFolders } from "../data/scan";
+import { scanImages } from "../data/scan-images";
+import { checkTable } from "../data/check-table";
 import { writeFileAtomic } from "../util/atomic";
+import { groupCounts, groupingName, type GroupCounts } from "../data/group-counts";
+import { isGrouped, type GroupSettings } from "../data/group-of";
 import { Eta } from "../util/progress";
 import { checkAgainstDataset } from "../config";
 import { ConfigError } from "../errors";
@@ -21,6 +25,12 @@ function hashingLine(files: number, total: number, eta: Eta): string {
   return [`hashing and checking ${files}/${total} images`, ...eta.parts("files/s", bytes)].join(", ");
 }
 
+/** With a grouped split: groups per split and the leak count, for the run's record (summary.json). */
+function groupInfo(manifest: Manifest, split: GroupSettings): GroupCounts | undefined {
+  if (!isGrouped(split)) return undefined;
+  return groupCounts(manifest.items as Array<Manifest["items"][number] & { group: string }>, manifest.classes, groupingName(split));
+}
+
 /** prepare: scan the images, hash them, split them, and report class counts and bad images. */
 export const prepare: Stage = {
   name: "prepare",
@@ -28,9 +38,12 @@ export const prepare: Stage = {
   async run(ctx) {
     const { data, seed } = ctx.config;
     ctx.note(`scanning ${ctx.dataDir}`);
-    const problems = checkAgainstDataset(ctx.loaded, classFolders(ctx.dataDir));
+    // Checked again here: validate could not see a labels table the dataset stage has just written.
+    const problems = data.labels ? checkTable(ctx.loaded, ctx.dataDir) : checkAgainstDataset(ctx.loaded, classFolders(ctx.dataDir));
     if (problems.length) throw new ConfigError(problems);
-    const scan = scanDataset(ctx.dataDir, { excludeClasses: data.exclude_classes });
+    const scan = scanImages(ctx.loaded, ctx.dataDir);
+    const missing = scan.skipped.filter((s) => s.reason.startsWith("not found (")).length;
+    if (missing) ctx.warn(`${missing} row${missing === 1 ? "" : "s"} of ${data.labels} name${missing === 1 ? "s" : ""} a file that is not there (skipped, data.on_missing: skip); the run's summary lists them`);
     const total = scan.items.length;
     ctx.note(`hashing and checking ${total} images`);
     // Hashing reads files at a steady pace from its first one (no graph to build, no workers to
@@ -47,6 +60,8 @@ export const prepare: Stage = {
       },
     });
     for (const b of manifest.bad) ctx.warn(`bad image ${b.rel}: ${b.reason} (skipped)`);
+    const groups = groupInfo(manifest, data.split);
+    if (groups) ctx.note(`${groups.groups.train} groups in train, ${groups.groups.val} in val, ${groups.groups.test} in test (${groups.by}); test images whose group is also in train: ${groups.leaked_test_images}`);
     writeFileAtomic(join(ctx.out, MANIFEST_FILE), JSON.stringify(manifest));
     const count = (s: "train" | "val" | "test"): number => Object.values(manifest.counts[s] ?? {}).reduce((a, b) => a + b, 0);
     return {
@@ -62,6 +77,7 @@ export const prepare: Stage = {
         skipped_files: manifest.skipped.length,
         bad: manifest.bad.slice(0, 50),
         skipped: manifest.skipped.slice(0, 50),
+        ...(groups ? { groups, leaked_test_images: groups.leaked_test_images } : {}),
       },
     };
   },

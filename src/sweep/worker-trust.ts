@@ -13,6 +13,7 @@ import type { LoadedConfig } from "../config/types";
 import { UsageError } from "../errors";
 import { architectureFor, embeddedModels } from "../models/source";
 import { dataDirOf, scratchDirOf } from "../plan/paths";
+import { labelsFileOf } from "../data/scan-images";
 import { JobRefused, parseJob } from "./job-spec";
 import { verify } from "./job-signature";
 import { toOverrides } from "./space";
@@ -66,17 +67,19 @@ export function requireWithin(what: string, path: string, roots: readonly string
 }
 
 /**
- * The config values that name files, each checked here: data.dir, base.model and base.weights by
+ * The config values that name files, each checked here: data.dir, data.labels, base.model and base.weights by
  * `configPaths`, runtime.runs_dir through the job's runsDir (a trial records there, whatever the
  * file says). A test compares this list with the schema's path fields, so a new one is not missed.
  */
-export const CHECKED_CONFIG_PATHS: readonly string[] = ["data.dir", "base.model", "base.weights", "runtime.runs_dir", "runtime.scratch_dir"];
+export const CHECKED_CONFIG_PATHS: readonly string[] = ["data.dir", "data.labels", "base.model", "base.weights", "runtime.runs_dir", "runtime.scratch_dir"];
 
 /** The paths a resolved config makes a trial read or write, besides the runs folder the job names. */
 export function configPaths(loaded: LoadedConfig): Array<[string, string]> {
   const { model, weights } = loaded.config.base;
   const url = (s: string): boolean => /^https?:\/\//i.test(s);
   const out: Array<[string, string]> = [["data folder (data.dir)", dataDirOf(loaded)]];
+  const labels = labelsFileOf(loaded);
+  if (labels) out.push(["labels file (data.labels)", labels]);
   if (!architectureFor(model, weights) && !embeddedModels.includes(model) && !url(model)) out.push(["base model (base.model)", resolve(loaded.baseDir, model)]);
   if (weights && weights !== "imagenet" && !url(weights)) out.push(["weights file (base.weights)", resolve(loaded.baseDir, weights)]);
   // fine-tune writes gigabytes there and sweeps it; empty means under the runs folder, checked already

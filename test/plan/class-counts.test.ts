@@ -27,7 +27,7 @@ test("the plan's class counts are the prepare stage's, from the file names alone
   const dir = screeningFolder(tempDir(t), 30, 7);
   const split = { train: 0.6, val: 0.2, test: 0.2, stratify: true };
   const manifest = await buildManifest(scanDataset(dir, { excludeClasses: [] }), { seed: 3, split, maxPixels: 1e8, onBadImage: "skip" });
-  const counts = splitCounts(dir, { excludeClasses: [], seed: 3, split });
+  const counts = splitCounts(scanDataset(dir, { excludeClasses: [] }), { seed: 3, split });
   assert.deepEqual(counts.counts, manifest.counts);
   assert.deepEqual(counts.classes, manifest.classes);
   assert.deepEqual(counts.counts.train, { Normal: 18, Tuberculosis: 5 });

@@ -11,8 +11,8 @@ export function defaultConfig(): PipelineConfig {
     name: "fixture",
     seed: 42,
     data: {
-      dir: "data", split: { train: 0.7, val: 0.15, test: 0.15, stratify: true }, color_mode: "rgb", interpolation: "bilinear",
-      preprocessing: "auto", preprocessing_override: false, on_bad_image: "skip", max_pixels: 50_000_000, exclude_classes: [], builtin: "",
+      dir: "data", split: { train: 0.7, val: 0.15, test: 0.15, stratify: true, group_pattern: "", group_by: "" }, color_mode: "rgb", interpolation: "bilinear",
+      preprocessing: "auto", preprocessing_override: false, on_bad_image: "skip", labels: "", columns: { path: "", path_template: "", label: "", split: "" }, on_missing: "error", max_pixels: 50_000_000, exclude_classes: [], builtin: "",
       sampling: "none",
     },
     base: { model: "mobilenet_v2", weights: "", cut: "", input_size: [224, 224] },

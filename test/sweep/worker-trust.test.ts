@@ -107,6 +107,7 @@ test("a job's config paths are checked after its --set overrides and assignment:
   assert.throws(() => checkTrialPaths(specIn(dir, { overrides: ["runtime.scratch_dir=/var/tmp/big"] }), root), refused(/scratch folder \(runtime\.scratch_dir\) \/var\/tmp\/big is outside/));
   checkTrialPaths(specIn(dir, { overrides: [`runtime.scratch_dir=${join(dir, "scratch")}`] }), root);
   assert.throws(() => checkTrialPaths(specIn(dir, { file: "/etc/passwd" }), root), refused(/pipeline file \/etc\/passwd is outside/));
+  assert.throws(() => checkTrialPaths(specIn(dir, { overrides: ["data.labels=/etc/passwd.csv", "data.columns.path=p", "data.columns.label=l"] }), root), refused(/labels file \(data\.labels\) \/etc\/passwd\.csv is outside/));
   assert.throws(() => checkTrialPaths(specIn(dir, { runsDir: "/tmp" }), root), refused(/runs folder \/tmp is outside/));
   assert.throws(() => checkTrialPaths(specIn(dir, { sweepDir: "/var/tmp/sweep" }), root), refused(/sweep folder/));
   // The signature is checked before any file the job names is read.
