@@ -1,6 +1,7 @@
 import * as tf from "@tensorflow/tfjs";
 import type { Split } from "../data/scan";
 import { CROSS_SPLITS } from "./hash-pairs";
+import { read } from "./neighbours";
 import type { DuplicateFinding } from "./types";
 
 /** Which values of each feature row the pair search compares. */
@@ -35,10 +36,9 @@ export function featurePairs(
       for (let q0 = 0; q0 < query.length; q0 += block) {
         const rows = query.slice(q0, q0 + block);
         const k = Math.min(topK, ref.length);
-        const [values, indices] = tf.tidy(() => {
-          const top = tf.topk(tf.matMul(normalised(view, rows), refT), k);
-          return [top.values.dataSync(), top.indices.dataSync()] as const;
-        });
+        const top = tf.tidy(() => tf.topk(tf.matMul(normalised(view, rows), refT), k));
+        const values = read(top.values);
+        const indices = read(top.indices);
         for (let r = 0; r < rows.length; r++) {
           for (let c = 0; c < k; c++) {
             const cos = values[r * k + c]!;

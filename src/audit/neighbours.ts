@@ -25,10 +25,10 @@ export function nearestNeighbours(unit: Float32Array, d: number, k: number, opts
     const block = Math.max(16, Math.floor((opts.blockValues ?? 1 << 24) / n));
     for (let r0 = 0; r0 < n; r0 += block) {
       const rows = Math.min(block, n - r0);
-      const [values, idx] = tf.tidy(() => {
-        const top = tf.topk(all.slice([r0, 0], [rows, d]).matMul(allT), kk + 1);
-        return [top.values.dataSync(), top.indices.dataSync()] as const;
-      });
+      // tidy returns the tensors, not their data: it walks what it returns, value by value
+      const top = tf.tidy(() => tf.topk(all.slice([r0, 0], [rows, d]).matMul(allT), kk + 1));
+      const values = read(top.values);
+      const idx = read(top.indices);
       for (let r = 0; r < rows; r++) {
         const self = r0 + r;
         let c = 0;
@@ -54,9 +54,18 @@ export function nearestNeighbours(unit: Float32Array, d: number, k: number, opts
  */
 export function project(unit: Float32Array, d: number, to: number, seed: number): Float32Array {
   const n = Math.floor(unit.length / d);
-  return tf.tidy(() => {
+  return read(tf.tidy((): tf.Tensor => {
     const r = tf.randomNormal([d, to], 0, 1, "float32", seed);
     const p = tf.tensor2d(unit, [n, d]).matMul(r);
-    return p.div(p.norm("euclidean", 1, true).maximum(1e-12)).dataSync() as Float32Array;
-  });
+    return p.div(p.norm("euclidean", 1, true).maximum(1e-12));
+  })) as Float32Array;
+}
+
+/** A tensor's values, the tensor then released. */
+export function read<T extends tf.Tensor>(t: T): Float32Array | Int32Array {
+  try {
+    return t.dataSync() as Float32Array | Int32Array;
+  } finally {
+    t.dispose();
+  }
 }

@@ -1,5 +1,6 @@
 import * as tf from "@tensorflow/tfjs";
 import { Rng } from "../util/rng";
+import { read } from "./neighbours";
 
 /** How the linear probe is fitted; see docs/audit.md for why these values. */
 export interface ProbeOptions {
@@ -62,7 +63,7 @@ export function fitAndPredict(
         optimizer.minimize(() => tf.losses.softmaxCrossEntropy(yb, xb.matMul(w).add(b)).add(w.square().sum().mul(opts.l2 / 2)) as tf.Scalar, false, [w, b]);
       });
     }
-    return tf.tidy(() => tf.softmax(tf.tensor2d(rows(held), [held.length, d]).matMul(w).add(b)).dataSync() as Float32Array);
+    return read(tf.tidy(() => tf.softmax(tf.tensor2d(rows(held), [held.length, d]).matMul(w).add(b)))) as Float32Array;
   } finally {
     tf.dispose([xt, yt, w, b]);
     optimizer.dispose();
