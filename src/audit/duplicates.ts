@@ -1,0 +1,72 @@
+import type { Split } from "../data/scan";
+import { exactDuplicates } from "./exact-duplicates";
+import { featurePairs, type FeatureView } from "./feature-pairs";
+import { hashPairs } from "./hash-pairs";
+import { unitRows } from "./standardise";
+import type { DuplicateFinding, ImageSignature } from "./types";
+
+/** The duplicate finders' thresholds; docs/audit.md gives the measurements behind the defaults. */
+export interface DuplicateThresholds {
+  /** Largest perceptual-hash Hamming distance (of 64 bits) that still counts as the same picture. */
+  phashMaxDistance: number;
+  /** A pair up to this distance counts when its feature cosine is at least `confirmMinCosine` (a crop moves the hash more than a re-encode does). */
+  phashConfirmDistance: number;
+  confirmMinCosine: number;
+  /** A hash pair whose 4×4 colour thumbnails differ by more than this mean (levels of 255) is two pictures with one layout, not one picture. */
+  colourMaxDistance: number;
+  /** Feature cosine that counts alone, whatever the hash says (≥ 1 turns that search off). */
+  featureMinCosine: number;
+}
+
+export const DUPLICATE_DEFAULTS: DuplicateThresholds = { phashMaxDistance: 10, phashConfirmDistance: 18, confirmMinCosine: 0.9, colourMaxDistance: 12, featureMinCosine: 1 };
+
+/**
+ * Exact duplicates anywhere, then near duplicates across splits by hash (alone when close, with
+ * the feature cosine when a little further), then by features alone when that search is on. A pair found by several signals is reported once, by the most certain
+ * (pixels, then hash, then features); sorted by pair.
+ */
+export function findDuplicates(
+  items: ReadonlyArray<{ split: Split }>, signatures: readonly ImageSignature[], features: FeatureView, t: DuplicateThresholds,
+): { findings: DuplicateFinding[]; seconds: Record<string, number> } {
+  const seconds: Record<string, number> = {};
+  const timed = <T>(name: string, fn: () => T): T => {
+    const t0 = performance.now();
+    try {
+      return fn();
+    } finally {
+      seconds[name] = (performance.now() - t0) / 1000;
+    }
+  };
+  const found = new Map<string, DuplicateFinding>();
+  const add = (list: DuplicateFinding[]): void => {
+    for (const f of list) if (!found.has(`${f.a},${f.b}`)) found.set(`${f.a},${f.b}`, f);
+  };
+  add(timed("exact_duplicates", () => exactDuplicates(items, signatures)));
+  const unit = timed("feature_norms", () => unitRows(features));
+  const accept = (a: number, b: number): DuplicateFinding | undefined => {
+    const cos = dot(unit, features.cols, a, b);
+    return cos >= t.confirmMinCosine ? { a, b, kind: "near", similarity: Math.min(1, cos), signal: "features" } : undefined;
+  };
+  const colours = signatures.map((s) => (s.colour ? Buffer.from(s.colour, "hex") : undefined));
+  const keep = (a: number, b: number): boolean => {
+    const [x, y] = [colours[a], colours[b]];
+    return !x || !y || colourGap(x, y) <= t.colourMaxDistance;
+  };
+  add(timed("phash_pairs", () => hashPairs(items, signatures, t.phashMaxDistance, { distance: t.phashConfirmDistance, accept }, keep)));
+  if (t.featureMinCosine < 1) add(timed("feature_pairs", () => featurePairs(items, features, t.featureMinCosine)));
+  return { findings: [...found.values()].sort((x, y) => x.a - y.a || x.b - y.b), seconds };
+}
+
+function dot(unit: Float32Array, cols: number, a: number, b: number): number {
+  let s = 0;
+  for (let c = 0, i = a * cols, j = b * cols; c < cols; c++, i++, j++) s += unit[i]! * unit[j]!;
+  return s;
+}
+
+/** Mean absolute difference of two colour thumbnails (levels). */
+function colourGap(x: Uint8Array, y: Uint8Array): number {
+  if (x.length !== y.length) return Infinity;
+  let s = 0;
+  for (let i = 0; i < x.length; i++) s += Math.abs(x[i]! - y[i]!);
+  return s / Math.max(1, x.length);
+}
