@@ -23,7 +23,7 @@ function pairsHtml(dir: string, r: AuditRecord): string {
   const cards = r.duplicates.slice(0, REPORT_TOP).map((d) => {
     const cross = d.splits[0] !== d.splits[1];
     return `<div class="pair"><div class="imgs">${thumb(dir, r, d.paths[0])}${thumb(dir, r, d.paths[1])}</div><div class="cap">`
-      + `<span class="${cross ? "leak" : ""}">${h(d.splits[0])} ↔ ${h(d.splits[1])}${cross ? " (leak)" : ""}</span> · ${h(d.kind)} · similarity ${num(d.similarity)}<br>`
+      + `<span class="${cross ? "leak" : ""}">${h(d.splits[0])} ↔ ${h(d.splits[1])}${cross ? " (leak)" : ""}</span><br>${h(d.kind)}, similarity ${num(d.similarity)}<br>`
       + `<code>${h(d.paths[0])}</code><br><code>${h(d.paths[1])}</code></div></div>`;
   });
   return `<div class="pairs">${cards.join("")}</div>`;

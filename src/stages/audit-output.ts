@@ -25,6 +25,7 @@ export interface AuditRecord extends AuditJson {
 }
 
 export const AUDIT_JSON = "audit.json";
+const RANK: Record<Split, number> = { train: 0, val: 1, test: 2 };
 export const AUDIT_CSVS = ["duplicates.csv", "label_issues.csv", "outliers.csv", "dropped.csv"] as const;
 /** How many of each kind the report shows with thumbnails. */
 export const REPORT_TOP = 8;
@@ -37,7 +38,11 @@ export function auditRecord(m: Manifest, f: AuditFindings, dropped: DroppedImage
   const dups = [...f.duplicates].sort((x, y) =>
     Number(it[y.a]!.split !== it[y.b]!.split) - Number(it[x.a]!.split !== it[x.b]!.split) || Number(y.kind === "exact") - Number(x.kind === "exact") || y.similarity - x.similarity || x.a - y.a || x.b - y.b);
   return {
-    duplicates: dups.map((d) => ({ paths: [it[d.a]!.rel, it[d.b]!.rel], splits: [it[d.a]!.split, it[d.b]!.split], similarity: d.similarity, kind: d.kind })),
+    duplicates: dups.map((d) => {
+      // the earlier split first (train, val, test), so a leak reads "train ~ test"
+      const [x, y] = RANK[it[d.b]!.split] < RANK[it[d.a]!.split] ? [it[d.b]!, it[d.a]!] : [it[d.a]!, it[d.b]!];
+      return { paths: [x.rel, y.rel], splits: [x.split, y.split], similarity: d.similarity, kind: d.kind };
+    }),
     signals: dups.map((d) => d.signal),
     label_issues: f.labelIssues.map((l) => ({ path: it[l.index]!.rel, label: m.classes[l.label]!, suggested: m.classes[l.suggested]!, score: l.score })),
     outliers: f.outliers.map((o) => ({ path: it[o.index]!.rel, score: o.score })),
