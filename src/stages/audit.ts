@@ -42,7 +42,7 @@ export function pooledFeatures(dir: string): { features: Float32Array; dim: numb
 }
 
 /** Counts the terminal, the run record and the policies read from a cached entry's info. */
-function auditInfo(m: Manifest, r: Omit<AuditRecord, "thumbs">, dropped: DroppedImage[]): Record<string, unknown> {
+function auditInfo(m: Manifest, r: AuditRecord, dropped: DroppedImage[]): Record<string, unknown> {
   const twins = (held: "val" | "test"): number => {
     const seen = new Set<string>();
     for (const d of r.duplicates) {
@@ -94,8 +94,8 @@ export const audit: Stage = {
     const dropped = drop ? chooseDrops(manifest.items, findings.duplicates, drop) : [];
     const record = auditRecord(manifest, findings, dropped);
     writeAuditCsvs(ctx.out, record);
-    const thumbs = await writeThumbs(ctx.out, ctx.dataDir, shownPaths(record));
-    writeFileAtomic(join(ctx.out, AUDIT_JSON), JSON.stringify({ ...record, thumbs } satisfies AuditRecord));
+    await writeThumbs(ctx.out, ctx.dataDir, shownPaths(record));
+    writeFileAtomic(join(ctx.out, AUDIT_JSON), JSON.stringify(record satisfies AuditRecord));
     const kept = drop ? auditedManifest(manifest, dropped) : undefined;
     if (kept) writeFileAtomic(join(ctx.out, MANIFEST_FILE), JSON.stringify(kept));
     // with a drop policy the later stages' keys follow what was kept, not how it was found

@@ -35,11 +35,11 @@ test("a same-size flip in any cache file is warned about, recomputed, and the me
   const clean = await run(file);
   assert.equal(clean.status, "completed");
   const planned = tlrun(["plan", file], root);
-  assert.match(planned.stdout, /^cache: [\d.]+ MB in 6 entries \(runs\/\.cache\/\); this plan reuses 6 entries, [\d.]+ MB$/m);
+  assert.match(planned.stdout, /^cache: [\d.]+ MB in 7 entries \(runs\/\.cache\/\); this plan reuses 7 entries, [\d.]+ MB$/m);
   const pristine = join(root, "pristine");
   cpSync(cacheDir, pristine, { recursive: true });
   const entries = listEntries(pristine).map((e) => ({ stage: e.stage, key: e.key, files: [...Object.keys(e.meta!.files), "meta.json"] }));
-  assert.deepEqual(entries.map((e) => e.stage).sort(), ["evaluate", "extract", "fine-tune", "prepare", "train-head", "unfreeze"]);
+  assert.deepEqual(entries.map((e) => e.stage).sort(), ["audit", "evaluate", "extract", "fine-tune", "prepare", "train-head", "unfreeze"]);
   const restore = (): void => {
     rmSync(cacheDir, { recursive: true, force: true });
     cpSync(pristine, cacheDir, { recursive: true });
@@ -96,7 +96,7 @@ test("a same-size flip in any cache file is warned about, recomputed, and the me
     delete process.env.TLRUN_CACHE_SMALL_FILE_BYTES;
   }
   assert.equal(streamed.status, "completed");
-  assert.ok(streamed.warnings.some((w) => /^cache entry extract\/\w{12} is damaged \(plain\.f32: block 1 of 1 does not match its digest\), found while train-head read it; moved aside and recomputing extract$/.test(w)), JSON.stringify(streamed.warnings));
+  assert.ok(streamed.warnings.some((w) => /^cache entry extract\/\w{12} is damaged \(plain\.f32: block 1 of 1 does not match its digest\), found while audit read it; moved aside and recomputing extract$/.test(w)), JSON.stringify(streamed.warnings));
   assert.deepEqual(streamed.metrics, clean.metrics);
   assert.ok(readdirSync(join(cacheDir, "extract")).some((n) => n.includes(".damaged-")), "the damaged entry was moved aside, not deleted");
 
