@@ -8,7 +8,7 @@ import { h, none } from "./html-sections";
 export const AUDIT_CSS = `
 .pairs{display:flex;flex-wrap:wrap;gap:14px}.pair,.one{border:1px solid #d0d7de;border-radius:6px;padding:8px;font-size:12px;background:#fafbfc}
 .pair .imgs{display:flex;gap:6px}.pair img,.one img{width:112px;height:112px;object-fit:contain;background:#fff;border:1px solid #e1e4e8;display:block}
-.pair .cap,.one .cap{max-width:236px;margin-top:4px;word-break:break-all}.leak{color:#b42318;font-weight:bold}.one .cap{max-width:112px}
+.pair .cap,.one .cap{max-width:236px;margin-top:4px;overflow-wrap:anywhere}.leak{color:#b42318;font-weight:bold}.one{width:150px}.one img{margin:0 auto}
 `;
 
 /** A thumbnail from runs/<id>/audit/thumbs.json, inlined; an empty box when the run kept none. */
