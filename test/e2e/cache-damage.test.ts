@@ -96,14 +96,14 @@ test("a same-size flip in any cache file is warned about, recomputed, and the me
     delete process.env.TLRUN_CACHE_SMALL_FILE_BYTES;
   }
   assert.equal(streamed.status, "completed");
-  assert.ok(streamed.warnings.some((w) => /^cache entry extract\/\w{12} is damaged \(plain\.f32: block 1 of 1 does not match its digest\), found while audit read it; moved aside and recomputing extract$/.test(w)), JSON.stringify(streamed.warnings));
+  assert.ok(streamed.warnings.some((w) => /^cache entry extract\/\w{12} is damaged \(plain\.f32: block 1 of 1 does not match its digest\), found while train-head read it; moved aside and recomputing extract$/.test(w)), JSON.stringify(streamed.warnings));
   assert.deepEqual(streamed.metrics, clean.metrics);
   assert.ok(readdirSync(join(cacheDir, "extract")).some((n) => n.includes(".damaged-")), "the damaged entry was moved aside, not deleted");
 
   // tlrun cache: verify finds what the lookups skip, ls and gc see the runs
   const verified = tlrun(["cache", "verify"], root);
   assert.equal(verified.code, 0, verified.stdout + verified.stderr);
-  assert.match(verified.stdout, /verified 6 entries, .*: 6 ok, 0 damaged/);
+  assert.match(verified.stdout, /verified 7 entries, .*: 7 ok, 0 damaged/);
   flipMiddle(join(cacheDir, "extract", extract.key, "aug-1.f32"));
   const bad = tlrun(["cache", "verify", "--json"], root);
   assert.equal(bad.code, 1);
@@ -112,13 +112,13 @@ test("a same-size flip in any cache file is warned about, recomputed, and the me
   assert.equal(removed.code, 1);
   assert.match(removed.stdout, /damaged: extract\/\w{12} \(aug-1\.f32: .*\); moved aside to runs\/\.cache\/extract\/\w+\.damaged-/);
   const ls = tlrun(["cache", "ls", "--json"], root).json();
-  assert.equal(ls.totals.entries, 5);
+  assert.equal(ls.totals.entries, 6);
   assert.equal(ls.totals.damaged_aside, 2);
   const runIds = readdirSync(join(root, "runs")).filter((n) => !n.startsWith(".")).sort();
   for (const e of ls.entries) assert.ok(e.runs.length > 0 && e.runs.every((r: string) => runIds.includes(r)), JSON.stringify(e));
   const gc = tlrun(["cache", "gc"], root);
   assert.equal(gc.code, 0, gc.stderr);
-  assert.match(gc.stdout, /^freed [\d.]+ kB \(2 folders\); kept 5 entries/m);
+  assert.match(gc.stdout, /^freed [\d.]+ kB \(2 folders\); kept 6 entries/m);
   assert.ok(!readdirSync(join(cacheDir, "extract")).some((n) => n.includes(".damaged-")));
   const again = await run(file);
   assert.equal(cachedOf(again).extract, false, "the entry --remove moved aside is recomputed");
