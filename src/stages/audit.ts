@@ -1,6 +1,7 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { auditFindings, imageSignatures } from "../audit";
+import { auditFindings, imageSignatures, type AuditThresholds } from "../audit";
+import type { AuditThresholdsConfig } from "../config/types";
 import type { AuditFindings } from "../audit/types";
 import { FeatureFile } from "../cache/features";
 import { manifestHash, type Manifest } from "../data/manifest";
@@ -38,6 +39,15 @@ export function pooledFeatures(dir: string): { features: Float32Array; dim: numb
   } finally {
     file.close();
   }
+}
+
+/** The config's threshold overrides (snake_case, as YAML writes them) by the finders' names. */
+export function finderThresholds(t: AuditThresholdsConfig): Partial<AuditThresholds> {
+  const names: Record<keyof AuditThresholdsConfig, keyof AuditThresholds> = {
+    phash_max_distance: "phashMaxDistance", phash_confirm_distance: "phashConfirmDistance", confirm_min_cosine: "confirmMinCosine",
+    feature_min_cosine: "featureMinCosine", label_folds: "labelFolds", neighbours: "neighbours", outlier_min_score: "outlierMinScore",
+  };
+  return Object.fromEntries(Object.entries(t).map(([k, v]) => [names[k as keyof AuditThresholdsConfig], v]));
 }
 
 /** Counts the terminal, the run record and the policies read from a cached entry's info. */
@@ -89,7 +99,7 @@ export const audit: Stage = {
     ctx.checkAbort();
     ctx.progress(`searching ${n} images for duplicates, label issues and outliers`);
     // tensor work on the run's backend: seconds at 10k images
-    const findings: AuditFindings = auditFindings({ items: manifest.items, classes: manifest.classes, features, dim, signatures, seed: ctx.config.seed });
+    const findings: AuditFindings = auditFindings({ items: manifest.items, classes: manifest.classes, features, dim, signatures, seed: ctx.config.seed }, finderThresholds(ctx.config.data.audit.thresholds ?? {}));
     const drop = auditDrops(ctx.config);
     const dropped = drop ? chooseDrops(manifest.items, findings.duplicates, drop) : [];
     const record = auditRecord(manifest, findings, dropped);
