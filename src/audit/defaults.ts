@@ -8,6 +8,6 @@ import type { LabelIssueOptions } from "./label-issues";
 export const LABEL_DEFAULTS: LabelIssueOptions = {
   folds: 5,
   probe: { l2: 1e-3, steps: 300, batch: 256, learningRate: 0.01, seed: 0 },
-  knn: 10,
-  probeWeight: 0.5,
+  knn: 20,
+  probeWeight: 0.7,
 };

@@ -3,7 +3,7 @@ import { before, describe, it } from "node:test";
 import * as tf from "@tensorflow/tfjs";
 import { selectBackend } from "../../src/backend/select";
 import type { Split } from "../../src/data/scan";
-import { auditFindings } from "../../src/audit/index";
+import { auditFindings } from "../../src/audit/findings";
 import { stratifiedFolds } from "../../src/audit/folds";
 import { Rng } from "../../src/util/rng";
 
