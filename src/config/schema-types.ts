@@ -248,6 +248,13 @@ export interface DataConfig {
    * @default "none"
    */
   sampling: SamplingPolicy;
+  /**
+   * The audit stage (issue #22): exact and near-duplicate images, leaks across splits, likely label
+   * errors and outliers, found from the extract stage's cached features and the images' pixel
+   * signatures before any training. See docs/audit.md.
+   * @default {}
+   */
+  audit: AuditConfig;
 }
 
 /** The pretrained model whose features the head is trained on. */
@@ -663,6 +670,79 @@ export interface TrainConfig {
  * few images.
  */
 export type SamplingPolicy = "none" | "oversample" | "undersample";
+
+/**
+ * The audit stage (issue #22): exact and near-duplicate images, leaks across splits, likely label
+ * errors and outliers, found from the extract stage's cached features and the images' pixel
+ * signatures before any training. See docs/audit.md.
+ */
+export interface AuditConfig {
+  /**
+   * Run the audit stage. On by default: it reuses the features extract computes anyway, and a leak
+   * between train and test inflates every score the run reports. Turn off only for a dataset
+   * audited before.
+   * @default true
+   */
+  enabled: boolean;
+  /**
+   * What to do when an image in val or test has a twin (the same picture, exact or near) in another
+   * split. warn: say how many, loudly; error: stop the run after the audit, naming the first pairs;
+   * drop: leave the val/test twin out of training and evaluation (the report lists what was
+   * dropped).
+   * @default "warn"
+   */
+  leakage: "error" | "warn" | "drop";
+  /**
+   * What to do with exact duplicates (the same decoded pixels under two names) within a split. drop
+   * keeps one copy of each set.
+   * @default "warn"
+   */
+  duplicates: "warn" | "drop";
+  /**
+   * Override the finders' thresholds; each one left out keeps its default, chosen on the
+   * measurements in docs/audit.md. Setting one re-runs the audit (and, with a drop policy, what
+   * follows it).
+   * @default {}
+   */
+  thresholds: AuditThresholdsConfig;
+}
+
+/**
+ * Override the finders' thresholds; each one left out keeps its default, chosen on the measurements
+ * in docs/audit.md. Setting one re-runs the audit (and, with a drop policy, what follows it).
+ */
+export interface AuditThresholdsConfig {
+  /**
+   * Near duplicate by the perceptual hash alone: at most this Hamming distance of 64 bits. Lower
+   * finds fewer look-alikes and fewer re-encoded copies.
+   */
+  phash_max_distance?: number;
+  /**
+   * Near duplicate by hash and features together: Hamming distance at most this AND feature cosine
+   * at least confirm_min_cosine.
+   */
+  phash_confirm_distance?: number;
+  /** The feature cosine that confirms a hash match within phash_confirm_distance. */
+  confirm_min_cosine?: number;
+  /**
+   * A hash pair is kept only when the two images' 4x4 colour thumbnails differ by at most this
+   * mean, in levels of 255: it tells apart flags drawn in other colours on the same layout.
+   */
+  colour_max_distance?: number;
+  /**
+   * Near duplicate by features alone: cosine at least this; 1 or more turns the feature-only search
+   * off.
+   */
+  feature_min_cosine?: number;
+  /** Stratified folds of the out-of-sample label probe. */
+  label_folds?: number;
+  /** Neighbours for the label vote and the outlier distance. */
+  neighbours?: number;
+  /**
+   * Outlier when the mean distance to its neighbours is at least this many times the median one.
+   */
+  outlier_min_score?: number;
+}
 
 /**
  * Weights on each class's share of the training loss, used by train-head and fine-tune. `balanced`
