@@ -9,6 +9,8 @@ written by bench/audit-features.ts, runs Datalab twice and writes one JSON objec
 - "pred_probs": find_issues(features=..., pred_probs=...) with 5-fold cross-validated
   probabilities of a scikit-learn LogisticRegression on the standardised features, the input
   cleanlab's docs recommend for the label check; duplicates and outliers still use the features.
+  The regularisation C is the one of 0.01, 0.1 and 1 with the best out-of-fold accuracy on the
+  given labels (what a careful user would tune; the truth is never looked at).
 
 Each run lists every example's label score (low = likely mislabelled, Datalab's own ranking),
 the near-duplicate pairs it flags, the outliers it flags, and the seconds it took.
@@ -29,10 +31,20 @@ from sklearn.preprocessing import StandardScaler
 ISSUE_TYPES = {"label": {}, "near_duplicate": {}, "outlier": {}}
 
 
+C_GRID = (0.01, 0.1, 1.0)
+
+
 def cross_validated_probs(features, labels, seed):
-    probe = make_pipeline(StandardScaler(), LogisticRegression(max_iter=1000))
+    """Out-of-fold probabilities of the C (of C_GRID) whose out-of-fold accuracy on the given labels is best."""
     folds = StratifiedKFold(n_splits=5, shuffle=True, random_state=seed)
-    return cross_val_predict(probe, features, labels, cv=folds, method="predict_proba")
+    best = None
+    for c in C_GRID:
+        probe = make_pipeline(StandardScaler(), LogisticRegression(C=c, max_iter=1000))
+        probs = cross_val_predict(probe, features, labels, cv=folds, method="predict_proba", n_jobs=2)
+        accuracy = float((probs.argmax(1) == labels).mean())
+        if best is None or accuracy > best[1]:
+            best = (c, accuracy, probs)
+    return best
 
 
 def run(features, labels, pred_probs=None):
@@ -77,11 +89,10 @@ def main():
     result = {"cleanlab": __import__("cleanlab").__version__, "sklearn": __import__("sklearn").__version__}
     result["features"] = run(features, labels)
     t0 = time.perf_counter()
-    probs = cross_validated_probs(features, labels, args.seed)
+    c, accuracy, probs = cross_validated_probs(features, labels, args.seed)
     probe_seconds = time.perf_counter() - t0
     result["pred_probs"] = run(features, labels, probs)
-    result["pred_probs"]["probe_seconds"] = probe_seconds
-    result["pred_probs"]["probe_accuracy"] = float((probs.argmax(1) == labels).mean())
+    result["pred_probs"].update({"probe_seconds": probe_seconds, "probe_accuracy": accuracy, "probe_C": c})
     with open(args.out, "w") as f:
         json.dump(result, f)
 
