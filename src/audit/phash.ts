@@ -1,0 +1,108 @@
+/**
+ * A 64-bit DCT perceptual hash (pHash) of RGBA pixels, and the Hamming distance between two.
+ * The picture is flattened onto white (as the decoder does: transparent emoji keep their
+ * outline), reduced to 32×32 luma by area averaging (so a 2× larger copy averages to the same
+ * grid), transformed by a 2-D DCT-II, and the 64 lowest frequencies after the DC term (in order of
+ * u + v, the zig-zag's diagonals) are compared with their median: one bit each. Re-encoding
+ * and resizing move few of these bits; a different picture moves about half.
+ */
+
+const N = 32;
+/** The 64 (u, v) pairs kept: lowest u + v first, DC excluded. */
+const KEPT: Array<[number, number]> = (() => {
+  const out: Array<[number, number]> = [];
+  for (let s = 1; out.length < 64; s++) for (let u = 0; u <= s && out.length < 64; u++) out.push([u, s - u]);
+  return out;
+})();
+const ROWS = Math.max(...KEPT.map(([u, v]) => Math.max(u, v))) + 1;
+/** COS[u * N + x] = cos(π (2x + 1) u / 2N), for the frequencies kept. */
+const COS = (() => {
+  const c = new Float64Array(ROWS * N);
+  for (let u = 0; u < ROWS; u++) for (let x = 0; x < N; x++) c[u * N + x] = Math.cos((Math.PI * (2 * x + 1) * u) / (2 * N));
+  return c;
+})();
+
+/** The perceptual hash of `rgba` (width × height × 4), as [high 32 bits, low 32 bits]. */
+export function phashRgba(rgba: Uint8Array, width: number, height: number): [number, number] {
+  const grid = lumaGrid(rgba, width, height);
+  // partial 2-D DCT: rows first (ROWS × N), then columns of those (ROWS × ROWS)
+  const t = new Float64Array(ROWS * N);
+  for (let u = 0; u < ROWS; u++) {
+    for (let x = 0; x < N; x++) {
+      let s = 0;
+      for (let y = 0; y < N; y++) s += COS[u * N + y]! * grid[y * N + x]!;
+      t[u * N + x] = s;
+    }
+  }
+  const coeff = KEPT.map(([u, v]) => {
+    let s = 0;
+    for (let x = 0; x < N; x++) s += t[u * N + x]! * COS[v * N + x]!;
+    return s;
+  });
+  const median = [...coeff].sort((a, b) => a - b).reduce((m, c, i) => (i === 31 || i === 32 ? m + c / 2 : m), 0);
+  let hi = 0;
+  let lo = 0;
+  for (let i = 0; i < 64; i++) {
+    if (!(coeff[i]! > median)) continue;
+    if (i < 32) hi |= 1 << (31 - i);
+    else lo |= 1 << (63 - i);
+  }
+  return [hi >>> 0, lo >>> 0];
+}
+
+/** Bits that differ between two hashes, 0..64. */
+export function hamming(a: readonly [number, number], b: readonly [number, number]): number {
+  return popcount32((a[0] ^ b[0]) >>> 0) + popcount32((a[1] ^ b[1]) >>> 0);
+}
+
+export function popcount32(x: number): number {
+  x = x - ((x >>> 1) & 0x55555555);
+  x = (x & 0x33333333) + ((x >>> 2) & 0x33333333);
+  return Math.imul((x + (x >>> 4)) & 0x0f0f0f0f, 0x01010101) >>> 24;
+}
+
+/** ITU-R 601 luma over white, area-averaged to N × N (fractional edges weighted by overlap). */
+function lumaGrid(rgba: Uint8Array, width: number, height: number): Float64Array {
+  const luma = new Float64Array(width * height);
+  for (let i = 0, p = 0; i < luma.length; i++, p += 4) {
+    const a = rgba[p + 3]! / 255;
+    const y = 0.299 * rgba[p]! + 0.587 * rgba[p + 1]! + 0.114 * rgba[p + 2]!;
+    luma[i] = y * a + 255 * (1 - a);
+  }
+  const xs = boxWeights(width);
+  const ys = boxWeights(height);
+  const rows = new Float64Array(height * N); // each source row reduced to N columns
+  for (let r = 0; r < height; r++) {
+    for (let o = 0; o < N; o++) {
+      let s = 0;
+      for (const [src, w] of xs[o]!) s += luma[r * width + src]! * w;
+      rows[r * N + o] = s;
+    }
+  }
+  const grid = new Float64Array(N * N);
+  for (let o = 0; o < N; o++) {
+    for (let x = 0; x < N; x++) {
+      let s = 0;
+      for (const [src, w] of ys[o]!) s += rows[src * N + x]! * w;
+      grid[o * N + x] = s;
+    }
+  }
+  return grid;
+}
+
+/** For each of N output cells, the source indices it covers and their weights (summing to 1). */
+function boxWeights(n: number): Array<Array<[number, number]>> {
+  const out: Array<Array<[number, number]>> = [];
+  const step = n / N;
+  for (let o = 0; o < N; o++) {
+    const from = o * step;
+    const to = (o + 1) * step;
+    const cell: Array<[number, number]> = [];
+    for (let s = Math.floor(from); s < Math.min(n, Math.ceil(to)); s++) {
+      const w = Math.min(to, s + 1) - Math.max(from, s);
+      if (w > 1e-12) cell.push([s, w / step]);
+    }
+    out.push(cell);
+  }
+  return out;
+}

@@ -1,0 +1,46 @@
+import { createHash } from "node:crypto";
+import { availableParallelism } from "node:os";
+import sharp, { type OutputInfo } from "sharp";
+import { TlrunError } from "../errors";
+import { phashRgba } from "./phash";
+import type { ImageSignature } from "./types";
+
+/**
+ * The pixel signatures of every image, in the order given: sha256 of the decoded RGBA pixels and
+ * the perceptual hash, both from one decode. sharp decodes at the file's own size (EXIF
+ * orientation applied, so a rotated re-save of the same photo still matches) on libuv's threads;
+ * `concurrency` files are in flight at once. A file that does not decode throws a TlrunError
+ * naming it: the audit runs on the manifest, whose images the prepare stage already read.
+ */
+export async function imageSignatures(
+  paths: readonly string[], opts: { concurrency?: number; onProgress?(done: number): void } = {},
+): Promise<ImageSignature[]> {
+  const out: ImageSignature[] = new Array(paths.length);
+  const concurrency = Math.max(1, opts.concurrency ?? 2 * availableParallelism());
+  let next = 0;
+  let done = 0;
+  const worker = async (): Promise<void> => {
+    while (next < paths.length) {
+      const i = next++;
+      out[i] = await signatureOf(paths[i]!);
+      opts.onProgress?.(++done);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(concurrency, paths.length) }, worker));
+  return out;
+}
+
+/** One image's signature. */
+export async function signatureOf(path: string): Promise<ImageSignature> {
+  let px: { data: Buffer; info: OutputInfo };
+  try {
+    px = await sharp(path, { failOn: "error" }).rotate().toColourspace("srgb").ensureAlpha().raw().toBuffer({ resolveWithObject: true });
+  } catch (err) {
+    throw new TlrunError(`${path}: cannot read the image for the audit (${(err as Error).message})`);
+  }
+  const { data, info } = px;
+  const rgba = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+  // the size is part of the hash: the same bytes at another width are another picture
+  const pixels = createHash("sha256").update(`${info.width}x${info.height}\n`).update(rgba).digest("hex");
+  return { pixels, phash: phashRgba(rgba, info.width, info.height) };
+}
