@@ -46,6 +46,7 @@ const NAMES = {
   FineTunePhaseConfig: ["#/definitions/fine_tune_phase"],
   TrainConfig: ["#/properties/train"],
   SamplingPolicy: ["#/properties/data/properties/sampling"],
+  AuditConfig: ["#/properties/data/properties/audit"],
   ClassWeight: ["#/properties/train/properties/class_weight"],
   ThresholdTarget: ["#/properties/evaluate/properties/threshold/oneOf/2"],
   ThresholdRule: ["#/properties/evaluate/properties/threshold"],

@@ -16,5 +16,5 @@ test("the package exports validate, plan and run", (t) => {
   assert.equal(v.ok, false);
   assert.equal(v.problems[0]!.location!.line, 3);
   const stages = tlrun.plan(resolve(__dirname, "../../pipelines/quickstart.yaml"), { overrides: ["train.fine_tune=null"] });
-  assert.deepEqual(stages.map((s) => s.name), ["dataset", "weights", "prepare", "extract", "train-head", "evaluate"]);
+  assert.deepEqual(stages.map((s) => s.name), ["dataset", "weights", "prepare", "extract", "audit", "train-head", "evaluate"]);
 });

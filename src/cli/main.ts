@@ -1,4 +1,5 @@
 import { EXIT, HelpRequested, TlrunError, didYouMean } from "../errors";
+import { auditCommand } from "./audit";
 import { cacheCommand } from "./cache";
 import { datasetCommand } from "./dataset";
 import { doctorCommand } from "./doctor";
@@ -19,6 +20,7 @@ import { printFailureJson } from "./json-failure";
 export const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = {
   run: runCommand,
   plan: planCommand,
+  audit: auditCommand,
   validate: validateCommand,
   doctor: doctorCommand,
   dataset: datasetCommand,
@@ -51,6 +53,8 @@ usage:
   tlrun worker --queue redis://HOST:PORT [--allow DIR]... [--name Q] [--lock-seconds S]
                      run sweep trials from the queue, only those under the --allow folders (tlrun worker -h)
   tlrun plan <pipeline.yaml> [--set ...] [--json]   list the stages and whether each is cached
+  tlrun audit <pipeline.yaml> [--set ...] [--json]  prepare, extract and audit only: duplicates, leaks
+                     across splits, likely label errors, outliers (tlrun audit -h)
   tlrun validate <pipeline.yaml> [--set ...]        check the file; exit 2 with located errors
   tlrun doctor [--json]                             backends, versions, weights
   tlrun dataset emoji|emoji-screening [options]   build a dataset from the emoji packages (see --help)

@@ -158,6 +158,13 @@ export interface DataConfig {
    * @default "none"
    */
   sampling: SamplingPolicy;
+  /**
+   * The audit stage (issue #22): exact and near-duplicate images, leaks across splits, likely label
+   * errors and outliers, found from the extract stage's cached features and the images' pixel
+   * signatures before any training. See docs/audit.md.
+   * @default {}
+   */
+  audit: AuditConfig;
 }
 
 /** The pretrained model whose features the head is trained on. */
@@ -573,6 +580,35 @@ export interface TrainConfig {
  * few images.
  */
 export type SamplingPolicy = "none" | "oversample" | "undersample";
+
+/**
+ * The audit stage (issue #22): exact and near-duplicate images, leaks across splits, likely label
+ * errors and outliers, found from the extract stage's cached features and the images' pixel
+ * signatures before any training. See docs/audit.md.
+ */
+export interface AuditConfig {
+  /**
+   * Run the audit stage. On by default: it reuses the features extract computes anyway, and a leak
+   * between train and test inflates every score the run reports. Turn off only for a dataset
+   * audited before.
+   * @default true
+   */
+  enabled: boolean;
+  /**
+   * What to do when an image in val or test has a twin (the same picture, exact or near) in another
+   * split. warn: say how many, loudly; error: stop the run after the audit, naming the first pairs;
+   * drop: leave the val/test twin out of training and evaluation (the report lists what was
+   * dropped).
+   * @default "warn"
+   */
+  leakage: "error" | "warn" | "drop";
+  /**
+   * What to do with exact duplicates (the same decoded pixels under two names) within a split. drop
+   * keeps one copy of each set.
+   * @default "warn"
+   */
+  duplicates: "warn" | "drop";
+}
 
 /**
  * Weights on each class's share of the training loss, used by train-head and fine-tune. `balanced`

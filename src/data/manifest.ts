@@ -18,6 +18,13 @@ export interface ManifestItem {
   sha256: string;
   width: number;
   height: number;
+  /**
+   * Set in the audit's manifest, which leaves out what a drop policy dropped: the item's row in the
+   * extract stage's features (its index in prepare's manifest), and for a train item its row in
+   * the augmented copies (its index among prepare's train items). Absent: the item's own index.
+   */
+  row?: number;
+  trainRow?: number;
 }
 
 /** The prepare stage's output: which images exist, which split each belongs to, and what was left out. */

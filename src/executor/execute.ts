@@ -4,7 +4,10 @@ import { InterruptedError } from "../errors";
 import { inferenceEngine, inferenceSetting } from "../models/engine";
 import { poolSettings } from "../models/onnx/workers";
 import { checkWeightsFetchable } from "../plan/fetchable";
-import { resolve } from "../plan/resolve";
+import { resolve, type PlannedStage } from "../plan/resolve";
+import { upstreamOf } from "../plan/graph";
+import type { StageName } from "../plan/compile";
+import { auditVerdict } from "../stages/audit-policy";
 import { scratchDirOf } from "../plan/paths";
 import { sweepScratch } from "../cache/scratch";
 import type { RunSummary } from "../runs/record";
@@ -36,6 +39,8 @@ export interface ExecuteOptions {
   sweep?: { id: string; trial: number };
   /** The command that resumes this run, recorded and printed when it is interrupted. */
   resumeCommand?: string;
+  /** Run only this stage and what it depends on (`tlrun audit`); the run record holds what they wrote. */
+  until?: StageName;
 }
 
 /**
@@ -57,6 +62,13 @@ class ShortFailure extends Error {
     const first = cause instanceof InterruptedError ? "interrupted" : (cause instanceof Error ? cause.message : String(cause)).split("\n")[0]!;
     super(`${stage}: ${first.length > 160 ? `${first.slice(0, 157)}...` : first}`);
   }
+}
+
+/** The plan's stages up to `until` (it and what it depends on), or all of them. */
+function stagesUntil(stages: PlannedStage[], until: StageName | undefined): PlannedStage[] {
+  if (!until) return stages;
+  const needed = upstreamOf(stages, until).add(until);
+  return stages.filter((s) => needed.has(s.name));
 }
 
 /**
@@ -92,7 +104,7 @@ export async function execute(loaded: LoadedConfig, opts: ExecuteOptions = {}): 
       pruned: () => opts.signal?.aborted === true && opts.signal.reason === PRUNED,
       digests: new Map(), entries: new Map(), epochOffset: 0,
     };
-    const steps = plan.stages.map((stage) => ({
+    const steps = stagesUntil(plan.stages, opts.until).map((stage) => ({
       title: stage.name,
       run: async (view: { title: string; output: string }) => {
         const show = throttle((line) => (view.output = line), renderer === "default" ? 100 : 5000);
@@ -101,11 +113,21 @@ export async function execute(loaded: LoadedConfig, opts: ExecuteOptions = {}): 
           throw new ShortFailure(stage.name, err);
         });
         if (outcome.cached) view.title = `${stage.name} (${stage.source ? "present" : "cached"})`;
+        if (stage.name === "audit") {
+          // the policy applies to a cached audit too; the run keeps what it found even when it stops here
+          run.keepAudit(env.entries.get("audit")!.dir);
+          const verdict = auditVerdict(loaded, outcome.info, run.record.dir);
+          view.title = `${verdict.title}${outcome.cached ? " (cached)" : ""}`;
+          for (const w of verdict.warnings) run.warn(w);
+          if (verdict.error) throw new ShortFailure(stage.name, verdict.error);
+        }
         else if (Number(outcome.info.resumed_after_epoch) > 0) view.title = `${stage.name} (resumed after epoch ${outcome.info.resumed_after_epoch}, from a checkpoint)`;
       },
     }));
     await renderSteps(steps, renderer, stream);
-    run.keepOutputs(env.entries.get("evaluate")!.dir, env.entries.get("prepare")!.dir);
+    const evaluated = env.entries.get("evaluate");
+    if (evaluated) run.keepOutputs(evaluated.dir, (env.entries.get("audit")?.meta.digest !== env.entries.get("audit")?.meta.key ? env.entries.get("audit") : env.entries.get("prepare"))!.dir);
+    else run.keepManifest(env.entries.get("prepare")!.dir);
   } catch (err) {
     failure = err instanceof ShortFailure ? err.cause : err ?? new Error("undefined thrown");
   } finally {

@@ -6,6 +6,7 @@ import { InterruptedError } from "../errors";
 import type { StageName } from "../plan/compile";
 import { runsDirOf } from "../plan/paths";
 import { writeRunReport } from "../report/write";
+import { AUDIT_CSVS, AUDIT_JSON } from "../stages/audit-output";
 import { RunRecord, type RunSummary } from "../runs/record";
 import type { EpochLogs } from "../training/callbacks";
 import { Observers, type RunObserver, type StageEvent } from "./observer";
@@ -69,13 +70,22 @@ export class RunState {
     this.observers.emit("onStageEnd", event);
   }
 
-  /** The outputs a user opens: the model, the report, the figures and the manifest. */
-  keepOutputs(evaluateDir: string, prepareDir: string): void {
+  /** The outputs a user opens: the model, the report, the figures and the manifest (the audit's, when it dropped images). */
+  keepOutputs(evaluateDir: string, manifestDir: string): void {
     this.record.copyIn(join(evaluateDir, "model"), "model");
     this.record.copyIn(join(evaluateDir, "report.json"), "report.json");
     // figures a stage draws (attention maps) join the run's plots, uploaded as artifacts
     if (existsSync(join(evaluateDir, "plots"))) this.record.copyIn(join(evaluateDir, "plots"), "plots");
-    this.record.copyIn(join(prepareDir, "manifest.json"), "manifest.json");
+    this.keepManifest(manifestDir);
+  }
+
+  keepManifest(dir: string): void {
+    this.record.copyIn(join(dir, "manifest.json"), "manifest.json");
+  }
+
+  /** runs/<id>/audit/: the audit's CSVs, its findings and the thumbnails the report shows. */
+  keepAudit(auditDir: string): void {
+    for (const f of [...AUDIT_CSVS, AUDIT_JSON, "thumbs"]) if (existsSync(join(auditDir, f))) this.record.copyIn(join(auditDir, f), join("audit", f));
   }
 
   /** How the run ended, from what was thrown (nothing: completed). Returns the error to rethrow, if any. */

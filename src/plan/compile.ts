@@ -1,7 +1,7 @@
 import type { PipelineConfig } from "../config/types";
 import { toposort } from "./graph";
 
-export const STAGE_NAMES = ["dataset", "weights", "prepare", "extract", "train-head", "unfreeze", "fine-tune", "evaluate"] as const;
+export const STAGE_NAMES = ["dataset", "weights", "prepare", "extract", "audit", "train-head", "unfreeze", "fine-tune", "evaluate"] as const;
 export type StageName = (typeof STAGE_NAMES)[number];
 
 /**
@@ -33,6 +33,7 @@ export const STAGE_VERSIONS: Record<StageName, number> = {
   weights: 1,
   prepare: 2, // 2: keyed on the dataset stage's digest
   extract: 5, // 3: PNGs decoded in JS, bilinear resampling by default, 601 luma for grayscale; 4: augmentation's warp in f32; 5: keyed on the weights stage
+  audit: 1,
   "train-head": 3, // 2: a new dropout mask every step (SeededDropout), compiled training steps; 3: early_stopping.patience as Keras (N epochs without improvement, not N+1)
   unfreeze: 2, // 2: writes the resolver's freeze plan
   "fine-tune": 6, // 3: the decoder change of extract 3; 4: as train-head 2; 5: as extract 4; 6: must beat the head (baseline); 7: patience as train-head 3
@@ -65,6 +66,23 @@ function sgdRate(phase: { optimizer: string }): Record<string, unknown> {
   return phase.optimizer === "sgd" ? { sgd_rate: 2 } : {};
 }
 
+/**
+ * The audit's drop policies, when any is set: only then do the training and evaluation stages
+ * read the audited manifest, and so depend on the audit. A config that only warns (the default)
+ * or stops on a leak keeps the keys it had before the audit existed.
+ */
+export function auditDrops(c: PipelineConfig): { leakage: boolean; duplicates: boolean } | undefined {
+  const a = c.data.audit;
+  if (!a?.enabled) return undefined;
+  const drops = { leakage: a.leakage === "drop", duplicates: a.duplicates === "drop" };
+  return drops.leakage || drops.duplicates ? drops : undefined;
+}
+
+/** `audit` among a stage's dependencies when a drop policy makes its manifest the one to use. */
+function audited(c: PipelineConfig, deps: StageName[]): StageName[] {
+  return auditDrops(c) ? [...deps, "audit"] : deps;
+}
+
 function stageNodes(c: PipelineConfig): StageNode[] {
   const { data, base, augment, head, train, freeze, seed } = c;
   const fineTune = train.fine_tune;
@@ -81,17 +99,22 @@ function stageNodes(c: PipelineConfig): StageNode[] {
       deps: ["prepare", "weights"],
       params: { seed, base, color_mode: data.color_mode, interpolation: data.interpolation, preprocessing: data.preprocessing, max_pixels: data.max_pixels, augment: extractAugment(augment) },
     },
-    { name: "train-head", deps: ["extract"], params: { seed, head, phase: train.head, ...balance(c), ...sgdRate(train.head) } },
   ];
+  // what is found does not depend on the policy; what is dropped does
+  const drops = auditDrops(c);
+  if (data.audit?.enabled) nodes.push({ name: "audit", deps: ["prepare", "extract"], params: { seed, ...(drops ? { drop: drops } : {}) } });
+  nodes.push(
+    { name: "train-head", deps: audited(c, ["extract"]), params: { seed, head, phase: train.head, ...balance(c), ...sgdRate(train.head) } },
+  );
   if (fineTune) {
     nodes.push(
       { name: "unfreeze", deps: ["train-head", "weights"], params: { freeze, cut: base.cut, input_size: base.input_size, fine_tune: { epochs: fineTune.epochs, lr_decay: fineTune.lr_decay, lr_multipliers: fineTune.lr_multipliers } } },
-      { name: "fine-tune", deps: ["unfreeze", "prepare"], params: { seed, phase: fineTune, augment, batchnorm: freeze.batchnorm, gradual: freeze.gradual, ...balance(c), ...sgdRate(fineTune) } },
+      { name: "fine-tune", deps: audited(c, ["unfreeze", "prepare"]), params: { seed, phase: fineTune, augment, batchnorm: freeze.batchnorm, gradual: freeze.gradual, ...balance(c), ...sgdRate(fineTune) } },
     );
   }
   nodes.push({
     name: "evaluate",
-    deps: [fineTune ? "fine-tune" : "train-head", "prepare", "extract"],
+    deps: audited(c, [fineTune ? "fine-tune" : "train-head", "prepare", "extract"]),
     params: { seed, evaluate: c.evaluate, color_mode: data.color_mode },
   });
   return nodes;

@@ -2,6 +2,7 @@ import type { Estimate } from "../evaluation/types";
 import type { RunFolder } from "./read-run";
 import { configHtml, dataHtml, environmentHtml, eventsHtml, h, metricsHtml, none, operatingPointHtml, warningsHtml } from "./html-sections";
 import { num } from "./format";
+import { AUDIT_CSS, auditHtml } from "./html-audit";
 
 /** The report's sections in page order: id (stable, tests find them by it) and heading. */
 export const SECTIONS = [
@@ -13,6 +14,7 @@ export const SECTIONS = [
   ["pr", "Precision-recall curves"],
   ["reliability", "Calibration"],
   ["explain", "Where the model looked (Grad-CAM)"],
+  ["audit", "Data audit"],
   ["data", "Data"],
   ["training", "Training curves"],
   ["events", "Early stopping and kept weights"],
@@ -78,6 +80,7 @@ function body(id: SectionId, p: PageInput): string {
     case "reliability": return figureHtml(figures.reliability, run.report ? "This report.json has no calibration bins (written by an older tlrun)." : noEval);
     case "explain": return (p.panels.length ? `<p>Most confident errors first: false negatives, then false positives, then correct ones.</p><div class="panels">${p.panels.map((f) => figureHtml(f, "")).join("")}</div>` : none("No Grad-CAM panels: evaluate.explain is off for this run."))
       + p.others.map((f) => figureHtml(f, "")).join("");
+    case "audit": return auditHtml(run.dir);
     case "data": return dataHtml(run);
     case "training": return figureHtml(figures.training, "No training epochs were recorded.");
     case "events": return eventsHtml(run);
@@ -94,7 +97,7 @@ export function reportHtml(p: PageInput): string {
   const sections = SECTIONS.map(([id, title]) => `<section id="${id}"><h2>${h(title)}</h2>${body(id, p)}</section>`).join("\n");
   return `<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>${h(name)} — tlrun report</title><style>${CSS}</style></head>
+<title>${h(name)} — tlrun report</title><style>${CSS}${AUDIT_CSS}</style></head>
 <body><header><h1>${h(name)}</h1><p class="sub">tlrun run <code>${h(s?.run_id ?? p.run.id)}</code> · ${h(s?.status ?? "unknown status")} · ${h(when)}</p>${headline(p.run)}</header>
 ${sections}
 </body></html>

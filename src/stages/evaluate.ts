@@ -12,7 +12,7 @@ import { ATTENTION_IMAGES, attentionOf, pickImages, writeAttentionPng } from "./
 import { assemble, graphClassifier, imageCount, predictFromFeatures, predictImages, type AttentionModel } from "./classifier";
 import { imageOptions } from "./extract";
 import { FeatureStore } from "./features-data";
-import { readManifest } from "./prepare";
+import { trainingManifest } from "./audit-drop";
 import { input, type Stage, type StageContext } from "./types";
 import { explainImages, type ExplainResult } from "./explain";
 
@@ -87,7 +87,7 @@ export const evaluate: Stage = {
   name: "evaluate",
   needsTf: true,
   async run(ctx) {
-    const manifest = readManifest(input(ctx, "prepare").dir);
+    const manifest = trainingManifest(ctx);
     const split = ctx.config.evaluate.split;
     const items = manifest.items.filter((it) => it.split === split);
     const valItems = manifest.items.filter((it) => it.split === "val");

@@ -71,7 +71,7 @@ export class FeatureStore {
     const rows: number[] = [];
     const labels: number[] = [];
     this.manifest.items.forEach((it, i) => {
-      if (it.split === name) rows.push(i), labels.push(it.label);
+      if (it.split === name) rows.push(it.row ?? i), labels.push(it.label);
     });
     return this.set(this.plain, rows, labels);
   }
@@ -81,9 +81,10 @@ export class FeatureStore {
     if (this.copies.length !== this.index.copies) throw new Error("internal: trainView of a FeatureStore opened without its augmented copies");
     const view = epoch % (this.copies.length + 1);
     if (view === 0) return this.split("train");
-    const labels = this.manifest.items.filter((it) => it.split === "train").map((it) => it.label);
-    // an augmented copy holds the train rows only, in manifest order
-    return this.set(this.copies[view - 1]!, labels.map((_, i) => i), labels);
+    const train = this.manifest.items.filter((it) => it.split === "train");
+    const labels = train.map((it) => it.label);
+    // an augmented copy holds the train rows only, in prepare's manifest order (the audit's manifest says where each kept one is)
+    return this.set(this.copies[view - 1]!, train.map((it, i) => it.trainRow ?? i), labels);
   }
 
   close(): void {

@@ -21,7 +21,7 @@ import { spatialHead } from "../training/attention-head";
 import { fineTuneGroups } from "./fine-tune-groups";
 import { augmentEnabled, imageOptions } from "./extract";
 import { lossAndAccuracy, toClassProbs } from "./features-data";
-import { readManifest } from "./prepare";
+import { trainingManifest } from "./audit-drop";
 import { readUnfreeze } from "./unfreeze";
 import { noiseSources } from "../models/seeded-dropout";
 import { checkpointInfo, stageCheckpointing } from "./checkpointing";
@@ -92,7 +92,7 @@ export const fineTune: Stage = {
       throw new TlrunError(`fine-tuning needs convolution gradients, which the ${ctx.backend.name} backend lacks; use --backend native or cpu`, 1);
     const phase = ctx.config.train.fine_tune!;
     const { seed, augment, head: headCfg } = ctx.config;
-    const manifest: Manifest = readManifest(input(ctx, "prepare").dir);
+    const manifest: Manifest = trainingManifest(ctx);
     const spec = readUnfreeze(input(ctx, "unfreeze").dir);
     const a = ctx.artifacts();
     const cut = resolveCut(a, ctx.config.base.cut);

@@ -1,4 +1,5 @@
 import type { StageName } from "../plan/compile";
+import { audit } from "./audit";
 import { dataset } from "./dataset";
 import { evaluate } from "./evaluate";
 import { extract } from "./extract";
@@ -18,6 +19,7 @@ export const SOURCES: Record<SourceName, SourceStage> = { dataset, weights };
 export const STAGES: Record<Exclude<StageName, SourceName>, Stage> = {
   prepare,
   extract,
+  audit,
   "train-head": trainHead,
   unfreeze,
   "fine-tune": fineTune,

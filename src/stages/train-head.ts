@@ -8,7 +8,7 @@ import { FeatureStore, featureBatches, lossAndAccuracy, predictProbs } from "./f
 import { deriveSeed } from "../util/rng";
 import { imbalanceWarning } from "../plan/class-counts";
 import { classBalance } from "./class-balance";
-import { readManifest } from "./prepare";
+import { trainingManifest } from "./audit-drop";
 import { noiseSources } from "../models/seeded-dropout";
 import { checkpointInfo, stageCheckpointing } from "./checkpointing";
 import { input, type Stage, type StageContext, type StageResult } from "./types";
@@ -19,7 +19,7 @@ export const trainHead: Stage = {
   name: "train-head",
   needsTf: true,
   async run(ctx) {
-    const manifest = readManifest(input(ctx, "prepare").dir);
+    const manifest = trainingManifest(ctx);
     // read a batch at a time from the extract entry (checked when opened), so memory stays flat
     ctx.progress("checking the cached features");
     const store = new FeatureStore(input(ctx, "extract").dir, manifest, ctx.config.head.pooling, true);

@@ -178,13 +178,14 @@ export function tagsOf(j: Journal, ctx: TrackingContext, notes: string[]): Array
 /** An artifact to upload: a file of the run folder, or content made here (`data`). */
 export interface ArtifactItem { id: string; path: string; file: string; data?: Buffer }
 
-/** Files to upload: config, manifest, report (json and html), the stage table, plots and the model, once the run has ended. */
+/** Files to upload: config, manifest, report (json and html), the stage table, plots, the audit's files and the model, once the run has ended. */
 export function artifactsOf(j: Journal): ArtifactItem[] {
   const items: Array<[string, string]> = [["config.resolved.yaml", join(j.dir, "config.resolved.yaml")]];
   if (j.summary.status !== "running") {
     items.push(["manifest.json", join(j.dir, "manifest.json")], ["report.json", join(j.dir, "report.json")], ["summary.json", join(j.dir, "summary.json")], ["report.html", join(j.dir, "report.html")]);
     for (const f of filesUnder(join(j.dir, "plots"))) items.push([`plots/${f}`, join(j.dir, "plots", f)]);
     for (const f of filesUnder(join(j.dir, "sweep"))) items.push([`sweep/${f}`, join(j.dir, "sweep", f)]);
+    for (const f of filesUnder(join(j.dir, "audit"))) items.push([`audit/${f}`, join(j.dir, "audit", f)]);
     for (const f of filesUnder(join(j.dir, "model"))) items.push([`model/${f}`, join(j.dir, "model", f)]);
   }
   const out: ArtifactItem[] = items.filter(([, f]) => existsSync(f)).map(([path, file]) => ({ path, file, id: `${path}:${statSync(file).size}:${fileSha(file)!.slice(0, 16)}` }));

@@ -56,7 +56,7 @@ test("run, then all cached, then a head change re-runs train-head onward", async
 
   const plan = tlrun(["plan", file], root);
   assert.equal(plan.code, 0, plan.stderr);
-  for (const s of ["dataset", "weights", "prepare", "extract", "train-head", "unfreeze", "fine-tune", "evaluate"]) assert.match(plan.stdout, new RegExp(`${s}\\s+${isSource(s) ? "present" : "cached"}`));
+  for (const s of ["dataset", "weights", "prepare", "extract", "audit", "train-head", "unfreeze", "fine-tune", "evaluate"]) assert.match(plan.stdout, new RegExp(`${s}\\s+${isSource(s) ? "present" : "cached"}`));
   const planChanged = tlrun(["plan", file, "--set", "head.dropout=0.4", "--json"], root).json();
   assert.deepEqual(planChanged.stages.map((s: { cached: boolean }) => s.cached), [true, true, true, true, false, false, false, false]);
 });
@@ -189,7 +189,7 @@ test("skin-resnet50.yaml validates, and an offline plan says the ResNet50 weight
   assert.deepEqual([weights.source, weights.cached], [true, false], "the weights fetch is a stage of the plan, still to run");
   const freeze = r.json().freeze as { at: string; groups: Array<{ from_epoch: number; lr_factor: number }> };
   assert.ok(freeze.groups.length > 1, "gradual unfreezing with discriminative rates resolves to several layer groups at plan time");
-  assert.deepEqual(r.json().stages.map((s: { name: string }) => s.name), ["dataset", "weights", "prepare", "extract", "train-head", "unfreeze", "fine-tune", "evaluate"]);
+  assert.deepEqual(r.json().stages.map((s: { name: string }) => s.name), ["dataset", "weights", "prepare", "extract", "audit", "train-head", "unfreeze", "fine-tune", "evaluate"]);
 });
 
 test("attention-vgg16.yaml validates, and an offline plan says VGG16's ImageNet weights must be downloaded, and from where", (t) => {
@@ -202,7 +202,7 @@ test("attention-vgg16.yaml validates, and an offline plan says VGG16's ImageNet 
   const r = tlrun(["plan", "pipelines/attention-vgg16.yaml", ...data, "--json"], ROOT, { TLRUN_CACHE: cache });
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stdout, /attention_vgg16 weights are not cached; they must be downloaded from https:\/\/storage\.googleapis\.com\/tensorflow\/keras-applications\/vgg16\/vgg16_weights_tf_dim_ordering_tf_kernels_notop\.h5/);
-  assert.deepEqual(r.json().stages.map((s: { name: string }) => s.name), ["dataset", "weights", "prepare", "extract", "train-head", "unfreeze", "fine-tune", "evaluate"]);
+  assert.deepEqual(r.json().stages.map((s: { name: string }) => s.name), ["dataset", "weights", "prepare", "extract", "audit", "train-head", "unfreeze", "fine-tune", "evaluate"]);
   const typo = tlrun(["validate", "pipelines/attention-vgg16.yaml", ...data, "--set", "base.cut=block5_conv"], ROOT, { TLRUN_CACHE: cache });
   assert.equal(typo.code, 2);
   assert.match(typo.stderr, /base\.cut 'block5_conv' is not a layer .*\n.*did you mean 'block5_conv1'/);

@@ -68,7 +68,7 @@ test("a graph model from a folder and from a URL: extract, train-head and evalua
     assert.equal(r.status, 0, r.stderr);
     const s = JSON.parse(r.stdout) as { status: string; run_dir: string; stages: Array<{ name: string }>; metrics: Record<string, number> };
     assert.equal(s.status, "completed");
-    assert.deepEqual(s.stages.map((x) => x.name), ["dataset", "weights", "prepare", "extract", "train-head", "evaluate"]);
+    assert.deepEqual(s.stages.map((x) => x.name), ["dataset", "weights", "prepare", "extract", "audit", "train-head", "evaluate"]);
     assert.ok(Number.isFinite(s.metrics.test_accuracy));
     assert.ok(existsSync(join(s.run_dir, "model", "model.json")), "the head");
     const graph = JSON.parse(readFileSync(join(s.run_dir, "model", "base", "model.json"), "utf8")) as { format: string };

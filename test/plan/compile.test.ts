@@ -11,16 +11,16 @@ const ext: Ext = { datasetFingerprint: "fp", baseIdentity: "base", codeVersion: 
 /** The keys of every stage with the dataset and weights stages' digests standing for the data folder and the base. */
 const chainKeys = (plan: ReturnType<typeof compile>, e: Ext) => chainOf(plan, new Map([["dataset", e.datasetFingerprint], ["weights", e.baseIdentity]] as const), e.codeVersion);
 
-test("a config with a fine-tune phase compiles to the six stages in order", () => {
+test("a config with a fine-tune phase compiles to its stages in order, the audit after extract", () => {
   const plan = compile(defaultConfig());
-  assert.deepEqual(plan.stages.map((s) => s.name), ["dataset", "weights", "prepare", "extract", "train-head", "unfreeze", "fine-tune", "evaluate"]);
+  assert.deepEqual(plan.stages.map((s) => s.name), ["dataset", "weights", "prepare", "extract", "audit", "train-head", "unfreeze", "fine-tune", "evaluate"]);
 });
 
 test("without a fine-tune phase there is no unfreeze or fine-tune", () => {
   const c = defaultConfig();
   c.train.fine_tune = null;
   const plan = compile(c);
-  assert.deepEqual(plan.stages.map((s) => s.name), ["dataset", "weights", "prepare", "extract", "train-head", "evaluate"]);
+  assert.deepEqual(plan.stages.map((s) => s.name), ["dataset", "weights", "prepare", "extract", "audit", "train-head", "evaluate"]);
   assert.deepEqual(plan.stages.at(-1)!.deps, ["train-head", "prepare", "extract"]);
 });
 
@@ -39,7 +39,7 @@ test("changing the fine-tune rate leaves the head phase cached", () => {
   const c = defaultConfig();
   c.train.fine_tune!.learning_rate = 3e-5;
   const b = chainKeys(compile(c), ext);
-  for (const s of ["prepare", "extract", "train-head", "unfreeze"] as const) assert.equal(a.get(s), b.get(s), s);
+  for (const s of ["prepare", "extract", "audit", "train-head", "unfreeze"] as const) assert.equal(a.get(s), b.get(s), s);
   assert.notEqual(a.get("fine-tune"), b.get("fine-tune"));
 });
 
@@ -54,7 +54,7 @@ test("gradual unfreezing and discriminative rates are part of the fine-tune key,
     const c = defaultConfig();
     edit(c);
     const b = chainKeys(compile(c), ext);
-    for (const s of ["prepare", "extract", "train-head"] as const) assert.equal(a.get(s), b.get(s), s);
+    for (const s of ["prepare", "extract", "audit", "train-head"] as const) assert.equal(a.get(s), b.get(s), s);
     assert.notEqual(a.get("fine-tune"), b.get("fine-tune"), edit.toString());
     assert.deepEqual(compile(c).stages.find((s) => s.name === "fine-tune")!.params.gradual, c.freeze.gradual);
   }
@@ -77,7 +77,7 @@ test("changing the interpolation re-runs extract and everything after it, not pr
   c.data.interpolation = "lanczos3";
   const b = chainKeys(compile(c), ext);
   assert.equal(a.get("prepare"), b.get("prepare"));
-  for (const s of ["extract", "train-head", "unfreeze", "fine-tune", "evaluate"] as const) assert.notEqual(a.get(s), b.get(s), s);
+  for (const s of ["extract", "audit", "train-head", "unfreeze", "fine-tune", "evaluate"] as const) assert.notEqual(a.get(s), b.get(s), s);
 });
 
 test("a key is unknown until every dependency has a digest", () => {
@@ -107,7 +107,7 @@ test("the fine-tune views setting re-runs fine-tune only", () => {
   const c = defaultConfig();
   c.augment.fine_tune_views = 2;
   const b = chainKeys(compile(c), ext);
-  for (const s of ["prepare", "extract", "train-head", "unfreeze"] as const) assert.equal(a.get(s), b.get(s), s);
+  for (const s of ["prepare", "extract", "audit", "train-head", "unfreeze"] as const) assert.equal(a.get(s), b.get(s), s);
   assert.notEqual(a.get("fine-tune"), b.get("fine-tune"));
 });
 
@@ -141,4 +141,30 @@ test("sgd phases get new keys after the learning-rate fix; adam's keys stay what
   assert.match(params(sgd)["train-head"]!, /"sgd_rate":2/);
   assert.doesNotMatch(adam["train-head"]!, /sgd_rate/);
   assert.doesNotMatch(adam["fine-tune"]!, /sgd_rate/);
+});
+
+test("the audit stage is on by default and warning leaves every other key as it was without it", () => {
+  const on = chainKeys(compile(defaultConfig()), ext);
+  const c = defaultConfig();
+  c.data.audit.enabled = false;
+  const off = chainKeys(compile(c), ext);
+  assert.ok(on.has("audit") && !off.has("audit"));
+  for (const s of ["prepare", "extract", "train-head", "unfreeze", "fine-tune", "evaluate"] as const) assert.equal(on.get(s), off.get(s), s);
+  const e = defaultConfig();
+  e.data.audit.leakage = "error";
+  assert.equal(chainKeys(compile(e), ext).get("audit"), on.get("audit"), "warn and error share the cached audit");
+});
+
+test("a drop policy makes the training and evaluation stages depend on the audit", () => {
+  const warn = chainKeys(compile(defaultConfig()), ext);
+  for (const policy of [{ leakage: "drop" as const }, { duplicates: "drop" as const }]) {
+    const c = defaultConfig();
+    Object.assign(c.data.audit, policy);
+    const plan = compile(c);
+    for (const s of ["train-head", "fine-tune", "evaluate"]) assert.ok(plan.stages.find((n) => n.name === s)!.deps.includes("audit"), s);
+    const keys = chainKeys(plan, ext);
+    assert.equal(keys.get("extract"), warn.get("extract"));
+    assert.notEqual(keys.get("audit"), warn.get("audit"));
+    assert.notEqual(keys.get("train-head"), warn.get("train-head"));
+  }
 });

@@ -54,7 +54,7 @@ test("a graph-model base: extract, train-head and evaluate without leaking tenso
     .replace("  fine_tune: { epochs: 1, batch_size: 8 }\n", ""));
   const summary = await execute(loadConfig(file), { renderer: "silent", checkLeaks: true });
   assert.equal(summary.status, "completed");
-  assert.deepEqual(summary.stages.map((s) => s.name), ["dataset", "weights", "prepare", "extract", "train-head", "evaluate"]);
+  assert.deepEqual(summary.stages.map((s) => s.name), ["dataset", "weights", "prepare", "extract", "audit", "train-head", "evaluate"]);
   assert.ok(existsSync(join(summary.run_dir, "model", "base", "model.json")));
 });
 

@@ -21,7 +21,7 @@ test("all six stages run on tiny real data without leaking tensors", async (t) =
   writeFileSync(file, tinyPipeline(data, join(root, "runs")));
   const summary = await execute(loadConfig(file), { renderer: "silent", checkLeaks: true });
   assert.equal(summary.status, "completed");
-  assert.deepEqual(summary.stages.map((s) => s.name), ["dataset", "weights", "prepare", "extract", "train-head", "unfreeze", "fine-tune", "evaluate"]);
+  assert.deepEqual(summary.stages.map((s) => s.name), ["dataset", "weights", "prepare", "extract", "audit", "train-head", "unfreeze", "fine-tune", "evaluate"]);
   assert.ok(summary.stages.filter((s) => !isSource(s.name)).every((s) => !s.cached));
   assert.equal(summary.data!.train! as number + (summary.data!.val as number) + (summary.data!.test as number), 24);
   for (const k of ["test_accuracy", "test_macro_f1", "head_test_accuracy"]) assert.equal(typeof summary.metrics[k], "number", k);

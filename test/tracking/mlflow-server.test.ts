@@ -271,7 +271,7 @@ test("server stopped mid-run: the run finishes; after a restart, sync leaves eve
   const runDir = await untilLogging(join(root, "runs"));
   await server!.stop();
   const r = await run.done;
-  assert.ok(JSON.parse(r.stdout).stages.length === 8, "the run went on after the server stopped");
+  assert.ok(JSON.parse(r.stdout).stages.length === 9, "the run went on after the server stopped");
   assert.equal(r.code, 0, r.stderr);
   await startServer();
   const sync = tlrun(["sync", runDir], root);

@@ -1,0 +1,104 @@
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { auditFindings } from "../audit/findings";
+import { imageSignatures } from "../audit/signatures";
+import type { AuditFindings } from "../audit/types";
+import { FeatureFile } from "../cache/features";
+import { manifestHash, type Manifest } from "../data/manifest";
+import { auditDrops } from "../plan/compile";
+import { writeFileAtomic } from "../util/atomic";
+import { hashRecord } from "../util/hash";
+import { Eta } from "../util/progress";
+import { auditedManifest, chooseDrops, type DroppedImage } from "./audit-drop";
+import { AUDIT_JSON, auditRecord, shownPaths, writeAuditCsvs, writeThumbs, type AuditRecord } from "./audit-output";
+import { FEATURE_INDEX, type FeatureIndex } from "./extract";
+import { MANIFEST_FILE, readManifest } from "./prepare";
+import { input, type Stage, type StageContext } from "./types";
+
+/**
+ * Every image's plain features as one pooled vector (the avg half of [avg | max], or the mean of a
+ * spatial head's whole map), `rows` × `dim`, read a block at a time from the extract entry.
+ */
+export function pooledFeatures(dir: string): { features: Float32Array; dim: number } {
+  const index = JSON.parse(readFileSync(join(dir, FEATURE_INDEX), "utf8")) as FeatureIndex;
+  const { dim, rows, spatial } = index;
+  const cells = spatial ? spatial[0] * spatial[1] : 1;
+  const file = FeatureFile.open(dir, "plain.f32", spatial ? cells * dim : 2 * dim);
+  try {
+    if (file.rows !== rows) throw new Error("plain.f32 does not match features.json");
+    const out = new Float32Array(rows * dim);
+    for (let start = 0; start < rows; start += 1024) {
+      const idx = Array.from({ length: Math.min(1024, rows - start) }, (_, i) => start + i);
+      const block = file.read(idx, 0, spatial ? cells * dim : dim);
+      if (!spatial) out.set(block, start * dim);
+      else
+        for (let r = 0; r < idx.length; r++)
+          for (let c = 0; c < cells; c++) for (let d = 0; d < dim; d++) out[(start + r) * dim + d]! += block[(r * cells + c) * dim + d]! / cells;
+    }
+    return { features: out, dim };
+  } finally {
+    file.close();
+  }
+}
+
+/** Counts the terminal, the run record and the policies read from a cached entry's info. */
+function auditInfo(m: Manifest, r: Omit<AuditRecord, "thumbs">, dropped: DroppedImage[]): Record<string, unknown> {
+  const twins = (held: "val" | "test"): number => {
+    const seen = new Set<string>();
+    for (const d of r.duplicates) {
+      const [a, b] = d.paths;
+      if (d.splits[0] === held && d.splits[1] === "train") seen.add(a);
+      if (d.splits[1] === held && d.splits[0] === "train") seen.add(b);
+    }
+    return seen.size;
+  };
+  const cross = r.duplicates.filter((d) => d.splits[0] !== d.splits[1]);
+  const exactWithin = r.duplicates.filter((d) => d.kind === "exact" && d.splits[0] === d.splits[1]);
+  return {
+    images: m.items.length,
+    duplicate_pairs: r.duplicates.length,
+    exact_pairs: r.duplicates.filter((d) => d.kind === "exact").length,
+    near_pairs: r.duplicates.filter((d) => d.kind === "near").length,
+    cross_split_pairs: cross.length,
+    test_twins_in_train: twins("test"),
+    val_twins_in_train: twins("val"),
+    exact_sets_within_splits: new Set(exactWithin.map((d) => d.paths[0])).size,
+    label_issues: r.label_issues.length,
+    outliers: r.outliers.length,
+    dropped: dropped.length,
+    // the first pairs across splits, for the terminal and for the error of `leakage: error`
+    leak_sample: cross.slice(0, 5).map((d) => `${d.paths[0]} (${d.splits[0]}) ~ ${d.paths[1]} (${d.splits[1]}), ${d.kind} ${d.similarity.toFixed(3)}`),
+  };
+}
+
+/** audit: duplicates, leaks across splits, likely label errors and outliers, before any training (docs/audit.md). */
+export const audit: Stage = {
+  name: "audit",
+  needsTf: false,
+  async run(ctx: StageContext) {
+    const manifest = readManifest(input(ctx, "prepare").dir);
+    const n = manifest.items.length;
+    ctx.progress("reading the cached features");
+    const { features, dim } = pooledFeatures(input(ctx, "extract").dir);
+    const eta = new Eta(n);
+    const signatures = await imageSignatures(manifest.items.map((it) => join(ctx.dataDir, it.rel)), {
+      onProgress: (done) => {
+        eta.update(done);
+        ctx.progress([`pixel signatures ${done}/${n}`, ...eta.parts("img/s")].join(", "));
+      },
+    });
+    ctx.checkAbort();
+    ctx.progress(`searching ${n} images for duplicates, label issues and outliers`);
+    const findings: AuditFindings = await auditFindings({ items: manifest.items, classes: manifest.classes, features, dim, signatures, seed: ctx.config.seed });
+    const drop = auditDrops(ctx.config);
+    const dropped = drop ? chooseDrops(manifest.items, findings.duplicates, drop) : [];
+    const record = auditRecord(manifest, findings, dropped);
+    writeAuditCsvs(ctx.out, record);
+    const thumbs = await writeThumbs(ctx.out, ctx.dataDir, shownPaths(record));
+    writeFileAtomic(join(ctx.out, AUDIT_JSON), JSON.stringify({ ...record, thumbs } satisfies AuditRecord));
+    const kept = drop ? auditedManifest(manifest, dropped) : undefined;
+    if (kept) writeFileAtomic(join(ctx.out, MANIFEST_FILE), JSON.stringify(kept));
+    // with a drop policy the later stages' keys follow what was kept, not how it was found
+    return { ...(kept ? { digest: hashRecord({ kept: manifestHash(kept), rows: kept.items.map((it) => [it.row, it.trainRow ?? -1]) }) } : {}), info: { ...auditInfo(manifest, record, dropped), thresholds: findings.thresholds, seconds: findings.seconds } };
+  },
+};
