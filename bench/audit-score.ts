@@ -64,10 +64,14 @@ export function tlrunAnswer(json: { duplicates: Array<{ paths: [string, string];
   return { pairs: json.duplicates.map((d) => ({ paths: d.paths, similarity: d.similarity, kind: d.kind })), labelRanking: json.label_issues.map((l) => l.path) };
 }
 
-/** One of datalab_audit.py's runs as an answer; `paths` maps its row indexes to paths. */
-export function datalabAnswer(run: { near_duplicate_pairs: Array<[number, number]>; label_rank: Array<{ index: number }> }, paths: readonly string[]): AuditAnswer {
+/**
+ * One of datalab_audit.py's runs as an answer; `paths` maps its row indexes to paths. Its label
+ * issues are the examples it flags (`is_label_issue`), by label score, as tlrun's are the ones
+ * its confident joint flags.
+ */
+export function datalabAnswer(run: { near_duplicate_pairs: Array<[number, number]>; label_rank: Array<{ index: number; flagged: boolean }> }, paths: readonly string[]): AuditAnswer {
   return {
     pairs: run.near_duplicate_pairs.map(([a, b]) => ({ paths: [paths[a]!, paths[b]!] as [string, string] })),
-    labelRanking: run.label_rank.map((r) => paths[r.index]!),
+    labelRanking: run.label_rank.filter((r) => r.flagged).map((r) => paths[r.index]!),
   };
 }

@@ -32,6 +32,6 @@ test("flipped labels are counted among the first 2F of the ranking only", () => 
 test("tlrun's audit JSON and Datalab's runs read as answers", () => {
   const t = tlrunAnswer({ duplicates: [{ paths: ["a", "b"], similarity: 0.9, kind: "near" }], label_issues: [{ path: "c", score: 0.1 }, { path: "d", score: 0.2 }] });
   assert.deepEqual(t, { pairs: [{ paths: ["a", "b"], similarity: 0.9, kind: "near" }], labelRanking: ["c", "d"] });
-  const d = datalabAnswer({ near_duplicate_pairs: [[0, 2]], label_rank: [{ index: 1 }, { index: 0 }] }, ["p0", "p1", "p2"]);
-  assert.deepEqual(d, { pairs: [{ paths: ["p0", "p2"] }], labelRanking: ["p1", "p0"] });
+  const d = datalabAnswer({ near_duplicate_pairs: [[0, 2]], label_rank: [{ index: 1, flagged: true }, { index: 2, flagged: false }, { index: 0, flagged: true }] }, ["p0", "p1", "p2"]);
+  assert.deepEqual(d, { pairs: [{ paths: ["p0", "p2"] }], labelRanking: ["p1", "p0"] }, "only the examples Datalab flags are its label issues");
 });
