@@ -11,7 +11,7 @@ import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { buildPlantedDataset, type PlantedTruth } from "../src/data/emoji-planted";
-import { writeAuditFeatures } from "./audit-features";
+import { writeAuditFeatures } from "./audit-export";
 import { datalabAnswer, scoreAudit, tlrunAnswer, type AuditScore } from "./audit-score";
 import { ROOT, parseArgs } from "./common";
 

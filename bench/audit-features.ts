@@ -1,61 +1,40 @@
 /**
- * The features tlrun's audit reads, exported for cleanlab's Datalab (scripts/python/datalab_audit.py):
- * the avg-pooled half of the extract stage's plain features, in manifest order, taken from the
- * cache entries a `tlrun audit` of the same pipeline has just used. Datalab thus sees exactly the
- * rows the audit's finders saw, with the same labels.
+ * Plain MobileNetV2 features as the extract stage computes them (cut at out_relu, 128 px,
+ * preprocessing "tf", each row [avg pooled | max pooled]), for the audit's measurement scripts.
+ * `cachedFeatures` keeps them in a file so a second measurement skips the model.
  */
-import { writeFileSync } from "node:fs";
-import { join } from "node:path";
-import { FeatureFile } from "../src/cache/features";
-import { loadPipeline } from "../src/executor/load";
-import { resolve as resolvePlan } from "../src/plan/resolve";
-import type { FeatureIndex } from "../src/stages/extract";
-import { readManifest } from "../src/stages/prepare";
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { batches } from "../src/data/loader";
+import { featureExtractor } from "../src/models/graph";
+import { poolSettings } from "../src/models/onnx/workers";
+import { loadArtifacts } from "../src/models/source";
+import { ROOT, type Item } from "./common";
 
-export interface ExportedMeta {
-  dim: number;
-  classes: string[];
-  labels: number[];
-  /** Relative to data.dir, as the audit's JSON names them. */
-  paths: string[];
-  splits: string[];
-}
-
-/** The cached entry of `stage` for `pipeline`; throws when the audit has not computed it yet. */
-function entryOf(pipeline: string, stage: "prepare" | "extract"): string {
-  const plan = resolvePlan(loadPipeline(pipeline));
-  const s = plan.stages.find((x) => x.name === stage);
-  if (!s?.key || !s.cached) throw new Error(`${stage} of ${pipeline} is not cached: run 'tlrun audit ${pipeline}' first`);
-  return plan.cache.entryDir(stage, s.key);
-}
-
-/** Every image's avg-pooled plain features (rows × dim) and the manifest rows they belong to. */
-export function auditFeatures(pipeline: string): { features: Float32Array; meta: ExportedMeta } {
-  const manifest = readManifest(entryOf(pipeline, "prepare"));
-  const dir = entryOf(pipeline, "extract");
-  const index = JSON.parse(readFileSync(join(dir, "features.json"), "utf8")) as FeatureIndex;
-  if (index.spatial) throw new Error("the comparison reads pooled features; this pipeline's head pools by itself");
-  const file = FeatureFile.open(dir, "plain.f32", 2 * index.dim);
+export async function features(items: Item[], size = 128): Promise<Float32Array> {
+  const workers = poolSettings();
+  const fe = await featureExtractor(loadArtifacts("mobilenet_v2", ROOT), "out_relu", [size, size], { batch: workers.batch, workers });
+  const parts: Float32Array[] = [];
   try {
-    if (file.rows !== manifest.items.length) throw new Error(`plain.f32 holds ${file.rows} rows for ${manifest.items.length} images`);
-    const rows = manifest.items.map((_, i) => i);
-    const features = file.read(rows, 0, index.dim); // [avg | max]: the avg half, as the audit stage reads it
-    const meta: ExportedMeta = {
-      dim: index.dim, classes: manifest.classes, labels: manifest.items.map((i) => i.label),
-      paths: manifest.items.map((i) => i.rel), splits: manifest.items.map((i) => i.split),
-    };
-    return { features, meta };
+    for await (const b of batches(items, { size: [size, size], colorMode: "rgb", maxPixels: 1e8, interpolation: "bilinear", preprocessing: "tf", batchSize: 32 })) {
+      parts.push((await fe.rowsAsync(b.x, b.n)).slice());
+    }
   } finally {
-    file.close();
+    fe.dispose();
   }
+  const out = new Float32Array(parts.reduce((n, p) => n + p.length, 0));
+  let off = 0;
+  for (const p of parts) out.set(p, off), (off += p.length);
+  return out;
 }
 
-/** Write `features.f32` and `meta.json` into `dir` for the Python side; returns their paths. */
-export function writeAuditFeatures(pipeline: string, dir: string): { features: string; meta: string; exported: ExportedMeta } {
-  const { features, meta } = auditFeatures(pipeline);
-  const paths = { features: join(dir, "features.f32"), meta: join(dir, "meta.json") };
-  writeFileSync(paths.features, new Uint8Array(features.buffer, features.byteOffset, features.byteLength));
-  writeFileSync(paths.meta, JSON.stringify(meta));
-  return { ...paths, exported: meta };
+/** `features(items)`, read from `file` when it holds them for these same items. */
+export async function cachedFeatures(items: Item[], file: string | undefined): Promise<Float32Array> {
+  const key = JSON.stringify(items.map((it) => it.abs));
+  if (file && existsSync(file) && existsSync(`${file}.json`) && readFileSync(`${file}.json`, "utf8") === key) {
+    const b = readFileSync(file);
+    return new Float32Array(b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength));
+  }
+  const f = await features(items);
+  if (file) writeFileSync(file, new Uint8Array(f.buffer)), writeFileSync(`${file}.json`, key);
+  return f;
 }

@@ -1,7 +1,7 @@
 """cleanlab's Datalab on the features tlrun's audit reads, for the comparison in docs/audit.md.
 
 Reads FEATURES (raw little-endian float32, rows x dim) and META (JSON: dim, labels, paths) as
-written by bench/audit-features.ts, runs Datalab twice and writes one JSON object to OUT:
+written by bench/audit-export.ts, runs Datalab twice and writes one JSON object to OUT:
 
 - "features": find_issues(features=...) alone. Datalab then makes its own out-of-sample
   probabilities for the label check from a k-nearest-neighbour vote (k=10, the point itself

@@ -2,21 +2,25 @@ import type { Split } from "../data/scan";
 import { exactDuplicates } from "./exact-duplicates";
 import { featurePairs, type FeatureView } from "./feature-pairs";
 import { hashPairs } from "./hash-pairs";
+import { unitRows } from "./standardise";
 import type { DuplicateFinding, ImageSignature } from "./types";
 
 /** The duplicate finders' thresholds; docs/audit.md gives the measurements behind the defaults. */
 export interface DuplicateThresholds {
   /** Largest perceptual-hash Hamming distance (of 64 bits) that still counts as the same picture. */
   phashMaxDistance: number;
-  /** Smallest feature cosine that counts as the same picture when the hash does not (≥ 1 turns the feature search off). */
+  /** A pair up to this distance counts when its feature cosine is at least `confirmMinCosine` (a crop moves the hash more than a re-encode does). */
+  phashConfirmDistance: number;
+  confirmMinCosine: number;
+  /** Feature cosine that counts alone, whatever the hash says (≥ 1 turns that search off). */
   featureMinCosine: number;
 }
 
-export const DUPLICATE_DEFAULTS: DuplicateThresholds = { phashMaxDistance: 10, featureMinCosine: 0.95 };
+export const DUPLICATE_DEFAULTS: DuplicateThresholds = { phashMaxDistance: 10, phashConfirmDistance: 18, confirmMinCosine: 0.9, featureMinCosine: 1 };
 
 /**
- * Exact duplicates anywhere, then near duplicates across splits by hash, then by features for
- * what the hash missed. A pair found by several signals is reported once, by the most certain
+ * Exact duplicates anywhere, then near duplicates across splits by hash (alone when close, with
+ * the feature cosine when a little further), then by features alone when that search is on. A pair found by several signals is reported once, by the most certain
  * (pixels, then hash, then features); sorted by pair.
  */
 export function findDuplicates(
@@ -36,7 +40,18 @@ export function findDuplicates(
     for (const f of list) if (!found.has(`${f.a},${f.b}`)) found.set(`${f.a},${f.b}`, f);
   };
   add(timed("exact_duplicates", () => exactDuplicates(items, signatures)));
-  add(timed("phash_pairs", () => hashPairs(items, signatures, t.phashMaxDistance)));
+  const unit = timed("feature_norms", () => unitRows(features));
+  const accept = (a: number, b: number): DuplicateFinding | undefined => {
+    const cos = dot(unit, features.cols, a, b);
+    return cos >= t.confirmMinCosine ? { a, b, kind: "near", similarity: Math.min(1, cos), signal: "features" } : undefined;
+  };
+  add(timed("phash_pairs", () => hashPairs(items, signatures, t.phashMaxDistance, { distance: t.phashConfirmDistance, accept })));
   if (t.featureMinCosine < 1) add(timed("feature_pairs", () => featurePairs(items, features, t.featureMinCosine)));
   return { findings: [...found.values()].sort((x, y) => x.a - y.a || x.b - y.b), seconds };
+}
+
+function dot(unit: Float32Array, cols: number, a: number, b: number): number {
+  let s = 0;
+  for (let c = 0, i = a * cols, j = b * cols; c < cols; c++, i++, j++) s += unit[i]! * unit[j]!;
+  return s;
 }

@@ -7,13 +7,17 @@ export const CROSS_SPLITS: ReadonlyArray<[Split, Split]> = [["train", "val"], ["
 
 /**
  * Near duplicates ACROSS splits by perceptual hash: every pair with one side in each of two
- * splits whose hashes differ in at most `maxDistance` bits. An exhaustive scan, bit-parallel over
+ * splits whose hashes differ in at most `maxDistance` bits; with `confirm`, a pair a little
+ * further apart (up to `confirm.distance`) is kept when `confirm.accept` (the feature cosine)
+ * vouches for it. An exhaustive scan, bit-parallel over
  * the two 32-bit halves held in typed arrays: 70k × 30k pairs are about 2·10⁹ XOR-popcounts,
  * seconds on one core, so no index is needed (and none would be exact at these distances).
  */
 export function hashPairs(
   items: ReadonlyArray<{ split: Split }>, signatures: readonly ImageSignature[], maxDistance: number,
+  confirm?: { distance: number; accept(a: number, b: number): DuplicateFinding | undefined },
 ): DuplicateFinding[] {
+  const reach = Math.max(maxDistance, confirm?.distance ?? -1);
   const bySplit = new Map<Split, { idx: Int32Array; hi: Int32Array; lo: Int32Array }>();
   for (const split of ["train", "val", "test"] as const) {
     const idx = Int32Array.from(items.flatMap((it, i) => (it.split === split ? [i] : [])));
@@ -28,9 +32,13 @@ export function hashPairs(
       const lo = p.lo[i]!;
       for (let j = 0; j < q.idx.length; j++) {
         const d = popcount32(hi ^ q.hi[j]!) + popcount32(lo ^ q.lo[j]!);
-        if (d > maxDistance) continue;
+        if (d > reach) continue;
         const [a, b] = p.idx[i]! < q.idx[j]! ? [p.idx[i]!, q.idx[j]!] : [q.idx[j]!, p.idx[i]!];
-        out.push({ a, b, kind: "near", similarity: 1 - d / 64, signal: "phash" });
+        if (d <= maxDistance) out.push({ a, b, kind: "near", similarity: 1 - d / 64, signal: "phash" });
+        else {
+          const found = confirm!.accept(a, b);
+          if (found) out.push(found);
+        }
       }
     }
   }

@@ -73,3 +73,14 @@ describe("featurePairs", () => {
     for (const p of found) assert.equal(p.a % d, p.b % d);
   });
 });
+
+describe("findDuplicates' confirm band", () => {
+  it("keeps a pair a little beyond the hash threshold only when the features agree", () => {
+    const items: Array<{ split: Split }> = [{ split: "train" }, { split: "test" }, { split: "train" }, { split: "val" }];
+    // 0↔1 differ in 14 bits (beyond 10, within 18) with equal features; 2↔3 the same distance with orthogonal features
+    const sigs = [0, 0x3fff, 0, 0x3fff].map((lo, i) => ({ pixels: `p${i}`, phash: [i >= 2 ? 0xf0f0f0f0 : 0, lo] as [number, number] }));
+    const features = new Float32Array([1, 0, 1, 0, 1, 0, 0, 1]);
+    const { findings } = findDuplicates(items, sigs, { features, width: 2, from: 0, cols: 2 }, DUPLICATE_DEFAULTS);
+    assert.deepEqual(findings, [{ a: 0, b: 1, kind: "near", similarity: 1, signal: "features" }]);
+  });
+});

@@ -1,0 +1,74 @@
+import { DUPLICATE_DEFAULTS, findDuplicates } from "./duplicates";
+import { LABEL_DEFAULTS } from "./defaults";
+import { labelIssues } from "./label-issues";
+import { nearestNeighbours, project } from "./neighbours";
+import { outliers } from "./outliers";
+import { standardise, unitRows } from "./standardise";
+import type { AuditFindings, AuditInput } from "./types";
+
+/** Every threshold the finders take; docs/audit.md gives the measurements behind each default. */
+export interface AuditThresholds {
+  /** Near duplicate by hash alone: Hamming distance ≤ this (of 64 bits). */
+  phashMaxDistance: number;
+  /** Near duplicate by hash and features together: Hamming ≤ this AND cosine ≥ featureMinCosine. */
+  phashConfirmDistance: number;
+  confirmMinCosine: number;
+  /** Near duplicate by features alone: cosine ≥ this (≥ 1: off). */
+  featureMinCosine: number;
+  /** Stratified folds of the label probe. */
+  labelFolds: number;
+  /** Neighbours for the label vote and the outlier distance. */
+  neighbours: number;
+  /** Outlier when the mean distance to its neighbours is at least this many times the median one. */
+  outlierMinScore: number;
+}
+
+export const AUDIT_DEFAULTS: AuditThresholds = {
+  phashMaxDistance: DUPLICATE_DEFAULTS.phashMaxDistance,
+  phashConfirmDistance: DUPLICATE_DEFAULTS.phashConfirmDistance,
+  confirmMinCosine: DUPLICATE_DEFAULTS.confirmMinCosine,
+  featureMinCosine: DUPLICATE_DEFAULTS.featureMinCosine,
+  labelFolds: LABEL_DEFAULTS.folds,
+  neighbours: LABEL_DEFAULTS.knn,
+  outlierMinScore: 2,
+};
+
+/** Above this many n²·d multiply-adds the neighbour search runs on a random projection. */
+const NEIGHBOUR_BUDGET = 2e12;
+const PROJECTED_DIMS = 256;
+
+/**
+ * Run every finder over one dataset (synchronous: the tensor work is on the tfjs backend the
+ * caller selected; 10k images take seconds, 100k minutes). The features are the extract stage's
+ * plain rows: [avg pooled | max pooled], `dim` values each; the whole row is used. The
+ * neighbour search (cosine of the raw rows) is shared by the label vote and the outlier score;
+ * the probe sees standardised rows.
+ */
+export function auditFindings(input: AuditInput, opts: Partial<AuditThresholds> = {}): AuditFindings {
+  const t: AuditThresholds = { ...AUDIT_DEFAULTS, ...opts };
+  const n = input.items.length;
+  if (input.features.length !== n * input.dim) throw new Error(`audit: ${input.features.length} feature values for ${n} rows of ${input.dim}`);
+  if (input.signatures.length !== n) throw new Error(`audit: ${input.signatures.length} signatures for ${n} items`);
+  const seconds: Record<string, number> = {};
+  const timed = <T>(name: string, fn: () => T): T => {
+    const t0 = performance.now();
+    try {
+      return fn();
+    } finally {
+      seconds[name] = (seconds[name] ?? 0) + (performance.now() - t0) / 1000;
+    }
+  };
+  const dup = findDuplicates(input.items, input.signatures, { features: input.features, width: input.dim, from: 0, cols: input.dim }, t);
+  Object.assign(seconds, dup.seconds);
+  const x = timed("standardise", () => standardise(input.features, input.dim, 0, input.dim, true));
+  const nb = timed("neighbours", () => {
+    const unit = unitRows({ features: input.features, width: input.dim, from: 0, cols: input.dim });
+    const small = n * n * input.dim <= NEIGHBOUR_BUDGET || input.dim <= PROJECTED_DIMS;
+    return small ? nearestNeighbours(unit, input.dim, t.neighbours) : nearestNeighbours(project(unit, input.dim, PROJECTED_DIMS, input.seed), PROJECTED_DIMS, t.neighbours);
+  });
+  const labels = Int32Array.from(input.items, (it) => it.label);
+  const options = { ...LABEL_DEFAULTS, folds: t.labelFolds, knn: t.neighbours, probe: { ...LABEL_DEFAULTS.probe, seed: input.seed } };
+  const label = timed("label_issues", () => labelIssues(x, input.dim, labels, input.classes.length, input.seed, options, nb));
+  const odd = timed("outliers", () => outliers(nb, t.neighbours, t.outlierMinScore));
+  return { duplicates: dup.findings, labelIssues: label.issues, outliers: odd, thresholds: { ...t }, seconds };
+}

@@ -1,0 +1,62 @@
+import * as tf from "@tensorflow/tfjs";
+
+/** Each row's k nearest other rows by cosine: n × k indices and cosines, nearest first. */
+export interface Neighbours {
+  k: number;
+  index: Int32Array;
+  cosine: Float32Array;
+}
+
+/**
+ * The k nearest neighbours of every row of `unit` (n × d, rows of unit length) among all the
+ * others, by a blocked matrix product: a block of rows against the whole set, then top-(k+1) and
+ * the row itself dropped. Memory is one block × n scores (`blockValues` floats), so it stays flat
+ * as n grows; the time grows as n²·d, which is why the caller may hand in fewer dimensions.
+ */
+export function nearestNeighbours(unit: Float32Array, d: number, k: number, opts: { blockValues?: number } = {}): Neighbours {
+  const n = Math.floor(unit.length / d);
+  const kk = Math.max(0, Math.min(k, n - 1));
+  const index = new Int32Array(n * kk);
+  const cosine = new Float32Array(n * kk);
+  if (kk === 0) return { k: kk, index, cosine };
+  const all = tf.tensor2d(unit, [n, d]);
+  const allT = all.transpose();
+  try {
+    const block = Math.max(16, Math.floor((opts.blockValues ?? 1 << 24) / n));
+    for (let r0 = 0; r0 < n; r0 += block) {
+      const rows = Math.min(block, n - r0);
+      const [values, idx] = tf.tidy(() => {
+        const top = tf.topk(all.slice([r0, 0], [rows, d]).matMul(allT), kk + 1);
+        return [top.values.dataSync(), top.indices.dataSync()] as const;
+      });
+      for (let r = 0; r < rows; r++) {
+        const self = r0 + r;
+        let c = 0;
+        for (let j = 0; j <= kk && c < kk; j++) {
+          const other = idx[r * (kk + 1) + j]!;
+          if (other === self) continue;
+          index[self * kk + c] = other;
+          cosine[self * kk + c] = values[r * (kk + 1) + j]!;
+          c++;
+        }
+      }
+    }
+  } finally {
+    tf.dispose([all, allT]);
+  }
+  return { k: kk, index, cosine };
+}
+
+/**
+ * A seeded Gaussian random projection of n × d rows to `to` dimensions, rows renormalised: keeps
+ * cosines within about ±1/√to (Johnson–Lindenstrauss), so a neighbour search over 100k images
+ * costs n²·to instead of n²·d.
+ */
+export function project(unit: Float32Array, d: number, to: number, seed: number): Float32Array {
+  const n = Math.floor(unit.length / d);
+  return tf.tidy(() => {
+    const r = tf.randomNormal([d, to], 0, 1, "float32", seed);
+    const p = tf.tensor2d(unit, [n, d]).matMul(r);
+    return p.div(p.norm("euclidean", 1, true).maximum(1e-12)).dataSync() as Float32Array;
+  });
+}
