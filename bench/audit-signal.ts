@@ -13,7 +13,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import sharp from "sharp";
-import { hamming } from "../src/audit/phash";
+import { colourDistance, hamming } from "../src/audit/phash";
 import { imageSignatures } from "../src/audit/signatures";
 import { Rng } from "../src/util/rng";
 import { cachedFeatures } from "./audit-features";
@@ -101,6 +101,7 @@ async function main(): Promise<void> {
     const pairHist = new Array(65).fill(0);
     for (let a = 0; a < pool.length; a++) for (let b = a + 1; b < pool.length; b++) if (sigPool[a]!.pixels !== sigPool[b]!.pixels) pairHist[hamming(sigPool[a]!.phash, sigPool[b]!.phash)]++;
     const pairs = pairHist.reduce((s, x) => s + x, 0);
+    result.colour_copy_to_original = Object.fromEntries(KINDS.map((k) => [k, quantiles(copies.flatMap((cp, j) => (cp.kind === k ? [colourDistance(sigCopies[j]!.colour!, sigPool[cp.of]!.colour!)] : [])))]));
     result.phash = {
       copy_to_original: Object.fromEntries(KINDS.map((k) => [k, quantiles(hashCopy[k]!)])),
       original_to_nearest_other: quantiles(hashNearest),
@@ -128,10 +129,11 @@ async function main(): Promise<void> {
         const below = copies.filter((cp, j) => dot(c[j]!, p[cp.of]!) < nearest[cp.of]!).length;
         // hash and features together: a pair within `strong` bits, or within `weak` bits with a cosine of at least `cos`
         const combined: Record<string, unknown> = {};
-        for (const [strong, weak, cos] of [[10, 16, 0.9], [10, 18, 0.9], [10, 20, 0.9], [10, 22, 0.9], [10, 20, 0.85], [10, 22, 0.85], [10, 24, 0.9], [8, 20, 0.9], [10, 64, 0.99], [10, 64, 0.995]] as const) {
-          const hit = (h: number, c: number): boolean => h <= strong || (h <= weak && c >= cos);
+        const colourAt = (sig: { colour?: string }[], i: number, sig2: { colour?: string }[], j: number): number => colourDistance(sig[i]!.colour!, sig2[j]!.colour!);
+        for (const [strong, weak, cos, colour] of [[10, 16, 0.9, 255], [10, 18, 0.9, 255], [10, 20, 0.9, 255], [10, 22, 0.9, 255], [10, 20, 0.85, 255], [10, 64, 0.99, 255], [10, 18, 0.9, 6], [10, 18, 0.9, 8], [10, 18, 0.9, 10], [10, 18, 0.9, 12], [10, 18, 0.9, 16], [12, 20, 0.85, 8], [12, 20, 0.85, 12]] as const) {
+          const hit = (h: number, c: number, col: number): boolean => col <= colour && (h <= strong || (h <= weak && c >= cos));
           const found = Object.fromEntries(KINDS.map((k) => [k, 0]));
-          for (const [j, cp] of copies.entries()) if (hit(hamming(sigCopies[j]!.phash, sigPool[cp.of]!.phash), dot(c[j]!, p[cp.of]!))) found[cp.kind]! += 1 / n;
+          for (const [j, cp] of copies.entries()) if (hit(hamming(sigCopies[j]!.phash, sigPool[cp.of]!.phash), dot(c[j]!, p[cp.of]!), colourAt(sigCopies, j, sigPool, cp.of))) found[cp.kind]! += 1 / n;
           let falsePairs = 0;
           const withOther = new Set<number>();
           for (let a = 0; a < pool.length; a++) {
@@ -139,10 +141,10 @@ async function main(): Promise<void> {
               if (sigPool[a]!.pixels === sigPool[b]!.pixels) continue;
               const h = hamming(sigPool[a]!.phash, sigPool[b]!.phash);
               if (h > weak && h > strong) continue;
-              if (hit(h, dot(p[a]!, p[b]!))) (falsePairs++, a < n && withOther.add(a), b < n && withOther.add(b));
+              if (hit(h, dot(p[a]!, p[b]!), colourAt(sigPool, a, sigPool, b))) (falsePairs++, a < n && withOther.add(a), b < n && withOther.add(b));
             }
           }
-          combined[`h<=${strong} or (h<=${weak} and cos>=${cos})`] = { copies_found: Object.fromEntries(Object.entries(found).map(([k, v]) => [k, +v.toFixed(3)])), distinct_pairs_within: falsePairs, originals_with_other_within: +(withOther.size / n).toFixed(3) };
+          combined[`colour<=${colour} and (h<=${strong} or (h<=${weak} and cos>=${cos}))`] = { copies_found: Object.fromEntries(Object.entries(found).map(([k, v]) => [k, +v.toFixed(3)])), distinct_pairs_within: falsePairs, originals_with_other_within: +(withOther.size / n).toFixed(3) };
         }
         out[name] = {
           combined,

@@ -12,11 +12,13 @@ export interface DuplicateThresholds {
   /** A pair up to this distance counts when its feature cosine is at least `confirmMinCosine` (a crop moves the hash more than a re-encode does). */
   phashConfirmDistance: number;
   confirmMinCosine: number;
+  /** A hash pair whose 4×4 colour thumbnails differ by more than this mean (levels of 255) is two pictures with one layout, not one picture. */
+  colourMaxDistance: number;
   /** Feature cosine that counts alone, whatever the hash says (≥ 1 turns that search off). */
   featureMinCosine: number;
 }
 
-export const DUPLICATE_DEFAULTS: DuplicateThresholds = { phashMaxDistance: 10, phashConfirmDistance: 18, confirmMinCosine: 0.9, featureMinCosine: 1 };
+export const DUPLICATE_DEFAULTS: DuplicateThresholds = { phashMaxDistance: 10, phashConfirmDistance: 18, confirmMinCosine: 0.9, colourMaxDistance: 12, featureMinCosine: 1 };
 
 /**
  * Exact duplicates anywhere, then near duplicates across splits by hash (alone when close, with
@@ -45,7 +47,12 @@ export function findDuplicates(
     const cos = dot(unit, features.cols, a, b);
     return cos >= t.confirmMinCosine ? { a, b, kind: "near", similarity: Math.min(1, cos), signal: "features" } : undefined;
   };
-  add(timed("phash_pairs", () => hashPairs(items, signatures, t.phashMaxDistance, { distance: t.phashConfirmDistance, accept })));
+  const colours = signatures.map((s) => (s.colour ? Buffer.from(s.colour, "hex") : undefined));
+  const keep = (a: number, b: number): boolean => {
+    const [x, y] = [colours[a], colours[b]];
+    return !x || !y || colourGap(x, y) <= t.colourMaxDistance;
+  };
+  add(timed("phash_pairs", () => hashPairs(items, signatures, t.phashMaxDistance, { distance: t.phashConfirmDistance, accept }, keep)));
   if (t.featureMinCosine < 1) add(timed("feature_pairs", () => featurePairs(items, features, t.featureMinCosine)));
   return { findings: [...found.values()].sort((x, y) => x.a - y.a || x.b - y.b), seconds };
 }
@@ -54,4 +61,12 @@ function dot(unit: Float32Array, cols: number, a: number, b: number): number {
   let s = 0;
   for (let c = 0, i = a * cols, j = b * cols; c < cols; c++, i++, j++) s += unit[i]! * unit[j]!;
   return s;
+}
+
+/** Mean absolute difference of two colour thumbnails (levels). */
+function colourGap(x: Uint8Array, y: Uint8Array): number {
+  if (x.length !== y.length) return Infinity;
+  let s = 0;
+  for (let i = 0; i < x.length; i++) s += Math.abs(x[i]! - y[i]!);
+  return s / Math.max(1, x.length);
 }

@@ -13,6 +13,8 @@ export interface AuditThresholds {
   /** Near duplicate by hash and features together: Hamming ≤ this AND cosine ≥ featureMinCosine. */
   phashConfirmDistance: number;
   confirmMinCosine: number;
+  /** A hash pair is kept only when its 4×4 colour thumbnails differ by at most this mean (levels of 255). */
+  colourMaxDistance: number;
   /** Near duplicate by features alone: cosine ≥ this (≥ 1: off). */
   featureMinCosine: number;
   /** Stratified folds of the label probe. */
@@ -27,6 +29,7 @@ export const AUDIT_DEFAULTS: AuditThresholds = {
   phashMaxDistance: DUPLICATE_DEFAULTS.phashMaxDistance,
   phashConfirmDistance: DUPLICATE_DEFAULTS.phashConfirmDistance,
   confirmMinCosine: DUPLICATE_DEFAULTS.confirmMinCosine,
+  colourMaxDistance: DUPLICATE_DEFAULTS.colourMaxDistance,
   featureMinCosine: DUPLICATE_DEFAULTS.featureMinCosine,
   labelFolds: LABEL_DEFAULTS.folds,
   neighbours: LABEL_DEFAULTS.knn,

@@ -69,32 +69,66 @@ function lumaGrid(rgba: Uint8Array, width: number, height: number): Float64Array
     const y = 0.299 * rgba[p]! + 0.587 * rgba[p + 1]! + 0.114 * rgba[p + 2]!;
     luma[i] = y * a + 255 * (1 - a);
   }
-  const xs = boxWeights(width);
-  const ys = boxWeights(height);
-  const rows = new Float64Array(height * N); // each source row reduced to N columns
+  return boxReduce(luma, width, height, N);
+}
+
+/** Area-average a width × height plane to cells × cells. */
+function boxReduce(plane: Float64Array, width: number, height: number, cells: number): Float64Array {
+  const xs = boxWeights(width, cells);
+  const ys = boxWeights(height, cells);
+  const rows = new Float64Array(height * cells); // each source row reduced to `cells` columns
   for (let r = 0; r < height; r++) {
-    for (let o = 0; o < N; o++) {
+    for (let o = 0; o < cells; o++) {
       let s = 0;
-      for (const [src, w] of xs[o]!) s += luma[r * width + src]! * w;
-      rows[r * N + o] = s;
+      for (const [src, w] of xs[o]!) s += plane[r * width + src]! * w;
+      rows[r * cells + o] = s;
     }
   }
-  const grid = new Float64Array(N * N);
-  for (let o = 0; o < N; o++) {
-    for (let x = 0; x < N; x++) {
+  const grid = new Float64Array(cells * cells);
+  for (let o = 0; o < cells; o++) {
+    for (let x = 0; x < cells; x++) {
       let s = 0;
-      for (const [src, w] of ys[o]!) s += rows[src * N + x]! * w;
-      grid[o * N + x] = s;
+      for (const [src, w] of ys[o]!) s += rows[src * cells + x]! * w;
+      grid[o * cells + x] = s;
     }
   }
   return grid;
 }
 
-/** For each of N output cells, the source indices it covers and their weights (summing to 1). */
-function boxWeights(n: number): Array<Array<[number, number]>> {
+const COLOUR_CELLS = 4;
+
+/**
+ * A 4×4 RGB thumbnail over white, as hex (48 bytes): the luma hash cannot tell apart two
+ * pictures with the same layout in other colours (two tricolour flags, an emoji in two skin
+ * tones), and a re-encoded or resized copy keeps these 48 averages within a few levels.
+ */
+export function colourRgba(rgba: Uint8Array, width: number, height: number): string {
+  const out = new Uint8Array(COLOUR_CELLS * COLOUR_CELLS * 3);
+  for (let ch = 0; ch < 3; ch++) {
+    const plane = new Float64Array(width * height);
+    for (let i = 0, p = 0; i < plane.length; i++, p += 4) {
+      const a = rgba[p + 3]! / 255;
+      plane[i] = rgba[p + ch]! * a + 255 * (1 - a);
+    }
+    boxReduce(plane, width, height, COLOUR_CELLS).forEach((v, i) => (out[i * 3 + ch] = Math.round(v)));
+  }
+  return Buffer.from(out).toString("hex");
+}
+
+/** Mean absolute difference of two colour thumbnails, in levels (0–255). */
+export function colourDistance(a: string, b: string): number {
+  const x = Buffer.from(a, "hex");
+  const y = Buffer.from(b, "hex");
+  let s = 0;
+  for (let i = 0; i < x.length; i++) s += Math.abs(x[i]! - y[i]!);
+  return s / Math.max(1, x.length);
+}
+
+/** For each of `cells` output cells, the source indices it covers and their weights (summing to 1). */
+function boxWeights(n: number, cells: number): Array<Array<[number, number]>> {
   const out: Array<Array<[number, number]>> = [];
-  const step = n / N;
-  for (let o = 0; o < N; o++) {
+  const step = n / cells;
+  for (let o = 0; o < cells; o++) {
     const from = o * step;
     const to = (o + 1) * step;
     const cell: Array<[number, number]> = [];

@@ -2,7 +2,7 @@ import { createHash } from "node:crypto";
 import { availableParallelism } from "node:os";
 import sharp, { type OutputInfo } from "sharp";
 import { TlrunError } from "../errors";
-import { phashRgba } from "./phash";
+import { colourRgba, phashRgba } from "./phash";
 import type { ImageSignature } from "./types";
 
 /**
@@ -42,5 +42,5 @@ export async function signatureOf(path: string): Promise<ImageSignature> {
   const rgba = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
   // the size is part of the hash: the same bytes at another width are another picture
   const pixels = createHash("sha256").update(`${info.width}x${info.height}\n`).update(rgba).digest("hex");
-  return { pixels, phash: phashRgba(rgba, info.width, info.height) };
+  return { pixels, phash: phashRgba(rgba, info.width, info.height), colour: colourRgba(rgba, info.width, info.height) };
 }

@@ -12,6 +12,12 @@ export interface ImageSignature {
   pixels: string;
   /** A 64-bit perceptual hash of the pixels, robust to re-encoding and resizing; high and low 32 bits. */
   phash: [number, number];
+  /**
+   * A 4×4 RGB thumbnail over white, hex (96 characters): tells apart pictures with the same
+   * luminance layout in other colours, which the hash cannot (two tricolour flags). Optional: a
+   * pair is then judged by the hash alone.
+   */
+  colour?: string;
 }
 
 export interface AuditInput {

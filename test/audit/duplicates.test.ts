@@ -84,3 +84,16 @@ describe("findDuplicates' confirm band", () => {
     assert.deepEqual(findings, [{ a: 0, b: 1, kind: "near", similarity: 1, signal: "features" }]);
   });
 });
+
+describe("findDuplicates' colour check", () => {
+  it("does not call two flags of one layout in other colours the same picture, though their hashes match", async () => {
+    const honduras = join(EMOJI, "flags", "1f1ed-1f1f3.png");
+    const sierraLeone = join(EMOJI, "flags", "1f1f8-1f1f1.png");
+    const sigs = await imageSignatures([honduras, sierraLeone]);
+    const items: Array<{ split: Split }> = [{ split: "train" }, { split: "test" }];
+    const none = { features: new Float32Array(2), width: 1, from: 0, cols: 1 };
+    assert.deepEqual(findDuplicates(items, sigs, none, DUPLICATE_DEFAULTS).findings, []);
+    const blind = findDuplicates(items, sigs, none, { ...DUPLICATE_DEFAULTS, colourMaxDistance: 255 }).findings;
+    assert.equal(blind.length, 1, "the luma hash alone takes them for one picture");
+  });
+});
