@@ -47,6 +47,7 @@ const NAMES = {
   TrainConfig: ["#/properties/train"],
   SamplingPolicy: ["#/properties/data/properties/sampling"],
   AuditConfig: ["#/properties/data/properties/audit"],
+  AuditThresholdsConfig: ["#/properties/data/properties/audit/properties/thresholds"],
   ClassWeight: ["#/properties/train/properties/class_weight"],
   ThresholdTarget: ["#/properties/evaluate/properties/threshold/oneOf/2"],
   ThresholdRule: ["#/properties/evaluate/properties/threshold"],

@@ -608,6 +608,45 @@ export interface AuditConfig {
    * @default "warn"
    */
   duplicates: "warn" | "drop";
+  /**
+   * Override the finders' thresholds; each one left out keeps its default, chosen on the
+   * measurements in docs/audit.md. Setting one re-runs the audit (and, with a drop policy, what
+   * follows it).
+   * @default {}
+   */
+  thresholds: AuditThresholdsConfig;
+}
+
+/**
+ * Override the finders' thresholds; each one left out keeps its default, chosen on the measurements
+ * in docs/audit.md. Setting one re-runs the audit (and, with a drop policy, what follows it).
+ */
+export interface AuditThresholdsConfig {
+  /**
+   * Near duplicate by the perceptual hash alone: at most this Hamming distance of 64 bits. Lower
+   * finds fewer look-alikes and fewer re-encoded copies.
+   */
+  phash_max_distance?: number;
+  /**
+   * Near duplicate by hash and features together: Hamming distance at most this AND feature cosine
+   * at least confirm_min_cosine.
+   */
+  phash_confirm_distance?: number;
+  /** The feature cosine that confirms a hash match within phash_confirm_distance. */
+  confirm_min_cosine?: number;
+  /**
+   * Near duplicate by features alone: cosine at least this; 1 or more turns the feature-only search
+   * off.
+   */
+  feature_min_cosine?: number;
+  /** Stratified folds of the out-of-sample label probe. */
+  label_folds?: number;
+  /** Neighbours for the label vote and the outlier distance. */
+  neighbours?: number;
+  /**
+   * Outlier when the mean distance to its neighbours is at least this many times the median one.
+   */
+  outlier_min_score?: number;
 }
 
 /**

@@ -6,7 +6,7 @@ import { InterruptedError } from "../errors";
 import type { StageName } from "../plan/compile";
 import { runsDirOf } from "../plan/paths";
 import { writeRunReport } from "../report/write";
-import { AUDIT_CSVS, AUDIT_JSON } from "../stages/audit-output";
+import { AUDIT_CSVS, AUDIT_JSON, AUDIT_THUMBS } from "../stages/audit-output";
 import { RunRecord, type RunSummary } from "../runs/record";
 import type { EpochLogs } from "../training/callbacks";
 import { Observers, type RunObserver, type StageEvent } from "./observer";
@@ -85,7 +85,7 @@ export class RunState {
 
   /** runs/<id>/audit/: the audit's CSVs, its findings and the thumbnails the report shows. */
   keepAudit(auditDir: string): void {
-    for (const f of [...AUDIT_CSVS, AUDIT_JSON, "thumbs"]) if (existsSync(join(auditDir, f))) this.record.copyIn(join(auditDir, f), join("audit", f));
+    for (const f of [...AUDIT_CSVS, AUDIT_JSON, AUDIT_THUMBS]) if (existsSync(join(auditDir, f))) this.record.copyIn(join(auditDir, f), join("audit", f));
   }
 
   /** How the run ended, from what was thrown (nothing: completed). Returns the error to rethrow, if any. */

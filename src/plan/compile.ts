@@ -102,7 +102,9 @@ function stageNodes(c: PipelineConfig): StageNode[] {
   ];
   // what is found does not depend on the policy; what is dropped does
   const drops = auditDrops(c);
-  if (data.audit?.enabled) nodes.push({ name: "audit", deps: ["prepare", "extract"], params: { seed, ...(drops ? { drop: drops } : {}) } });
+  const thresholds = data.audit?.thresholds ?? {};
+  if (data.audit?.enabled)
+    nodes.push({ name: "audit", deps: ["prepare", "extract"], params: { seed, ...(drops ? { drop: drops } : {}), ...(Object.keys(thresholds).length ? { thresholds } : {}) } });
   nodes.push(
     { name: "train-head", deps: audited(c, ["extract"]), params: { seed, head, phase: train.head, ...balance(c), ...sgdRate(train.head) } },
   );

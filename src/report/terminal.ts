@@ -56,8 +56,11 @@ export function formatRunEnd(report: EvaluationReport | undefined, summary: RunS
     }
   } else if (summary.status === "completed") out.push("no report.json: the evaluation left nothing to show");
   // the summary holds evaluate's warnings too (the run's), so each is shown once
-  const warnings = [...new Set([...(report?.warnings ?? []).map((w) => w.message), ...summary.warnings])].flatMap((w) => w.split("\n").filter((l) => l.trim()));
-  for (const w of warnings.slice(0, MAX_WARNINGS)) out.push(c("33", `warning: ${w}`));
+  const all = [...new Set([...(report?.warnings ?? []).map((w) => w.message), ...summary.warnings])].flatMap((w) => w.split("\n").filter((l) => l.trim()));
+  // the audit's findings (a leak inflates every figure above) first, in bold
+  const audit = (w: string): boolean => w.startsWith("AUDIT: ");
+  const warnings = [...all.filter(audit), ...all.filter((w) => !audit(w))];
+  for (const w of warnings.slice(0, MAX_WARNINGS)) out.push(c(audit(w) ? "1;33" : "33", `warning: ${w}`));
   if (warnings.length > MAX_WARNINGS) out.push(c("33", `warning: … ${warnings.length - MAX_WARNINGS} more in the report`));
   out.push(`report: ${join(summary.run_dir, REPORT_HTML)}`);
   if (opts.mlflowUrl) out.push(`mlflow: ${opts.mlflowUrl}`);

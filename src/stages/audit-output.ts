@@ -20,11 +20,13 @@ export interface AuditRecord extends AuditJson {
   thresholds: Record<string, number>;
   seconds: Record<string, number>;
   dropped: DroppedImage[];
-  /** Small JPEG thumbnails of the images the report shows first, by path: file names under thumbs/. */
-  thumbs: Record<string, string>;
 }
 
+/** `thumbs.json`: small JPEG thumbnails (base64) of the images the report shows first, by path; one file, so the entry stays a handful of files. */
+export type AuditThumbs = Record<string, string>;
+
 export const AUDIT_JSON = "audit.json";
+export const AUDIT_THUMBS = "thumbs.json";
 const RANK: Record<Split, number> = { train: 0, val: 1, test: 2 };
 export const AUDIT_CSVS = ["duplicates.csv", "label_issues.csv", "outliers.csv", "dropped.csv"] as const;
 /** How many of each kind the report shows with thumbnails. */
@@ -32,7 +34,7 @@ export const REPORT_TOP = 8;
 const THUMB_PX = 112;
 
 /** The findings with paths and class names in place of indices, ranked as the report shows them. */
-export function auditRecord(m: Manifest, f: AuditFindings, dropped: DroppedImage[]): Omit<AuditRecord, "thumbs"> {
+export function auditRecord(m: Manifest, f: AuditFindings, dropped: DroppedImage[]): AuditRecord {
   const it = m.items;
   // pairs across splits first (the leak check), exact before near, then by score
   const dups = [...f.duplicates].sort((x, y) =>
@@ -60,7 +62,7 @@ const field = (v: string | number): string => {
 const csv = (head: string[], rows: Array<Array<string | number>>): string => [head, ...rows].map((r) => r.map(field).join(",")).join("\n") + "\n";
 
 /** The CSVs a run keeps under runs/<id>/audit/, one per kind. */
-export function writeAuditCsvs(dir: string, r: Omit<AuditRecord, "thumbs">): void {
+export function writeAuditCsvs(dir: string, r: AuditRecord): void {
   writeFileAtomic(join(dir, "duplicates.csv"), csv(["path_a", "split_a", "path_b", "split_b", "kind", "similarity", "signal"],
     r.duplicates.map((d, i) => [d.paths[0], d.splits[0], d.paths[1], d.splits[1], d.kind, d.similarity, r.signals[i]!])));
   writeFileAtomic(join(dir, "label_issues.csv"), csv(["path", "label", "suggested", "score"], r.label_issues.map((l) => [l.path, l.label, l.suggested, l.score])));
@@ -69,19 +71,17 @@ export function writeAuditCsvs(dir: string, r: Omit<AuditRecord, "thumbs">): voi
 }
 
 /** The paths the report shows first: the top pairs, label issues and outliers. */
-export function shownPaths(r: Omit<AuditRecord, "thumbs">): string[] {
+export function shownPaths(r: AuditRecord): string[] {
   const paths = [...r.duplicates.slice(0, REPORT_TOP).flatMap((d) => d.paths), ...r.label_issues.slice(0, REPORT_TOP).map((l) => l.path), ...r.outliers.slice(0, REPORT_TOP).map((o) => o.path)];
   return [...new Set(paths)];
 }
 
-/** Thumbnails of `paths` under `dir`/thumbs/, so the report embeds them with no access to the data folder. */
-export async function writeThumbs(dir: string, dataDir: string, paths: readonly string[]): Promise<Record<string, string>> {
-  const out: Record<string, string> = {};
-  for (const [i, rel] of paths.entries()) {
-    const file = `${i}.jpg`;
+/** Thumbnails of `paths` into `dir`/thumbs.json, so the report embeds them with no access to the data folder. */
+export async function writeThumbs(dir: string, dataDir: string, paths: readonly string[]): Promise<void> {
+  const out: AuditThumbs = {};
+  for (const rel of paths) {
     const jpg = await sharp(join(dataDir, rel)).rotate().resize(THUMB_PX, THUMB_PX, { fit: "inside" }).flatten({ background: "#ffffff" }).jpeg({ quality: 82 }).toBuffer();
-    writeFileAtomic(join(dir, "thumbs", file), jpg);
-    out[rel] = file;
+    out[rel] = jpg.toString("base64");
   }
-  return out;
+  writeFileAtomic(join(dir, AUDIT_THUMBS), JSON.stringify(out));
 }

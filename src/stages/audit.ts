@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { auditFindings } from "../audit/findings";
-import { imageSignatures } from "../audit/signatures";
+import { auditFindings, imageSignatures, type AuditThresholds } from "../audit";
+import type { AuditThresholdsConfig } from "../config/types";
 import type { AuditFindings } from "../audit/types";
 import { FeatureFile } from "../cache/features";
 import { manifestHash, type Manifest } from "../data/manifest";
@@ -16,8 +16,9 @@ import { MANIFEST_FILE, readManifest } from "./prepare";
 import { input, type Stage, type StageContext } from "./types";
 
 /**
- * Every image's plain features as one pooled vector (the avg half of [avg | max], or the mean of a
- * spatial head's whole map), `rows` × `dim`, read a block at a time from the extract entry.
+ * Every image's plain features as one row, `rows` × `dim`, read a block at a time from the extract
+ * entry: the whole [avg pooled | max pooled] row the finders were measured on, or for a spatial
+ * head (whole feature maps) the mean over the map.
  */
 export function pooledFeatures(dir: string): { features: Float32Array; dim: number } {
   const index = JSON.parse(readFileSync(join(dir, FEATURE_INDEX), "utf8")) as FeatureIndex;
@@ -26,14 +27,13 @@ export function pooledFeatures(dir: string): { features: Float32Array; dim: numb
   const file = FeatureFile.open(dir, "plain.f32", spatial ? cells * dim : 2 * dim);
   try {
     if (file.rows !== rows) throw new Error("plain.f32 does not match features.json");
+    if (!spatial) return { features: file.read(Array.from({ length: rows }, (_, i) => i)), dim: 2 * dim };
     const out = new Float32Array(rows * dim);
     for (let start = 0; start < rows; start += 1024) {
       const idx = Array.from({ length: Math.min(1024, rows - start) }, (_, i) => start + i);
-      const block = file.read(idx, 0, spatial ? cells * dim : dim);
-      if (!spatial) out.set(block, start * dim);
-      else
-        for (let r = 0; r < idx.length; r++)
-          for (let c = 0; c < cells; c++) for (let d = 0; d < dim; d++) out[(start + r) * dim + d]! += block[(r * cells + c) * dim + d]! / cells;
+      const block = file.read(idx);
+      for (let r = 0; r < idx.length; r++)
+        for (let c = 0; c < cells; c++) for (let d = 0; d < dim; d++) out[(start + r) * dim + d]! += block[(r * cells + c) * dim + d]! / cells;
     }
     return { features: out, dim };
   } finally {
@@ -41,8 +41,17 @@ export function pooledFeatures(dir: string): { features: Float32Array; dim: numb
   }
 }
 
+/** The config's threshold overrides (snake_case, as YAML writes them) by the finders' names. */
+export function finderThresholds(t: AuditThresholdsConfig): Partial<AuditThresholds> {
+  const names: Record<keyof AuditThresholdsConfig, keyof AuditThresholds> = {
+    phash_max_distance: "phashMaxDistance", phash_confirm_distance: "phashConfirmDistance", confirm_min_cosine: "confirmMinCosine",
+    feature_min_cosine: "featureMinCosine", label_folds: "labelFolds", neighbours: "neighbours", outlier_min_score: "outlierMinScore",
+  };
+  return Object.fromEntries(Object.entries(t).map(([k, v]) => [names[k as keyof AuditThresholdsConfig], v]));
+}
+
 /** Counts the terminal, the run record and the policies read from a cached entry's info. */
-function auditInfo(m: Manifest, r: Omit<AuditRecord, "thumbs">, dropped: DroppedImage[]): Record<string, unknown> {
+function auditInfo(m: Manifest, r: AuditRecord, dropped: DroppedImage[]): Record<string, unknown> {
   const twins = (held: "val" | "test"): number => {
     const seen = new Set<string>();
     for (const d of r.duplicates) {
@@ -74,7 +83,7 @@ function auditInfo(m: Manifest, r: Omit<AuditRecord, "thumbs">, dropped: Dropped
 /** audit: duplicates, leaks across splits, likely label errors and outliers, before any training (docs/audit.md). */
 export const audit: Stage = {
   name: "audit",
-  needsTf: false,
+  needsTf: true,
   async run(ctx: StageContext) {
     const manifest = readManifest(input(ctx, "prepare").dir);
     const n = manifest.items.length;
@@ -89,13 +98,14 @@ export const audit: Stage = {
     });
     ctx.checkAbort();
     ctx.progress(`searching ${n} images for duplicates, label issues and outliers`);
-    const findings: AuditFindings = await auditFindings({ items: manifest.items, classes: manifest.classes, features, dim, signatures, seed: ctx.config.seed });
+    // tensor work on the run's backend: seconds at 10k images
+    const findings: AuditFindings = auditFindings({ items: manifest.items, classes: manifest.classes, features, dim, signatures, seed: ctx.config.seed }, finderThresholds(ctx.config.data.audit.thresholds ?? {}));
     const drop = auditDrops(ctx.config);
     const dropped = drop ? chooseDrops(manifest.items, findings.duplicates, drop) : [];
     const record = auditRecord(manifest, findings, dropped);
     writeAuditCsvs(ctx.out, record);
-    const thumbs = await writeThumbs(ctx.out, ctx.dataDir, shownPaths(record));
-    writeFileAtomic(join(ctx.out, AUDIT_JSON), JSON.stringify({ ...record, thumbs } satisfies AuditRecord));
+    await writeThumbs(ctx.out, ctx.dataDir, shownPaths(record));
+    writeFileAtomic(join(ctx.out, AUDIT_JSON), JSON.stringify(record satisfies AuditRecord));
     const kept = drop ? auditedManifest(manifest, dropped) : undefined;
     if (kept) writeFileAtomic(join(ctx.out, MANIFEST_FILE), JSON.stringify(kept));
     // with a drop policy the later stages' keys follow what was kept, not how it was found

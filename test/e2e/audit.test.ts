@@ -4,6 +4,7 @@ import { spawnSync } from "node:child_process";
 import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { tempDir, tinyEmojiDataset } from "../helpers";
+import { artifactsOf, readJournal } from "../../src/tracking/journal";
 
 const ROOT = resolve(__dirname, "../../..");
 const BIN = join(ROOT, "bin/tlrun.js");
@@ -123,4 +124,6 @@ test("leakage: drop leaves the test twin out of evaluation, says so, and the rep
   assert.match(html, /<section id="audit"><h2>Data audit<\/h2>/);
   assert.ok(html.includes(`<b>${dropped.length} image${dropped.length === 1 ? "" : "s"} dropped</b>`));
   assert.match(html, /src="data:image\/jpeg;base64,[A-Za-z0-9+/]{100,}/, "thumbnails are inlined");
+  const uploads = artifactsOf(readJournal(d.run_dir)).map((a) => a.path);
+  for (const f of ["audit/duplicates.csv", "audit/label_issues.csv", "audit/outliers.csv", "audit/dropped.csv", "audit/audit.json", "audit/thumbs.json"]) assert.ok(uploads.includes(f), `MLflow gets ${f}`);
 });

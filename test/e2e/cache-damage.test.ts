@@ -35,11 +35,11 @@ test("a same-size flip in any cache file is warned about, recomputed, and the me
   const clean = await run(file);
   assert.equal(clean.status, "completed");
   const planned = tlrun(["plan", file], root);
-  assert.match(planned.stdout, /^cache: [\d.]+ MB in 6 entries \(runs\/\.cache\/\); this plan reuses 6 entries, [\d.]+ MB$/m);
+  assert.match(planned.stdout, /^cache: [\d.]+ MB in 7 entries \(runs\/\.cache\/\); this plan reuses 7 entries, [\d.]+ MB$/m);
   const pristine = join(root, "pristine");
   cpSync(cacheDir, pristine, { recursive: true });
   const entries = listEntries(pristine).map((e) => ({ stage: e.stage, key: e.key, files: [...Object.keys(e.meta!.files), "meta.json"] }));
-  assert.deepEqual(entries.map((e) => e.stage).sort(), ["evaluate", "extract", "fine-tune", "prepare", "train-head", "unfreeze"]);
+  assert.deepEqual(entries.map((e) => e.stage).sort(), ["audit", "evaluate", "extract", "fine-tune", "prepare", "train-head", "unfreeze"]);
   const restore = (): void => {
     rmSync(cacheDir, { recursive: true, force: true });
     cpSync(pristine, cacheDir, { recursive: true });
@@ -103,7 +103,7 @@ test("a same-size flip in any cache file is warned about, recomputed, and the me
   // tlrun cache: verify finds what the lookups skip, ls and gc see the runs
   const verified = tlrun(["cache", "verify"], root);
   assert.equal(verified.code, 0, verified.stdout + verified.stderr);
-  assert.match(verified.stdout, /verified 6 entries, .*: 6 ok, 0 damaged/);
+  assert.match(verified.stdout, /verified 7 entries, .*: 7 ok, 0 damaged/);
   flipMiddle(join(cacheDir, "extract", extract.key, "aug-1.f32"));
   const bad = tlrun(["cache", "verify", "--json"], root);
   assert.equal(bad.code, 1);
@@ -112,13 +112,13 @@ test("a same-size flip in any cache file is warned about, recomputed, and the me
   assert.equal(removed.code, 1);
   assert.match(removed.stdout, /damaged: extract\/\w{12} \(aug-1\.f32: .*\); moved aside to runs\/\.cache\/extract\/\w+\.damaged-/);
   const ls = tlrun(["cache", "ls", "--json"], root).json();
-  assert.equal(ls.totals.entries, 5);
+  assert.equal(ls.totals.entries, 6);
   assert.equal(ls.totals.damaged_aside, 2);
   const runIds = readdirSync(join(root, "runs")).filter((n) => !n.startsWith(".")).sort();
   for (const e of ls.entries) assert.ok(e.runs.length > 0 && e.runs.every((r: string) => runIds.includes(r)), JSON.stringify(e));
   const gc = tlrun(["cache", "gc"], root);
   assert.equal(gc.code, 0, gc.stderr);
-  assert.match(gc.stdout, /^freed [\d.]+ kB \(2 folders\); kept 5 entries/m);
+  assert.match(gc.stdout, /^freed [\d.]+ kB \(2 folders\); kept 6 entries/m);
   assert.ok(!readdirSync(join(cacheDir, "extract")).some((n) => n.includes(".damaged-")));
   const again = await run(file);
   assert.equal(cachedOf(again).extract, false, "the entry --remove moved aside is recomputed");

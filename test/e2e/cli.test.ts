@@ -52,13 +52,13 @@ test("run, then all cached, then a head change re-runs train-head onward", async
   const third = tlrun([file, "--set", "head.dropout=0.3", "--json"], root);
   assert.equal(third.code, 0, third.stderr);
   const cached = Object.fromEntries(third.json().stages.map((s: { name: string; cached: boolean }) => [s.name, s.cached]));
-  assert.deepEqual(cached, { dataset: true, weights: true, prepare: true, extract: true, "train-head": false, unfreeze: false, "fine-tune": false, evaluate: false });
+  assert.deepEqual(cached, { dataset: true, weights: true, prepare: true, extract: true, audit: true, "train-head": false, unfreeze: false, "fine-tune": false, evaluate: false });
 
   const plan = tlrun(["plan", file], root);
   assert.equal(plan.code, 0, plan.stderr);
   for (const s of ["dataset", "weights", "prepare", "extract", "audit", "train-head", "unfreeze", "fine-tune", "evaluate"]) assert.match(plan.stdout, new RegExp(`${s}\\s+${isSource(s) ? "present" : "cached"}`));
   const planChanged = tlrun(["plan", file, "--set", "head.dropout=0.4", "--json"], root).json();
-  assert.deepEqual(planChanged.stages.map((s: { cached: boolean }) => s.cached), [true, true, true, true, false, false, false, false]);
+  assert.deepEqual(planChanged.stages.map((s: { cached: boolean }) => s.cached), [true, true, true, true, true, false, false, false, false]);
 });
 
 test("validate reports a misspelled key and a wrong type, located, exit 2, no stack", (t) => {
@@ -172,7 +172,7 @@ runtime: { runs_dir: ${JSON.stringify(join(root, "runs"))} }
   assert.deepEqual(first.json().stages.slice(0, 2).map((s: { name: string; cached: boolean }) => [s.name, s.cached]), [["dataset", false], ["weights", true]]);
   const second = tlrun([file, "--json"], root);
   assert.equal(second.code, 0, second.stderr);
-  assert.deepEqual(second.json().stages.map((s: { cached: boolean }) => s.cached), [true, true, true, true, true, true]);
+  assert.deepEqual(second.json().stages.map((s: { cached: boolean }) => s.cached), [true, true, true, true, true, true, true]);
 });
 
 test("skin-resnet50.yaml validates, and an offline plan says the ResNet50 weights must be downloaded, and from where", (t) => {

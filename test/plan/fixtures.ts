@@ -13,7 +13,7 @@ export function defaultConfig(): PipelineConfig {
     data: {
       dir: "data", split: { train: 0.7, val: 0.15, test: 0.15, stratify: true }, color_mode: "rgb", interpolation: "bilinear",
       preprocessing: "auto", preprocessing_override: false, on_bad_image: "skip", max_pixels: 50_000_000, exclude_classes: [], builtin: "",
-      sampling: "none", audit: { enabled: true, leakage: "warn", duplicates: "warn" },
+      sampling: "none", audit: { enabled: true, leakage: "warn", duplicates: "warn", thresholds: {} },
     },
     base: { model: "mobilenet_v2", weights: "", cut: "", input_size: [224, 224] },
     freeze: { at: "block_13_expand", gradual: false, batchnorm: "frozen" },
