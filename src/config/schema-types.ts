@@ -635,6 +635,11 @@ export interface AuditThresholdsConfig {
   /** The feature cosine that confirms a hash match within phash_confirm_distance. */
   confirm_min_cosine?: number;
   /**
+   * A hash pair is kept only when the two images' 4x4 colour thumbnails differ by at most this
+   * mean, in levels of 255: it tells apart flags drawn in other colours on the same layout.
+   */
+  colour_max_distance?: number;
+  /**
    * Near duplicate by features alone: cosine at least this; 1 or more turns the feature-only search
    * off.
    */

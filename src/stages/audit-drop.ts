@@ -18,8 +18,8 @@ export interface DroppedImage {
 
 const RANK: Record<Split, number> = { train: 0, val: 1, test: 2 };
 
-/** Indices of `n` items grouped by exact duplicates within one split (union-find), each group in index order. */
-function exactSets(n: number, pairs: readonly DuplicateFinding[]): number[][] {
+/** Indices of `n` items grouped by the pairs given (union-find), each group in index order: exact copies, however the finder lists them. */
+export function exactSets(n: number, pairs: readonly DuplicateFinding[]): number[][] {
   const parent = Array.from({ length: n }, (_, i) => i);
   const root = (i: number): number => (parent[i] === i ? i : (parent[i] = root(parent[i]!)));
   for (const p of pairs) parent[Math.max(root(p.a), root(p.b))] = Math.min(root(p.a), root(p.b));

@@ -9,7 +9,7 @@ import { auditDrops } from "../plan/compile";
 import { writeFileAtomic } from "../util/atomic";
 import { hashRecord } from "../util/hash";
 import { Eta } from "../util/progress";
-import { auditedManifest, chooseDrops, type DroppedImage } from "./audit-drop";
+import { auditedManifest, chooseDrops, exactSets, type DroppedImage } from "./audit-drop";
 import { AUDIT_JSON, auditRecord, shownPaths, writeAuditCsvs, writeThumbs, type AuditRecord } from "./audit-output";
 import { FEATURE_INDEX, type FeatureIndex } from "./extract";
 import { MANIFEST_FILE, readManifest } from "./prepare";
@@ -44,14 +44,14 @@ export function pooledFeatures(dir: string): { features: Float32Array; dim: numb
 /** The config's threshold overrides (snake_case, as YAML writes them) by the finders' names. */
 export function finderThresholds(t: AuditThresholdsConfig): Partial<AuditThresholds> {
   const names: Record<keyof AuditThresholdsConfig, keyof AuditThresholds> = {
-    phash_max_distance: "phashMaxDistance", phash_confirm_distance: "phashConfirmDistance", confirm_min_cosine: "confirmMinCosine",
+    phash_max_distance: "phashMaxDistance", phash_confirm_distance: "phashConfirmDistance", confirm_min_cosine: "confirmMinCosine", colour_max_distance: "colourMaxDistance",
     feature_min_cosine: "featureMinCosine", label_folds: "labelFolds", neighbours: "neighbours", outlier_min_score: "outlierMinScore",
   };
   return Object.fromEntries(Object.entries(t).map(([k, v]) => [names[k as keyof AuditThresholdsConfig], v]));
 }
 
 /** Counts the terminal, the run record and the policies read from a cached entry's info. */
-function auditInfo(m: Manifest, r: AuditRecord, dropped: DroppedImage[]): Record<string, unknown> {
+function auditInfo(m: Manifest, f: AuditFindings, r: AuditRecord, dropped: DroppedImage[]): Record<string, unknown> {
   const twins = (held: "val" | "test"): number => {
     const seen = new Set<string>();
     for (const d of r.duplicates) {
@@ -62,7 +62,6 @@ function auditInfo(m: Manifest, r: AuditRecord, dropped: DroppedImage[]): Record
     return seen.size;
   };
   const cross = r.duplicates.filter((d) => d.splits[0] !== d.splits[1]);
-  const exactWithin = r.duplicates.filter((d) => d.kind === "exact" && d.splits[0] === d.splits[1]);
   return {
     images: m.items.length,
     duplicate_pairs: r.duplicates.length,
@@ -71,7 +70,7 @@ function auditInfo(m: Manifest, r: AuditRecord, dropped: DroppedImage[]): Record
     cross_split_pairs: cross.length,
     test_twins_in_train: twins("test"),
     val_twins_in_train: twins("val"),
-    exact_sets_within_splits: new Set(exactWithin.map((d) => d.paths[0])).size,
+    exact_sets_within_splits: exactSets(m.items.length, f.duplicates.filter((d) => d.kind === "exact" && m.items[d.a]!.split === m.items[d.b]!.split)).length,
     label_issues: r.label_issues.length,
     outliers: r.outliers.length,
     dropped: dropped.length,
@@ -109,6 +108,6 @@ export const audit: Stage = {
     const kept = drop ? auditedManifest(manifest, dropped) : undefined;
     if (kept) writeFileAtomic(join(ctx.out, MANIFEST_FILE), JSON.stringify(kept));
     // with a drop policy the later stages' keys follow what was kept, not how it was found
-    return { ...(kept ? { digest: hashRecord({ kept: manifestHash(kept), rows: kept.items.map((it) => [it.row, it.trainRow ?? -1]) }) } : {}), info: { ...auditInfo(manifest, record, dropped), thresholds: findings.thresholds, seconds: findings.seconds } };
+    return { ...(kept ? { digest: hashRecord({ kept: manifestHash(kept), rows: kept.items.map((it) => [it.row, it.trainRow ?? -1]) }) } : {}), info: { ...auditInfo(manifest, findings, record, dropped), thresholds: findings.thresholds, seconds: findings.seconds } };
   },
 };

@@ -33,7 +33,7 @@ test("class_weight and sampling on a real run: recorded in summary.json; changin
   assert.ok(second.json().warnings.includes("the train split is imbalanced 6.0:1 (normal 12, tb 2) with no weighting; set train.class_weight: balanced (or data.sampling: oversample)"), JSON.stringify(second.json().warnings));
   assert.equal(JSON.parse(readFileSync(join(second.json().run_dir, "summary.json"), "utf8")).class_balance["train-head"].class_weight, null);
   const cached = Object.fromEntries(second.json().stages.map((s: { name: string; cached: boolean }) => [s.name, s.cached]));
-  assert.deepEqual(cached, { dataset: true, weights: true, prepare: true, extract: true, "train-head": false, unfreeze: false, "fine-tune": false, evaluate: false });
+  assert.deepEqual(cached, { dataset: true, weights: true, prepare: true, extract: true, audit: true, "train-head": false, unfreeze: false, "fine-tune": false, evaluate: false });
   const third = tlrun(["run", file, "--set", "train.class_weight=null", "--set", "data.sampling=none", "--json"], root);
   assert.ok(third.json().stages.every((s: { cached: boolean }) => s.cached), "all cached");
   assert.equal(third.json().warnings.filter((w: string) => /imbalanced/.test(w)).length, 1, "a cached train-head still warns, once");

@@ -46,7 +46,7 @@ test("a grid sweep extracts once, runs one head per trial, and records the compa
   assert.match(plan.stdout, /sweep: grid, 3 trials, 1 at a time, by val_accuracy \(maximize\)/);
   assert.match(plan.stdout, /extract\s+1 run\(s\)\s+shared by all 3 trials/);
   assert.match(plan.stdout, /train-head\s+3 run\(s\)\s+one per trial/);
-  assert.match(plan.stdout, /8 stage runs instead of 12 for 3 separate runs/);
+  assert.match(plan.stdout, /9 stage runs instead of 15 for 3 separate runs/);
 
   const r = tlrun(["sweep", file, "--json"], root);
   assert.equal(r.code, 0, r.stderr);
@@ -59,8 +59,8 @@ test("a grid sweep extracts once, runs one head per trial, and records the compa
   assert.deepEqual(Object.keys(out).sort(), ["best", "goal", "metric", "seconds", "status", "sweep_dir", "sweep_id", "trials"]);
 
   const stages = out.trials.map((x) => Object.fromEntries(summaryOf(join(root, "runs", x.run_id!)).stages.map((s) => [s.name, s.cached])));
-  assert.deepEqual(stages[0], { dataset: true, weights: true, prepare: false, extract: false, "train-head": false, evaluate: false });
-  for (const s of stages.slice(1)) assert.deepEqual(s, { dataset: true, weights: true, prepare: true, extract: true, "train-head": false, evaluate: false });
+  assert.deepEqual(stages[0], { dataset: true, weights: true, prepare: false, extract: false, audit: false, "train-head": false, evaluate: false });
+  for (const s of stages.slice(1)) assert.deepEqual(s, { dataset: true, weights: true, prepare: true, extract: true, audit: true, "train-head": false, evaluate: false });
   for (const x of out.trials) assert.deepEqual(summaryOf(join(root, "runs", x.run_id!)).sweep, { id: out.sweep_id, trial: x.trial });
 
   const csv = readFileSync(join(out.sweep_dir, "sweep", "trials.csv"), "utf8").trim().split("\n");
