@@ -1,8 +1,8 @@
 /**
  * `npm run bench`: the benchmark suite. Runs the sections asked for (all by default), prints a
- * table and writes bench/results/<timestamp>.json. Flags: --only extract,finetune,decode,rss,quickstart,large,folder
- * --rounds N (default 3) --quick (fewer rounds, 2k images for RSS, 1k and 2.5k for folder)
- * --folder-sizes 2500,10000 (the folder section's image counts) --keep (keep temp files)
+ * table and writes bench/results/<timestamp>.json. Flags: --only extract,finetune,decode,rss,quickstart,large,folder,audit
+ * --rounds N (default 3) --quick (fewer rounds, 2k images for RSS, 1k and 2.5k for folder and audit)
+ * --folder-sizes 2500,10000 (the folder and audit sections' image counts) --keep (keep temp files)
  * --python PATH (the venv's python; set by bench/run.sh).
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
@@ -15,10 +15,11 @@ import { openLog } from "./proc";
 import { table } from "./report";
 import { decodeSection, extractSection, finetuneSection } from "./sections";
 import { folderSection } from "./folder";
+import { auditSection } from "./audit-bench";
 import { largeImagesSection, quickstartSection, rssSection } from "./system";
 
 const SECTIONS: Record<string, (ctx: Context) => Promise<void>> = {
-  extract: extractSection, finetune: finetuneSection, decode: decodeSection, rss: rssSection, quickstart: quickstartSection, large: largeImagesSection, folder: folderSection,
+  extract: extractSection, finetune: finetuneSection, decode: decodeSection, rss: rssSection, quickstart: quickstartSection, large: largeImagesSection, folder: folderSection, audit: auditSection,
 };
 
 async function main(): Promise<number> {

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# npm run bench [-- --only extract,finetune,decode,rss,quickstart,large,folder --rounds N --quick --keep --folder-sizes N,M]
+# npm run bench [-- --only extract,finetune,decode,rss,quickstart,large,folder,audit --rounds N --quick --keep --folder-sizes N,M]
 # Sets up the Keras venv at bench/.venv once (TensorFlow from PyPI), then runs the suite. Only the
 # extract and finetune sections compare with Keras: an --only without them needs no venv.
 set -euo pipefail

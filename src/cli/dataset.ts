@@ -1,6 +1,7 @@
 import { resolve } from "node:path";
 import { SCREENING_RECIPE, buildEmojiDataset, type EmojiDatasetOptions } from "../data/emoji";
 import { GROUPED_IMAGES, GROUPED_LABELS, buildGroupedEmojiDataset } from "../data/emoji-grouped";
+import { PLANTED_TRUTH, PLANT_DEFAULTS, buildPlantedDataset } from "../data/emoji-planted";
 import { EXIT, UsageError } from "../errors";
 import { parse } from "./args";
 
@@ -8,6 +9,7 @@ export const DATASET_HELP = `tlrun dataset emoji [--vendor google|twitter] [--ou
                    [--positive CATEGORY [--ratio N] [--seed S]]
 tlrun dataset emoji-screening [--out DIR]
 tlrun dataset emoji-grouped [--out DIR]
+tlrun dataset emoji-planted [--out DIR] [--seed S]
 
 Build a class-folder dataset from the emoji packages (installed on first use).
   emoji             one class per emoji category, 64 px PNGs unless --size/--format say otherwise
@@ -17,7 +19,10 @@ Build a class-folder dataset from the emoji packages (installed on first use).
                     --format jpeg --size 512)
   emoji-grouped     shaped like HAM10000: images/EMJ_*.png and labels.csv (image_id, dx, lesion_id,
                     vendor); the Google and Twitter drawings of one emoji share a lesion_id, as two
-                    photos of one lesion do (for data.labels and grouped splits)`;
+                    photos of one lesion do (for data.labels and grouped splits)
+  emoji-planted     the google emoji in train/ val/ test/ with known problems planted, to score an
+                    audit: near-duplicate copies of training images in val and test, exact copies
+                    under new names, 3% of training labels flipped; the truth is in planted.json`;
 
 /** `tlrun dataset emoji|emoji-screening [options]`: build a class-folder dataset from an npm package. */
 export async function datasetCommand(argv: string[]): Promise<number> {
@@ -27,7 +32,8 @@ export async function datasetCommand(argv: string[]): Promise<number> {
   }, 1, DATASET_HELP);
   const kind = positionals[0];
   if (kind === "emoji-grouped") return grouped(values);
-  if (kind !== "emoji" && kind !== "emoji-screening") throw new UsageError(`unknown dataset '${kind ?? ""}'; write emoji, emoji-screening or emoji-grouped\n${DATASET_HELP}`);
+  if (kind === "emoji-planted") return planted(values);
+  if (kind !== "emoji" && kind !== "emoji-screening") throw new UsageError(`unknown dataset '${kind ?? ""}'; write emoji, emoji-screening, emoji-grouped or emoji-planted\n${DATASET_HELP}`);
   const opts = kind === "emoji-screening" ? { ...SCREENING_RECIPE, out: resolve(values.out ?? "data/emoji-screening") } : emojiOptions(values);
   const result = await buildEmojiDataset(opts);
   process.stdout.write(`${result.total} images in ${Object.keys(result.classes).length} classes at ${result.out}\n`);
@@ -42,6 +48,19 @@ async function grouped(values: Record<string, string | boolean | undefined>): Pr
   process.stdout.write(`${r.images} images of ${r.groups} lesions (emoji drawn by both google and twitter) in ${Object.keys(r.classes).length} classes at ${r.out}\n`);
   process.stdout.write(`  ${GROUPED_LABELS}: image_id, dx (the class), lesion_id (the group), vendor; images in ${GROUPED_IMAGES}/\n`);
   for (const [name, n] of Object.entries(r.classes)) process.stdout.write(`  ${name.padEnd(20)} ${n}\n`);
+  return EXIT.ok;
+}
+
+async function planted(values: Record<string, string | boolean | undefined>): Promise<number> {
+  for (const flag of ["vendor", "size", "grayscale", "format", "positive", "ratio"]) if (values[flag] !== undefined) throw new UsageError(`--${flag} does not go with emoji-planted; it takes --out and --seed`);
+  const out = resolve((values.out as string | undefined) ?? "data/emoji-planted");
+  const truth = await buildPlantedDataset({ out, seed: number("seed", values.seed as string | undefined, PLANT_DEFAULTS.seed, Number.isInteger) });
+  const across = truth.exact.filter((e) => e.across).length;
+  process.stdout.write(`${truth.images} images in train/, val/ and test/ at ${out}\n`);
+  process.stdout.write(`  near-duplicate copies of training images in val/test  ${truth.near.length}\n`);
+  process.stdout.write(`  exact copies under new names                         ${truth.exact.length} (${across} across splits)\n`);
+  process.stdout.write(`  training labels flipped                              ${truth.flipped.length}\n`);
+  process.stdout.write(`the truth is in ${PLANTED_TRUTH}\n`);
   return EXIT.ok;
 }
 

@@ -147,7 +147,8 @@ function oneVsRest<T extends { cls: string }>(files: T[], spec: OneVsRest): T[] 
   return [...positives, ...rest.slice(0, Math.round(positives.length * spec.ratio)).map((f) => ({ ...f, cls: REST_CLASS }))];
 }
 
-async function listImages(pkgDir: string, vendor: EmojiVendor, skinTones: boolean): Promise<Array<{ src: string; cls: string; name: string }>> {
+/** The package's 64 px images with their class (category slug); also the planted dataset's sources (emoji-planted.ts). */
+export async function listImages(pkgDir: string, vendor: EmojiVendor, skinTones: boolean): Promise<Array<{ src: string; cls: string; name: string }>> {
   const entries = JSON.parse(await readFile(join(pkgDir, "emoji.json"), "utf8")) as EmojiEntry[];
   const flag = `has_img_${vendor}`;
   const imgDir = join(pkgDir, "img", vendor, "64");
