@@ -17,7 +17,8 @@ function fineTuneDefaults(): FineTunePhaseConfig {
  */
 export function applyStrategy(config: PipelineConfig, choice: StrategyChoice, written: (path: string) => boolean): { config: PipelineConfig; kept: string[] } {
   const kept = STRATEGY_KEYS.filter((k) => written(k));
-  const out: PipelineConfig = structuredClone(config);
+  // decided: the result is the explicit config that reproduces the run, and compiles without the probe
+  const out: PipelineConfig = { ...structuredClone(config), strategy: "explicit" };
   if (!written("base.cut")) out.base.cut = choice.cut;
   const ftWritten = written("train.fine_tune");
   const runs = ftWritten ? out.train.fine_tune !== null : choice.fineTune.run;
@@ -35,7 +36,7 @@ export function applyStrategy(config: PipelineConfig, choice: StrategyChoice, wr
 
 /** `loaded` with `choice` applied: what compile and resolve see under `strategy: auto`. */
 export function strategyLoaded(loaded: LoadedConfig, choice: StrategyChoice): { loaded: LoadedConfig; kept: string[] } {
-  const { config, kept } = applyStrategy(loaded.config, choice, (path) => loaded.locate(path) !== undefined);
+  const { config, kept } = applyStrategy(loaded.config, choice, (path) => loaded.written?.(path) ?? false);
   return { loaded: { ...loaded, config }, kept };
 }
 
