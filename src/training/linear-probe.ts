@@ -25,8 +25,9 @@ export function linearProbeAccuracy(train: LabelledRows, val: LabelledRows, opts
   const { classes: k, dim } = opts;
   const steps = opts.steps ?? 300;
   const l2 = opts.l2 ?? 1e-3;
-  const w = tf.variable(tf.zeros([dim, k]));
-  const b = tf.variable(tf.zeros([k]));
+  // made inside tidy so that the zeros they start from go with it (tidy keeps variables)
+  const w = tf.tidy(() => tf.variable(tf.zeros([dim, k])));
+  const b = tf.tidy(() => tf.variable(tf.zeros([k])));
   const optimizer = tf.train.adam(opts.learningRate ?? 0.01);
   try {
     return tf.tidy(() => {
