@@ -31,6 +31,8 @@ export interface ProbeDepth {
 export function probeDepths(loaded: LoadedConfig): ProbeDepth[] {
   const { base } = loaded.config;
   const shape = baseShape(base.model, loaded.baseDir);
+  if (shape.graph)
+    throw new ConfigError([{ location: loaded.locate("strategy"), message: `strategy: auto cuts the base at several depths, and base.model '${base.model}' is a tfjs GraphModel, which cannot be cut`, hint: "use strategy: explicit with this base, or a LayersModel or an architecture such as mobilenet_v2" }]);
   const names = baseLayers(shape, resolveCut(shape, "")).map((l) => l.name);
   const asked = strategySettings(loaded.config).depths;
   const picked = asked.length ? asked : KNOWN_DEPTHS[base.model] ?? [names[Math.floor(names.length / 2)]!, names[Math.floor((3 * names.length) / 4)]!, names[names.length - 1]!];

@@ -1,6 +1,7 @@
 import type { LoadedConfig } from "../config/types";
 import type { StageCache } from "../cache/store";
 import { readProbeResult, type ProbeResult } from "./probe-result";
+import { probeDepths } from "./strategy-depths";
 import { cacheFor, resolve, type Plan, type ResolveOptions } from "./resolve";
 import { describeChoice, strategyLoaded } from "./strategy-apply";
 import { chooseStrategy, strategySettings, type StrategyChoice, type StrategyInput } from "./strategy-table";
@@ -42,6 +43,7 @@ export function decide(loaded: LoadedConfig, probe: ProbeResult): { decision: St
 export function resolveStrategy(loaded: LoadedConfig, cache: StageCache = cacheFor(loaded), opts: ResolveOptions = {}): StrategyPlan {
   const first = resolve(loaded, cache, opts);
   if (strategySettings(loaded.config).mode !== "auto") return { plan: first, loaded };
+  probeDepths(loaded); // a depth that names no layer is refused here, before anything runs
   const probe = first.stages.find((s) => s.name === "probe");
   if (!probe?.cached || !probe.key) return { plan: first, loaded, strategy: "pending" };
   const { decision, loaded: chosen } = decide(loaded, readProbeResult(cache.entryDir("probe", probe.key)));

@@ -62,9 +62,10 @@ export const probe: Stage = {
     if (val.length === 0) throw new Error("strategy: auto needs validation images to score its probe, and the val split is empty; give data.split a val share");
     const all = [...train, ...val];
     const depths: ProbeResult["depths"] = [];
-    for (const d of probeDepths(ctx.loaded)) {
+    const planned = probeDepths(ctx.loaded);
+    for (const d of planned) {
       const t0 = performance.now();
-      ctx.progress(`probing ${d.layer} (${depths.length + 1} of 4 or fewer): ${train.length} train and ${val.length} val images`);
+      ctx.progress(`probing ${d.layer} (${depths.length + 1} of ${planned.length}): ${train.length} train and ${val.length} val images`);
       const { x, dim } = await featuresAt(ctx, d.layer, all);
       const rows = (from: number, to: number, list: typeof all): LabelledRows => ({ x: x.subarray(from * dim, to * dim), y: Int32Array.from(list.map((r) => r.label)) });
       const accuracy = linearProbeAccuracy(rows(0, train.length, train), rows(train.length, all.length, val), { classes: manifest.classes.length, dim });
