@@ -1040,11 +1040,12 @@ export interface PipelineConfig {
   freeze: FreezeConfig;
   /**
    * How much of the base to train. `explicit` (the default) uses base.cut, freeze.at and
-   * train.fine_tune as written. `auto` runs a cheap cached probe stage first (a linear probe on
-   * pooled features at 3-4 depths of the base, on a seeded stratified subsample of train and val)
-   * and sets from its result and the number of training images per class: the cut, freeze.at,
-   * whether fine-tuning runs, its epochs and learning rate (docs/strategy.md has the table). Any of
-   * those keys written in the file wins over the choice. `tlrun plan` prints the choice and why.
+   * train.fine_tune as written. `auto` runs a cheap cached probe stage first (a small head, one
+   * hidden layer, fitted on pooled features at 3-4 depths of the base, on a seeded stratified
+   * subsample of train and val) and sets from its result and the number of training images per
+   * class: the cut, freeze.at, whether fine-tuning runs, its epochs and learning rate
+   * (docs/strategy.md has the table). Any of those keys written in the file wins over the choice.
+   * `tlrun plan` prints the choice and why.
    * @default "explicit"
    */
   strategy: "explicit" | "auto" | StrategySettings;

@@ -33,7 +33,7 @@ export const STAGE_VERSIONS: Record<StageName, number> = {
   dataset: 1,
   weights: 1,
   prepare: 2, // 2: keyed on the dataset stage's digest
-  probe: 1, // 1: strategy: auto's linear probe per depth
+  probe: 2, // 1: strategy: auto's linear probe per depth; 2: a one-hidden-layer probe on raw features
   extract: 5, // 3: PNGs decoded in JS, bilinear resampling by default, 601 luma for grayscale; 4: augmentation's warp in f32; 5: keyed on the weights stage
   "train-head": 3, // 2: a new dropout mask every step (SeededDropout), compiled training steps; 3: early_stopping.patience as Keras (N epochs without improvement, not N+1)
   unfreeze: 2, // 2: writes the resolver's freeze plan

@@ -11,7 +11,7 @@ export interface ProbeResult {
   classes: number;
   /** The subsample the probes were fitted and scored on. */
   sample: { train: number; val: number };
-  /** Shallow to top: the linear probe's val accuracy at each depth. */
+  /** Shallow to top: the probe head's val accuracy at each depth. */
   depths: Array<ProbeDepth & { accuracy: number; dim: number; seconds: number }>;
   /** "rising", "falling" or "peaks at <layer>": the curve in one phrase. */
   shape: string;

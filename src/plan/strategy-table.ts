@@ -23,7 +23,7 @@ export function strategySettings(config: Pick<PipelineConfig, "strategy">): Stra
   return { ...STRATEGY_DEFAULTS, ...s };
 }
 
-/** One probed depth: its layer, the Keras block it sits in, and the linear probe's val accuracy there. */
+/** One probed depth: its layer, the Keras block it sits in, and the probe head's val accuracy there. */
 export interface DepthScore {
   layer: string;
   block: string;

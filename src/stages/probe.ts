@@ -5,7 +5,7 @@ import { featureExtractor } from "../models/graph";
 import { PROBE_FILE, type ProbeResult } from "../plan/probe-result";
 import { probeDepths } from "../plan/strategy-depths";
 import { strategySettings } from "../plan/strategy-table";
-import { linearProbeAccuracy, type LabelledRows } from "../training/linear-probe";
+import { probeAccuracy, type LabelledRows } from "../training/probe-head";
 import { writeFileAtomic } from "../util/atomic";
 import { deriveSeed, Rng } from "../util/rng";
 import { imageOptions } from "./extract";
@@ -50,7 +50,7 @@ async function featuresAt(ctx: StageContext, layer: string, rows: Array<{ rel: s
   }
 }
 
-/** probe: strategy: auto's evidence, a linear probe's val accuracy at 3-4 depths of the base on a small seeded sample. */
+/** probe: strategy: auto's evidence, a small head's val accuracy at 3-4 depths of the base on a small seeded sample. */
 export const probe: Stage = {
   name: "probe",
   needsTf: true,
@@ -68,7 +68,7 @@ export const probe: Stage = {
       ctx.progress(`probing ${d.layer} (${depths.length + 1} of ${planned.length}): ${train.length} train and ${val.length} val images`);
       const { x, dim } = await featuresAt(ctx, d.layer, all);
       const rows = (from: number, to: number, list: typeof all): LabelledRows => ({ x: x.subarray(from * dim, to * dim), y: Int32Array.from(list.map((r) => r.label)) });
-      const accuracy = linearProbeAccuracy(rows(0, train.length, train), rows(train.length, all.length, val), { classes: manifest.classes.length, dim });
+      const accuracy = probeAccuracy(rows(0, train.length, train), rows(train.length, all.length, val), { classes: manifest.classes.length, dim, seed: deriveSeed(ctx.config.seed, `probe-${d.layer}`) });
       depths.push({ ...d, accuracy, dim, seconds: (performance.now() - t0) / 1000 });
     }
     const result: ProbeResult = {

@@ -7,15 +7,15 @@ import { execute } from "../../src/executor/execute";
 import { tempDir, tinyEmojiDataset } from "../helpers";
 import { stripesDataset } from "../fixtures/synthetic-images";
 
-/** A probe-only pipeline at 64 px: one head epoch, no augmentation, evaluated on val. */
+/** A small pipeline at 128 px: one head epoch, no augmentation, evaluated on val. */
 function pipeline(data: string, runs: string, tolerance: number): string {
   return `name: flip
 seed: 7
 strategy: { mode: auto, similar_tolerance: ${tolerance} }
 data:
   dir: ${JSON.stringify(data)}
-  split: { train: 0.5, val: 0.5, test: 0.0 }
-base: { model: mobilenet_v2, input_size: [64, 64] }
+  split: { train: 0.6, val: 0.4, test: 0.0 }
+base: { model: mobilenet_v2, input_size: [128, 128] }
 head: { layers: [] }
 augment: { feature_copies: 0 }
 train: { head: { epochs: 1, batch_size: 8 } }
@@ -34,20 +34,21 @@ async function decide(root: string, data: string, tolerance: number): Promise<Re
 
 /**
  * Real emoji against a texture task built to be unlike ImageNet (stripes told apart by their
- * period alone): the probe's curve moves the decision. At a tolerance of 0.1 the emoji count as
+ * period alone): the probe's curve moves the decision. At a tolerance of 0.08 the emoji count as
  * similar (a head on the top features) and the stripes do not (a head on block_6, the lowest
  * depth: low-level filters see a grating's period; the top features pool it away).
  */
-test("a dataset unlike ImageNet flips the decision: emoji similar, stripes different, at one tolerance", { timeout: 5 * 60_000 }, async (t) => {
+test("a dataset unlike ImageNet flips the decision: emoji similar, stripes different, at one tolerance", { skip: process.env.TLRUN_FAST ? "slow: TLRUN_FAST is set" : false, timeout: 5 * 60_000 }, async (t) => {
   const root = tempDir(t);
-  const emoji = tinyEmojiDataset(join(root, "emoji"), 30, ["flags", "food-drink", "smileys-emotion", "animals-nature"]);
-  const stripes = await stripesDataset(join(root, "stripes"), 30, 1);
-  const e = await decide(root, emoji, 0.1);
-  const s = await decide(root, stripes, 0.1);
+  // 60 images a class: the probe scores 24 val images a class, about 0.01 a step at 4 classes
+  const emoji = tinyEmojiDataset(join(root, "emoji"), 60, ["flags", "food-drink", "smileys-emotion", "animals-nature"]);
+  const stripes = await stripesDataset(join(root, "stripes"), 60, 1);
+  const e = await decide(root, emoji, 0.08);
+  const s = await decide(root, stripes, 0.08);
   assert.equal(e.similarity, "similar", String(e.reason));
   assert.equal(e.cut, "out_relu");
   assert.equal(s.similarity, "different", String(s.reason));
   assert.equal(s.cut, "block_6_project");
   const accuracy = (r: Record<string, unknown>, layer: string) => (r.probe as Array<{ layer: string; accuracy: number }>).find((p) => p.layer === layer)!.accuracy;
-  assert.ok(accuracy(s, "block_6_project") - accuracy(s, "out_relu") > 0.15, String(s.reason));
+  assert.ok(accuracy(s, "block_6_project") - accuracy(s, "out_relu") > 0.1, String(s.reason));
 });
