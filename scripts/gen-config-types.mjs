@@ -38,6 +38,7 @@ const NAMES = {
   BaseConfig: ["#/properties/base"],
   LayerRef: ["#/properties/freeze/properties/at", "#/definitions/fine_tune_phase/properties/lr_multipliers/items/properties/from"],
   FreezeConfig: ["#/properties/freeze"],
+  StrategySettings: ["#/properties/strategy/anyOf/1"],
   DenseLayerConfig: ["#/definitions/dense_layer"],
   HeadConfig: ["#/properties/head"],
   AugmentConfig: ["#/properties/augment"],

@@ -6,7 +6,8 @@
 import { loadPipeline, validatePipeline } from "./executor/load";
 import type { LoadedConfig } from "./config/types";
 import { execute, type ExecuteOptions } from "./executor/execute";
-import { resolve, type PlannedStage } from "./plan/resolve";
+import type { PlannedStage } from "./plan/resolve";
+import { resolveStrategy } from "./plan/strategy-resolve";
 import type { RunSummary } from "./runs/record";
 
 export type { PipelineConfig, LoadedConfig } from "./config/types";
@@ -32,7 +33,7 @@ export function validate(file: string, opts: FileOptions = {}) {
 
 /** The stages a pipeline file compiles to and whether each is cached. Throws ConfigError. */
 export function plan(file: string, opts: FileOptions & { force?: boolean } = {}): PlannedStage[] {
-  return resolve(loadPipeline(file, opts), undefined, { force: opts.force }).stages;
+  return resolveStrategy(loadPipeline(file, opts), undefined, { force: opts.force }).plan.stages; // under strategy: auto, as decided by a cached probe
 }
 
 /** Run a pipeline file (or an already loaded config) and return its summary. */

@@ -2,7 +2,8 @@ import { loadPipeline } from "../executor/load";
 import { EXIT, UsageError } from "../errors";
 import type { PipelineConfig } from "../config/types";
 import { classWarnings, imbalance, planCounts, type PlanCounts } from "../plan/class-counts";
-import { resolve, type Plan, type PlannedStage } from "../plan/resolve";
+import type { Plan, PlannedStage } from "../plan/resolve";
+import { resolveStrategy, type StrategyPlan } from "../plan/strategy-resolve";
 import { formatSweepPlan, planSweep } from "../sweep/plan";
 import { JSON_OPTION, SET_OPTION, parse } from "./args";
 import { LARGE_CACHE_BYTES, listEntries } from "../cache/inventory";
@@ -95,6 +96,24 @@ function configNotes(config: PipelineConfig): string[] {
     `about ${r(d.effective)} of them are dropped in training (1 - ${r(1 - d.layer)} x ${r(1 - d.head)}); for a single dropout, set one of them to 0`];
 }
 
+/** strategy: auto's paragraph, or why there is none yet: the stages listed after it follow from it. */
+function formatStrategy({ strategy }: StrategyPlan): string {
+  if (!strategy) return "";
+  if (strategy === "pending")
+    return "strategy: auto, not decided yet: the probe has not run. `tlrun run` runs it first (dataset, weights, prepare, probe), then picks\n" +
+      "  the cut, freeze.at and fine-tune and resolves the later stages again; until then they are listed as the file writes them.\n";
+  const probe = strategy.probe.depths.map((d) => `${d.layer} ${d.accuracy.toFixed(2)}`).join(", ");
+  return `strategy: auto: ${strategy.paragraph}\n  probe (cached; ${strategy.probe.sample.train} train, ${strategy.probe.sample.val} val images): ${probe}; ${strategy.probe.shape}\n`;
+}
+
+/** strategy: auto in `tlrun plan --json`. */
+function strategyJson({ strategy }: StrategyPlan): Record<string, unknown> {
+  if (!strategy) return {};
+  if (strategy === "pending") return { strategy: { mode: "auto", decided: false } };
+  const { choice, probe, kept, paragraph } = strategy;
+  return { strategy: { mode: "auto", decided: true, size: choice.size, similarity: choice.similarity, cut: choice.cut, fine_tune: choice.fineTune, kept, probe, paragraph } };
+}
+
 /** The plan as `tlrun plan --json` prints it. */
 function planJson(plan: Plan): Record<string, unknown> {
   const stages = plan.stages.map((s) => ({ name: s.name, deps: s.deps, source: s.source, cached: s.cached, key: s.key ?? null, ...(s.note ? { note: s.note } : {}) }));
@@ -131,9 +150,10 @@ export const PLAN_USAGE = `tlrun plan <pipeline.yaml> [--set path=value]... [--f
 /** `tlrun plan <file>`: the stages in run order and whether each will hit the cache. */
 export async function planCommand(argv: string[]): Promise<number> {
   const { values, positionals } = parse(argv, { ...SET_OPTION, ...JSON_OPTION, force: { type: "boolean" }, "leaks-by": { type: "string" }, "leaks-pattern": { type: "string" } }, 1, PLAN_USAGE);
-  const loaded = loadPipeline(positionals[0]!, { overrides: values.set ?? [] });
-  const plan = resolve(loaded, undefined, { force: values.force });
-  const sweep = loaded.config.sweep ? planSweep(loaded, values.set ?? []) : undefined;
+  const written = loadPipeline(positionals[0]!, { overrides: values.set ?? [] });
+  const resolved = resolveStrategy(written, undefined, { force: values.force });
+  const { plan, loaded } = resolved;
+  const sweep = written.config.sweep ? planSweep(written, values.set ?? []) : undefined;
   const leaksBy = leaksByOption(values);
   const counts = planCounts(loaded, leaksBy);
   if (leaksBy && !counts.known) throw new UsageError(`cannot count the leak: ${counts.note.replace(/^class counts unknown: /, "")}`);
@@ -141,11 +161,11 @@ export async function planCommand(argv: string[]): Promise<number> {
   const scratch = scratchEstimate(loaded, plan, counts);
   if (values.json) {
     const notes = configNotes(loaded.config);
-    process.stdout.write(JSON.stringify({ ...planJson(plan), ...(notes.length ? { notes } : {}), ...countsJson(counts, loaded.config), runs_dir: runsDirOf(loaded), cache, ...(scratch ? { scratch } : {}), ...(sweep ? { sweep } : {}) }) + "\n");
+    process.stdout.write(JSON.stringify({ ...planJson(plan), ...strategyJson(resolved), ...(notes.length ? { notes } : {}), ...countsJson(counts, loaded.config), runs_dir: runsDirOf(loaded), cache, ...(scratch ? { scratch } : {}), ...(sweep ? { sweep } : {}) }) + "\n");
     return EXIT.ok;
   }
   const notes = configNotes(loaded.config).map((n) => `  note: ${n}\n`).join("");
-  process.stdout.write(formatPlan(plan) + notes + formatRunsDir(loaded) + formatCacheUse(cache) + formatScratch(scratch) + formatCounts(counts, loaded.config));
+  process.stdout.write(formatStrategy(resolved) + formatPlan(plan) + notes + formatRunsDir(loaded) + formatCacheUse(cache) + formatScratch(scratch) + formatCounts(counts, loaded.config));
   if (sweep) process.stdout.write(formatSweepPlan(sweep));
   return EXIT.ok;
 }

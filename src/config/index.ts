@@ -1,7 +1,7 @@
 import { dirname, resolve } from "node:path";
 import { ConfigError, type Problem } from "../errors";
 import { checkTopLevel, readYaml, toData, type Where } from "./load-yaml";
-import { applyOverrides, whereWithOverrides } from "./overrides";
+import { applyOverrides, splitPath, whereWithOverrides } from "./overrides";
 import { checkRules } from "./rules";
 import type { LoadedConfig } from "./types";
 import { validateStructure } from "./validate";
@@ -52,7 +52,7 @@ export function validateFile(file: string, opts: LoadOptions = {}): ValidateResu
     if (!sweepProblems.length) sweepProblems.push(...checkSweepValues(file, config.sweep, opts.overrides ?? [], where));
     if (sweepProblems.length) return fail(sweepProblems);
   }
-  return { ok: true, problems: [], config: { config, file: abs, baseDir: dirname(abs), locate: (path, atKey) => where(path, atKey) } };
+  return { ok: true, problems: [], config: { config, file: abs, baseDir: dirname(abs), locate: (path, atKey) => where(path, atKey), written: (path) => source.doc.hasIn(splitPath(path)) } };
 }
 
 /** Loads a pipeline file into a validated config with defaults filled; throws ConfigError (exit 2) listing every problem. */

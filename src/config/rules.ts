@@ -28,6 +28,11 @@ function layerRefs(c: PipelineConfig): Array<[string, LayerRef]> {
   return at.concat((c.train.fine_tune?.lr_multipliers ?? []).map((m, i): [string, LayerRef] => [`train.fine_tune.lr_multipliers.${i}.from`, m.from]));
 }
 
+/** Whether `strategy` asks for auto (the string, or a block whose mode is not explicit). */
+function autoStrategy(c: PipelineConfig): boolean {
+  return typeof c.strategy === "string" ? c.strategy === "auto" : c.strategy.mode !== "explicit";
+}
+
 export const RULES: readonly Rule[] = [
   {
     name: "split-sums-to-one",
@@ -42,7 +47,8 @@ export const RULES: readonly Rule[] = [
   {
     name: "fine-tune-needs-freeze-point",
     check: (c) =>
-      c.train.fine_tune && c.freeze.at === ""
+      // under strategy: auto the probe's table sets freeze.at
+      c.train.fine_tune && c.freeze.at === "" && !autoStrategy(c)
         ? [{ path: "train.fine_tune", message: "train.fine_tune is set but freeze.at is not: fine-tuning needs to know which base layers to unfreeze", hint: "write freeze.at: block_13 (a block, layer name, index or fraction of the depth such as 0.75), or remove train.fine_tune" }]
         : [],
   },

@@ -346,6 +346,58 @@ export interface FreezeConfig {
   batchnorm: "frozen" | "train";
 }
 
+/** `strategy: auto` with its thresholds. See docs/strategy.md for the table. */
+export interface StrategySettings {
+  /** `auto` (the default inside a `strategy:` block) or `explicit`. */
+  mode?: "explicit" | "auto";
+  /**
+   * Default 500. Training images per class (the mean over classes) from which a dataset counts as
+   * large. Below it, fine-tuning a few million base weights on a few hundred images a class mostly
+   * memorises them (the CS231n transfer-learning notes' 'small' case), so only a head is trained;
+   * from it on, fine-tuning the top of the base pays. 500 a class is where published fine-tuning
+   * curves on ImageNet-sized bases stop overfitting within a handful of epochs.
+   */
+  large_per_class?: number;
+  /**
+   * Default 0.02. How far (in val accuracy, 0..1) the top depth's probe may fall below the best
+   * earlier depth and still count as similar to ImageNet. A few hundred probe images give
+   * accuracies with a standard error of about 0.02 to 0.03, so a smaller gap is noise; a larger one
+   * means earlier, more generic features describe this data better than the top, ImageNet-specific
+   * ones.
+   */
+  similar_tolerance?: number;
+  /**
+   * Default []. The layers probed, from shallow to the top (the last is the cut the head uses when
+   * the data is similar). Empty means the base's own list: for mobilenet_v2 block_6_project,
+   * block_10_project, block_13_project, out_relu; for vgg16/vgg19 block3_pool, block4_pool,
+   * block5_pool; otherwise the layers at 1/2, 3/4 and the whole depth of the cut base.
+   */
+  depths?: string[];
+  /**
+   * Default 40. Training images per class in the probe's seeded stratified subsample (fewer when a
+   * class has fewer). 40 a class keeps the probe to a few hundred images while a softmax regression
+   * still ranks the depths.
+   */
+  probe_train_per_class?: number;
+  /** Default 30. Validation images per class the probe is scored on. */
+  probe_val_per_class?: number;
+  /**
+   * Default 5. Fine-tune epochs when large and similar: only the top blocks train, and they are
+   * already close to right.
+   */
+  fine_tune_epochs_similar?: number;
+  /**
+   * Default 10. Fine-tune epochs when large and different: more of the base trains and has further
+   * to move.
+   */
+  fine_tune_epochs_different?: number;
+  /**
+   * Default 0.0001. The fine-tune learning rate the strategy sets: 1e-4 with adam, ten times below
+   * the head's 1e-3, as the Keras fine-tuning guide does for the top blocks of a pretrained base.
+   */
+  fine_tune_learning_rate?: number;
+}
+
 /** A hidden dense layer. */
 export interface DenseLayerConfig {
   /** Number of units. */
@@ -1066,6 +1118,17 @@ export interface PipelineConfig {
    * @default {}
    */
   freeze: FreezeConfig;
+  /**
+   * How much of the base to train. `explicit` (the default) uses base.cut, freeze.at and
+   * train.fine_tune as written. `auto` runs a cheap cached probe stage first (a small head, one
+   * hidden layer, fitted on pooled features at 3-4 depths of the base, on a seeded stratified
+   * subsample of train and val) and sets from its result and the number of training images per
+   * class: the cut, freeze.at, whether fine-tuning runs, its epochs and learning rate
+   * (docs/strategy.md has the table). Any of those keys written in the file wins over the choice.
+   * `tlrun plan` prints the choice and why.
+   * @default "explicit"
+   */
+  strategy: "explicit" | "auto" | StrategySettings;
   /**
    * The new classifier put on top of the base features.
    * @default {}

@@ -17,4 +17,6 @@ export interface LoadedConfig {
   baseDir: string;
   /** Maps a JSON pointer-ish path (e.g. "head.layers.0.units") to a 1-based line and column: of its value, or of its key when `atKey`. */
   locate: (path: string, atKey?: boolean) => SourceLocation | undefined;
+  /** Whether the file (or a --set) writes `path` ("base.cut"); schema defaults are not written. strategy: auto leaves written keys alone. */
+  written?: (path: string) => boolean;
 }

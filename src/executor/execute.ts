@@ -4,10 +4,12 @@ import { InterruptedError } from "../errors";
 import { inferenceEngine, inferenceSetting } from "../models/engine";
 import { poolSettings } from "../models/onnx/workers";
 import { checkWeightsFetchable } from "../plan/fetchable";
-import { resolve, type PlannedStage } from "../plan/resolve";
+import type { PlannedStage } from "../plan/resolve";
 import { upstreamOf } from "../plan/graph";
 import type { StageName } from "../plan/compile";
 import { auditVerdict } from "../stages/audit-policy";
+import { readProbeResult } from "../plan/probe-result";
+import { decide, resolveStrategy, type StrategyDecision } from "../plan/strategy-resolve";
 import { scratchDirOf } from "../plan/paths";
 import { sweepScratch } from "../cache/scratch";
 import type { RunSummary } from "../runs/record";
@@ -71,6 +73,16 @@ function stagesUntil(stages: PlannedStage[], until: StageName | undefined): Plan
   return stages.filter((s) => needed.has(s.name));
 }
 
+/** strategy: auto's decision as the run record keeps it (summary.json, report.json, MLflow tags). */
+function strategyRecord(d: StrategyDecision): Record<string, unknown> {
+  const { choice } = d;
+  return {
+    mode: "auto", size: choice.size, similarity: choice.similarity, per_class: Math.round(choice.perClass),
+    cut: choice.cut, fine_tune: choice.fineTune.run, fine_tune_from: choice.fineTune.from, kept: d.kept,
+    probe: d.probe.depths.map((p) => ({ layer: p.layer, accuracy: p.accuracy })), probe_shape: d.probe.shape, reason: d.paragraph,
+  };
+}
+
 /**
  * Run a validated pipeline: resolve its plan, then each stage in order, either found (a cache
  * hit, a present source) or run and committed atomically. Records the run under runs/<run-id>/
@@ -82,11 +94,13 @@ export async function execute(loaded: LoadedConfig, opts: ExecuteOptions = {}): 
   poolSettings();
   const stream = opts.stream ?? process.stderr;
   const renderer = pickRenderer(stream, opts.renderer);
-  const plan = resolve(loaded, undefined, { force: opts.force });
+  const resolved = resolveStrategy(loaded, undefined, { force: opts.force });
+  let plan = resolved.plan;
   await checkWeightsFetchable(plan.weights); // offline without the weights: stop before a run record exists
   plan.cache.sweepTemporaries();
   sweepScratch(scratchDirOf(loaded)); // fine-tune scratch of runs killed with -9
-  const run = new RunState(loaded, opts.observers ?? [], opts.sweep);
+  const run = new RunState(resolved.loaded, opts.observers ?? [], opts.sweep);
+  let decision = resolved.strategy === "pending" ? undefined : resolved.strategy;
   let failure: unknown;
   try {
     const choice = opts.backend ?? loaded.config.runtime.backend;
@@ -97,14 +111,14 @@ export async function execute(loaded: LoadedConfig, opts: ExecuteOptions = {}): 
       if (renderer !== "silent") stream.write(`warning: ${line}\n`);
     }
     const env: RunEnv = {
-      loaded, plan, run, backend, explicit: choice !== "auto", force: opts.force ?? false, checkLeaks: opts.checkLeaks ?? false,
+      loaded: resolved.loaded, plan, run, backend, explicit: choice !== "auto", force: opts.force ?? false, checkLeaks: opts.checkLeaks ?? false,
       checkAbort: () => {
         if (opts.signal?.aborted) throw new InterruptedError(String(opts.signal.reason ?? "SIGINT"), opts.resumeCommand);
       },
       pruned: () => opts.signal?.aborted === true && opts.signal.reason === PRUNED,
       digests: new Map(), entries: new Map(), epochOffset: 0,
     };
-    const steps = stagesUntil(plan.stages, opts.until).map((stage) => ({
+    const steps = (stages: PlannedStage[]) => stages.map((stage) => ({
       title: stage.name,
       run: async (view: { title: string; output: string }) => {
         const show = throttle((line) => (view.output = line), renderer === "default" ? 100 : 5000, { promptly: hasEta });
@@ -116,7 +130,7 @@ export async function execute(loaded: LoadedConfig, opts: ExecuteOptions = {}): 
         if (stage.name === "audit") {
           // the policy applies to a cached audit too; the run keeps what it found even when it stops here
           run.keepAudit(env.entries.get("audit")!.dir);
-          const verdict = auditVerdict(loaded, outcome.info, run.record.dir);
+          const verdict = auditVerdict(env.loaded, outcome.info, run.record.dir);
           view.title = `${verdict.title}${outcome.cached ? " (cached)" : ""}`;
           for (const w of verdict.warnings) run.warn(w);
           if (verdict.error) throw new ShortFailure(stage.name, verdict.error);
@@ -124,9 +138,29 @@ export async function execute(loaded: LoadedConfig, opts: ExecuteOptions = {}): 
         else if (Number(outcome.info.resumed_after_epoch) > 0) view.title = `${stage.name} (resumed after epoch ${outcome.info.resumed_after_epoch}, from a checkpoint)`;
       },
     }));
-    await renderSteps(steps, renderer, stream);
+    let rest = stagesUntil(plan.stages, opts.until);
+    // strategy: auto without a cached probe: run up to the probe, decide, and resolve the rest with the choice
+    // (`tlrun audit`, which stops before training, reads the features at the file's own cut and decides nothing)
+    if (resolved.strategy === "pending" && !opts.until) {
+      const upTo = plan.stages.findIndex((s) => s.name === "probe");
+      await renderSteps(steps(plan.stages.slice(0, upTo + 1)), renderer, stream);
+      const decided = decide(loaded, readProbeResult(env.entries.get("probe")!.dir));
+      decision = decided.decision;
+      plan = resolveStrategy(decided.loaded, plan.cache, { force: opts.force }).plan;
+      Object.assign(env, { plan, loaded: decided.loaded });
+      run.record.writeConfig(decided.loaded.config);
+      env.digests.set("weights", plan.weights.digest!); // the weights' identity covers the cut, which the choice may change
+      rest = plan.stages.filter((s) => !env.digests.has(s.name));
+    }
+    if (decision) {
+      run.strategy(strategyRecord(decision));
+      if (renderer !== "silent") stream.write(`strategy: ${decision.paragraph}\n`);
+    }
+    await renderSteps(steps(rest), renderer, stream);
     const evaluated = env.entries.get("evaluate");
-    if (evaluated) run.keepOutputs(evaluated.dir, (env.entries.get("audit")?.meta.digest !== env.entries.get("audit")?.meta.key ? env.entries.get("audit") : env.entries.get("prepare"))!.dir);
+    const audit = env.entries.get("audit");
+    // the audit's manifest is the one training used when a drop policy left images out
+    if (evaluated) run.keepOutputs(evaluated.dir, (audit && audit.meta.digest !== audit.meta.key ? audit : env.entries.get("prepare")!).dir);
     else run.keepManifest(env.entries.get("prepare")!.dir);
   } catch (err) {
     failure = err instanceof ShortFailure ? err.cause : err ?? new Error("undefined thrown");

@@ -1,4 +1,5 @@
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
+import { writeFileAtomic } from "../util/atomic";
 import { hostname } from "node:os";
 import { join } from "node:path";
 import type { LoadedConfig } from "../config/types";
@@ -70,10 +71,21 @@ export class RunState {
     this.observers.emit("onStageEnd", event);
   }
 
+  /** strategy: auto's decision, into summary.json now and into report.json with the outputs. */
+  strategy(record: Record<string, unknown>): void {
+    this.summary.strategy = record;
+    this.record.writeSummary(this.summary);
+  }
+
   /** The outputs a user opens: the model, the report, the figures and the manifest (the audit's, when it dropped images). */
   keepOutputs(evaluateDir: string, manifestDir: string): void {
     this.record.copyIn(join(evaluateDir, "model"), "model");
     this.record.copyIn(join(evaluateDir, "report.json"), "report.json");
+    if (this.summary.strategy) {
+      // the cached report is shared by explicit runs of the same choice; only this run's copy says how it was chosen
+      const report = join(this.record.dir, "report.json");
+      writeFileAtomic(report, JSON.stringify({ ...JSON.parse(readFileSync(report, "utf8")), strategy: this.summary.strategy }, null, 2));
+    }
     // figures a stage draws (attention maps) join the run's plots, uploaded as artifacts
     if (existsSync(join(evaluateDir, "plots"))) this.record.copyIn(join(evaluateDir, "plots"), "plots");
     this.keepManifest(manifestDir);

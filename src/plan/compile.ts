@@ -1,7 +1,8 @@
 import type { PipelineConfig } from "../config/types";
 import { toposort } from "./graph";
+import { strategySettings } from "./strategy-table";
 
-export const STAGE_NAMES = ["dataset", "weights", "prepare", "extract", "audit", "train-head", "unfreeze", "fine-tune", "evaluate"] as const;
+export const STAGE_NAMES = ["dataset", "weights", "prepare", "probe", "extract", "audit", "train-head", "unfreeze", "fine-tune", "evaluate"] as const;
 export type StageName = (typeof STAGE_NAMES)[number];
 
 /**
@@ -32,6 +33,7 @@ export const STAGE_VERSIONS: Record<StageName, number> = {
   dataset: 1,
   weights: 1,
   prepare: 2, // 2: keyed on the dataset stage's digest
+  probe: 2, // 1: strategy: auto's linear probe per depth; 2: a one-hidden-layer probe on raw features
   extract: 5, // 3: PNGs decoded in JS, bilinear resampling by default, 601 luma for grayscale; 4: augmentation's warp in f32; 5: keyed on the weights stage
   audit: 1,
   "train-head": 3, // 2: a new dropout mask every step (SeededDropout), compiled training steps; 3: early_stopping.patience as Keras (N epochs without improvement, not N+1)
@@ -74,6 +76,22 @@ function sgdRate(phase: { optimizer: string }): Record<string, unknown> {
   return phase.optimizer === "sgd" ? { sgd_rate: 2 } : {};
 }
 
+/**
+ * strategy: auto's probe, keyed on what its features and sample depend on: not the cut, freeze.at
+ * or fine-tune it decides, nor the table's thresholds, so editing those reuses it.
+ */
+function probeNode(c: PipelineConfig): StageNode[] {
+  const s = strategySettings(c);
+  if (s.mode !== "auto") return [];
+  const { data, base, seed } = c;
+  const probe = { depths: s.depths, train_per_class: s.probe_train_per_class, val_per_class: s.probe_val_per_class };
+  return [{
+    name: "probe",
+    deps: ["prepare", "weights"],
+    params: { seed, model: base.model, weights: base.weights, input_size: base.input_size, color_mode: data.color_mode, interpolation: data.interpolation, preprocessing: data.preprocessing, max_pixels: data.max_pixels, probe },
+  }];
+}
+
 /** data.split without the group settings while they are empty, so that ungrouped keys stay what they were. */
 function splitParams(split: PipelineConfig["data"]["split"]): Record<string, unknown> {
   const { group_by, group_pattern, ...ratios } = split;
@@ -108,6 +126,7 @@ function stageNodes(c: PipelineConfig): StageNode[] {
       deps: ["dataset"],
       params: { seed, split: splitParams(data.split), on_bad_image: data.on_bad_image, max_pixels: data.max_pixels, exclude_classes: data.exclude_classes, ...table(data) },
     },
+    ...probeNode(c),
     {
       name: "extract",
       deps: ["prepare", "weights"],

@@ -65,6 +65,17 @@ export interface ResolveOptions {
   sources?: Map<string, SourceStatus>;
 }
 
+/**
+ * The probe (strategy: auto) cuts the base at several depths itself, and the cut it decides enters
+ * the weights stage's digest: its key takes the weights' identity without the cut instead, so a
+ * choice, an explicit base.cut or a sweep over cuts reuses one probe.
+ */
+function uncutWeights(digests: ReadonlyMap<StageName, string>, loaded: LoadedConfig): ReadonlyMap<StageName, string> {
+  if (!digests.has("weights")) return digests;
+  const uncut = weightsStatus(loaded).uncut;
+  return uncut ? new Map([...digests, ["weights", uncut]]) : digests;
+}
+
 /** The stage cache of a pipeline's runs folder. */
 export function cacheFor(loaded: LoadedConfig): StageCache {
   return new StageCache(resolvePath(runsDirOf(loaded), ".cache"));
@@ -88,7 +99,7 @@ export function resolve(loaded: LoadedConfig, cache: StageCache = cacheFor(loade
   };
   const sources = new Map<StageName, SourceStatus>([...SOURCE_STAGES].map((n) => [n, remembered(n)]));
   const keyOf = (name: StageName, digests: ReadonlyMap<StageName, string>): string | undefined =>
-    SOURCE_STAGES.has(name) ? undefined : stageKey(byName.get(name)!, digests, TLRUN_VERSION);
+    SOURCE_STAGES.has(name) ? undefined : stageKey(byName.get(name)!, name === "probe" ? uncutWeights(digests, loaded) : digests, TLRUN_VERSION);
   const digests = new Map<StageName, string>();
   const stages = compiled.stages.map((node): PlannedStage => {
     const source = sources.get(node.name);

@@ -18,6 +18,8 @@ export interface SourceStatus {
   offline?: boolean;
   /** The dataset stage: whether running it can make the folder (a built-in dataset). */
   buildable?: boolean;
+  /** The weights stage: the weights' identity without the cut, for the probe (strategy: auto), which cuts at several depths itself. */
+  uncut?: string;
   /** The weights stage: the file it will download, when they are not here. */
   download?: BaseDescription["download"];
 }
@@ -48,5 +50,6 @@ export function weightsStatus(loaded: LoadedConfig): SourceStatus {
   if (!d.offline) return { ready: false, note: d.note, offline: false, ...(d.download ? { download: d.download } : {}) };
   const shape = baseShape(c.base.model, loaded.baseDir);
   const cut = shape.graph ? "graph" : resolveCut(shape, c.base.cut);
-  return { ready: true, digest: hashRecord({ weights: d.weightsId, cut, topology: hashRecord(shape.graph?.modelTopology ?? shape.topology) }), note: d.note, offline: true };
+  const topology = hashRecord(shape.graph?.modelTopology ?? shape.topology);
+  return { ready: true, digest: hashRecord({ weights: d.weightsId, cut, topology }), uncut: hashRecord({ weights: d.weightsId, topology }), note: d.note, offline: true };
 }

@@ -28,6 +28,8 @@ export interface RunSummary {
   host?: string;
   /** Set when the run is a sweep trial. */
   sweep?: { id: string; trial: number };
+  /** strategy: auto's decision: size, similarity, the probe per depth, what it set and the paragraph saying why. */
+  strategy?: Record<string, unknown>;
 }
 
 /** The longest pipeline name a folder name carries; with the time and the random suffix, ids stay near 90 characters. */

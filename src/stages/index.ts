@@ -5,6 +5,7 @@ import { evaluate } from "./evaluate";
 import { extract } from "./extract";
 import { fineTune } from "./fine-tune";
 import { prepare } from "./prepare";
+import { probe } from "./probe";
 import { trainHead } from "./train-head";
 import type { SourceStage, Stage } from "./types";
 import { unfreeze } from "./unfreeze";
@@ -18,6 +19,7 @@ export const SOURCES: Record<SourceName, SourceStage> = { dataset, weights };
 /** Every cached stage's implementation by name. */
 export const STAGES: Record<Exclude<StageName, SourceName>, Stage> = {
   prepare,
+  probe,
   extract,
   audit,
   "train-head": trainHead,

@@ -4,7 +4,8 @@ import { loadConfig } from "../config";
 import type { EntryMeta } from "../cache/store";
 import type { LoadedConfig } from "../config/types";
 import type { StageName } from "../plan/compile";
-import { cacheFor, resolve } from "../plan/resolve";
+import { cacheFor } from "../plan/resolve";
+import { resolveStrategy } from "../plan/strategy-resolve";
 import type { SourceStatus } from "../plan/sources";
 import { randomPoint, dimensions, toOverrides } from "./space";
 import { Rng, deriveSeed } from "../util/rng";
@@ -80,7 +81,7 @@ export function planSweep(loaded: LoadedConfig, overrides: string[]): SweepPlan 
     const trial = loadConfig(loaded.file, { overrides: [...overrides, ...toOverrides(a)], skipSweep: true });
     const c = trial.config;
     maxEpochs = Math.max(maxEpochs, c.train.head.epochs + (c.train.fine_tune?.epochs ?? 0));
-    const plan = resolve(trial, cache, { sources });
+    const plan = resolveStrategy(trial, cache, { sources }).plan; // strategy: auto decided from a cached probe, as each trial will be
     order = plan.stages.filter((s) => !s.source).map((s) => s.name); // the data and weights are shared by every trial
     const chain = plan.chainKeys();
     for (const s of plan.stages) {

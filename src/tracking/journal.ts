@@ -146,6 +146,19 @@ function filesUnder(dir: string): string[] {
 
 const fileSha = (path: string): string | undefined => (existsSync(path) ? sha256(readFileSync(path)) : undefined);
 
+/** strategy: auto's decision as tags: the choice to filter runs by, and the paragraph saying why. */
+function strategyTags(j: Journal): Array<[string, string | undefined]> {
+  const s = j.summary.strategy;
+  if (!s) return [];
+  const str = (v: unknown): string | undefined => (v === undefined ? undefined : String(v));
+  return [
+    ["tlrun.strategy", `${str(s.size)}, ${str(s.similarity)}`],
+    ["tlrun.strategy.cut", str(s.cut)],
+    ["tlrun.strategy.fine_tune", s.fine_tune ? `from ${str(s.fine_tune_from)}` : "none"],
+    ["tlrun.strategy.reason", str(s.reason)],
+  ];
+}
+
 /** Run tags: MLflow's system tags, provenance hashes and the user's own. */
 export function tagsOf(j: Journal, ctx: TrackingContext, notes: string[]): Array<Keyed<KeyValue>> {
   const pairs: Array<[string, string | undefined]> = [
@@ -162,6 +175,7 @@ export function tagsOf(j: Journal, ctx: TrackingContext, notes: string[]): Array
     ["tlrun.dataset_manifest_sha256", fileSha(join(j.dir, "manifest.json"))],
     ["tlrun.weights_sha256", j.summary.status === "running" ? undefined : modelWeightsSha256(join(j.dir, "model"))],
     ...stageTags(j),
+    ...strategyTags(j),
     ...Object.entries(ctx.target.tags),
   ];
   if (j.summary.error) pairs.push(["tlrun.error", j.summary.error]);

@@ -1,0 +1,62 @@
+import type { FineTunePhaseConfig, LoadedConfig, PipelineConfig } from "../config/types";
+import { validateStructure } from "../config/validate";
+import type { StrategyChoice, StrategyInput } from "./strategy-table";
+
+/** The keys the strategy sets; one written in the file (or with --set) wins over the choice. */
+export const STRATEGY_KEYS = ["base.cut", "freeze.at", "train.fine_tune", "train.fine_tune.epochs", "train.fine_tune.learning_rate"] as const;
+
+/** The fine-tune phase's schema defaults, for a phase the strategy adds where the file has none. */
+function fineTuneDefaults(): FineTunePhaseConfig {
+  const { config } = validateStructure({ name: "defaults", data: { dir: "." }, train: { fine_tune: {} } }, () => undefined);
+  return config!.train.fine_tune!;
+}
+
+/**
+ * The config the stages run with: `choice` applied to every strategy key the file leaves out.
+ * `written(path)` says whether the file (or a --set) wrote a key. Returns the keys kept as written.
+ */
+export function applyStrategy(config: PipelineConfig, choice: StrategyChoice, written: (path: string) => boolean): { config: PipelineConfig; kept: string[] } {
+  const kept = STRATEGY_KEYS.filter((k) => written(k));
+  // decided: the result is the explicit config that reproduces the run, and compiles without the probe
+  const out: PipelineConfig = { ...structuredClone(config), strategy: "explicit" };
+  if (!written("base.cut")) out.base.cut = choice.cut;
+  const ftWritten = written("train.fine_tune");
+  const runs = ftWritten ? out.train.fine_tune !== null : choice.fineTune.run;
+  if (!runs) {
+    out.train.fine_tune = null;
+    return { config: out, kept };
+  }
+  const phase = out.train.fine_tune ?? fineTuneDefaults();
+  if (!written("train.fine_tune.epochs")) phase.epochs = choice.fineTune.epochs;
+  if (!written("train.fine_tune.learning_rate")) phase.learning_rate = choice.fineTune.learningRate;
+  out.train.fine_tune = phase;
+  if (!written("freeze.at")) out.freeze.at = choice.fineTune.from;
+  return { config: out, kept };
+}
+
+/** `loaded` with `choice` applied: what compile and resolve see under `strategy: auto`. */
+export function strategyLoaded(loaded: LoadedConfig, choice: StrategyChoice): { loaded: LoadedConfig; kept: string[] } {
+  const { config, kept } = applyStrategy(loaded.config, choice, (path) => loaded.written?.(path) ?? false);
+  return { loaded: { ...loaded, config }, kept };
+}
+
+const count = (n: number): string => n.toLocaleString("en-US");
+const acc = (a: number): string => a.toFixed(2);
+
+/**
+ * The one paragraph `tlrun plan` prints, report.json keeps and MLflow tags carry: "1,330 training
+ * images (148 per class), top features probe at 0.62 vs 0.48 at block_10: similar, small → head
+ * on out_relu, no fine-tuning", then the rule and any key kept as written.
+ */
+export function describeChoice(input: StrategyInput, choice: StrategyChoice, final: PipelineConfig, kept: readonly string[]): string {
+  const { top, bestEarlier } = choice;
+  const ft = final.train.fine_tune;
+  const action = ft ? `fine-tune from ${final.freeze.at}, ${ft.epochs} epochs at ${ft.learning_rate}` : "no fine-tuning";
+  const head = `head on ${final.base.cut || choice.cut}`;
+  const written = kept.length ? ` Written in the file, so kept: ${kept.join(", ")}.` : "";
+  return (
+    `${count(input.trainImages)} training images (${count(Math.round(choice.perClass))} per class), top features (${top.layer}) probe at ${acc(top.accuracy)} ` +
+    `vs ${acc(bestEarlier.accuracy)} at ${bestEarlier.block}: ${choice.similarity}, ${choice.size} → ${head}, ${action}. ` +
+    `Why: ${choice.rule}.${written}`
+  );
+}

@@ -1,0 +1,95 @@
+import type { PipelineConfig, StrategySettings } from "../config/types";
+
+/** `strategy:` with every threshold filled: the schema cannot fill defaults under its anyOf. */
+export type StrategyThresholds = Required<StrategySettings>;
+
+/** The thresholds' defaults; the schema's descriptions say why each is what it is. */
+export const STRATEGY_DEFAULTS: StrategyThresholds = {
+  mode: "auto",
+  large_per_class: 500,
+  similar_tolerance: 0.02,
+  depths: [],
+  probe_train_per_class: 40,
+  probe_val_per_class: 30,
+  fine_tune_epochs_similar: 5,
+  fine_tune_epochs_different: 10,
+  fine_tune_learning_rate: 1e-4,
+};
+
+/** The config's strategy settings with defaults; `mode: explicit` for the default `strategy: explicit`. */
+export function strategySettings(config: Pick<PipelineConfig, "strategy">): StrategyThresholds {
+  const s = config.strategy;
+  if (typeof s === "string") return { ...STRATEGY_DEFAULTS, mode: s };
+  return { ...STRATEGY_DEFAULTS, ...s };
+}
+
+/** One probed depth: its layer, the Keras block it sits in, and the probe head's val accuracy there. */
+export interface DepthScore {
+  layer: string;
+  block: string;
+  accuracy: number;
+}
+
+/** What the table decides from: the full training split's size and the probe's curve, shallow to top. */
+export interface StrategyInput {
+  trainImages: number;
+  classes: number;
+  depths: DepthScore[];
+}
+
+/** The table's answer: the cut, the fine-tune (run or not, from where, how long, how fast) and why. */
+export interface StrategyChoice {
+  size: "small" | "large";
+  similarity: "similar" | "different";
+  perClass: number;
+  top: DepthScore;
+  /** The best depth below the top (ties go to the deeper one). */
+  bestEarlier: DepthScore;
+  /** The layer whose pooled features the head trains on. */
+  cut: string;
+  /** `run` says whether fine-tuning is chosen; `from` is freeze.at should it run (an explicit train.fine_tune forces it). */
+  fineTune: { run: boolean; from: string; epochs: number; learningRate: number };
+  /** The rule that fired, in one sentence. */
+  rule: string;
+}
+
+/**
+ * The 2x2 table of the transfer-learning tutorials (size by similarity to ImageNet), decided from
+ * the data: size is the mean training images per class against `large_per_class`; similar means
+ * the top depth probes within `similar_tolerance` of the best earlier one.
+ *  - small, similar: head on the top features, no fine-tuning;
+ *  - small, different: head on the best earlier depth, no fine-tuning;
+ *  - large, similar: head on the top, fine-tune from the block of the depth below the top;
+ *  - large, different: head on the top, fine-tune from the best earlier depth's block, longer.
+ * Pure: no TensorFlow, no I/O. Needs at least two depths.
+ */
+export function chooseStrategy(input: StrategyInput, t: StrategyThresholds): StrategyChoice {
+  const { depths } = input;
+  if (depths.length < 2) throw new Error(`internal: the strategy table needs at least two probed depths, got ${depths.length}`);
+  const top = depths[depths.length - 1]!;
+  const earlier = depths.slice(0, -1);
+  const bestEarlier = earlier.reduce((best, d) => (d.accuracy >= best.accuracy ? d : best));
+  const perClass = input.trainImages / Math.max(1, input.classes);
+  const size = perClass >= t.large_per_class ? "large" : "small";
+  const similarity = top.accuracy >= bestEarlier.accuracy - t.similar_tolerance ? "similar" : "different";
+  const below = earlier[earlier.length - 1]!;
+  const lr = t.fine_tune_learning_rate;
+  if (similarity === "similar") {
+    const fineTune = { run: size === "large", from: below.block, epochs: t.fine_tune_epochs_similar, learningRate: lr };
+    const rule = size === "large"
+      ? "enough images to adapt the top blocks, whose features already fit: fine-tune them briefly"
+      : "too few images to fine-tune without overfitting, and the top features already fit: a head on them is enough";
+    return { size, similarity, perClass, top, bestEarlier, cut: top.layer, fineTune, rule };
+  }
+  if (size === "small")
+    return {
+      size, similarity, perClass, top, bestEarlier, cut: bestEarlier.layer,
+      fineTune: { run: false, from: bestEarlier.block, epochs: t.fine_tune_epochs_different, learningRate: lr },
+      rule: `too few images to fine-tune, and earlier features fit better than the top: a head on ${bestEarlier.layer}`,
+    };
+  return {
+    size, similarity, perClass, top, bestEarlier, cut: top.layer,
+    fineTune: { run: true, from: bestEarlier.block, epochs: t.fine_tune_epochs_different, learningRate: lr },
+    rule: `enough images, and the top features fit worse than earlier ones: fine-tune from ${bestEarlier.block} up, longer`,
+  };
+}
