@@ -38,14 +38,23 @@ function axisMap(from: number, scale: number): AxisMap {
   return m;
 }
 
+/** How far to search: stop at the first crop within `stopAt`; drop a crop once it is sure to exceed `giveUpAbove`. */
+export interface AlignedSearch { stopAt?: number; giveUpAbove?: number; pool?: number }
+
 /**
  * The smallest mean absolute difference (levels) between `copy` and a crop of `original`
- * resampled to the thumbnail's grid, over the crops tried; Infinity when the sizes differ.
+ * resampled to the thumbnail's grid, over the crops tried, the difference averaged over
+ * pool × pool blocks first (a shift of a fraction of a cell smears a sharp edge over two cells;
+ * the block average forgives that, a differently drawn region it does not). The sum of a crop is
+ * abandoned as soon as it exceeds the best so far or `giveUpAbove`: a look-alike costs a band
+ * or two of each crop rather than all of it. Infinity when no crop is within `giveUpAbove`.
  */
-function bestCropError(original: Uint8Array, copy: Uint8Array, stopBelow: number, pool: number): number {
+function bestCropError(original: Uint8Array, copy: Uint8Array, o: Required<AlignedSearch>): number {
   const side = THUMB_SIDE;
+  const { pool } = o;
+  const total = side * side * 3;
   const rows = new Float32Array(side * side * 3); // original resampled along x, for one x offset
-  const crop = new Float32Array(side * side * 3); // the crop resampled, minus the copy
+  const band = new Float32Array(pool * side * 3); // one band of pool rows of the crop, minus the copy
   let best = Infinity;
   for (const { offsets } of CROPS) {
     for (const mx of offsets) {
@@ -54,21 +63,31 @@ function bestCropError(original: Uint8Array, copy: Uint8Array, stopBelow: number
           const a = (y * side + mx.lo[i]!) * 3;
           const b = (y * side + mx.hi[i]!) * 3;
           const w = mx.w[i]!;
-          const o = (y * side + i) * 3;
-          for (let c = 0; c < 3; c++) rows[o + c] = original[a + c]! * (1 - w) + original[b + c]! * w;
+          const at = (y * side + i) * 3;
+          for (let c = 0; c < 3; c++) rows[at + c] = original[a + c]! * (1 - w) + original[b + c]! * w;
         }
       }
       for (const my of offsets) {
-        for (let j = 0; j < side; j++) {
-          const r0 = my.lo[j]! * side * 3;
-          const r1 = my.hi[j]! * side * 3;
-          const w = my.w[j]!;
-          const o = j * side * 3;
-          for (let k = 0; k < side * 3; k++) crop[o + k] = rows[r0 + k]! * (1 - w) + rows[r1 + k]! * w - copy[o + k]!;
+        const cutoff = Math.min(best, o.giveUpAbove) * total;
+        let s = 0;
+        for (let j0 = 0; j0 < side && s <= cutoff; j0 += pool) {
+          for (let j = j0; j < j0 + pool; j++) {
+            const r0 = my.lo[j]! * side * 3;
+            const r1 = my.hi[j]! * side * 3;
+            const w = my.w[j]!;
+            const from = j * side * 3;
+            const to = (j - j0) * side * 3;
+            for (let k = 0; k < side * 3; k++) band[to + k] = rows[r0 + k]! * (1 - w) + rows[r1 + k]! * w - copy[from + k]!;
+          }
+          for (let bx = 0; bx < side; bx += pool) for (let c = 0; c < 3; c++) {
+            let d = 0;
+            for (let y = 0; y < pool; y++) for (let x = bx; x < bx + pool; x++) d += band[(y * side + x) * 3 + c]!;
+            s += Math.abs(d);
+          }
         }
-        const err = blockError(crop, pool);
-        if (err < best) best = err;
-        if (best <= stopBelow) return best;
+        if (s > cutoff) continue;
+        best = s / total;
+        if (best <= o.stopAt) return best;
       }
     }
   }
@@ -77,23 +96,12 @@ function bestCropError(original: Uint8Array, copy: Uint8Array, stopBelow: number
 
 /**
  * The aligned error of two thumbnails (levels, 0–255): the best match of either as a crop of the
- * other. Stops early once an error at or below `stopBelow` is seen (the verdict is then known).
+ * other (Infinity when the sizes differ). With `stopAt` and `giveUpAbove` both set to a
+ * threshold, the answer is exact only as far as the verdict needs: at most the threshold, or above it.
  */
-export function alignedError(a: Uint8Array, b: Uint8Array, stopBelow = 0, pool = POOL): number {
+export function alignedError(a: Uint8Array, b: Uint8Array, opts: AlignedSearch = {}): number {
   if (a.length !== 3 * THUMB_SIDE * THUMB_SIDE || b.length !== a.length) return Infinity;
-  const ab = bestCropError(a, b, stopBelow, pool);
-  return ab <= stopBelow ? ab : Math.min(ab, bestCropError(b, a, stopBelow, pool));
-}
-
-/** Mean absolute value of `diff` (side × side × 3) after averaging each pool × pool block. */
-function blockError(diff: Float32Array, pool: number): number {
-  const side = THUMB_SIDE;
-  const cells = side / pool;
-  let s = 0;
-  for (let by = 0; by < cells; by++) for (let bx = 0; bx < cells; bx++) for (let c = 0; c < 3; c++) {
-    let d = 0;
-    for (let y = by * pool; y < (by + 1) * pool; y++) for (let x = bx * pool; x < (bx + 1) * pool; x++) d += diff[(y * side + x) * 3 + c]!;
-    s += Math.abs(d);
-  }
-  return s / (side * side * 3);
+  const o = { stopAt: opts.stopAt ?? -1, giveUpAbove: opts.giveUpAbove ?? Infinity, pool: opts.pool ?? POOL };
+  const ab = bestCropError(a, b, o);
+  return ab <= o.stopAt ? ab : Math.min(ab, bestCropError(b, a, o));
 }

@@ -60,7 +60,7 @@ export function findDuplicates(
     const [x, y] = [colours[a], colours[b]];
     if (x && y && colourGap(x, y) > t.colourMaxDistance) return false;
     const [p, q] = [thumbs[a], thumbs[b]];
-    return !p || !q || alignedError(p, q, t.alignedMaxError) <= t.alignedMaxError;
+    return !p || !q || alignedError(p, q, { stopAt: t.alignedMaxError, giveUpAbove: t.alignedMaxError }) <= t.alignedMaxError;
   };
   add(timed("phash_pairs", () => hashPairs(items, signatures, t.phashMaxDistance, { distance: t.phashConfirmDistance, accept }, keep)));
   if (t.featureMinCosine < 1) add(timed("feature_pairs", () => featurePairs(items, features, t.featureMinCosine)));
