@@ -1,4 +1,5 @@
 import type { Split } from "../data/scan";
+import { alignedError } from "./aligned-match";
 import { exactDuplicates } from "./exact-duplicates";
 import { featurePairs, type FeatureView } from "./feature-pairs";
 import { hashPairs } from "./hash-pairs";
@@ -12,17 +13,23 @@ export interface DuplicateThresholds {
   /** A pair up to this distance counts when its feature cosine is at least `confirmMinCosine` (a crop moves the hash more than a re-encode does). */
   phashConfirmDistance: number;
   confirmMinCosine: number;
-  /** A hash pair whose 4×4 colour thumbnails differ by more than this mean (levels of 255) is two pictures with one layout, not one picture. */
+  /** A hash pair whose 4×4 colour thumbnails differ by more than this mean (levels of 255) is two pictures with one layout, not one picture: the cheap check before the aligned one. */
   colourMaxDistance: number;
+  /** A candidate pair is kept only when its 16×16 thumbnails, aligned over small crops, differ by at most this mean (levels of 255): one picture, re-encoded, resized or cropped. */
+  alignedMaxError: number;
   /** Feature cosine that counts alone, whatever the hash says (≥ 1 turns that search off). */
   featureMinCosine: number;
 }
 
-export const DUPLICATE_DEFAULTS: DuplicateThresholds = { phashMaxDistance: 10, phashConfirmDistance: 18, confirmMinCosine: 0.9, colourMaxDistance: 12, featureMinCosine: 1 };
+export const DUPLICATE_DEFAULTS: DuplicateThresholds = {
+  phashMaxDistance: 10, phashConfirmDistance: 22, confirmMinCosine: 0.8, colourMaxDistance: 20, alignedMaxError: 6, featureMinCosine: 1,
+};
 
 /**
- * Exact duplicates anywhere, then near duplicates across splits by hash (alone when close, with
- * the feature cosine when a little further), then by features alone when that search is on. A pair found by several signals is reported once, by the most certain
+ * Exact duplicates anywhere, then near duplicates across splits: candidates by hash (alone when
+ * close, with the feature cosine when a little further), each verified by its colour thumbnails
+ * (the 4×4 ones first, cheaply, then the 16×16 ones aligned over small crops), then by features
+ * alone when that search is on. A pair found by several signals is reported once, by the most certain
  * (pixels, then hash, then features); sorted by pair.
  */
 export function findDuplicates(
@@ -48,9 +55,12 @@ export function findDuplicates(
     return cos >= t.confirmMinCosine ? { a, b, kind: "near", similarity: Math.min(1, cos), signal: "features" } : undefined;
   };
   const colours = signatures.map((s) => (s.colour ? Buffer.from(s.colour, "hex") : undefined));
+  const thumbs = signatures.map((s) => (s.thumb ? Buffer.from(s.thumb, "base64") : undefined));
   const keep = (a: number, b: number): boolean => {
     const [x, y] = [colours[a], colours[b]];
-    return !x || !y || colourGap(x, y) <= t.colourMaxDistance;
+    if (x && y && colourGap(x, y) > t.colourMaxDistance) return false;
+    const [p, q] = [thumbs[a], thumbs[b]];
+    return !p || !q || alignedError(p, q, { stopAt: t.alignedMaxError, giveUpAbove: t.alignedMaxError }) <= t.alignedMaxError;
   };
   add(timed("phash_pairs", () => hashPairs(items, signatures, t.phashMaxDistance, { distance: t.phashConfirmDistance, accept }, keep)));
   if (t.featureMinCosine < 1) add(timed("feature_pairs", () => featurePairs(items, features, t.featureMinCosine)));

@@ -15,6 +15,8 @@ export interface AuditThresholds {
   confirmMinCosine: number;
   /** A hash pair is kept only when its 4×4 colour thumbnails differ by at most this mean (levels of 255). */
   colourMaxDistance: number;
+  /** A hash pair is kept only when its 16×16 colour thumbnails, aligned over small crops, differ by at most this mean (levels of 255). */
+  alignedMaxError: number;
   /** Near duplicate by features alone: cosine ≥ this (≥ 1: off). */
   featureMinCosine: number;
   /** Stratified folds of the label probe. */
@@ -30,6 +32,7 @@ export const AUDIT_DEFAULTS: AuditThresholds = {
   phashConfirmDistance: DUPLICATE_DEFAULTS.phashConfirmDistance,
   confirmMinCosine: DUPLICATE_DEFAULTS.confirmMinCosine,
   colourMaxDistance: DUPLICATE_DEFAULTS.colourMaxDistance,
+  alignedMaxError: DUPLICATE_DEFAULTS.alignedMaxError,
   featureMinCosine: DUPLICATE_DEFAULTS.featureMinCosine,
   labelFolds: LABEL_DEFAULTS.folds,
   neighbours: LABEL_DEFAULTS.knn,

@@ -9,7 +9,7 @@ export const CROSS_SPLITS: ReadonlyArray<[Split, Split]> = [["train", "val"], ["
  * Near duplicates ACROSS splits by perceptual hash: every pair with one side in each of two
  * splits whose hashes differ in at most `maxDistance` bits; with `confirm`, a pair a little
  * further apart (up to `confirm.distance`) is kept when `confirm.accept` (the feature cosine)
- * vouches for it. `keep` vetoes a pair first (the colour check). An exhaustive scan, bit-parallel over
+ * vouches for it. `keep` then vetoes a pair (the colour checks, the dearest test, so last). An exhaustive scan, bit-parallel over
  * the two 32-bit halves held in typed arrays: 70k × 30k pairs are about 2·10⁹ XOR-popcounts,
  * seconds on one core, so no index is needed (and none would be exact at these distances).
  */
@@ -35,12 +35,9 @@ export function hashPairs(
         const d = popcount32(hi ^ q.hi[j]!) + popcount32(lo ^ q.lo[j]!);
         if (d > reach) continue;
         const [a, b] = p.idx[i]! < q.idx[j]! ? [p.idx[i]!, q.idx[j]!] : [q.idx[j]!, p.idx[i]!];
-        if (!keep(a, b)) continue;
-        if (d <= maxDistance) out.push({ a, b, kind: "near", similarity: 1 - d / 64, signal: "phash" });
-        else {
-          const found = confirm!.accept(a, b);
-          if (found) out.push(found);
-        }
+        // the cheap test first: the feature cosine of a band pair, then the veto (the aligned thumbnails)
+        const found = d <= maxDistance ? ({ a, b, kind: "near", similarity: 1 - d / 64, signal: "phash" } as const) : confirm!.accept(a, b);
+        if (found && keep(a, b)) out.push(found);
       }
     }
   }

@@ -103,16 +103,30 @@ const COLOUR_CELLS = 4;
  * tones), and a re-encoded or resized copy keeps these 48 averages within a few levels.
  */
 export function colourRgba(rgba: Uint8Array, width: number, height: number): string {
-  const out = new Uint8Array(COLOUR_CELLS * COLOUR_CELLS * 3);
+  return Buffer.from(rgbGrid(rgba, width, height, COLOUR_CELLS)).toString("hex");
+}
+
+/**
+ * The verification thumbnail: `side`×`side` RGB over white, base64 (side 16: 768 bytes, 1,024
+ * characters an image, about 100 MB at 100k images). Fine enough to undo a crop of a few percent
+ * (`aligned-match.ts`); coarse enough that a re-encode moves it by a level or two.
+ */
+export function thumbRgba(rgba: Uint8Array, width: number, height: number, side: number): string {
+  return Buffer.from(rgbGrid(rgba, width, height, side)).toString("base64");
+}
+
+/** RGB over white, area-averaged to cells × cells, row-major, 3 bytes a cell. */
+function rgbGrid(rgba: Uint8Array, width: number, height: number, cells: number): Uint8Array {
+  const out = new Uint8Array(cells * cells * 3);
+  const plane = new Float64Array(width * height);
   for (let ch = 0; ch < 3; ch++) {
-    const plane = new Float64Array(width * height);
     for (let i = 0, p = 0; i < plane.length; i++, p += 4) {
       const a = rgba[p + 3]! / 255;
       plane[i] = rgba[p + ch]! * a + 255 * (1 - a);
     }
-    boxReduce(plane, width, height, COLOUR_CELLS).forEach((v, i) => (out[i * 3 + ch] = Math.round(v)));
+    boxReduce(plane, width, height, cells).forEach((v, i) => (out[i * 3 + ch] = Math.round(v)));
   }
-  return Buffer.from(out).toString("hex");
+  return out;
 }
 
 /** Mean absolute difference of two colour thumbnails, in levels (0–255). */

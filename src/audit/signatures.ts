@@ -2,12 +2,13 @@ import { createHash } from "node:crypto";
 import { availableParallelism } from "node:os";
 import sharp, { type OutputInfo } from "sharp";
 import { TlrunError } from "../errors";
-import { colourRgba, phashRgba } from "./phash";
+import { THUMB_SIDE } from "./aligned-match";
+import { colourRgba, phashRgba, thumbRgba } from "./phash";
 import type { ImageSignature } from "./types";
 
 /**
  * The pixel signatures of every image, in the order given: sha256 of the decoded RGBA pixels and
- * the perceptual hash, both from one decode. sharp decodes at the file's own size (EXIF
+ * the perceptual hash and two colour thumbnails (4×4 and 16×16), all from one decode. sharp decodes at the file's own size (EXIF
  * orientation applied, so a rotated re-save of the same photo still matches) on libuv's threads;
  * `concurrency` files are in flight at once. A file that does not decode throws a TlrunError
  * naming it: the audit runs on the manifest, whose images the prepare stage already read.
@@ -42,5 +43,5 @@ export async function signatureOf(path: string): Promise<ImageSignature> {
   const rgba = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
   // the size is part of the hash: the same bytes at another width are another picture
   const pixels = createHash("sha256").update(`${info.width}x${info.height}\n`).update(rgba).digest("hex");
-  return { pixels, phash: phashRgba(rgba, info.width, info.height), colour: colourRgba(rgba, info.width, info.height) };
+  return { pixels, phash: phashRgba(rgba, info.width, info.height), colour: colourRgba(rgba, info.width, info.height), thumb: thumbRgba(rgba, info.width, info.height, THUMB_SIDE) };
 }

@@ -18,6 +18,12 @@ export interface ImageSignature {
    * pair is then judged by the hash alone.
    */
   colour?: string;
+  /**
+   * A 16×16 RGB thumbnail over white, base64 (1,024 characters): the verification of a candidate
+   * pair compares two of them aligned, over small crops (`aligned-match.ts`). Optional: a pair is
+   * then not verified.
+   */
+  thumb?: string;
 }
 
 export interface AuditInput {

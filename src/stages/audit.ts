@@ -44,7 +44,7 @@ export function pooledFeatures(dir: string): { features: Float32Array; dim: numb
 /** The config's threshold overrides (snake_case, as YAML writes them) by the finders' names. */
 export function finderThresholds(t: AuditThresholdsConfig): Partial<AuditThresholds> {
   const names: Record<keyof AuditThresholdsConfig, keyof AuditThresholds> = {
-    phash_max_distance: "phashMaxDistance", phash_confirm_distance: "phashConfirmDistance", confirm_min_cosine: "confirmMinCosine", colour_max_distance: "colourMaxDistance",
+    phash_max_distance: "phashMaxDistance", phash_confirm_distance: "phashConfirmDistance", confirm_min_cosine: "confirmMinCosine", colour_max_distance: "colourMaxDistance", aligned_max_error: "alignedMaxError",
     feature_min_cosine: "featureMinCosine", label_folds: "labelFolds", neighbours: "neighbours", outlier_min_score: "outlierMinScore",
   };
   return Object.fromEntries(Object.entries(t).map(([k, v]) => [names[k as keyof AuditThresholdsConfig], v]));

@@ -93,7 +93,9 @@ describe("findDuplicates' colour check", () => {
     const items: Array<{ split: Split }> = [{ split: "train" }, { split: "test" }];
     const none = { features: new Float32Array(2), width: 1, from: 0, cols: 1 };
     assert.deepEqual(findDuplicates(items, sigs, none, DUPLICATE_DEFAULTS).findings, []);
-    const blind = findDuplicates(items, sigs, none, { ...DUPLICATE_DEFAULTS, colourMaxDistance: 255 }).findings;
+    const noColour = findDuplicates(items, sigs, none, { ...DUPLICATE_DEFAULTS, colourMaxDistance: 255 }).findings;
+    assert.deepEqual(noColour, [], "the aligned thumbnails alone tell them apart too");
+    const blind = findDuplicates(items, sigs, none, { ...DUPLICATE_DEFAULTS, colourMaxDistance: 255, alignedMaxError: 255 }).findings;
     assert.equal(blind.length, 1, "the luma hash alone takes them for one picture");
   });
 });

@@ -154,7 +154,7 @@ test("the audit stage is on by default and warning leaves every other key as it 
   e.data.audit.leakage = "error";
   assert.equal(chainKeys(compile(e), ext).get("audit"), on.get("audit"), "warn and error share the cached audit");
   const t = defaultConfig();
-  t.data.audit.thresholds = { phash_max_distance: 6 };
+  t.data.audit.thresholds = { ...t.data.audit.thresholds, phash_max_distance: 6 };
   const tuned = chainKeys(compile(t), ext);
   assert.notEqual(tuned.get("audit"), on.get("audit"), "a threshold re-runs the audit");
   assert.equal(tuned.get("train-head"), on.get("train-head"), "and nothing else when it only warns");

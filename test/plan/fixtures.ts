@@ -13,7 +13,10 @@ export function defaultConfig(): PipelineConfig {
     data: {
       dir: "data", split: { train: 0.7, val: 0.15, test: 0.15, stratify: true, group_pattern: "", group_by: "" }, color_mode: "rgb", interpolation: "bilinear",
       preprocessing: "auto", preprocessing_override: false, on_bad_image: "skip", labels: "", columns: { path: "", path_template: "", label: "", split: "" }, on_missing: "error", max_pixels: 50_000_000, exclude_classes: [], builtin: "",
-      sampling: "none", audit: { enabled: true, leakage: "warn", duplicates: "warn", thresholds: {} },
+      sampling: "none", audit: {
+        enabled: true, leakage: "warn", duplicates: "warn",
+        thresholds: { phash_max_distance: 10, phash_confirm_distance: 22, confirm_min_cosine: 0.8, colour_max_distance: 20, aligned_max_error: 6, feature_min_cosine: 1, label_folds: 5, neighbours: 20, outlier_min_score: 2 },
+      },
     },
     base: { model: "mobilenet_v2", weights: "", cut: "", input_size: [224, 224] },
     freeze: { at: "block_13_expand", gradual: false, batchnorm: "frozen" },
