@@ -5,6 +5,7 @@ import { featurePairs, type FeatureView } from "./feature-pairs";
 import { hashPairs } from "./hash-pairs";
 import { unitRows } from "./standardise";
 import type { DuplicateFinding, ImageSignature } from "./types";
+import { stopwatch } from "./stopwatch";
 
 /** The duplicate finders' thresholds; docs/audit.md gives the measurements behind the defaults. */
 export interface DuplicateThresholds {
@@ -36,14 +37,7 @@ export function findDuplicates(
   items: ReadonlyArray<{ split: Split }>, signatures: readonly ImageSignature[], features: FeatureView, t: DuplicateThresholds,
 ): { findings: DuplicateFinding[]; seconds: Record<string, number> } {
   const seconds: Record<string, number> = {};
-  const timed = <T>(name: string, fn: () => T): T => {
-    const t0 = performance.now();
-    try {
-      return fn();
-    } finally {
-      seconds[name] = (performance.now() - t0) / 1000;
-    }
-  };
+  const timed = stopwatch(seconds);
   const found = new Map<string, DuplicateFinding>();
   const add = (list: DuplicateFinding[]): void => {
     for (const f of list) if (!found.has(`${f.a},${f.b}`)) found.set(`${f.a},${f.b}`, f);

@@ -5,6 +5,7 @@ import { nearestNeighbours, project } from "./neighbours";
 import { outliers } from "./outliers";
 import { standardise, unitRows } from "./standardise";
 import type { AuditFindings, AuditInput } from "./types";
+import { stopwatch } from "./stopwatch";
 
 /** Every threshold the finders take; docs/audit.md gives the measurements behind each default. */
 export interface AuditThresholds {
@@ -56,14 +57,7 @@ export function auditFindings(input: AuditInput, opts: Partial<AuditThresholds> 
   if (input.features.length !== n * input.dim) throw new Error(`audit: ${input.features.length} feature values for ${n} rows of ${input.dim}`);
   if (input.signatures.length !== n) throw new Error(`audit: ${input.signatures.length} signatures for ${n} items`);
   const seconds: Record<string, number> = {};
-  const timed = <T>(name: string, fn: () => T): T => {
-    const t0 = performance.now();
-    try {
-      return fn();
-    } finally {
-      seconds[name] = (seconds[name] ?? 0) + (performance.now() - t0) / 1000;
-    }
-  };
+  const timed = stopwatch(seconds);
   const dup = findDuplicates(input.items, input.signatures, { features: input.features, width: input.dim, from: 0, cols: input.dim }, t);
   Object.assign(seconds, dup.seconds);
   const x = timed("standardise", () => standardise(input.features, input.dim, 0, input.dim, true));

@@ -7,10 +7,13 @@ export function auditJson(r: AuditRecord): AuditJson {
   return { duplicates: r.duplicates, label_issues: r.label_issues, outliers: r.outliers };
 }
 
-/** How many held-out images of `split` have a twin in train. */
-export function twinsInTrain(r: AuditJson, split: "val" | "test"): number {
+/** How many held-out images of `split` have a twin in train (a pixel-identical one, with `exactOnly`). */
+export function twinsInTrain(r: AuditJson, split: "val" | "test", exactOnly = false): number {
   const held = new Set<string>();
-  for (const d of r.duplicates) for (const s of [0, 1] as const) if (d.splits[s] === split && d.splits[1 - s] === "train") held.add(d.paths[s]);
+  for (const d of r.duplicates) {
+    if (exactOnly && d.kind !== "exact") continue;
+    for (const s of [0, 1] as const) if (d.splits[s] === split && d.splits[1 - s] === "train") held.add(d.paths[s]);
+  }
   return held.size;
 }
 
@@ -19,14 +22,15 @@ export function formatAudit(r: AuditRecord, where: string, color: boolean): stri
   const c = (code: string, s: string): string => (color ? `\x1b[${code}m${s}\x1b[0m` : s);
   const cross = r.duplicates.filter((d) => d.splits[0] !== d.splits[1]);
   const [test, val] = [twinsInTrain(r, "test"), twinsInTrain(r, "val")];
+  const exact = twinsInTrain(r, "test", true) + twinsInTrain(r, "val", true);
   const out: string[] = [];
   out.push(cross.length
-    ? c("1;31", `LEAK: ${plural(test, "test image")} and ${plural(val, "val image")} have a twin in train (${plural(cross.length, "pair")} across splits)`)
+    ? c("1;31", `LEAK: ${plural(test, "test image")} and ${plural(val, "val image")} have a twin in train (${plural(cross.length, "pair")} across splits; ${exact} of these images pixel-identical, the rest near: copies or look-alikes)`)
     : c("32", "no duplicates across splits"));
-  const exact = r.duplicates.filter((d) => d.kind === "exact").length;
-  out.push(`duplicates:   ${plural(r.duplicates.length, "pair")} (${exact} exact, ${r.duplicates.length - exact} near)`);
+  const exactPairs = r.duplicates.filter((d) => d.kind === "exact").length;
+  out.push(`duplicates:   ${plural(r.duplicates.length, "pair")} (${exactPairs} exact, ${r.duplicates.length - exactPairs} near)`);
   for (const d of r.duplicates.slice(0, 5)) out.push(`  ${d.paths[0]} (${d.splits[0]}) ~ ${d.paths[1]} (${d.splits[1]})  ${d.kind} ${d.similarity.toFixed(3)}`);
-  out.push(`label issues: ${r.label_issues.length}`);
+  out.push(`label issues: ${r.label_issues.length} doubted by an out-of-sample probe (likeliest errors first)`);
   for (const l of r.label_issues.slice(0, 5)) out.push(`  ${l.path}  ${l.label} -> ${l.suggested}  ${l.score.toFixed(3)}`);
   out.push(`outliers:     ${r.outliers.length}`);
   for (const o of r.outliers.slice(0, 3)) out.push(`  ${o.path}  ${o.score.toFixed(3)}`);

@@ -54,12 +54,12 @@ export function auditHtml(dir: string): string {
   }
   const thumbs = readThumbs(dir);
   const cross = r.duplicates.filter((d) => d.splits[0] !== d.splits[1]).length;
-  const lead = `<p>${r.duplicates.length} duplicate pairs (${cross} across splits), ${r.label_issues.length} likely label errors, ${r.outliers.length} outliers`
+  const lead = `<p>${r.duplicates.length} duplicate pairs (${cross} across splits), ${r.label_issues.length} labels an out-of-sample probe doubts, ${r.outliers.length} outliers`
     + `${r.dropped.length ? `; <b>${r.dropped.length} image${r.dropped.length === 1 ? "" : "s"} dropped</b> from training and evaluation (audit/dropped.csv)` : ""}. Every finding is in the run's <code>audit/*.csv</code>.</p>`;
   const thresholds = Object.entries(r.thresholds).map(([k, v]) => `<code>${h(k)}</code> ${h(v)}`).join(", ");
   return lead
     + `<h3>Duplicates and leaks (top ${Math.min(REPORT_TOP, r.duplicates.length)}, pairs across splits first)</h3>${pairsHtml(thumbs, r)}`
-    + `<h3>Likely label errors (lowest label quality first)</h3>${singlesHtml(thumbs, r.label_issues.map((l) => ({ path: l.path, text: `${h(l.label)} → <b>${h(l.suggested)}</b> · ${num(l.score)}` })), "No likely label errors.")}`
+    + `<h3>Labels the probe doubts (likeliest errors first)</h3>${singlesHtml(thumbs, r.label_issues.map((l) => ({ path: l.path, text: `${h(l.label)} → <b>${h(l.suggested)}</b> · ${num(l.score)}` })), "No label the probe doubts.")}`
     + `<h3>Outliers (most unusual first)</h3>${singlesHtml(thumbs, r.outliers.map((o) => ({ path: o.path, text: `score ${num(o.score)}` })), "No outliers.")}`
     + (thresholds ? `<p class="sub">Thresholds: ${thresholds}.</p>` : "");
 }

@@ -22,14 +22,16 @@ export function auditVerdict(loaded: LoadedConfig, info: Record<string, unknown>
   const sample = (info.leak_sample as string[] | undefined) ?? [];
   const warnings: string[] = [];
   const leaks = test + val > 0 || num("cross_split_pairs") > 0;
-  const found = `${plural(test, "test image")} ${test === 1 ? "has" : "have"} a twin in train${val ? `, and ${plural(val, "val image")}` : ""} (${plural(num("cross_split_pairs"), "pair")} across splits)`;
+  const exact = num("test_exact_twins_in_train") + num("val_exact_twins_in_train");
+  const held = val ? `${test} test and ${plural(val, "val image")}` : plural(test, "test image");
+  const found = `${held} ${test + val === 1 ? "has" : "have"} a twin in train (${plural(num("cross_split_pairs"), "pair")} across splits; ${exact} of these images pixel-identical, the rest near)`;
   if (leaks && policy.leakage === "error") {
     const location = loaded.locate("data.audit.leakage");
     const message = `the audit found leakage: ${found}, and data.audit.leakage is error. First pairs:\n    ${sample.join("\n    ")}`;
     return { title: `audit: ${found}`, warnings, error: new ConfigError([{ ...(location ? { location } : {}), message, hint: `every pair is in ${join(runDir, "audit", "duplicates.csv")}; remove the copies from the data, or write "leakage: drop" to leave the held-out twins out of training and evaluation` }]) };
   }
   if (leaks && policy.leakage === "warn")
-    warnings.push(`AUDIT: ${found}, so the held-out scores may be inflated. See audit/duplicates.csv in the run folder; data.audit.leakage: drop leaves them out, error stops the run.`);
+    warnings.push(`AUDIT: ${found}. A near twin is a copy re-encoded, resized or cropped, or a picture that only looks alike (drawn images often do): check audit/duplicates.csv in the run folder, or the report's closest pairs. Copies inflate the held-out scores; data.audit.leakage: drop leaves them out, error stops the run.`);
   if (sets > 0 && policy.duplicates === "warn")
     warnings.push(`AUDIT: ${plural(sets, "set")} of exact duplicate images within a split (the same pixels under two names); data.audit.duplicates: drop keeps one copy of each.`);
   if (dropped > 0) warnings.push(`AUDIT: dropped ${plural(dropped, "image")} from training and evaluation (data.audit: leakage ${policy.leakage}, duplicates ${policy.duplicates}); listed in audit/dropped.csv.`);

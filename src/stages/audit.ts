@@ -52,9 +52,10 @@ export function finderThresholds(t: AuditThresholdsConfig): Partial<AuditThresho
 
 /** Counts the terminal, the run record and the policies read from a cached entry's info. */
 function auditInfo(m: Manifest, f: AuditFindings, r: AuditRecord, dropped: DroppedImage[]): Record<string, unknown> {
-  const twins = (held: "val" | "test"): number => {
+  const twins = (held: "val" | "test", exactOnly = false): number => {
     const seen = new Set<string>();
     for (const d of r.duplicates) {
+      if (exactOnly && d.kind !== "exact") continue;
       const [a, b] = d.paths;
       if (d.splits[0] === held && d.splits[1] === "train") seen.add(a);
       if (d.splits[1] === held && d.splits[0] === "train") seen.add(b);
@@ -70,6 +71,8 @@ function auditInfo(m: Manifest, f: AuditFindings, r: AuditRecord, dropped: Dropp
     cross_split_pairs: cross.length,
     test_twins_in_train: twins("test"),
     val_twins_in_train: twins("val"),
+    test_exact_twins_in_train: twins("test", true),
+    val_exact_twins_in_train: twins("val", true),
     exact_sets_within_splits: exactSets(m.items.length, f.duplicates.filter((d) => d.kind === "exact" && m.items[d.a]!.split === m.items[d.b]!.split)).length,
     label_issues: r.label_issues.length,
     outliers: r.outliers.length,

@@ -92,7 +92,7 @@ test("leakage: error stops the run after the audit with a located message naming
   const { root, file, leak } = setup(t, "{ leakage: error }");
   const r = tlrun(["run", file], root);
   assert.equal(r.code, 2, r.stderr);
-  assert.match(r.stderr, new RegExp(`${file.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}:5:21: error: the audit found leakage: \\d+ test images? ha(s|ve) a twin in train`));
+  assert.match(r.stderr, new RegExp(`${file.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}:5:21: error: the audit found leakage: \\d+ test (images? )?(and \\d+ val images? )?ha(s|ve) a twin in train`));
   assert.ok(r.stderr.includes(leak[0]!) && r.stderr.includes(leak[1]!), r.stderr);
   const run = readdirSync(join(root, "runs")).filter((d) => !d.startsWith("."))[0]!;
   const summary = JSON.parse(readFileSync(join(root, "runs", run, "summary.json"), "utf8"));
@@ -107,7 +107,7 @@ test("leakage: drop leaves the test twin out of evaluation, says so, and the rep
   assert.equal(warn.code, 0, warn.stderr);
   const w = warn.json();
   assert.equal(w.stages.find((s: { name: string }) => s.name === "evaluate").info.images, 7);
-  assert.ok(w.warnings.some((m: string) => /^AUDIT: \d+ test images? ha(s|ve) a twin in train/.test(m)), JSON.stringify(w.warnings));
+  assert.ok(w.warnings.some((m: string) => /^AUDIT: \d+ test (images? )?(and \d+ val images? )?ha(s|ve) a twin in train \(\d+ pairs? across splits; \d+ of these images pixel-identical/.test(m)), JSON.stringify(w.warnings));
 
   const drop = tlrun(["run", file, "--set", "data.audit.leakage=drop", "--json"], root);
   assert.equal(drop.code, 0, drop.stderr);
