@@ -20,6 +20,11 @@ export function writeTree(root: string, files: Record<string, string | Uint8Arra
   }
 }
 
+/** One google emoji image (64 px PNG) from the package, as the emoji datasets copy it: by file name, e.g. "1f34e.png". */
+export function emojiFile(image: string): string {
+  return join(extraDir("emoji-datasource-google"), "img", "google", "64", image);
+}
+
 /** Real google emoji, `perClass` images from each of `classes` categories, as class folders. */
 export function tinyEmojiDataset(dest: string, perClass = 8, classes = ["flags", "food-drink", "smileys-emotion"]): string {
   const pkg = extraDir("emoji-datasource-google");

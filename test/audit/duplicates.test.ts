@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { copyFileSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import * as tf from "@tensorflow/tfjs";
 import sharp from "sharp";
@@ -11,8 +11,8 @@ import { DUPLICATE_DEFAULTS, findDuplicates } from "../../src/audit/duplicates";
 import { exactDuplicates } from "../../src/audit/exact-duplicates";
 import { featurePairs } from "../../src/audit/feature-pairs";
 import { imageSignatures } from "../../src/audit/signatures";
+import { emojiFile } from "../helpers";
 
-const EMOJI = resolve(__dirname, "../../../data/emoji-google");
 const dir = mkdtempSync(join(tmpdir(), "audit-engine-dup-"));
 after(() => rmSync(dir, { recursive: true, force: true }));
 before(async () => void (await selectBackend("auto")));
@@ -20,7 +20,7 @@ const at = (name: string): string => join(dir, name);
 
 describe("findDuplicates on real emoji", () => {
   it("finds exact copies within and across splits, and a re-encoded, resized copy across splits only", async () => {
-    const src = (c: string, f: string): string => join(EMOJI, c, f);
+    const src = (_category: string, f: string): string => emojiFile(f);
     const apple = src("food-drink", "1f34e.png");
     const cat = src("animals-nature", "1f408.png");
     copyFileSync(apple, at("apple-copy.png"));
@@ -87,8 +87,8 @@ describe("findDuplicates' confirm band", () => {
 
 describe("findDuplicates' colour check", () => {
   it("does not call two flags of one layout in other colours the same picture, though their hashes match", async () => {
-    const honduras = join(EMOJI, "flags", "1f1ed-1f1f3.png");
-    const sierraLeone = join(EMOJI, "flags", "1f1f8-1f1f1.png");
+    const honduras = emojiFile("1f1ed-1f1f3.png");
+    const sierraLeone = emojiFile("1f1f8-1f1f1.png");
     const sigs = await imageSignatures([honduras, sierraLeone]);
     const items: Array<{ split: Split }> = [{ split: "train" }, { split: "test" }];
     const none = { features: new Float32Array(2), width: 1, from: 0, cols: 1 };

@@ -1,21 +1,21 @@
 import assert from "node:assert/strict";
 import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { after, describe, it } from "node:test";
 import sharp from "sharp";
 import { TlrunError } from "../../src/errors";
 import { hamming, phashRgba, popcount32 } from "../../src/audit/phash";
 import { imageSignatures } from "../../src/audit/signatures";
+import { emojiFile } from "../helpers";
 
-const EMOJI = resolve(__dirname, "../../../data/emoji-google");
 const dir = mkdtempSync(join(tmpdir(), "audit-engine-sig-"));
 after(() => rmSync(dir, { recursive: true, force: true }));
 const at = (name: string): string => join(dir, name);
 
 describe("imageSignatures", () => {
   it("gives the same pixels hash to one picture saved as PNG under two names, with and without an alpha channel", async () => {
-    const src = join(EMOJI, "food-drink", "1f34e.png");
+    const src = emojiFile("1f34e.png");
     copyFileSync(src, at("a.png"));
     await sharp(src).png({ compressionLevel: 1 }).toFile(at("b-renamed.png"));
     await sharp(at("a.png")).flatten({ background: "#ffffff" }).png().toFile(at("flat.png"));
@@ -30,12 +30,12 @@ describe("imageSignatures", () => {
   });
 
   it("keeps the hash of a re-encoded, resized, slightly cropped copy close, and that of a different emoji far", async () => {
-    const src = join(EMOJI, "animals-nature", "1f418.png");
+    const src = emojiFile("1f418.png");
     await sharp(src).flatten({ background: "#ffffff" }).jpeg({ quality: 65 }).toFile(at("jpeg.jpg"));
     await sharp(src).resize(100, 100).png().toFile(at("big.png"));
     await sharp(src).resize(40, 40).png().toFile(at("small.png"));
     await sharp(src).extract({ left: 1, top: 2, width: 61, height: 60 }).png().toFile(at("crop.png"));
-    const others = ["1f408.png", "1f41f.png", "1f333.png"].map((f) => join(EMOJI, "animals-nature", f));
+    const others = ["1f408.png", "1f41f.png", "1f333.png"].map((f) => emojiFile(f));
     const [orig, ...rest] = await imageSignatures([src, at("jpeg.jpg"), at("big.png"), at("small.png"), at("crop.png"), ...others]);
     const d = rest.map((s) => hamming(orig!.phash, s.phash));
     for (const copy of d.slice(0, 4)) assert.ok(copy <= 10, `copies within 10 bits: ${d}`);
@@ -43,7 +43,7 @@ describe("imageSignatures", () => {
   });
 
   it("reports progress and keeps the order of its input", async () => {
-    const files = ["1f418.png", "1f408.png", "1f41f.png"].map((f) => join(EMOJI, "animals-nature", f));
+    const files = ["1f418.png", "1f408.png", "1f41f.png"].map((f) => emojiFile(f));
     let seen = 0;
     const many = await imageSignatures([...files, ...files], { concurrency: 2, onProgress: (n) => (seen = n) });
     assert.equal(seen, 6);
