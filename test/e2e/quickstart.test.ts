@@ -38,5 +38,5 @@ test("quickstart: accuracy, fine-tune gain, cached rerun, head change", SLOW, (t
 
   const r = spawnSync(process.execPath, [BIN, "plan", ...common.filter((a) => a !== "--json"), "--set", "head.dropout=0.3", "--json"], { cwd: ROOT, encoding: "utf8" });
   const cached = JSON.parse(r.stdout).stages.map((x: { name: string; cached: boolean }) => `${x.name}:${x.cached}`);
-  assert.deepEqual(cached, ["dataset:true", "weights:true", "prepare:true", "extract:true", "train-head:false", "unfreeze:false", "fine-tune:false", "evaluate:false"]);
+  assert.deepEqual(cached, ["dataset:true", "weights:true", "prepare:true", "extract:true", "audit:true", "train-head:false", "unfreeze:false", "fine-tune:false", "evaluate:false"]);
 });
