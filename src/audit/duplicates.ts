@@ -50,13 +50,15 @@ export function findDuplicates(
   };
   const colours = signatures.map((s) => (s.colour ? Buffer.from(s.colour, "hex") : undefined));
   const thumbs = signatures.map((s) => (s.thumb ? Buffer.from(s.thumb, "base64") : undefined));
-  const keep = (a: number, b: number): boolean => {
+  const screen = (a: number, b: number): boolean => {
     const [x, y] = [colours[a], colours[b]];
-    if (x && y && colourGap(x, y) > t.colourMaxDistance) return false;
+    return !x || !y || colourGap(x, y) <= t.colourMaxDistance;
+  };
+  const keep = (a: number, b: number): boolean => {
     const [p, q] = [thumbs[a], thumbs[b]];
     return !p || !q || alignedError(p, q, { stopAt: t.alignedMaxError, giveUpAbove: t.alignedMaxError }) <= t.alignedMaxError;
   };
-  add(timed("phash_pairs", () => hashPairs(items, signatures, t.phashMaxDistance, { distance: t.phashConfirmDistance, accept }, keep)));
+  add(timed("phash_pairs", () => hashPairs(items, signatures, t.phashMaxDistance, { distance: t.phashConfirmDistance, accept }, keep, screen)));
   if (t.featureMinCosine < 1) add(timed("feature_pairs", () => featurePairs(items, features, t.featureMinCosine)));
   return { findings: [...found.values()].sort((x, y) => x.a - y.a || x.b - y.b), seconds };
 }
