@@ -34,7 +34,7 @@ export const DUPLICATE_DEFAULTS: DuplicateThresholds = {
  * (pixels, then hash, then features); sorted by pair.
  */
 export function findDuplicates(
-  items: ReadonlyArray<{ split: Split }>, signatures: readonly ImageSignature[], features: FeatureView, t: DuplicateThresholds,
+  items: ReadonlyArray<{ split: Split }>, signatures: readonly ImageSignature[], features: FeatureView, t: DuplicateThresholds, tick?: () => void,
 ): { findings: DuplicateFinding[]; seconds: Record<string, number> } {
   const seconds: Record<string, number> = {};
   const timed = stopwatch(seconds);
@@ -58,7 +58,7 @@ export function findDuplicates(
     const [p, q] = [thumbs[a], thumbs[b]];
     return !p || !q || alignedError(p, q, { stopAt: t.alignedMaxError, giveUpAbove: t.alignedMaxError }) <= t.alignedMaxError;
   };
-  add(timed("phash_pairs", () => hashPairs(items, signatures, t.phashMaxDistance, { distance: t.phashConfirmDistance, accept }, keep, screen)));
+  add(timed("phash_pairs", () => hashPairs(items, signatures, t.phashMaxDistance, { distance: t.phashConfirmDistance, accept }, keep, screen, tick)));
   if (t.featureMinCosine < 1) add(timed("feature_pairs", () => featurePairs(items, features, t.featureMinCosine)));
   return { findings: [...found.values()].sort((x, y) => x.a - y.a || x.b - y.b), seconds };
 }

@@ -49,25 +49,26 @@ const PROJECTED_DIMS = 256;
  * caller selected; 10k images take seconds, 100k minutes). The features are the extract stage's
  * plain rows: [avg pooled | max pooled], `dim` values each; the whole row is used. The
  * neighbour search (cosine of the raw rows) is shared by the label vote and the outlier score;
- * the probe sees standardised rows.
+ * the probe sees standardised rows. `tick` is called between pieces of the work: the caller keeps
+ * its cache lock fresh there, since a timer cannot fire while this holds the event loop.
  */
-export function auditFindings(input: AuditInput, opts: Partial<AuditThresholds> = {}): AuditFindings {
+export function auditFindings(input: AuditInput, opts: Partial<AuditThresholds> = {}, tick?: () => void): AuditFindings {
   const t: AuditThresholds = { ...AUDIT_DEFAULTS, ...opts };
   const n = input.items.length;
   if (input.features.length !== n * input.dim) throw new Error(`audit: ${input.features.length} feature values for ${n} rows of ${input.dim}`);
   if (input.signatures.length !== n) throw new Error(`audit: ${input.signatures.length} signatures for ${n} items`);
   const seconds: Record<string, number> = {};
   const timed = stopwatch(seconds);
-  const dup = findDuplicates(input.items, input.signatures, { features: input.features, width: input.dim, from: 0, cols: input.dim }, t);
+  const dup = findDuplicates(input.items, input.signatures, { features: input.features, width: input.dim, from: 0, cols: input.dim }, t, tick);
   Object.assign(seconds, dup.seconds);
   const x = timed("standardise", () => standardise(input.features, input.dim, 0, input.dim, true));
   const nb = timed("neighbours", () => {
     const unit = unitRows({ features: input.features, width: input.dim, from: 0, cols: input.dim });
     const small = n * n * input.dim <= NEIGHBOUR_BUDGET || input.dim <= PROJECTED_DIMS;
-    return small ? nearestNeighbours(unit, input.dim, t.neighbours) : nearestNeighbours(project(unit, input.dim, PROJECTED_DIMS, input.seed), PROJECTED_DIMS, t.neighbours);
+    return small ? nearestNeighbours(unit, input.dim, t.neighbours, { tick }) : nearestNeighbours(project(unit, input.dim, PROJECTED_DIMS, input.seed), PROJECTED_DIMS, t.neighbours, { tick });
   });
   const labels = Int32Array.from(input.items, (it) => it.label);
-  const options = { ...LABEL_DEFAULTS, folds: t.labelFolds, knn: t.neighbours, probe: { ...LABEL_DEFAULTS.probe, seed: input.seed } };
+  const options = { ...LABEL_DEFAULTS, folds: t.labelFolds, knn: t.neighbours, probe: { ...LABEL_DEFAULTS.probe, seed: input.seed, ...(tick ? { tick } : {}) } };
   const label = timed("label_issues", () => labelIssues(x, input.dim, labels, input.classes.length, input.seed, options, nb));
   const odd = timed("outliers", () => outliers(nb, t.neighbours, t.outlierMinScore));
   return { duplicates: dup.findings, labelIssues: label.issues, outliers: odd, thresholds: { ...t }, seconds };

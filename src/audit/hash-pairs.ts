@@ -22,6 +22,7 @@ export function hashPairs(
   confirm?: { distance: number; accept(a: number, b: number): DuplicateFinding | undefined },
   keep: (a: number, b: number) => boolean = () => true,
   screen: (a: number, b: number) => boolean = () => true,
+  tick: () => void = () => {},
 ): DuplicateFinding[] {
   const reach = Math.max(maxDistance, confirm?.distance ?? -1);
   const bySplit = new Map<Split, { idx: Int32Array; hi: Int32Array; lo: Int32Array }>();
@@ -34,6 +35,7 @@ export function hashPairs(
     const p = bySplit.get(s)!;
     const q = bySplit.get(t)!;
     for (let i = 0; i < p.idx.length; i++) {
+      tick();
       const hi = p.hi[i]!;
       const lo = p.lo[i]!;
       for (let j = 0; j < q.idx.length; j++) {

@@ -13,7 +13,7 @@ export interface Neighbours {
  * the row itself dropped. Memory is one block × n scores (`blockValues` floats), so it stays flat
  * as n grows; the time grows as n²·d, which is why the caller may hand in fewer dimensions.
  */
-export function nearestNeighbours(unit: Float32Array, d: number, k: number, opts: { blockValues?: number } = {}): Neighbours {
+export function nearestNeighbours(unit: Float32Array, d: number, k: number, opts: { blockValues?: number; tick?: () => void } = {}): Neighbours {
   const n = Math.floor(unit.length / d);
   const kk = Math.max(0, Math.min(k, n - 1));
   const index = new Int32Array(n * kk);
@@ -24,6 +24,7 @@ export function nearestNeighbours(unit: Float32Array, d: number, k: number, opts
   try {
     const block = Math.max(16, Math.floor((opts.blockValues ?? 1 << 24) / n));
     for (let r0 = 0; r0 < n; r0 += block) {
+      opts.tick?.();
       const rows = Math.min(block, n - r0);
       // tidy returns the tensors, not their data: it walks what it returns, value by value
       const top = tf.tidy(() => tf.topk(all.slice([r0, 0], [rows, d]).matMul(allT), kk + 1));

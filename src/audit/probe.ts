@@ -11,6 +11,8 @@ export interface ProbeOptions {
   batch: number;
   learningRate: number;
   seed: number;
+  /** Called between steps: the fits are synchronous and hold the event loop (see keepLocksAlive). */
+  tick?: () => void;
 }
 
 /**
@@ -52,6 +54,7 @@ export function fitAndPredict(
     const order = rng.shuffle(Array.from(train, (_, i) => i));
     let at = 0;
     for (let s = 0; s < opts.steps; s++) {
+      opts.tick?.();
       const pick = Int32Array.from({ length: Math.min(opts.batch, order.length) }, () => {
         if (at >= order.length) (at = 0), rng.shuffle(order);
         return order[at++]!;

@@ -14,6 +14,7 @@ import { AUDIT_JSON, auditRecord, shownPaths, writeAuditCsvs, writeThumbs, type 
 import { FEATURE_INDEX, type FeatureIndex } from "./extract";
 import { MANIFEST_FILE, readManifest } from "./prepare";
 import { input, type Stage, type StageContext } from "./types";
+import { keepLocksAlive } from "../util/lock";
 
 /**
  * Every image's plain features as one row, `rows` × `dim`, read a block at a time from the extract
@@ -101,7 +102,7 @@ export const audit: Stage = {
     ctx.checkAbort();
     ctx.progress(`searching ${n} images for duplicates, label issues and outliers`);
     // tensor work on the run's backend: seconds at 10k images
-    const findings: AuditFindings = auditFindings({ items: manifest.items, classes: manifest.classes, features, dim, signatures, seed: ctx.config.seed }, finderThresholds(ctx.config.data.audit.thresholds ?? {}));
+    const findings: AuditFindings = auditFindings({ items: manifest.items, classes: manifest.classes, features, dim, signatures, seed: ctx.config.seed }, finderThresholds(ctx.config.data.audit.thresholds ?? {}), keepLocksAlive);
     const drop = auditDrops(ctx.config);
     const dropped = drop ? chooseDrops(manifest.items, findings.duplicates, drop) : [];
     const record = auditRecord(manifest, findings, dropped);

@@ -33,8 +33,24 @@ export interface LockOptions {
  * delete each other's fresh lock: see takeOver. The holder's heartbeat checks its token, so a
  * lock lost anyway (its holder paused past the stale time) is noticed (`lost`).
  */
+/** The locks this process holds, for keepLocksAlive. */
+const held = new Set<FileLock>();
+
+/**
+ * Touch every lock this process holds whose beat is due. The beat is a timer, and a timer cannot
+ * fire while a long synchronous computation (the audit's finders: seconds at 10k images, minutes
+ * at 100k) holds the event loop; other processes then judged the lock stale and took it over
+ * under its live holder. Such code calls this between pieces of its work.
+ */
+export function keepLocksAlive(): void {
+  for (const lock of held) lock.beatIfDue();
+}
+
 export class FileLock {
   private beat?: NodeJS.Timeout;
+  private lastBeat = Date.now();
+  private everyMs = 1000;
+  private onLost?: () => void;
   private lostFlag = false;
   /** The file was missing at the last beat. */
   private missed = false;
@@ -56,8 +72,11 @@ export class FileLock {
       const token = randomUUID();
       if (tryCreate(path, token)) {
         const lock = new FileLock(path, token);
-        lock.beat = setInterval(() => lock.heartbeat(opts.onLost), Math.max(1000, staleMs / 6));
+        lock.everyMs = Math.max(1000, staleMs / 6);
+        lock.onLost = opts.onLost;
+        lock.beat = setInterval(() => lock.heartbeat(), lock.everyMs);
         lock.beat.unref();
+        held.add(lock);
         trace("acquire", path, token);
         return lock;
       }
@@ -75,7 +94,9 @@ export class FileLock {
    * and puts a live one back at once. Giving up then would stop the touches, and the lock would
    * go stale under its live holder.
    */
-  private heartbeat(onLost?: () => void): void {
+  private heartbeat(): void {
+    const onLost = this.onLost;
+    this.lastBeat = Date.now();
     const holder = readHolder(this.path);
     if (holder?.token !== this.token) {
       if (!holder && !this.missed) {
@@ -83,6 +104,7 @@ export class FileLock {
         return;
       }
       clearInterval(this.beat);
+      held.delete(this);
       if (this.lostFlag) return;
       this.lostFlag = true;
       trace("lost", this.path, this.token);
@@ -97,9 +119,15 @@ export class FileLock {
     }
   }
 
+  /** The heartbeat, when the timer's period has passed since the last one (keepLocksAlive). */
+  beatIfDue(): void {
+    if (Date.now() - this.lastBeat >= this.everyMs) this.heartbeat();
+  }
+
   /** Remove the lock file if it is still this holder's (never another's that took over). */
   release(): void {
     clearInterval(this.beat);
+    held.delete(this);
     if (readHolder(this.path)?.token !== this.token) return;
     trace("release", this.path, this.token); // before the removal, so the trace never shows the next holder first
     rmSync(this.path, { force: true });

@@ -4,7 +4,8 @@ import { spawn } from "node:child_process";
 import { linkSync, readFileSync, readdirSync, renameSync, rmSync, statSync, utimesSync, writeFileSync } from "node:fs";
 import { hostname } from "node:os";
 import { join } from "node:path";
-import { FileLock } from "../../src/util/lock";
+import { FileLock, keepLocksAlive } from "../../src/util/lock";
+import { holdingAt, isStale } from "../../src/util/lock-holding";
 import { tempDir } from "../helpers";
 
 const old = (path: string): void => utimesSync(path, new Date(Date.now() - 3600_000), new Date(Date.now() - 3600_000));
@@ -121,4 +122,23 @@ test("a holder whose file is briefly moved aside by a waiter's check (and put ba
   await new Promise((r) => setTimeout(r, 2200));
   assert.equal(b.lost, true);
   b.release();
+});
+
+test("keepLocksAlive touches a held lock while synchronous work holds the event loop, where the timer cannot", async (t) => {
+  const path = join(tempDir(t), "k.lock");
+  const staleMs = 1500; // a beat every second
+  const busy = (ms: number, tick?: () => void): void => {
+    const end = Date.now() + ms;
+    while (Date.now() < end) tick?.();
+  };
+  const a = await FileLock.acquire(path, { staleMs });
+  busy(2500, keepLocksAlive); // the audit's finders call it between pieces of their work
+  assert.equal(isStale(holdingAt(path)!, staleMs), false, "kept fresh by keepLocksAlive");
+  a.release();
+  const b = await FileLock.acquire(path, { staleMs });
+  busy(2500); // without the calls: what other processes saw before, and took the lock over
+  assert.equal(isStale(holdingAt(path)!, staleMs), true, "the timer alone cannot fire during synchronous work");
+  b.release();
+  keepLocksAlive(); // a released lock is no longer touched (nor recreated)
+  assert.equal(holdingAt(path), undefined);
 });
