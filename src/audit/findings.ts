@@ -1,4 +1,4 @@
-import { DUPLICATE_DEFAULTS, findDuplicates } from "./duplicates";
+import { DUPLICATE_DEFAULTS, findDuplicates, type DuplicateThresholds } from "./duplicates";
 import { LABEL_DEFAULTS } from "./defaults";
 import { labelIssues } from "./label-issues";
 import { nearestNeighbours, project } from "./neighbours";
@@ -8,18 +8,7 @@ import type { AuditFindings, AuditInput } from "./types";
 import { stopwatch } from "./stopwatch";
 
 /** Every threshold the finders take; docs/audit.md gives the measurements behind each default. */
-export interface AuditThresholds {
-  /** Near duplicate by hash alone: Hamming distance ≤ this (of 64 bits). */
-  phashMaxDistance: number;
-  /** Near duplicate by hash and features together: Hamming ≤ this AND cosine ≥ featureMinCosine. */
-  phashConfirmDistance: number;
-  confirmMinCosine: number;
-  /** A hash pair is kept only when its 4×4 colour thumbnails differ by at most this mean (levels of 255). */
-  colourMaxDistance: number;
-  /** A hash pair is kept only when its 16×16 colour thumbnails, aligned over small crops, differ by at most this mean (levels of 255). */
-  alignedMaxError: number;
-  /** Near duplicate by features alone: cosine ≥ this (≥ 1: off). */
-  featureMinCosine: number;
+export interface AuditThresholds extends DuplicateThresholds {
   /** Stratified folds of the label probe. */
   labelFolds: number;
   /** Neighbours for the label vote and the outlier distance. */
@@ -29,12 +18,7 @@ export interface AuditThresholds {
 }
 
 export const AUDIT_DEFAULTS: AuditThresholds = {
-  phashMaxDistance: DUPLICATE_DEFAULTS.phashMaxDistance,
-  phashConfirmDistance: DUPLICATE_DEFAULTS.phashConfirmDistance,
-  confirmMinCosine: DUPLICATE_DEFAULTS.confirmMinCosine,
-  colourMaxDistance: DUPLICATE_DEFAULTS.colourMaxDistance,
-  alignedMaxError: DUPLICATE_DEFAULTS.alignedMaxError,
-  featureMinCosine: DUPLICATE_DEFAULTS.featureMinCosine,
+  ...DUPLICATE_DEFAULTS,
   labelFolds: LABEL_DEFAULTS.folds,
   neighbours: LABEL_DEFAULTS.knn,
   outlierMinScore: 2,
