@@ -10,6 +10,7 @@ import { AUDIT_JSON, type AuditRecord } from "../stages/audit-output";
 import { JSON_OPTION, SET_OPTION, parse } from "./args";
 import { attachRun } from "./json-failure";
 import { BACKENDS } from "./run";
+import { useColor } from "./color";
 
 export const AUDIT_USAGE = `tlrun audit <pipeline.yaml> [--set path=value]... [--force] [--backend NAME] [--json]
   run the prepare, extract and audit stages only (each from the cache when it can), and print what
@@ -51,7 +52,7 @@ export async function auditCommand(argv: string[]): Promise<number> {
     const dir = join(summary.run_dir, "audit");
     const record = JSON.parse(readFileSync(join(dir, AUDIT_JSON), "utf8")) as AuditRecord;
     if (values.json) process.stdout.write(JSON.stringify(auditJson(record)) + "\n");
-    else process.stdout.write(formatAudit(record, dir, !!process.stdout.isTTY && !process.env.NO_COLOR));
+    else process.stdout.write(formatAudit(record, dir, useColor(process.stdout)));
     return EXIT.ok;
   } catch (err) {
     throw attachRun(err, ended);

@@ -9,9 +9,9 @@ import { formatRunEnd } from "../report/terminal";
 import { resumeRunCommand } from "./resume-command";
 import { attachRun } from "./json-failure";
 import type { RunSummary } from "../runs/record";
+import { useColor } from "./color";
 
 /** Colour only on a terminal, and never when NO_COLOR is set (no-color.org). */
-const useColor = (s: NodeJS.WriteStream): boolean => !!s.isTTY && !process.env.NO_COLOR;
 
 export const BACKENDS = ["auto", "native", "native-gpu", "wasm", "cpu"];
 
