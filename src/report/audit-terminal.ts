@@ -1,20 +1,10 @@
-import type { AuditJson, AuditRecord } from "../stages/audit-output";
+import { twinsInTrain, type AuditJson, type AuditRecord } from "../stages/audit-output";
 
 const plural = (n: number, one: string, many = `${one}s`): string => `${n} ${n === 1 ? one : many}`;
 
 /** The audit's findings in the issue's --json shape: the three lists, nothing else. */
 export function auditJson(r: AuditRecord): AuditJson {
   return { duplicates: r.duplicates, label_issues: r.label_issues, outliers: r.outliers };
-}
-
-/** How many held-out images of `split` have a twin in train (a pixel-identical one, with `exactOnly`). */
-export function twinsInTrain(r: AuditJson, split: "val" | "test", exactOnly = false): number {
-  const held = new Set<string>();
-  for (const d of r.duplicates) {
-    if (exactOnly && d.kind !== "exact") continue;
-    for (const s of [0, 1] as const) if (d.splits[s] === split && d.splits[1 - s] === "train") held.add(d.paths[s]);
-  }
-  return held.size;
 }
 
 /** `tlrun audit`'s short terminal summary: the leak count first, then each kind with its first few. */

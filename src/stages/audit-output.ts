@@ -85,3 +85,13 @@ export async function writeThumbs(dir: string, dataDir: string, paths: readonly 
   }
   writeFileAtomic(join(dir, AUDIT_THUMBS), JSON.stringify(out));
 }
+
+/** How many held-out images of `split` have a twin in train (a pixel-identical one, with `exactOnly`). */
+export function twinsInTrain(r: AuditJson, split: "val" | "test", exactOnly = false): number {
+  const held = new Set<string>();
+  for (const d of r.duplicates) {
+    if (exactOnly && d.kind !== "exact") continue;
+    for (const s of [0, 1] as const) if (d.splits[s] === split && d.splits[1 - s] === "train") held.add(d.paths[s]);
+  }
+  return held.size;
+}

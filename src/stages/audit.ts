@@ -10,7 +10,7 @@ import { writeFileAtomic } from "../util/atomic";
 import { hashRecord } from "../util/hash";
 import { Eta } from "../util/progress";
 import { auditedManifest, chooseDrops, exactSets, type DroppedImage } from "./audit-drop";
-import { AUDIT_JSON, auditRecord, shownPaths, writeAuditCsvs, writeThumbs, type AuditRecord } from "./audit-output";
+import { AUDIT_JSON, auditRecord, shownPaths, twinsInTrain, writeAuditCsvs, writeThumbs, type AuditRecord } from "./audit-output";
 import { FEATURE_INDEX, type FeatureIndex } from "./extract";
 import { MANIFEST_FILE, readManifest } from "./prepare";
 import { input, type Stage, type StageContext } from "./types";
@@ -53,16 +53,6 @@ export function finderThresholds(t: AuditThresholdsConfig): Partial<AuditThresho
 
 /** Counts the terminal, the run record and the policies read from a cached entry's info. */
 function auditInfo(m: Manifest, f: AuditFindings, r: AuditRecord, dropped: DroppedImage[]): Record<string, unknown> {
-  const twins = (held: "val" | "test", exactOnly = false): number => {
-    const seen = new Set<string>();
-    for (const d of r.duplicates) {
-      if (exactOnly && d.kind !== "exact") continue;
-      const [a, b] = d.paths;
-      if (d.splits[0] === held && d.splits[1] === "train") seen.add(a);
-      if (d.splits[1] === held && d.splits[0] === "train") seen.add(b);
-    }
-    return seen.size;
-  };
   const cross = r.duplicates.filter((d) => d.splits[0] !== d.splits[1]);
   return {
     images: m.items.length,
@@ -70,10 +60,10 @@ function auditInfo(m: Manifest, f: AuditFindings, r: AuditRecord, dropped: Dropp
     exact_pairs: r.duplicates.filter((d) => d.kind === "exact").length,
     near_pairs: r.duplicates.filter((d) => d.kind === "near").length,
     cross_split_pairs: cross.length,
-    test_twins_in_train: twins("test"),
-    val_twins_in_train: twins("val"),
-    test_exact_twins_in_train: twins("test", true),
-    val_exact_twins_in_train: twins("val", true),
+    test_twins_in_train: twinsInTrain(r, "test"),
+    val_twins_in_train: twinsInTrain(r, "val"),
+    test_exact_twins_in_train: twinsInTrain(r, "test", true),
+    val_exact_twins_in_train: twinsInTrain(r, "val", true),
     exact_sets_within_splits: exactSets(m.items.length, f.duplicates.filter((d) => d.kind === "exact" && m.items[d.a]!.split === m.items[d.b]!.split)).length,
     label_issues: r.label_issues.length,
     outliers: r.outliers.length,
