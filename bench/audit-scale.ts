@@ -41,7 +41,7 @@ async function main(): Promise<void> {
   if (m > 0) {
     const big = synthetic(m, dim, 2);
     let t = performance.now();
-    hashPairs(big.items, big.signatures, 10, { distance: 18, accept: () => undefined });
+    hashPairs(big.items, big.signatures, 10);
     const hash = (performance.now() - t) / 1000;
     t = performance.now();
     featurePairs(big.items, { features: big.features, width: dim, from: 0, cols: dim }, 0.99);

@@ -3,6 +3,8 @@ import { alignedError } from "./aligned-match";
 import { exactDuplicates } from "./exact-duplicates";
 import { featurePairs, type FeatureView } from "./feature-pairs";
 import { hashPairs } from "./hash-pairs";
+import { neighbourPairs } from "./neighbour-pairs";
+import { nearestNeighbours, type Neighbours } from "./neighbours";
 import { unitRows } from "./standardise";
 import type { DuplicateFinding, ImageSignature } from "./types";
 import { stopwatch } from "./stopwatch";
@@ -26,15 +28,21 @@ export const DUPLICATE_DEFAULTS: DuplicateThresholds = {
   phashMaxDistance: 10, phashConfirmDistance: 22, confirmMinCosine: 0.8, colourMaxDistance: 20, alignedMaxError: 6, featureMinCosine: 1,
 };
 
+/** Neighbours an image when the caller has no lists of its own to lend. */
+const CANDIDATE_NEIGHBOURS = 20;
+
 /**
- * Exact duplicates anywhere, then near duplicates across splits: candidates by hash (alone when
- * close, with the feature cosine when a little further), each verified by its colour thumbnails
+ * Exact duplicates anywhere, then near duplicates across splits: candidates by hash (every pair
+ * within `phashMaxDistance`), and from each image's feature neighbours (`neighbours`, the lists the
+ * label finder uses, computed here when not given) those a little further apart in hash whose
+ * feature cosine vouches for them; each verified by its colour thumbnails
  * (the 4×4 ones first, cheaply, then the 16×16 ones aligned over small crops), then by features
  * alone when that search is on. A pair found by several signals is reported once, by the most certain
  * (pixels, then hash, then features); sorted by pair.
  */
 export function findDuplicates(
   items: ReadonlyArray<{ split: Split }>, signatures: readonly ImageSignature[], features: FeatureView, t: DuplicateThresholds, tick?: () => void,
+  neighbours?: Neighbours,
 ): { findings: DuplicateFinding[]; seconds: Record<string, number> } {
   const seconds: Record<string, number> = {};
   const timed = stopwatch(seconds);
@@ -58,7 +66,12 @@ export function findDuplicates(
     const [p, q] = [thumbs[a], thumbs[b]];
     return !p || !q || alignedError(p, q, { stopAt: t.alignedMaxError, giveUpAbove: t.alignedMaxError }) <= t.alignedMaxError;
   };
-  add(timed("phash_pairs", () => hashPairs(items, signatures, t.phashMaxDistance, { distance: t.phashConfirmDistance, accept }, keep, screen, tick)));
+  add(timed("phash_pairs", () => hashPairs(items, signatures, t.phashMaxDistance, keep, screen, tick)));
+  if (t.phashConfirmDistance > t.phashMaxDistance) {
+    const nb = neighbours ?? timed("neighbours", () => nearestNeighbours(unit, features.cols, CANDIDATE_NEIGHBOURS, tick ? { tick } : {}));
+    const band = { fromDistance: t.phashMaxDistance, toDistance: t.phashConfirmDistance };
+    add(timed("confirm_pairs", () => neighbourPairs(items, signatures, nb, band, accept, keep, screen, tick)));
+  }
   if (t.featureMinCosine < 1) add(timed("feature_pairs", () => featurePairs(items, features, t.featureMinCosine)));
   return { findings: [...found.values()].sort((x, y) => x.a - y.a || x.b - y.b), seconds };
 }

@@ -43,14 +43,14 @@ export function auditFindings(input: AuditInput, opts: Partial<AuditThresholds> 
   if (input.signatures.length !== n) throw new Error(`audit: ${input.signatures.length} signatures for ${n} items`);
   const seconds: Record<string, number> = {};
   const timed = stopwatch(seconds);
-  const dup = findDuplicates(input.items, input.signatures, { features: input.features, width: input.dim, from: 0, cols: input.dim }, t, tick);
-  Object.assign(seconds, dup.seconds);
   const x = timed("standardise", () => standardise(input.features, input.dim, 0, input.dim, true));
   const nb = timed("neighbours", () => {
     const unit = unitRows({ features: input.features, width: input.dim, from: 0, cols: input.dim });
     const small = n * n * input.dim <= NEIGHBOUR_BUDGET || input.dim <= PROJECTED_DIMS;
     return small ? nearestNeighbours(unit, input.dim, t.neighbours, { tick }) : nearestNeighbours(project(unit, input.dim, PROJECTED_DIMS, input.seed), PROJECTED_DIMS, t.neighbours, { tick });
   });
+  const dup = findDuplicates(input.items, input.signatures, { features: input.features, width: input.dim, from: 0, cols: input.dim }, t, tick, nb);
+  Object.assign(seconds, dup.seconds);
   const labels = Int32Array.from(input.items, (it) => it.label);
   const options = { ...LABEL_DEFAULTS, folds: t.labelFolds, knn: t.neighbours, probe: { ...LABEL_DEFAULTS.probe, seed: input.seed, ...(tick ? { tick } : {}) } };
   const label = timed("label_issues", () => labelIssues(x, input.dim, labels, input.classes.length, input.seed, options, nb));

@@ -11,6 +11,7 @@ import { DUPLICATE_DEFAULTS, findDuplicates } from "../../src/audit/duplicates";
 import { exactDuplicates } from "../../src/audit/exact-duplicates";
 import { featurePairs } from "../../src/audit/feature-pairs";
 import { imageSignatures } from "../../src/audit/signatures";
+import { neighbourPairs } from "../../src/audit/neighbour-pairs";
 import { emojiFile } from "../helpers";
 
 const dir = mkdtempSync(join(tmpdir(), "audit-engine-dup-"));
@@ -97,5 +98,22 @@ describe("findDuplicates' colour check", () => {
     assert.deepEqual(noColour, [], "the aligned thumbnails alone tell them apart too");
     const blind = findDuplicates(items, sigs, none, { ...DUPLICATE_DEFAULTS, colourMaxDistance: 255, alignedMaxError: 255 }).findings;
     assert.equal(blind.length, 1, "the luma hash alone takes them for one picture");
+  });
+});
+
+describe("neighbourPairs", () => {
+  it("takes each cross-split pair of the neighbour lists once, within the band only", () => {
+    const items: Array<{ split: Split }> = [{ split: "train" }, { split: "test" }, { split: "train" }, { split: "val" }];
+    // hashes: 0↔1 14 bits apart (across), 0↔2 14 bits (same split), 1↔3 and 2↔3 9 bits and 0↔3 5 bits (below the band), 1↔2 equal
+    const sigs = [0, 0x3fff, 0x3fff, 0x1f].map((lo, i) => ({ pixels: `p${i}`, phash: [0, lo] as [number, number] }));
+    // every image lists every other, so 0↔1 is listed twice
+    const index = Int32Array.from([1, 2, 3, 0, 2, 3, 0, 1, 3, 0, 1, 2]);
+    const nb = { k: 3, index, cosine: new Float32Array(12).fill(0.9) };
+    const asked: string[] = [];
+    const accept = (a: number, b: number) => (asked.push(`${a}-${b}`), { a, b, kind: "near" as const, similarity: 0.9, signal: "features" as const });
+    const found = neighbourPairs(items, sigs, nb, { fromDistance: 10, toDistance: 22 }, accept, () => true, () => true);
+    assert.deepEqual(found.map((f) => `${f.a}-${f.b}`), ["0-1"]);
+    assert.deepEqual(asked, ["0-1"], "each pair is weighed once; same-split and below-band pairs not at all");
+    assert.deepEqual(neighbourPairs(items, sigs, nb, { fromDistance: 10, toDistance: 22 }, accept, () => false, () => true), [], "keep vetoes");
   });
 });
