@@ -3,6 +3,7 @@ import { join } from "node:path";
 import type { BackendChoice, LoadedConfig } from "../config/types";
 import { execute } from "../executor/execute";
 import { loadPipeline } from "../executor/load";
+import { interruptible } from "./interrupt";
 import { EXIT, UsageError } from "../errors";
 import { auditJson, formatAudit } from "../report/audit-terminal";
 import type { RunSummary } from "../runs/record";
@@ -39,14 +40,11 @@ export async function auditCommand(argv: string[]): Promise<number> {
   if (values.backend && !BACKENDS.includes(values.backend))
     throw new UsageError(`--backend ${values.backend} is not a backend; write one of ${BACKENDS.join(", ")}`);
   const loaded = auditing(loadPipeline(positionals[0]!, { overrides: values.set ?? [] }));
-  const controller = new AbortController();
-  const onSignal = (sig: NodeJS.Signals): void => controller.abort(sig);
-  process.on("SIGINT", onSignal);
-  process.on("SIGTERM", onSignal);
+  const stop = interruptible("stopping after the current batch");
   let ended: RunSummary | undefined;
   try {
     const summary = await execute(loaded, {
-      until: "audit", force: values.force, backend: values.backend as BackendChoice | undefined, signal: controller.signal, stream: process.stderr,
+      until: "audit", force: values.force, backend: values.backend as BackendChoice | undefined, signal: stop.signal, stream: process.stderr,
       observers: [{ onRunEnd: (s) => void (ended = s) }],
     });
     const dir = join(summary.run_dir, "audit");
@@ -57,7 +55,6 @@ export async function auditCommand(argv: string[]): Promise<number> {
   } catch (err) {
     throw attachRun(err, ended);
   } finally {
-    process.off("SIGINT", onSignal);
-    process.off("SIGTERM", onSignal);
+    stop.dispose();
   }
 }

@@ -1,5 +1,6 @@
 import type { BackendChoice } from "../config/types";
 import { loadPipeline } from "../executor/load";
+import { interruptible } from "./interrupt";
 import { EXIT, UsageError } from "../errors";
 import { execute } from "../executor/execute";
 import { JSON_OPTION, SET_OPTION, parse } from "./args";
@@ -39,22 +40,14 @@ export async function runCommand(argv: string[]): Promise<number> {
   if (values.backend && !BACKENDS.includes(values.backend))
     throw new UsageError(`--backend ${values.backend} is not a backend; write one of ${BACKENDS.join(", ")}`);
   const loaded = loadPipeline(positionals[0]!, { overrides: values.set ?? [] });
-  const controller = new AbortController();
-  let signals = 0;
-  const onSignal = (sig: NodeJS.Signals): void => {
-    if (++signals > 1) process.exit(EXIT.interrupted);
-    process.stderr.write(`\ntlrun: ${sig} received, stopping after the current batch (again to stop now)\n`);
-    controller.abort(sig);
-  };
-  process.on("SIGINT", onSignal);
-  process.on("SIGTERM", onSignal);
+  const stop = interruptible("stopping after the current batch");
   const tracker = trackerFromEnv((m) => void process.stderr.write(`tlrun: ${m}\n`));
   let ended: RunSummary | undefined; // the recorded run, for --json's failure object
   try {
     const summary = await execute(loaded, {
       force: values.force,
       backend: values.backend as BackendChoice | undefined,
-      signal: controller.signal,
+      signal: stop.signal,
       stream: process.stderr,
       observers: [tracker, { onRunEnd: (s) => void (ended = s) }],
       resumeCommand: resumeRunCommand(argv),
@@ -65,7 +58,6 @@ export async function runCommand(argv: string[]): Promise<number> {
   } catch (err) {
     throw attachRun(err, ended);
   } finally {
-    process.off("SIGINT", onSignal);
-    process.off("SIGTERM", onSignal);
+    stop.dispose();
   }
 }

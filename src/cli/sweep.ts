@@ -1,4 +1,5 @@
 import type { BackendChoice } from "../config/types";
+import { interruptible } from "./interrupt";
 import { EXIT, UsageError } from "../errors";
 import { serveQueue, DEFAULT_QUEUE } from "../sweep/queue";
 import { secretFrom } from "../sweep/job-signature";
@@ -7,20 +8,6 @@ import { allowedRoots } from "../sweep/worker-trust";
 import { JSON_OPTION, SET_OPTION, parse } from "./args";
 import { resumeSweepCommand } from "./resume-command";
 import { BACKENDS } from "./run";
-
-/** Ctrl-C once stops after the current batch of every trial; twice stops now. */
-function interruptible(): { signal: AbortSignal; dispose: () => void } {
-  const controller = new AbortController();
-  let signals = 0;
-  const onSignal = (sig: NodeJS.Signals): void => {
-    if (++signals > 1) process.exit(EXIT.interrupted);
-    process.stderr.write(`\ntlrun: ${sig} received, stopping (again to stop now)\n`);
-    controller.abort(sig);
-  };
-  process.on("SIGINT", onSignal);
-  process.on("SIGTERM", onSignal);
-  return { signal: controller.signal, dispose: () => (process.off("SIGINT", onSignal), process.off("SIGTERM", onSignal)) };
-}
 
 const positiveInt = (flag: string, v: string | undefined): number | undefined => {
   if (v === undefined) return undefined;
@@ -49,7 +36,7 @@ export async function sweepCommand(argv: string[]): Promise<number> {
   }, 1, SWEEP_USAGE);
   if (values.backend && !BACKENDS.includes(values.backend)) throw new UsageError(`--backend ${values.backend} is not a backend; write one of ${BACKENDS.join(", ")}`);
   if (values.id && !values.resume) throw new UsageError("--id names the sweep to resume; use it with --resume");
-  const { signal, dispose } = interruptible();
+  const { signal, dispose } = interruptible("stopping");
   try {
     const out = await runSweep(positionals[0]!, {
       overrides: values.set ?? [], resume: values.resume ? values.id ?? true : false, queue: values.queue, queueName: values["queue-name"],
@@ -102,7 +89,7 @@ export async function workerCommand(argv: string[]): Promise<number> {
   if (!values.queue) throw new UsageError("tlrun worker needs --queue redis://host:port (the Redis a 'tlrun sweep --queue' uses); see tlrun worker --help");
   const roots = allowedRoots(values.allow ?? []);
   const lockSeconds = positiveInt("--lock-seconds", values["lock-seconds"]) ?? 60;
-  const { signal, dispose } = interruptible();
+  const { signal, dispose } = interruptible("stopping");
   try {
     await serveQueue(values.queue, {
       name: values.name ?? DEFAULT_QUEUE, lockSeconds, roots, secret: secretFrom(), signal,
