@@ -9,12 +9,13 @@ const pct = (x: number): string => String(Math.round(x * 100));
 export function splitSourceLine(c: SplitCounts, config: PipelineConfig): string {
   const s = config.data.split;
   if (c.layout === "presplit") return "split: from the data folder's train/, val/ and test/ folders";
-  if (c.layout === "table" && c.given) return "split: from the labels file's split column";
   const by = s.group_by ? ` by group ${s.group_by}` : s.group_pattern ? ` by group (group_pattern '${s.group_pattern}')` : "";
+  // the file's own split wins over the ratios and the grouping; the groups then only count its leak
+  if (c.layout === "table" && c.given) return `split: from the labels file's split column${by ? ` (it wins over the ratios and data.split's grouping, whose groups count the leak below)` : ""}`;
   return `split: seeded ${pct(s.train)}/${pct(s.val)}/${pct(s.test)}${by}${s.stratify ? ", stratified by class" : ""}`;
 }
 
-/** The groups row of the class table and the lines under it: the leak count, and groups of more than one class. */
+/** The groups row of the class table and the lines under it: the leak count, and groups of more than one class. `grouped`: the split itself kept the groups together. */
 export function groupLines(c: SplitCounts, grouped: boolean): string[] {
   const g = c.groups;
   if (!g) return [];

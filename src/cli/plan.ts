@@ -81,7 +81,7 @@ function formatCounts(counts: PlanCounts, config: PipelineConfig): string {
     ...counts.classes.map((c) => row(c, splits.map((s) => counts.counts[s][c] ?? 0))),
     row("total", splits.map(total)),
     ...(groups ? [row("groups", splits.map((s) => groups.groups[s]))] : []),
-    ...groupLines(counts, isGrouped(config.data.split)),
+    ...groupLines(counts, isGrouped(config.data.split) && !(counts.layout === "table" && counts.given)),
     ...warnings,
   ];
   return lines.join("\n") + "\n";

@@ -156,7 +156,9 @@ test("an official split column wins over the ratios, and plan counts its leak", 
   const p = await tlrun(["plan", file, "--json"], root);
   assert.equal(p.code, 0, p.stderr);
   const json = JSON.parse(p.stdout);
-  assert.equal(json.split_source, "from the labels file's split column");
+  assert.equal(json.split_source, "from the labels file's split column (it wins over the ratios and data.split's grouping, whose groups count the leak below)");
+  const text = await tlrun(["plan", file], root);
+  assert.match(text.stdout, /test images whose group is also in train: 20 \(groups from group_by lesion_id; this split does not keep them together\)/, "group_by set, yet the file's split decided: plan must not imply the groups were kept together");
   // Lesions with 2 or 3 images put the first in test and the rest in train: 20 of the 30 leak.
   assert.equal(json.groups.leaked_test_images, 20);
   assert.deepEqual(json.groups.groups, { train: 20, val: 0, test: 30 });
