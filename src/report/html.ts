@@ -1,3 +1,5 @@
+import { existsSync } from "node:fs";
+import { join } from "node:path";
 import type { Estimate } from "../evaluation/types";
 import type { RunFolder } from "./read-run";
 import { configHtml, dataHtml, environmentHtml, eventsHtml, h, metricsHtml, none, operatingPointHtml, warningsHtml } from "./html-sections";
@@ -67,12 +69,17 @@ function headline(run: RunFolder): string {
   return `<div class="headline">${tiles.map(([k, e]) => `<div>${h(k)}<b>${num(e.value)}</b>${ci(e)}</div>`).join("")}</div>`;
 }
 
+/** A run that completed without evaluating stopped there on purpose: `tlrun audit` runs prepare, extract and the audit only. */
+const auditOnly = (run: RunFolder): boolean => !run.report && run.summary?.status === "completed" && existsSync(join(run.dir, "audit", "audit.json"));
+
 function body(id: SectionId, p: PageInput): string {
   const { run, figures } = p;
-  const noEval = "No evaluation: the run ended before the evaluate stage.";
+  const noEval = auditOnly(run)
+    ? "No evaluation: this run stopped after the data audit, as tlrun audit does; tlrun run trains and evaluates."
+    : "No evaluation: the run ended before the evaluate stage.";
   switch (id) {
     case "warnings": return warningsHtml(run);
-    case "metrics": return metricsHtml(run.report);
+    case "metrics": return run.report ? metricsHtml(run.report) : none(noEval);
     case "operating-point": return operatingPointHtml(run.report);
     case "confusion": return figureHtml(figures.confusion, noEval);
     case "roc": return figureHtml(figures.roc, run.report ? "This report.json has no ROC curves (written by an older tlrun)." : noEval);
@@ -94,7 +101,9 @@ export function reportHtml(p: PageInput): string {
   const s = p.run.summary;
   const name = s?.name ?? String(p.run.config.name ?? p.run.id);
   const when = s?.ended_at ?? s?.started_at ?? "";
-  const sections = SECTIONS.map(([id, title]) => `<section id="${id}"><h2>${h(title)}</h2>${body(id, p)}</section>`).join("\n");
+  // an audit-only run's page opens on its findings, not on a row of empty evaluation sections
+  const order = auditOnly(p.run) ? [SECTIONS[0], ...SECTIONS.filter(([id]) => id === "audit"), ...SECTIONS.slice(1).filter(([id]) => id !== "audit")] : SECTIONS;
+  const sections = order.map(([id, title]) => `<section id="${id}"><h2>${h(title)}</h2>${body(id, p)}</section>`).join("\n");
   return `<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${h(name)} — tlrun report</title><style>${CSS}${AUDIT_CSS}</style></head>

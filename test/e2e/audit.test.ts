@@ -86,6 +86,10 @@ test("tlrun audit --json prints one object in the issue's shape, finds the plant
   const summary = JSON.parse(readFileSync(join(root, "runs", second[0]!, "summary.json"), "utf8"));
   assert.deepEqual(summary.stages.filter((s: { cached: boolean }) => !s.cached).map((s: { name: string }) => s.name), [], "the second audit ran nothing");
   assert.deepEqual(summary.stages.map((s: { name: string }) => s.name), ["dataset", "weights", "prepare", "extract", "audit"]);
+  const page = readFileSync(join(root, "runs", runs[0]!, "report.html"), "utf8");
+  const ids = [...page.matchAll(/<section id="([a-z-]+)">/g)].map((m) => m[1]);
+  assert.deepEqual(ids.slice(0, 3), ["warnings", "audit", "metrics"], "an audit run's page opens on the audit");
+  assert.match(page, /No evaluation: this run stopped after the data audit, as tlrun audit does/);
 });
 
 test("leakage: error stops the run after the audit with a located message naming the pair", SLOW, async (t) => {
