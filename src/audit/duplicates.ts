@@ -5,7 +5,7 @@ import { featurePairs, type FeatureView } from "./feature-pairs";
 import { hashPairs } from "./hash-pairs";
 import { neighbourPairs } from "./neighbour-pairs";
 import { nearestNeighbours, type Neighbours } from "./neighbours";
-import { unitRows } from "./standardise";
+import { inverseNorms, unitRows } from "./standardise";
 import type { DuplicateFinding, ImageSignature } from "./types";
 import { stopwatch } from "./stopwatch";
 
@@ -51,9 +51,9 @@ export function findDuplicates(
     for (const f of list) if (!found.has(`${f.a},${f.b}`)) found.set(`${f.a},${f.b}`, f);
   };
   add(timed("exact_duplicates", () => exactDuplicates(items, signatures)));
-  const unit = timed("feature_norms", () => unitRows(features));
+  const inv = timed("feature_norms", () => inverseNorms(features));
   const accept = (a: number, b: number): DuplicateFinding | undefined => {
-    const cos = dot(unit, features.cols, a, b);
+    const cos = dot(features, a, b) * inv[a]! * inv[b]!;
     return cos >= t.confirmMinCosine ? { a, b, kind: "near", similarity: Math.min(1, cos), signal: "features" } : undefined;
   };
   const colours = signatures.map((s) => (s.colour ? Buffer.from(s.colour, "hex") : undefined));
@@ -68,7 +68,7 @@ export function findDuplicates(
   };
   add(timed("phash_pairs", () => hashPairs(items, signatures, t.phashMaxDistance, keep, screen, tick)));
   if (t.phashConfirmDistance > t.phashMaxDistance) {
-    const nb = neighbours ?? timed("neighbours", () => nearestNeighbours(unit, features.cols, CANDIDATE_NEIGHBOURS, tick ? { tick } : {}));
+    const nb = neighbours ?? timed("neighbours", () => nearestNeighbours(unitRows(features), features.cols, CANDIDATE_NEIGHBOURS, tick ? { tick } : {}));
     const band = { fromDistance: t.phashMaxDistance, toDistance: t.phashConfirmDistance };
     add(timed("confirm_pairs", () => neighbourPairs(items, signatures, nb, band, accept, keep, screen, tick)));
   }
@@ -76,9 +76,10 @@ export function findDuplicates(
   return { findings: [...found.values()].sort((x, y) => x.a - y.a || x.b - y.b), seconds };
 }
 
-function dot(unit: Float32Array, cols: number, a: number, b: number): number {
+/** The dot product of two rows of the view, raw. */
+function dot(v: FeatureView, a: number, b: number): number {
   let s = 0;
-  for (let c = 0, i = a * cols, j = b * cols; c < cols; c++, i++, j++) s += unit[i]! * unit[j]!;
+  for (let c = 0, i = a * v.width + v.from, j = b * v.width + v.from; c < v.cols; c++, i++, j++) s += v.features[i]! * v.features[j]!;
   return s;
 }
 

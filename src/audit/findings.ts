@@ -3,7 +3,7 @@ import { LABEL_DEFAULTS } from "./defaults";
 import { labelIssues } from "./label-issues";
 import { nearestNeighbours, project } from "./neighbours";
 import { outliers } from "./outliers";
-import { standardise, unitRows } from "./standardise";
+import { standardiseInPlace, unitRows } from "./standardise";
 import type { AuditFindings, AuditInput } from "./types";
 import { stopwatch } from "./stopwatch";
 
@@ -33,7 +33,8 @@ const PROJECTED_DIMS = 256;
  * caller selected; 10k images take seconds, 100k minutes). The features are the extract stage's
  * plain rows: [avg pooled | max pooled], `dim` values each; the whole row is used. The
  * neighbour search (cosine of the raw rows) is shared by the label vote and the outlier score;
- * the probe sees standardised rows. `tick` is called between pieces of the work: the caller keeps
+ * the probe sees standardised rows, scaled over `input.features` itself (the caller's array is
+ * consumed: at 100k images a scaled copy would be another gigabyte). `tick` is called between pieces of the work: the caller keeps
  * its cache lock fresh there, since a timer cannot fire while this holds the event loop.
  */
 export function auditFindings(input: AuditInput, opts: Partial<AuditThresholds> = {}, tick?: () => void): AuditFindings {
@@ -43,17 +44,18 @@ export function auditFindings(input: AuditInput, opts: Partial<AuditThresholds> 
   if (input.signatures.length !== n) throw new Error(`audit: ${input.signatures.length} signatures for ${n} items`);
   const seconds: Record<string, number> = {};
   const timed = stopwatch(seconds);
-  const x = timed("standardise", () => standardise(input.features, input.dim, 0, input.dim, true));
+  const view = { features: input.features, width: input.dim, from: 0, cols: input.dim };
   const nb = timed("neighbours", () => {
-    const unit = unitRows({ features: input.features, width: input.dim, from: 0, cols: input.dim });
     const small = n * n * input.dim <= NEIGHBOUR_BUDGET || input.dim <= PROJECTED_DIMS;
-    return small ? nearestNeighbours(unit, input.dim, t.neighbours, { tick }) : nearestNeighbours(project(unit, input.dim, PROJECTED_DIMS, input.seed), PROJECTED_DIMS, t.neighbours, { tick });
+    return small ? nearestNeighbours(unitRows(view), input.dim, t.neighbours, { tick }) : nearestNeighbours(project(input.features, input.dim, PROJECTED_DIMS, input.seed, { tick }), PROJECTED_DIMS, t.neighbours, { tick });
   });
-  const dup = findDuplicates(input.items, input.signatures, { features: input.features, width: input.dim, from: 0, cols: input.dim }, t, tick, nb);
+  const dup = findDuplicates(input.items, input.signatures, view, t, tick, nb);
   Object.assign(seconds, dup.seconds);
+  const odd = timed("outliers", () => outliers(nb, t.neighbours, t.outlierMinScore));
+  // the raw rows are not needed past this point: the probe's scaling overwrites them
+  const x = timed("standardise", () => standardiseInPlace(input.features, input.dim, true));
   const labels = Int32Array.from(input.items, (it) => it.label);
   const options = { ...LABEL_DEFAULTS, folds: t.labelFolds, knn: t.neighbours, probe: { ...LABEL_DEFAULTS.probe, seed: input.seed, ...(tick ? { tick } : {}) } };
   const label = timed("label_issues", () => labelIssues(x, input.dim, labels, input.classes.length, input.seed, options, nb));
-  const odd = timed("outliers", () => outliers(nb, t.neighbours, t.outlierMinScore));
   return { duplicates: dup.findings, labelIssues: label.issues, outliers: odd, thresholds: { ...t }, seconds };
 }

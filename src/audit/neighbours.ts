@@ -51,15 +51,28 @@ export function nearestNeighbours(unit: Float32Array, d: number, k: number, opts
 /**
  * A seeded Gaussian random projection of n × d rows to `to` dimensions, rows renormalised: keeps
  * cosines within about ±1/√to (Johnson–Lindenstrauss), so a neighbour search over 100k images
- * costs n²·to instead of n²·d.
+ * costs n²·to instead of n²·d. The rows need not be unit length (the projection is linear, so a
+ * row's scale leaves its projected direction alone), and they are projected a block at a time:
+ * at 100k rows of 2,560 values the whole matrix as one tensor would be another gigabyte.
  */
-export function project(unit: Float32Array, d: number, to: number, seed: number): Float32Array {
-  const n = Math.floor(unit.length / d);
-  return read(tf.tidy((): tf.Tensor => {
-    const r = tf.randomNormal([d, to], 0, 1, "float32", seed);
-    const p = tf.tensor2d(unit, [n, d]).matMul(r);
-    return p.div(p.norm("euclidean", 1, true).maximum(1e-12));
-  })) as Float32Array;
+export function project(rows: Float32Array, d: number, to: number, seed: number, opts: { blockRows?: number; tick?: () => void } = {}): Float32Array {
+  const n = Math.floor(rows.length / d);
+  const out = new Float32Array(n * to);
+  const r = tf.randomNormal([d, to], 0, 1, "float32", seed);
+  try {
+    const block = opts.blockRows ?? 4096;
+    for (let r0 = 0; r0 < n; r0 += block) {
+      opts.tick?.();
+      const m = Math.min(block, n - r0);
+      out.set(read(tf.tidy((): tf.Tensor => {
+        const p = tf.tensor2d(rows.subarray(r0 * d, (r0 + m) * d), [m, d]).matMul(r);
+        return p.div(p.norm("euclidean", 1, true).maximum(1e-12));
+      })), r0 * to);
+    }
+  } finally {
+    r.dispose();
+  }
+  return out;
 }
 
 /** A tensor's values, the tensor then released. */
