@@ -12,7 +12,8 @@
  */
 import { cpus, loadavg } from "node:os";
 import { hamming } from "../src/audit/phash";
-import { decodeRgba, imageSignatures, perceptualSignature, pixelsHash } from "../src/audit/signatures";
+import { perceptualSignature } from "../src/audit/pixel-signature";
+import { decodeRgba, imageSignatures, pixelsHash } from "../src/audit/signatures";
 import { THUMB_SIDE } from "../src/audit/aligned-match";
 import { referenceColour, referencePhash, referenceThumb } from "../test/audit/reference-signatures";
 import { emit, listImages, parseArgs } from "./common";

@@ -2,8 +2,7 @@ import { createHash } from "node:crypto";
 import { availableParallelism } from "node:os";
 import sharp, { type OutputInfo } from "sharp";
 import { TlrunError } from "../errors";
-import { THUMB_SIDE } from "./aligned-match";
-import { colourRgba, phashRgba, thumbRgba } from "./phash";
+import { perceptualSignature } from "./pixel-signature";
 import type { ImageSignature } from "./types";
 
 /**
@@ -52,9 +51,4 @@ export async function decodeRgba(path: string): Promise<{ rgba: Uint8Array; widt
 /** The exact-duplicate key: sha256 of `WxH` and the RGBA bytes (the same bytes at another width are another picture). */
 export function pixelsHash(rgba: Uint8Array, width: number, height: number): string {
   return createHash("sha256").update(`${width}x${height}\n`).update(rgba).digest("hex");
-}
-
-/** What the hash and thumbnails make of the pixels: everything of a signature but its exact key. */
-export function perceptualSignature(rgba: Uint8Array, width: number, height: number): Omit<ImageSignature, "pixels"> {
-  return { phash: phashRgba(rgba, width, height), colour: colourRgba(rgba, width, height), thumb: thumbRgba(rgba, width, height, THUMB_SIDE) };
 }

@@ -123,3 +123,20 @@ function boxWeights(n: number, cells: number): Array<Array<[number, number]>> {
   }
   return out;
 }
+
+/** The old 32×32 luma grid, before the DCT (unrounded). */
+export function referenceLuma(rgba: Uint8Array, width: number, height: number): Float64Array {
+  return lumaGrid(rgba, width, height);
+}
+
+/** The old unrounded RGB averages, one `cells` × `cells` plane per channel, as `rgbGrid` made them before rounding. */
+export function referenceRgbPlanes(rgba: Uint8Array, width: number, height: number, cells: number): Float64Array[] {
+  const plane = new Float64Array(width * height);
+  return [0, 1, 2].map((ch) => {
+    for (let i = 0, p = 0; i < plane.length; i++, p += 4) {
+      const a = rgba[p + 3]! / 255;
+      plane[i] = rgba[p + ch]! * a + 255 * (1 - a);
+    }
+    return boxReduce(plane, width, height, cells);
+  });
+}
