@@ -34,11 +34,15 @@ async function timed<T>(into: Clock, fn: () => T | Promise<T>): Promise<T> {
   return out;
 }
 
-/** Largest per-byte difference of two equal-length byte strings. */
-function maxLevelDiff(a: Buffer, b: Buffer): number {
-  let m = 0;
-  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i]! - b[i]!));
-  return m;
+/** How many bytes of two equal-length byte strings differ, and by at most how much. */
+function byteDiff(a: Buffer, b: Buffer): { bytes: number; max: number } {
+  let bytes = 0;
+  let max = 0;
+  for (let i = 0; i < a.length; i++) {
+    const d = Math.abs(a[i]! - b[i]!);
+    if (d > 0) bytes++, (max = Math.max(max, d));
+  }
+  return { bytes, max };
 }
 
 async function main(): Promise<void> {
@@ -50,7 +54,7 @@ async function main(): Promise<void> {
   const clocks = Object.fromEntries(PHASES.map((p) => [p, { wall: 0, cpu: 0 }])) as Record<Phase, Clock>;
   const warm = { wall: 0, cpu: 0 };
   let pixels = 0;
-  const diff = { phashImages: 0, phashBits: 0, colourImages: 0, thumbImages: 0, maxLevel: 0 };
+  const diff = { phashImages: 0, phashBits: 0, colourImages: 0, colourBytes: 0, thumbImages: 0, thumbBytes: 0, maxLevel: 0 };
   for (const path of picked.slice(0, 10)) {
     const { rgba, width, height } = await decodeRgba(path);
     await timed(warm, () => [referencePhash(rgba, width, height), perceptualSignature(rgba, width, height)]);
@@ -66,9 +70,13 @@ async function main(): Promise<void> {
     const bits = hamming(before.phash, now.phash);
     diff.phashImages += bits > 0 ? 1 : 0;
     diff.phashBits += bits;
-    diff.colourImages += before.colour === now.colour ? 0 : 1;
-    diff.thumbImages += before.thumb === now.thumb ? 0 : 1;
-    diff.maxLevel = Math.max(diff.maxLevel, maxLevelDiff(Buffer.from(before.colour, "hex"), Buffer.from(now.colour!, "hex")), maxLevelDiff(Buffer.from(before.thumb, "base64"), Buffer.from(now.thumb!, "base64")));
+    const colour = byteDiff(Buffer.from(before.colour, "hex"), Buffer.from(now.colour!, "hex"));
+    const thumb = byteDiff(Buffer.from(before.thumb, "base64"), Buffer.from(now.thumb!, "base64"));
+    diff.colourImages += colour.bytes > 0 ? 1 : 0;
+    diff.colourBytes += colour.bytes;
+    diff.thumbImages += thumb.bytes > 0 ? 1 : 0;
+    diff.thumbBytes += thumb.bytes;
+    diff.maxLevel = Math.max(diff.maxLevel, colour.max, thumb.max);
   }
   const whole = { wall: 0, cpu: 0 };
   await timed(whole, () => imageSignatures(picked));
@@ -79,7 +87,7 @@ async function main(): Promise<void> {
   for (const p of PHASES) console.log(`  ${p.padEnd(28)} ${split[p]!.wall_ms.toFixed(2).padStart(8)} ${split[p]!.cpu_ms.toFixed(2).padStart(9)}`);
   console.log(`  reductions before / now: ${(clocks.reduce_before.cpu / clocks.reduce_now.cpu).toFixed(2)}x CPU, ${(clocks.reduce_before.wall / clocks.reduce_now.wall).toFixed(2)}x wall`);
   console.log(`imageSignatures (default concurrency), per image: ${perImage(whole).wall_ms.toFixed(2)} ms wall, ${perImage(whole).cpu_ms.toFixed(2)} ms CPU`);
-  console.log(`before vs now: phash differs on ${diff.phashImages} images (${diff.phashBits} bits), colour on ${diff.colourImages}, thumb on ${diff.thumbImages}, by at most ${diff.maxLevel} level(s)`);
+  console.log(`before vs now: phash differs on ${diff.phashImages} images (${diff.phashBits} bits), colour on ${diff.colourImages} (${diff.colourBytes} bytes of 48 each), thumb on ${diff.thumbImages} (${diff.thumbBytes} bytes of 768 each), by at most ${diff.maxLevel} level(s)`);
   emit({ images: n, pixels_per_image: Math.round(pixels / n), per_image: split, signatures_per_image: perImage(whole), differences: diff });
 }
 
