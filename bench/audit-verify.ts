@@ -12,7 +12,8 @@
 import { readFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { alignedError } from "../src/audit/aligned-match";
-import { colourDistance, hamming } from "../src/audit/phash";
+import { hamming } from "../src/audit/phash";
+import { colourDistance } from "../src/audit/thumbnails";
 import { imageSignatures } from "../src/audit/signatures";
 import { unitRows } from "../src/audit/standardise";
 import { CROSS_SPLITS } from "../src/audit/hash-pairs";

@@ -2,8 +2,7 @@ import { createHash } from "node:crypto";
 import { availableParallelism } from "node:os";
 import sharp, { type OutputInfo } from "sharp";
 import { TlrunError } from "../errors";
-import { THUMB_SIDE } from "./aligned-match";
-import { colourRgba, phashRgba, thumbRgba } from "./phash";
+import { perceptualSignature } from "./pixel-signature";
 import type { ImageSignature } from "./types";
 
 /**
@@ -33,6 +32,12 @@ export async function imageSignatures(
 
 /** One image's signature. */
 export async function signatureOf(path: string): Promise<ImageSignature> {
+  const { rgba, width, height } = await decodeRgba(path);
+  return { pixels: pixelsHash(rgba, width, height), ...perceptualSignature(rgba, width, height) };
+}
+
+/** The decoded RGBA pixels every signature is taken from (exported so the bench times the same decode). */
+export async function decodeRgba(path: string): Promise<{ rgba: Uint8Array; width: number; height: number }> {
   let px: { data: Buffer; info: OutputInfo };
   try {
     px = await sharp(path, { failOn: "error" }).rotate().toColourspace("srgb").ensureAlpha().raw().toBuffer({ resolveWithObject: true });
@@ -40,8 +45,10 @@ export async function signatureOf(path: string): Promise<ImageSignature> {
     throw new TlrunError(`${path}: cannot read the image for the audit (${(err as Error).message})`);
   }
   const { data, info } = px;
-  const rgba = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
-  // the size is part of the hash: the same bytes at another width are another picture
-  const pixels = createHash("sha256").update(`${info.width}x${info.height}\n`).update(rgba).digest("hex");
-  return { pixels, phash: phashRgba(rgba, info.width, info.height), colour: colourRgba(rgba, info.width, info.height), thumb: thumbRgba(rgba, info.width, info.height, THUMB_SIDE) };
+  return { rgba: new Uint8Array(data.buffer, data.byteOffset, data.byteLength), width: info.width, height: info.height };
+}
+
+/** The exact-duplicate key: sha256 of `WxH` and the RGBA bytes (the same bytes at another width are another picture). */
+export function pixelsHash(rgba: Uint8Array, width: number, height: number): string {
+  return createHash("sha256").update(`${width}x${height}\n`).update(rgba).digest("hex");
 }
