@@ -42,10 +42,10 @@ const CANDIDATE_NEIGHBOURS = 20;
  */
 export function findDuplicates(
   items: ReadonlyArray<{ split: Split }>, signatures: readonly ImageSignature[], features: FeatureView, t: DuplicateThresholds, tick?: () => void,
-  neighbours?: Neighbours,
+  neighbours?: Neighbours, onPhase?: (name: string) => void,
 ): { findings: DuplicateFinding[]; seconds: Record<string, number> } {
   const seconds: Record<string, number> = {};
-  const timed = stopwatch(seconds);
+  const timed = stopwatch(seconds, onPhase);
   const found = new Map<string, DuplicateFinding>();
   const add = (list: DuplicateFinding[]): void => {
     for (const f of list) if (!found.has(`${f.a},${f.b}`)) found.set(`${f.a},${f.b}`, f);

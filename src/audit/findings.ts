@@ -35,21 +35,22 @@ const PROJECTED_DIMS = 256;
  * neighbour search (cosine of the raw rows) is shared by the label vote and the outlier score;
  * the probe sees standardised rows, scaled over `input.features` itself (the caller's array is
  * consumed: at 100k images a scaled copy would be another gigabyte). `tick` is called between pieces of the work: the caller keeps
- * its cache lock fresh there, since a timer cannot fire while this holds the event loop.
+ * its cache lock fresh there, since a timer cannot fire while this holds the event loop;
+ * `onPhase` is told the name of each finder (the `seconds` keys) as it starts.
  */
-export function auditFindings(input: AuditInput, opts: Partial<AuditThresholds> = {}, tick?: () => void): AuditFindings {
+export function auditFindings(input: AuditInput, opts: Partial<AuditThresholds> = {}, tick?: () => void, onPhase?: (name: string) => void): AuditFindings {
   const t: AuditThresholds = { ...AUDIT_DEFAULTS, ...opts };
   const n = input.items.length;
   if (input.features.length !== n * input.dim) throw new Error(`audit: ${input.features.length} feature values for ${n} rows of ${input.dim}`);
   if (input.signatures.length !== n) throw new Error(`audit: ${input.signatures.length} signatures for ${n} items`);
   const seconds: Record<string, number> = {};
-  const timed = stopwatch(seconds);
+  const timed = stopwatch(seconds, onPhase);
   const view = { features: input.features, width: input.dim, from: 0, cols: input.dim };
   const nb = timed("neighbours", () => {
     const small = n * n * input.dim <= NEIGHBOUR_BUDGET || input.dim <= PROJECTED_DIMS;
     return small ? nearestNeighbours(unitRows(view), input.dim, t.neighbours, { tick }) : nearestNeighbours(project(input.features, input.dim, PROJECTED_DIMS, input.seed, { tick }), PROJECTED_DIMS, t.neighbours, { tick });
   });
-  const dup = findDuplicates(input.items, input.signatures, view, t, tick, nb);
+  const dup = findDuplicates(input.items, input.signatures, view, t, tick, nb, onPhase);
   Object.assign(seconds, dup.seconds);
   const odd = timed("outliers", () => outliers(nb, t.neighbours, t.outlierMinScore));
   // the raw rows are not needed past this point: the probe's scaling overwrites them

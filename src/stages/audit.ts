@@ -42,6 +42,19 @@ export function pooledFeatures(dir: string): { features: Float32Array; dim: numb
   }
 }
 
+/** What each finder (the keys of AuditFindings.seconds) is doing, on the progress line. */
+const FINDER_NAMES: Record<string, string> = {
+  neighbours: "nearest neighbours by feature",
+  exact_duplicates: "exact duplicates",
+  feature_norms: "feature norms",
+  phash_pairs: "near duplicates by perceptual hash",
+  confirm_pairs: "near duplicates among the feature neighbours",
+  feature_pairs: "near duplicates by feature",
+  outliers: "outliers",
+  standardise: "scaling the features for the label probe",
+  label_issues: "label issues (out-of-fold probe)",
+};
+
 /** The config's threshold overrides (snake_case, as YAML writes them) by the finders' names. */
 export function finderThresholds(t: AuditThresholdsConfig): Partial<AuditThresholds> {
   const names: Record<keyof AuditThresholdsConfig, keyof AuditThresholds> = {
@@ -90,9 +103,18 @@ export const audit: Stage = {
       },
     });
     ctx.checkAbort();
-    ctx.progress(`searching ${n} images for duplicates, label issues and outliers`);
-    // tensor work on the run's backend: seconds at 10k images
-    const findings: AuditFindings = auditFindings({ items: manifest.items, classes: manifest.classes, features, dim, signatures, seed: ctx.config.seed }, finderThresholds(ctx.config.data.audit.thresholds ?? {}), keepLocksAlive);
+    // tensor work on the run's backend, holding the event loop (seconds at 10k images, about 5
+    // minutes at 100k), so the line would stay at "pixel signatures 100000/100000" until the end:
+    // a finder that has run for a second is named on it at once, from the ticks it makes anyway
+    let current: { name: string; since: number; shown: boolean } | undefined;
+    const phase = (name: string): void => void (current = { name, since: Date.now(), shown: false });
+    const tick = (): void => {
+      keepLocksAlive();
+      if (!current || current.shown || Date.now() - current.since < 1000) return;
+      current.shown = true;
+      ctx.note(`${n} images: ${FINDER_NAMES[current.name] ?? current.name.replace(/_/g, " ")}`);
+    };
+    const findings: AuditFindings = auditFindings({ items: manifest.items, classes: manifest.classes, features, dim, signatures, seed: ctx.config.seed }, finderThresholds(ctx.config.data.audit.thresholds ?? {}), tick, phase);
     const drop = auditDrops(ctx.config);
     const dropped = drop ? chooseDrops(manifest.items, findings.duplicates, drop) : [];
     const record = auditRecord(manifest, findings, dropped);
