@@ -2,7 +2,7 @@
 // strategies, each run once with its own cold stage cache, one after another, on the quickstart's
 // emoji and on stripes. After a build (npm run -s gen:types && npx tsc -p tsconfig.json):
 //
-//   node bench/strategy/compare.mjs [--datasets emoji,stripes] [--seed 42] [--only auto,ft-block_13]
+//   node bench/strategy/compare.mjs [--datasets emoji,stripes] [--seed 42] [--only auto,ft-block_13 (in this order)]
 //                                   [--variant 'name:path=value,path=value'] [--shared DIR] [--stripes DIR] [--out FILE]
 //
 // --variant adds a strategy: `path=value` pairs (values read as YAML) applied to the quickstart's
@@ -132,8 +132,9 @@ for (const dataset of o.datasets) {
     }
   } else if (dataset !== "emoji") usage(`unknown dataset '${dataset}' (emoji or stripes)`);
   console.log(`\n${dataset}\n\n| strategy | val acc | test accuracy (95% CI) | macro F1 | wall | stages run (s) |\n|---|---|---|---|---|---|`);
-  for (const [name, edits] of Object.entries(o.variants)) {
-    if (o.only && !o.only.includes(name)) continue;
+  // in --only's order when given, so that a second round can run them in reverse
+  for (const name of o.only ?? Object.keys(o.variants)) {
+    const edits = o.variants[name] ?? usage(`no strategy named '${name}' (${Object.keys(o.variants).join(", ")})`);
     const row = runOne(name, edits, dataset, dataDir, o);
     rows.push(row);
     console.log(line(row));
