@@ -399,9 +399,9 @@ export interface StrategySettings {
    * Measured on the quickstart's emoji (148 a class, validation accuracy): at seed 42 the head
    * alone 0.691, and from block_16 with the cosine 3 epochs 0.715, 4 epochs 0.729, 6 epochs 0.719,
    * 8 epochs 0.733; over seeds 42, 1 and 2, four epochs gained 4.1 points on the head (0.670 to
-   * 0.711), where the quickstart's 8 epochs from block_13 gained 6.6 at about twice the fine-tune's
-   * cost. Fewer than 3 epochs gained nothing; more bought little. docs/strategy.md has the
-   * measurements.
+   * 0.711), where the quickstart's 8 epochs from block_13 gained 6.6 with a fine-tune three times
+   * as long (27 s against 9 s on a quiet machine). Fewer than 3 epochs gained nothing; more bought
+   * little. docs/strategy.md has the measurements.
    */
   small_fine_tune_epochs?: number;
   /**
