@@ -49,3 +49,17 @@ export function probeDepths(loaded: LoadedConfig): ProbeDepth[] {
     return { layer, block: block === "stem" || block === "top" ? layer : block };
   });
 }
+
+/**
+ * The last named block at or below the top probed depth: block_16 on MobileNetV2 (out_relu sits
+ * in its "top"), block5 on VGG. A short fine-tune trains it alone: the most ImageNet-specific
+ * weights, and the fewest. Undefined when the base names no blocks.
+ */
+export function topBlock(loaded: LoadedConfig, depths: readonly ProbeDepth[]): string | undefined {
+  const shape = baseShape(loaded.config.base.model, loaded.baseDir);
+  const names = baseLayers(shape, resolveCut(shape, "")).map((l) => l.name);
+  const blocks = layerBlocks(names);
+  const top = names.indexOf(depths[depths.length - 1]!.layer);
+  for (let i = top; i >= 0; i--) if (blocks[i] !== "top" && blocks[i] !== "stem") return blocks[i];
+  return undefined;
+}

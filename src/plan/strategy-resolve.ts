@@ -1,7 +1,7 @@
 import type { LoadedConfig } from "../config/types";
 import type { StageCache } from "../cache/store";
 import { readProbeResult, type ProbeResult } from "./probe-result";
-import { probeDepths } from "./strategy-depths";
+import { probeDepths, topBlock } from "./strategy-depths";
 import { cacheFor, resolve, type Plan, type ResolveOptions } from "./resolve";
 import { describeChoice, strategyLoaded } from "./strategy-apply";
 import { chooseStrategy, strategySettings, type StrategyChoice, type StrategyInput } from "./strategy-table";
@@ -27,7 +27,8 @@ export interface StrategyPlan {
 
 /** The decision from a probe result; pure given the result. */
 export function decide(loaded: LoadedConfig, probe: ProbeResult): { decision: StrategyDecision; loaded: LoadedConfig } {
-  const input: StrategyInput = { trainImages: probe.train_images, classes: probe.classes, depths: probe.depths };
+  const block = topBlock(loaded, probe.depths);
+  const input: StrategyInput = { trainImages: probe.train_images, classes: probe.classes, depths: probe.depths, ...(block ? { topBlock: block } : {}) };
   const choice = chooseStrategy(input, strategySettings(loaded.config));
   const applied = strategyLoaded(loaded, choice);
   const paragraph = describeChoice(input, choice, applied.loaded.config, applied.kept);

@@ -7,10 +7,12 @@ export type StrategyThresholds = Required<StrategySettings>;
 export const STRATEGY_DEFAULTS: StrategyThresholds = {
   mode: "auto",
   large_per_class: 500,
+  min_per_class_to_fine_tune: 20,
   similar_tolerance: 0.02,
   depths: [],
   probe_train_per_class: 40,
   probe_val_per_class: 30,
+  small_fine_tune_epochs: 4,
   fine_tune_epochs_similar: 5,
   fine_tune_epochs_different: 10,
   fine_tune_learning_rate: 1e-4,
@@ -35,11 +37,17 @@ export interface StrategyInput {
   trainImages: number;
   classes: number;
   depths: DepthScore[];
+  /**
+   * The base's last named block at or below the top depth (block_16 on MobileNetV2, block5 on
+   * VGG), which a short fine-tune trains; without one, the block of the depth below the top.
+   */
+  topBlock?: string;
 }
 
 /** The table's answer: the cut, the fine-tune (run or not, from where, how long, how fast) and why. */
 export interface StrategyChoice {
-  size: "small" | "large";
+  /** "tiny": below min_per_class_to_fine_tune, where no fine-tuning is chosen at all. */
+  size: "tiny" | "small" | "large";
   similarity: "similar" | "different";
   perClass: number;
   top: DepthScore;
@@ -47,8 +55,12 @@ export interface StrategyChoice {
   bestEarlier: DepthScore;
   /** The layer whose pooled features the head trains on. */
   cut: string;
-  /** `run` says whether fine-tuning is chosen; `from` is freeze.at should it run (an explicit train.fine_tune forces it). */
-  fineTune: { run: boolean; from: string; epochs: number; learningRate: number };
+  /**
+   * `run` says whether fine-tuning is chosen; `from` is freeze.at should it run (an explicit
+   * train.fine_tune forces it); `anneal`: a phase the strategy adds decays its rate to the end
+   * (cosine), as a short fine-tune should not stop on a noisy step.
+   */
+  fineTune: { run: boolean; from: string; epochs: number; learningRate: number; anneal: boolean };
   /** The rule that fired, in one sentence. */
   rule: string;
 }
@@ -57,7 +69,10 @@ export interface StrategyChoice {
  * The 2x2 table of the transfer-learning tutorials (size by similarity to ImageNet), decided from
  * the data: size is the mean training images per class against `large_per_class`; similar means
  * the top depth probes within `similar_tolerance` of the best earlier one.
- *  - small, similar: head on the top features, no fine-tuning;
+ *  - small, similar: head on the top features, then a short, annealed fine-tune of the top block
+ *    at the low rate, as Keras' transfer-learning guide and fastai's `fine_tune` follow the head
+ *    with one even on small data; below `min_per_class_to_fine_tune` images a class (tiny) the
+ *    head alone, since so few images are where a fine-tune overfits;
  *  - small, different: head on the best earlier depth, no fine-tuning;
  *  - large, similar: head on the top, fine-tune from the block of the depth below the top;
  *  - large, different: head on the top, fine-tune from the best earlier depth's block, longer.
@@ -70,26 +85,34 @@ export function chooseStrategy(input: StrategyInput, t: StrategyThresholds): Str
   const earlier = depths.slice(0, -1);
   const bestEarlier = earlier.reduce((best, d) => (d.accuracy >= best.accuracy ? d : best));
   const perClass = input.trainImages / Math.max(1, input.classes);
-  const size = perClass >= t.large_per_class ? "large" : "small";
+  const size = perClass >= t.large_per_class ? "large" : perClass >= t.min_per_class_to_fine_tune ? "small" : "tiny";
   const similarity = top.accuracy >= bestEarlier.accuracy - t.similar_tolerance ? "similar" : "different";
   const below = earlier[earlier.length - 1]!;
   const lr = t.fine_tune_learning_rate;
+  const base = { size, similarity, perClass, top, bestEarlier } as const;
   if (similarity === "similar") {
-    const fineTune = { run: size === "large", from: below.block, epochs: t.fine_tune_epochs_similar, learningRate: lr };
-    const rule = size === "large"
-      ? "enough images to adapt the top blocks, whose features already fit: fine-tune them briefly"
-      : "too few images to fine-tune without overfitting, and the top features already fit: a head on them is enough";
-    return { size, similarity, perClass, top, bestEarlier, cut: top.layer, fineTune, rule };
-  }
-  if (size === "small")
+    if (size === "large")
+      return { ...base, cut: top.layer, fineTune: { run: true, from: below.block, epochs: t.fine_tune_epochs_similar, learningRate: lr, anneal: false }, rule: "enough images to adapt the top blocks, whose features already fit: fine-tune them briefly" };
+    const from = input.topBlock ?? below.block;
+    if (size === "small")
+      return {
+        ...base, cut: top.layer, fineTune: { run: true, from, epochs: t.small_fine_tune_epochs, learningRate: lr, anneal: true },
+        rule: `the top features already fit, and ${Math.round(perClass)} images a class are enough to adapt the top block a little: a short fine-tune of ${from} at a low rate, annealed`,
+      };
     return {
-      size, similarity, perClass, top, bestEarlier, cut: bestEarlier.layer,
-      fineTune: { run: false, from: bestEarlier.block, epochs: t.fine_tune_epochs_different, learningRate: lr },
+      ...base, cut: top.layer, fineTune: { run: false, from, epochs: t.small_fine_tune_epochs, learningRate: lr, anneal: true },
+      rule: `fewer than ${t.min_per_class_to_fine_tune} images a class, too few to fine-tune without overfitting, and the top features already fit: a head on them is enough`,
+    };
+  }
+  if (size !== "large")
+    return {
+      ...base, cut: bestEarlier.layer,
+      fineTune: { run: false, from: bestEarlier.block, epochs: t.fine_tune_epochs_different, learningRate: lr, anneal: false },
       rule: `too few images to fine-tune, and earlier features fit better than the top: a head on ${bestEarlier.layer}`,
     };
   return {
-    size, similarity, perClass, top, bestEarlier, cut: top.layer,
-    fineTune: { run: true, from: bestEarlier.block, epochs: t.fine_tune_epochs_different, learningRate: lr },
+    ...base, cut: top.layer,
+    fineTune: { run: true, from: bestEarlier.block, epochs: t.fine_tune_epochs_different, learningRate: lr, anneal: false },
     rule: `enough images, and the top features fit worse than earlier ones: fine-tune from ${bestEarlier.block} up, longer`,
   };
 }

@@ -4,6 +4,8 @@ import { batches } from "../data/loader";
 import type { Manifest } from "../data/manifest";
 import { buildSplitBase } from "../models/build";
 import { foldForInference, foldForTraining, type InferenceModel } from "../models/fold";
+import type { FastInference } from "../models/inference-types";
+import { poolSettings } from "../models/onnx/workers";
 import { inferenceEngine } from "../models/engine";
 import { loadModel, saveModel } from "../models/io";
 import { resolveCut } from "../models/layers";
@@ -56,23 +58,36 @@ function activationCounter(val: number, train: number, trainViews: number): Acti
 /**
  * Run the frozen part over `items` and store their activations: view 0 plain, views 1..`copies`
  * augmented (`augment`'s stream, epoch v for view v). Chunked (view-order.ts), so the augmented
- * views decode from the pixel cache however many images there are.
+ * views decode from the pixel cache however many images there are. Up to `inFlight` batches are
+ * with the inference workers at once while the loader decodes and augments the next, as in the
+ * extract stage: run here one at a time, the quickstart's views came at half extract's pace.
  */
 async function storeViews(
-  ctx: StageContext, bottom: InferenceModel, items: Item[], views: ActivationViews, copies: number, counter: ActivationCounter, augment?: ViewDraws,
+  ctx: StageContext, bottom: FastInference, inFlight: number, items: Item[], views: ActivationViews, copies: number, counter: ActivationCounter, augment?: ViewDraws,
 ): Promise<void> {
   const [h, w] = ctx.config.base.input_size;
   const rows = viewOrder(items.map((it) => ({ abs: it.abs, train: true })), copies, chunkImages(items.length, copies, imageBytes(ctx.config)));
-  for await (const b of batches(rows, { ...imageOptions(ctx, 32), augmentFor: augment && viewAugment(rows, augment) })) {
-    ctx.checkAbort();
-    const outs = tf.tidy(() => bottom.predict(tf.tensor4d(b.x, [b.n, h, w, 3])));
-    const parts = outs.map((t) => t.dataSync() as Float32Array);
-    tf.dispose(outs);
-    for (const [from, to, view] of viewRuns(rows, b.indices))
-      views.append(view, parts.map((p) => p.subarray((from * p.length) / b.n, (to * p.length) / b.n)));
-    counter.done += b.n;
+  const queue: Array<{ out: Promise<Float32Array[]>; indices: number[] }> = [];
+  const settle = async (): Promise<void> => {
+    const { out, indices } = queue.shift()!;
+    const parts = await out;
+    for (const [from, to, view] of viewRuns(rows, indices))
+      views.append(view, parts.map((p) => p.subarray((from * p.length) / indices.length, (to * p.length) / indices.length)));
+    counter.done += indices.length;
     counter.eta.update(counter.done);
     ctx.progress([`frozen activations ${counter.done}/${counter.total} (${counter.what})`, ...counter.eta.parts("img/s")].join(", "));
+  };
+  try {
+    for await (const b of batches(rows, { ...imageOptions(ctx, 32), augmentFor: augment && viewAugment(rows, augment) })) {
+      ctx.checkAbort();
+      const out = bottom.predictHostAsync(b.x, b.n, [h, w, 3]); // copies b.x, which the loader refills next
+      out.catch(() => undefined); // awaited in order by settle; this only keeps a later failure from being "unhandled" meanwhile
+      queue.push({ out, indices: b.indices });
+      if (queue.length >= inFlight) await settle();
+    }
+    while (queue.length > 0) await settle();
+  } finally {
+    queue.length = 0;
   }
   for (let v = 0; v <= copies; v++) views.seal(v);
 }
@@ -105,7 +120,19 @@ export const fineTune: Stage = {
     // The bottom is the pretrained base's up to the split, so its exported graph is kept between
     // runs (trials of a sweep, reruns with another head) under what it is a function of.
     const cacheKey = hashRecord({ part: "fine-tune bottom", weights: a.weightsSha256, cut, size: ctx.config.base.input_size, split: spec.index, model: a.topology });
-    const frozen = await inferenceEngine().forward(foldForInference(split.bottom), [32, ...ctx.config.base.input_size, 3], { cacheKey });
+    const augmenting = augmentEnabled(augment);
+    const fixedViews = augmenting ? augment.fine_tune_views : 0;
+    // The training set's activations are stored once when they do not change between epochs. Epoch
+    // e trains on view e mod (fixedViews + 1), so a phase of fewer epochs than views never reads the
+    // later ones: they are not computed (each view has its own draws, so the others are unchanged).
+    const cached = !augmenting || fixedViews > 0;
+    const storedViews = Math.min(fixedViews, phase.epochs - 1);
+    // Stored views go through the inference workers, as extract's batches do; the per-epoch
+    // augmented pass (nothing stored) runs on this thread, between training steps.
+    const workers = cached ? poolSettings() : undefined;
+    const frozen = await inferenceEngine().forward(foldForInference(split.bottom), [workers?.batch ?? 32, ...ctx.config.base.input_size, 3], { cacheKey, ...(workers ? { workers } : {}) });
+    const frozenRunner = frozen.runner;
+    let frozenDisposed = false;
     let topRun: InferenceModel | undefined;
     try {
       const bnTrains = spec.batchnorm === "train";
@@ -121,14 +148,16 @@ export const fineTune: Stage = {
         manifest.items.filter((it) => it.split === s).map((it) => ({ abs: join(ctx.dataDir, it.rel), label: it.label }));
       const train = pick("train");
       const val = pick("val");
-      const augmenting = augmentEnabled(augment);
-      const fixedViews = augmenting ? augment.fine_tune_views : 0;
       const viewSeed = deriveSeed(seed, "fine-tune-view");
-      const cached = !augmenting || fixedViews > 0;
-      const counter = activationCounter(val.length, train.length, cached ? fixedViews + 1 : 0);
+      const counter = activationCounter(val.length, train.length, cached ? storedViews + 1 : 0);
       const storing = performance.now();
-      if (cached) await storeViews(ctx, frozen, train, trainViews, fixedViews, counter, { cfg: augment, seed: viewSeed });
-      await storeViews(ctx, frozen, val, valViews, 0, counter);
+      const inFlight = Math.max(1, workers?.workers ?? 1);
+      if (cached) await storeViews(ctx, frozen, inFlight, train, trainViews, storedViews, counter, { cfg: augment, seed: viewSeed });
+      await storeViews(ctx, frozen, inFlight, val, valViews, 0, counter);
+      if (cached) {
+        frozen.dispose(); // every epoch reads stored views: the workers and their sessions can go
+        frozenDisposed = true;
+      }
       // The live line's ETA covered this phase only; say it is over before the epochs' ETA takes over.
       const took = (performance.now() - storing) / 1000;
       ctx.note(`frozen activations: ${counter.done} in ${formatSeconds(took)}, ${(counter.done / Math.max(took, 1e-3)).toFixed(1)} img/s`);
@@ -186,14 +215,14 @@ export const fineTune: Stage = {
       return {
         info: {
           history: result.history, epochs_run: result.history.length, best_epoch: result.bestEpoch, ...outcome,
-          stopped_early: result.stoppedEarly, frozen_forward: frozen.runner, training_step: result.steps, ...checkpointInfo(cost), activation_views: cached ? fixedViews + 1 : 0, unfreeze_schedule: spec.blocks,
+          stopped_early: result.stoppedEarly, frozen_forward: frozenRunner, training_step: result.steps, ...checkpointInfo(cost), activation_views: cached ? storedViews + 1 : 0, unfreeze_schedule: spec.blocks,
           class_balance: balance.info,
         },
       };
     } finally {
       trainViews.dispose();
       valViews.dispose();
-      frozen.dispose();
+      if (!frozenDisposed) frozen.dispose();
       topRun?.dispose();
       split.bottom.dispose();
       split.top.dispose();

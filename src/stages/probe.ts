@@ -2,6 +2,7 @@ import { join } from "node:path";
 import type { Manifest } from "../data/manifest";
 import { batches } from "../data/loader";
 import { featureExtractor } from "../models/graph";
+import { poolSettings } from "../models/onnx/workers";
 import { PROBE_FILE, type ProbeResult } from "../plan/probe-result";
 import { probeDepths } from "../plan/strategy-depths";
 import { strategySettings } from "../plan/strategy-table";
@@ -31,21 +32,36 @@ export function curveShape(depths: ReadonlyArray<{ layer: string; accuracy: numb
   return `peaks at ${best.layer}`;
 }
 
-/** Pooled (average) features of `rows` at `layer`, one row per image. */
+/**
+ * Pooled (average) features of `rows` at `layer`, one row per image. Batches go to the inference
+ * workers while the loader decodes the next, as in the extract stage; the features are the same
+ * as on this thread, so the probe's accuracies are too.
+ */
 async function featuresAt(ctx: StageContext, layer: string, rows: Array<{ rel: string }>): Promise<{ x: Float32Array; dim: number }> {
   const [h, w] = ctx.config.base.input_size;
-  const base = await featureExtractor(ctx.artifacts(), layer, [h, w], { batch: 32 });
+  const workers = poolSettings();
+  const base = await featureExtractor(ctx.artifacts(), layer, [h, w], { batch: workers.batch, workers });
+  const queue: Array<{ out: Promise<Float32Array>; indices: number[] }> = [];
   try {
     const dim = base.featureShape[base.featureShape.length - 1]!;
     const x = new Float32Array(rows.length * dim);
+    const settle = async (): Promise<void> => {
+      const { out, indices } = queue.shift()!;
+      const got = await out; // [avg | max] per row
+      indices.forEach((row, i) => x.set(got.subarray(i * 2 * dim, i * 2 * dim + dim), row * dim));
+    };
     const items = rows.map((r) => ({ abs: join(ctx.dataDir, r.rel) }));
     for await (const batch of batches(items, imageOptions(ctx, 32))) {
       ctx.checkAbort();
-      const out = base.rows(batch.x, batch.n); // [avg | max] per row
-      batch.indices.forEach((row, i) => x.set(out.subarray(i * 2 * dim, i * 2 * dim + dim), row * dim));
+      const out = base.rowsAsync(batch.x, batch.n); // copies batch.x, which the loader refills next
+      out.catch(() => undefined); // awaited in order by settle; this only keeps a later failure from being "unhandled" meanwhile
+      queue.push({ out, indices: batch.indices });
+      if (queue.length >= Math.max(1, workers.workers)) await settle();
     }
+    while (queue.length > 0) await settle();
     return { x, dim };
   } finally {
+    queue.length = 0;
     base.dispose();
   }
 }

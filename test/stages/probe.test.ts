@@ -49,12 +49,12 @@ test("strategy: auto on tiny real data: the probe runs once, decides the cut, an
 
   const s = first.strategy!;
   assert.ok(s, "summary.json carries the decision");
-  assert.equal(s.size, "small", "16 images a class is small");
+  assert.equal(s.size, "tiny", "16 images a class (8 or so in train) is below min_per_class_to_fine_tune");
   assert.match(String(s.reason), /training images \(\d+ per class\), top features \(out_relu\) probe at/);
   const resolved = parse(readFileSync(join(first.run_dir, "config.resolved.yaml"), "utf8"));
   assert.equal(resolved.base.cut, s.cut, "the run's config is the explicit config the choice made");
   assert.equal(resolved.strategy, "explicit");
-  assert.equal(resolved.train.fine_tune, null, "small: no fine-tuning");
+  assert.equal(resolved.train.fine_tune, null, "tiny: no fine-tuning");
   assert.deepEqual(JSON.parse(readFileSync(join(first.run_dir, "report.json"), "utf8")).strategy, s);
 
   // a second run: decided at plan time from the cached probe, every stage cached
@@ -70,6 +70,12 @@ test("strategy: auto on tiny real data: the probe runs once, decides the cut, an
   const big = await execute(loadConfig(file, { overrides: ["strategy={mode: auto, large_per_class: 2}"] }), { renderer: "silent", checkLeaks: true });
   assert.equal(big.strategy!.size, "large", "with 2 a class counting as large, the table fine-tunes");
   assert.ok(big.stages.some((st) => st.name === "fine-tune" && !st.cached));
+  // small and similar (any gap counts as similar at a tolerance of 1): the short fine-tune of the top block, annealed
+  const short = await execute(loadConfig(file, { overrides: ["strategy={mode: auto, min_per_class_to_fine_tune: 2, similar_tolerance: 1}"] }), { renderer: "silent", checkLeaks: true });
+  assert.deepEqual([short.strategy!.size, short.strategy!.similarity, short.strategy!.fine_tune, short.strategy!.fine_tune_from], ["small", "similar", true, "block_16"]);
+  const shortConfig = parse(readFileSync(join(short.run_dir, "config.resolved.yaml"), "utf8"));
+  assert.deepEqual([shortConfig.freeze.at, shortConfig.train.fine_tune.epochs, shortConfig.train.fine_tune.schedule.type], ["block_16", 4, "cosine"]);
+  assert.ok(short.stages.some((st) => st.name === "fine-tune" && !st.cached));
   const cut = resolveStrategy(loadConfig(file, { overrides: ["base.cut=block_16_project"] }));
   assert.notEqual(cut.strategy, "pending");
   assert.equal(cut.loaded.config.base.cut, "block_16_project", "a written key wins");
