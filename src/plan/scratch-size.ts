@@ -1,4 +1,4 @@
-import { augmentEnabled } from "../config/augment";
+import { storedTrainViews } from "../config/augment";
 import type { LoadedConfig } from "../config/types";
 import { baseTopology } from "../models/build";
 import { outputShapes } from "../models/layer-shapes";
@@ -26,16 +26,15 @@ export interface ScratchEstimate {
 /**
  * The size of fine-tune's scratch files: images x views x the freeze point's activations x 4
  * bytes. The validation images are stored once; the training images once per fixed view (the
- * plain images when augmentation is off, or `augment.fine_tune_views` + 1 augmented views), or not
- * at all when they are augmented afresh each epoch. Counts come from the file names, so images
+ * plain images when augmentation is off, or the plain view and the `augment.fine_tune_views`
+ * augmented ones the phase's epochs read), or not at all when they are augmented afresh each epoch. Counts come from the file names, so images
  * prepare drops as undecodable make it an upper bound. Undefined without a fine-tune phase.
  */
 export function scratchEstimate(loaded: LoadedConfig, plan: Plan, counts: PlanCounts): ScratchEstimate | undefined {
   const config = loaded.config;
   if (!config.train.fine_tune || !plan.freeze) return undefined;
   const dir = scratchDirOf(loaded);
-  const augmenting = augmentEnabled(config.augment);
-  const trainViews = !augmenting ? 1 : config.augment.fine_tune_views > 0 ? config.augment.fine_tune_views + 1 : 0;
+  const trainViews = storedTrainViews(config.augment, config.train.fine_tune.epochs);
   if (plan.stages.find((s) => s.name === "fine-tune")?.cached) return { dir, bytes: 0, train_views: trainViews, note: "fine-tune is cached" };
   const shape = baseShape(config.base.model, loaded.baseDir);
   const shapes = outputShapes(baseTopology(shape, resolveCut(shape, config.base.cut), config.base.input_size), plan.freeze.frontier);

@@ -15,6 +15,7 @@ import { readManifest } from "./prepare";
 import { Eta } from "../util/progress";
 import { input, type Stage, type StageContext } from "./types";
 import { chunkImages, imageBytes, viewAugment, viewOrder, viewRuns, type ViewDraws, type ViewRow } from "./view-order";
+import { inOrder } from "../util/in-order";
 
 /** Layout of an extract entry: `plain.f32` for every image, `aug-<c>.f32` for train images. */
 export interface FeatureIndex {
@@ -65,29 +66,19 @@ async function featuresFor(
   let done = 0;
   const eta = new Eta(rows.length);
   const views = writers.length - 1;
-  const queue: Array<{ out: Promise<Float32Array>; indices: number[] }> = [];
-  const settle = async (): Promise<void> => {
-    const { out, indices } = queue.shift()!;
-    const features = await out;
-    const width = features.length / indices.length;
-    for (const [from, to, view] of viewRuns(rows, indices)) writers[view]!.append(features.subarray(from * width, to * width));
-    done += indices.length;
-    eta.update(done);
-    const what = views > 0 ? ` (with ${views} augmented view${views > 1 ? "s" : ""} of each training image)` : "";
-    ctx.progress([`features ${done}/${rows.length}${what}`, ...eta.parts("img/s")].join(", "));
-  };
-  try {
-    for await (const batch of batches(rows, { ...imageOptions(ctx, 32), augmentFor: viewAugment(rows, draws) })) {
-      ctx.checkAbort();
-      const out = base.rowsAsync(batch.x, batch.n); // copies batch.x, which the loader refills next
-      out.catch(() => undefined); // awaited in order by settle; this only keeps a later failure from being "unhandled" meanwhile
-      queue.push({ out, indices: batch.indices });
-      if (queue.length >= inFlight) await settle();
-    }
-    while (queue.length > 0) await settle();
-  } finally {
-    queue.length = 0;
-  }
+  const what = views > 0 ? ` (with ${views} augmented view${views > 1 ? "s" : ""} of each training image)` : "";
+  await inOrder(
+    batches(rows, { ...imageOptions(ctx, 32), augmentFor: viewAugment(rows, draws) }), inFlight,
+    (batch) => base.rowsAsync(batch.x, batch.n), // copies batch.x, which the loader refills next
+    (features, { indices }) => {
+      const width = features.length / indices.length;
+      for (const [from, to, view] of viewRuns(rows, indices)) writers[view]!.append(features.subarray(from * width, to * width));
+      done += indices.length;
+      eta.update(done);
+      ctx.progress([`features ${done}/${rows.length}${what}`, ...eta.parts("img/s")].join(", "));
+    },
+    () => ctx.checkAbort(),
+  );
 }
 
 /** extract: run the frozen base once over every image and cache pooled features as float32. */

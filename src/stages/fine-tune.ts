@@ -22,6 +22,7 @@ import { scratchDirOf } from "../plan/paths";
 import { spatialHead } from "../training/attention-head";
 import { fineTuneGroups } from "./fine-tune-groups";
 import { augmentEnabled, imageOptions } from "./extract";
+import { storedTrainViews } from "../config/augment";
 import { lossAndAccuracy, toClassProbs } from "./features-data";
 import { trainingManifest } from "./audit-drop";
 import { readUnfreeze } from "./unfreeze";
@@ -30,6 +31,7 @@ import { checkpointInfo, stageCheckpointing } from "./checkpointing";
 import { Eta, formatSeconds } from "../util/progress";
 import { input, type Stage, type StageContext } from "./types";
 import { chunkImages, imageBytes, viewAugment, viewOrder, viewRuns, type ViewDraws } from "./view-order";
+import { inOrder } from "../util/in-order";
 
 type Item = { abs: string; label: number };
 
@@ -67,28 +69,18 @@ async function storeViews(
 ): Promise<void> {
   const [h, w] = ctx.config.base.input_size;
   const rows = viewOrder(items.map((it) => ({ abs: it.abs, train: true })), copies, chunkImages(items.length, copies, imageBytes(ctx.config)));
-  const queue: Array<{ out: Promise<Float32Array[]>; indices: number[] }> = [];
-  const settle = async (): Promise<void> => {
-    const { out, indices } = queue.shift()!;
-    const parts = await out;
-    for (const [from, to, view] of viewRuns(rows, indices))
-      views.append(view, parts.map((p) => p.subarray((from * p.length) / indices.length, (to * p.length) / indices.length)));
-    counter.done += indices.length;
-    counter.eta.update(counter.done);
-    ctx.progress([`frozen activations ${counter.done}/${counter.total} (${counter.what})`, ...counter.eta.parts("img/s")].join(", "));
-  };
-  try {
-    for await (const b of batches(rows, { ...imageOptions(ctx, 32), augmentFor: augment && viewAugment(rows, augment) })) {
-      ctx.checkAbort();
-      const out = bottom.predictHostAsync(b.x, b.n, [h, w, 3]); // copies b.x, which the loader refills next
-      out.catch(() => undefined); // awaited in order by settle; this only keeps a later failure from being "unhandled" meanwhile
-      queue.push({ out, indices: b.indices });
-      if (queue.length >= inFlight) await settle();
-    }
-    while (queue.length > 0) await settle();
-  } finally {
-    queue.length = 0;
-  }
+  await inOrder(
+    batches(rows, { ...imageOptions(ctx, 32), augmentFor: augment && viewAugment(rows, augment) }), inFlight,
+    (b) => bottom.predictHostAsync(b.x, b.n, [h, w, 3]), // copies b.x, which the loader refills next
+    (parts, { indices }) => {
+      for (const [from, to, view] of viewRuns(rows, indices))
+        views.append(view, parts.map((p) => p.subarray((from * p.length) / indices.length, (to * p.length) / indices.length)));
+      counter.done += indices.length;
+      counter.eta.update(counter.done);
+      ctx.progress([`frozen activations ${counter.done}/${counter.total} (${counter.what})`, ...counter.eta.parts("img/s")].join(", "));
+    },
+    () => ctx.checkAbort(),
+  );
   for (let v = 0; v <= copies; v++) views.seal(v);
 }
 
@@ -120,13 +112,13 @@ export const fineTune: Stage = {
     // The bottom is the pretrained base's up to the split, so its exported graph is kept between
     // runs (trials of a sweep, reruns with another head) under what it is a function of.
     const cacheKey = hashRecord({ part: "fine-tune bottom", weights: a.weightsSha256, cut, size: ctx.config.base.input_size, split: spec.index, model: a.topology });
-    const augmenting = augmentEnabled(augment);
-    const fixedViews = augmenting ? augment.fine_tune_views : 0;
-    // The training set's activations are stored once when they do not change between epochs. Epoch
-    // e trains on view e mod (fixedViews + 1), so a phase of fewer epochs than views never reads the
-    // later ones: they are not computed (each view has its own draws, so the others are unchanged).
-    const cached = !augmenting || fixedViews > 0;
-    const storedViews = Math.min(fixedViews, phase.epochs - 1);
+    const fixedViews = augmentEnabled(augment) ? augment.fine_tune_views : 0;
+    // The training set's activations are stored once when they do not change between epochs; views
+    // no epoch of this phase reads are not computed (each view has its own draws, so the others
+    // are unchanged). storedTrainViews counts the plain view too.
+    const stored = storedTrainViews(augment, phase.epochs);
+    const cached = stored > 0;
+    const storedViews = stored - 1;
     // Stored views go through the inference workers, as extract's batches do; the per-epoch
     // augmented pass (nothing stored) runs on this thread, between training steps.
     const workers = cached ? poolSettings() : undefined;
