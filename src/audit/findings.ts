@@ -34,8 +34,9 @@ const PROJECTED_DIMS = 256;
  * plain rows: [avg pooled | max pooled], `dim` values each; the whole row is used. The
  * neighbour search (cosine of the raw rows) is shared by the label vote and the outlier score;
  * the probe sees standardised rows, scaled over `input.features` itself (the caller's array is
- * consumed: at 100k images a scaled copy would be another gigabyte). `tick` is called between pieces of the work: the caller keeps
- * its cache lock fresh there, since a timer cannot fire while this holds the event loop;
+ * consumed: at 100k images a scaled copy would be another gigabyte). `tick` is called between
+ * pieces of the work: the caller keeps its cache lock fresh there, since a timer cannot fire
+ * while this holds the event loop;
  * `onPhase` is told the name of each finder (the `seconds` keys) as it starts.
  */
 export function auditFindings(input: AuditInput, opts: Partial<AuditThresholds> = {}, tick?: () => void, onPhase?: (name: string) => void): AuditFindings {
