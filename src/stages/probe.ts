@@ -12,6 +12,7 @@ import { deriveSeed, Rng } from "../util/rng";
 import { imageOptions } from "./extract";
 import { readManifest } from "./prepare";
 import { input, type Stage, type StageContext } from "./types";
+import { inOrder } from "../util/in-order";
 
 /**
  * A seeded stratified subsample of one split: up to `perClass` images of each class, drawn
@@ -41,27 +42,18 @@ async function featuresAt(ctx: StageContext, layer: string, rows: Array<{ rel: s
   const [h, w] = ctx.config.base.input_size;
   const workers = poolSettings();
   const base = await featureExtractor(ctx.artifacts(), layer, [h, w], { batch: workers.batch, workers });
-  const queue: Array<{ out: Promise<Float32Array>; indices: number[] }> = [];
   try {
     const dim = base.featureShape[base.featureShape.length - 1]!;
     const x = new Float32Array(rows.length * dim);
-    const settle = async (): Promise<void> => {
-      const { out, indices } = queue.shift()!;
-      const got = await out; // [avg | max] per row
-      indices.forEach((row, i) => x.set(got.subarray(i * 2 * dim, i * 2 * dim + dim), row * dim));
-    };
     const items = rows.map((r) => ({ abs: join(ctx.dataDir, r.rel) }));
-    for await (const batch of batches(items, imageOptions(ctx, 32))) {
-      ctx.checkAbort();
-      const out = base.rowsAsync(batch.x, batch.n); // copies batch.x, which the loader refills next
-      out.catch(() => undefined); // awaited in order by settle; this only keeps a later failure from being "unhandled" meanwhile
-      queue.push({ out, indices: batch.indices });
-      if (queue.length >= Math.max(1, workers.workers)) await settle();
-    }
-    while (queue.length > 0) await settle();
+    await inOrder(
+      batches(items, imageOptions(ctx, 32)), workers.workers,
+      (batch) => base.rowsAsync(batch.x, batch.n), // copies batch.x, which the loader refills next
+      (got, { indices }) => indices.forEach((row, i) => x.set(got.subarray(i * 2 * dim, i * 2 * dim + dim), row * dim)), // [avg | max] per row
+      () => ctx.checkAbort(),
+    );
     return { x, dim };
   } finally {
-    queue.length = 0;
     base.dispose();
   }
 }
