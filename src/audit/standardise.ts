@@ -56,10 +56,18 @@ function scaleRows(features: Float32Array, width: number, from: number, cols: nu
   }
 }
 
+/** The chosen columns of every row, scaled to unit length without centring: the cosine the duplicate and neighbour searches use (a near-blank image keeps its small, odd vector, far from all the others). */
+export function unitRows(v: FeatureView): Float32Array {
+  const inv = inverseNorms(v);
+  const out = new Float32Array(inv.length * v.cols);
+  for (let r = 0; r < inv.length; r++) for (let c = 0, i = r * v.width + v.from; c < v.cols; c++, i++) out[r * v.cols + c] = v.features[i]! * inv[r]!;
+  return out;
+}
+
 /** Each row's 1 / length over the chosen columns (0 for a zero row): a cosine from the raw rows without a unit-length copy of them. */
-export function inverseNorms(v: FeatureView): Float32Array {
+export function inverseNorms(v: FeatureView): Float64Array {
   const n = Math.floor(v.features.length / v.width);
-  const out = new Float32Array(n);
+  const out = new Float64Array(n);
   for (let r = 0; r < n; r++) {
     let s = 0;
     for (let c = 0, i = r * v.width + v.from; c < v.cols; c++, i++) s += v.features[i]! * v.features[i]!;
@@ -67,18 +75,3 @@ export function inverseNorms(v: FeatureView): Float32Array {
   }
   return out;
 }
-
-/** The chosen columns of every row, scaled to unit length without centring: the cosine the duplicate and neighbour searches use (a near-blank image keeps its small, odd vector, far from all the others). */
-export function unitRows(v: FeatureView): Float32Array {
-  const n = Math.floor(v.features.length / v.width);
-  const out = new Float32Array(n * v.cols);
-  for (let r = 0; r < n; r++) {
-    const row = v.features.subarray(r * v.width + v.from, r * v.width + v.from + v.cols);
-    let s = 0;
-    for (let c = 0; c < v.cols; c++) s += row[c]! * row[c]!;
-    const k = s > 0 ? 1 / Math.sqrt(s) : 0;
-    for (let c = 0; c < v.cols; c++) out[r * v.cols + c] = row[c]! * k;
-  }
-  return out;
-}
-
