@@ -32,6 +32,15 @@ export function phashRgba(rgba: Uint8Array, width: number, height: number): [num
 
 /** The hash of a 32×32 luma grid over white (`pixel-grids.ts`), for callers that have the grid already. */
 export function phashOfLuma(grid: Float64Array): [number, number] {
+  return dctHash(grid).bits;
+}
+
+/**
+ * The hash with what it was cut from: the 64 kept DCT coefficients of a 32×32 luma grid, their
+ * median, and one bit each for a coefficient above it. The coefficients let a test tell a bit
+ * flipped by float noise (a coefficient on the median) from a real difference.
+ */
+export function dctHash(grid: Float64Array): { bits: [number, number]; coeff: number[]; median: number } {
   // partial 2-D DCT: rows first (ROWS × N), then columns of those (ROWS × ROWS)
   const t = new Float64Array(ROWS * N);
   for (let u = 0; u < ROWS; u++) {
@@ -54,7 +63,7 @@ export function phashOfLuma(grid: Float64Array): [number, number] {
     if (i < 32) hi |= 1 << (31 - i);
     else lo |= 1 << (63 - i);
   }
-  return [hi >>> 0, lo >>> 0];
+  return { bits: [hi >>> 0, lo >>> 0], coeff, median };
 }
 
 /** Bits that differ between two hashes, 0..64. */

@@ -1,56 +1,19 @@
+import { dctHash } from "../../src/audit/phash";
+
 /**
  * The audit's pixel reductions as they were before the one-pass rewrite (src/audit/phash.ts at
  * c30bac4), kept verbatim as the reference the rewrite is checked against
- * (`pixel-grids.test.ts`) and timed against (`bench/signature-bench.ts`): one full-resolution
- * float plane per luma or colour channel, each box-reduced on its own. The hash also returns its
- * coefficients and their median, so a test can tell a bit that flipped on float noise (a
- * coefficient on the median) from a real difference.
+ * (`pixel-signature.test.ts`) and timed against (`bench/signature-bench.ts`): one full-resolution
+ * float plane per luma or colour channel, each box-reduced on its own. The hash's DCT, which the
+ * rewrite left alone, is the project's own (`dctHash`, with its coefficients and median, so a test
+ * can tell a bit that flipped on float noise from a real difference).
  */
 
 const N = 32;
-const KEPT: Array<[number, number]> = (() => {
-  const out: Array<[number, number]> = [];
-  for (let s = 1; out.length < 64; s++) for (let u = 0; u <= s && out.length < 64; u++) out.push([u, s - u]);
-  return out;
-})();
-const ROWS = Math.max(...KEPT.map(([u, v]) => Math.max(u, v))) + 1;
-const COS = (() => {
-  const c = new Float64Array(ROWS * N);
-  for (let u = 0; u < ROWS; u++) for (let x = 0; x < N; x++) c[u * N + x] = Math.cos((Math.PI * (2 * x + 1) * u) / (2 * N));
-  return c;
-})();
 
-export interface ReferenceHash {
-  bits: [number, number];
-  coeff: number[];
-  median: number;
-}
-
-/** The old phashRgba, with its coefficients. */
-export function referencePhash(rgba: Uint8Array, width: number, height: number): ReferenceHash {
-  const grid = lumaGrid(rgba, width, height);
-  const t = new Float64Array(ROWS * N);
-  for (let u = 0; u < ROWS; u++) {
-    for (let x = 0; x < N; x++) {
-      let s = 0;
-      for (let y = 0; y < N; y++) s += COS[u * N + y]! * grid[y * N + x]!;
-      t[u * N + x] = s;
-    }
-  }
-  const coeff = KEPT.map(([u, v]) => {
-    let s = 0;
-    for (let x = 0; x < N; x++) s += t[u * N + x]! * COS[v * N + x]!;
-    return s;
-  });
-  const median = [...coeff].sort((a, b) => a - b).reduce((m, c, i) => (i === 31 || i === 32 ? m + c / 2 : m), 0);
-  let hi = 0;
-  let lo = 0;
-  for (let i = 0; i < 64; i++) {
-    if (!(coeff[i]! > median)) continue;
-    if (i < 32) hi |= 1 << (31 - i);
-    else lo |= 1 << (63 - i);
-  }
-  return { bits: [hi >>> 0, lo >>> 0], coeff, median };
+/** The old phashRgba, with its coefficients: the old luma reduction, then the DCT. */
+export function referencePhash(rgba: Uint8Array, width: number, height: number): ReturnType<typeof dctHash> {
+  return dctHash(lumaGrid(rgba, width, height));
 }
 
 function lumaGrid(rgba: Uint8Array, width: number, height: number): Float64Array {
