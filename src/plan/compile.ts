@@ -33,7 +33,7 @@ export const STAGE_VERSIONS: Record<StageName, number> = {
   dataset: 1,
   weights: 1,
   prepare: 2, // 2: keyed on the dataset stage's digest
-  probe: 2, // 1: strategy: auto's linear probe per depth; 2: a one-hidden-layer probe on raw features
+  probe: 3, // 1: strategy: auto's linear probe per depth; 2: a one-hidden-layer probe on raw features; 3: all depths in one pass (the same features to float rounding)
   extract: 5, // 3: PNGs decoded in JS, bilinear resampling by default, 601 luma for grayscale; 4: augmentation's warp in f32; 5: keyed on the weights stage
   audit: 4, // 2: candidates verified on aligned thumbnails; 3: counts held-out images with a pixel-identical twin apart; 4: confirm band from the feature neighbours, and signatures from one 32×32 pass (a thumbnail level can differ by 1 where it rounded at .5)
   "train-head": 3, // 2: a new dropout mask every step (SeededDropout), compiled training steps; 3: early_stopping.patience as Keras (N epochs without improvement, not N+1)

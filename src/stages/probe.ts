@@ -1,12 +1,12 @@
 import { join } from "node:path";
 import type { Manifest } from "../data/manifest";
 import { batches } from "../data/loader";
-import { featureExtractor } from "../models/graph";
+import { depthFeatures } from "../models/pooled-depths";
 import { poolSettings } from "../models/onnx/workers";
 import { PROBE_FILE, type ProbeResult } from "../plan/probe-result";
 import { probeDepths } from "../plan/strategy-depths";
 import { strategySettings } from "../plan/strategy-table";
-import { probeAccuracy, type LabelledRows } from "../training/probe-head";
+import { probeAccuracy } from "../training/probe-head";
 import { writeFileAtomic } from "../util/atomic";
 import { deriveSeed, Rng } from "../util/rng";
 import { imageOptions } from "./extract";
@@ -34,25 +34,28 @@ export function curveShape(depths: ReadonlyArray<{ layer: string; accuracy: numb
 }
 
 /**
- * Pooled (average) features of `rows` at `layer`, one row per image. Batches go to the inference
- * workers while the loader decodes the next, as in the extract stage; the features are the same
- * as on this thread, so the probe's accuracies are too.
+ * Pooled (average) features of `rows` at every depth, one array of rows a depth, in one forward
+ * pass: the base is cut at the deepest and read at each (models/pooled-depths.ts). Batches go to
+ * the inference workers while the loader decodes the next, as in the extract stage.
  */
-async function featuresAt(ctx: StageContext, layer: string, rows: Array<{ rel: string }>): Promise<{ x: Float32Array; dim: number }> {
+async function featuresAtDepths(ctx: StageContext, layers: string[], rows: Array<{ rel: string }>): Promise<Array<{ x: Float32Array; dim: number }>> {
   const [h, w] = ctx.config.base.input_size;
   const workers = poolSettings();
-  const base = await featureExtractor(ctx.artifacts(), layer, [h, w], { batch: workers.batch, workers });
+  const base = await depthFeatures(ctx.artifacts(), layers, [h, w], { batch: workers.batch, workers });
   try {
-    const dim = base.featureShape[base.featureShape.length - 1]!;
-    const x = new Float32Array(rows.length * dim);
+    const out = base.dims.map((dim) => ({ x: new Float32Array(rows.length * dim), dim }));
     const items = rows.map((r) => ({ abs: join(ctx.dataDir, r.rel) }));
+    let done = 0;
     await inOrder(
       batches(items, imageOptions(ctx, 32)), workers.workers,
       (batch) => base.rowsAsync(batch.x, batch.n), // copies batch.x, which the loader refills next
-      (got, { indices }) => indices.forEach((row, i) => x.set(got.subarray(i * 2 * dim, i * 2 * dim + dim), row * dim)), // [avg | max] per row
+      (got, { indices }) => {
+        got.forEach((g, d) => indices.forEach((row, i) => out[d]!.x.set(g.subarray(i * out[d]!.dim, (i + 1) * out[d]!.dim), row * out[d]!.dim)));
+        ctx.progress(`probing ${layers.length} depths: ${(done += indices.length)}/${rows.length} images`);
+      },
       () => ctx.checkAbort(),
     );
-    return { x, dim };
+    return out;
   } finally {
     base.dispose();
   }
@@ -69,16 +72,18 @@ export const probe: Stage = {
     const val = stratifiedSample(manifest, "val", s.probe_val_per_class, ctx.config.seed);
     if (val.length === 0) throw new Error("strategy: auto needs validation images to score its probe, and the val split is empty; give data.split a val share");
     const all = [...train, ...val];
-    const depths: ProbeResult["depths"] = [];
     const planned = probeDepths(ctx.loaded);
-    for (const d of planned) {
-      const t0 = performance.now();
-      ctx.progress(`probing ${d.layer} (${depths.length + 1} of ${planned.length}): ${train.length} train and ${val.length} val images`);
-      const { x, dim } = await featuresAt(ctx, d.layer, all);
-      const rows = (from: number, to: number, list: typeof all): LabelledRows => ({ x: x.subarray(from * dim, to * dim), y: Int32Array.from(list.map((r) => r.label)) });
-      const accuracy = probeAccuracy(rows(0, train.length, train), rows(train.length, all.length, val), { classes: manifest.classes.length, dim, seed: deriveSeed(ctx.config.seed, `probe-${d.layer}`) });
-      depths.push({ ...d, accuracy, dim, seconds: (performance.now() - t0) / 1000 });
-    }
+    const t0 = performance.now();
+    const features = await featuresAtDepths(ctx, planned.map((d) => d.layer), all);
+    const pass = (performance.now() - t0) / 1000 / planned.length; // one pass for all: its time shared out evenly
+    const labels = (list: typeof all): Int32Array => Int32Array.from(list.map((r) => r.label));
+    const depths: ProbeResult["depths"] = planned.map((d, i) => {
+      const t1 = performance.now();
+      const { x, dim } = features[i]!;
+      ctx.progress(`probe head at ${d.layer} (${i + 1} of ${planned.length})`);
+      const accuracy = probeAccuracy({ x: x.subarray(0, train.length * dim), y: labels(train) }, { x: x.subarray(train.length * dim), y: labels(val) }, { classes: manifest.classes.length, dim, seed: deriveSeed(ctx.config.seed, `probe-${d.layer}`) });
+      return { ...d, accuracy, dim, seconds: pass + (performance.now() - t1) / 1000 };
+    });
     const result: ProbeResult = {
       train_images: manifest.items.filter((it) => it.split === "train").length,
       classes: manifest.classes.length,
