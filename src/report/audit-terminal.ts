@@ -1,4 +1,4 @@
-import { twinsInTrain, type AuditJson, type AuditRecord } from "../stages/audit-output";
+import { pairEvidence, twinsInTrain, type AuditJson, type AuditRecord } from "../stages/audit-output";
 
 const plural = (n: number, one: string, many = `${one}s`): string => `${n} ${n === 1 ? one : many}`;
 
@@ -19,7 +19,7 @@ export function formatAudit(r: AuditRecord, where: string, color: boolean): stri
     : c("32", "no duplicates across splits"));
   const exactPairs = r.duplicates.filter((d) => d.kind === "exact").length;
   out.push(`duplicates:   ${plural(r.duplicates.length, "pair")} (${exactPairs} exact, ${r.duplicates.length - exactPairs} near)`);
-  for (const d of r.duplicates.slice(0, 5)) out.push(`  ${d.paths[0]} (${d.splits[0]}) ~ ${d.paths[1]} (${d.splits[1]})  ${d.kind} ${d.similarity.toFixed(3)}`);
+  r.duplicates.slice(0, 5).forEach((d, i) => out.push(`  ${d.paths[0]} (${d.splits[0]}) ~ ${d.paths[1]} (${d.splits[1]})  ${pairEvidence(r, i)}`));
   out.push(`label issues: ${r.label_issues.length} doubted by an out-of-sample probe (likeliest errors first)`);
   for (const l of r.label_issues.slice(0, 5)) out.push(`  ${l.path}  ${l.label} -> ${l.suggested}  ${l.score.toFixed(3)}`);
   out.push(`outliers:     ${r.outliers.length}`);

@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { AUDIT_THUMBS, REPORT_TOP, type AuditRecord, type AuditThumbs } from "../stages/audit-output";
+import { AUDIT_THUMBS, REPORT_TOP, pairEvidence, type AuditRecord, type AuditThumbs } from "../stages/audit-output";
 import { num } from "./format";
 import { h, none } from "./html-sections";
 
@@ -28,10 +28,10 @@ function readThumbs(dir: string): AuditThumbs {
 
 function pairsHtml(t: AuditThumbs, r: AuditRecord): string {
   if (!r.duplicates.length) return `<p class="ok">No duplicate or near-duplicate pairs.</p>`;
-  const cards = r.duplicates.slice(0, REPORT_TOP).map((d) => {
+  const cards = r.duplicates.slice(0, REPORT_TOP).map((d, i) => {
     const cross = d.splits[0] !== d.splits[1];
     return `<div class="pair"><div class="imgs">${thumb(t, d.paths[0])}${thumb(t, d.paths[1])}</div><div class="cap">`
-      + `<span class="${cross ? "leak" : ""}">${h(d.splits[0])} ↔ ${h(d.splits[1])}${cross ? " (leak)" : ""}</span><br>${h(d.kind)}, similarity ${num(d.similarity)}<br>`
+      + `<span class="${cross ? "leak" : ""}">${h(d.splits[0])} ↔ ${h(d.splits[1])}${cross ? " (leak)" : ""}</span><br>${h(pairEvidence(r, i))}<br>`
       + `<code>${h(d.paths[0])}</code><br><code>${h(d.paths[1])}</code></div></div>`;
   });
   return `<div class="pairs">${cards.join("")}</div>`;

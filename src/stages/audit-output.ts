@@ -95,3 +95,19 @@ export function twinsInTrain(r: AuditJson, split: "val" | "test", exactOnly = fa
   }
   return held.size;
 }
+
+/**
+ * What tied a duplicate pair, in words: which signal found it and its own score. A bare
+ * "similarity 0.983" under two different clock faces read as "98% the same picture"; it was one
+ * bit of 64 in a perceptual hash, or a feature cosine. Every near pair also passed the aligned
+ * thumbnail check, which two different pictures with one layout can pass too.
+ */
+export function pairEvidence(r: Pick<AuditRecord, "duplicates" | "signals">, i: number): string {
+  const d = r.duplicates[i]!;
+  if (d.kind === "exact") return "exact: pixel-identical";
+  switch (r.signals?.[i]) {
+    case "phash": return `near: perceptual hash ${Math.round(d.similarity * 64)}/64 bits alike, thumbnails alike`;
+    case "features": return `near: hash close, feature cosine ${d.similarity.toFixed(3)}, thumbnails alike`;
+    default: return `near, score ${d.similarity.toFixed(3)}`; // an audit.json from before signals were recorded
+  }
+}

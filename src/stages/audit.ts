@@ -10,7 +10,7 @@ import { writeFileAtomic } from "../util/atomic";
 import { hashRecord } from "../util/hash";
 import { Eta } from "../util/progress";
 import { auditedManifest, chooseDrops, exactSets, type DroppedImage } from "./audit-drop";
-import { AUDIT_JSON, auditRecord, shownPaths, twinsInTrain, writeAuditCsvs, writeThumbs, type AuditRecord } from "./audit-output";
+import { AUDIT_JSON, auditRecord, pairEvidence, shownPaths, twinsInTrain, writeAuditCsvs, writeThumbs, type AuditRecord } from "./audit-output";
 import { FEATURE_INDEX, type FeatureIndex } from "./extract";
 import { MANIFEST_FILE, readManifest } from "./prepare";
 import { input, type Stage, type StageContext } from "./types";
@@ -66,7 +66,7 @@ export function finderThresholds(t: AuditThresholdsConfig): Partial<AuditThresho
 
 /** Counts the terminal, the run record and the policies read from a cached entry's info. */
 function auditInfo(m: Manifest, f: AuditFindings, r: AuditRecord, dropped: DroppedImage[]): Record<string, unknown> {
-  const cross = r.duplicates.filter((d) => d.splits[0] !== d.splits[1]);
+  const cross = r.duplicates.flatMap((d, i) => (d.splits[0] !== d.splits[1] ? [i] : []));
   return {
     images: m.items.length,
     duplicate_pairs: r.duplicates.length,
@@ -82,7 +82,10 @@ function auditInfo(m: Manifest, f: AuditFindings, r: AuditRecord, dropped: Dropp
     outliers: r.outliers.length,
     dropped: dropped.length,
     // the first pairs across splits, for the terminal and for the error of `leakage: error`
-    leak_sample: cross.slice(0, 5).map((d) => `${d.paths[0]} (${d.splits[0]}) ~ ${d.paths[1]} (${d.splits[1]}), ${d.kind} ${d.similarity.toFixed(3)}`),
+    leak_sample: cross.slice(0, 5).map((i) => {
+      const d = r.duplicates[i]!;
+      return `${d.paths[0]} (${d.splits[0]}) ~ ${d.paths[1]} (${d.splits[1]}), ${pairEvidence(r, i)}`;
+    }),
   };
 }
 

@@ -81,7 +81,7 @@ test("tlrun audit --json prints one object in the issue's shape, finds the plant
   assert.equal(again.code, 0, again.stderr);
   // at 32 px some different emoji pass for near duplicates too (genuine look-alikes), so the counts are "at least"
   assert.match(again.stdout, /^LEAK: \d+ test images? and \d+ val images? have a twin in train/m);
-  assert.match(again.stdout, new RegExp(`^  ${leak[1]} \\(train\\) ~ ${leak[0]} \\(test\\)  exact 1\\.000$`, "m"), "the exact pair across splits comes first");
+  assert.match(again.stdout, new RegExp(`^  ${leak[1]} \\(train\\) ~ ${leak[0]} \\(test\\)  exact: pixel-identical$`, "m"), "the exact pair across splits comes first");
   const second = readdirSync(join(root, "runs")).filter((d) => !d.startsWith(".") && d !== runs[0]);
   const summary = JSON.parse(readFileSync(join(root, "runs", second[0]!, "summary.json"), "utf8"));
   assert.deepEqual(summary.stages.filter((s: { cached: boolean }) => !s.cached).map((s: { name: string }) => s.name), [], "the second audit ran nothing");
