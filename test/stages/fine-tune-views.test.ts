@@ -12,7 +12,7 @@ import { tempDir, tinyEmojiDataset, tinyPipeline } from "../helpers";
  * inference workers they must be the main thread's, bit for bit, and views that no epoch reads
  * (more views than epochs) are left out without changing the weights trained.
  */
-test("fine-tune's stored views: the workers' are the main thread's, and views no epoch reads are not computed", async (t) => {
+test("fine-tune's stored views: the workers' are the main thread's, and views no epoch reads are not computed", { skip: process.env.TLRUN_FAST ? "slow (about 30 s): TLRUN_FAST is set" : false }, async (t) => {
   const root = tempDir(t);
   const data = tinyEmojiDataset(join(root, "data"));
   const saved = process.env.TLRUN_INFERENCE_WORKERS;
