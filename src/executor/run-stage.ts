@@ -12,6 +12,7 @@ import type { Stage, StageInput } from "../stages/types";
 import type { EpochLogs } from "../training/callbacks";
 import { removeCheckpoint } from "../training/checkpoint";
 import { Eta, etaToken, progressLine, trainingWork, type PreviousEpoch, type Throttled } from "../util/progress";
+import { collectGarbage } from "../util/memory";
 import type { RunState } from "./run-state";
 
 /** What every stage of one run shares. */
@@ -194,6 +195,7 @@ async function compute(stage: PlannedStage, key: string, env: RunEnv, show: Show
     throw err;
   } finally {
     if (stageBackend !== env.backend) await selectBackend(env.backend.name);
+    collectGarbage(); // what the stage held goes back to the system before the next one allocates
   }
 }
 
