@@ -59,6 +59,8 @@ export interface WorkerSettings {
 
 export interface Worker {
   on(event: "error", listener: (err: Error) => void): this;
+  /** The lock of each job listed could not be extended: it had lapsed, and the job may be another worker's now. */
+  on(event: "lockRenewalFailed", listener: (jobIds: string[]) => void): this;
   close(): Promise<void>;
 }
 

@@ -1,12 +1,12 @@
 import { requireExtra } from "../util/extras";
 import type { BullMQModule, Job, Queue, QueueEvents, RedisClient } from "./queue-api";
 import { promotable, type RungStore } from "./asha";
-import type { TrialRunner } from "./runners";
 import { JobRefused } from "./job-spec";
 import { envelope, SECRET_ENV, secretFrom } from "./job-signature";
 import { connect, ping } from "./redis-connection";
 import { redactText, redactUrl } from "./redis-url";
-import { runTrial, type TrialEvent, type TrialResult, type TrialSpec } from "./trial";
+import { ProcessPoolRunner, type TrialRunner } from "./runners";
+import type { TrialEvent, TrialResult, TrialSpec } from "./trial";
 import { admitJob } from "./worker-trust";
 
 export { connect, ping };
@@ -89,16 +89,25 @@ export function trustLine(url: string, opts: Pick<WorkerOptions, "name" | "roots
   return `waiting for trials on ${opts.name} at ${redactUrl(url)}; jobs may use only ${opts.roots.join(", ")}; ${sig}`;
 }
 
-/** `tlrun worker`: take trials from the queue one at a time until stopped, refusing jobs it should not run. */
+/**
+ * `tlrun worker`: take trials from the queue one at a time until stopped, refusing jobs it should
+ * not run. Each trial runs in a child process (the local pool's, size one), so this process's event
+ * loop stays free to renew the job's lock: a stage that computes synchronously for longer than the
+ * lock (the audit's finders, minutes at 100k images) would otherwise let the lock lapse, and another
+ * worker would run the same trial a second time. Should the lock be lost all the same, the trial is
+ * stopped: the worker that took the job over finishes it.
+ */
 export async function serveQueue(url: string, opts: WorkerOptions): Promise<void> {
   const conn = connect(url);
   await ping(conn, url);
-  let current: AbortController | undefined;
+  let current: { jobId: string; abort: AbortController; rungs?: RungStore } | undefined;
   let warned = false;
   const unchecked = (): void => {
     if (!warned) opts.log(`warning: jobs on this queue are signed, but this worker does not check signatures; set ${SECRET_ENV} here too`);
     warned = true;
   };
+  const rungs: RungStore = { report: (trial, rung, value) => current?.rungs?.report(trial, rung, value) ?? Promise.resolve(true) };
+  const pool = new ProcessPoolRunner(1, rungs, (m) => opts.log(m));
   const workerConn = conn.duplicate();
   workerConn.on("error", () => undefined);
   const bullmq = requireExtra<BullMQModule>("bullmq");
@@ -113,24 +122,29 @@ export async function serveQueue(url: string, opts: WorkerOptions): Promise<void
         opts.log(`job ${job.id}: ${err.message}`);
         throw new bullmq.UnrecoverableError(err.message);
       }
-      current = new AbortController();
+      current = { jobId: job.id ?? "", abort: new AbortController(), rungs: spec.asha ? new RedisRungs(conn, spec) : undefined };
       opts.log(`trial ${spec.index} of sweep ${spec.sweepId} (job ${job.id}, attempt ${job.attemptsMade + 1})`);
-      const result = await runTrial(spec, {
-        rungs: spec.asha ? new RedisRungs(conn, spec) : undefined,
-        signal: current.signal,
-        onEvent: (e) => void job.updateProgress(e).catch(() => undefined),
-        warn: (m) => opts.log(m),
-      });
-      opts.log(`trial ${spec.index}: ${result.status}${result.value !== null ? ` ${spec.metric} ${result.value.toFixed(4)}` : ""}${result.error ? ` (${result.error})` : ""}`);
-      return result;
+      try {
+        const result = await pool.run(spec, (e) => void job.updateProgress(e).catch(() => undefined), current.abort.signal);
+        opts.log(`trial ${spec.index}: ${result.status}${result.value !== null ? ` ${spec.metric} ${result.value.toFixed(4)}` : ""}${result.error ? ` (${result.error})` : ""}`);
+        return result;
+      } finally {
+        current = undefined;
+      }
     },
     { connection: workerConn, concurrency: 1, lockDuration: opts.lockSeconds * 1000, stalledInterval: Math.max(1000, (opts.lockSeconds * 1000) / 2), maxStalledCount: 2 },
   );
   worker.on("error", (err) => opts.log(`queue error: ${redactText(err.message, url)}`));
+  worker.on("lockRenewalFailed", (jobIds) => {
+    if (!current || !jobIds.includes(current.jobId)) return;
+    opts.log(`job ${current.jobId}: its lock lapsed and the queue may have given the trial to another worker; stopping this attempt`);
+    current.abort.abort("lost the job's lock");
+  });
   opts.log(trustLine(url, opts));
   await new Promise<void>((resolve) => opts.signal.addEventListener("abort", () => resolve(), { once: true }));
-  current?.abort(String(opts.signal.reason ?? "SIGTERM"));
+  current?.abort.abort(String(opts.signal.reason ?? "SIGTERM"));
   await worker.close();
+  await pool.close();
   workerConn.disconnect();
   conn.disconnect();
 }

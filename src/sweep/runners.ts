@@ -24,6 +24,7 @@ export class InProcessRunner implements TrialRunner {
 export type ToWorker = { type: "run"; spec: TrialSpec } | { type: "abort"; reason: string } | { type: "rung-reply"; id: number; go: boolean };
 export type FromWorker =
   | { type: "event"; event: TrialEvent }
+  | { type: "warn"; message: string }
   | { type: "rung"; id: number; trial: number; rung: number; value: number }
   | { type: "result"; result: TrialResult }
   | { type: "error"; message: string; interrupted: boolean };
@@ -94,6 +95,7 @@ export class ProcessPoolRunner implements TrialRunner {
       };
       const onMessage = (m: FromWorker): void => {
         if (m.type === "event") onEvent(m.event);
+        else if (m.type === "warn") this.warn(m.message);
         else if (m.type === "rung") void this.rungs.report(m.trial, m.rung, m.value).then((go) => child.connected && child.send({ type: "rung-reply", id: m.id, go } satisfies ToWorker));
         else if (m.type === "result") cleanup(), resolve(m.result);
         else cleanup(), reject(m.interrupted ? new Error(m.message) : new Error(m.message));

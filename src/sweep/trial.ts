@@ -1,4 +1,5 @@
 import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { hostname } from "node:os";
 import { join } from "node:path";
 import type { BackendChoice } from "../config/types";
 import { execute, PRUNED } from "../executor/execute";
@@ -153,16 +154,42 @@ function lastAttempt(runsDir: string, spec: TrialSpec): RunSummary | undefined {
 /**
  * An attempt whose worker was killed leaves its MLflow run RUNNING. Before retrying, send such
  * attempts (found dead on this host) so the server shows them KILLED, and only the retry finishes.
+ * An attempt still alive here is ending: a queue worker's trial runs in a child process, which
+ * stops its trial as interrupted when its worker dies, but may be inside a synchronous step when
+ * the queue hands the job on. It is waited for, up to a minute, so that it is not left RUNNING.
  */
 async function settleEarlierAttempts(spec: TrialSpec, warn?: (m: string) => void): Promise<void> {
   const server = serverFromEnv();
-  for (const s of attempts(spec.runsDir, spec)) {
-    if (s.status !== "running" || settledSummary(s).status === "running") continue;
+  for (const earlier of attempts(spec.runsDir, spec)) {
+    if (earlier.status !== "running") continue;
+    const s = await untilEnded(earlier);
+    if (s.status !== "running") continue; // it recorded its own end, and told MLflow
+    if (settledSummary(s).status === "running") {
+      if (s.host === hostname()) warn?.(`trial ${spec.index}: an earlier attempt (${s.run_id}, pid ${s.pid}) is still running; this attempt goes ahead`);
+      continue;
+    }
     if (!server) continue;
     try {
       await syncRun(s.run_dir, new MlflowClient({ ...server, maxRetries: 2 }));
     } catch (err) {
       warn?.(`trial ${spec.index}: could not mark the killed attempt ${s.run_id} in MLflow (${(err as Error).message}); 'tlrun sync ${s.run_id}' will`);
+    }
+  }
+}
+
+/**
+ * The attempt's record once it is no longer running, or once its process is gone, or after a
+ * minute. An attempt on another host is returned as it is: its process cannot be checked from here.
+ */
+async function untilEnded(s: RunSummary, waitMs = 60_000): Promise<RunSummary> {
+  const deadline = Date.now() + waitMs;
+  for (;;) {
+    if (s.host !== hostname() || s.status !== "running" || settledSummary(s).status !== "running" || Date.now() >= deadline) return s;
+    await new Promise((r) => setTimeout(r, 250));
+    try {
+      s = JSON.parse(readFileSync(join(s.run_dir, "summary.json"), "utf8")) as RunSummary;
+    } catch {
+      // being rewritten; read it again next time
     }
   }
 }

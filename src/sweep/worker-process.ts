@@ -10,7 +10,9 @@ let controller = new AbortController();
 let nextId = 0;
 const replies = new Map<number, (go: boolean) => void>();
 
-const send = (m: FromWorker): void => void process.send?.(m);
+let running = false;
+
+const send = (m: FromWorker): void => void (process.connected && process.send?.(m));
 
 const rungs: RungStore = {
   report: (trial, rung, value) => new Promise((resolve) => {
@@ -27,11 +29,21 @@ process.on("message", (m: ToWorker) => {
   } else if (m.type === "abort") controller.abort(m.reason);
   else if (m.type === "run") {
     controller = new AbortController();
-    runTrial(m.spec, { rungs, signal: controller.signal, onEvent: (event) => send({ type: "event", event }), warn: (msg) => void process.stderr.write(`${msg}\n`) })
+    running = true;
+    runTrial(m.spec, { rungs, signal: controller.signal, onEvent: (event) => send({ type: "event", event }), warn: (message) => send({ type: "warn", message }) })
       .then((result) => send({ type: "result", result }))
-      .catch((err: unknown) => send({ type: "error", message: err instanceof Error ? err.message : String(err), interrupted: controller.signal.aborted }));
+      .catch((err: unknown) => send({ type: "error", message: err instanceof Error ? err.message : String(err), interrupted: controller.signal.aborted }))
+      .finally(() => {
+        running = false;
+        if (!process.connected) process.exit(0);
+      });
   }
 });
-process.on("disconnect", () => process.exit(0));
+// The parent is gone (closed, or killed: a `tlrun worker` stopped with SIGKILL). A trial in progress
+// stops as interrupted, so its record and its MLflow run say so, and then this process exits.
+process.on("disconnect", () => {
+  if (!running) process.exit(0);
+  controller.abort("its worker process ended");
+});
 // Ctrl-C reaches the whole process group; the parent decides, through "abort".
 process.on("SIGINT", () => undefined);

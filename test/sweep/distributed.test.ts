@@ -2,7 +2,9 @@
  * Distributed sweeps on real servers: Redis (from Debian's redis-server; `.ci/run` installs and
  * starts it and sets TLRUN_TEST_REDIS, otherwise this test starts its own when the binary is
  * there) with BullMQ, and MLflow (the pinned venv). Three `tlrun worker` processes take trials;
- * one is killed with SIGKILL in the middle of a trial. Slow: skipped when TLRUN_FAST is set.
+ * one is killed with SIGKILL in the middle of a trial. The workers' locks last 4 s; the audit's
+ * synchronous finders take about 3 s here, so a worker that ran them on its own event loop would
+ * lose its lock under load and a second worker would run the same trial. Slow: skipped when TLRUN_FAST is set.
  */
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
@@ -119,8 +121,12 @@ sweep:
   const attempts = readdirSync(runsDir).filter((n) => existsSync(join(runsDir, n, "summary.json")))
     .map((n) => JSON.parse(readFileSync(join(runsDir, n, "summary.json"), "utf8")) as RunSummary)
     .filter((s) => s.sweep?.trial === killed!.trial);
-  assert.ok(attempts.length >= 2, `trial ${killed.trial} has ${attempts.length} attempt(s)`);
-  assert.ok(attempts.some((s) => s.pid === killed!.pid) && attempts.some((s) => s.pid !== killed!.pid && s.status === "completed"));
+  // Each trial runs in a child of its worker, which exits with it; the record holds the child's pid.
+  const logs = (): string => workers.map((w, i) => `worker ${i} (pid ${w.child.pid}):\n${w.err()}`).join("\n");
+  assert.ok(attempts.length >= 2, `trial ${killed.trial} has ${attempts.length} attempt(s)\n${logs()}`);
+  const completed = attempts.filter((s) => s.status === "completed");
+  assert.equal(completed.length, 1, logs());
+  assert.ok(attempts.some((s) => s.status !== "completed" && s.pid !== completed[0]!.pid), `the killed attempt ran in another process\n${logs()}`);
 
   // MLflow: one parent; one FINISHED child per trial; the killed attempt shows KILLED, not RUNNING.
   const exp = await api("experiments/get-by-name", undefined, { experiment_name: experiment });
@@ -131,10 +137,10 @@ sweep:
   const children = runs.filter((r) => tags(r)["mlflow.parentRunId"] === parent.info.run_id);
   for (let trial = 1; trial <= 5; trial++) {
     const mine = children.filter((r) => tags(r)["tlrun.trial"] === String(trial));
-    assert.equal(mine.filter((r) => r.info.status === "FINISHED").length, 1, `trial ${trial} finished exactly once`);
+    assert.equal(mine.filter((r) => r.info.status === "FINISHED").length, 1, `trial ${trial} finished exactly once\n${logs()}`);
     assert.ok(mine.every((r) => r.info.status !== "RUNNING"), `trial ${trial}: ${mine.map((r) => r.info.status).join(",")}`);
   }
-  assert.ok(children.some((r) => tags(r)["tlrun.trial"] === String(killed!.trial) && r.info.status === "KILLED"), "the killed attempt is marked KILLED");
+  assert.ok(children.some((r) => tags(r)["tlrun.trial"] === String(killed!.trial) && r.info.status === "KILLED"), `the killed attempt is marked KILLED: ${JSON.stringify(children.filter((r) => tags(r)["tlrun.trial"] === String(killed!.trial)).map((r) => r.info.status))} ${JSON.stringify(attempts.map((s) => [s.pid, s.status]))}\n${logs()}`);
   const parentMetrics = Object.fromEntries(parent.data.metrics.map((m: { key: string; value: number }) => [m.key, m.value]));
   assert.equal(parentMetrics.best_val_accuracy, out.best!.value);
   assert.equal(parentMetrics.trials_completed, 5);
