@@ -1,9 +1,9 @@
 import type { Split } from "../data/scan";
-import { alignedError } from "./aligned-match";
 import { exactDuplicates } from "./exact-duplicates";
 import { featurePairs, type FeatureView } from "./feature-pairs";
 import { hashPairs } from "./hash-pairs";
 import { neighbourPairs } from "./neighbour-pairs";
+import { pairChecks } from "./pair-checks";
 import { nearestNeighbours, type Neighbours } from "./neighbours";
 import { inverseNorms, unitRows } from "./standardise";
 import type { DuplicateFinding, ImageSignature } from "./types";
@@ -52,20 +52,7 @@ export function findDuplicates(
   };
   add(timed("exact_duplicates", () => exactDuplicates(items, signatures)));
   const inv = timed("feature_norms", () => inverseNorms(features));
-  const accept = (a: number, b: number): DuplicateFinding | undefined => {
-    const cos = dot(features, a, b) * inv[a]! * inv[b]!;
-    return cos >= t.confirmMinCosine ? { a, b, kind: "near", similarity: Math.min(1, cos), signal: "features" } : undefined;
-  };
-  const colours = signatures.map((s) => (s.colour ? Buffer.from(s.colour, "hex") : undefined));
-  const thumbs = signatures.map((s) => (s.thumb ? Buffer.from(s.thumb, "base64") : undefined));
-  const screen = (a: number, b: number): boolean => {
-    const [x, y] = [colours[a], colours[b]];
-    return !x || !y || colourGap(x, y) <= t.colourMaxDistance;
-  };
-  const keep = (a: number, b: number): boolean => {
-    const [p, q] = [thumbs[a], thumbs[b]];
-    return !p || !q || alignedError(p, q, { stopAt: t.alignedMaxError, giveUpAbove: t.alignedMaxError }) <= t.alignedMaxError;
-  };
+  const { screen, accept, keep } = pairChecks(signatures, features, inv, t);
   add(timed("phash_pairs", () => hashPairs(items, signatures, t.phashMaxDistance, keep, screen, tick)));
   if (t.phashConfirmDistance > t.phashMaxDistance) {
     const nb = neighbours ?? timed("neighbours", () => nearestNeighbours(unitRows(features), features.cols, CANDIDATE_NEIGHBOURS, tick ? { tick } : {}));
@@ -74,19 +61,4 @@ export function findDuplicates(
   }
   if (t.featureMinCosine < 1) add(timed("feature_pairs", () => featurePairs(items, features, t.featureMinCosine)));
   return { findings: [...found.values()].sort((x, y) => x.a - y.a || x.b - y.b), seconds };
-}
-
-/** The dot product of two rows of the view, raw. */
-function dot(v: FeatureView, a: number, b: number): number {
-  let s = 0;
-  for (let c = 0, i = a * v.width + v.from, j = b * v.width + v.from; c < v.cols; c++, i++, j++) s += v.features[i]! * v.features[j]!;
-  return s;
-}
-
-/** Mean absolute difference of two colour thumbnails (levels). */
-function colourGap(x: Uint8Array, y: Uint8Array): number {
-  if (x.length !== y.length) return Infinity;
-  let s = 0;
-  for (let i = 0; i < x.length; i++) s += Math.abs(x[i]! - y[i]!);
-  return s / Math.max(1, x.length);
 }

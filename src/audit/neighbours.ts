@@ -12,38 +12,48 @@ export interface Neighbours {
  * others, by a blocked matrix product: a block of rows against the whole set, then top-(k+1) and
  * the row itself dropped. Memory is one block × n scores (`blockValues` floats), so it stays flat
  * as n grows; the time grows as n²·d, which is why the caller may hand in fewer dimensions.
+ * With `queries`, only those rows' lists are found (row r of the result is `queries[r]`'s), in
+ * blocks of the same shape: the audit times a sample of rows this way to foresee the whole search.
  */
-export function nearestNeighbours(unit: Float32Array, d: number, k: number, opts: { blockValues?: number; tick?: () => void } = {}): Neighbours {
+export function nearestNeighbours(unit: Float32Array, d: number, k: number, opts: { blockValues?: number; tick?: () => void; queries?: Int32Array } = {}): Neighbours {
   const n = Math.floor(unit.length / d);
+  const q = opts.queries?.length ?? n;
   const kk = Math.max(0, Math.min(k, n - 1));
-  const index = new Int32Array(n * kk);
-  const cosine = new Float32Array(n * kk);
+  const index = new Int32Array(q * kk);
+  const cosine = new Float32Array(q * kk);
   if (kk === 0) return { k: kk, index, cosine };
   const all = tf.tensor2d(unit, [n, d]);
-  const allT = all.transpose();
+  const picked = opts.queries && tf.tensor1d(opts.queries, "int32");
   try {
     const block = Math.max(16, Math.floor((opts.blockValues ?? 1 << 24) / n));
-    for (let r0 = 0; r0 < n; r0 += block) {
+    for (let r0 = 0; r0 < q; r0 += block) {
       opts.tick?.();
-      const rows = Math.min(block, n - r0);
-      // tidy returns the tensors, not their data: it walks what it returns, value by value
-      const top = tf.tidy(() => tf.topk(all.slice([r0, 0], [rows, d]).matMul(allT), kk + 1));
+      const rows = Math.min(block, q - r0);
+      // tidy returns the tensors, not their data: it walks what it returns, value by value. The
+      // product takes `all` transposed as it multiplies, not as a copy: at 100k rows a transposed
+      // copy is another 100 MB, held through the whole search.
+      const top = tf.tidy(() => {
+        const left = picked ? tf.gather(all, picked.slice([r0], [rows])) : all.slice([r0, 0], [rows, d]);
+        return tf.topk(tf.matMul(left, all, false, true), kk + 1);
+      });
       const values = read(top.values);
       const idx = read(top.indices);
       for (let r = 0; r < rows; r++) {
-        const self = r0 + r;
+        const out = r0 + r;
+        const self = opts.queries ? opts.queries[out]! : out;
         let c = 0;
         for (let j = 0; j <= kk && c < kk; j++) {
           const other = idx[r * (kk + 1) + j]!;
           if (other === self) continue;
-          index[self * kk + c] = other;
-          cosine[self * kk + c] = values[r * (kk + 1) + j]!;
+          index[out * kk + c] = other;
+          cosine[out * kk + c] = values[r * (kk + 1) + j]!;
           c++;
         }
       }
     }
   } finally {
-    tf.dispose([all, allT]);
+    all.dispose();
+    picked?.dispose();
   }
   return { k: kk, index, cosine };
 }

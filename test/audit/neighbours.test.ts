@@ -24,6 +24,21 @@ const dot = (x: Float32Array, d: number, a: number, b: number): number => {
 };
 
 describe("nearestNeighbours", () => {
+  it("finds the lists of a subset of rows among all rows, the same as the whole search's rows", () => {
+    const d = 16;
+    const x = unitRows(90, d, 4);
+    const whole = nearestNeighbours(x, d, 5);
+    const queries = Int32Array.from([17, 3, 88, 40, 41, 0]);
+    const before = tf.memory().numTensors;
+    const some = nearestNeighbours(x, d, 5, { queries, blockValues: 16 * 90 });
+    assert.equal(tf.memory().numTensors, before);
+    assert.equal(some.index.length, queries.length * 5);
+    queries.forEach((q, r) => {
+      assert.deepEqual([...some.index.subarray(r * 5, r * 5 + 5)], [...whole.index.subarray(q * 5, q * 5 + 5)], `row ${q}`);
+      assert.ok(!some.index.subarray(r * 5, r * 5 + 5).includes(q), "a row is not its own neighbour");
+    });
+  });
+
   it("finds each row's nearest others, itself excluded, the same in small blocks as in one", () => {
     const d = 16;
     const x = unitRows(60, d, 1);
