@@ -28,6 +28,24 @@ export const AUDIT_DEFAULTS: AuditThresholds = {
 const NEIGHBOUR_BUDGET = 2e12;
 const PROJECTED_DIMS = 256;
 
+/** The rows the neighbour search runs on: the features' rows at unit length, or projected. */
+export interface SearchRows {
+  rows: Float32Array;
+  dim: number;
+}
+
+/**
+ * The neighbour search's rows: unit-length copies of the features while n²·d stays within the
+ * budget, a seeded random projection to 256 dimensions above it (100k images).
+ */
+export function searchRows(input: Pick<AuditInput, "features" | "dim" | "seed">, tick?: () => void): SearchRows {
+  const n = Math.floor(input.features.length / input.dim);
+  const small = n * n * input.dim <= NEIGHBOUR_BUDGET || input.dim <= PROJECTED_DIMS;
+  return small
+    ? { rows: unitRows({ features: input.features, width: input.dim, from: 0, cols: input.dim }), dim: input.dim }
+    : { rows: project(input.features, input.dim, PROJECTED_DIMS, input.seed, tick ? { tick } : {}), dim: PROJECTED_DIMS };
+}
+
 /**
  * Run every finder over one dataset (synchronous: the tensor work is on the tfjs backend the
  * caller selected; 10k images take seconds, 100k minutes). The features are the extract stage's
@@ -37,9 +55,11 @@ const PROJECTED_DIMS = 256;
  * consumed: at 100k images a scaled copy would be another gigabyte). `tick` is called between
  * pieces of the work: the caller keeps its cache lock fresh there, since a timer cannot fire
  * while this holds the event loop;
- * `onPhase` is told the name of each finder (the `seconds` keys) as it starts.
+ * `onPhase` is told the name of each finder (the `seconds` keys) as it starts. `prepared.search`
+ * is the neighbour search's rows when the caller has made them already (`searchRows`); it is
+ * taken out of `prepared` once used, so that nothing holds them after the search.
  */
-export function auditFindings(input: AuditInput, opts: Partial<AuditThresholds> = {}, tick?: () => void, onPhase?: (name: string) => void): AuditFindings {
+export function auditFindings(input: AuditInput, opts: Partial<AuditThresholds> = {}, tick?: () => void, onPhase?: (name: string) => void, prepared?: { search?: SearchRows }): AuditFindings {
   const t: AuditThresholds = { ...AUDIT_DEFAULTS, ...opts };
   const n = input.items.length;
   if (input.features.length !== n * input.dim) throw new Error(`audit: ${input.features.length} feature values for ${n} rows of ${input.dim}`);
@@ -48,8 +68,9 @@ export function auditFindings(input: AuditInput, opts: Partial<AuditThresholds> 
   const timed = stopwatch(seconds, onPhase);
   const view = { features: input.features, width: input.dim, from: 0, cols: input.dim };
   const nb = timed("neighbours", () => {
-    const small = n * n * input.dim <= NEIGHBOUR_BUDGET || input.dim <= PROJECTED_DIMS;
-    return small ? nearestNeighbours(unitRows(view), input.dim, t.neighbours, { tick }) : nearestNeighbours(project(input.features, input.dim, PROJECTED_DIMS, input.seed, { tick }), PROJECTED_DIMS, t.neighbours, { tick });
+    const rows = prepared?.search ?? searchRows(input, tick);
+    if (prepared) delete prepared.search; // 100 MB at 100k images, not needed past the search
+    return nearestNeighbours(rows.rows, rows.dim, t.neighbours, { tick });
   });
   const dup = findDuplicates(input.items, input.signatures, view, t, tick, nb, onPhase);
   Object.assign(seconds, dup.seconds);

@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { auditFindings, imageSignatures, type AuditThresholds } from "../audit";
+import { AUDIT_DEFAULTS, auditFindings, finderCost, imageSignatures, searchRows, type AuditThresholds, type ImageSignature, type SearchRows } from "../audit";
 import type { AuditThresholdsConfig } from "../config/types";
 import type { AuditFindings } from "../audit/types";
 import { FeatureFile } from "../cache/features";
@@ -8,7 +8,9 @@ import { manifestHash, type Manifest } from "../data/manifest";
 import { auditDrops } from "../plan/compile";
 import { writeFileAtomic } from "../util/atomic";
 import { hashRecord } from "../util/hash";
-import { Eta } from "../util/progress";
+import { etaToken } from "../util/progress";
+import { Rng } from "../util/rng";
+import { AuditEta } from "./audit-eta";
 import { auditedManifest, chooseDrops, exactSets, type DroppedImage } from "./audit-drop";
 import { AUDIT_JSON, auditRecord, pairEvidence, shownPaths, twinsInTrain, writeAuditCsvs, writeThumbs, type AuditRecord } from "./audit-output";
 import { FEATURE_INDEX, type FeatureIndex } from "./extract";
@@ -89,6 +91,15 @@ function auditInfo(m: Manifest, f: AuditFindings, r: AuditRecord, dropped: Dropp
   };
 }
 
+/**
+ * From this many images on, the finders are priced on a sample before they run: below it they
+ * take seconds, and the ETA is the signatures'.
+ */
+const PRICED_FROM = 5000;
+/** The sample: 4% of the images, at least 1,000 (about 3,200 candidate pairs of the neighbour band at 100k). */
+const PRICE_SAMPLE_SHARE = 0.04;
+const PRICE_SAMPLE_MIN = 1000;
+
 /** audit: duplicates, leaks across splits, likely label errors and outliers, before any training (docs/audit.md). */
 export const audit: Stage = {
   name: "audit",
@@ -98,26 +109,46 @@ export const audit: Stage = {
     const n = manifest.items.length;
     ctx.progress("reading the cached features");
     const { features, dim } = pooledFeatures(input(ctx, "extract").dir);
-    const eta = new Eta(n);
-    const signatures = await imageSignatures(manifest.items.map((it) => join(ctx.dataDir, it.rel)), {
-      onProgress: (done) => {
-        eta.update(done);
-        ctx.progress([`pixel signatures ${done}/${n}`, ...eta.parts("img/s")].join(", "));
-      },
-    });
+    const thresholds: AuditThresholds = { ...AUDIT_DEFAULTS, ...finderThresholds(ctx.config.data.audit.thresholds ?? {}) };
+    ctx.progress("preparing the feature neighbour search");
+    const prepared: { search?: SearchRows } = { search: searchRows({ features, dim, seed: ctx.config.seed }, keepLocksAlive) };
+    // the signatures are taken in a seeded random order, so the first `sampled` are a uniform
+    // sample: the finders are priced on it (audit-eta.ts), and the ETA covers the whole stage
+    const order = new Rng(ctx.config.seed).shuffle(Array.from({ length: n }, (_, i) => i));
+    const sampled = n >= PRICED_FROM ? Math.max(PRICE_SAMPLE_MIN, Math.ceil(PRICE_SAMPLE_SHARE * n)) : n;
+    const eta = new AuditEta(n, sampled);
+    const show = (done: number): void => {
+      eta.signatures(done);
+      const rate = eta.rate;
+      ctx.progress([`pixel signatures ${done}/${n}`, ...(rate === undefined ? [] : [`${rate.toFixed(1)} img/s`])].join(", ") + etaToken(eta.seconds));
+    };
+    const paths = order.map((i) => join(ctx.dataDir, manifest.items[i]!.rel));
+    const first = await imageSignatures(paths.slice(0, sampled), { onProgress: show });
+    let estimate: Record<string, number> = {};
+    if (sampled < n) {
+      ctx.progress(`pricing the finders on ${sampled} of ${n} images`);
+      estimate = finderCost({ items: manifest.items, classes: manifest.classes.length, features, dim, search: prepared.search!, sample: Int32Array.from(order.slice(0, sampled)), signatures: first }, thresholds, keepLocksAlive);
+    }
+    eta.estimated(estimate);
+    const rest = await imageSignatures(paths.slice(sampled), { onProgress: (done) => show(sampled + done) });
+    const signatures: ImageSignature[] = new Array(n);
+    order.forEach((item, k) => (signatures[item] = k < sampled ? first[k]! : rest[k - sampled]!));
     ctx.checkAbort();
     // tensor work on the run's backend, holding the event loop (seconds at 10k images, about 5
     // minutes at 100k), so the line would stay at "pixel signatures 100000/100000" until the end:
     // a finder that has run for a second is named on it at once, from the ticks it makes anyway
     let current: { name: string; since: number; shown: boolean } | undefined;
-    const phase = (name: string): void => void (current = { name, since: Date.now(), shown: false });
+    const phase = (name: string): void => {
+      eta.phase(name);
+      current = { name, since: Date.now(), shown: false };
+    };
     const tick = (): void => {
       keepLocksAlive();
       if (!current || current.shown || Date.now() - current.since < 1000) return;
       current.shown = true;
-      ctx.note(`${n} images: ${FINDER_NAMES[current.name] ?? current.name.replace(/_/g, " ")}`);
+      ctx.note(`${n} images: ${FINDER_NAMES[current.name] ?? current.name.replace(/_/g, " ")}${etaToken(eta.seconds)}`);
     };
-    const findings: AuditFindings = auditFindings({ items: manifest.items, classes: manifest.classes, features, dim, signatures, seed: ctx.config.seed }, finderThresholds(ctx.config.data.audit.thresholds ?? {}), tick, phase);
+    const findings: AuditFindings = auditFindings({ items: manifest.items, classes: manifest.classes, features, dim, signatures, seed: ctx.config.seed }, thresholds, tick, phase, prepared);
     const drop = auditDrops(ctx.config);
     const dropped = drop ? chooseDrops(manifest.items, findings.duplicates, drop) : [];
     const record = auditRecord(manifest, findings, dropped);
@@ -127,6 +158,6 @@ export const audit: Stage = {
     const kept = drop ? auditedManifest(manifest, dropped) : undefined;
     if (kept) writeFileAtomic(join(ctx.out, MANIFEST_FILE), JSON.stringify(kept));
     // with a drop policy the later stages' keys follow what was kept, not how it was found
-    return { ...(kept ? { digest: hashRecord({ kept: manifestHash(kept), rows: kept.items.map((it) => [it.row, it.trainRow ?? -1]) }) } : {}), info: { ...auditInfo(manifest, findings, record, dropped), thresholds: findings.thresholds, seconds: findings.seconds } };
+    return { ...(kept ? { digest: hashRecord({ kept: manifestHash(kept), rows: kept.items.map((it) => [it.row, it.trainRow ?? -1]) }) } : {}), info: { ...auditInfo(manifest, findings, record, dropped), thresholds: findings.thresholds, seconds: findings.seconds, ...(sampled < n ? { priced: { sample: sampled, seconds: estimate } } : {}) } };
   },
 };
