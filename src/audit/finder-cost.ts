@@ -23,9 +23,10 @@ export interface CostInput {
   signatures: readonly ImageSignature[];
 }
 
-/** Probe steps timed to price the label finder's fits, after a few untimed ones that warm its kernels up. */
-const PROBE_STEPS_TIMED = 40;
+/** Probe fits timed to price the label finder's (two lengths, for its cost per step and per fit), after an untimed one that warms its kernels up. */
 const PROBE_STEPS_WARMUP = 4;
+const PROBE_STEPS_SHORT = 10;
+const PROBE_STEPS_LONG = 50;
 
 /**
  * Seconds each finder will take on the whole set (keyed as `AuditFindings.seconds`), measured by
@@ -35,8 +36,8 @@ const PROBE_STEPS_WARMUP = 4;
  * that only the data can tell, and the sample tells it. The band's candidates are the sample's
  * own rows' neighbour lists among the whole set, narrowed to neighbours that are in the sample,
  * found by the same blocked search as the whole one, whose time scales by n/m; so do the passes
- * over each image. The label probe fits a fixed number of steps whatever n is: a few of them are
- * timed and scaled by the steps and folds it will take. Costs the finders' time on the sample,
+ * over each image. The label probe fits a fixed number of steps whatever n is: two short fits
+ * price a step and a fit's set-up, scaled by the steps and folds it will take. Costs the finders' time on the sample,
  * about 4% of the neighbour search and (m/n)² of the rest.
  */
 export function finderCost(input: CostInput, t: AuditThresholds, tick?: () => void): Record<string, number> {
@@ -64,11 +65,17 @@ export function finderCost(input: CostInput, t: AuditThresholds, tick?: () => vo
   const s = input.sample;
   const screen = (a: number, b: number): boolean => checks.screen(s[a]!, s[b]!);
   const keep = (a: number, b: number): boolean => checks.keep(s[a]!, s[b]!);
-  time("phash_pairs", quad, () => hashPairs(items, input.signatures, t.phashMaxDistance, keep, screen, tick));
+  // each pair search runs twice and the second is timed: the first runs the checks' code cold,
+  // in V8's slower tiers, and that cost scaled by (n/m)² made the hash band half again too dear
+  const hash = (): unknown => hashPairs(items, input.signatures, t.phashMaxDistance, keep, screen, tick);
+  hash();
+  time("phash_pairs", quad, hash);
   if (t.phashConfirmDistance > t.phashMaxDistance) {
     const within = sampleLists(nb, input.sample, n);
     const band = { fromDistance: t.phashMaxDistance, toDistance: t.phashConfirmDistance };
-    time("confirm_pairs", quad, () => neighbourPairs(items, input.signatures, within, band, (a, b) => checks.accept(s[a]!, s[b]!), keep, screen, tick));
+    const confirm = (): unknown => neighbourPairs(items, input.signatures, within, band, (a, b) => checks.accept(s[a]!, s[b]!), keep, screen, tick);
+    confirm();
+    time("confirm_pairs", quad, confirm);
   }
   time("outliers", lin, () => outliers(nb, t.neighbours, t.outlierMinScore));
   const rows = new Float32Array(m * input.dim);
@@ -95,16 +102,25 @@ function sampleLists(nb: Neighbours, sample: Int32Array, n: number): Neighbours 
   return { k: nb.k, index, cosine: nb.cosine };
 }
 
-/** The label finder: its folds' fits, priced per step, and its predictions over every image, priced per row. */
+/**
+ * The label finder: its folds' fits, priced per step and per fit (a fit's set-up, its variables and
+ * optimizer, is a fixed cost that 40 steps do not amortise the way 300 do: pricing per step alone
+ * made it 2.3 times too dear at 100k), and its predictions over every image, priced per row.
+ */
 function probeSeconds(rows: Float32Array, d: number, labels: Int32Array, classes: number, folds: number, lin: number): number {
   const all = Array.from(labels, (_, i) => i);
   const probe = { ...LABEL_DEFAULTS.probe };
-  fitAndPredict(rows, d, labels, classes, all, [], { ...probe, steps: PROBE_STEPS_WARMUP });
-  const t0 = performance.now();
-  fitAndPredict(rows, d, labels, classes, all, [], { ...probe, steps: PROBE_STEPS_TIMED });
-  const perStep = (performance.now() - t0) / 1000 / PROBE_STEPS_TIMED;
-  const t1 = performance.now();
-  fitAndPredict(rows, d, labels, classes, all, all, { ...probe, steps: 0 });
-  const predict = ((performance.now() - t1) / 1000) * lin;
-  return perStep * probe.steps * folds + predict;
+  const fit = (steps: number, held: number[] = []): number => {
+    const t0 = performance.now();
+    fitAndPredict(rows, d, labels, classes, all, held, { ...probe, steps });
+    return (performance.now() - t0) / 1000;
+  };
+  fit(PROBE_STEPS_WARMUP);
+  const short = fit(PROBE_STEPS_SHORT);
+  const long = fit(PROBE_STEPS_LONG);
+  const perStep = Math.max(0, (long - short) / (PROBE_STEPS_LONG - PROBE_STEPS_SHORT));
+  const perFit = Math.max(0, short - perStep * PROBE_STEPS_SHORT);
+  fit(0, all); // the prediction's kernels, warmed up as the fits' are
+  const predict = (fit(0, all) - perFit) * lin;
+  return folds * (perFit + perStep * probe.steps) + Math.max(0, predict);
 }

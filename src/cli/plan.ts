@@ -97,10 +97,10 @@ function configNotes(config: PipelineConfig): string[] {
 }
 
 /** strategy: auto's paragraph, or why there is none yet: the stages listed after it follow from it. */
-function formatStrategy({ strategy }: StrategyPlan): string {
+function formatStrategy({ strategy }: StrategyPlan, forced = false): string {
   if (!strategy) return "";
   if (strategy === "pending")
-    return "strategy: auto, not decided yet: the probe has not run. `tlrun run` runs it first (dataset, weights, prepare, probe), then picks\n" +
+    return `strategy: auto, not decided yet: ${forced ? "a forced run probes again, whatever a cached probe chose." : "the probe has not run."} \`tlrun run\` runs it first (dataset, weights, prepare, probe), then picks\n` +
       "  the cut, freeze.at and fine-tune and resolves the later stages again; until then they are listed as the file writes them.\n";
   const probe = strategy.probe.depths.map((d) => `${d.layer} ${d.accuracy.toFixed(2)}`).join(", ");
   return `strategy: auto: ${strategy.paragraph}\n  probe (cached; ${strategy.probe.sample.train} train, ${strategy.probe.sample.val} val images): ${probe}; ${strategy.probe.shape}\n`;
@@ -165,7 +165,7 @@ export async function planCommand(argv: string[]): Promise<number> {
     return EXIT.ok;
   }
   const notes = configNotes(loaded.config).map((n) => `  note: ${n}\n`).join("");
-  process.stdout.write(formatStrategy(resolved) + formatPlan(plan) + notes + formatRunsDir(loaded) + formatCacheUse(cache) + formatScratch(scratch) + formatCounts(counts, loaded.config));
+  process.stdout.write(formatStrategy(resolved, values.force === true) + formatPlan(plan) + notes + formatRunsDir(loaded) + formatCacheUse(cache) + formatScratch(scratch) + formatCounts(counts, loaded.config));
   if (sweep) process.stdout.write(formatSweepPlan(sweep));
   return EXIT.ok;
 }

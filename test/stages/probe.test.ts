@@ -1,4 +1,5 @@
 import { test } from "node:test";
+import { spawnSync } from "node:child_process";
 import assert from "node:assert/strict";
 import { existsSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -64,6 +65,10 @@ test("strategy: auto on tiny real data: the probe runs once, decides the cut, an
   const again = await execute(loadConfig(file), { renderer: "silent" });
   assert.deepEqual(again.strategy, s);
   assert.ok(again.stages.every((st) => st.cached));
+  // `plan --force` cannot show the cached choice (the forced run probes again), and says why
+  const forced = spawnSync(process.execPath, [join(__dirname, "../../../bin/tlrun.js"), "plan", file, "--force"], { encoding: "utf8", env: { ...process.env, CI: "true" } });
+  assert.equal(forced.status, 0, forced.stderr);
+  assert.match(forced.stdout, /strategy: auto, not decided yet: a forced run probes again, whatever a cached probe chose\./);
 
   // the table's thresholds and a written base.cut reuse the probe: no probe entry is added
   const probes = () => readdirSync(join(root, "runs", ".cache", "probe")).filter((d) => !d.startsWith(".")).length;
