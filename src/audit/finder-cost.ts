@@ -37,8 +37,9 @@ const PROBE_STEPS_LONG = 50;
  * own rows' neighbour lists among the whole set, narrowed to neighbours that are in the sample,
  * found by the same blocked search as the whole one, whose time scales by n/m; so do the passes
  * over each image. The label probe fits a fixed number of steps whatever n is: two short fits
- * price a step and a fit's set-up, scaled by the steps and folds it will take. Costs the finders' time on the sample,
- * about 4% of the neighbour search and (m/n)² of the rest.
+ * price a step and a fit's set-up, scaled by the steps and folds it will take. The pricing costs
+ * about 4% of the neighbour search, twice (m/n)² of the pair searches, and a few short probe fits:
+ * about 4 s at 100k images.
  */
 export function finderCost(input: CostInput, t: AuditThresholds, tick?: () => void): Record<string, number> {
   const n = input.items.length;
