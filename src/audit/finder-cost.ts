@@ -9,6 +9,7 @@ import { pairChecks } from "./pair-checks";
 import { fitAndPredict } from "./probe";
 import { LABEL_DEFAULTS } from "./defaults";
 import { inverseNorms, standardiseInPlace } from "./standardise";
+import { stopwatch } from "./stopwatch";
 import type { ImageSignature } from "./types";
 
 /** What the finders will be given, and a uniform sample of the images with their signatures. */
@@ -46,14 +47,12 @@ export function finderCost(input: CostInput, t: AuditThresholds, tick?: () => vo
   const m = input.sample.length;
   const lin = n / m;
   const quad = lin * lin;
-  const parts: Record<string, number> = {};
-  const time = <T>(name: string, scale: number, fn: () => T): T => {
-    const t0 = performance.now();
-    try {
-      return fn();
-    } finally {
-      parts[name] = (parts[name] ?? 0) + ((performance.now() - t0) / 1000) * scale;
-    }
+  const sampleSeconds: Record<string, number> = {};
+  const timed = stopwatch(sampleSeconds);
+  const scale: Record<string, number> = {};
+  const time = <T>(name: string, by: number, fn: () => T): T => {
+    scale[name] = by;
+    return timed(name, fn);
   };
   const nb = time("neighbours", lin, () => nearestNeighbours(input.search.rows, input.search.dim, t.neighbours, { queries: input.sample, ...(tick ? { tick } : {}) }));
   const view = { features: input.features, width: input.dim, from: 0, cols: input.dim };
@@ -82,6 +81,7 @@ export function finderCost(input: CostInput, t: AuditThresholds, tick?: () => vo
   const rows = new Float32Array(m * input.dim);
   input.sample.forEach((i, r) => rows.set(input.features.subarray(i * input.dim, (i + 1) * input.dim), r * input.dim));
   time("standardise", lin, () => standardiseInPlace(rows, input.dim, true));
+  const parts = Object.fromEntries(Object.entries(sampleSeconds).map(([name, sec]) => [name, sec * scale[name]!]));
   parts.label_issues = probeSeconds(rows, input.dim, Int32Array.from(items, (it) => it.label), input.classes, t.labelFolds, lin);
   return parts;
 }

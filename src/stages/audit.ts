@@ -8,7 +8,7 @@ import { manifestHash, type Manifest } from "../data/manifest";
 import { auditDrops } from "../plan/compile";
 import { writeFileAtomic } from "../util/atomic";
 import { hashRecord } from "../util/hash";
-import { etaToken, formatSeconds } from "../util/progress";
+import { etaToken, rateEtaParts } from "../util/progress";
 import { Rng } from "../util/rng";
 import { AuditEta } from "./audit-eta";
 import { auditedManifest, chooseDrops, exactSets, type DroppedImage } from "./audit-drop";
@@ -119,8 +119,7 @@ export const audit: Stage = {
     const eta = new AuditEta(n, sampled);
     const show = (done: number): void => {
       eta.signatures(done);
-      const [rate, left] = [eta.rate, eta.seconds];
-      ctx.progress([`pixel signatures ${done}/${n}`, ...(rate === undefined ? [] : [`${rate.toFixed(1)} img/s`]), ...(left === undefined ? [] : [`ETA ${formatSeconds(left)}`])].join(", "));
+      ctx.progress([`pixel signatures ${done}/${n}`, ...rateEtaParts(eta.rate, eta.seconds, "img/s")].join(", "));
     };
     const paths = order.map((i) => join(ctx.dataDir, manifest.items[i]!.rel));
     const first = await imageSignatures(paths.slice(0, sampled), { onProgress: show });

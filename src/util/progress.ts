@@ -77,6 +77,11 @@ export function formatSeconds(s: number): string {
   return `${Math.floor(t / 3600)}h${String(Math.floor((t % 3600) / 60)).padStart(2, "0")}m`;
 }
 
+/** A progress line's rate and ETA tokens ("412.0 img/s", then `also`, then "ETA 1m15s"), each left out while unknown. */
+export function rateEtaParts(rate: number | undefined, left: number | undefined, unit: string, also: string[] = []): string[] {
+  return [...(rate === undefined ? [] : [`${rate.toFixed(1)} ${unit}`]), ...also, ...(left === undefined ? [] : [`ETA ${formatSeconds(left)}`])];
+}
+
 /** Milliseconds on a monotonic clock: performance.now in use, a fake one in tests. */
 export type Clock = () => number;
 
@@ -180,9 +185,7 @@ export class Eta {
    * rate and the ETA each left out while unknown.
    */
   parts(unit: string, also: string[] = []): string[] {
-    const rate = this.rate;
-    const left = this.seconds;
-    return [...(rate === undefined ? [] : [`${rate.toFixed(1)} ${unit}`]), ...also, ...(left === undefined ? [] : [`ETA ${formatSeconds(left)}`])];
+    return rateEtaParts(this.rate, this.seconds, unit, also);
   }
 
   private sinceFirst(): { units: number; bytes: number } | undefined {
