@@ -11,7 +11,7 @@ import { SOURCES, STAGES } from "../stages";
 import type { Stage, StageInput } from "../stages/types";
 import type { EpochLogs } from "../training/callbacks";
 import { removeCheckpoint } from "../training/checkpoint";
-import { Eta, etaToken, progressLine, trainingWork, type PreviousEpoch, type Throttled } from "../util/progress";
+import { Eta, etaToken, TRAINING_ETA, progressLine, trainingWork, type PreviousEpoch, type Throttled } from "../util/progress";
 import { collectGarbage } from "../util/memory";
 import type { RunState } from "./run-state";
 
@@ -172,7 +172,7 @@ async function compute(stage: PlannedStage, key: string, env: RunEnv, show: Show
         },
         onBatchEnd: (b) => {
           const work = trainingWork(b);
-          eta ??= new Eta(work.total);
+          eta ??= new Eta(work.total, TRAINING_ETA);
           eta.update((batchesDone = work.done));
           show(progressLine(b, eta.seconds, previous));
         },

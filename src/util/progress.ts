@@ -95,6 +95,14 @@ export interface EtaOptions {
   clock?: Clock;
 }
 
+/**
+ * A training stage's estimator: its first batch has built the step's kernels by the time it
+ * reports, and the batches after it run at one pace, so it needs less warm-up than extract's
+ * worker start. With the defaults (2 s, then 3 s to settle), a 70 s train-head at 100k images,
+ * whose first 2 s go to checking the cached features, showed its first ETA at 10.4% of the stage.
+ */
+export const TRAINING_ETA: EtaOptions = { warmupSeconds: 1, settleSeconds: 2 };
+
 interface Sample {
   t: number;
   done: number;

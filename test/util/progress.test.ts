@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { Eta, etaToken, formatSeconds, hasEta, progressLine, throttle, trainingWork } from "../../src/util/progress";
+import { Eta, etaToken, formatSeconds, hasEta, progressLine, throttle, trainingWork, TRAINING_ETA } from "../../src/util/progress";
 
 /** A clock the test moves by hand, in milliseconds. */
 function fakeClock(): { now: () => number; advance: (seconds: number) => void } {
@@ -79,6 +79,15 @@ describe("Eta", () => {
     // the window is the later half of the time since warm-up; once it holds only the new pace, the ETA is exact
     const after = seen[1800]!;
     assert.ok(Math.abs(after.eta! - after.truth) <= 0.01 * after.truth, `after the change: ${after.eta} vs ${after.truth}`);
+  });
+
+  it("gives a training stage its first estimate 3 s after its first batch reports, and a right one", () => {
+    // 500 batches a second, as train-head ran at 100k images; the first batch slow (kernels built)
+    const seen = replay(5_000, (i) => (i === 0 ? 1.5 : 0.002), TRAINING_ETA);
+    const first = seen.findIndex((s) => s.eta !== undefined);
+    const afterFirstBatch = first * 0.002;
+    assert.ok(afterFirstBatch >= 3 && afterFirstBatch < 3.1, `first estimate ${afterFirstBatch.toFixed(2)} s after the first batch`);
+    assert.ok(Math.abs(seen[first]!.eta! - seen[first]!.truth) <= 0.01 * seen[first]!.truth, `${seen[first]!.eta} vs ${seen[first]!.truth}`);
   });
 
   it("starts measuring at the first report, so work done before it (a resumed run) does not count as fast progress", () => {
