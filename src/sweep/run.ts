@@ -1,6 +1,7 @@
 import { Listr, ListrLogger, ProcessOutput } from "listr2";
+import { readFileSync } from "node:fs";
 import { hostname } from "node:os";
-import { resolve } from "node:path";
+import { join, resolve } from "node:path";
 import type { BackendChoice, LoadedConfig, SweepConfig } from "../config/types";
 import { InterruptedError, UsageError } from "../errors";
 import { loadPipeline } from "../executor/load";
@@ -11,7 +12,8 @@ import { RunRecord, type RunSummary } from "../runs/record";
 import { MlflowClient } from "../tracking/client";
 import { serverFromEnv, targetFrom } from "../tracking/settings";
 import { writeBestConfig } from "./best-config";
-import { safeUser, syncRun, TLRUN_VERSION, writeContext } from "../tracking/sync";
+import { safeUser, serverRunIdOf, syncRun, TLRUN_VERSION, writeContext } from "../tracking/sync";
+import { fullyCached } from "../tracking/held-run";
 import { hashRecord } from "../util/hash";
 import { deriveSeed, Rng } from "../util/rng";
 import { shellQuote } from "../util/shell-quote";
@@ -157,7 +159,9 @@ export async function runSweep(file: string, opts: SweepOptions = {}): Promise<S
       warn(`mlflow: ${(err as Error).message}; send the sweep later with 'tlrun sync --all'`);
     }
   };
-  await syncParent(); // children name their parent by MLflow id, so it must exist first
+  // The parent is made on the server by the first trial that makes a run of its own (sync.ts,
+  // linkParent), so a sweep whose every trial was cached adds no MLflow run.
+  let computed = state.trials.some((t) => t.status !== "pending" && t.status !== "running"); // before a resume: assume so
 
   const rule: AshaRule | undefined = sweep.asha.enabled ? { minEpochs: sweep.asha.min_epochs, reductionFactor: sweep.asha.reduction_factor, maximize } : undefined;
   const rungs = new MemoryRungs(rule ?? { minEpochs: 1, reductionFactor: 2, maximize }, (trial, rung, value) => {
@@ -227,6 +231,7 @@ export async function runSweep(file: string, opts: SweepOptions = {}): Promise<S
 
           }, controller.signal);
           applyResult(t, r);
+          if (!trialFullyCached(r.runDir)) computed = true;
         } catch (err) {
           if (controller.signal.aborted) {
             t.status = "pending";
@@ -279,9 +284,19 @@ export async function runSweep(file: string, opts: SweepOptions = {}): Promise<S
   record.appendMetrics({ type: "final", ...summary.metrics, sweep_seconds: summary.seconds });
   const bestTags: Record<string, string> = best ? Object.fromEntries(Object.entries(best.assignment).map(([k, v]) => [`tlrun.best.${k}`, typeof v === "string" ? v : JSON.stringify(v)])) : {};
   writeContext(record.dir, context({ ...bestTags, ...(best?.run_id ? { "tlrun.best.run_id": best.run_id } : {}) }));
-  await syncParent();
+  if (client && !computed && !serverRunIdOf(record.dir, client)) stream.write("mlflow: every trial was taken whole from the cache, so the sweep adds no MLflow run: each trial's result is in the run that computed it\n");
+  else await syncParent();
   if (interrupted) throw new InterruptedError(String(controller.signal.reason ?? "SIGINT"), resume);
   return outcome(state, record, sweep, maximize, started);
+}
+
+/** Whether a trial's run took every stage from the cache, so its result was already in MLflow (held-run.ts). Unreadable (another host's folder): no. */
+function trialFullyCached(runDir: string): boolean {
+  try {
+    return fullyCached({ dir: runDir, summary: JSON.parse(readFileSync(join(runDir, "summary.json"), "utf8")) as RunSummary });
+  } catch {
+    return false;
+  }
 }
 
 /** `tlrun sweep <file> --set … --resume --id <id>`: what resumes a sweep started through the API. */

@@ -2,6 +2,7 @@ import { userInfo } from "node:os";
 import { TLRUN_VERSION } from "../util/version";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
+import { FileLock } from "../util/lock";
 import type { TrackingConfig } from "../config/types";
 import { MlflowError } from "./http";
 import type { KeyValue, Metric, MlflowClient, RunStatus } from "./client";
@@ -109,6 +110,7 @@ class Pass {
       this.save();
       return undefined;
     }
+    if (!found[0]) await this.linkParent();
     const parent = this.ctx.target.tags["mlflow.parentRunId"];
     const tags = [{ key: "tlrun.run_id", value: this.j.runId }, { key: "mlflow.user", value: this.ctx.user }, ...(parent ? [{ key: "mlflow.parentRunId", value: parent }] : [])];
     const info = found[0]?.info ?? (await this.client.createRun(experimentId, await runNameFor(this.client, experimentId, this.j, runName), Date.parse(this.j.summary.started_at), tags, this.ctx.user));
@@ -295,19 +297,28 @@ class Pass {
     return n + (STATUS[this.j.summary.status] && this.s.acked.status !== STATUS[this.j.summary.status] ? 1 : 0) + (this.modelPending() ? 1 : 0);
   }
 
-  /** A sweep trial names its parent run by MLflow id: make sure the parent exists on this server first. */
+  /**
+   * A sweep trial names its parent run by MLflow id: make sure the parent exists on this server
+   * first. The first trial that makes a run of its own creates it (a sweep whose every trial was
+   * cached adds no run at all), under a lock, so that trials starting together make one parent.
+   */
   async linkParent(): Promise<void> {
     const dir = this.ctx.parent_dir;
     if (!dir || !existsSync(join(dir, "summary.json"))) return;
-    const key = this.client.server.key ?? this.client.server.uri;
-    let parentId = loadState(dir).servers[key]?.run_id;
-    if (!parentId) parentId = (await syncRun(dir, this.client)).serverRunId;
+    let parentId = serverRunIdOf(dir, this.client);
+    if (!parentId) {
+      const lock = await FileLock.acquire(join(dir, ".mlflow-parent.lock"));
+      try {
+        parentId = serverRunIdOf(dir, this.client) ?? (await syncRun(dir, this.client)).serverRunId;
+      } finally {
+        lock.release();
+      }
+    }
     if (parentId) this.ctx = { ...this.ctx, target: { ...this.ctx.target, tags: { ...this.ctx.target.tags, "mlflow.parentRunId": parentId } } };
   }
 
   async run(): Promise<SyncResult> {
     try {
-      await this.linkParent();
       const runId = await this.ensureRun();
       if (!runId) {
         this.result.heldBy = this.s.held_by;
@@ -347,6 +358,11 @@ class Pass {
  * running it twice sends nothing the second time. Throws MlflowError when the server cannot be
  * reached; what was acknowledged before that stays acknowledged.
  */
+/** The MLflow run id this server holds for the run folder `dir`, if it made one. */
+export function serverRunIdOf(dir: string, client: MlflowClient): string | undefined {
+  return loadState(dir).servers[client.server.key ?? client.server.uri]?.run_id;
+}
+
 export async function syncRun(dir: string, client: MlflowClient): Promise<SyncResult> {
   return new Pass(readJournal(dir), loadState(dir), client).run();
 }

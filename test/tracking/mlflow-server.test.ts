@@ -379,3 +379,29 @@ test("a sweep's pruned trial ends KILLED with tlrun.status pruned; the finished 
   const seen = (await runsOf("tlrun-pruned")).map((x) => [x.info.run_name, x.info.status, x.data.tags?.find((tag) => tag.key === "tlrun.status")?.value]);
   assert.deepEqual(seen.filter((x) => /trial/.test(String(x[0]))).sort(), [["tiny-trial-1", "FINISHED", "completed"], ["tiny-trial-2", "KILLED", "pruned"]]);
 });
+
+test("a sweep adds no MLflow run when every trial is cached; trials starting together make one parent", SLOW, async (t) => {
+  const { root, file } = setup(t, "tlrun-sweep-cached");
+  const pipeline = readFileSync(file, "utf8").replace("  fine_tune: { epochs: 1, batch_size: 8 }", "  fine_tune: null");
+  const sweep = (rates: number[]) => `sweep:\n  method: grid\n  metric: val_accuracy\n  parallel: 2\n  parameters:\n    train.head.learning_rate: { values: [${rates.join(", ")}] }\n`;
+  const tag = (r: { data: { tags?: Array<{ key: string; value: string }> } }, k: string) => r.data.tags?.find((x) => x.key === k)?.value;
+  const sweepOf = async (rates: number[]) => {
+    writeFileSync(file, pipeline + sweep(rates));
+    const r = tlrun(["sweep", file, "--json"], root);
+    assert.equal(r.code, 0, r.stderr);
+    return { out: JSON.parse(r.stdout) as { sweep_id: string }, stderr: r.stderr };
+  };
+  await sweepOf([0.01]);
+  assert.equal((await runsOf("tlrun-sweep-cached")).length, 2, "the first sweep: its parent and one trial");
+  // trial 1 is cached (its result is the first sweep's trial); trials 2 and 3 start together and each needs the parent
+  const second = await sweepOf([0.01, 0.02, 0.03]);
+  const runs = await runsOf("tlrun-sweep-cached");
+  const parents = runs.filter((r) => tag(r, "tlrun.sweep_id") === second.out.sweep_id && !tag(r, "mlflow.parentRunId"));
+  assert.equal(parents.length, 1, `one parent for the second sweep: ${JSON.stringify(runs.map((r) => [r.info.run_name, tag(r, "mlflow.parentRunId")]))}`);
+  const children = runs.filter((r) => tag(r, "mlflow.parentRunId") === parents[0]!.info.run_id);
+  assert.deepEqual(children.map((r) => tag(r, "tlrun.trial")).sort(), ["2", "3"], "the cached trial 1 adds no run; 2 and 3 nest under the parent");
+  assert.equal(parents[0]!.info.status, "FINISHED");
+  const again = await sweepOf([0.01, 0.02, 0.03]);
+  assert.equal((await runsOf("tlrun-sweep-cached")).length, runs.length, "the same sweep again, every trial cached: no new run, no parent");
+  assert.match(again.stderr, /every trial was taken whole from the cache, so the sweep adds no MLflow run/);
+});
