@@ -12,7 +12,7 @@ import { RunRecord, type RunSummary } from "../runs/record";
 import { MlflowClient } from "../tracking/client";
 import { serverFromEnv, targetFrom } from "../tracking/settings";
 import { writeBestConfig } from "./best-config";
-import { safeUser, serverRunIdOf, syncRun, TLRUN_VERSION, writeContext } from "../tracking/sync";
+import { markUnsent, safeUser, serverRunIdOf, syncRun, TLRUN_VERSION, writeContext } from "../tracking/sync";
 import { fullyCached } from "../tracking/held-run";
 import { hashRecord } from "../util/hash";
 import { deriveSeed, Rng } from "../util/rng";
@@ -284,8 +284,11 @@ export async function runSweep(file: string, opts: SweepOptions = {}): Promise<S
   record.appendMetrics({ type: "final", ...summary.metrics, sweep_seconds: summary.seconds });
   const bestTags: Record<string, string> = best ? Object.fromEntries(Object.entries(best.assignment).map(([k, v]) => [`tlrun.best.${k}`, typeof v === "string" ? v : JSON.stringify(v)])) : {};
   writeContext(record.dir, context({ ...bestTags, ...(best?.run_id ? { "tlrun.best.run_id": best.run_id } : {}) }));
-  if (client && !computed && !serverRunIdOf(record.dir, client)) stream.write("mlflow: every trial was taken whole from the cache, so the sweep adds no MLflow run: each trial's result is in the run that computed it\n");
-  else await syncParent();
+  if (client && !computed && !serverRunIdOf(record.dir, client)) {
+    const why = "every trial was taken whole from the cache, so the sweep adds no MLflow run: each trial's result is in the run that computed it";
+    if (!interrupted) markUnsent(record.dir, client, why); // a resumed sweep may still make one
+    stream.write(`mlflow: ${why}\n`);
+  } else await syncParent();
   if (interrupted) throw new InterruptedError(String(controller.signal.reason ?? "SIGINT"), resume);
   return outcome(state, record, sweep, maximize, started);
 }

@@ -31,6 +31,8 @@ export interface ServerState {
   model?: { id?: string; status: "pending" | "ready" | "skipped"; note?: string };
   /** A fully cached run: the MLflow run that already holds its result (held-run.ts); nothing is sent. */
   held_by?: HeldBy;
+  /** Nothing to send, and why: a completed sweep whose every trial was cached adds no run. */
+  unsent?: string;
 }
 
 /** runs/<run-id>/mlflow.json: per server (keyed by URI without credentials), what it holds. */

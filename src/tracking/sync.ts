@@ -93,7 +93,7 @@ class Pass {
    */
   async ensureRun(): Promise<string | undefined> {
     if (this.s.run_id) return this.s.run_id;
-    if (this.s.held_by) return undefined;
+    if (this.s.held_by || this.s.unsent) return undefined;
     const { experiment, runName } = this.ctx.target;
     let exp = await this.client.getExperimentByName(experiment);
     if (exp?.lifecycle_stage === "deleted")
@@ -291,7 +291,7 @@ class Pass {
   }
 
   countPending(): number {
-    if (this.s.held_by) return 0;
+    if (this.s.held_by || this.s.unsent) return 0;
     const n = this.unacked(metricsOf(this.j), this.s.acked.metrics).length + this.unacked(paramsOf(this.j, []), this.s.acked.params).length
       + this.unacked(tagsOf(this.j, this.ctx, []), this.s.acked.tags).length + this.unacked(artifactsOf(this.j), this.s.acked.artifacts).length;
     return n + (STATUS[this.j.summary.status] && this.s.acked.status !== STATUS[this.j.summary.status] ? 1 : 0) + (this.modelPending() ? 1 : 0);
@@ -320,6 +320,10 @@ class Pass {
   async run(): Promise<SyncResult> {
     try {
       const runId = await this.ensureRun();
+      if (!runId && this.s.unsent) {
+        this.result.notes.push(`nothing sent: ${this.s.unsent}`);
+        return this.result;
+      }
       if (!runId) {
         this.result.heldBy = this.s.held_by;
         this.result.serverRunId = this.s.held_by!.run_id;
@@ -358,6 +362,13 @@ class Pass {
  * running it twice sends nothing the second time. Throws MlflowError when the server cannot be
  * reached; what was acknowledged before that stays acknowledged.
  */
+/** Record that the run folder `dir` has nothing for this server, and why; `tlrun sync` then sends nothing for it. */
+export function markUnsent(dir: string, client: MlflowClient, why: string): void {
+  const state = loadState(dir);
+  serverState(state, client.server.key ?? client.server.uri).unsent = why;
+  saveState(dir, state);
+}
+
 /** The MLflow run id this server holds for the run folder `dir`, if it made one. */
 export function serverRunIdOf(dir: string, client: MlflowClient): string | undefined {
   return loadState(dir).servers[client.server.key ?? client.server.uri]?.run_id;

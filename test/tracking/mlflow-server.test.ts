@@ -404,4 +404,7 @@ test("a sweep adds no MLflow run when every trial is cached; trials starting tog
   const again = await sweepOf([0.01, 0.02, 0.03]);
   assert.equal((await runsOf("tlrun-sweep-cached")).length, runs.length, "the same sweep again, every trial cached: no new run, no parent");
   assert.match(again.stderr, /every trial was taken whole from the cache, so the sweep adds no MLflow run/);
+  const sync = tlrun(["sync", "--all", "--runs-dir", join(root, "runs")], root);
+  assert.equal(sync.code, 0, sync.stderr);
+  assert.equal((await runsOf("tlrun-sweep-cached")).length, runs.length, "a later sync --all does not make that sweep's parent either");
 });
