@@ -93,12 +93,16 @@ test("gradual unfreezing through fit: in epoch 1 only the top block changes, by 
   const names = baseLayers(a, "out_relu").map((l) => l.name);
   const at = names.indexOf("block_15_expand");
   const split = await buildSplitBase(a, "out_relu", [32, 32], at);
-  const head = tf.sequential({ layers: [tf.layers.dense({ inputShape: [1280], units: 3, activation: "softmax" })] });
+  // The head seeded and the rate moderate, so the run is the same every time: once in CI an
+  // unseeded head at 1e-2 left block_16's weights unchanged in epoch 2 (not reproduced in 20 runs
+  // here). A gradient too small to move a float32 weight, through ReLU6 units the top's first
+  // epoch pushed out of range, is the likely cause; it was not confirmed.
+  const head = tf.sequential({ layers: [tf.layers.dense({ inputShape: [1280], units: 3, activation: "softmax", kernelInitializer: tf.initializers.glorotUniform({ seed: 3 }) })] });
   try {
     for (const l of split.top.layers) l.trainable = l.getClassName() !== "BatchNormalization";
     const config = defaultConfig();
     config.freeze = { at: "block_15_expand", gradual: true, batchnorm: "frozen" };
-    config.train.fine_tune = { ...config.train.fine_tune!, epochs: 3, learning_rate: 1e-2 };
+    config.train.fine_tune = { ...config.train.fine_tune!, epochs: 3, learning_rate: 1e-3 };
     config.base.cut = "out_relu";
     config.base.input_size = [32, 32];
     const freeze = resolveFreeze(config, a)!;
