@@ -6,6 +6,7 @@ import { MlflowError } from "../tracking/http";
 import { findRun, runFolders } from "../tracking/local-runs";
 import { serverFromEnv } from "../tracking/settings";
 import { syncRun, type SyncResult } from "../tracking/sync";
+import { refusalLines } from "../tracking/refusals";
 
 export const SYNC_HELP = `tlrun sync [<run-id> | --all] [--runs-dir DIR] [--uri URL] [--json]
   send a run's record in runs/<id>/ (params, metrics, artifacts, the model) to the MLflow server
@@ -49,7 +50,7 @@ export async function syncCommand(argv: string[]): Promise<number> {
       const sent = Object.entries(r.sent).filter(([, n]) => n).map(([k, n]) => `${n} ${k}`).join(", ") || "nothing new";
       process.stderr.write(`${r.runId}: ${sent} -> run ${r.serverRunId}${r.pending ? `, ${r.pending} still pending` : ""}\n`);
       for (const n of [...new Set(r.notes)]) process.stderr.write(`  note: ${n}\n`);
-      for (const x of r.rejected) process.stderr.write(`  refused: ${x}\n`);
+      for (const x of refusalLines(r.rejected)) process.stderr.write(`  refused: ${x}\n`);
     }
   }
   return results.some((r) => "error" in r || r.pending) ? EXIT.runFailed : EXIT.ok;

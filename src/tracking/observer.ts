@@ -8,6 +8,7 @@ import { runPageUrl } from "./held-run";
 import { loadState } from "./state";
 import { gitCommit } from "../util/git";
 import { safeUser, syncRun, TLRUN_VERSION, writeContext, type SyncResult } from "./sync";
+import { refusalLines } from "./refusals";
 
 export interface TrackerOptions {
   /** The server; undefined records the context only, for a later `tlrun sync`. */
@@ -118,7 +119,7 @@ export class MlflowTracker implements RunObserver {
       try {
         this.last = await syncRun(this.dir, this.client!);
         this.error = undefined;
-        this.say([...this.last.notes, ...this.last.rejected.map((r) => `the server refused ${r}`)]);
+        this.say([...this.last.notes, ...refusalLines(this.last.rejected).map((r) => `the server refused ${r}`)]);
       } catch (e) {
         this.error = e;
         if (!this.ending) await new Promise<void>((r) => { const t = setTimeout(r, 5000); t.unref(); this.wake = () => (clearTimeout(t), r()); });
