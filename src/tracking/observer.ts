@@ -7,7 +7,7 @@ import { serverFromEnv, targetFrom, type ServerSettings } from "./settings";
 import { runPageUrl } from "./held-run";
 import { loadState } from "./state";
 import { gitCommit } from "../util/git";
-import { safeUser, syncRun, TLRUN_VERSION, writeContext, type SyncResult } from "./sync";
+import { safeUser, stateKey, syncRun, TLRUN_VERSION, writeContext, type SyncResult } from "./sync";
 import { refusalLines } from "./refusals";
 
 export interface TrackerOptions {
@@ -94,7 +94,7 @@ export class MlflowTracker implements RunObserver {
   /** The run's page in the MLflow UI once the server holds it, or the page of the run that already holds a fully cached run's result. */
   runUrl(): string | undefined {
     if (!this.client || !this.dir) return undefined;
-    const s = loadState(this.dir).servers[this.client.server.key ?? this.client.server.uri];
+    const s = loadState(this.dir).servers[stateKey(this.client)];
     const at = s?.held_by ?? (s?.run_id && s.experiment_id ? { run_id: s.run_id, experiment_id: s.experiment_id } : undefined);
     return at && runPageUrl(this.client.server.uri, at.experiment_id, at.run_id);
   }

@@ -65,7 +65,7 @@ class Pass {
   ctx: TrackingContext;
 
   constructor(readonly j: Journal, readonly state: TrackingState, readonly client: MlflowClient) {
-    this.s = serverState(state, client.server.key ?? client.server.uri);
+    this.s = serverState(state, stateKey(client));
     this.ctx = state.context ?? contextFor(j);
     this.result = { runId: j.runId, sent: { metrics: 0, params: 0, tags: 0, artifacts: 0, inputs: 0, models: 0 }, rejected: [], notes: [], pending: 0 };
   }
@@ -362,16 +362,19 @@ class Pass {
  * running it twice sends nothing the second time. Throws MlflowError when the server cannot be
  * reached; what was acknowledged before that stays acknowledged.
  */
+/** Which entry of a run folder's mlflow.json is this client's server: its key, else its address. */
+export const stateKey = (client: MlflowClient): string => client.server.key ?? client.server.uri;
+
 /** Record that the run folder `dir` has nothing for this server, and why; `tlrun sync` then sends nothing for it. */
 export function markUnsent(dir: string, client: MlflowClient, why: string): void {
   const state = loadState(dir);
-  serverState(state, client.server.key ?? client.server.uri).unsent = why;
+  serverState(state, stateKey(client)).unsent = why;
   saveState(dir, state);
 }
 
 /** The MLflow run id this server holds for the run folder `dir`, if it made one. */
 export function serverRunIdOf(dir: string, client: MlflowClient): string | undefined {
-  return loadState(dir).servers[client.server.key ?? client.server.uri]?.run_id;
+  return loadState(dir).servers[stateKey(client)]?.run_id;
 }
 
 export async function syncRun(dir: string, client: MlflowClient): Promise<SyncResult> {
