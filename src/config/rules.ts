@@ -246,6 +246,8 @@ export function checkGraphBase(loaded: LoadedConfig): Problem[] {
     problems.push({ location: locateIn(loaded, "base.cut"), message: `base.cut '${base.cut}' names a layer, but base.model '${base.model}' is a tfjs GraphModel without layers; its output is the feature map or vector`, hint: "remove base.cut" });
   if (base.weights)
     problems.push({ location: locateIn(loaded, "base.weights"), message: `base.weights '${base.weights}' is set, but a tfjs GraphModel carries its own weights`, hint: "remove base.weights" });
+  if (loaded.config.head.depths)
+    problems.push({ location: locateIn(loaded, "head.depths"), message: `head.depths reads layers below the cut, but base.model '${base.model}' is a tfjs GraphModel without layers`, hint: "remove head.depths" });
   return problems;
 }
 

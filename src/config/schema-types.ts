@@ -473,6 +473,18 @@ export interface HeadConfig {
    * @default 0
    */
   l2: number;
+  /**
+   * Layers below the cut whose feature maps the head also reads. Each is pooled (head.pooling) to a
+   * vector, and the vectors are joined with the cut's; a BatchNorm layer (head_norm) puts the
+   * joined features on one scale before the dense layers. `blocks` reads the output of every named
+   * block of the base below the cut (MobileNetV2's block_1 to block_16, VGG's block1 to block5); a
+   * list names the layers. Leave out to read the cut alone. Earlier layers keep the colour, texture
+   * and shape detail the top pools away, so a head on many depths can do what a short fine-tune
+   * does, for the cost of training a head: on the quickstart's emoji it matched fine-tuning from
+   * block_10 (docs/strategy.md), as Head2Toe (Evci et al., 2022) found on VTAB. Not with
+   * train.fine_tune, an attention head or a graph-model base.
+   */
+  depths?: "blocks" | string[];
 }
 
 /**

@@ -13,6 +13,7 @@ import { peekClasses } from "../data/peek";
 import { checkTable } from "../data/check-table";
 import { checkModelName, checkWeightsPath } from "../config/base-rules";
 import { checkGroups } from "./check-groups";
+import { checkHeadDepths } from "../config/head-depths-rules";
 
 /**
  * Checks that need more than the file: `base.cut`, `freeze.at` and the lr_multipliers ranges must
@@ -30,7 +31,7 @@ export function checkPipeline(loaded: LoadedConfig): Problem[] {
     problems = checkCut(loaded, functionalConfig(a.topology).layers.map((l) => l.name));
     if (!problems.length) {
       const names = baseLayers(a, resolveCut(a, c.base.cut)).map((l) => l.name);
-      problems = [...checkFreezePoint(loaded, names), ...checkExplainLayer(loaded, names)];
+      problems = [...checkFreezePoint(loaded, names), ...checkExplainLayer(loaded, names), ...checkHeadDepths(loaded, names)];
     }
     const known = ARCHITECTURES[c.base.model]; // an architecture, or the embedded model of that name
     if (known) problems.push(...checkArchitecture(loaded, known));

@@ -19,8 +19,10 @@ export interface FeatureExtractor {
    * `spatial` the whole map, flattened. This is the compiled path: pooling runs inside the graph.
    */
   rows(x: Float32Array, n: number): Float32Array;
-  /** One image's feature map [h, w, c] or vector [c], as `predict` gives it without the batch dim. */
+  /** One image's feature map [h, w, c] or vector [c], as `predict` gives it without the batch dim; with depths, [the joined width]. */
   readonly featureShape: number[];
+  /** With depths: each depth's channels, then the cut's, as they are joined in a row's halves. */
+  readonly depthDims?: number[];
   /** `rows` on the inference workers when featureExtractor was asked for them (`workers`); `x` is copied before this returns. */
   rowsAsync(x: Float32Array, n: number): Promise<Float32Array>;
   dispose(): void;
@@ -63,38 +65,48 @@ export async function buildGraphBase(a: ModelArtifacts): Promise<Pick<FeatureExt
  * backend (engine.ts), and `rowsAsync` on `workers` ONNX Runtime sessions when given.
  */
 export async function featureExtractor(
-  a: ModelArtifacts, cut: string, size: [number, number], opts: { batch?: number; spatial?: boolean; workers?: { workers: number; threads: number } } = {},
+  a: ModelArtifacts, cut: string, size: [number, number], opts: { batch?: number; spatial?: boolean; depths?: readonly string[]; workers?: { workers: number; threads: number } } = {},
 ): Promise<FeatureExtractor> {
+  const depths = opts.depths ?? [];
   const batch = opts.batch ?? 32;
   let inner: InferenceModel;
   let symbolic: Array<number | null> | undefined;
+  let depthDims: number[] | undefined;
   if (a.graph) {
     const g = await buildGraphBase(a);
     inner = { predict: (x) => [g.predict(x as tf.Tensor4D)], folded: { batchNorms: 0, activations: 0, convs: 0 }, dispose: () => g.dispose() };
   } else {
     const base = await buildBase(a, resolveCut(a, cut), size);
-    const folded = foldForInference(base);
+    // with depths, the maps of those layers too, before the cut's: a layer read here is never fused with the next (fold.ts)
+    const read = depths.length ? tf.model({ inputs: base.inputs, outputs: [...depths.map((d) => base.getLayer(d).output as tf.SymbolicTensor), base.outputs[0]!] }) : base;
+    const folded = foldForInference(read);
     inner = { predict: (x) => folded.predict(x), folded: folded.folded, dispose: () => (folded.dispose(), base.dispose()) };
-    symbolic = base.outputs[0]!.shape.slice(1);
+    if (depths.length) depthDims = read.outputs.map((o) => o.shape[o.shape.length - 1] as number);
+    symbolic = depthDims ? [depthDims.reduce((sum, d) => sum + d, 0)] : base.outputs[0]!.shape.slice(1);
   }
   // the cut's symbolic shape when it is known: an eager pass over a blank image cost ~100 ms per extract
   const featureShape = symbolic?.every((d) => typeof d === "number") ? (symbolic as number[])
     : tf.tidy(() => inner.predict(tf.zeros([1, size[0], size[1], 3]))[0]!.shape.slice(1));
   const rowsOf = (x: tf.Tensor | tf.Tensor[]): tf.Tensor[] => {
+    if (depths.length) {
+      const maps = inner.predict(x); // every depth's map pooled, joined shallow to deep: averages, then maxima
+      return [tf.concat([...maps.map((m) => tf.mean(m, [1, 2])), ...maps.map((m) => tf.max(m, [1, 2]))], 1)];
+    }
     const fm = inner.predict(x)[0]!;
     if (opts.spatial) return [fm.rank === 4 ? tf.reshape(fm, [fm.shape[0]!, -1]) : fm];
     return [fm.rank === 2 ? tf.concat([fm, fm], 1) : tf.concat([tf.mean(fm, [1, 2]), tf.max(fm, [1, 2])], 1)];
   };
   // the rows are a function of the weights, the architecture up to the cut and the input size
-  const cacheKey = hashRecord({ rows: opts.spatial ? "spatial" : "avg|max", weights: a.weightsSha256, cut, size, model: a.graph ?? a.topology });
+  const cacheKey = hashRecord({ rows: opts.spatial ? "spatial" : "avg|max", weights: a.weightsSha256, cut, size, model: a.graph ?? a.topology, ...(depths.length ? { depths } : {}) });
   const fast = await inferenceEngine().forward({ predict: rowsOf, folded: inner.folded, dispose: () => inner.dispose() }, [batch, size[0], size[1], 3], { workers: opts.workers, cacheKey });
   return {
-    predict: (x) => inner.predict(x)[0]!,
+    predict: (x) => tf.tidy(() => inner.predict(x)[depths.length]!), // the cut's map
     rows: (x, n) => fast.predictHost(x, n, [size[0], size[1], 3])[0]!,
     rowsAsync: async (x, n) => (await fast.predictHostAsync(x, n, [size[0], size[1], 3]))[0]!,
     dispose: () => fast.dispose(),
     runner: fast.runner,
     featureShape,
+    ...(depthDims ? { depthDims } : {}),
   };
 }
 

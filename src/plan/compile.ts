@@ -130,7 +130,7 @@ function stageNodes(c: PipelineConfig): StageNode[] {
     {
       name: "extract",
       deps: ["prepare", "weights"],
-      params: { seed, base, color_mode: data.color_mode, interpolation: data.interpolation, preprocessing: data.preprocessing, max_pixels: data.max_pixels, augment: extractAugment(augment) },
+      params: { seed, base, color_mode: data.color_mode, interpolation: data.interpolation, preprocessing: data.preprocessing, max_pixels: data.max_pixels, augment: extractAugment(augment), ...(head.depths ? { head_depths: head.depths } : {}) },
     },
   ];
   // what is found does not depend on the policy; what is dropped does

@@ -30,6 +30,7 @@ export function pooledFeatures(dir: string): { features: Float32Array; dim: numb
   const file = FeatureFile.open(dir, "plain.f32", spatial ? cells * dim : 2 * dim);
   try {
     if (file.rows !== rows) throw new Error("plain.f32 does not match features.json");
+    if (index.depths) return { features: cutColumns(file, rows, dim, index.depths.dims[index.depths.dims.length - 1]!), dim: 2 * index.depths.dims[index.depths.dims.length - 1]! };
     if (!spatial) return { features: file.read(Array.from({ length: rows }, (_, i) => i)), dim: 2 * dim };
     const out = new Float32Array(rows * dim);
     for (let start = 0; start < rows; start += 1024) {
@@ -42,6 +43,24 @@ export function pooledFeatures(dir: string): { features: Float32Array; dim: numb
   } finally {
     file.close();
   }
+}
+
+/**
+ * With head.depths, a row joins every depth's pooled vector in each half; the finders were
+ * measured on the cut's alone, so they get its [avg | max] columns, the last `cutDim` of each half.
+ */
+function cutColumns(file: FeatureFile, rows: number, dim: number, cutDim: number): Float32Array {
+  const out = new Float32Array(rows * 2 * cutDim);
+  for (let start = 0; start < rows; start += 1024) {
+    const idx = Array.from({ length: Math.min(1024, rows - start) }, (_, i) => start + i);
+    const block = file.read(idx);
+    for (let r = 0; r < idx.length; r++)
+      for (let half = 0; half < 2; half++) {
+        const from = r * 2 * dim + half * dim + dim - cutDim;
+        out.set(block.subarray(from, from + cutDim), (start + r) * 2 * cutDim + half * cutDim);
+      }
+  }
+  return out;
 }
 
 /** What each finder (the keys of AuditFindings.seconds) is doing, on the progress line. */

@@ -8,6 +8,7 @@ import { inferenceEngine } from "../models/engine";
 import { loadModel, saveModel } from "../models/io";
 import { saveGraphModel } from "../models/graph";
 import { resolveCut } from "../models/layers";
+import { headDepthsOf, pooledDepthsOutput } from "../models/head-depths";
 import { Eta } from "../util/progress";
 import { ATTENTION_LAYER, rewire, spatialHead } from "../training/attention-head";
 import { imageOptions } from "./extract";
@@ -37,8 +38,10 @@ export async function assemble(ctx: StageContext, opts: { fineTuned: boolean }):
     for (const l of top.layers) if (l.weights.length) base.getLayer(l.name).setWeights(l.getWeights());
     top.dispose();
   }
+  const depths = headDepthsOf(a, ctx.config.base.cut, ctx.config.head.depths);
   let features = base.outputs[0]!;
-  if (!spatialHead(ctx.config)) {
+  if (depths.length) features = pooledDepthsOutput(base, depths, ctx.config.head.pooling);
+  else if (!spatialHead(ctx.config)) {
     const pooling = ctx.config.head.pooling === "avg" ? tf.layers.globalAveragePooling2d({ name: "head_pool" }) : tf.layers.globalMaxPooling2d({ name: "head_pool" });
     features = pooling.apply(features) as tf.SymbolicTensor;
   }

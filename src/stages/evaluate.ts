@@ -7,6 +7,7 @@ import { evaluationReport } from "../evaluation/report";
 import { flatMetrics } from "../evaluation/metrics-flat";
 import type { EvaluationReport, EvaluationWarning } from "../evaluation/types";
 import { saveModel } from "../models/io";
+import { headDepthsOf } from "../models/head-depths";
 import { writeFileAtomic } from "../util/atomic";
 import { ATTENTION_IMAGES, attentionOf, pickImages, writeAttentionPng } from "./attention-maps";
 import { assemble, graphClassifier, imageCount, predictFromFeatures, predictImages, type AttentionModel } from "./classifier";
@@ -56,6 +57,7 @@ async function heatMaps(
   return explainImages({
     artifacts: ctx.artifacts(), cut: ctx.config.base.cut, layer, inputSize: ctx.config.base.input_size,
     head: o.head, pooling: spatialHead(ctx.config) ? "none" : ctx.config.head.pooling, ...(o.fineTunedModel ? { weightsFrom: o.fineTunedModel } : {}),
+    depths: ctx.artifacts().graph ? [] : headDepthsOf(ctx.artifacts(), ctx.config.base.cut, ctx.config.head.depths),
     items: o.items.map((it) => ({ abs: join(ctx.dataDir, it.rel), label: it.label })), probs: o.probs, classes: o.classes,
     ...(b ? { binary: { positive: o.classes.indexOf(b.positive_class), threshold: b.threshold } } : {}),
     decode, out: ctx.out, n,

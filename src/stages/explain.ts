@@ -21,6 +21,8 @@ export interface ExplainOptions {
   /** The head as trained (fine-tune's when it ran), and how the base's map reaches it. */
   head: tf.LayersModel;
   pooling: CamPooling;
+  /** head.depths resolved: layers below the cut the head also reads, pooled and joined before the cut's features. */
+  depths?: readonly string[];
   /**
    * When fine-tuning ran: a model whose layers, by name, hold the fine-tuned base weights that
    * replace the pretrained ones. Fine-tune's saved `top`, or evaluate's assembled model.
@@ -55,9 +57,12 @@ export interface ExplainResult {
 export async function explainImages(o: ExplainOptions): Promise<ExplainResult> {
   if (o.n <= 0 || !o.items.length) return { explain: [] };
   if (o.artifacts.graph) return { explain: [], skipped: GRAPH_SKIPPED };
+  const cut = resolveCut(o.artifacts, o.cut);
+  if (o.depths?.length && o.layer && o.layer !== cut) return { explain: [], skipped: depthsSkipped(o.layer, cut) };
   const k = o.classes.length;
   const picks = explainOrder(o.items.map((it) => it.label), o.probs, k, o.n, o.binary);
-  const cam = await camBase(o.artifacts, resolveCut(o.artifacts, o.cut), o.inputSize, o.layer, o.weightsFrom);
+  const cam = await camBase(o.artifacts, cut, o.inputSize, o.layer, o.weightsFrom);
+  const below = o.depths?.length ? depthFeatures(cam.bottom, o.depths, o.pooling) : undefined;
   const panels: Panel[] = [];
   try {
     const [h, w] = o.inputSize;
@@ -67,8 +72,10 @@ export async function explainImages(o: ExplainOptions): Promise<ExplainResult> {
       // A screening reviewer asks where the model saw the finding, also on a miss: a binary task's
       // maps explain the positive class; argmax explains the class predicted.
       const targets = chosen.map((p) => (o.binary ? o.binary.positive : p.predicted));
-      const { maps, size } = gradCam(cam, o.head, o.pooling, x, targets);
+      const joined = below?.(x);
+      const { maps, size } = gradCam(cam, o.head, o.pooling, x, targets, joined);
       x.dispose();
+      joined?.dispose();
       const cells = size[0] * size[1];
       chosen.forEach((p, r) => panels.push({
         abs: o.items[p.index]!.abs, map: maps.slice(r * cells, (r + 1) * cells), mapSize: size, kind: p.kind,
@@ -81,6 +88,24 @@ export async function explainImages(o: ExplainOptions): Promise<ExplainResult> {
   }
   const files = await writePanels(o.out, panels, o.decode.interpolation);
   return { explain: picks.map((p, i) => ({ file: files[i]!, truth: panels[i]!.truth, predicted: panels[i]!.predicted, probability: p.probability, kind: p.kind })) };
+}
+
+/** Why a head on several depths gets no heat maps at a layer below the cut. */
+function depthsSkipped(layer: string, cut: string): string {
+  return `no Grad-CAM heat maps at '${layer}': the head also reads layers below the cut (head.depths), so a map is drawn at the cut '${cut}' only; leave evaluate.explain.layer out`;
+}
+
+/**
+ * The pooled features of `depths` (layers of `base`, the whole base cut at the cut) joined, as
+ * the head reads them before the cut's: for Grad-CAM at the cut they are constants, since
+ * nothing in them depends on the cut's activations.
+ */
+function depthFeatures(base: tf.LayersModel, depths: readonly string[], pooling: CamPooling): (x: tf.Tensor4D) => tf.Tensor {
+  const read = tf.model({ inputs: base.inputs, outputs: depths.map((d) => base.getLayer(d).output as tf.SymbolicTensor) });
+  return (x) => tf.tidy(() => {
+    const maps = [read.predict(x)].flat() as tf.Tensor[];
+    return tf.concat(maps.map((m) => (pooling === "max" ? tf.max(m, [1, 2]) : tf.mean(m, [1, 2]))), 1);
+  });
 }
 
 /** "P(TB) = 0.12, threshold 0.35" for a binary task, "P(cat) = 0.93" for argmax. */

@@ -5,6 +5,7 @@ import type { PipelineConfig } from "../config/types";
 import { warmPixelCache, type DecodeOptions } from "../data/decode";
 import { batches } from "../data/loader";
 import type { Manifest } from "../data/manifest";
+import { headDepthsOf } from "../models/head-depths";
 import { featureExtractor, type FeatureExtractor } from "../models/graph";
 import { poolSettings } from "../models/onnx/workers";
 import { spatialHead } from "../training/attention-head";
@@ -29,6 +30,11 @@ export interface FeatureIndex {
   rows: number;
   trainRows: number;
   copies: number;
+  /**
+   * With head.depths: the layers read below the cut and each one's channels, the cut's last.
+   * Each half of a row then joins every depth's pooled vector, shallow to deep, and `dim` is their sum.
+   */
+  depths?: { layers: string[]; dims: number[] };
 }
 
 export const FEATURE_INDEX = "features.json";
@@ -94,7 +100,8 @@ export const extract: Stage = {
     warmPixelCache(items.map((it) => it.abs), decodeOptions(ctx.config)); // decodes while the model loads and compiles
     const a = ctx.artifacts();
     const [h, w] = ctx.config.base.input_size;
-    const base = await featureExtractor(a, ctx.config.base.cut, [h, w], { batch: workers.batch, spatial: spatialHead(ctx.config), workers });
+    const depths = headDepthsOf(a, ctx.config.base.cut, ctx.config.head.depths);
+    const base = await featureExtractor(a, ctx.config.base.cut, [h, w], { batch: workers.batch, spatial: spatialHead(ctx.config), depths, workers });
     const inFlight = Math.max(1, workers.workers);
     try {
       const shape = base.featureShape;
@@ -112,7 +119,10 @@ export const extract: Stage = {
         for (const wr of writers) wr.close();
       }
       const seconds = (performance.now() - started) / 1000;
-      const index: FeatureIndex = { dim, rows: items.length, trainRows: items.filter((it) => it.train).length, copies, ...(spatial ? { spatial } : {}) };
+      const index: FeatureIndex = {
+        dim, rows: items.length, trainRows: items.filter((it) => it.train).length, copies,
+        ...(spatial ? { spatial } : {}), ...(base.depthDims ? { depths: { layers: depths, dims: base.depthDims } } : {}),
+      };
       writeFileAtomic(join(ctx.out, FEATURE_INDEX), JSON.stringify(index));
       return { info: { ...index, images_per_second: rows.length / seconds, forward: base.runner, weights_sha256: a.weightsSha256 } };
     } finally {

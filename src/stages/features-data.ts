@@ -138,3 +138,23 @@ export function lossAndAccuracy(probs: Float32Array, labels: number[], classes: 
   });
   return { loss: loss / Math.max(labels.length, 1), accuracy: correct / Math.max(labels.length, 1) };
 }
+
+/** Per-feature mean and variance of a feature set's rows, read a block at a time (float64 sums). */
+export function featureMoments(set: FeatureSet): { mean: Float32Array; variance: Float32Array } {
+  const n = set.labels.length;
+  const sum = new Float64Array(set.dim);
+  const squares = new Float64Array(set.dim);
+  for (let start = 0; start < n; start += 1024) {
+    const rows = Math.min(1024, n - start);
+    const x = set.read(Array.from({ length: rows }, (_, i) => start + i));
+    for (let r = 0; r < rows; r++)
+      for (let d = 0; d < set.dim; d++) {
+        const v = x[r * set.dim + d]!;
+        sum[d] += v;
+        squares[d] += v * v;
+      }
+  }
+  const mean = Float32Array.from(sum, (s) => s / Math.max(n, 1));
+  const variance = Float32Array.from(squares, (q, d) => Math.max(0, q / Math.max(n, 1) - mean[d]! * mean[d]!));
+  return { mean, variance };
+}

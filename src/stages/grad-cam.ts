@@ -36,9 +36,10 @@ function targetWeights(target: number[], units: number): tf.Tensor {
  * Grad-CAM (Selvaraju et al. 2017) of a batch of preprocessed images `x` [n, h, w, 3] for the
  * classes `target`: with A the activations at the explained layer and S the class logit,
  * map = relu(sum_c mean_xy(dS/dA)_c * A_c), divided by its maximum per image (all zero where
- * nothing speaks for the class). Returns the maps [n, mh, mw] flattened, and [mh, mw].
+ * nothing speaks for the class). Returns the maps [n, mh, mw] flattened, and [mh, mw]. `below`:
+ * for a head on several depths, the pooled features it reads before the cut's ([n, d]).
  */
-export function gradCam(cam: CamBase, head: tf.LayersModel, pooling: CamPooling, x: tf.Tensor4D, target: number[]): { maps: Float32Array; size: [number, number] } {
+export function gradCam(cam: CamBase, head: tf.LayersModel, pooling: CamPooling, x: tf.Tensor4D, target: number[], below?: tf.Tensor): { maps: Float32Array; size: [number, number] } {
   const out = tf.tidy(() => {
     const predicted = cam.bottom.predict(x);
     const acts = Array.isArray(predicted) ? predicted : [predicted];
@@ -47,7 +48,7 @@ export function gradCam(cam: CamBase, head: tf.LayersModel, pooling: CamPooling,
     const score = (a: tf.Tensor): tf.Tensor => {
       const ins = acts.map((t, i) => (i === cam.at ? a : t));
       const fm = cam.top ? (cam.top.apply(ins.length === 1 ? ins[0]! : ins, { training: false }) as tf.Tensor) : a;
-      const logits = headLogits(head, pool(fm));
+      const logits = headLogits(head, below ? tf.concat([below, pool(fm)], 1) : pool(fm));
       return tf.sum(tf.mul(logits, targetWeights(target, logits.shape[1]!)));
     };
     const grads = tf.grad(score)(activation);

@@ -3,8 +3,8 @@ import { saveModel } from "../models/io";
 import { evaluateClassifier } from "../training/metrics";
 import { fit } from "../training/fit";
 import { buildAttentionHead } from "../training/attention-head";
-import { buildHead, headLoss } from "../training/head";
-import { FeatureStore, featureBatches, lossAndAccuracy, predictProbs } from "./features-data";
+import { buildHead, headLoss, setNormStats } from "../training/head";
+import { FeatureStore, featureBatches, featureMoments, lossAndAccuracy, predictProbs } from "./features-data";
 import { deriveSeed } from "../util/rng";
 import { imbalanceWarning } from "../plan/class-counts";
 import { classBalance } from "./class-balance";
@@ -39,6 +39,10 @@ async function trainOnFeatures(ctx: StageContext, manifest: Manifest, store: Fea
   const { spatial, dim } = store.index;
   const model = spatial ? buildAttentionHead(head, [spatial[0], spatial[1], dim], k, seed) : buildHead(head, dim, k, seed);
   try {
+    if (head.depths) {
+      const { mean, variance } = featureMoments(store.split("train"));
+      setNormStats(model, mean, variance);
+    }
     const val = store.split("val");
     const predict = (x: import("@tensorflow/tfjs").Tensor) => model.apply(x, { training: false }) as import("@tensorflow/tfjs").Tensor;
     const balance = classBalance(ctx.config, manifest.classes, store.split("train").labels);

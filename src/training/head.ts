@@ -8,14 +8,42 @@ export function outputUnits(head: HeadConfig, classes: number): number {
 }
 
 /**
- * The new classification head on pooled features: dense layers with dropout, then the output.
+ * The new classification head on pooled features: dense layers with dropout, then the output;
+ * with `head.depths`, a BatchNorm first (head_norm, see fixedNorm).
  * Layer names are fixed (head_dense_0, …, head_output) so weights map by name across runs.
  */
 export function buildHead(head: HeadConfig, featureDim: number, classes: number, seed: number): tf.Sequential {
   const model = tf.sequential({ name: "head" });
   model.add(tf.layers.inputLayer({ inputShape: [featureDim], name: "head_input" }));
+  if (head.depths) model.add(fixedNorm());
   for (const l of denseLayers(head, classes, seed)) model.add(l);
   return model;
+}
+
+/** The name of the first layer of a head on several depths. */
+export const HEAD_NORM = "head_norm";
+
+/**
+ * Features pooled at several depths come on scales orders of magnitude apart (a projection's
+ * signed values beside out_relu's 0..6): this BatchNorm puts each feature on one. It always
+ * normalises with its moving statistics, which setNormStats fixes from the training rows before
+ * the head trains, so a step assigns nothing and compiles, and a run repeats exactly; gamma and
+ * beta train. Saved as a plain BatchNormalization, which computes the same at inference.
+ */
+function fixedNorm(): tf.layers.Layer {
+  const norm = tf.layers.batchNormalization({ name: HEAD_NORM });
+  const call = norm.call.bind(norm);
+  norm.call = (inputs, kwargs) => call(inputs, { ...kwargs, training: false });
+  return norm;
+}
+
+/** Fix a head's head_norm statistics: per-feature mean and variance of the rows it trains on. */
+export function setNormStats(model: tf.LayersModel, mean: Float32Array, variance: Float32Array): void {
+  const norm = model.getLayer(HEAD_NORM);
+  const [gamma, beta] = norm.getWeights(); // the variables themselves, not copies
+  const fixed = [tf.tensor1d(mean), tf.tensor1d(variance)];
+  norm.setWeights([gamma!, beta!, ...fixed]);
+  tf.dispose(fixed);
 }
 
 /** The head's layers after pooling, in order: dense layers with their dropout, dropout, output. */
