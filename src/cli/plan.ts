@@ -111,7 +111,7 @@ function strategyJson({ strategy }: StrategyPlan): Record<string, unknown> {
   if (!strategy) return {};
   if (strategy === "pending") return { strategy: { mode: "auto", decided: false } };
   const { choice, probe, kept, paragraph } = strategy;
-  return { strategy: { mode: "auto", decided: true, size: choice.size, similarity: choice.similarity, cut: choice.cut, fine_tune: choice.fineTune, kept, probe, paragraph } };
+  return { strategy: { mode: "auto", decided: true, size: choice.size, similarity: choice.similarity, cut: choice.cut, head_depths: choice.headDepths ?? null, fine_tune: choice.fineTune, kept, probe, paragraph } };
 }
 
 /** The plan as `tlrun plan --json` prints it. */

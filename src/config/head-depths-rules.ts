@@ -21,11 +21,12 @@ export function checkHeadDepths(loaded: LoadedConfig, names: readonly string[]):
     if (!headDepths(names, setting).length)
       problems.push({ location: at, message: `head.depths: blocks finds no named block of ${base.model} below the cut '${cut}'`, hint: "list the layers the head should read, shallow to deep (`tlrun models <name>` lists them)" });
   } else
-    for (const d of setting)
+    setting.forEach((d, i) => {
       if (!names.includes(d)) {
         const hint = didYouMean(d, names) || `write layers of the base below the cut '${cut}', such as '${names[Math.floor(names.length / 2)]}'`;
-        problems.push({ location: at, message: `head.depths names '${d}', which is not a layer of ${base.model} at or below the cut '${cut}'`, hint });
+        problems.push({ location: locateIn(loaded, `head.depths.${i}`) ?? at, message: `head.depths names '${d}', which is not a layer of ${base.model} at or below the cut '${cut}'`, hint });
       }
+    });
   if (train.fine_tune)
     problems.push({
       location: at,

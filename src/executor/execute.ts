@@ -78,7 +78,7 @@ function strategyRecord(d: StrategyDecision): Record<string, unknown> {
   const { choice } = d;
   return {
     mode: "auto", size: choice.size, similarity: choice.similarity, per_class: Math.round(choice.perClass),
-    cut: choice.cut, fine_tune: choice.fineTune.run, fine_tune_from: choice.fineTune.from, kept: d.kept,
+    cut: choice.cut, ...(choice.headDepths ? { head_depths: choice.headDepths } : {}), fine_tune: choice.fineTune.run, fine_tune_from: choice.fineTune.from, kept: d.kept,
     probe: d.probe.depths.map((p) => ({ layer: p.layer, accuracy: p.accuracy })), probe_shape: d.probe.shape, reason: d.paragraph,
   };
 }

@@ -3,7 +3,7 @@ import { validateStructure } from "../config/validate";
 import type { StrategyChoice, StrategyInput } from "./strategy-table";
 
 /** The keys the strategy sets; one written in the file (or with --set) wins over the choice. */
-export const STRATEGY_KEYS = ["base.cut", "freeze.at", "train.fine_tune", "train.fine_tune.epochs", "train.fine_tune.learning_rate", "train.fine_tune.schedule"] as const;
+export const STRATEGY_KEYS = ["base.cut", "head.depths", "freeze.at", "train.fine_tune", "train.fine_tune.epochs", "train.fine_tune.learning_rate", "train.fine_tune.schedule"] as const;
 
 /**
  * The rate's decay when the choice anneals: cosine down to 5% of the rate by the last epoch, as
@@ -29,11 +29,14 @@ export function applyStrategy(config: PipelineConfig, choice: StrategyChoice, wr
   const out: PipelineConfig = { ...structuredClone(config), strategy: "explicit" };
   if (!written("base.cut")) out.base.cut = choice.cut;
   const ftWritten = written("train.fine_tune");
-  const runs = ftWritten ? out.train.fine_tune !== null : choice.fineTune.run;
+  // a head written to read several depths trains on the frozen base: the choice adds no fine-tune to it
+  const runs = ftWritten ? out.train.fine_tune !== null : choice.fineTune.run && !(written("head.depths") && out.head.depths);
   if (!runs) {
     out.train.fine_tune = null;
+    if (choice.headDepths && !written("head.depths")) out.head.depths = choice.headDepths;
     return { config: out, kept };
   }
+  // a head on several depths does not fine-tune: a fine-tune written in the file wins, and the head reads the cut alone
   const phase = out.train.fine_tune ?? fineTuneDefaults();
   if (!written("train.fine_tune.epochs")) phase.epochs = choice.fineTune.epochs;
   if (!written("train.fine_tune.learning_rate")) phase.learning_rate = choice.fineTune.learningRate;
@@ -61,7 +64,7 @@ export function describeChoice(input: StrategyInput, choice: StrategyChoice, fin
   const { top, bestEarlier } = choice;
   const ft = final.train.fine_tune;
   const action = ft ? `fine-tune from ${final.freeze.at}, ${ft.epochs} epochs at ${ft.learning_rate}${ft.schedule.type === "constant" ? "" : ` (${ft.schedule.type})`}` : "no fine-tuning";
-  const head = `head on ${final.base.cut || choice.cut}`;
+  const head = `head on ${final.base.cut || choice.cut}${final.head.depths === "blocks" ? " and every block below it" : final.head.depths ? ` and ${final.head.depths.join(", ")}` : ""}`;
   const written = kept.length ? ` Written in the file, so kept: ${kept.join(", ")}.` : "";
   return (
     `${count(input.trainImages)} training images (${count(Math.round(choice.perClass))} per class), top features (${top.layer}) probe at ${acc(top.accuracy)} ` +

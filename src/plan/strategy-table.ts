@@ -55,6 +55,8 @@ export interface StrategyChoice {
   bestEarlier: DepthScore;
   /** The layer whose pooled features the head trains on. */
   cut: string;
+  /** head.depths when the head also reads every block below the cut (`blocks`), else undefined. */
+  headDepths?: "blocks";
   /**
    * `run` says whether fine-tuning is chosen; `from` is freeze.at should it run (an explicit
    * train.fine_tune forces it); `anneal`: a phase the strategy adds decays its rate to the end
@@ -69,10 +71,10 @@ export interface StrategyChoice {
  * The 2x2 table of the transfer-learning tutorials (size by similarity to ImageNet), decided from
  * the data: size is the mean training images per class against `large_per_class`; similar means
  * the top depth probes within `similar_tolerance` of the best earlier one.
- *  - small, similar: head on the top features, then a short, annealed fine-tune of the top block
- *    at the low rate, as Keras' transfer-learning guide and fastai's `fine_tune` follow the head
- *    with one even on small data; below `min_per_class_to_fine_tune` images a class (tiny) the
- *    head alone, since so few images are where a fine-tune overfits;
+ *  - small, similar: a head on the top features and on every block's below them (head.depths:
+ *    blocks), no fine-tuning: on the quickstart's emoji it matched fine-tuning from block_10 at
+ *    the cost of a head (docs/strategy.md), as Head2Toe found on VTAB; below
+ *    `min_per_class_to_fine_tune` images a class (tiny) the head on the top alone;
  *  - small, different: head on the best earlier depth, no fine-tuning;
  *  - large, similar: head on the top, fine-tune from the block of the depth below the top;
  *  - large, different: head on the top, fine-tune from the best earlier depth's block, longer.
@@ -93,11 +95,12 @@ export function chooseStrategy(input: StrategyInput, t: StrategyThresholds): Str
   if (similarity === "similar") {
     if (size === "large")
       return { ...base, cut: top.layer, fineTune: { run: true, from: below.block, epochs: t.fine_tune_epochs_similar, learningRate: lr, anneal: false }, rule: "enough images to adapt the top blocks, whose features already fit: fine-tune them briefly" };
+    // a fine-tune written in the file still runs: then the short, annealed one of the top block
     const from = input.topBlock ?? below.block;
     if (size === "small")
       return {
-        ...base, cut: top.layer, fineTune: { run: true, from, epochs: t.small_fine_tune_epochs, learningRate: lr, anneal: true },
-        rule: `the top features already fit, and ${Math.round(perClass)} images a class are enough to adapt the top block a little: a short fine-tune of ${from} at a low rate, annealed`,
+        ...base, cut: top.layer, headDepths: "blocks", fineTune: { run: false, from, epochs: t.small_fine_tune_epochs, learningRate: lr, anneal: true },
+        rule: `the top features already fit, and with ${Math.round(perClass)} images a class a head that also reads every block below them adapts to the data as a short fine-tune would, for the cost of a head`,
       };
     return {
       ...base, cut: top.layer, fineTune: { run: false, from, epochs: t.small_fine_tune_epochs, learningRate: lr, anneal: true },

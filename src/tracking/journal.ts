@@ -153,7 +153,7 @@ function strategyTags(j: Journal): Array<[string, string | undefined]> {
   const str = (v: unknown): string | undefined => (v === undefined ? undefined : String(v));
   return [
     ["tlrun.strategy", `${str(s.size)}, ${str(s.similarity)}`],
-    ["tlrun.strategy.cut", str(s.cut)],
+    ["tlrun.strategy.cut", s.head_depths ? `${str(s.cut)} and every block below it` : str(s.cut)],
     ["tlrun.strategy.fine_tune", s.fine_tune ? `from ${str(s.fine_tune_from)}` : "none"],
     ["tlrun.strategy.reason", str(s.reason)],
   ];

@@ -5,6 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { checkAgainstDataset, checkArchitecture, checkCut, checkExplainLayer, checkFreezePoint, loadConfig, RULES, validateFile } from "../../src/config";
 import type { LoadedConfig } from "../../src/config/types";
+import { checkHeadDepths } from "../../src/config/head-depths-rules";
 
 function withYaml<T>(text: string, fn: (file: string) => T): T {
   const dir = mkdtempSync(join(tmpdir(), "tlrun-rules-"));
@@ -157,4 +158,18 @@ test("pass 2: positive and negative class the same", () => {
   const text = "name: x\ndata: {dir: d}\nevaluate:\n  positive_class: TB\n  negative_class: TB\n";
   const problems = withYaml(text, (f) => validateFile(f).problems);
   assert.deepEqual(problems.map((p) => `${p.location?.line}:${p.location?.col} ${p.message}`), ["5:19 evaluate.positive_class and evaluate.negative_class are both 'TB'"]);
+});
+
+test("checkHeadDepths: layers of the cut base with did-you-mean, blocks found, not with fine-tuning or an attention head", () => {
+  const names = ["input_1", "Conv1", "block_1_expand", "block_1_project_BN", "block_2_expand", "block_2_add", "out_relu"];
+  const typo = load("base: {model: mobilenet_v2}\nhead:\n  depths: [block_1_project_BN, block_2_ad]\ntrain:\n  fine_tune: null\n");
+  assert.deepEqual(summary(checkHeadDepths(typo, names)), ["6:32 head.depths names 'block_2_ad', which is not a layer of mobilenet_v2 at or below the cut 'out_relu' | did you mean 'block_2_add'?"]);
+  assert.deepEqual(checkHeadDepths(load("head: {depths: blocks}\ntrain: {fine_tune: null}\n"), names), []);
+  assert.match(checkHeadDepths(load("head: {depths: blocks}\ntrain: {fine_tune: null}\n"), ["input_1", "conv", "out"])[0]!.message, /head.depths: blocks finds no named block .* below the cut 'out'/);
+  const tuned = checkHeadDepths(load("head: {depths: blocks}\nfreeze: {at: block_2}\ntrain:\n  fine_tune: {epochs: 2}\n"), names);
+  assert.equal(tuned.length, 1);
+  assert.match(tuned[0]!.message, /head.depths and train.fine_tune do not go together/);
+  assert.match(tuned[0]!.hint!, /remove train.fine_tune/);
+  assert.match(checkHeadDepths(load("base: {model: attention_vgg16, weights: imagenet}\nhead: {depths: blocks}\ntrain: {fine_tune: null}\n"), names)[0]!.message, /does not apply to attention_vgg16/);
+  assert.deepEqual(checkHeadDepths(load(""), names), [], "left out: the cut alone");
 });

@@ -10,13 +10,14 @@ const depths = (...accs: number[]): DepthScore[] => {
 };
 const t = STRATEGY_DEFAULTS;
 
-test("small and similar: a head on the top features, then a short annealed fine-tune of the top block", () => {
+test("small and similar: a head on the top features and every block below, no fine-tune (a written one: short, annealed, of the top block)", () => {
   const input = { trainImages: 1330, classes: 9, depths: depths(0.4, 0.48, 0.55, 0.62), topBlock: "block_16" };
   const c = chooseStrategy(input, t);
   assert.equal(c.size, "small");
   assert.equal(c.similarity, "similar");
   assert.equal(c.cut, "out_relu");
-  assert.deepEqual(c.fineTune, { run: true, from: "block_16", epochs: 4, learningRate: 1e-4, anneal: true });
+  assert.equal(c.headDepths, "blocks");
+  assert.deepEqual(c.fineTune, { run: false, from: "block_16", epochs: 4, learningRate: 1e-4, anneal: true });
   assert.equal(c.bestEarlier.layer, "block_13_project");
   // a base that names no blocks: the block of the depth below the top
   const { topBlock: _, ...unnamed } = input;
@@ -25,7 +26,7 @@ test("small and similar: a head on the top features, then a short annealed fine-
 
 test("tiny and similar: below min_per_class_to_fine_tune, the head alone", () => {
   const c = chooseStrategy({ trainImages: 9 * 19, classes: 9, depths: depths(0.4, 0.48, 0.55, 0.62), topBlock: "block_16" }, t);
-  assert.deepEqual([c.size, c.similarity, c.cut, c.fineTune.run], ["tiny", "similar", "out_relu", false]);
+  assert.deepEqual([c.size, c.similarity, c.cut, c.fineTune.run, c.headDepths], ["tiny", "similar", "out_relu", false, undefined]);
   assert.match(c.rule, /fewer than 20 images a class/);
   const tiny = chooseStrategy({ trainImages: 9 * 19, classes: 9, depths: depths(0.7, 0.48, 0.55, 0.5) }, t);
   assert.deepEqual([tiny.similarity, tiny.cut, tiny.fineTune.run], ["different", "block_6_project", false]);
@@ -36,6 +37,7 @@ test("small and different: a head on the best earlier depth", () => {
   assert.equal(c.similarity, "different");
   assert.equal(c.cut, "block_10_project");
   assert.equal(c.fineTune.run, false);
+  assert.equal(c.headDepths, undefined);
 });
 
 test("large and similar: fine-tune from the block below the top, briefly", () => {
@@ -89,9 +91,18 @@ test("applying a choice: keys written in the file win, the rest follow the choic
   assert.deepEqual(cut.kept, ["base.cut", "train.fine_tune"]);
 
   const short = chooseStrategy({ trainImages: 900, classes: 9, depths: depths(0.4, 0.48, 0.55, 0.62), topBlock: "block_16" }, t);
-  const added = applyStrategy(base, short, () => false);
+  const blocks = applyStrategy(base, short, () => false);
+  assert.deepEqual([blocks.config.head.depths, blocks.config.train.fine_tune, blocks.config.base.cut], ["blocks", null, "out_relu"]);
+  const ownDepths = applyStrategy({ ...base, head: { ...base.head, depths: ["block_6_project"] } }, short, (p) => p === "head.depths");
+  assert.deepEqual(ownDepths.config.head.depths, ["block_6_project"], "written depths win");
+  const withFineTune = defaultConfig();
+  withFineTune.freeze.at = "";
+  const added = applyStrategy(withFineTune, short, (p) => p === "train.fine_tune");
+  assert.equal(added.config.head.depths, undefined, "a written fine-tune runs, and the head reads the cut alone");
   assert.deepEqual([added.config.freeze.at, added.config.train.fine_tune?.epochs], ["block_16", 4]);
   assert.deepEqual([added.config.train.fine_tune?.schedule.type, added.config.train.fine_tune?.schedule.min_factor], ["cosine", 0.05], "the short fine-tune anneals");
+  const largeOwnDepths = applyStrategy({ ...base, head: { ...base.head, depths: "blocks" } }, large, (p) => p === "head.depths");
+  assert.deepEqual([largeOwnDepths.config.train.fine_tune, largeOwnDepths.config.head.depths], [null, "blocks"], "written depths add no fine-tune");
   const step = defaultConfig();
   step.freeze.at = "";
   step.train.fine_tune!.schedule = { ...step.train.fine_tune!.schedule, type: "step" };
@@ -118,7 +129,7 @@ test("the paragraph names the sizes, the probe, the decision and what was kept",
   assert.match(text, /^1,330 training images \(148 per class\), top features \(out_relu\) probe at 0\.62 vs 0\.55 at block_13: similar, small → head on out_relu, fine-tune from block_13, 4 epochs at 0\.0001 \(cosine\)/);
   assert.match(text, /kept: train\.fine_tune\./);
   const plain = applyStrategy(cfg, c, () => false);
-  assert.match(describeChoice(input, c, plain.config, plain.kept), /similar, small → head on out_relu, fine-tune from block_13, 4 epochs at 0\.0001 \(cosine\)\. Why: the top features already fit, and 148 images a class/);
+  assert.match(describeChoice(input, c, plain.config, plain.kept), /similar, small → head on out_relu and every block below it, no fine-tuning\. Why: the top features already fit, and with 148 images a class a head that also reads every block/);
   const few = { ...input, trainImages: 90 };
   const tiny = chooseStrategy(few, t);
   const none = applyStrategy(cfg, tiny, () => false);

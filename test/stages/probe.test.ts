@@ -75,12 +75,14 @@ test("strategy: auto on tiny real data: the probe runs once, decides the cut, an
   const big = await execute(loadConfig(file, { overrides: ["strategy={mode: auto, large_per_class: 2}"] }), { renderer: "silent", checkLeaks: true });
   assert.equal(big.strategy!.size, "large", "with 2 a class counting as large, the table fine-tunes");
   assert.ok(big.stages.some((st) => st.name === "fine-tune" && !st.cached));
-  // small and similar (any gap counts as similar at a tolerance of 1): the short fine-tune of the top block, annealed
-  const short = await execute(loadConfig(file, { overrides: ["strategy={mode: auto, min_per_class_to_fine_tune: 2, similar_tolerance: 1}"] }), { renderer: "silent", checkLeaks: true });
-  assert.deepEqual([short.strategy!.size, short.strategy!.similarity, short.strategy!.fine_tune, short.strategy!.fine_tune_from], ["small", "similar", true, "block_16"]);
-  const shortConfig = parse(readFileSync(join(short.run_dir, "config.resolved.yaml"), "utf8"));
-  assert.deepEqual([shortConfig.freeze.at, shortConfig.train.fine_tune.epochs, shortConfig.train.fine_tune.schedule.type], ["block_16", 4, "cosine"]);
-  assert.ok(short.stages.some((st) => st.name === "fine-tune" && !st.cached));
+  // small and similar (any gap counts as similar at a tolerance of 1): a head on the top and every block below it, no fine-tune
+  const small = await execute(loadConfig(file, { overrides: ["strategy={mode: auto, min_per_class_to_fine_tune: 2, similar_tolerance: 1}"] }), { renderer: "silent", checkLeaks: true });
+  assert.deepEqual([small.strategy!.size, small.strategy!.similarity, small.strategy!.fine_tune, small.strategy!.head_depths], ["small", "similar", false, "blocks"]);
+  const smallConfig = parse(readFileSync(join(small.run_dir, "config.resolved.yaml"), "utf8"));
+  assert.deepEqual([smallConfig.base.cut, smallConfig.head.depths, smallConfig.train.fine_tune], ["out_relu", "blocks", null]);
+  assert.match(String(small.strategy!.reason), /similar, small → head on out_relu and every block below it, no fine-tuning/);
+  assert.ok(!small.stages.some((st) => st.name === "fine-tune"));
+  assert.ok(small.stages.some((st) => st.name === "extract" && !st.cached), "the head's features are extracted at every block");
   const cut = resolveStrategy(loadConfig(file, { overrides: ["base.cut=block_16_project"] }));
   assert.notEqual(cut.strategy, "pending");
   assert.equal(cut.loaded.config.base.cut, "block_16_project", "a written key wins");
