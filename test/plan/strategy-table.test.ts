@@ -32,12 +32,13 @@ test("tiny and similar: below min_per_class_to_fine_tune, the head alone", () =>
   assert.deepEqual([tiny.similarity, tiny.cut, tiny.fineTune.run], ["different", "block_6_project", false]);
 });
 
-test("small and different: a head on the best earlier depth", () => {
+test("small and different: a head on the best earlier depth and every block below it", () => {
   const c = chooseStrategy({ trainImages: 1330, classes: 9, depths: depths(0.5, 0.7, 0.6, 0.55) }, t);
   assert.equal(c.similarity, "different");
   assert.equal(c.cut, "block_10_project");
   assert.equal(c.fineTune.run, false);
-  assert.equal(c.headDepths, undefined);
+  assert.equal(c.headDepths, "blocks");
+  assert.match(c.rule, /a head on block_10_project that also reads every block below it/);
 });
 
 test("large and similar: fine-tune from the block below the top, briefly", () => {

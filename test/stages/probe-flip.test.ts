@@ -36,7 +36,8 @@ async function decide(root: string, data: string, tolerance: number): Promise<Re
  * Real emoji against a texture task built to be unlike ImageNet (stripes told apart by their
  * period alone): the probe's curve moves the decision. At a tolerance of 0.08 the emoji count as
  * similar (a head on the top features) and the stripes do not (a head on block_6, the lowest
- * depth: low-level filters see a grating's period; the top features pool it away).
+ * depth: low-level filters see a grating's period; the top features pool it away). Both are
+ * small, so each head also reads every block below its cut.
  */
 test("a dataset unlike ImageNet flips the decision: emoji similar, stripes different, at one tolerance", { skip: process.env.TLRUN_FAST ? "slow: TLRUN_FAST is set" : false, timeout: 5 * 60_000 }, async (t) => {
   const root = tempDir(t);
@@ -49,6 +50,7 @@ test("a dataset unlike ImageNet flips the decision: emoji similar, stripes diffe
   assert.equal(e.cut, "out_relu");
   assert.equal(s.similarity, "different", String(s.reason));
   assert.equal(s.cut, "block_6_project");
+  assert.deepEqual([e.head_depths, s.head_depths], ["blocks", "blocks"], "36 training images a class is small: the head also reads every block below its cut");
   const accuracy = (r: Record<string, unknown>, layer: string) => (r.probe as Array<{ layer: string; accuracy: number }>).find((p) => p.layer === layer)!.accuracy;
   assert.ok(accuracy(s, "block_6_project") - accuracy(s, "out_relu") > 0.1, String(s.reason));
 });
