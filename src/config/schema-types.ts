@@ -354,8 +354,8 @@ export interface StrategySettings {
    * Default 500. Training images per class (the mean over classes) from which a dataset counts as
    * large, and the top blocks are fine-tuned for fine_tune_epochs_similar (or from the best earlier
    * depth for fine_tune_epochs_different). Below it, and from min_per_class_to_fine_tune on, a
-   * dataset is small: on similar data only the top block is fine-tuned, briefly
-   * (small_fine_tune_epochs). 500 a class is where published fine-tuning curves on ImageNet-sized
+   * dataset is small: no fine-tuning, and a head that reads the chosen depth and every block below
+   * it (head.depths: blocks). 500 a class is where published fine-tuning curves on ImageNet-sized
    * bases stop overfitting within a handful of epochs.
    */
   large_per_class?: number;
@@ -394,14 +394,16 @@ export interface StrategySettings {
   /** Default 30. Validation images per class the probe is scored on. */
   probe_val_per_class?: number;
   /**
-   * Default 4. Epochs of the short fine-tune on small, similar data: the top block only (block_16
-   * on MobileNetV2), at fine_tune_learning_rate decayed by a cosine to 5% by the last epoch.
-   * Measured on the quickstart's emoji (148 a class, validation accuracy): at seed 42 the head
-   * alone 0.691, and from block_16 with the cosine 3 epochs 0.715, 4 epochs 0.729, 6 epochs 0.719,
-   * 8 epochs 0.733; over seeds 42, 1 and 2, four epochs gained 4.1 points on the head (0.670 to
-   * 0.711), where the quickstart's 8 epochs from block_13 gained 6.6 with a fine-tune three times
-   * as long (27 s against 9 s on a quiet machine). Fewer than 3 epochs gained nothing; more bought
-   * little. docs/strategy.md has the measurements.
+   * Default 4. Epochs of the short fine-tune on small, similar data when the file writes
+   * train.fine_tune (the table itself fine-tunes no small dataset since version 3: a head on every
+   * block did better on val, see docs/strategy.md): the top block only (block_16 on MobileNetV2),
+   * at fine_tune_learning_rate decayed by a cosine to 5% by the last epoch. Measured on the
+   * quickstart's emoji (148 a class, validation accuracy): at seed 42 the head alone 0.691, and
+   * from block_16 with the cosine 3 epochs 0.715, 4 epochs 0.729, 6 epochs 0.719, 8 epochs 0.733;
+   * over seeds 42, 1 and 2, four epochs gained 4.1 points on the head (0.670 to 0.711), where the
+   * quickstart's 8 epochs from block_13 gained 6.6 with a fine-tune three times as long (27 s
+   * against 9 s on a quiet machine). Fewer than 3 epochs gained nothing; more bought little.
+   * docs/strategy.md has the measurements.
    */
   small_fine_tune_epochs?: number;
   /**
@@ -477,12 +479,13 @@ export interface HeadConfig {
    * Layers below the cut whose feature maps the head also reads. Each is pooled (head.pooling) to a
    * vector, and the vectors are joined with the cut's; a BatchNorm layer (head_norm) puts the
    * joined features on one scale before the dense layers. `blocks` reads the output of every named
-   * block of the base below the cut (MobileNetV2's block_1 to block_16, VGG's block1 to block5); a
-   * list names the layers. Leave out to read the cut alone. Earlier layers keep the colour, texture
-   * and shape detail the top pools away, so a head on many depths can do what a short fine-tune
-   * does, for the cost of training a head: on the quickstart's emoji it matched fine-tuning from
-   * block_10 (docs/strategy.md), as Head2Toe (Evci et al., 2022) found on VTAB. Not with
-   * train.fine_tune, an attention head or a graph-model base.
+   * block of the base below the cut (on MobileNetV2 at out_relu, the 17 from expanded_conv to
+   * block_16; on VGG, block1_pool and on); a list names the layers. Leave out to read the cut
+   * alone. Earlier layers keep the colour, texture and shape detail the top pools away, so a head
+   * on many depths can do what a fine-tune does, for the cost of training a head: on the
+   * quickstart's emoji it came within a point of fine-tuning from block_10 over three splits, and
+   * on a texture task it beat it by 9 points (docs/strategy.md), as Head2Toe (Evci et al., 2022)
+   * found on VTAB. Not with train.fine_tune, an attention head or a graph-model base.
    */
   depths?: "blocks" | string[];
 }
@@ -1183,9 +1186,10 @@ export interface PipelineConfig {
    * train.fine_tune as written. `auto` runs a cheap cached probe stage first (a small head, one
    * hidden layer, fitted on pooled features at 3-4 depths of the base, on a seeded stratified
    * subsample of train and val) and sets from its result and the number of training images per
-   * class: the cut, freeze.at, whether fine-tuning runs, from where, its epochs, learning rate and
-   * (for the short fine-tune of small data) its schedule (docs/strategy.md has the table). Any of
-   * those keys written in the file wins over the choice. `tlrun plan` prints the choice and why.
+   * class: the cut, whether the head also reads every block below it (head.depths), freeze.at,
+   * whether fine-tuning runs, from where, its epochs, learning rate and schedule (docs/strategy.md
+   * has the table). Any of those keys written in the file wins over the choice. `tlrun plan` prints
+   * the choice and why.
    * @default "explicit"
    */
   strategy: "explicit" | "auto" | StrategySettings;
