@@ -71,9 +71,9 @@ export interface StrategyChoice {
  * The 2x2 table of the transfer-learning tutorials (size by similarity to ImageNet), decided from
  * the data: size is the mean training images per class against `large_per_class`; similar means
  * the top depth probes within `similar_tolerance` of the best earlier one.
- *  - small, similar: a head on the top features and on every block's below them (head.depths:
- *    blocks), no fine-tuning: on the quickstart's emoji it matched fine-tuning from block_10 at
- *    the cost of a head (docs/strategy.md), as Head2Toe found on VTAB; below
+ *  - small, similar: a head on the top features and on every block below them (head.depths:
+ *    blocks), no fine-tuning: on the quickstart's emoji it came within a point of fine-tuning
+ *    from block_10 at the cost of a head (docs/strategy.md), as Head2Toe found on VTAB; below
  *    `min_per_class_to_fine_tune` images a class (tiny) the head on the top alone;
  *  - small, different: a head on the best earlier depth and every block below it, no fine-tuning
  *    (on stripes it beat fine-tuning from block_10 by 9 points); tiny: that depth alone;
@@ -101,7 +101,7 @@ export function chooseStrategy(input: StrategyInput, t: StrategyThresholds): Str
     if (size === "small")
       return {
         ...base, cut: top.layer, headDepths: "blocks", fineTune: { run: false, from, epochs: t.small_fine_tune_epochs, learningRate: lr, anneal: true },
-        rule: `the top features already fit, and with ${Math.round(perClass)} images a class a head that also reads every block below them adapts to the data as a short fine-tune would, for the cost of a head`,
+        rule: `the top features already fit, and with ${Math.round(perClass)} images a class a head that also reads every block below them can use the earlier features without fine-tuning, for the cost of a head`,
       };
     return {
       ...base, cut: top.layer, fineTune: { run: false, from, epochs: t.small_fine_tune_epochs, learningRate: lr, anneal: true },
