@@ -101,7 +101,7 @@ function formatStrategy({ strategy }: StrategyPlan, forced = false): string {
   if (!strategy) return "";
   if (strategy === "pending")
     return `strategy: auto, not decided yet: ${forced ? "a forced run probes again, whatever a cached probe chose." : "the probe has not run."} \`tlrun run\` runs it first (dataset, weights, prepare, probe), then picks\n` +
-      "  the cut, freeze.at and fine-tune and resolves the later stages again; until then they are listed as the file writes them.\n";
+      "  the cut, what the head reads, freeze.at and fine-tune, and resolves the later stages again; until then they are listed as the file writes them.\n";
   const probe = strategy.probe.depths.map((d) => `${d.layer} ${d.accuracy.toFixed(2)}`).join(", ");
   return `strategy: auto: ${strategy.paragraph}\n  probe (cached; ${strategy.probe.sample.train} train, ${strategy.probe.sample.val} val images): ${probe}; ${strategy.probe.shape}\n`;
 }
