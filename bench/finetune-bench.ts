@@ -36,7 +36,7 @@ async function prepare(): Promise<Setup> {
   const split = await buildSplitBase(a, "out_relu", [FT.size, FT.size], at);
   if (split.top.inputs.length !== 1) throw new Error(`expected one frontier tensor at ${FT.freezeAt}, got ${split.frontier.join(", ")}`);
   for (const l of split.top.layers) l.trainable = l.getClassName() !== "BatchNormalization";
-  const head = buildHead({ pooling: "avg", layers: [], dropout: 0, output: "softmax", l2: 0 }, 1280, FT.classes, 1);
+  const head = buildHead({ pooling: "avg", layers: [], dropout: 0, output: "softmax", l2: 0, depths: null }, 1280, FT.classes, 1);
   const items = listImages(EMOJI_DIR);
   const x = await decodeInputs(items, FT.images, FT.size);
   const labels = Array.from({ length: FT.images }, (_, i) => items[(i * 7) % items.length]!.label);

@@ -480,14 +480,15 @@ export interface HeadConfig {
    * vector, and the vectors are joined with the cut's; a BatchNorm layer (head_norm) puts the
    * joined features on one scale before the dense layers. `blocks` reads the output of every named
    * block of the base below the cut (on MobileNetV2 at out_relu, the 17 from expanded_conv to
-   * block_16; on VGG, block1_pool and on); a list names the layers. Leave out to read the cut
-   * alone. Earlier layers keep the colour, texture and shape detail the top pools away, so a head
-   * on many depths can do what a fine-tune does, for the cost of training a head: on the
+   * block_16; on VGG, block1_pool and on); a list names the layers. null (the default) reads the
+   * cut alone. Earlier layers keep the colour, texture and shape detail the top pools away, so a
+   * head on many depths can do what a fine-tune does, for the cost of training a head: on the
    * quickstart's emoji it came within a point of fine-tuning from block_10 over three splits, and
    * on a texture task it beat it by 9 points (docs/strategy.md), as Head2Toe (Evci et al., 2022)
    * found on VTAB. Not with train.fine_tune, an attention head or a graph-model base.
+   * @default null
    */
-  depths?: "blocks" | string[];
+  depths: null | "blocks" | string[];
 }
 
 /**

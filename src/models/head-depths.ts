@@ -4,7 +4,7 @@ import { layerBlocks } from "./freeze-point";
 import { baseLayers, resolveCut } from "./layers";
 
 /** `head.depths` as written: every block's output, or named layers. */
-export type HeadDepthsSetting = "blocks" | readonly string[] | undefined;
+export type HeadDepthsSetting = "blocks" | readonly string[] | null | undefined;
 
 /**
  * The layers below the cut the head reads besides the cut, shallow to deep. `names` are the cut

@@ -139,7 +139,8 @@ function stageNodes(c: PipelineConfig): StageNode[] {
   if (data.audit?.enabled)
     nodes.push({ name: "audit", deps: ["prepare", "extract"], params: { seed, ...(drops ? { drop: drops } : {}), ...(Object.keys(thresholds).length ? { thresholds } : {}) } });
   nodes.push(
-    { name: "train-head", deps: audited(c, ["extract"]), params: { seed, head, phase: train.head, ...balance(c), ...sgdRate(train.head) } },
+    // head.depths enters the key only when set, so heads on the cut alone keep the keys they had before it existed
+    { name: "train-head", deps: audited(c, ["extract"]), params: { seed, head: headKey(head), phase: train.head, ...balance(c), ...sgdRate(train.head) } },
   );
   if (fineTune) {
     nodes.push(
@@ -153,6 +154,12 @@ function stageNodes(c: PipelineConfig): StageNode[] {
     params: { seed, evaluate: c.evaluate, color_mode: data.color_mode },
   });
   return nodes;
+}
+
+/** The head's params for its stage key: without `depths` when it is null. */
+function headKey(head: PipelineConfig["head"]): Partial<PipelineConfig["head"]> {
+  const { depths, ...rest } = head;
+  return depths ? head : rest;
 }
 
 /** Compile a validated config into the stages it needs, in run order. Pure: no I/O, no TensorFlow. */

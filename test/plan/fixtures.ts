@@ -21,7 +21,7 @@ export function defaultConfig(): PipelineConfig {
     base: { model: "mobilenet_v2", weights: "", cut: "", input_size: [224, 224] },
     freeze: { at: "block_13_expand", gradual: false, batchnorm: "frozen" },
     strategy: "explicit",
-    head: { pooling: "avg", layers: [], dropout: 0.2, output: "softmax", l2: 0 },
+    head: { pooling: "avg", layers: [], dropout: 0.2, output: "softmax", l2: 0, depths: null },
     augment: { horizontal_flip: false, vertical_flip: false, rotation: 0, zoom: 0, shift: 0, brightness: 0, contrast: 0, feature_copies: 2, fine_tune_views: 0 },
     train: { head: phase, fine_tune: { ...phase, epochs: 5, learning_rate: 1e-5, lr_decay: 1, lr_multipliers: [] }, class_weight: null },
     evaluate: { split: "test", positive_class: "", negative_class: "", threshold: 0.5, bootstrap: 1000, recall_floor: 0.5, explain: { n: 8, layer: "" } },
