@@ -99,7 +99,7 @@ test("applying a choice: keys written in the file win, the rest follow the choic
   const withFineTune = defaultConfig();
   withFineTune.freeze.at = "";
   const added = applyStrategy(withFineTune, short, (p) => p === "train.fine_tune");
-  assert.equal(added.config.head.depths, undefined, "a written fine-tune runs, and the head reads the cut alone");
+  assert.equal(added.config.head.depths, null, "a written fine-tune runs, and the head reads the cut alone");
   assert.deepEqual([added.config.freeze.at, added.config.train.fine_tune?.epochs], ["block_16", 4]);
   assert.deepEqual([added.config.train.fine_tune?.schedule.type, added.config.train.fine_tune?.schedule.min_factor], ["cosine", 0.05], "the short fine-tune anneals");
   const largeOwnDepths = applyStrategy({ ...base, head: { ...base.head, depths: "blocks" } }, large, (p) => p === "head.depths");
