@@ -484,7 +484,7 @@ export interface HeadConfig {
    * cut alone. Earlier layers keep the colour, texture and shape detail the top pools away, so a
    * head on many depths can do what a fine-tune does, for the cost of training a head: on the
    * quickstart's emoji it came within a point of fine-tuning from block_10 over three splits, and
-   * on a texture task it beat it by 9 points (docs/strategy.md), as Head2Toe (Evci et al., 2022)
+   * on a texture task it beat it by 8.5 points (docs/strategy.md), as Head2Toe (Evci et al., 2022)
    * found on VTAB. Not with train.fine_tune, an attention head or a graph-model base.
    * @default null
    */
