@@ -19,6 +19,8 @@ test("strategy: auto's decision reaches MLflow as tags; an explicit run has none
   assert.equal(tags.get("tlrun.strategy.cut"), "block_13_project");
   assert.equal(tags.get("tlrun.strategy.fine_tune"), "none");
   assert.equal(tags.get("tlrun.strategy.reason"), reason);
+  const blocks = new Map(tagsOf(journal(dir, { size: "small", similarity: "similar", cut: "out_relu", head_depths: "blocks", fine_tune: false, fine_tune_from: "block_16", reason }), ctx, []).map((kv) => [kv.key, kv.value]));
+  assert.equal(blocks.get("tlrun.strategy.cut"), "out_relu and every block below it");
   const large = new Map(tagsOf(journal(dir, { size: "large", similarity: "similar", cut: "out_relu", fine_tune: true, fine_tune_from: "block_13", reason }), ctx, []).map((kv) => [kv.key, kv.value]));
   assert.equal(large.get("tlrun.strategy.fine_tune"), "from block_13");
   assert.ok(!tagsOf(journal(dir), ctx, []).some((kv) => kv.key.startsWith("tlrun.strategy")));
