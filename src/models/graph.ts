@@ -89,8 +89,8 @@ export async function featureExtractor(
     : tf.tidy(() => inner.predict(tf.zeros([1, size[0], size[1], 3]))[0]!.shape.slice(1));
   const rowsOf = (x: tf.Tensor | tf.Tensor[]): tf.Tensor[] => {
     if (depths.length) {
-      const maps = inner.predict(x); // every depth's map pooled, joined shallow to deep: averages, then maxima
-      return [tf.concat([...maps.map((m) => tf.mean(m, [1, 2])), ...maps.map((m) => tf.max(m, [1, 2]))], 1)];
+      const maps = inner.predict(x); // every depth's map pooled (a vector is pooled already), joined shallow to deep: averages, then maxima
+      return [tf.concat([...maps.map((m) => poolFeatures(m, "avg")), ...maps.map((m) => poolFeatures(m, "max"))], 1)];
     }
     const fm = inner.predict(x)[0]!;
     if (opts.spatial) return [fm.rank === 4 ? tf.reshape(fm, [fm.shape[0]!, -1]) : fm];

@@ -1,11 +1,7 @@
-import * as tf from "@tensorflow/tfjs";
 import type { ModelArtifacts } from "./artifacts";
-import { buildBase } from "./build";
-import { inferenceEngine } from "./engine";
-import { foldForInference } from "./fold";
+import { featureExtractor } from "./graph";
 import type { WorkerSettings } from "./inference-types";
 import { functionalConfig } from "./topology";
-import { hashRecord } from "../util/hash";
 
 /** The base read at several depths in one forward pass, each depth's map average-pooled to a row. */
 export interface DepthFeatures {
@@ -18,30 +14,32 @@ export interface DepthFeatures {
 }
 
 /**
- * The base cut at the deepest of `layers`, with an output at each of them: the shallow depths
- * are computed once on the way to the deepest rather than again for each cut. A layer that is a
- * model output is never fused with the layer after it (fold.ts), so each depth's features are
- * those of the base cut there. Compiled and run like the extract stage's base (engine.ts).
+ * The base cut at the deepest of `layers` and read at the others on the way: the extract stage's
+ * extractor with `depths` (graph.ts), whose rows join every depth's [avg | max] pooled vectors,
+ * split here into each depth's average rows, in the order the layers were asked for.
  */
 export async function depthFeatures(
   a: ModelArtifacts, layers: readonly string[], size: [number, number], opts: { batch: number; workers?: WorkerSettings },
 ): Promise<DepthFeatures> {
   const order = new Map(functionalConfig(a.topology).layers.map((l, i) => [l.name, i]));
-  const deepest = [...layers].sort((x, y) => (order.get(y) ?? -1) - (order.get(x) ?? -1))[0]!;
-  const cut = await buildBase(a, deepest, size);
-  const multi = tf.model({ inputs: cut.inputs, outputs: layers.map((l) => cut.getLayer(l).output as tf.SymbolicTensor) });
-  const folded = foldForInference(multi);
-  const dims = multi.outputs.map((o) => o.shape[o.shape.length - 1] as number);
-  const pooled = (x: tf.Tensor | tf.Tensor[]): tf.Tensor[] => folded.predict(x).map((fm) => (fm.rank === 4 ? tf.mean(fm, [1, 2]) : fm));
-  const cacheKey = hashRecord({ rows: "avg@depths", weights: a.weightsSha256, layers, size, model: a.topology });
-  const fast = await inferenceEngine().forward(
-    { predict: pooled, folded: folded.folded, dispose: () => (folded.dispose(), cut.dispose()) },
-    [opts.batch, size[0], size[1], 3], { workers: opts.workers, cacheKey },
-  );
+  const sorted = [...layers].sort((x, y) => (order.get(x) ?? -1) - (order.get(y) ?? -1));
+  const fe = await featureExtractor(a, sorted[sorted.length - 1]!, size, { batch: opts.batch, workers: opts.workers, depths: sorted.slice(0, -1) });
+  const sortedDims = fe.depthDims ?? [fe.featureShape[fe.featureShape.length - 1]!];
+  const width = sortedDims.reduce((s, d) => s + d, 0);
+  const offsets = sortedDims.map((_, i) => sortedDims.slice(0, i).reduce((s, d) => s + d, 0));
+  const at = layers.map((l) => sorted.indexOf(l));
   return {
-    dims,
-    rowsAsync: (x, n) => fast.predictHostAsync(x, n, [size[0], size[1], 3]),
-    runner: fast.runner,
-    dispose: () => fast.dispose(),
+    dims: at.map((i) => sortedDims[i]!),
+    rowsAsync: async (x, n) => {
+      const rows = await fe.rowsAsync(x, n); // n rows of [avg of every depth | max of every depth]
+      return at.map((i) => {
+        const dim = sortedDims[i]!;
+        const out = new Float32Array(n * dim);
+        for (let r = 0; r < n; r++) out.set(rows.subarray(r * 2 * width + offsets[i]!, r * 2 * width + offsets[i]! + dim), r * dim);
+        return out;
+      });
+    },
+    runner: fe.runner ?? "",
+    dispose: () => fe.dispose(),
   };
 }
