@@ -356,12 +356,6 @@ class Pass {
   }
 }
 
-/**
- * Send what the server has not acknowledged for one run folder: creates (or finds) the MLflow
- * run, then params, tags, metrics, the dataset, artifacts and the final status. Safe to repeat:
- * running it twice sends nothing the second time. Throws MlflowError when the server cannot be
- * reached; what was acknowledged before that stays acknowledged.
- */
 /** Which entry of a run folder's mlflow.json is this client's server: its key, else its address. */
 export const stateKey = (client: MlflowClient): string => client.server.key ?? client.server.uri;
 
@@ -377,6 +371,12 @@ export function serverRunIdOf(dir: string, client: MlflowClient): string | undef
   return loadState(dir).servers[stateKey(client)]?.run_id;
 }
 
+/**
+ * Send what the server has not acknowledged for one run folder: creates (or finds) the MLflow
+ * run, then params, tags, metrics, the dataset, artifacts and the final status. Safe to repeat:
+ * running it twice sends nothing the second time. Throws MlflowError when the server cannot be
+ * reached; what was acknowledged before that stays acknowledged.
+ */
 export async function syncRun(dir: string, client: MlflowClient): Promise<SyncResult> {
   return new Pass(readJournal(dir), loadState(dir), client).run();
 }
