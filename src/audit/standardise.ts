@@ -1,4 +1,5 @@
 import type { FeatureView } from "./feature-pairs";
+import { ColumnSums } from "../util/column-sums";
 
 /**
  * Rows scaled for the audit's linear and neighbour models: each column to zero mean and unit
@@ -25,16 +26,10 @@ export function standardiseInPlace(features: Float32Array, width: number, unit: 
 /** The column statistics over every row, then each row scaled into `out` (which may be `features` when the view is the whole row). */
 function scaleRows(features: Float32Array, width: number, from: number, cols: number, unit: boolean, out: Float32Array): void {
   const n = Math.floor(features.length / width);
-  const mean = new Float64Array(cols);
-  const sq = new Float64Array(cols);
-  for (let r = 0; r < n; r++) {
-    const o = r * width + from;
-    for (let c = 0; c < cols; c++) {
-      const v = features[o + c]!;
-      mean[c] += v;
-      sq[c] += v * v;
-    }
-  }
+  const sums = new ColumnSums(cols);
+  sums.add(features, width, from);
+  const mean = sums.sum; // divided by n in place below
+  const sq = sums.squares;
   const scale = new Float64Array(cols);
   for (let c = 0; c < cols; c++) {
     mean[c] /= Math.max(1, n);

@@ -6,6 +6,7 @@ import type { Manifest } from "../data/manifest";
 import type { Batch } from "../training/fit";
 import { targets } from "../training/head";
 import { exampleWeights } from "../training/class-weight";
+import { ColumnSums } from "../util/column-sums";
 import { FEATURE_INDEX, type FeatureIndex } from "./extract";
 
 /**
@@ -142,19 +143,9 @@ export function lossAndAccuracy(probs: Float32Array, labels: number[], classes: 
 /** Per-feature mean and variance of a feature set's rows, read a block at a time (float64 sums). */
 export function featureMoments(set: FeatureSet): { mean: Float32Array; variance: Float32Array } {
   const n = set.labels.length;
-  const sum = new Float64Array(set.dim);
-  const squares = new Float64Array(set.dim);
-  for (let start = 0; start < n; start += 1024) {
-    const rows = Math.min(1024, n - start);
-    const x = set.read(Array.from({ length: rows }, (_, i) => start + i));
-    for (let r = 0; r < rows; r++)
-      for (let d = 0; d < set.dim; d++) {
-        const v = x[r * set.dim + d]!;
-        sum[d] += v;
-        squares[d] += v * v;
-      }
-  }
-  const mean = Float32Array.from(sum, (s) => s / Math.max(n, 1));
-  const variance = Float32Array.from(squares, (q, d) => Math.max(0, q / Math.max(n, 1) - mean[d]! * mean[d]!));
+  const sums = new ColumnSums(set.dim);
+  for (let start = 0; start < n; start += 1024) sums.add(set.read(Array.from({ length: Math.min(1024, n - start) }, (_, i) => start + i)));
+  const mean = Float32Array.from(sums.sum, (s) => s / Math.max(n, 1));
+  const variance = Float32Array.from(sums.squares, (q, d) => Math.max(0, q / Math.max(n, 1) - mean[d]! * mean[d]!));
   return { mean, variance };
 }
