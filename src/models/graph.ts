@@ -7,6 +7,7 @@ import { TlrunError } from "../errors";
 import { hashRecord } from "../util/hash";
 import { buildBase } from "./build";
 import { resolveCut } from "./layers";
+import { depthMaps } from "./head-depths";
 import type { ModelArtifacts } from "./artifacts";
 
 /** The frozen base as the extract stage uses it: images in, feature rows out. */
@@ -78,7 +79,7 @@ export async function featureExtractor(
   } else {
     const base = await buildBase(a, resolveCut(a, cut), size);
     // with depths, the maps of those layers too, before the cut's: a layer read here is never fused with the next (fold.ts)
-    const read = depths.length ? tf.model({ inputs: base.inputs, outputs: [...depths.map((d) => base.getLayer(d).output as tf.SymbolicTensor), base.outputs[0]!] }) : base;
+    const read = depths.length ? tf.model({ inputs: base.inputs, outputs: [...depthMaps(base, depths), base.outputs[0]!] }) : base;
     const folded = foldForInference(read);
     inner = { predict: (x) => folded.predict(x), folded: folded.folded, dispose: () => (folded.dispose(), base.dispose()) };
     if (depths.length) depthDims = read.outputs.map((o) => o.shape[o.shape.length - 1] as number);

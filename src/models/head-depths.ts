@@ -39,10 +39,19 @@ export function headDepthsOf(a: Pick<ModelArtifacts, "topology" | "defaultCut">,
  * several depths reads them. Layers are shared with `base` (no weights are copied).
  */
 export function pooledDepthsOutput(base: tf.LayersModel, depths: readonly string[], pooling: "avg" | "max"): tf.SymbolicTensor {
-  const maps = [...depths.map((d) => base.getLayer(d).output as tf.SymbolicTensor), base.outputs[0]!];
+  return joinPooled([...depthMaps(base, depths), base.outputs[0]!], pooling);
+}
+
+/** The maps `depths` (layers of `base`) give, shallow to deep as listed. */
+export function depthMaps(base: tf.LayersModel, depths: readonly string[]): tf.SymbolicTensor[] {
+  return depths.map((d) => base.getLayer(d).output as tf.SymbolicTensor);
+}
+
+/** Each map pooled over its spatial axes, the vectors joined in order: one row per image. */
+export function joinPooled(maps: readonly tf.SymbolicTensor[], pooling: "avg" | "max"): tf.SymbolicTensor {
   const pooled = maps.map((m, i) => {
     const name = `head_pool_${i}`;
     return (pooling === "avg" ? tf.layers.globalAveragePooling2d({ name }) : tf.layers.globalMaxPooling2d({ name })).apply(m) as tf.SymbolicTensor;
   });
-  return tf.layers.concatenate({ name: "head_depths" }).apply(pooled) as tf.SymbolicTensor;
+  return pooled.length === 1 ? pooled[0]! : (tf.layers.concatenate({ name: "head_depths" }).apply(pooled) as tf.SymbolicTensor);
 }

@@ -1,5 +1,6 @@
 import * as tf from "@tensorflow/tfjs";
 import { resolveCut } from "../models/layers";
+import { depthMaps, joinPooled } from "../models/head-depths";
 import { batches, type BatchOptions } from "../data/loader";
 import type { EvaluationReport } from "../evaluation/types";
 import type { ModelArtifacts } from "../models/artifacts";
@@ -101,11 +102,8 @@ function depthsSkipped(layer: string, cut: string): string {
  * nothing in them depends on the cut's activations.
  */
 function depthFeatures(base: tf.LayersModel, depths: readonly string[], pooling: CamPooling): (x: tf.Tensor4D) => tf.Tensor {
-  const read = tf.model({ inputs: base.inputs, outputs: depths.map((d) => base.getLayer(d).output as tf.SymbolicTensor) });
-  return (x) => tf.tidy(() => {
-    const maps = [read.predict(x)].flat() as tf.Tensor[];
-    return tf.concat(maps.map((m) => (pooling === "max" ? tf.max(m, [1, 2]) : tf.mean(m, [1, 2]))), 1);
-  });
+  const read = tf.model({ inputs: base.inputs, outputs: joinPooled(depthMaps(base, depths), pooling === "max" ? "max" : "avg") });
+  return (x) => read.predict(x) as tf.Tensor;
 }
 
 /** "P(TB) = 0.12, threshold 0.35" for a binary task, "P(cat) = 0.93" for argmax. */
