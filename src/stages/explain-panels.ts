@@ -21,6 +21,8 @@ export interface Panel {
   /** The line under the classes, e.g. "P(Tuberculosis) = 0.12, threshold 0.35". */
   probability: string;
   layer: string;
+  /** With head.depths: how many layers below the explained one the head also reads, which the map does not show. */
+  alsoReads?: number;
   /** The class the heat map is the evidence for. */
   explained: string;
 }
@@ -50,7 +52,7 @@ export async function panelPng(p: Panel, interpolation: Interpolation): Promise<
   const caption = (x: number, text: string): string => `<text x="${x}" y="${HEADER + TILE + 16}" ${FONT} font-size="11" fill="#444" text-anchor="middle">${esc(text)}</text>`;
   const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}">
 <text x="6" y="18" ${FONT} font-size="15" font-weight="bold" fill="${kind.colour}">${kind.text}</text>
-<text x="${width - 6}" y="16" ${FONT} font-size="11" fill="#444" text-anchor="end">${esc(`${p.layer} (${p.mapSize.join("x")})`)}</text>
+<text x="${width - 6}" y="16" ${FONT} font-size="11" fill="#444" text-anchor="end">${esc(`${p.layer} (${p.mapSize.join("x")})${p.alsoReads ? ` · head also reads ${p.alsoReads} layers below` : ""}`)}</text>
 <text x="6" y="37" ${FONT} font-size="13">true:<tspan dx="4" font-weight="bold">${esc(clip(p.truth, 24))}</tspan><tspan dx="16">predicted:</tspan><tspan dx="4" font-weight="bold">${esc(clip(p.predicted, 24))}</tspan></text>
 <text x="6" y="55" ${FONT} font-size="13">${esc(clip(p.probability, 60))}</text>
 ${caption(TILE / 2, "image")}${caption(TILE * 1.5, clip(`Grad-CAM: evidence for ${p.explained}`, 36))}

@@ -80,7 +80,7 @@ export async function explainImages(o: ExplainOptions): Promise<ExplainResult> {
       const cells = size[0] * size[1];
       chosen.forEach((p, r) => panels.push({
         abs: o.items[p.index]!.abs, map: maps.slice(r * cells, (r + 1) * cells), mapSize: size, kind: p.kind,
-        truth: o.classes[o.items[p.index]!.label]!, predicted: o.classes[p.predicted]!, probability: probabilityLine(o, p.index, p.predicted), layer: cam.layer,
+        truth: o.classes[o.items[p.index]!.label]!, predicted: o.classes[p.predicted]!, probability: probabilityLine(o, p.index, p.predicted), layer: cam.layer, ...(o.depths?.length ? { alsoReads: o.depths.length } : {}),
         explained: o.classes[targets[r]!]!,
       }));
     }
